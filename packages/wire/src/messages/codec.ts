@@ -1,0 +1,54 @@
+import type { ByteReader } from '../bytes/reader.js'
+import type { ByteWriter } from '../bytes/writer.js'
+
+/**
+ * What a codec may depend on besides the bytes: the negotiated protocol
+ * version and the size limits of the network profile.
+ */
+export interface CodecContext {
+  /** Negotiated protocol version (min of ours and the peer's). */
+  readonly protocolVersion: number
+  /**
+   * Largest block-sized payload accepted (block, cmpctblock, blocktxn,
+   * merkleblock). Bitcoin: 4,000,000 (MAX_BLOCK_SERIALIZED_SIZE). Larger on
+   * BSV profiles.
+   */
+  readonly maxBlockPayload: number
+}
+
+/**
+ * One message type: its command, its payload cap, and how to turn the
+ * payload into a typed value and back.
+ *
+ * Rules every codec follows:
+ * - `decode` reads from a ByteReader positioned at the payload start and
+ *   throws only WireError. The caller checks no trailing bytes remain.
+ * - Every count is read with `ByteReader.count(limit, field, minItemBytes)`
+ *   so nothing is allocated from an unchecked length.
+ * - `maxPayload` is checked by the frame decoder before the payload is buffered.
+ */
+export interface Codec<M extends { readonly command: string }> {
+  readonly command: M['command']
+  maxPayload(ctx: CodecContext): number
+  encode(w: ByteWriter, msg: M, ctx: CodecContext): void
+  decode(r: ByteReader, ctx: CodecContext): M
+}
+
+/** A command we have no codec for: kept whole, counted, never fatal. */
+export interface UnknownMessage {
+  readonly command: 'unknown'
+  /** The command string as it appeared on the wire. */
+  readonly rawCommand: string
+  readonly payload: Uint8Array
+}
+
+/** Helper for payload-less messages (verack, getaddr, mempool, sendheaders, ...). */
+export function emptyCodec<C extends string>(command: C): Codec<{ readonly command: C }> {
+  const value = Object.freeze({ command })
+  return {
+    command,
+    maxPayload: () => 0,
+    encode: () => {},
+    decode: () => value,
+  }
+}
