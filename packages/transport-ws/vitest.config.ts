@@ -1,2 +1,18 @@
 import { defineConfig } from 'vitest/config'
-export default defineConfig({ test: { environment: 'node', include: ['test/**/*.test.ts', 'src/**/*.test.ts'] } })
+
+// Tests run against the sibling packages' sources, so a change in wire or
+// session is seen without a rebuild. The built bundles are exercised by the
+// runtime smoke tests and the browser bundle check.
+const src = (pkg: string) => new URL(`../${pkg}/src/index.ts`, import.meta.url).pathname
+
+export default defineConfig({
+  resolve: {
+    alias: {
+      '@bitp2p/wire': src('wire'),
+      '@bitp2p/session': src('session'),
+      '@bitp2p/transport-mock': src('transport-mock'),
+      '@bitp2p/transport-tcp': src('transport-tcp'),
+    },
+  },
+  test: { environment: 'node', include: ['test/**/*.test.ts'] },
+})

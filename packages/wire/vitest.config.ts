@@ -1,2 +1,2 @@
 import { defineConfig } from 'vitest/config'
-export default defineConfig({ test: { environment: 'node', include: ['test/**/*.test.ts', 'src/**/*.test.ts'] } })
+export default defineConfig({ test: { environment: 'node', include: ['test/**/*.test.ts'], testTimeout: 60_000 } })

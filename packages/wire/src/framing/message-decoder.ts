@@ -1,0 +1,131 @@
+/**
+ * Bytes in, typed messages out: the frame decoder plus the codec table.
+ *
+ * A framing error (bad magic, bad command, oversize, bad checksum) is fatal
+ * for the stream. A payload that frames correctly but does not decode is
+ * reported as 'invalid' and the stream continues: the session decides what
+ * that costs the peer.
+ */
+import type { WireError } from '../errors.js'
+import { isWireError } from '../errors.js'
+import type { CodecContext, UnknownMessage } from '../messages/codec.js'
+import { decodePayload, encodePayload, maxPayloadFor, type KnownMessage, type Message } from '../messages/registry.js'
+import { FrameDecoder, type PayloadChunkEvent, type PayloadEndEvent, type PayloadStartEvent } from './decoder.js'
+import { encodeExtHeader, encodeFrame, HEADER_BYTES } from './header.js'
+import { PROTOCOL_VERSION } from '../protocol.js'
+
+/** What framing needs to know about a network. NetworkParams satisfies it. */
+export interface FramingParams {
+  readonly magic: Uint8Array
+  /** Global payload cap. */
+  readonly maxMessageBytes: number
+  /** Block-sized payload cap (block, cmpctblock, blocktxn, merkleblock). */
+  readonly maxBlockPayload: number
+  /** BSV extended messages. */
+  readonly supportsExtMsg?: boolean
+}
+
+export interface MessageDecoderOptions {
+  readonly network: FramingParams
+  /** Starts at PROTOCOL_VERSION; set to the negotiated version after the handshake. */
+  readonly protocolVersion?: number
+  /** Deliver 'block' payloads as chunks instead of decoding them whole. */
+  readonly streamBlocks?: boolean
+  /** Cap for commands without a codec. Default 1 MB: enough for any sane extension, small for a flood. */
+  readonly unknownCommandLimit?: number
+}
+
+export type MessageEvent =
+  | { readonly type: 'message'; readonly message: Message; readonly wireBytes: number }
+  /** A well-framed payload that failed to decode. Not fatal. */
+  | { readonly type: 'invalid'; readonly command: string; readonly error: WireError; readonly wireBytes: number }
+  | PayloadStartEvent
+  | PayloadChunkEvent
+  | PayloadEndEvent
+  /** Fatal framing error; the last event this decoder will produce. */
+  | { readonly type: 'error'; readonly error: WireError }
+
+/** Default cap for unknown commands. */
+export const DEFAULT_UNKNOWN_COMMAND_LIMIT = 1_000_000
+
+export class MessageDecoder {
+  private readonly frames: FrameDecoder
+  private ctx: CodecContext
+
+  constructor(opts: MessageDecoderOptions) {
+    const { network } = opts
+    this.ctx = {
+      protocolVersion: opts.protocolVersion ?? PROTOCOL_VERSION,
+      maxBlockPayload: network.maxBlockPayload,
+    }
+    this.frames = new FrameDecoder({
+      magic: network.magic,
+      maxPayload: network.maxMessageBytes,
+      commandLimit: (command) => maxPayloadFor(command, this.ctx),
+      unknownCommandLimit: opts.unknownCommandLimit ?? DEFAULT_UNKNOWN_COMMAND_LIMIT,
+      streamCommands: opts.streamBlocks ? new Set(['block']) : undefined,
+      extmsg: network.supportsExtMsg ?? false,
+    })
+  }
+
+  get context(): CodecContext {
+    return this.ctx
+  }
+
+  /** Use the negotiated protocol version for payloads decoded from now on. */
+  setProtocolVersion(v: number): void {
+    this.ctx = { ...this.ctx, protocolVersion: v }
+  }
+
+  get failed(): boolean {
+    return this.frames.failed
+  }
+
+  /** Bytes held for the frame in progress. */
+  get bufferedBytes(): number {
+    return this.frames.bufferedBytes
+  }
+
+  get bytesConsumed(): number {
+    return this.frames.bytesConsumed
+  }
+
+  push(chunk: Uint8Array): MessageEvent[] {
+    const events = this.frames.push(chunk)
+    const out: MessageEvent[] = []
+    for (const ev of events) {
+      if (ev.type !== 'frame') {
+        out.push(ev)
+        continue
+      }
+      try {
+        out.push({ type: 'message', message: decodePayload(ev.command, ev.payload, this.ctx), wireBytes: ev.wireBytes })
+      } catch (e) {
+        if (!isWireError(e)) throw e
+        out.push({ type: 'invalid', command: ev.command, error: e, wireBytes: ev.wireBytes })
+      }
+    }
+    return out
+  }
+}
+
+/** Frame a message for `network`: header + payload in one array. */
+export function encodeMessage(
+  msg: KnownMessage | UnknownMessage,
+  network: FramingParams,
+  protocolVersion = PROTOCOL_VERSION,
+): Uint8Array<ArrayBuffer> {
+  const ctx: CodecContext = { protocolVersion, maxBlockPayload: network.maxBlockPayload }
+  const payload = encodePayload(msg, ctx)
+  const command = msg.command === 'unknown' ? (msg as UnknownMessage).rawCommand : msg.command
+  if (network.supportsExtMsg && payload.length > 0xfffffffe) {
+    const h = encodeExtHeader(network.magic, command, payload.length)
+    const out = new Uint8Array(h.length + payload.length)
+    out.set(h)
+    out.set(payload, h.length)
+    return out
+  }
+  return encodeFrame(network.magic, command, payload)
+}
+
+export { HEADER_BYTES }
