@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest'
+import fc from 'fast-check'
+import { ByteReader } from '../../src/bytes/reader.js'
+import { ByteWriter } from '../../src/bytes/writer.js'
+import { fromHex, toHex } from '../../src/bytes/hex.js'
+import { encodeFrame } from '../../src/framing/header.js'
+import { WireError } from '../../src/errors.js'
+import type { Codec, CodecContext } from '../../src/messages/codec.js'
+import { wtxidrelayCodec, type WtxidrelayMessage } from '../../src/messages/wtxidrelay.js'
+
+const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
+
+function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): M {
+  const r = new ByteReader(bytes)
+  const m = codec.decode(r, CTX)
+  r.done()
+  return m
+}
+function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M): Uint8Array {
+  const w = new ByteWriter()
+  codec.encode(w, m, CTX)
+  return w.finish()
+}
+function errorOf(f: () => unknown): WireError | undefined {
+  try {
+    f()
+  } catch (e) {
+    if (e instanceof WireError) return e
+    throw e
+  }
+  return undefined
+}
+const hex = (...parts: string[]) => fromHex(parts.join(''))
+
+describe('wtxidrelay (BIP339)', () => {
+  const MSG: WtxidrelayMessage = { command: 'wtxidrelay' }
+
+  it('has the command "wtxidrelay" and an empty payload both ways', () => {
+    expect(wtxidrelayCodec.command).toBe('wtxidrelay')
+    expect(encode(wtxidrelayCodec, MSG).length).toBe(0)
+    expect(decode(wtxidrelayCodec, hex(''))).toEqual(MSG)
+  })
+
+  it('frames on mainnet as a bare 24-byte header (exact bytes)', () => {
+    const frame = encodeFrame(fromHex('f9beb4d9'), 'wtxidrelay', encode(wtxidrelayCodec, MSG))
+    expect(toHex(frame)).toBe(
+      [
+        'f9beb4d9', // mainnet magic
+        toHex(new TextEncoder().encode('wtxidrelay')) + '0000', // command 'wtxidrelay', NUL-padded to 12 bytes
+        '00000000', // payload length 0
+        '5df6e0e2', // checksum: sha256d of the empty payload, first 4 bytes
+      ].join(''),
+    )
+  })
+
+  it('caps its payload at 0 bytes, so the frame decoder refuses any body', () => {
+    expect(wtxidrelayCodec.maxPayload(CTX)).toBe(0)
+  })
+
+  it('leaves a stray byte unread, so the caller sees TRAILING_BYTES', () => {
+    const e = errorOf(() => decode(wtxidrelayCodec, hex('00')))
+    expect(e?.code).toBe('TRAILING_BYTES')
+    expect(e?.detail.actual).toBe(1)
+  })
+
+  it('property: random bytes decode (only when empty) or throw only WireError TRAILING_BYTES', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 16 }), (b) => {
+        const e = errorOf(() => decode(wtxidrelayCodec, b))
+        if (b.length === 0) expect(e).toBeUndefined()
+        else expect(e?.code).toBe('TRAILING_BYTES')
+      }),
+    )
+  })
+})
