@@ -117,12 +117,12 @@ export const getcfiltersCodec: Codec<GetcfiltersMessage> = {
   },
 }
 
-/** cfilter (BIP157). The filter may be as large as a block-sized payload allows. */
+/** cfilter (BIP157). The filter may be up to ctx.maxBlockPayload bytes. */
 export const cfilterCodec: Codec<CfilterMessage> = {
   command: 'cfilter',
-  maxPayload: (ctx: CodecContext) => ctx.maxBlockPayload,
+  maxPayload: (ctx: CodecContext) => 1 + 32 + compactSizeLength(ctx.maxBlockPayload) + ctx.maxBlockPayload,
   encode(w: ByteWriter, m: CfilterMessage, ctx: CodecContext) {
-    checkListLength('cfilter', m.filter.length, ctx.maxBlockPayload, 'maxBlockPayload')
+    checkListLength('cfilter filter bytes', m.filter.length, ctx.maxBlockPayload, 'maxBlockPayload')
     w.u8(m.filterType).hash(m.blockHash).varBytes(m.filter)
   },
   decode(r: ByteReader, ctx: CodecContext): CfilterMessage {

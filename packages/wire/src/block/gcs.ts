@@ -1,0 +1,360 @@
+/**
+ * BIP158 Golomb-coded sets and the basic block filter.
+ *
+ * A filter holds N items. Each item is hashed with SipHash-2-4 (key = the
+ * first 16 bytes of the block hash, internal order) and mapped to
+ * [0, N * M) by the high 64 bits of hash * (N * M). The sorted values are
+ * stored as differences, each Golomb-Rice coded with parameter P: the
+ * quotient d >> P in unary (that many 1 bits, then a 0), then the low P
+ * bits, most significant bit first. Serialized:
+ *   CompactSize N | bit stream, zero-padded to a byte
+ *
+ * The basic filter (type 0) uses P = 19, M = 784931 and holds every output
+ * script of the block (except empty and OP_RETURN ones) and every script
+ * the block's inputs spend (except empty ones).
+ *
+ * Filter headers chain like block headers:
+ *   filterHeader = sha256d(sha256d(filter) || previous filterHeader)
+ */
+import { ByteReader } from '../bytes/reader.js'
+import { ByteWriter } from '../bytes/writer.js'
+import { toHex } from '../bytes/hex.js'
+import { WireError } from '../errors.js'
+import { sha256d, sha256dPair } from '../hash/sha256.js'
+import { type SipHashKey, sipHashKeyFromBytes, siphash24Into } from '../hash/siphash.js'
+import type { Transaction } from '../tx/types.js'
+
+/** BIP158 basic filter: Golomb-Rice parameter (bits of remainder). */
+export const BASIC_FILTER_P = 19
+/** BIP158 basic filter: inverse false-positive rate (values range over N * M). */
+export const BASIC_FILTER_M = 784931
+/** OP_RETURN: outputs whose script starts with it are left out of the basic filter. */
+const OP_RETURN = 0x6a
+/**
+ * Most items one filter may hold (N is read as a u32 in Core). The real
+ * bound is tighter: every item takes at least P + 1 bits of the stream.
+ */
+export const MAX_GCS_ITEMS = 0xffffffff
+
+/** Golomb-Rice parameters of a filter type. */
+export interface GcsParams {
+  /** Bits of remainder per value. */
+  readonly p: number
+  /** Inverse false-positive rate. */
+  readonly m: number
+}
+
+/** The parameters of the BIP158 basic filter. */
+export const BASIC_FILTER_PARAMS: GcsParams = Object.freeze({ p: BASIC_FILTER_P, m: BASIC_FILTER_M })
+
+/** P must be 0..32 and M a positive u32 (Core stores both in 32 bits or less). */
+function checkParams(params: GcsParams): void {
+  const { p, m } = params
+  if (!Number.isInteger(p) || p < 0 || p > 32 || !Number.isInteger(m) || m < 1 || m > 0xffffffff) {
+    throw new WireError('ENCODE_RANGE', `GCS parameters out of range: P = ${p}, M = ${m}`)
+  }
+}
+
+/** The range N * M must stay exact in a double for hash-to-range. */
+function checkRange(n: number, m: number): number {
+  const f = n * m
+  if (f > Number.MAX_SAFE_INTEGER) {
+    throw new WireError('OVERSIZE', `GCS filter: N * M = ${f} exceeds 2^53 - 1`, { field: 'N * M', limit: Number.MAX_SAFE_INTEGER, actual: f })
+  }
+  return f
+}
+
+/** The SipHash key of a block's filter: the first 16 bytes of its hash (internal order). */
+export function gcsKey(blockHash: Uint8Array): SipHashKey {
+  if (blockHash.length !== 32) {
+    throw new WireError('ENCODE_RANGE', `block hash must be 32 bytes, got ${blockHash.length}`, { actual: blockHash.length })
+  }
+  return sipHashKeyFromBytes(blockHash.subarray(0, 16))
+}
+
+/**
+ * floor(h * f / 2^64) for a 64-bit h given as uint32 halves and f < 2^53.
+ * Computed on 16-bit limbs so every partial sum stays exact in a double.
+ */
+function mulHigh64(hlo: number, hhi: number, f: number): number {
+  const a0 = hlo & 0xffff
+  const a1 = hlo >>> 16
+  const a2 = hhi & 0xffff
+  const a3 = hhi >>> 16
+  const flo = f % 0x100000000
+  const fhi = (f - flo) / 0x100000000
+  const b0 = flo & 0xffff
+  const b1 = flo >>> 16
+  const b2 = fhi & 0xffff
+  const b3 = fhi >>> 16
+  // Column k of the product collects a_i * b_j with i + j = k; carry upward.
+  let c = a0 * b0
+  c = Math.floor(c / 0x10000) + a0 * b1 + a1 * b0
+  c = Math.floor(c / 0x10000) + a0 * b2 + a1 * b1 + a2 * b0
+  c = Math.floor(c / 0x10000) + a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0
+  c = Math.floor(c / 0x10000) + a1 * b3 + a2 * b2 + a3 * b1
+  const r4 = c % 0x10000
+  c = Math.floor(c / 0x10000) + a2 * b3 + a3 * b2
+  const r5 = c % 0x10000
+  c = Math.floor(c / 0x10000) + a3 * b3
+  const r6 = c % 0x10000
+  const r7 = Math.floor(c / 0x10000)
+  return r4 + r5 * 0x10000 + r6 * 0x100000000 + r7 * 0x1000000000000
+}
+
+/** The value of `item` in a set of range f = N * M: high 64 bits of siphash(item) * f. */
+export function gcsHashToRange(key: SipHashKey, item: Uint8Array, f: number, scratch: Uint32Array = new Uint32Array(2)): number {
+  siphash24Into(key, item, scratch)
+  return mulHigh64(scratch[0]!, scratch[1]!, f)
+}
+
+/** Hash items into the sorted values of a set of range f (duplicates kept, as Core does). */
+function hashedSet(key: SipHashKey, items: readonly Uint8Array[], f: number): number[] {
+  const scratch = new Uint32Array(2)
+  const values = items.map((it) => gcsHashToRange(key, it, f, scratch))
+  return values.sort((x, y) => x - y)
+}
+
+/** Drop byte-identical duplicates (a filter is built from a set), keeping first occurrence order. */
+function uniqueItems(items: readonly Uint8Array[]): Uint8Array[] {
+  const seen = new Set<string>()
+  const out: Uint8Array[] = []
+  for (const it of items) {
+    const k = toHex(it)
+    if (!seen.has(k)) {
+      seen.add(k)
+      out.push(it)
+    }
+  }
+  return out
+}
+
+/**
+ * Encode a Golomb-coded set of the distinct `items` under `key`.
+ * Returns the serialized filter (CompactSize N | bit stream).
+ */
+export function buildGcsFilter(key: SipHashKey, params: GcsParams, items: readonly Uint8Array[]): Uint8Array {
+  checkParams(params)
+  const unique = uniqueItems(items)
+  const n = unique.length
+  const values = hashedSet(key, unique, checkRange(n, params.m))
+  const w = new ByteWriter(16 + n * 3)
+  w.compactSize(n)
+  // Bits accumulate MSB first in `acc`; whole bytes are flushed as they fill.
+  let acc = 0
+  let accBits = 0
+  const put = (bits: number, count: number) => {
+    // count <= 24 here, so acc stays below 2^31.
+    acc = (acc << count) | bits
+    accBits += count
+    while (accBits >= 8) {
+      accBits -= 8
+      w.u8((acc >>> accBits) & 0xff)
+    }
+    acc &= (1 << accBits) - 1
+  }
+  let last = 0
+  const pMask = 2 ** params.p
+  for (const v of values) {
+    const delta = v - last
+    last = v
+    let q = Math.floor(delta / pMask)
+    while (q > 0) {
+      const k = Math.min(q, 16)
+      put((1 << k) - 1, k)
+      q -= k
+    }
+    put(0, 1)
+    const rem = delta % pMask
+    // P may exceed 24 in custom params; write the remainder in two pieces.
+    if (params.p > 16) {
+      put(Math.floor(rem / 65536), params.p - 16)
+      put(rem % 65536, 16)
+    } else {
+      put(rem, params.p)
+    }
+  }
+  if (accBits > 0) w.u8((acc << (8 - accBits)) & 0xff)
+  return w.finish().slice()
+}
+
+/** The basic (type 0) filter of a block from its filter items; see basicFilterItems. */
+export function buildBasicFilter(blockHash: Uint8Array, items: readonly Uint8Array[]): Uint8Array {
+  return buildGcsFilter(gcsKey(blockHash), BASIC_FILTER_PARAMS, items)
+}
+
+/**
+ * The items of a block's basic filter: each output script that is neither
+ * empty nor starts with OP_RETURN, then each non-empty script spent by the
+ * block's inputs (`prevOutputScripts`, in any order; the coinbase spends none).
+ */
+export function basicFilterItems(txs: readonly Transaction[], prevOutputScripts: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = []
+  for (const tx of txs) {
+    for (const o of tx.outputs) {
+      const s = o.scriptPubKey
+      if (s.length === 0 || s[0] === OP_RETURN) continue
+      out.push(s)
+    }
+  }
+  for (const s of prevOutputScripts) if (s.length > 0) out.push(s)
+  return out
+}
+
+/** MSB-first reader over the Golomb-Rice bit stream. */
+class BitReader {
+  private pos: number
+  private readonly end: number
+  private readonly bytes: Uint8Array
+  private byte = 0
+  private left = 0
+
+  constructor(bytes: Uint8Array, offset: number) {
+    this.bytes = bytes
+    this.pos = offset
+    this.end = bytes.length
+  }
+
+  /** Byte offset just past the last byte any bit was taken from. */
+  get consumed(): number {
+    return this.pos
+  }
+
+  private next(): void {
+    if (this.pos >= this.end) {
+      throw new WireError('TRUNCATED', 'GCS filter: bit stream ends inside a value', { offset: this.pos, field: 'gcs bits' })
+    }
+    this.byte = this.bytes[this.pos++]!
+    this.left = 8
+  }
+
+  bit(): number {
+    if (this.left === 0) this.next()
+    this.left--
+    return (this.byte >>> this.left) & 1
+  }
+
+  /** `count` bits (count <= 32) as an unsigned number. */
+  bits(count: number): number {
+    let v = 0
+    while (count > 0) {
+      if (this.left === 0) this.next()
+      const take = Math.min(count, this.left)
+      const chunk = (this.byte >>> (this.left - take)) & ((1 << take) - 1)
+      v = v * 2 ** take + chunk
+      this.left -= take
+      count -= take
+    }
+    return v
+  }
+}
+
+/** One Golomb-Rice value: unary quotient, then P remainder bits. */
+function readGolombRice(br: BitReader, p: number): number {
+  let q = 0
+  while (br.bit() === 1) q++
+  return q * 2 ** p + br.bits(p)
+}
+
+/**
+ * A decoded, checked Golomb-coded set. `decode` reads every value once to
+ * check the encoding, as Core's GCSFilter constructor does: N items present,
+ * no whole byte left over after the last one (TRAILING_BYTES).
+ */
+export class GcsFilter {
+  /** Number of items in the set. */
+  readonly n: number
+  readonly params: GcsParams
+  /** The serialized filter this was decoded from. */
+  readonly encoded: Uint8Array
+  private readonly key: SipHashKey
+  private readonly streamStart: number
+
+  private constructor(encoded: Uint8Array, n: number, streamStart: number, params: GcsParams, key: SipHashKey) {
+    this.encoded = encoded
+    this.n = n
+    this.streamStart = streamStart
+    this.params = params
+    this.key = key
+  }
+
+  /** Decode and check a serialized filter. Throws only WireError. */
+  static decode(encoded: Uint8Array, key: SipHashKey, params: GcsParams): GcsFilter {
+    checkParams(params)
+    const r = new ByteReader(encoded)
+    // Every item takes at least P + 1 bits, which bounds N by the bytes present.
+    const n = r.compactSize()
+    if (n > MAX_GCS_ITEMS) {
+      throw new WireError('OVERSIZE', `GCS filter: N = ${n} exceeds ${MAX_GCS_ITEMS}`, { field: 'N', limit: MAX_GCS_ITEMS, actual: n })
+    }
+    if (n * (params.p + 1) > r.remaining * 8) {
+      throw new WireError('TRUNCATED', `GCS filter: ${n} items need at least ${n * (params.p + 1)} bits, have ${r.remaining * 8}`, {
+        field: 'N',
+        expected: n * (params.p + 1),
+        actual: r.remaining * 8,
+      })
+    }
+    checkRange(n, params.m)
+    const f = new GcsFilter(encoded, n, r.offset, params, key)
+    const br = new BitReader(encoded, r.offset)
+    for (let i = 0; i < n; i++) readGolombRice(br, params.p)
+    if (br.consumed !== encoded.length) {
+      throw new WireError('TRAILING_BYTES', `GCS filter: ${encoded.length - br.consumed} bytes after the last item`, {
+        offset: br.consumed,
+        actual: encoded.length - br.consumed,
+      })
+    }
+    return f
+  }
+
+  /** The set's values in ascending order (each in [0, N * M)). */
+  values(): number[] {
+    const br = new BitReader(this.encoded, this.streamStart)
+    const out: number[] = []
+    let v = 0
+    for (let i = 0; i < this.n; i++) {
+      v += readGolombRice(br, this.params.p)
+      out.push(v)
+    }
+    return out
+  }
+
+  /** True if `item` may be in the set (false positive rate about 1/M). */
+  match(item: Uint8Array): boolean {
+    return this.matchAny([item])
+  }
+
+  /** True if any of `items` may be in the set: one pass over the stream for all of them. */
+  matchAny(items: readonly Uint8Array[]): boolean {
+    if (this.n === 0 || items.length === 0) return false
+    const queries = hashedSet(this.key, items, this.n * this.params.m)
+    const br = new BitReader(this.encoded, this.streamStart)
+    let qi = 0
+    let v = 0
+    for (let i = 0; i < this.n; i++) {
+      v += readGolombRice(br, this.params.p)
+      while (qi < queries.length && queries[qi]! < v) qi++
+      if (qi === queries.length) return false
+      if (queries[qi] === v) return true
+    }
+    return false
+  }
+}
+
+/** Decode a block's basic (type 0) filter. */
+export function decodeBasicFilter(blockHash: Uint8Array, encoded: Uint8Array): GcsFilter {
+  return GcsFilter.decode(encoded, gcsKey(blockHash), BASIC_FILTER_PARAMS)
+}
+
+/** BIP157 filter hash: sha256d of the serialized filter (internal order). */
+export function filterHash(filter: Uint8Array): Uint8Array {
+  return sha256d(filter)
+}
+
+/** BIP157 filter header: sha256d(filterHash || prevHeader), both 32 bytes, internal order. */
+export function filterHeader(filterHashValue: Uint8Array, prevHeader: Uint8Array): Uint8Array {
+  if (filterHashValue.length !== 32 || prevHeader.length !== 32) {
+    throw new WireError('ENCODE_RANGE', 'filter hash and previous filter header must be 32 bytes each')
+  }
+  return sha256dPair(filterHashValue, prevHeader)
+}
