@@ -1,11 +1,19 @@
 // node:crypto SHA-256 for Node, Deno and Bun, selected by the "node" export
 // condition (see rollup.shared.mjs). Same API and results as sha256.ts.
-import { createHash } from 'node:crypto'
+//
+// Speed notes (bench/README.md): node:crypto's per-call cost dominates for
+// the small inputs Bitcoin hashes (80-byte headers, ~250-byte txs), and the
+// one-shot crypto.hash() (Node >= 20.12) costs about half of createHash().
+// So whole inputs go through crypto.hash() when the runtime has it, and
+// split inputs are joined into one small array rather than streamed.
+import * as nodeCrypto from 'node:crypto'
 import type { Sha256Hasher } from './sha256.js'
 
 export type { Sha256Hasher }
 
 export const SHA256_BACKEND: 'noble' | 'node:crypto' = 'node:crypto'
+
+type OneShot = (data: Uint8Array) => Uint8Array
 
 // Digests come back as Buffer; expose them as plain Uint8Array views so no
 // Buffer semantics (e.g. shared-memory slice) leak to users.
@@ -13,16 +21,22 @@ function plain(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength)
 }
 
+const hashFn = (nodeCrypto as { hash?: (alg: string, data: Uint8Array, enc: 'buffer') => Uint8Array }).hash
+const once: OneShot =
+  typeof hashFn === 'function'
+    ? (data) => hashFn('sha256', data, 'buffer')
+    : (data) => nodeCrypto.createHash('sha256').update(data).digest()
+
 export function sha256(data: Uint8Array): Uint8Array {
-  return plain(createHash('sha256').update(data).digest())
+  return plain(once(data))
 }
 
 export function sha256d(data: Uint8Array): Uint8Array {
-  return plain(createHash('sha256').update(createHash('sha256').update(data).digest()).digest())
+  return plain(once(once(data)))
 }
 
 export function createSha256(): Sha256Hasher {
-  const h = createHash('sha256')
+  const h = nodeCrypto.createHash('sha256')
   const api: Sha256Hasher = {
     update(data) {
       h.update(data)
@@ -35,12 +49,29 @@ export function createSha256(): Sha256Hasher {
   return api
 }
 
+/** Inputs up to this size are joined and hashed in one call; larger ones are streamed. */
+const JOIN_LIMIT = 16 * 1024
+
 export function sha256dParts(parts: readonly Uint8Array[]): Uint8Array {
-  const h = createHash('sha256')
-  for (const p of parts) h.update(p)
-  return plain(createHash('sha256').update(h.digest()).digest())
+  let n = 0
+  for (const p of parts) n += p.length
+  if (n > JOIN_LIMIT) {
+    const h = nodeCrypto.createHash('sha256')
+    for (const p of parts) h.update(p)
+    return plain(once(h.digest()))
+  }
+  const joined = new Uint8Array(n)
+  let o = 0
+  for (const p of parts) {
+    joined.set(p, o)
+    o += p.length
+  }
+  return plain(once(once(joined)))
 }
 
 export function sha256dPair(a: Uint8Array, b: Uint8Array): Uint8Array {
-  return plain(createHash('sha256').update(createHash('sha256').update(a).update(b).digest()).digest())
+  const joined = new Uint8Array(a.length + b.length)
+  joined.set(a, 0)
+  joined.set(b, a.length)
+  return plain(once(once(joined)))
 }

@@ -1,0 +1,16 @@
+// The shared transport compliance suite against TCP on 127.0.0.1.
+import { runTransportCompliance } from '../../../test/compliance/transport.js'
+import { TcpConnector, TcpListener } from '../src/index.js'
+import { acceptQueue } from './helpers.js'
+
+runTransportCompliance('tcp 127.0.0.1', {
+  async setup() {
+    const listener = await TcpListener.listen({ host: '127.0.0.1', port: 0 })
+    const connector = new TcpConnector({ connectTimeoutMs: 5_000 })
+    return {
+      connect: (signal) => connector.connect(listener.address, signal),
+      accept: acceptQueue(listener),
+      teardown: () => listener.close(),
+    }
+  },
+})

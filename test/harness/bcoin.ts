@@ -1,0 +1,260 @@
+/// <reference types="node" />
+/**
+ * A bcoin regtest node for interop tests, on loopback only.
+ *
+ *   const node = await startBcoin({ mine: 10 })
+ *   await node.rpc('getblockcount', [])        // 10
+ *   ... connect a TcpConnector to node.p2p ...
+ *   await node.stop()
+ *
+ * Spawns test/harness/bcoin-regtest-server.cjs with the current Node,
+ * waits for its one JSON ready line, and talks JSON-RPC over HTTP to
+ * 127.0.0.1 with the API key. stop() always ends the child (SIGTERM, then
+ * SIGKILL); a process 'exit' hook and the child's own stdin watch make sure
+ * no node outlives a failed or killed test run.
+ */
+import { spawn, type ChildProcess } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import type { PeerAddress } from '@bitp2p/session'
+
+/** How long bcoin may take to open, mine and print its ready line. */
+const READY_TIMEOUT_MS = 60_000
+/** How long stop() waits after SIGTERM before SIGKILL. */
+const STOP_GRACE_MS = 5_000
+/** How long sendFromWallet waits for its tx to enter the mempool. */
+const MEMPOOL_WAIT_MS = 10_000
+/** Bytes of the child's stderr kept for error messages. */
+const STDERR_TAIL_BYTES = 4_000
+
+/** Options of startBcoin. */
+export interface BcoinOptions {
+  /** Blocks to mine at start (to the wallet's address with `wallet`). Default 0. */
+  readonly mine?: number
+  /** Load bcoin's in-memory wallet (needed for walletRpc / sendFromWallet). Default false. */
+  readonly wallet?: boolean
+  /** bcoin's tx inv flush interval, ms (bcoin default 5000; lower makes tx relay tests fast). */
+  readonly invMs?: number
+  /** bcoin log level ('error' by default; 'debug' to see its peer handling on stderr). */
+  readonly logLevel?: string
+}
+
+/** The ready line the server script prints. */
+export interface BcoinInfo {
+  readonly ready: true
+  readonly pid: number
+  readonly bcoin: string
+  readonly network: string
+  /** Network magic as wire bytes, hex ('fabfb5da' on regtest). */
+  readonly magic: string
+  readonly p2p: number
+  readonly http: number
+  readonly wallet: number | null
+  readonly apiKey: string
+  /** Chain height once ready (= `mine`). */
+  readonly height: number
+  /** Where the start-up blocks were mined to (the wallet's receive address with `wallet`). */
+  readonly mineAddress: string
+  readonly startup_ms: number
+}
+
+/** A running bcoin regtest node. */
+export interface BcoinNode {
+  /** bcoin's P2P listener on 127.0.0.1. */
+  readonly p2p: PeerAddress
+  readonly info: BcoinInfo
+  /**
+   * Node JSON-RPC (generatetoaddress, getrawmempool, addnode, invalidateblock, ...).
+   * Throws BcoinRpcError on an RPC error. Note bcoin 1.0.2's semantics:
+   * invalidateblock rewinds the chain to the block's parent and marks it
+   * invalid; reconsiderblock only clears the mark (it does not reconnect the
+   * block: mine or relay a block to move the tip again).
+   */
+  rpc(method: string, params?: readonly unknown[]): Promise<any>
+  /** Wallet JSON-RPC (getnewaddress, sendtoaddress, ...). Needs `wallet: true`. */
+  walletRpc(method: string, params?: readonly unknown[]): Promise<any>
+  /** Mine `n` blocks (to `address`, default info.mineAddress); returns their hashes (RPC hex order). */
+  mine(n: number, address?: string): Promise<string[]>
+  /** Txids in bcoin's mempool (RPC hex order). */
+  mempool(): Promise<string[]>
+  /** Ask bcoin to open one outbound connection to `addr` (addnode onetry). */
+  connectTo(addr: PeerAddress): Promise<void>
+  /**
+   * Create, sign and broadcast a wallet transaction paying `btc` to `address`
+   * (the wallet's own info.mineAddress by default); returns its txid. Needs `wallet: true`
+   * and a mature coinbase: mine at least 101 blocks first. Resolves once the
+   * tx is in bcoin's mempool.
+   */
+  sendFromWallet(btc?: number, address?: string): Promise<string>
+  /** Stop the node and wait for the process to exit. Idempotent. */
+  stop(): Promise<void>
+}
+
+/** A JSON-RPC error from bcoin. */
+export class BcoinRpcError extends Error {
+  override readonly name = 'BcoinRpcError'
+  constructor(
+    readonly method: string,
+    readonly code: number | undefined,
+    message: string,
+  ) {
+    super(`bcoin rpc ${method}: ${message}`)
+  }
+}
+
+const SCRIPT = fileURLToPath(new URL('./bcoin-regtest-server.cjs', import.meta.url))
+
+function hostPort(addr: PeerAddress): string {
+  return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`
+}
+
+/** Start a bcoin regtest node on loopback; resolves once it is ready. */
+export async function startBcoin(opts: BcoinOptions = {}): Promise<BcoinNode> {
+  const child = spawn(process.execPath, [SCRIPT], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      NODE_BACKEND: 'js',
+      P2P_PORT: '0',
+      HTTP_PORT: '0',
+      WALLET_PORT: '0',
+      API_KEY: `bitp2p-test-${process.pid}`,
+      MINE: String(opts.mine ?? 0),
+      WALLET: opts.wallet ? '1' : '0',
+      LOG_LEVEL: opts.logLevel ?? 'error',
+      EXIT_ON_STDIN_CLOSE: '1',
+      ...(opts.invMs !== undefined ? { INV_MS: String(opts.invMs) } : {}),
+    },
+  })
+  // Whatever happens to this process, the child goes with it.
+  const killOnExit = (): void => {
+    child.kill('SIGKILL')
+  }
+  process.on('exit', killOnExit)
+  const exited = new Promise<void>((resolve) => {
+    child.once('exit', () => {
+      process.removeListener('exit', killOnExit)
+      resolve()
+    })
+  })
+
+  let stderrTail = ''
+  child.stderr!.setEncoding('utf8')
+  child.stderr!.on('data', (s: string) => {
+    stderrTail = (stderrTail + s).slice(-STDERR_TAIL_BYTES)
+  })
+
+  let info: BcoinInfo
+  try {
+    info = await readyLine(child, () => stderrTail)
+  } catch (e) {
+    child.kill('SIGKILL')
+    await exited
+    throw e
+  }
+  // Keep reading stdout (bcoin's console log): a full pipe would stall the node.
+  child.stdout!.on('data', () => {})
+
+  const call = async (port: number, method: string, params: readonly unknown[] = []): Promise<any> => {
+    const res = await fetch(`http://127.0.0.1:${port}/`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${btoa(`x:${info.apiKey}`)}`,
+      },
+      body: JSON.stringify({ method, params, id: 1 }),
+    })
+    const text = await res.text()
+    let body: { result?: unknown; error?: { code?: number; message?: string } | null }
+    try {
+      body = JSON.parse(text)
+    } catch {
+      throw new BcoinRpcError(method, undefined, `HTTP ${res.status}: ${text.slice(0, 200)}`)
+    }
+    if (body.error) throw new BcoinRpcError(method, body.error.code, body.error.message ?? 'unknown error')
+    if (!res.ok) throw new BcoinRpcError(method, undefined, `HTTP ${res.status}`)
+    return body.result
+  }
+
+  let stopped: Promise<void> | undefined
+  const node: BcoinNode = {
+    p2p: { host: '127.0.0.1', port: info.p2p },
+    info,
+    rpc: (method, params) => call(info.http, method, params),
+    walletRpc: (method, params) => {
+      if (info.wallet === null) return Promise.reject(new Error('bcoin was started without { wallet: true }'))
+      return call(info.wallet, method, params)
+    },
+    mine: (n, address = info.mineAddress) => node.rpc('generatetoaddress', [n, address]),
+    mempool: () => node.rpc('getrawmempool', [false]),
+    connectTo: async (addr) => {
+      await node.rpc('addnode', [hostPort(addr), 'onetry'])
+    },
+    // Default recipient: the wallet's own receive address (bcoin 1.0.2's
+    // getnewaddress prints mainnet-encoded addresses that its own
+    // sendtoaddress then rejects on regtest).
+    // bcoin's wallet hands the tx to the node without awaiting the mempool
+    // insert, so wait until the mempool really holds it.
+    sendFromWallet: async (btc = 1, address = info.mineAddress) => {
+      const txid: string = await node.walletRpc('sendtoaddress', [address, btc])
+      const deadline = Date.now() + MEMPOOL_WAIT_MS
+      while (!(await node.mempool()).includes(txid)) {
+        if (Date.now() > deadline) throw new Error(`wallet tx ${txid} did not reach bcoin's mempool within ${MEMPOOL_WAIT_MS} ms`)
+        await new Promise((r) => setTimeout(r, 20))
+      }
+      return txid
+    },
+    stop: () => {
+      stopped ??= (async () => {
+        if (child.exitCode === null && child.signalCode === null) {
+          child.kill('SIGTERM')
+          const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS)
+          await exited
+          clearTimeout(timer)
+        }
+        child.stdin?.destroy()
+      })()
+      return stopped
+    },
+  }
+  return node
+}
+
+/** Wait for the script's JSON ready line; reject if it exits or takes too long. */
+function readyLine(child: ChildProcess, stderr: () => string): Promise<BcoinInfo> {
+  return new Promise((resolve, reject) => {
+    let buf = ''
+    const fail = (why: string): void => {
+      cleanup()
+      reject(new Error(`bcoin did not start: ${why}\n--- stderr ---\n${stderr()}`))
+    }
+    const onData = (s: string): void => {
+      buf += s
+      let nl: number
+      while ((nl = buf.indexOf('\n')) >= 0) {
+        const line = buf.slice(0, nl).trim()
+        buf = buf.slice(nl + 1)
+        if (!line.startsWith('{')) continue
+        try {
+          const msg = JSON.parse(line) as BcoinInfo
+          if (msg.ready === true) {
+            cleanup()
+            resolve(msg)
+            return
+          }
+        } catch {
+          // not our line
+        }
+      }
+    }
+    const onExit = (code: number | null, signal: string | null): void => fail(`exited (code ${code}, signal ${signal})`)
+    const timer = setTimeout(() => fail(`no ready line within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS)
+    const cleanup = (): void => {
+      clearTimeout(timer)
+      child.stdout!.removeListener('data', onData)
+      child.removeListener('exit', onExit)
+    }
+    child.stdout!.setEncoding('utf8')
+    child.stdout!.on('data', onData)
+    child.once('exit', onExit)
+  })
+}
