@@ -170,8 +170,10 @@ export const cmpctblockCodec: Codec<CmpctblockMessage> = {
   command: 'cmpctblock',
   maxPayload(ctx: CodecContext) {
     const n = maxCompactTxs(ctx)
-    // Header, nonce, short ids, then prefilled txs: at most a block's bytes plus a 3-byte index each.
-    return BLOCK_HEADER_BYTES + 8 + 2 * compactSizeLength(n) + n * SHORTTXID_BYTES + n * 3 + ctx.maxBlockPayload
+    // Every transaction is either a 6-byte short id or prefilled whole (plus
+    // an index of at most 3 bytes); a transaction is at least 60 bytes, so
+    // the short ids never add to the block's own size.
+    return BLOCK_HEADER_BYTES + 8 + 2 * compactSizeLength(n) + n * 3 + ctx.maxBlockPayload
   },
   encode(w: ByteWriter, m: CmpctblockMessage, ctx: CodecContext) {
     const total = m.shortIds.length + m.prefilledTxs.length
