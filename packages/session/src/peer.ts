@@ -1,0 +1,507 @@
+/**
+ * Peer: one connection to one Bitcoin node, driving a PeerMachine.
+ *
+ * The driver owns the IO the machine never sees: a Transport, a Clock, a
+ * MessageDecoder, and one clock timer set to the machine's nextDeadline().
+ * Its loop is the sans-IO contract:
+ *
+ *   bytes in  -> decoder.push -> machine.receive(now, event) -> flush
+ *   timer     -> machine.timeout(now)                        -> flush
+ *   api call  -> machine.send / request / close(now, ...)    -> flush
+ *   flush     =  poll every action: encode and write sends, emit events,
+ *                close the transport on disconnect; re-arm the timer
+ *
+ * Backpressure. Frames go straight to the transport while its
+ * bufferedAmount is at most `highWaterMark`; beyond that they wait in our
+ * queue for the transport's drain. `send()` returns false while above the
+ * mark (as Node's stream.write does) and 'drain' fires when the queue has
+ * emptied. If queued plus buffered bytes pass `maxSendBuffer` (default
+ * 32 MB) the peer is not reading: disconnect with 'send-buffer-full'.
+ * Inbound, the decoder holds at most one frame, itself bounded by the
+ * network's framing caps, so a peer cannot make us buffer more.
+ *
+ * Events are emitted synchronously. Messages can arrive in the same read
+ * as the peer's verack, before `Peer.connect` resolves: pass `setup` to
+ * attach listeners before the handshake starts.
+ *
+ * No Node built-ins: runs on Node, Deno, Bun, browsers and workers.
+ */
+import { EventEmitter } from 'eventemitter3'
+import {
+  encodeMessage,
+  ipFromString,
+  IP_BYTES,
+  MessageDecoder,
+  type Command,
+  type FramingParams,
+  type InvItem,
+  type KnownMessage,
+  type Message,
+  type MessageOf,
+  type NetAddress,
+  type PayloadChunkEvent,
+  type PayloadEndEvent,
+  type PayloadStartEvent,
+} from '@bitp2p/wire'
+import type { HandshakeInfo, PeerFeatures } from './fsm/handshake.js'
+import type { Offense } from './fsm/misbehavior.js'
+import type { PeerAction, PeerEvent } from './fsm/outbox.js'
+import { PeerMachine, type PeerMachineConfig, type PeerMachineState } from './fsm/peer.js'
+import type { RttStats } from './fsm/ping.js'
+import { describeDisconnect, type DisconnectReason } from './fsm/reasons.js'
+import type { PeerRequest, RequestFailure, RequestResult, RequestSummary } from './fsm/requests.js'
+import { systemRandom } from './random.js'
+import { RealtimeClock } from './realtime-clock.js'
+import { TransportError, type Cancel, type Clock, type Connector, type PeerAddress, type Random, type Transport } from './transport.js'
+
+/** Default high-water mark of the send path: 1 MB buffered in the transport. */
+export const DEFAULT_HIGH_WATER_MARK = 1_000_000
+/** Default hard cap on queued plus transport-buffered bytes: 32 MB, eight maximum-size blocks. */
+export const DEFAULT_MAX_SEND_BUFFER = 32_000_000
+
+/** Options shared by Peer.connect and Peer.accept. */
+export interface PeerOptions extends Omit<PeerMachineConfig, 'direction' | 'remoteAddress'> {
+  /** Magic and framing caps of the network (a NetworkParams object satisfies this). */
+  readonly network: FramingParams
+  /** Default: a RealtimeClock. */
+  readonly clock?: Clock
+  /** Default: systemRandom() (the platform CSPRNG). */
+  readonly random?: Random
+  /**
+   * Unix ms = clock.now() + unixTimeOffsetMs, for the version timestamp.
+   * Default: performance.timeOrigin with the default clock, else 0.
+   */
+  readonly unixTimeOffsetMs?: number
+  /** Deliver block payloads as 'payload' events instead of decoding them whole. Default false. */
+  readonly streamBlocks?: boolean
+  /** Default DEFAULT_HIGH_WATER_MARK. */
+  readonly highWaterMark?: number
+  /** Default DEFAULT_MAX_SEND_BUFFER. */
+  readonly maxSendBuffer?: number
+  /** Abort the handshake. */
+  readonly signal?: AbortSignal
+  /** Called with the new Peer before the handshake starts: attach listeners here. */
+  readonly setup?: (peer: Peer) => void
+}
+
+/** Options of Peer.connect. */
+export interface ConnectOptions extends PeerOptions {
+  readonly connector: Connector
+}
+
+/** Options of Peer.request. */
+export interface RequestOptions {
+  /** Deadline of this request (default: per kind, see fsm/requests.ts). */
+  readonly timeoutMs?: number
+  readonly signal?: AbortSignal
+}
+
+type CommandEvents = { [C in Command]: [message: MessageOf<C>] }
+
+/** The events of a Peer, with their arguments. */
+export interface PeerEvents extends CommandEvents {
+  /** The handshake completed. */
+  ready: [info: HandshakeInfo]
+  /** Any message after the handshake (also emitted under its command name). */
+  message: [message: Message]
+  latency: [rttMs: number, stats: RttStats]
+  misbehavior: [offense: Offense, score: number, threshold: number]
+  stalled: [request: RequestSummary, waitedMs: number]
+  unsolicited: [message: Message]
+  features: [features: PeerFeatures]
+  payload: [event: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent]
+  'unknown-command': [command: string, count: number]
+  /** The send queue emptied after send() returned false. */
+  drain: []
+  /** The connection ended; emitted once. */
+  close: [reason: DisconnectReason]
+}
+
+/** A connection that did not get to (or past) the handshake, with the typed reason. */
+export class PeerError extends Error {
+  override readonly name = 'PeerError'
+  readonly reason: DisconnectReason
+  constructor(reason: DisconnectReason, options?: { cause?: unknown }) {
+    super(describeDisconnect(reason), options)
+    this.reason = reason
+  }
+}
+
+/** A request that ended without an answer. */
+export class RequestError extends Error {
+  override readonly name = 'RequestError'
+  readonly request: RequestSummary | undefined
+  readonly failure: RequestFailure | { readonly kind: 'aborted'; readonly reason?: unknown }
+  constructor(request: RequestSummary | undefined, failure: RequestError['failure']) {
+    super(`request ${request ? `#${request.id} (${request.kind}) ` : ''}failed: ${failure.kind}`)
+    this.request = request
+    this.failure = failure
+  }
+}
+
+interface Waiter {
+  resolve(r: RequestResult): void
+  reject(e: RequestError): void
+  abortedBy?: unknown
+  cleanup(): void
+}
+
+/** The version message's addrRecv for a remote address (null address for DNS names). */
+function netAddressOf(addr: PeerAddress): NetAddress {
+  let host: Uint8Array
+  try {
+    host = ipFromString(addr.host)
+  } catch {
+    host = new Uint8Array(IP_BYTES)
+  }
+  return { services: 0n, host, port: addr.port }
+}
+
+export class Peer extends EventEmitter<PeerEvents> {
+  /** Where the transport goes. */
+  readonly remote: PeerAddress
+  readonly direction: 'outbound' | 'inbound'
+  private readonly transport: Transport
+  private readonly clock: Clock
+  private readonly machine: PeerMachine
+  private readonly decoder: MessageDecoder
+  private readonly network: FramingParams
+  private readonly highWaterMark: number
+  private readonly maxSendBuffer: number
+  private decoderVersion: number
+  private timerAt: number | undefined
+  private timerCancel: Cancel | undefined
+  private flushing = false
+  private readonly queue: Uint8Array[] = []
+  private queuedBytes = 0
+  private wantDrain = false
+  private readonly waiters = new Map<number, Waiter>()
+  private readonly encoded = new WeakMap<object, Uint8Array>()
+  private resolveClosed!: (r: DisconnectReason) => void
+  /** Resolves with the reason when the connection ends. */
+  readonly closed: Promise<DisconnectReason>
+
+  private constructor(transport: Transport, direction: 'outbound' | 'inbound', opts: PeerOptions) {
+    super()
+    this.transport = transport
+    this.remote = transport.remote
+    this.direction = direction
+    this.network = opts.network
+    this.clock = opts.clock ?? new RealtimeClock()
+    this.highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
+    this.maxSendBuffer = opts.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER
+    const unixTimeOffsetMs = opts.unixTimeOffsetMs ?? (opts.clock ? 0 : performance.timeOrigin)
+    this.machine = new PeerMachine(
+      { ...opts, direction, remoteAddress: netAddressOf(transport.remote), unixTimeOffsetMs },
+      opts.random ?? systemRandom(),
+    )
+    this.decoderVersion = this.machine.protocolVersion
+    this.decoder = new MessageDecoder({ network: opts.network, protocolVersion: this.decoderVersion, streamBlocks: opts.streamBlocks })
+    this.closed = new Promise((r) => (this.resolveClosed = r))
+    transport.onData((bytes) => this.onData(bytes))
+    transport.onClose((err) => this.onTransportClose(err))
+    transport.onDrain(() => this.onDrain())
+  }
+
+  /**
+   * Connect to `addr` and complete the handshake. Rejects with PeerError
+   * (reason 'transport' if the connection failed, 'aborted' if `signal`
+   * fired, or why the handshake failed).
+   */
+  static async connect(addr: PeerAddress, opts: ConnectOptions): Promise<Peer> {
+    const { signal } = opts
+    if (signal?.aborted) throw new PeerError({ kind: 'aborted', reason: signal.reason })
+    let transport: Transport
+    try {
+      transport = await opts.connector.connect(addr, signal)
+    } catch (e) {
+      if (signal?.aborted) throw new PeerError({ kind: 'aborted', reason: signal.reason }, { cause: e })
+      const error = e instanceof TransportError ? e : new TransportError('connect-failed', String(e), e)
+      throw new PeerError({ kind: 'transport', error }, { cause: e })
+    }
+    return new Peer(transport, 'outbound', opts).handshake(opts)
+  }
+
+  /** Complete the handshake on an accepted inbound transport. */
+  static accept(transport: Transport, opts: PeerOptions): Promise<Peer> {
+    return new Peer(transport, 'inbound', opts).handshake(opts)
+  }
+
+  private handshake(opts: PeerOptions): Promise<Peer> {
+    const { signal } = opts
+    return new Promise<Peer>((resolve, reject) => {
+      const onAbort = () => this.closeWith({ kind: 'aborted', reason: signal?.reason })
+      const cleanup = () => {
+        signal?.removeEventListener('abort', onAbort)
+        this.off('ready', onReady)
+        this.off('close', onClose)
+      }
+      const onReady = () => {
+        cleanup()
+        resolve(this)
+      }
+      const onClose = (reason: DisconnectReason) => {
+        cleanup()
+        reject(new PeerError(reason))
+      }
+      this.once('ready', onReady)
+      this.once('close', onClose)
+      opts.setup?.(this)
+      if (signal?.aborted) return onAbort()
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.machine.start(this.clock.now())
+      this.flush()
+    })
+  }
+
+  // --- state ---------------------------------------------------------------
+
+  get state(): PeerMachineState {
+    return this.machine.state
+  }
+  /** The handshake result (peer version, negotiated features). */
+  get info(): HandshakeInfo | undefined {
+    return this.machine.info
+  }
+  /** The peer's features now (post-handshake feature messages included). */
+  get features(): PeerFeatures | undefined {
+    return this.machine.features
+  }
+  get rtt(): RttStats {
+    return this.machine.rtt
+  }
+  get misbehaviorScore(): number {
+    return this.machine.misbehaviorScore
+  }
+  get unknownCommands(): ReadonlyMap<string, number> {
+    return this.machine.unknownCommands
+  }
+  get closeReason(): DisconnectReason | undefined {
+    return this.machine.closeReason
+  }
+  /** Bytes waiting to go out: our queue plus the transport's buffer. */
+  get bufferedAmount(): number {
+    return this.queuedBytes + this.transport.bufferedAmount
+  }
+
+  // --- api -----------------------------------------------------------------
+
+  /**
+   * Send a message. Returns false when the send buffer is above the
+   * high-water mark (wait for 'drain'). Throws LocalProtocolError before the
+   * handshake or after close, WireError if the message cannot be encoded.
+   */
+  send(msg: KnownMessage): boolean {
+    // Encode first, so a message that cannot be encoded throws here and
+    // changes nothing; flush reuses the bytes.
+    this.encoded.set(msg, encodeMessage(msg, this.network, this.machine.protocolVersion))
+    this.machine.send(this.clock.now(), msg)
+    this.flush()
+    const ok = this.bufferedAmount <= this.highWaterMark
+    if (!ok) this.wantDrain = true
+    return ok
+  }
+
+  /** Ask the peer for something; resolves with the matched answer. */
+  request(req: PeerRequest, opts: RequestOptions = {}): Promise<RequestResult> {
+    const { signal } = opts
+    if (signal?.aborted) return Promise.reject(new RequestError(undefined, { kind: 'aborted', reason: signal.reason }))
+    let id: number
+    try {
+      id = this.machine.request(this.clock.now(), req, { timeoutMs: opts.timeoutMs })
+    } catch (e) {
+      return Promise.reject(e)
+    }
+    const p = new Promise<RequestResult>((resolve, reject) => {
+      const onAbort = () => {
+        const w = this.waiters.get(id)
+        if (!w) return
+        w.abortedBy = signal?.reason ?? 'aborted'
+        this.machine.cancel(this.clock.now(), id)
+        this.flush()
+      }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      this.waiters.set(id, { resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) })
+    })
+    this.flush()
+    return p
+  }
+
+  /** getheaders; resolves with the headers after the locator. */
+  async getHeaders(locator: readonly Uint8Array[], opts: RequestOptions & { hashStop?: Uint8Array } = {}): Promise<MessageOf<'headers'>['headers']> {
+    const r = await this.request({ kind: 'headers', locator, hashStop: opts.hashStop }, opts)
+    return r.kind === 'headers' ? r.headers : []
+  }
+
+  /** getdata; resolves with what was found and what the peer did not have. */
+  async getData(items: readonly InvItem[], opts: RequestOptions = {}): Promise<Extract<RequestResult, { kind: 'data' }>> {
+    const r = await this.request({ kind: 'data', items }, opts)
+    if (r.kind !== 'data') throw new Error('unreachable: data request answered with ' + r.kind)
+    return r
+  }
+
+  /** Ping; resolves with the round-trip time in ms. */
+  async ping(opts: RequestOptions = {}): Promise<number> {
+    const r = await this.request({ kind: 'ping' }, opts)
+    return r.kind === 'ping' ? r.rttMs : Number.NaN
+  }
+
+  /** Close the connection ('local' reason). Idempotent. */
+  close(reason?: string): void {
+    this.closeWith({ kind: 'local', reason })
+  }
+
+  // --- driver --------------------------------------------------------------
+
+  private isClosed(): boolean {
+    return this.machine.state === 'closed'
+  }
+
+  private closeWith(reason: DisconnectReason): void {
+    this.machine.close(this.clock.now(), reason)
+    this.flush()
+  }
+
+  private onData(bytes: Uint8Array): void {
+    if (this.isClosed()) return
+    for (const ev of this.decoder.push(bytes)) {
+      this.machine.receive(this.clock.now(), ev)
+      if (this.isClosed()) break
+    }
+    this.flush()
+  }
+
+  private onTransportClose(err?: TransportError): void {
+    this.closeWith({ kind: 'transport', error: err })
+  }
+
+  private onDrain(): void {
+    while (this.queue.length > 0 && this.transport.bufferedAmount <= this.highWaterMark) {
+      const bytes = this.queue.shift()!
+      this.queuedBytes -= bytes.length
+      this.transport.send(bytes)
+    }
+    if (this.queue.length === 0 && this.wantDrain && this.bufferedAmount <= this.highWaterMark) {
+      this.wantDrain = false
+      this.emit('drain')
+    }
+  }
+
+  private write(bytes: Uint8Array): void {
+    if (this.queue.length === 0 && this.transport.bufferedAmount <= this.highWaterMark) {
+      this.transport.send(bytes)
+    } else {
+      this.queue.push(bytes)
+      this.queuedBytes += bytes.length
+    }
+    const buffered = this.bufferedAmount
+    if (buffered > this.maxSendBuffer) {
+      this.machine.close(this.clock.now(), { kind: 'send-buffer-full', buffered, limit: this.maxSendBuffer })
+    }
+  }
+
+  /** Carry out every queued action, then re-arm the timer. Re-entrant calls return at once. */
+  private flush(): void {
+    if (this.flushing) return
+    this.flushing = true
+    try {
+      for (let a = this.machine.poll(); a; a = this.machine.poll()) this.act(a)
+    } finally {
+      this.flushing = false
+    }
+    this.arm()
+  }
+
+  private act(a: PeerAction): void {
+    switch (a.type) {
+      case 'send': {
+        if (this.isClosed()) return
+        const bytes = this.encoded.get(a.message) ?? encodeMessage(a.message, this.network, this.machine.protocolVersion)
+        this.encoded.delete(a.message)
+        this.write(bytes)
+        return
+      }
+      case 'event':
+        return this.dispatch(a.event)
+      case 'disconnect':
+        this.queue.length = 0
+        this.queuedBytes = 0
+        this.transport.close(a.reason)
+        this.emit('close', a.reason)
+        this.resolveClosed(a.reason)
+        return
+    }
+  }
+
+  private dispatch(e: PeerEvent): void {
+    switch (e.type) {
+      case 'ready':
+        if (this.machine.protocolVersion !== this.decoderVersion) {
+          this.decoderVersion = this.machine.protocolVersion
+          this.decoder.setProtocolVersion(this.decoderVersion)
+        }
+        this.emit('ready', e.info)
+        return
+      case 'message':
+        this.emit('message', e.message)
+        if (e.message.command !== 'unknown') {
+          ;(this as EventEmitter).emit(e.message.command, e.message)
+        }
+        return
+      case 'response': {
+        const w = this.waiters.get(e.id)
+        if (!w) return
+        this.waiters.delete(e.id)
+        w.cleanup()
+        w.resolve(e.result)
+        return
+      }
+      case 'request-failed': {
+        const w = this.waiters.get(e.request.id)
+        if (!w) return
+        this.waiters.delete(e.request.id)
+        w.cleanup()
+        const failure = w.abortedBy !== undefined && e.failure.kind === 'cancelled' ? { kind: 'aborted' as const, reason: w.abortedBy } : e.failure
+        w.reject(new RequestError(e.request, failure))
+        return
+      }
+      case 'latency':
+        this.emit('latency', e.rttMs, e.stats)
+        return
+      case 'misbehavior':
+        this.emit('misbehavior', e.offense, e.score, e.threshold)
+        return
+      case 'stalled':
+        this.emit('stalled', e.request, e.waitedMs)
+        return
+      case 'unsolicited':
+        this.emit('unsolicited', e.message)
+        return
+      case 'features':
+        this.emit('features', e.features)
+        return
+      case 'payload':
+        this.emit('payload', e.event)
+        return
+      case 'unknown-command':
+        this.emit('unknown-command', e.command, e.count)
+        return
+    }
+  }
+
+  /** Keep exactly one clock timer, at the machine's next deadline. */
+  private arm(): void {
+    const at = this.machine.nextDeadline()
+    if (at === this.timerAt) return
+    this.timerCancel?.()
+    this.timerCancel = undefined
+    this.timerAt = at
+    if (at === undefined) return
+    this.timerCancel = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
+      this.timerCancel = undefined
+      this.timerAt = undefined
+      this.machine.timeout(this.clock.now())
+      this.flush()
+    })
+  }
+}
