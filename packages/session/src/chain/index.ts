@@ -1,0 +1,10 @@
+/**
+ * The header chain of SPV header sync: validation rules, the most-work
+ * header tree, and header storage. The Node flat-file store is not exported
+ * here (it imports node:fs); import it from './file-store.node.js'.
+ */
+export * from './validation.js'
+export * from './tree.js'
+export * from './locator.js'
+export * from './store.js'
+export { HashIndex, hashKey, HASH_INDEX_INITIAL_BUCKETS } from './hash-index.js'

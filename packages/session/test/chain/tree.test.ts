@@ -1,0 +1,446 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { blockHash, hashToHex, regtest, serializeBlockHeader, workFromBits } from '@bitp2p/wire'
+import type { BlockHeader, NetworkParams } from '@bitp2p/wire'
+import { type AcceptResult, type HeaderEntry, HeaderTree } from '../../src/chain/tree.js'
+import { locatorHeights } from '../../src/chain/locator.js'
+import { type AncestorView, nextWorkRequired } from '../../src/chain/validation.js'
+import { fastnet, mine, mineChain } from './helpers.js'
+
+const G = regtest.genesis
+const BITS = regtest.powLimitBits
+const hex = (e: { hash: Uint8Array }) => hashToHex(e.hash)
+const hexes = (es: readonly { hash: Uint8Array }[]) => es.map(hex)
+const hashes = (hs: readonly BlockHeader[]) => hs.map((h) => hashToHex(blockHash(h)))
+const kinds = (rs: readonly AcceptResult[]) => rs.map((r) => r.kind)
+
+function acceptAll(tree: HeaderTree, hs: readonly BlockHeader[]): AcceptResult[] {
+  return hs.map((h) => tree.accept(h))
+}
+
+describe('HeaderTree from genesis', () => {
+  it('starts with genesis as the tip', () => {
+    const tree = new HeaderTree(regtest)
+    expect(tree.height).toBe(0)
+    expect(hex(tree.tip)).toBe(hashToHex(blockHash(G)))
+    expect(tree.tip.chainWork).toBe(workFromBits(G.bits))
+    expect(tree.tip.parent).toBeUndefined()
+    expect(tree.locator().map(hashToHex)).toEqual([hashToHex(blockHash(G))])
+  })
+
+  it('connects a chain, indexes it by hash and height, and sums the work', () => {
+    const tree = new HeaderTree(regtest)
+    const chain = mineChain(G, 0, 5, { bits: BITS })
+    const rs = acceptAll(tree, chain)
+    expect(kinds(rs)).toEqual(['connected', 'connected', 'connected', 'connected', 'connected'])
+    expect(tree.height).toBe(5)
+    for (let h = 1; h <= 5; h++) {
+      const e = tree.getByHeight(h)!
+      expect(hex(e)).toBe(hashToHex(blockHash(chain[h - 1]!)))
+      expect(e.height).toBe(h)
+      expect(e.chainWork).toBe(workFromBits(BITS) * BigInt(h + 1))
+      expect(e.header).toEqual(chain[h - 1])
+      expect(e.raw).toEqual(serializeBlockHeader(chain[h - 1]!))
+      expect(hex(e.parent!)).toBe(hex(tree.getByHeight(h - 1)!))
+      expect(hex(tree.getByHash(e.hash)!)).toBe(hex(e))
+    }
+    expect(tree.getByHeight(6)).toBeUndefined()
+    expect(tree.getByHeight(-1)).toBeUndefined()
+  })
+
+  it('reports duplicates and orphans without changing anything', () => {
+    const tree = new HeaderTree(regtest)
+    const chain = mineChain(G, 0, 2, { bits: BITS })
+    acceptAll(tree, chain)
+    const dup = tree.accept(chain[0]!)
+    expect(dup.kind).toBe('duplicate')
+    if (dup.kind === 'duplicate') expect(dup.entry.height).toBe(1)
+    const orphan = mine(new Uint8Array(32).fill(9), { time: G.time + 100, bits: BITS })
+    expect(tree.accept(orphan)).toEqual({ kind: 'rejected', error: { kind: 'orphan', prevBlock: '09'.repeat(32) } })
+    expect(tree.size).toBe(3)
+    expect(tree.height).toBe(2)
+  })
+})
+
+describe('forks and reorgs (regtest)', () => {
+  it('keeps the first-seen branch on equal work, reorgs when the fork gets more', () => {
+    const tree = new HeaderTree(regtest)
+    const a = mineChain(G, 0, 3, { bits: BITS, tag: 0xa })
+    acceptAll(tree, a)
+    // Branch b forks off a1 (height 1).
+    const b = mineChain(a[0]!, 1, 3, { bits: BITS, tag: 0xb })
+    const r1 = tree.accept(b[0]!)
+    const r2 = tree.accept(b[1]!)
+    expect(kinds([r1, r2])).toEqual(['fork-added', 'fork-added'])
+    // b2 (height 3) has exactly the work of a3: the tip stays a3.
+    expect(hex(tree.tip)).toBe(hashes(a)[2])
+    const r3 = tree.accept(b[2]!)
+    expect(r3.kind).toBe('reorg')
+    if (r3.kind !== 'reorg') return
+    expect(hex(r3.fork)).toBe(hashes(a)[0])
+    expect(r3.fork.height).toBe(1)
+    expect(hexes(r3.disconnected)).toEqual(hashes(a).slice(1))
+    expect(hexes(r3.connected)).toEqual(hashes(b))
+    expect(hex(r3.entry)).toBe(hashes(b)[2])
+    expect(tree.height).toBe(4)
+    expect(hexes([1, 2, 3, 4].map((h) => tree.getByHeight(h)!))).toEqual([hashes(a)[0], ...hashes(b)])
+    // The old branch is still known, no longer active.
+    const a3 = tree.getByHash(blockHash(a[2]!))!
+    expect(tree.isActive(a3)).toBe(false)
+    expect(tree.isActive(tree.tip)).toBe(true)
+  })
+
+  it('reorgs back when the first branch overtakes again', () => {
+    const tree = new HeaderTree(regtest)
+    const a = mineChain(G, 0, 2, { bits: BITS, tag: 1 })
+    const b = mineChain(G, 0, 3, { bits: BITS, tag: 2 })
+    acceptAll(tree, a)
+    const rb = acceptAll(tree, b)
+    expect(kinds(rb)).toEqual(['fork-added', 'fork-added', 'reorg'])
+    const more = mineChain(a[1]!, 2, 2, { bits: BITS, tag: 3 })
+    const ra = acceptAll(tree, more)
+    expect(kinds(ra)).toEqual(['fork-added', 'reorg'])
+    const r = ra[1]!
+    if (r.kind !== 'reorg') return
+    expect(r.fork.height).toBe(0)
+    expect(hexes(r.disconnected)).toEqual(hashes(b))
+    expect(hexes(r.connected)).toEqual([...hashes(a), ...hashes(more)])
+  })
+
+  it('rejects a fork deeper than maxReorgDepth and accepts one at the limit', () => {
+    const tree = new HeaderTree(regtest, { maxReorgDepth: 3 })
+    const a = mineChain(G, 0, 6, { bits: BITS, tag: 1 })
+    acceptAll(tree, a)
+    // Off a2: the fork would disconnect 4 blocks (3..6).
+    const deep = mine(blockHash(a[1]!), { time: a[1]!.time + 1, bits: BITS, tag: 2 })
+    expect(tree.accept(deep)).toEqual({ kind: 'rejected', error: { kind: 'reorg-too-deep', forkHeight: 2, tipHeight: 6, maxDepth: 3 } })
+    // Off a3: 3 blocks, allowed; and it can become a reorg of depth 3.
+    const ok = mineChain(a[2]!, 3, 4, { bits: BITS, tag: 3 })
+    const rs = acceptAll(tree, ok)
+    expect(kinds(rs)).toEqual(['fork-added', 'fork-added', 'fork-added', 'reorg'])
+    const r = rs[3]!
+    if (r.kind === 'reorg') expect(r.disconnected.length).toBe(3)
+  })
+})
+
+describe('most work, not most blocks (fastnet: real retargets every 4 blocks)', () => {
+  it('a shorter branch of harder blocks wins over a longer easy one', () => {
+    const p = fastnet()
+    const tree = new HeaderTree(p)
+    const g = p.genesis
+    // Branch "slow": blocks 10 s apart; the retarget clamps at 4x and caps at
+    // powLimit, so every block has minimum work. 9 blocks.
+    const slow = mineChain(g, 0, 9, { spacing: 10, bits: p.powLimitBits, tag: 1 })
+    expect(kinds(acceptAll(tree, slow)).every((k) => k === 'connected')).toBe(true)
+    expect(tree.height).toBe(9)
+    // Branch "fast": blocks 1 s apart (3 s per period of 4 s): each retarget
+    // multiplies the target by 3/4, so blocks 4..7 and 8 are harder.
+    const fastBits: number[] = []
+    const fast: BlockHeader[] = []
+    let prev = g
+    for (let h = 1; h <= 8; h++) {
+      // Ask the tree's own rule via a dry run: the fork's required bits are
+      // what the tree will demand; mine with them.
+      const time = prev.time + 1
+      const bits = h % 4 === 0 && h > 0 ? retargetFrom(p, fast, g, h) : (fast[h - 2]?.bits ?? p.powLimitBits)
+      const hdr = mine(blockHash(prev), { time, bits, tag: 2 })
+      fast.push(hdr)
+      fastBits.push(bits)
+      prev = hdr
+    }
+    // The retarget really made blocks harder.
+    expect(fastBits[3]).not.toBe(p.powLimitBits)
+    expect(workFromBits(fastBits[7]!)).toBeGreaterThan(workFromBits(fastBits[3]!))
+    const rs = acceptAll(tree, fast)
+    const slowWork = workFromBits(p.powLimitBits) * 10n
+    const fastWork = fastBits.reduce((w, b) => w + workFromBits(b), workFromBits(p.powLimitBits))
+    expect(fastWork).toBeGreaterThan(slowWork)
+    // Before its 8th block, the fast branch had less work than slow's 9 blocks.
+    expect(fastWork - workFromBits(fastBits[7]!)).toBeLessThan(slowWork)
+    expect(kinds(rs)).toEqual(['fork-added', 'fork-added', 'fork-added', 'fork-added', 'fork-added', 'fork-added', 'fork-added', 'reorg'])
+    expect(tree.height).toBe(8)
+    expect(tree.tip.chainWork).toBe(fastWork)
+    const r = rs[7]!
+    if (r.kind !== 'reorg') return
+    expect(r.fork.height).toBe(0)
+    expect(hexes(r.disconnected)).toEqual(hashes(slow))
+    expect(hexes(r.connected)).toEqual(hashes(fast))
+  })
+
+  it('rejects a fast-branch block that keeps the old bits at a retarget height', () => {
+    const p = fastnet()
+    const tree = new HeaderTree(p)
+    const chain = mineChain(p.genesis, 0, 3, { spacing: 1, bits: p.powLimitBits })
+    acceptAll(tree, chain)
+    const stale = mine(blockHash(chain[2]!), { time: chain[2]!.time + 1, bits: p.powLimitBits })
+    const r = tree.accept(stale)
+    expect(r.kind).toBe('rejected')
+    if (r.kind === 'rejected') expect(r.error).toMatchObject({ kind: 'bad-diffbits', actual: p.powLimitBits })
+  })
+})
+
+/** The retarget a fast branch needs at height h (period of 4, first block h-4). */
+function retargetFrom(p: NetworkParams, fast: readonly BlockHeader[], g: BlockHeader, h: number): number {
+  const at = (height: number) => (height === 0 ? g : fast[height - 1]!)
+  const last = at(h - 1)
+  const first = at(h - 4)
+  // Core's arithmetic, written out independently of validation.ts.
+  const span = Math.min(Math.max(last.time - first.time, p.targetTimespan / 4), p.targetTimespan * 4)
+  const t = decode(last.bits) * BigInt(span) / BigInt(p.targetTimespan)
+  return encode(t > p.powLimit ? p.powLimit : t)
+}
+
+function decode(bits: number): bigint {
+  const e = bits >>> 24
+  const m = BigInt(bits & 0x7fffff)
+  return e <= 3 ? m >> BigInt(8 * (3 - e)) : m << BigInt(8 * (e - 3))
+}
+
+function encode(t: bigint): number {
+  let size = t.toString(16).length
+  size = Math.ceil(size / 2)
+  let m = size <= 3 ? Number(t << BigInt(8 * (3 - size))) : Number(t >> BigInt(8 * (size - 3)))
+  if (m & 0x800000) {
+    m >>= 8
+    size++
+  }
+  return (size << 24) | m
+}
+
+describe('time rules inside the tree', () => {
+  it('rejects a header not after the median time past, and one too far in the future of `now`', () => {
+    const tree = new HeaderTree(regtest)
+    const chain = mineChain(G, 0, 11, { bits: BITS })
+    acceptAll(tree, chain)
+    const mtp = tree.medianTimePast(tree.tip)
+    // Times are genesis + 600*h, h = 0..11: the median of heights 1..11 is height 6.
+    expect(mtp).toBe(G.time + 600 * 6)
+    const old = mine(blockHash(chain[10]!), { time: mtp, bits: BITS })
+    expect(tree.accept(old)).toEqual({ kind: 'rejected', error: { kind: 'time-too-old', mtp, time: mtp } })
+    const now = chain[10]!.time
+    const future = mine(blockHash(chain[10]!), { time: now + 7201, bits: BITS })
+    expect(tree.accept(future, now)).toEqual({ kind: 'rejected', error: { kind: 'time-too-new', limit: now + 7200, time: now + 7201 } })
+    // The same header is fine an hour later.
+    expect(tree.accept(future, now + 3600).kind).toBe('connected')
+  })
+
+  it('rejects old versions after the activation heights', () => {
+    const p: NetworkParams = { ...regtest, bip34Height: 2, bip66Height: 3, bip65Height: 4 }
+    const tree = new HeaderTree(p)
+    const v1 = mineChain(G, 0, 1, { bits: BITS, version: 1 })
+    expect(tree.accept(v1[0]!).kind).toBe('connected')
+    const v1again = mine(blockHash(v1[0]!), { time: v1[0]!.time + 600, bits: BITS, version: 1 })
+    expect(tree.accept(v1again)).toEqual({ kind: 'rejected', error: { kind: 'bad-version', min: 2, actual: 1 } })
+  })
+})
+
+describe('checkpoints inside the tree', () => {
+  it('rejects a different block at a checkpoint height, then any fork below it', () => {
+    const a = mineChain(G, 0, 3, { bits: BITS, tag: 1 })
+    const p: NetworkParams = { ...regtest, checkpoints: [{ height: 2, hash: blockHash(a[1]!) }] }
+    const tree = new HeaderTree(p)
+    expect(tree.accept(a[0]!).kind).toBe('connected')
+    const other = mine(blockHash(a[0]!), { time: a[0]!.time + 1, bits: BITS, tag: 2 })
+    expect(tree.accept(other)).toEqual({
+      kind: 'rejected',
+      error: { kind: 'checkpoint-mismatch', height: 2, expected: hashToHex(blockHash(a[1]!)), actual: hashToHex(blockHash(other)) },
+    })
+    expect(tree.accept(a[1]!).kind).toBe('connected')
+    expect(tree.accept(a[2]!).kind).toBe('connected')
+    // Now the checkpoint is held: a fork at height 1 is below it.
+    const fork = mine(blockHash(G), { time: G.time + 1, bits: BITS, tag: 3 })
+    expect(tree.accept(fork)).toEqual({ kind: 'rejected', error: { kind: 'fork-below-checkpoint', height: 1, checkpointHeight: 2 } })
+    // A fork above the checkpoint is fine.
+    const above = mine(blockHash(a[1]!), { time: a[1]!.time + 1, bits: BITS, tag: 4 })
+    expect(tree.accept(above).kind).toBe('fork-added')
+  })
+})
+
+describe('acceptMany', () => {
+  it('stops at the first invalid header and reports how many were taken', () => {
+    const tree = new HeaderTree(regtest)
+    const chain = mineChain(G, 0, 5, { bits: BITS })
+    const bad = mine(blockHash(chain[4]!), { time: chain[4]!.time + 600, bits: 0x2007ffff })
+    const after = mine(blockHash(bad), { time: bad.time + 600, bits: BITS })
+    const r = tree.acceptMany([...chain, bad, after])
+    expect(r.accepted).toBe(5)
+    expect(r.added).toBe(5)
+    expect(r.rejected).toEqual({ index: 5, error: { kind: 'bad-diffbits', expected: BITS, actual: 0x2007ffff } })
+    expect(r.results.length).toBe(6)
+    expect(tree.height).toBe(5)
+  })
+
+  it('counts duplicates as accepted but not added', () => {
+    const tree = new HeaderTree(regtest)
+    const chain = mineChain(G, 0, 4, { bits: BITS })
+    tree.acceptMany(chain.slice(0, 2))
+    const r = tree.acceptMany(chain)
+    expect(r).toMatchObject({ accepted: 4, added: 2 })
+    expect(kinds(r.results)).toEqual(['duplicate', 'duplicate', 'connected', 'connected'])
+  })
+
+  it('rejects a message whose headers do not follow one another', () => {
+    const tree = new HeaderTree(regtest)
+    const chain = mineChain(G, 0, 3, { bits: BITS })
+    const r = tree.acceptMany([chain[0]!, chain[2]!])
+    expect(r.rejected).toEqual({ index: 1, error: { kind: 'non-continuous', index: 1 } })
+    expect(r.accepted).toBe(1)
+  })
+})
+
+describe('ancestor, medianTimePast and locator', () => {
+  it('finds ancestors on a side branch through its own parents', () => {
+    const tree = new HeaderTree(regtest)
+    const a = mineChain(G, 0, 5, { bits: BITS, tag: 1 })
+    acceptAll(tree, a)
+    const b = mineChain(a[1]!, 2, 2, { bits: BITS, tag: 2 }) // heights 3, 4 off a2
+    acceptAll(tree, b)
+    const b4 = tree.getByHash(blockHash(b[1]!))!
+    expect(hex(tree.ancestor(b4, 4)!)).toBe(hashes(b)[1])
+    expect(hex(tree.ancestor(b4, 3)!)).toBe(hashes(b)[0])
+    expect(hex(tree.ancestor(b4, 2)!)).toBe(hashes(a)[1])
+    expect(hex(tree.ancestor(b4, 0)!)).toBe(hashToHex(blockHash(G)))
+    expect(tree.ancestor(b4, 5)).toBeUndefined()
+    // MTP at b4: times of G, a1, a2, b3, b4 -> median is the 3rd smallest.
+    const times = [G.time, a[0]!.time, a[1]!.time, b[0]!.time, b[1]!.time].sort((x, y) => x - y)
+    expect(tree.medianTimePast(b4)).toBe(times[2])
+  })
+
+  it('locator heights follow Core: 12 one by one, then doubling steps, genesis last', () => {
+    // Worked by hand from Core's LocatorEntries loop for a tip at 100.
+    expect(locatorHeights(100)).toEqual([100, 99, 98, 97, 96, 95, 94, 93, 92, 91, 90, 89, 87, 83, 75, 59, 27, 0])
+    expect(locatorHeights(0)).toEqual([0])
+    expect(locatorHeights(5)).toEqual([5, 4, 3, 2, 1, 0])
+    expect(locatorHeights(30, 20)).toEqual([30, 29, 28, 27, 26, 25, 24, 23, 22, 21, 20])
+    // A million blocks stay far below MAX_LOCATOR_SZ (101).
+    const big = locatorHeights(1_000_000)
+    expect(big.length).toBeLessThan(40)
+    expect(big[big.length - 1]).toBe(0)
+    for (let i = 1; i < big.length; i++) expect(big[i]!).toBeLessThan(big[i - 1]!)
+  })
+
+  it('the tree locator lists the active chain hashes at those heights', () => {
+    const tree = new HeaderTree(regtest)
+    acceptAll(tree, mineChain(G, 0, 40, { bits: BITS, spacing: 1 }))
+    const loc = tree.locator()
+    expect(loc.map(hashToHex)).toEqual(locatorHeights(40).map((h) => hex(tree.getByHeight(h)!)))
+  })
+})
+
+describe('trusted base', () => {
+  // Regtest rules with a 10-block period, so a base can sit on a period
+  // boundary, as a trusted base should (see TrustedBase).
+  const p10: NetworkParams = { ...regtest, retargetInterval: 10 }
+
+  function chainTree(n: number, params: NetworkParams = regtest): { tree: HeaderTree; chain: BlockHeader[] } {
+    const tree = new HeaderTree(params)
+    const chain = mineChain(G, 0, n, { bits: BITS })
+    acceptAll(tree, chain)
+    return { tree, chain }
+  }
+
+  function baseFrom(tree: HeaderTree, from: number) {
+    const entries: HeaderEntry[] = []
+    for (let h = from; h <= tree.height; h++) entries.push(tree.getByHeight(h)!)
+    const raw = new Uint8Array(entries.length * 80)
+    entries.forEach((e, i) => raw.set(e.raw, i * 80))
+    return { height: from, headers: raw, chainWork: entries[0]!.chainWork, tipHash: entries.at(-1)!.hash }
+  }
+
+  it('starts from trusted headers and validates what follows as the full tree does', () => {
+    const { tree, chain } = chainTree(30, p10)
+    const t2 = new HeaderTree(p10, { base: baseFrom(tree, 10) })
+    expect(t2.height).toBe(30)
+    expect(t2.baseHeight).toBe(10)
+    expect(t2.size).toBe(21)
+    expect(t2.tip.chainWork).toBe(tree.tip.chainWork)
+    // Within 20 minutes of its parent: the min-difficulty walk-back runs down
+    // to the period boundary at 30 (and never below the base).
+    const next = mine(blockHash(chain[29]!), { time: chain[29]!.time + 60, bits: BITS })
+    expect(t2.accept(next).kind).toBe('connected')
+    expect(t2.tip.chainWork).toBe(tree.tip.chainWork + workFromBits(BITS))
+    // Below the base nothing is known.
+    expect(t2.accept(chain[5]!).kind).toBe('rejected')
+    expect(t2.getByHeight(9)).toBeUndefined()
+    expect(t2.locator().map(hashToHex).at(-1)).toBe(hex(tree.getByHeight(10)!))
+  })
+
+  it('a base inside a period cannot answer the walk-back: missing-ancestor, not a guess', () => {
+    const { tree, chain } = chainTree(14, p10)
+    const t2 = new HeaderTree(p10, { base: baseFrom(tree, 12) })
+    const next = mine(blockHash(chain[13]!), { time: chain[13]!.time + 60, bits: BITS })
+    expect(t2.accept(next)).toEqual({ kind: 'rejected', error: { kind: 'missing-ancestor', height: 11 } })
+    // A block more than 20 minutes later needs no walk and connects.
+    const late = mine(blockHash(chain[13]!), { time: chain[13]!.time + 1201, bits: BITS })
+    expect(t2.accept(late).kind).toBe('connected')
+  })
+
+  it('refuses headers that do not link, and a last hash that is not the expected one', () => {
+    const { tree } = chainTree(3)
+    const raw = new Uint8Array(160)
+    raw.set(tree.getByHeight(1)!.raw, 0)
+    raw.set(tree.getByHeight(3)!.raw, 80)
+    expect(() => new HeaderTree(regtest, { base: { height: 1, headers: raw, chainWork: 1n } })).toThrow(/does not link/)
+    expect(
+      () => new HeaderTree(regtest, { base: { height: 1, headers: tree.getByHeight(1)!.raw, chainWork: 1n, tipHash: new Uint8Array(32) } }),
+    ).toThrow(/not the expected/)
+  })
+})
+
+describe('min-difficulty rules through the tree (property)', () => {
+  // fastnet (4-block periods, real retargets) with testnet's min-difficulty
+  // rule: a block more than 2 s after its parent may use powLimitBits. The
+  // tree answers the walk-back from a per-header cache; this checks that it
+  // demands exactly what nextWorkRequired computes by walking a plain view.
+  it('the tree requires the bits a plain walk-back computes, for random gaps and choices', () => {
+    const p = fastnet({ allowMinDifficultyBlocks: true })
+    fc.assert(
+      fc.property(fc.array(fc.record({ gap: fc.constantFrom(1, 1, 1, 2, 3), useMin: fc.boolean() }), { minLength: 1, maxLength: 16 }), (steps) => {
+        const tree = new HeaderTree(p)
+        const headers: BlockHeader[] = [p.genesis]
+        const view: AncestorView = {
+          timeAt: (h) => headers[h]?.time,
+          bitsAt: (h) => headers[h]?.bits,
+        }
+        for (const { gap, useMin } of steps) {
+          const height = headers.length
+          const parentHeader = headers[height - 1]!
+          const parent = { height: height - 1, time: parentHeader.time, bits: parentHeader.bits }
+          const time = parentHeader.time + gap
+          const required = nextWorkRequired(parent, time, view, p)
+          if (typeof required !== 'number') throw new Error('plain view has every block')
+          const minAllowed = height % 4 !== 0 && gap > 2
+          const bits = minAllowed && useMin ? p.powLimitBits : required
+          if (minAllowed) expect(required).toBe(p.powLimitBits)
+          // A header with the other choice of bits is rejected when they differ.
+          const wrong = bits === p.powLimitBits ? 0x2006ffff : p.powLimitBits
+          const bad = mine(blockHash(parentHeader), { time, bits: wrong, tag: 9 })
+          expect(tree.accept(bad).kind).toBe('rejected')
+          const h = mine(blockHash(parentHeader), { time, bits })
+          expect(tree.accept(h).kind).toBe('connected')
+          headers.push(h)
+        }
+        expect(tree.height).toBe(steps.length)
+      }),
+      { seed: 0x5eed, numRuns: 60 },
+    )
+  })
+
+  it('after a min-difficulty block, a quick block must return to the real difficulty (walk-back)', () => {
+    const p = fastnet({ allowMinDifficultyBlocks: true })
+    const tree = new HeaderTree(p)
+    // Heights 1..3 one second apart: the retarget at 4 makes blocks harder.
+    const period = mineChain(p.genesis, 0, 3, { spacing: 1, bits: p.powLimitBits })
+    acceptAll(tree, period)
+    const real = retargetFrom(p, period, p.genesis, 4)
+    expect(real).not.toBe(p.powLimitBits)
+    const b4 = mine(blockHash(period[2]!), { time: period[2]!.time + 1, bits: real })
+    const b5 = mine(blockHash(b4), { time: b4.time + 3, bits: p.powLimitBits }) // > 2 s: min difficulty allowed
+    expect(kinds(acceptAll(tree, [b4, b5]))).toEqual(['connected', 'connected'])
+    // One second later: the walk skips b5 and lands on b4's real bits.
+    const lazy = mine(blockHash(b5), { time: b5.time + 1, bits: p.powLimitBits })
+    expect(tree.accept(lazy)).toEqual({ kind: 'rejected', error: { kind: 'bad-diffbits', expected: real, actual: p.powLimitBits } })
+    const b6 = mine(blockHash(b5), { time: b5.time + 1, bits: real })
+    expect(tree.accept(b6).kind).toBe('connected')
+  })
+})
