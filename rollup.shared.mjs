@@ -1,5 +1,8 @@
 // One rollup config for every package: an ESM bundle plus one bundled .d.ts.
 //
+// `entries` adds further entry points (e.g. { node: 'src/node.ts' } for
+// Node-only extras exported as "<pkg>/node").
+//
 // With { nodeVariant: true } a second bundle dist/index.node.js is built in
 // which every relative import of `./x.js` is replaced by `./x.node.ts` when
 // that file exists. That is how Node-only speed-ups (node:crypto hashing) sit
@@ -20,13 +23,13 @@ function nodeVariantPlugin() {
   }
 }
 
-export function config(pkgDir, { nodeVariant = false } = {}) {
+export function config(pkgDir, { nodeVariant = false, entries = {} } = {}) {
   const pkg = JSON.parse(readFileSync(new URL('package.json', pkgDir), 'utf8'))
   const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]
   const external = (id) =>
     id.startsWith('node:') || deps.some((d) => id === d || id.startsWith(d + '/'))
-  const js = (file, extra = []) => ({
-    input: 'src/index.ts',
+  const js = (file, extra = [], input = 'src/index.ts') => ({
+    input,
     external,
     plugins: [...extra, esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
     output: [{ file, format: 'es', sourcemap: true }],
@@ -34,11 +37,14 @@ export function config(pkgDir, { nodeVariant = false } = {}) {
   return [
     js('dist/index.js'),
     ...(nodeVariant ? [js('dist/index.node.js', [nodeVariantPlugin()])] : []),
-    {
-      input: 'src/index.ts',
-      external,
-      plugins: [dts({ tsconfig: 'tsconfig.json' })],
-      output: [{ file: 'dist/index.d.ts', format: 'es' }],
-    },
+    ...Object.entries({ index: 'src/index.ts', ...entries }).flatMap(([name, input]) => [
+      ...(name === 'index' ? [] : [js(`dist/${name}.js`, [], input)]),
+      {
+        input,
+        external,
+        plugins: [dts({ tsconfig: 'tsconfig.json' })],
+        output: [{ file: `dist/${name}.d.ts`, format: 'es' }],
+      },
+    ]),
   ]
 }

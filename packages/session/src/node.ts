@@ -1,0 +1,5 @@
+/**
+ * @bitp2p/session/node: Node/Deno/Bun-only extras (file system access).
+ * Kept out of the main entry so a browser bundle never sees node:fs.
+ */
+export * from './chain/file-store.node.js'
