@@ -145,7 +145,7 @@ const TAG_POSITION = 5
 // Public shapes
 
 /** Which table an entry is in. */
-export type Table = 'new' | 'tried'
+export type BookTable = 'new' | 'tried'
 
 /** A read-only snapshot of one entry. */
 export interface BookEntry {
@@ -160,7 +160,7 @@ export interface BookEntry {
   readonly lastSuccess: number
   /** Failed attempts since the last success. */
   readonly attempts: number
-  readonly table: Table
+  readonly table: BookTable
   /** New-table slots holding it (0 when tried). */
   readonly refs: number
 }
@@ -172,7 +172,7 @@ export type AddressInput =
 
 /** Where an entry sits. */
 export interface SlotRef {
-  readonly table: Table
+  readonly table: BookTable
   readonly bucket: number
   readonly position: number
 }
@@ -468,7 +468,7 @@ export class AddressBook {
     return this.#hash(TAG_TRIED_BUCKET, [group, u32Bytes(inner)]) % this.#p.triedBuckets
   }
 
-  #position(table: Table, bucket: number, epBytes: Uint8Array): number {
+  #position(table: BookTable, bucket: number, epBytes: Uint8Array): number {
     return this.#hash(TAG_POSITION, [Uint8Array.of(table === 'new' ? 0 : 1), u32Bytes(bucket), epBytes]) % this.#p.bucketSize
   }
 
@@ -732,10 +732,10 @@ export class AddressBook {
     info.lastTry = t
     info.attempts = 0
     if (info.inTried) return 'already-tried'
-    return this.#good(info)
+    return this.#promote(info)
   }
 
-  #good(info: Info): GoodResult {
+  #promote(info: Info): GoodResult {
     const tslot = this.#triedSlotOf(info.epBytes, info.group)
     const occupant = this.#triedTable[tslot]!
     if (this.#p.testBeforeEvict && occupant !== -1) {

@@ -233,7 +233,7 @@ function isZero(bytes: Uint8Array, from: number, to: number): boolean {
 }
 
 /** True for loopback and "this host" addresses (127/8, 0/8, ::1, ::). */
-export function isLocal(ep: Endpoint): boolean {
+export function isLocalEndpoint(ep: Endpoint): boolean {
   if (ep.network === BIP155Network.IPV4) return IPV4_LOCAL.some((r) => inRange(ep.bytes, r))
   if (ep.network === BIP155Network.IPV6) return isZero(ep.bytes, 0, 15) && (ep.bytes[15] === 1 || ep.bytes[15] === 0)
   return false
@@ -246,7 +246,7 @@ export function isLocal(ep: Endpoint): boolean {
  * The port is not judged here (the address book refuses port 0 itself).
  */
 export function isRoutable(ep: Endpoint): boolean {
-  if (!isValidEndpoint(ep) || isLocal(ep)) return false
+  if (!isValidEndpoint(ep) || isLocalEndpoint(ep)) return false
   if (ep.network === BIP155Network.IPV4) return !IPV4_UNROUTABLE.some((r) => inRange(ep.bytes, r))
   if (ep.network === BIP155Network.IPV6) {
     // An IPv4-mapped address carried as IPv6 is a malformed duplicate of an IPv4 one.
@@ -294,7 +294,7 @@ function prefixGroup(cls: number, bytes: Uint8Array, bits: number): Uint8Array {
  * bounded number of buckets.
  */
 export function netGroup(ep: Endpoint): Uint8Array {
-  if (isLocal(ep)) return Uint8Array.of(GROUP_CLASS_LOCAL)
+  if (isLocalEndpoint(ep)) return Uint8Array.of(GROUP_CLASS_LOCAL)
   if (!isRoutable(ep)) return Uint8Array.of(GROUP_CLASS_UNROUTABLE)
   switch (ep.network) {
     case BIP155Network.IPV4:

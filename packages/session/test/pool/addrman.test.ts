@@ -571,5 +571,5 @@ describe('AddressBook: throughput (printed, not asserted)', () => {
         `serialize ${bytes.length} bytes in ${serMs.toFixed(0)} ms, deserialize in ${deMs.toFixed(0)} ms`,
     )
     expect(picked).toBe(10_000)
-  })
+  }, 60_000)
 })

@@ -13,7 +13,7 @@ import {
   endpointsEqual,
   groupToString,
   hostKey,
-  isLocal,
+  isLocalEndpoint,
   isRoutable,
   isValidEndpoint,
   nameGroup,
@@ -121,9 +121,9 @@ describe('isRoutable', () => {
   }
 
   it('marks only loopback and this-host as local', () => {
-    expect(isLocal(ip4(127, 9, 9, 9))).toBe(true)
-    expect(isLocal(v6('::1'))).toBe(true)
-    expect(isLocal(ip4(10, 0, 0, 1))).toBe(false)
+    expect(isLocalEndpoint(ip4(127, 9, 9, 9))).toBe(true)
+    expect(isLocalEndpoint(v6('::1'))).toBe(true)
+    expect(isLocalEndpoint(ip4(10, 0, 0, 1))).toBe(false)
   })
 })
 
