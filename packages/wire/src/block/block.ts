@@ -14,25 +14,30 @@ import { WireError } from '../errors.js'
 import type { CodecContext } from '../messages/codec.js'
 import { MAX_BLOCK_SERIALIZED_SIZE } from '../messages/context.js'
 import { encodeTx, readTx, txLimits, type TxLayout } from '../tx/codec.js'
-import { hasWitness, txid, txidFromRaw, txBaseSize, txSize, wtxid, wtxidFromRaw, baseSizeFromLayout, WITNESS_SCALE_FACTOR } from '../tx/id.js'
+import {
+  baseSizeFromLayout,
+  hasWitness,
+  txBaseSize,
+  txid,
+  txidFromRaw,
+  txSize,
+  WITNESS_SCALE_FACTOR,
+  wtxid,
+  wtxidFromRaw,
+} from '../tx/id.js'
 import type { Transaction } from '../tx/types.js'
 import { BLOCK_HEADER_BYTES, type BlockHeader, decodeBlockHeader, encodeBlockHeader } from './header.js'
-import { merkleRootMutated } from './merkle.js'
+import { type MerkleResult, merkleRootMutated } from './merkle.js'
+import { maxBlockTxs, MIN_TRANSACTION_BYTES } from './partial-merkle.js'
 import { checkWitnessCommitment, witnessMerkleRoot } from './witness.js'
 
 /**
- * Smallest valid transaction (Core's MIN_TRANSACTION_WEIGHT / 4): one
- * input and one output with empty scripts. Bounds the transaction count.
+ * Most transactions in a Bitcoin block: 4,000,000 / 60 = 66,666, the
+ * payload limit over the smallest valid transaction (MIN_TRANSACTION_BYTES:
+ * one input, one output, empty scripts). Other payload limits:
+ * maxBlockTxs(ctx.maxBlockPayload).
  */
-export const MIN_BLOCK_TX_BYTES = 60
-
-/** Most transactions in a block of `maxBlockPayload` bytes: payload / 60. */
-export function maxTxsInBlock(maxBlockPayload: number): number {
-  return Math.floor(maxBlockPayload / MIN_BLOCK_TX_BYTES)
-}
-
-/** Most transactions in a Bitcoin block (4,000,000 / 60 = 66,666). */
-export const MAX_BLOCK_TXS = maxTxsInBlock(MAX_BLOCK_SERIALIZED_SIZE)
+export const MAX_BLOCK_TXS = maxBlockTxs(MAX_BLOCK_SERIALIZED_SIZE)
 
 export interface Block {
   readonly header: BlockHeader
@@ -78,7 +83,7 @@ const BITCOIN_CONTEXT: BlockDecodeContext = { maxBlockPayload: MAX_BLOCK_SERIALI
  */
 export function decodeBlock(r: ByteReader, ctx: BlockDecodeContext = BITCOIN_CONTEXT): DecodedBlock {
   const header = decodeBlockHeader(r)
-  const n = r.count(maxTxsInBlock(ctx.maxBlockPayload), 'block txs', MIN_BLOCK_TX_BYTES)
+  const n = r.count(maxBlockTxs(ctx.maxBlockPayload), 'block txs', MIN_TRANSACTION_BYTES)
   const limits = txLimits(ctx.maxBlockPayload)
   const txs: Transaction[] = []
   const txLayouts: TxLayout[] = []
@@ -195,7 +200,11 @@ export function verifyBlock(block: Block): void {
 
 /** Throw BAD_MERKLE_ROOT unless `txids` give header.merkleRoot without mutation. */
 export function checkMerkleRoot(header: BlockHeader, txids: readonly Uint8Array[]): void {
-  const { root, mutated } = merkleRootMutated(txids)
+  checkMerkleResult(header, merkleRootMutated(txids))
+}
+
+/** checkMerkleRoot for a root already computed (e.g. by a MerkleBuilder). */
+export function checkMerkleResult(header: BlockHeader, { root, mutated }: MerkleResult): void {
   if (!bytesEqual(root, header.merkleRoot)) {
     throw new WireError('BAD_MERKLE_ROOT', 'merkle root of the transactions does not match the header', {
       field: 'merkleRoot',
@@ -211,4 +220,3 @@ export function checkMerkleRoot(header: BlockHeader, txids: readonly Uint8Array[
     })
   }
 }
-

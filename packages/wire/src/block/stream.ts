@@ -37,7 +37,6 @@
  * (BSV extended messages, 64-bit lengths) work; nothing assumes 32 bits.
  */
 import { ByteReader } from '../bytes/reader.js'
-import { bytesEqual, hashToHex } from '../bytes/hex.js'
 import { WireError } from '../errors.js'
 import { sha256d } from '../hash/sha256.js'
 import { MAX_BLOCK_SERIALIZED_SIZE } from '../messages/context.js'
@@ -54,9 +53,10 @@ import {
 } from '../tx/codec.js'
 import { baseSizeFromLayout, txidFromRaw, WITNESS_SCALE_FACTOR, wtxidFromRaw } from '../tx/id.js'
 import type { Transaction } from '../tx/types.js'
-import { MIN_BLOCK_TX_BYTES, maxTxsInBlock } from './block.js'
+import { checkMerkleResult } from './block.js'
 import { BLOCK_HEADER_BYTES, type BlockHeader, decodeBlockHeader } from './header.js'
 import { MERKLE_HASH_BYTES, MerkleBuilder } from './merkle.js'
+import { maxBlockTxs, MIN_TRANSACTION_BYTES } from './partial-merkle.js'
 import { checkWitnessCommitment } from './witness.js'
 
 /** Default cap on one transaction: Bitcoin's block payload (4,000,000). */
@@ -325,20 +325,7 @@ export class BlockStreamParser {
         if (this.txCount === 0) {
           throw new WireError('INVALID_VALUE', 'block has no transactions', { field: 'block txs', actual: 0 })
         }
-        if (!bytesEqual(merkle.root, header.merkleRoot)) {
-          throw new WireError('BAD_MERKLE_ROOT', 'merkle root of the transactions does not match the header', {
-            field: 'merkleRoot',
-            expected: hashToHex(header.merkleRoot),
-            actual: hashToHex(merkle.root),
-          })
-        }
-        if (merkle.mutated) {
-          throw new WireError('BAD_MERKLE_ROOT', 'merkle tree pairs identical nodes (duplicate transactions, CVE-2012-2459)', {
-            field: 'merkle mutation',
-            expected: hashToHex(header.merkleRoot),
-            actual: hashToHex(merkle.root),
-          })
-        }
+        checkMerkleResult(header, merkle)
         if (this.blockHasWitness) checkWitnessCommitment(this.coinbase!, witnessRoot)
       }
       this.phase = P_ENDED
@@ -565,11 +552,11 @@ export class BlockStreamParser {
     const at = BLOCK_HEADER_BYTES
     const n = this.readCs(buf, base, at, avail, 'block header')
     if (n < 0) return false
-    const max = maxTxsInBlock(this.maxBlockBytes)
+    const max = maxBlockTxs(this.maxBlockBytes)
     if (n > max) {
       throw new WireError('OVERSIZE', `block txs: ${n} items exceeds limit ${max}`, { field: 'block txs', limit: max, actual: n, offset: at })
     }
-    const least = at + this.csLen + n * MIN_BLOCK_TX_BYTES
+    const least = at + this.csLen + n * MIN_TRANSACTION_BYTES
     if (least > this.itemLimit) throw this.beyondLimit(least, 'block txs')
     this.txCount = n
     this.pos = at + this.csLen

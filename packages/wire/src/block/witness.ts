@@ -17,8 +17,8 @@ import { sha256dPair } from '../hash/sha256.js'
 import type { Transaction } from '../tx/types.js'
 import { MERKLE_HASH_BYTES, MerkleBuilder } from './merkle.js'
 
-/** OP_RETURN, push 36, then the 4-byte commitment tag aa21a9ed. */
-export const WITNESS_COMMITMENT_HEADER: Uint8Array = Uint8Array.of(0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed)
+/** OP_RETURN, push 36, then the 4-byte commitment tag aa21a9ed (frozen: shared by every call). */
+export const WITNESS_COMMITMENT_HEADER: readonly number[] = Object.freeze([0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed])
 /** Shortest commitment script: the 6-byte header and the 32-byte commitment (Core's MINIMUM_WITNESS_COMMITMENT). */
 export const MIN_WITNESS_COMMITMENT_SCRIPT_BYTES = 38
 /** Size of the coinbase's witness reserved value. */

@@ -11,7 +11,7 @@
  * transaction is fed to the hasher as three pieces (version, inputs and
  * outputs, locktime) so nothing is copied or re-serialized.
  */
-import { createSha256, sha256, sha256d } from '../hash/sha256.js'
+import { sha256d, sha256dParts } from '../hash/sha256.js'
 import { serializeTx, txBaseLength, txHasWitness, txWitnessLength, type TxLayout } from './codec.js'
 import type { Transaction } from './types.js'
 
@@ -63,12 +63,11 @@ export function txVsize(tx: Transaction): number {
 export function txidFromRaw(raw: Uint8Array, layout: TxLayout): Uint8Array {
   const { start, end } = layout
   if (!layout.segwit) return sha256d(raw.subarray(start, end))
-  const inner = createSha256()
-    .update(raw.subarray(start, start + VERSION_BYTES))
-    .update(raw.subarray(start + VERSION_BYTES + SEGWIT_HEADER_BYTES, layout.witnessStart))
-    .update(raw.subarray(end - LOCKTIME_BYTES, end))
-    .digest()
-  return sha256(inner)
+  return sha256dParts([
+    raw.subarray(start, start + VERSION_BYTES),
+    raw.subarray(start + VERSION_BYTES + SEGWIT_HEADER_BYTES, layout.witnessStart),
+    raw.subarray(end - LOCKTIME_BYTES, end),
+  ])
 }
 
 /** wtxid of the transaction at `layout` in `raw` (the whole serialization hashed). */

@@ -12,13 +12,13 @@ import {
   blockWtxids,
   decodeBlock,
   MAX_BLOCK_TXS,
-  maxTxsInBlock,
   parseBlock,
   serializeBlock,
   verifyBlock,
 } from '../../src/block/block.js'
 import { blockHash, serializeBlockHeader } from '../../src/block/header.js'
 import { merkleRoot } from '../../src/block/merkle.js'
+import { maxBlockTxs } from '../../src/block/partial-merkle.js'
 import { hasWitness, txid, wtxid } from '../../src/tx/id.js'
 import { bcoinIds, BLOCKS_PRESENT, readBlock, readFixtures, SKIP_MESSAGE } from './blocks-data.js'
 
@@ -139,7 +139,7 @@ describe('block decoding limits', () => {
 
   it('MAX_BLOCK_TXS is the payload limit over the 60-byte minimal transaction', () => {
     expect(MAX_BLOCK_TXS).toBe(Math.floor(4_000_000 / 60))
-    expect(maxTxsInBlock(32_000_000)).toBe(Math.floor(32_000_000 / 60))
+    expect(maxBlockTxs(32_000_000)).toBe(Math.floor(32_000_000 / 60))
   })
 
   it('a hostile tx count fails on the count: OVERSIZE above the limit, TRUNCATED above the bytes', () => {

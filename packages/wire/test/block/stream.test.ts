@@ -237,6 +237,10 @@ describe('BlockStreamParser errors are the same in every chunking', () => {
     const raw = readBlock('block482683.raw')
     const o = sameEverywhere(raw, { maxBlockBytes: 5000 })
     expect(o.error).toMatchObject({ code: 'OVERSIZE', detail: { field: 'maxBlockBytes', limit: 5000 } })
+    // A block of exactly maxBlockBytes passes; one byte more after it is TRAILING_BYTES.
+    expect(sameEverywhere(raw, { maxBlockBytes: raw.length }).end?.length).toBe(raw.length)
+    const over = sameEverywhere(Uint8Array.from([...raw, 0]), { maxBlockBytes: raw.length })
+    expect(over.error).toMatchObject({ code: 'TRAILING_BYTES', detail: { offset: raw.length } })
   })
 
   it.skipIf(!BLOCKS_PRESENT)('CVE-2012-2459: a block with its last tx duplicated streams but fails end() as mutated', () => {
