@@ -5,3 +5,4 @@
 export * from './scheduler.js'
 export * from './trace.js'
 export * from './network.js'
+export * from './chain/index.js'
