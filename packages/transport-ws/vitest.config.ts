@@ -1,9 +1,23 @@
 import { defineConfig } from 'vitest/config'
+import { playwright } from '@vitest/browser-playwright'
 
 // Tests run against the sibling packages' sources, so a change in wire or
 // session is seen without a rebuild. The built bundles are exercised by the
 // runtime smoke tests and the browser bundle check.
 const src = (pkg: string) => new URL(`../${pkg}/src/index.ts`, import.meta.url).pathname
+
+// Debian's chromium (apt); never a downloaded browser. The real binary avoids
+// the /usr/bin/chromium wrapper's stderr noise; CHROMIUM_PATH overrides.
+const chromiumArgs = [
+  '--no-sandbox',
+  '--headless',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+]
 
 export default defineConfig({
   resolve: {
@@ -14,5 +28,37 @@ export default defineConfig({
       '@bitp2p/transport-tcp': src('transport-tcp'),
     },
   },
-  test: { environment: 'node', include: ['test/**/*.test.ts'] },
+  test: {
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: 'node',
+          environment: 'node',
+          include: ['test/**/*.test.ts'],
+          exclude: ['test/**/*.browser.test.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: {
+          name: 'browser',
+          include: ['test/**/*.browser.test.ts'],
+          // Starts a TCP echo upstream and bridges in the Node process.
+          globalSetup: ['./test/bridge.global.ts'],
+          browser: {
+            enabled: true,
+            headless: true,
+            provider: playwright({
+              launchOptions: {
+                executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+                args: chromiumArgs,
+              },
+            }),
+            instances: [{ browser: 'chromium' }],
+          },
+        },
+      },
+    ],
+  },
 })

@@ -1,0 +1,31 @@
+// The client stays browser-clean: bundling src/client.ts for the browser
+// pulls in no node:* module and none of the bridge's code.
+import { describe, expect, it } from 'vitest'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url))
+
+describe('client bundle', () => {
+  it('bundles for the browser without node:* and without the bridge', async () => {
+    const result = await build({
+      entryPoints: [here('../src/client.ts')],
+      bundle: true,
+      write: false,
+      format: 'esm',
+      platform: 'browser',
+      metafile: true,
+      alias: { '@bitp2p/session': here('../../session/src/index.ts') },
+      logLevel: 'silent',
+    })
+    const inputs = Object.keys(result.metafile!.inputs)
+    expect(inputs.some((i) => /(^|\/)src\/client\.ts$/.test(i))).toBe(true)
+    expect(inputs.some((i) => /(^|\/)src\/protocol\.ts$/.test(i))).toBe(true)
+    for (const banned of ['bridge.ts', 'cli.ts', 'policy.ts', 'ip.ts', 'node_modules/ws/']) {
+      expect(inputs.filter((i) => i.includes(banned))).toEqual([])
+    }
+    const code = result.outputFiles[0]!.text
+    expect(code).not.toMatch(/from\s*["']node:/)
+    expect(code).not.toMatch(/require\(["']node:/)
+  })
+})
