@@ -346,6 +346,15 @@ export class Peer extends EventEmitter<PeerEvents> {
     return r.kind === 'ping' ? r.rttMs : Number.NaN
   }
 
+  /**
+   * Report invalid data this peer served (see Offense: 'invalid-header',
+   * 'invalid-block' score 100, so the peer is disconnected as 'misbehaving').
+   */
+  punish(offense: Offense): void {
+    this.machine.punish(this.clock.now(), offense)
+    this.flush()
+  }
+
   /** Close the connection ('local' reason). Idempotent. */
   close(reason?: string): void {
     this.closeWith({ kind: 'local', reason })

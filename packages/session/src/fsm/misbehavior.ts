@@ -13,6 +13,7 @@
  * unresponsiveness, never an offense: see `disconnectPolicy` in reasons.ts.
  */
 import type { WireError } from '@bitp2p/wire'
+import type { HeaderError } from '../chain/validation.js'
 
 /** Core's old DISCOURAGEMENT_THRESHOLD: a peer reaching this score is disconnected. */
 export const DISCOURAGEMENT_THRESHOLD = 100
@@ -49,6 +50,10 @@ export type Offense =
   | { readonly kind: 'unsolicited-headers'; readonly count: number }
   /** A reply to our getheaders whose first header connects to nothing in our locator. */
   | { readonly kind: 'non-connecting-headers'; readonly count: number; readonly prevBlock: Uint8Array }
+  /** A header that failed validation (bad proof of work, difficulty, checkpoint...), found by a service. */
+  | { readonly kind: 'invalid-header'; readonly error: HeaderError }
+  /** A block whose bytes, merkle root or witness commitment are wrong, found by a service. */
+  | { readonly kind: 'invalid-block'; readonly hash: string; readonly error: WireError }
 
 export type OffenseKind = Offense['kind']
 
@@ -81,6 +86,9 @@ export const OFFENSE_SCORES: Readonly<Record<OffenseKind, number>> = {
   'unsolicited-headers': 20,
   // Core: Misbehaving(20) per MAX_UNCONNECTING_HEADERS non-connecting messages.
   'non-connecting-headers': 20,
+  // Core: Misbehaving(100) for an invalid header or block (BlockChecked, "invalid header received").
+  'invalid-header': 100,
+  'invalid-block': 100,
 }
 
 /** The score of one offense. */

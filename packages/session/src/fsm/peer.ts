@@ -273,6 +273,16 @@ export class PeerMachine {
     return true
   }
 
+  /**
+   * Score an offense found outside the machine (a service that validated
+   * headers or a block this peer served). Crossing the threshold disconnects
+   * with reason 'misbehaving'.
+   */
+  punish(_now: number, offense: Offense): void {
+    if (this.st === 'closed') return
+    this.offend(offense)
+  }
+
   /** End the connection (local decision, or the transport closed). Idempotent. */
   close(_now: number, reason: DisconnectReason = { kind: 'local' }): void {
     this.terminate(reason)
