@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config'
 import { playwright } from '@vitest/browser-playwright'
+import { sdkCommands } from './test/sdk.global.js'
 
 // Tests run against the sibling packages' sources, so a change in wire or
 // session is seen without a rebuild. The built bundles are exercised by the
@@ -44,10 +45,13 @@ export default defineConfig({
         test: {
           name: 'browser',
           include: ['test/**/*.browser.test.ts'],
-          // Starts a TCP echo upstream and bridges in the Node process.
-          globalSetup: ['./test/bridge.global.ts'],
+          // Start, in the Node process, a TCP echo upstream and bridges
+          // (bridge.global.ts), and bcoin regtest behind a validating bridge
+          // (sdk.global.ts, whose commands the SDK test calls from the page).
+          globalSetup: ['./test/bridge.global.ts', './test/sdk.global.ts'],
           browser: {
             enabled: true,
+            commands: sdkCommands,
             headless: true,
             provider: playwright({
               launchOptions: {

@@ -3,10 +3,13 @@
  * text form per address, and the scope of an address (is it on the public
  * Internet, or loopback, private, link-local...?).
  *
- * Pure (no node:*), so it is tested on its own. IPv4-mapped IPv6 addresses
+ * Pure (no node:*), so it is tested on its own. The text itself is read and
+ * written by @bitp2p/wire's netaddr functions; this module adds brackets,
+ * the 4-byte form of IPv4 and the scopes. IPv4-mapped IPv6 addresses
  * (::ffff:a.b.c.d) are the IPv4 address: one host has one key in the
  * allowlist, and a mapped loopback is loopback.
  */
+import { ipFromString, ipToString, ipv6ToString, isIPv4Mapped, WireError } from '@bitp2p/wire'
 
 /** Where an address lives. Everything but 'global' is refused unless the bridge allows private targets. */
 export type IpScope =
@@ -60,110 +63,30 @@ const IPV6_RANGES: ReadonlyArray<readonly [readonly number[], number, IpScope]> 
  * Parse an IP literal: dotted-quad IPv4 (no leading zeros, no shorthand)
  * or IPv6 (RFC 4291 text forms, optionally in brackets, with an optional
  * trailing dotted quad). No zone ids. Returns undefined for anything else,
- * including DNS names.
+ * including DNS names. The text rules are @bitp2p/wire's `ipFromString`.
  */
 export function parseIp(text: string): IpBytes | undefined {
   const s = text.length >= 2 && text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
-  if (!s.includes(':')) return parseIpv4(s)
-  const v6 = parseIpv6(s)
-  if (v6 === undefined) return undefined
-  return isMappedV4(v6) ? v6.slice(12) : v6
-}
-
-function parseIpv4(s: string): Uint8Array | undefined {
-  const parts = s.split('.')
-  if (parts.length !== 4) return undefined
-  const out = new Uint8Array(4)
-  for (let i = 0; i < 4; i++) {
-    const p = parts[i]!
-    if (!/^(0|[1-9][0-9]{0,2})$/.test(p)) return undefined
-    const n = Number(p)
-    if (n > 255) return undefined
-    out[i] = n
+  let b: Uint8Array
+  try {
+    b = ipFromString(s)
+  } catch (e) {
+    if (e instanceof WireError) return undefined
+    throw e
   }
-  return out
-}
-
-function parseIpv6(s: string): Uint8Array | undefined {
-  if (!/^[0-9A-Fa-f:.]+$/.test(s)) return undefined
-  const doubleColon = s.indexOf('::')
-  if (doubleColon >= 0 && s.indexOf('::', doubleColon + 1) >= 0) return undefined
-  const groups: number[] = []
-  const parseSide = (side: string, allowV4Tail: boolean): boolean => {
-    if (side.length === 0) return true
-    const parts = side.split(':')
-    for (let i = 0; i < parts.length; i++) {
-      const p = parts[i]!
-      if (allowV4Tail && i === parts.length - 1 && p.includes('.')) {
-        const v4 = parseIpv4(p)
-        if (v4 === undefined) return false
-        groups.push((v4[0]! << 8) | v4[1]!, (v4[2]! << 8) | v4[3]!)
-        continue
-      }
-      if (!/^[0-9A-Fa-f]{1,4}$/.test(p)) return false
-      groups.push(parseInt(p, 16))
-    }
-    return true
-  }
-  let headCount = 0
-  if (doubleColon >= 0) {
-    if (!parseSide(s.slice(0, doubleColon), false)) return undefined
-    headCount = groups.length
-    if (!parseSide(s.slice(doubleColon + 2), true)) return undefined
-    // '::' stands for at least one zero group.
-    if (groups.length > 7) return undefined
-  } else {
-    if (!parseSide(s, true)) return undefined
-    if (groups.length !== 8) return undefined
-  }
-  const out = new Uint8Array(16)
-  const tail = groups.length - headCount
-  const place = (g: number, index: number): void => {
-    out[index * 2] = g >> 8
-    out[index * 2 + 1] = g & 0xff
-  }
-  for (let i = 0; i < headCount; i++) place(groups[i]!, i)
-  for (let i = 0; i < tail; i++) place(groups[headCount + i]!, 8 - tail + i)
-  return out
-}
-
-/** ::ffff:0:0/96 */
-function isMappedV4(b: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) if (b[i] !== 0) return false
-  return b[10] === 0xff && b[11] === 0xff
+  // ipFromString returns IPv4 mapped; one host has one key, its 4 bytes.
+  return isIPv4Mapped(b) ? b.slice(12) : b
 }
 
 /**
  * Canonical text: dotted quad for IPv4, RFC 5952 for IPv6 (lowercase,
  * leading zeros dropped, the longest run of two or more zero groups as '::').
+ * 16 bytes always print as IPv6, mapped ones too ('::ffff:102:304').
  */
 export function formatIp(b: IpBytes): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
+  if (b.length === 4) return ipToString(b)
   if (b.length !== 16) throw new RangeError(`an IP address has 4 or 16 bytes, got ${b.length}`)
-  const groups: number[] = []
-  for (let i = 0; i < 8; i++) groups.push((b[i * 2]! << 8) | b[i * 2 + 1]!)
-  let bestStart = -1
-  let bestLen = 1
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen) {
-      bestStart = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  const hex = (from: number, to: number): string =>
-    groups
-      .slice(from, to)
-      .map((g) => g.toString(16))
-      .join(':')
-  if (bestStart < 0) return hex(0, 8)
-  return `${hex(0, bestStart)}::${hex(bestStart + bestLen, 8)}`
+  return ipv6ToString(b)
 }
 
 /** The canonical form of an IP literal, or undefined if `text` is not one. */
@@ -180,7 +103,7 @@ export function ipScope(b: IpBytes): IpScope {
   for (let i = 0; i < 15; i++) if (b[i] !== 0) zeroPrefix = false
   if (zeroPrefix && b[15] === 0) return 'unspecified'
   if (zeroPrefix && b[15] === 1) return 'loopback'
-  if (isMappedV4(b)) return matchRanges(b.subarray(12), IPV4_RANGES)
+  if (isIPv4Mapped(b)) return matchRanges(b.subarray(12), IPV4_RANGES)
   // 64:ff9b::/96: the gateway would reach the embedded IPv4 address.
   if (startsWith(b, [0x00, 0x64, 0xff, 0x9b, 0, 0, 0, 0, 0, 0, 0, 0], 96)) return matchRanges(b.subarray(12), IPV4_RANGES)
   // 2002::/16 (6to4): the relay would reach the embedded IPv4 address.

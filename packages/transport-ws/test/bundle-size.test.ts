@@ -1,0 +1,148 @@
+// The SDK as a web app ships it: wire + session + the WsConnector bundled
+// with rollup from the packages' built dist files under the browser export
+// conditions (examples/browser/build.mjs), minified with esbuild, gzipped.
+// Checks the bundles are browser-clean and prints their sizes; the light
+// client's must stay under its gzip budget.
+import { describe, expect, it } from 'vitest'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { parseAst } from 'rollup/parseAst'
+import { bundleForBrowser, shippedSizes } from '../../../examples/browser/build.mjs'
+
+const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url))
+const PACKAGES = ['wire', 'session', 'transport-ws'] as const
+const DIST = PACKAGES.map((p) => here(`../../${p}/dist/index.js`))
+const built = DIST.every((f) => existsSync(f))
+
+/** Gzip budget of a light client's bundle. */
+const LIGHT_CLIENT_GZIP_BUDGET = 40 * 1024
+
+/** What a browser light client imports (what examples/browser/main.ts uses). */
+const LIGHT_CLIENT = `
+export { WsConnector } from '@bitp2p/transport-ws'
+export { describeDisconnect, HeaderTree, Peer } from '@bitp2p/session'
+export { blockHash, hashToHex, InvType, networkByName, Services, txid, txVsize } from '@bitp2p/wire'
+`
+/** Every export of the three packages: the upper bound. */
+const WHOLE_SDK = `
+export * from '@bitp2p/wire'
+export * from '@bitp2p/session'
+export * from '@bitp2p/transport-ws'
+`
+
+/** Node-only globals a browser bundle must not touch. */
+const NODE_GLOBALS = new Set(['process', 'Buffer', 'global', 'require', '__dirname', '__filename', 'module'])
+
+type AstNode = { type: string; [key: string]: unknown }
+
+/**
+ * Names of NODE_GLOBALS that `code` references as variables: identifiers
+ * anywhere but as a non-computed member name or property/method key
+ * (noble's hashes have a method named `process`). Run it on minified code,
+ * where locals are renamed, so what remains is a global.
+ */
+function nodeGlobalReferences(code: string): string[] {
+  const found = new Set<string>()
+  const visit = (node: unknown, parent: AstNode | undefined, key: string): void => {
+    if (Array.isArray(node)) {
+      for (const n of node) visit(n, parent, key)
+      return
+    }
+    if (node === null || typeof node !== 'object' || typeof (node as AstNode).type !== 'string') return
+    const n = node as AstNode
+    if (n.type === 'Identifier' && NODE_GLOBALS.has(n.name as string)) {
+      const asName =
+        parent !== undefined &&
+        parent.computed !== true &&
+        ((parent.type === 'MemberExpression' && key === 'property') ||
+          ((parent.type === 'Property' || parent.type === 'MethodDefinition' || parent.type === 'PropertyDefinition') && key === 'key'))
+      if (!asName) found.add(n.name as string)
+    }
+    for (const [k, v] of Object.entries(n)) if (k !== 'type') visit(v, n, k)
+  }
+  visit(parseAst(code), undefined, '')
+  return [...found].sort()
+}
+
+const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`
+
+describe('nodeGlobalReferences (the checker used below)', () => {
+  it('finds Node globals used as variables, not as member names or keys', () => {
+    expect(nodeGlobalReferences('const a = process.env.X; Buffer.from([1]); typeof global')).toEqual(['Buffer', 'global', 'process'])
+    expect(nodeGlobalReferences('x.process(1); ({ process: 1, Buffer }); class C { process() {} Buffer = 1 }')).toEqual(['Buffer'])
+    expect(nodeGlobalReferences('o[process] = 1')).toEqual(['process'])
+  })
+})
+
+describe.skipIf(!built)('browser bundle of wire + session + transport-ws (from dist; run `npm run build` first)', () => {
+  for (const [name, code, budget] of [
+    ['light client', LIGHT_CLIENT, LIGHT_CLIENT_GZIP_BUDGET],
+    ['whole SDK', WHOLE_SDK, undefined],
+  ] as const) {
+    it(`${name}: self-contained, no node:* import, no Node globals${budget ? `, gzip < ${kb(budget)}` : ''}`, { timeout: 60_000 }, async () => {
+      const b = await bundleForBrowser({ id: `\0bitp2p-${name.replace(' ', '-')}`, code })
+      expect(b.warnings).toEqual([])
+      // Everything is inside: no import left, of node:* or anything else.
+      expect(b.imports).toEqual([])
+      expect(b.code).not.toMatch(/\bfrom\s*["']node:|\bimport\(\s*["']node:|\brequire\(/)
+      // Built from the dist files, the browser build of wire (not index.node.js).
+      const ids = b.modules.map((m) => m.id)
+      for (const f of DIST) expect(ids).toContain(f)
+      expect(ids.filter((id) => /index\.node\.js$|\/bridge\.js$|node_modules\/ws\//.test(id))).toEqual([])
+
+      const s = await shippedSizes(b.code)
+      expect(nodeGlobalReferences(s.minified)).toEqual([])
+      expect(s.gzipBytes).toBeLessThan(s.minifiedBytes)
+      console.log(
+        `[bundle-size] ${name}: ${s.bytes} B bundled, ${s.minifiedBytes} B minified (${kb(s.minifiedBytes)}), ` +
+          `${s.gzipBytes} B gzipped (${kb(s.gzipBytes)})\n` +
+          b.modules.map((m) => `    ${String(m.bytes).padStart(7)} B  ${m.id.replace(/^.*?\/(packages|node_modules)\//, '$1/')}`).join('\n'),
+      )
+      if (budget !== undefined) expect(s.gzipBytes).toBeLessThan(budget)
+    })
+  }
+})
+
+describe('what dominates the minified bundle (per source module)', () => {
+  it('lists the biggest modules of the whole SDK, all of them browser code', { timeout: 60_000 }, async () => {
+    // The dist files are one module per package, so the per-module view
+    // comes from an esbuild bundle of the sources (same exports, minified).
+    const src = (p: string): string => here(`../../${p}/src/index.ts`)
+    const r = await build({
+      stdin: { contents: WHOLE_SDK, resolveDir: here('.'), loader: 'ts' },
+      absWorkingDir: here('../../../'), // input paths relative to the repository root
+      bundle: true,
+      write: false,
+      minify: true,
+      format: 'esm',
+      platform: 'browser',
+      metafile: true,
+      alias: Object.fromEntries(PACKAGES.map((p) => [`@bitp2p/${p}`, src(p)])),
+      logLevel: 'silent',
+    })
+    const out = Object.values(r.metafile!.outputs)[0]!
+    const rows = Object.entries(out.inputs)
+      .map(([file, v]) => ({ file, bytes: v.bytesInOutput }))
+      .filter((x) => x.bytes > 0)
+      .sort((a, b) => b.bytes - a.bytes)
+    // Only the three packages' sources and their two dependencies, no Node-only module.
+    for (const { file } of rows) {
+      expect(file).toMatch(/packages\/(wire|session|transport-ws)\/src\/|node_modules\/(@noble\/hashes|eventemitter3)\//)
+      expect(file).not.toMatch(/\.node\.ts$|transport-ws\/src\/(bridge|cli|bin|policy|ip)\.ts$/)
+    }
+    const byPackage = new Map<string, number>()
+    for (const { file, bytes } of rows) {
+      const pkg = /packages\/([^/]+)\/src\//.exec(file)?.[1] ?? /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(file)![1]!
+      byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + bytes)
+    }
+    const total = rows.reduce((a, x) => a + x.bytes, 0)
+    expect(total).toBeLessThanOrEqual(out.bytes)
+    console.log(
+      `[bundle-size] whole SDK from sources: ${out.bytes} B minified; by package: ` +
+        [...byPackage].sort((a, b) => b[1] - a[1]).map(([p, b]) => `${p} ${b}`).join(', ') +
+        '\n  largest modules (minified bytes):\n' +
+        rows.slice(0, 15).map((x) => `    ${String(x.bytes).padStart(6)}  ${x.file}`).join('\n'),
+    )
+  })
+})
