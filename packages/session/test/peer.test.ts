@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { HEADER_BYTES, type BlockHeader, type FramingParams, type MessageOf } from '@bitp2p/wire'
+import { HEADER_BYTES, InvType, type BlockHeader, type FramingParams, type MessageOf } from '@bitp2p/wire'
 import { Peer, PeerError, RequestError, type PeerOptions } from '../src/peer.js'
 import type { DisconnectReason } from '../src/fsm/reasons.js'
 import { SeededRandom } from '../src/random.js'
@@ -154,18 +154,39 @@ describe('Peer: messages and requests', () => {
     expect(await p).toBe(2 * LATENCY)
   })
 
-  it('a request times out with RequestError(stalled) and, by default, the peer is dropped', async () => {
+  it('a getdata that times out fails with RequestError(stalled) and, by default, drops the peer', async () => {
     const clock = new FakeClock()
     const { alice, bob } = await connectPair(clock)
     const stalls: number[] = []
     alice.on('stalled', (_r, waited) => stalls.push(waited))
-    const p = alice.request({ kind: 'headers', locator: [new Uint8Array(32)] }, { timeoutMs: 50 })
-    bob.removeAllListeners('getheaders') // bob never answers getheaders (the default)
+    bob.removeAllListeners('getdata') // bob never answers
+    const p = alice.request({ kind: 'data', items: [{ type: InvType.MSG_WITNESS_BLOCK, hash: new Uint8Array(32).fill(3) }] }, { timeoutMs: 50 })
     clock.advance(50)
     const err = (await p.catch((e: unknown) => e)) as RequestError
     expect(err).toBeInstanceOf(RequestError)
     expect(err.failure).toEqual({ kind: 'stalled', waitedMs: 50 })
     expect(stalls).toEqual([50])
+    expect(alice.closeReason?.kind).toBe('stalled')
+  })
+
+  it('an unanswered getheaders fails the request but, by default, keeps the peer (Core ignores it in IBD)', async () => {
+    const clock = new FakeClock()
+    const { alice, bob } = await connectPair(clock)
+    bob.removeAllListeners('getheaders')
+    const p = alice.request({ kind: 'headers', locator: [new Uint8Array(32)] }, { timeoutMs: 50 })
+    clock.advance(50)
+    const err = (await p.catch((e: unknown) => e)) as RequestError
+    expect(err.failure).toEqual({ kind: 'stalled', waitedMs: 50 })
+    expect(alice.state).toBe('ready')
+    expect(alice.closeReason).toBeUndefined()
+  })
+
+  it('with onStall "disconnect" an unanswered getheaders drops the peer too', async () => {
+    const clock = new FakeClock()
+    const { alice } = await connectPair(clock, { onStall: 'disconnect' })
+    const p = alice.request({ kind: 'headers', locator: [new Uint8Array(32)] }, { timeoutMs: 50 })
+    clock.advance(50)
+    await expect(p).rejects.toBeInstanceOf(RequestError)
     expect(alice.closeReason?.kind).toBe('stalled')
   })
 

@@ -21,7 +21,10 @@
  *    data score offenses (misbehavior.ts); reaching the threshold
  *    disconnects ('misbehaving');
  *  - a stalled request is reported ('stalled' event, its request fails)
- *    and, with onStall 'disconnect' (the default), ends the connection;
+ *    and, by onStall, ends the connection: by default a stalled getdata or
+ *    ping disconnects, a stalled getheaders does not (Core ignores
+ *    getheaders while in initial block download, and bcoin sends nothing
+ *    when it has no headers to give: silence there is not a stall);
  *  - unknown commands are counted and dropped, never punished;
  *  - unsolicited `headers` of at most MAX_BLOCKS_TO_ANNOUNCE headers are
  *    block announcements (BIP130), not offenses; unsolicited `cmpctblock`
@@ -65,6 +68,13 @@ const HEADER_BYTES = 80
 /** What to do when a request stalls. */
 export type StallPolicy = 'disconnect' | 'report'
 
+/** What a stalled request does by default, per kind (see the module comment). */
+export const DEFAULT_STALL_POLICY: Readonly<Record<RequestKind, StallPolicy>> = Object.freeze({
+  headers: 'report',
+  data: 'disconnect',
+  ping: 'disconnect',
+})
+
 export interface PeerMachineConfig extends HandshakeConfig {
   readonly direction: Direction
   readonly ping?: PingConfig
@@ -72,8 +82,8 @@ export interface PeerMachineConfig extends HandshakeConfig {
   readonly requestTimeouts?: Partial<Record<RequestKind, number>>
   /** Default DISCOURAGEMENT_THRESHOLD (100). */
   readonly misbehaviorThreshold?: number
-  /** Default 'disconnect'. */
-  readonly onStall?: StallPolicy
+  /** One policy for every request kind, or one per kind. Default: DEFAULT_STALL_POLICY. */
+  readonly onStall?: StallPolicy | Partial<Record<RequestKind, StallPolicy>>
 }
 
 /** Where the connection is. */
@@ -99,7 +109,7 @@ export class PeerMachine {
   private readonly pinger: Pinger
   private readonly tracker: RequestTracker
   private readonly misbehavior: Misbehavior
-  private readonly onStall: StallPolicy
+  private readonly onStall: Readonly<Record<RequestKind, StallPolicy>>
   private st: PeerMachineState = 'idle'
   private handshakeInfo: HandshakeInfo | undefined
   private peerFeatures: PeerFeatures | undefined
@@ -118,7 +128,11 @@ export class PeerMachine {
     this.pinger = new Pinger(random, this.out, config.ping)
     this.tracker = new RequestTracker(this.out, random, config.protocolVersion ?? PROTOCOL_VERSION, config.requestTimeouts)
     this.misbehavior = new Misbehavior(config.misbehaviorThreshold ?? DISCOURAGEMENT_THRESHOLD)
-    this.onStall = config.onStall ?? 'disconnect'
+    const stall = config.onStall
+    this.onStall =
+      typeof stall === 'string'
+        ? { headers: stall, data: stall, ping: stall }
+        : { ...DEFAULT_STALL_POLICY, ...stall }
   }
 
   // --- state ---------------------------------------------------------------
@@ -241,7 +255,7 @@ export class PeerMachine {
     for (const { request, waitedMs } of this.tracker.expire(now)) {
       this.out.event({ type: 'stalled', request, waitedMs })
       this.out.event({ type: 'request-failed', request, failure: { kind: 'stalled', waitedMs } })
-      if (this.onStall === 'disconnect' && this.st === 'ready') this.terminate({ kind: 'stalled', request, waitedMs })
+      if (this.onStall[request.kind] === 'disconnect' && this.st === 'ready') this.terminate({ kind: 'stalled', request, waitedMs })
     }
   }
 

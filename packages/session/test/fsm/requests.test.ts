@@ -264,9 +264,19 @@ describe('requests: deadlines and stalls', () => {
 
   it('honours a per-request timeout', () => {
     const h = readyOutbound()
+    h.request({ kind: 'data', items: [items[0]!] }, { timeoutMs: 500 })
+    h.elapse(499)
+    expect(h.disconnected()).toBeUndefined()
+    h.elapse(1)
+    expect(h.disconnected()?.kind).toBe('stalled')
+  })
+
+  it('by default a stalled getheaders is reported but does not disconnect', () => {
+    const h = readyOutbound()
     h.request({ kind: 'headers', locator: [hash(1)] }, { timeoutMs: 500 })
     h.elapse(500)
-    expect(h.disconnected()?.kind).toBe('stalled')
+    expect(h.events().map((e) => e.type)).toEqual(['stalled', 'request-failed'])
+    expect(h.disconnected()).toBeUndefined()
   })
 
   it('cancel fails the request and tolerates its late reply', () => {
