@@ -30,6 +30,7 @@ export type WireErrorCode =
   /** A decoder was used after it failed, or fed after end(). */
   | 'STATE'
 
+/** The numbers and names behind a WireError; every field is optional. */
 export interface WireErrorDetail {
   /** The command whose payload failed, when known. */
   command?: string
@@ -42,6 +43,7 @@ export interface WireErrorDetail {
   field?: string
 }
 
+/** An error about bytes: what a decoder throws, and an encoder on a value out of range. */
 export class WireError extends Error {
   override readonly name = 'WireError'
   readonly code: WireErrorCode
@@ -61,6 +63,7 @@ export class WireError extends Error {
   }
 }
 
+/** True for a WireError, or any object whose name is 'WireError' (such as one from a second copy of this package). */
 export function isWireError(e: unknown): e is WireError {
   return e instanceof WireError || (typeof e === 'object' && e !== null && (e as Error).name === 'WireError')
 }

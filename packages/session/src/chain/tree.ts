@@ -30,6 +30,7 @@ import { locatorHeights } from './locator.js'
 import {
   type AncestorView,
   type HeaderError,
+  type HeaderRuleParams,
   contextualCheck,
   lastCheckpointAtOrBelow,
   medianTimePastOf,
@@ -122,23 +123,7 @@ export interface HeaderTreeOptions {
 }
 
 /** The parameters the tree reads: the header rules and the genesis header. */
-export type TreeParams = Pick<
-  NetworkParams,
-  | 'genesis'
-  | 'powLimit'
-  | 'powLimitBits'
-  | 'targetTimespan'
-  | 'targetSpacing'
-  | 'retargetInterval'
-  | 'allowMinDifficultyBlocks'
-  | 'noRetargeting'
-  | 'enforceBip94'
-  | 'bip34Height'
-  | 'bip65Height'
-  | 'bip66Height'
-  | 'checkpoints'
-  | 'difficultyAdjustment'
->
+export type TreeParams = HeaderRuleParams & Pick<NetworkParams, 'genesis'>
 
 /** The most-work header tree; see the module comment. */
 export class HeaderTree {

@@ -1,8 +1,8 @@
 import { WireError } from '../errors.js'
 
 const HEX = '0123456789abcdef'
-const HEX_PAIRS: string[] = []
-for (let i = 0; i < 256; i++) HEX_PAIRS.push(HEX[i >> 4]! + HEX[i & 15]!)
+/** Two hex digits for each byte value, built once and never changed. */
+const HEX_PAIRS: readonly string[] = Object.freeze(Array.from({ length: 256 }, (_, i) => HEX[i >> 4]! + HEX[i & 15]!))
 
 /** Lower-case hex of the bytes in order. */
 export function toHex(bytes: Uint8Array): string {
@@ -47,7 +47,7 @@ export function hexToHash(hex: string): Uint8Array<ArrayBuffer> {
   return fromHex(hex).reverse()
 }
 
-/** Constant-shape byte comparison (not constant-time; nothing here is secret). */
+/** Byte-wise equality. Returns at the first difference: not constant-time (nothing here is secret). */
 export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false

@@ -20,6 +20,7 @@ export class ByteReader {
     this.end = end
   }
 
+  /** Bytes left to read. */
   get remaining(): number {
     return this.end - this.offset
   }
@@ -194,8 +195,10 @@ export class ByteReader {
   }
 }
 
+// Stateless between calls (no `stream` option), so one instance serves all.
 const textDecoder = new TextDecoder('utf-8', { fatal: false })
 
+/** UTF-8 text of the bytes; invalid sequences become U+FFFD (never throws). */
 export function decodeText(bytes: Uint8Array): string {
   return textDecoder.decode(bytes)
 }

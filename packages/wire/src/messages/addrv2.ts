@@ -93,8 +93,7 @@ export interface Sendaddrv2Message {
   readonly command: 'sendaddrv2'
 }
 
-/** IPv6 prefixes Core refuses inside a BIP155 IPv6 address. */
-const IPV4_IN_IPV6_PREFIX = [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff] as const
+/** Tor v2's IPv6 prefix (OnionCat), refused inside a BIP155 IPv6 address like IPv4-mapped ones. */
 const TORV2_IN_IPV6_PREFIX = [0xfd, 0x87, 0xd8, 0x7e, 0xeb, 0x43] as const
 /** Every CJDNS address is in fc00::/8. */
 const CJDNS_PREFIX = 0xfc
@@ -115,7 +114,7 @@ function isUnusable(networkId: number, addr: Uint8Array): boolean {
     case BIP155Network.I2P:
       return false
     case BIP155Network.IPV6:
-      return hasPrefix(addr, IPV4_IN_IPV6_PREFIX) || hasPrefix(addr, TORV2_IN_IPV6_PREFIX)
+      return isIPv4Mapped(addr) || hasPrefix(addr, TORV2_IN_IPV6_PREFIX)
     case BIP155Network.CJDNS:
       return addr[0] !== CJDNS_PREFIX
     default:

@@ -105,17 +105,31 @@ function readHashes(r: ByteReader, limit: number, field: string): Uint8Array[] {
   return out
 }
 
-/** getcfilters (BIP157). */
-export const getcfiltersCodec: Codec<GetcfiltersMessage> = {
-  command: 'getcfilters',
-  maxPayload: () => GETCF_RANGE_PAYLOAD_BYTES,
-  encode(w: ByteWriter, m: GetcfiltersMessage) {
-    w.u8(m.filterType).u32le(m.startHeight).hash(m.stopHash)
-  },
-  decode(r: ByteReader): GetcfiltersMessage {
-    return { command: 'getcfilters', filterType: r.u8(), startHeight: r.u32le(), stopHash: r.hash() }
-  },
+/** The layout getcfilters and getcfheaders share; `make` builds the typed message from the decoded fields. */
+function rangeRequestCodec<M extends GetcfiltersMessage | GetcfheadersMessage>(
+  command: M['command'],
+  make: (filterType: number, startHeight: number, stopHash: Uint8Array) => M,
+): Codec<M> {
+  return {
+    command,
+    maxPayload: () => GETCF_RANGE_PAYLOAD_BYTES,
+    encode(w: ByteWriter, m: M) {
+      w.u8(m.filterType).u32le(m.startHeight).hash(m.stopHash)
+    },
+    decode(r: ByteReader): M {
+      const filterType = r.u8()
+      const startHeight = r.u32le()
+      const stopHash = r.hash()
+      return make(filterType, startHeight, stopHash)
+    },
+  }
 }
+
+/** getcfilters (BIP157). */
+export const getcfiltersCodec: Codec<GetcfiltersMessage> = rangeRequestCodec<GetcfiltersMessage>(
+  'getcfilters',
+  (filterType, startHeight, stopHash) => ({ command: 'getcfilters', filterType, startHeight, stopHash }),
+)
 
 /** cfilter (BIP157). The filter may be up to ctx.maxBlockPayload bytes. */
 export const cfilterCodec: Codec<CfilterMessage> = {
@@ -134,16 +148,10 @@ export const cfilterCodec: Codec<CfilterMessage> = {
 }
 
 /** getcfheaders (BIP157). */
-export const getcfheadersCodec: Codec<GetcfheadersMessage> = {
-  command: 'getcfheaders',
-  maxPayload: () => GETCF_RANGE_PAYLOAD_BYTES,
-  encode(w: ByteWriter, m: GetcfheadersMessage) {
-    w.u8(m.filterType).u32le(m.startHeight).hash(m.stopHash)
-  },
-  decode(r: ByteReader): GetcfheadersMessage {
-    return { command: 'getcfheaders', filterType: r.u8(), startHeight: r.u32le(), stopHash: r.hash() }
-  },
-}
+export const getcfheadersCodec: Codec<GetcfheadersMessage> = rangeRequestCodec<GetcfheadersMessage>(
+  'getcfheaders',
+  (filterType, startHeight, stopHash) => ({ command: 'getcfheaders', filterType, startHeight, stopHash }),
+)
 
 /** cfheaders (BIP157): at most MAX_GETCFHEADERS_SIZE filter hashes. */
 export const cfheadersCodec: Codec<CfheadersMessage> = {

@@ -1,18 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { fromHex } from '../../src/bytes/hex.js'
-import { WireError } from '../../src/errors.js'
 import { coinbaseHeight, heightFromScriptSig } from '../../src/block/bip34.js'
 import type { Transaction } from '../../src/tx/types.js'
+import { wireErrorOf } from '../util.js'
 
-function errorOf(f: () => unknown): WireError {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  throw new Error('expected a WireError')
-}
 const coinbase = (scriptHex: string): Transaction => ({
   version: 1,
   inputs: [{ prevout: { txid: new Uint8Array(32), index: 0xffffffff }, scriptSig: fromHex(scriptHex), sequence: 0xffffffff, witness: [] }],
@@ -51,8 +42,8 @@ describe('BIP34 coinbase height', () => {
       ['06010203040506', 'INVALID_VALUE'], // push longer than any u32 height
     ]
     for (const [script, code] of cases) {
-      expect(errorOf(() => heightFromScriptSig(fromHex(script))).code, script).toBe(code)
+      expect(wireErrorOf(() => heightFromScriptSig(fromHex(script))).code, script).toBe(code)
     }
-    expect(errorOf(() => coinbaseHeight({ version: 1, inputs: [], outputs: [], locktime: 0 })).code).toBe('INVALID_VALUE')
+    expect(wireErrorOf(() => coinbaseHeight({ version: 1, inputs: [], outputs: [], locktime: 0 })).code).toBe('INVALID_VALUE')
   })
 })

@@ -1,8 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createHash } from 'node:crypto'
 import { ByteReader } from '../../src/bytes/reader.js'
 import { hashToHex, toHex } from '../../src/bytes/hex.js'
-import { WireError } from '../../src/errors.js'
 import { coinbaseHeight } from '../../src/block/bip34.js'
 import {
   type Block,
@@ -21,17 +19,7 @@ import { merkleRoot } from '../../src/block/merkle.js'
 import { maxBlockTxs } from '../../src/block/partial-merkle.js'
 import { hasWitness, txid, wtxid } from '../../src/tx/id.js'
 import { bcoinIds, BLOCKS_PRESENT, readBlock, readFixtures, SKIP_MESSAGE } from './blocks-data.js'
-
-function errorOf(f: () => unknown): WireError {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  throw new Error('expected a WireError')
-}
-const sha256d = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(createHash('sha256').update(b).digest()).digest())
+import { wireErrorOf, nodeSha256d } from '../util.js'
 
 const fixtures = readFixtures()
 
@@ -52,7 +40,7 @@ describe('real mainnet blocks', () => {
         expect(r.offset).toBe(raw.length)
         expect(hashToHex(blockHash(block.header))).toBe(f.hash)
         // The hash is sha256d of the file's first 80 bytes.
-        expect(hashToHex(sha256d(raw.subarray(0, 80)))).toBe(f.hash)
+        expect(hashToHex(nodeSha256d(raw.subarray(0, 80)))).toBe(f.hash)
         expect(block.txs).toHaveLength(f.txs)
         expect(block.txs.filter(hasWitness)).toHaveLength(f.segwitTxs)
         expect(blockSize(block)).toBe(f.bytes)
@@ -91,7 +79,7 @@ describe('real mainnet blocks', () => {
     const raw = readBlock('block300025.raw').slice()
     raw[36] = raw[36]! ^ 0x01 // first byte of the merkle root
     const block = parseBlock(raw)
-    const e = errorOf(() => verifyBlock(block))
+    const e = wireErrorOf(() => verifyBlock(block))
     expect(e.code).toBe('BAD_MERKLE_ROOT')
     expect(e.detail.expected).toBe(hashToHex(block.header.merkleRoot))
     expect(e.detail.actual).toBe(hashToHex(merkleRoot(blockTxids(block))))
@@ -106,7 +94,7 @@ describe('real mainnet blocks', () => {
     item[item.length - 1] = item[item.length - 1]! ^ 0x01 // a view into raw: edits the block bytes
     const again = parseBlock(raw)
     expect(toHex(merkleRoot(blockTxids(again)))).toBe(toHex(again.header.merkleRoot)) // txids unchanged
-    const e = errorOf(() => verifyBlock(again))
+    const e = wireErrorOf(() => verifyBlock(again))
     expect(e.code).toBe('BAD_WITNESS_COMMITMENT')
     expect(typeof e.detail.expected).toBe('string')
     expect(e.detail.expected).not.toBe(e.detail.actual)
@@ -117,12 +105,12 @@ describe('real mainnet blocks', () => {
     expect(block.txs.length % 2).toBe(1) // 461: the last tx is paired with itself
     const mutated: Block = { header: block.header, txs: [...block.txs, block.txs[block.txs.length - 1]!] }
     expect(toHex(merkleRoot(blockTxids(mutated)))).toBe(toHex(block.header.merkleRoot))
-    const e = errorOf(() => verifyBlock(mutated))
+    const e = wireErrorOf(() => verifyBlock(mutated))
     expect([e.code, e.detail.field]).toEqual(['BAD_MERKLE_ROOT', 'merkle mutation'])
     // Also when parsed from bytes.
     const reparsed = parseBlock(serializeBlock(mutated))
     expect(reparsed.txs).toHaveLength(462)
-    expect(errorOf(() => verifyBlock(reparsed)).detail.field).toBe('merkle mutation')
+    expect(wireErrorOf(() => verifyBlock(reparsed)).detail.field).toBe('merkle mutation')
   })
 })
 
@@ -143,22 +131,22 @@ describe('block decoding limits', () => {
   })
 
   it('a hostile tx count fails on the count: OVERSIZE above the limit, TRUNCATED above the bytes', () => {
-    const big = errorOf(() => parseBlock(withCount('feffffffff')))
+    const big = wireErrorOf(() => parseBlock(withCount('feffffffff')))
     expect([big.code, big.detail.field, big.detail.limit]).toEqual(['OVERSIZE', 'block txs', MAX_BLOCK_TXS])
-    const many = errorOf(() => parseBlock(withCount('fd1027'))) // 10,000 txs, no bytes
+    const many = wireErrorOf(() => parseBlock(withCount('fd1027'))) // 10,000 txs, no bytes
     expect([many.code, many.detail.field]).toEqual(['TRUNCATED', 'block txs'])
     // A larger context raises the limit.
-    const ctx = errorOf(() => parseBlock(withCount('fe40420f00'), { maxBlockPayload: 32_000_000 })) // 1,000,000 txs
+    const ctx = wireErrorOf(() => parseBlock(withCount('fe40420f00'), { maxBlockPayload: 32_000_000 })) // 1,000,000 txs
     expect([ctx.code, ctx.detail.field]).toEqual(['OVERSIZE', 'block txs'])
   })
 
   it('a block without transactions parses but does not verify', () => {
     const block = parseBlock(withCount('00'))
     expect(block.txs).toHaveLength(0)
-    expect(errorOf(() => verifyBlock(block)).code).toBe('INVALID_VALUE')
+    expect(wireErrorOf(() => verifyBlock(block)).code).toBe('INVALID_VALUE')
   })
 
   it('trailing bytes after the block are TRAILING_BYTES', () => {
-    expect(errorOf(() => parseBlock(withCount('0000'))).code).toBe('TRAILING_BYTES')
+    expect(wireErrorOf(() => parseBlock(withCount('0000'))).code).toBe('TRAILING_BYTES')
   })
 })

@@ -23,16 +23,7 @@ import {
   gcsHashToRange,
   gcsKey,
 } from '../../src/block/gcs.js'
-
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
+import { errorOf } from '../util.js'
 
 // BIP158 test vectors (bitcoin/bips, bip-0158/testnet-19.json), copied to shared/data.
 const VECTORS_URL = new URL('../../../../../shared/data/bip-vectors/bip-0158_testnet-19.json', import.meta.url)

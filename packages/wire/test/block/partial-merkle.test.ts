@@ -14,16 +14,7 @@ import {
   MAX_MERKLE_BLOCK_TXS,
   verifyMerkleBlock,
 } from '../../src/block/partial-merkle.js'
-
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
+import { errorOf, expectOnlyWireError } from '../util.js'
 
 /** The block merkle root, computed level by level (an independent check of the tree code). */
 function merkleRoot(txids: readonly Uint8Array[]): Uint8Array {
@@ -308,12 +299,10 @@ describe('buildPartialMerkleTree -> extractMatches', () => {
         fc.array(fc.uint8Array({ minLength: 32, maxLength: 32 }), { maxLength: 12 }),
         fc.uint8Array({ maxLength: 6 }),
         (n, hashes, flags) => {
-          try {
+          expectOnlyWireError(() => {
             const { matched } = extractMatches(n, hashes, flags)
             for (const m of matched) expect(m.index).toBeLessThan(n)
-          } catch (e) {
-            expect(e).toBeInstanceOf(WireError)
-          }
+          })
         },
       ),
       { numRuns: 500 },

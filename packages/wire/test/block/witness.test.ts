@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createHash } from 'node:crypto'
 import { hashToHex, toHex } from '../../src/bytes/hex.js'
-import { WireError } from '../../src/errors.js'
 import { blockWtxids, parseBlock } from '../../src/block/block.js'
 import { merkleRoot } from '../../src/block/merkle.js'
 import {
@@ -12,21 +10,8 @@ import {
 } from '../../src/block/witness.js'
 import type { Transaction, TxOutput } from '../../src/tx/types.js'
 import { BLOCKS_PRESENT, readBlock, SKIP_MESSAGE } from './blocks-data.js'
+import { wireErrorOf, nodeSha256d } from '../util.js'
 
-function errorOf(f: () => unknown): WireError {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  throw new Error('expected a WireError')
-}
-const sha256d = (...parts: Uint8Array[]) => {
-  const h = createHash('sha256')
-  for (const p of parts) h.update(p)
-  return new Uint8Array(createHash('sha256').update(h.digest()).digest())
-}
 const filled = (n: number, v: number) => new Uint8Array(n).fill(v)
 const commitmentScript = (c: Uint8Array, extra = 0) => Uint8Array.from([0x6a, 0x24, 0xaa, 0x21, 0xa9, 0xed, ...c, ...filled(extra, 0x99)])
 const out = (script: Uint8Array): TxOutput => ({ value: 0n, scriptPubKey: script })
@@ -41,7 +26,7 @@ describe('BIP141 witness commitment', () => {
   const wtxids = [filled(32, 0xee), filled(32, 1), filled(32, 2)]
   const root = witnessMerkleRoot(wtxids)
   const reserved = filled(32, 0)
-  const good = sha256d(root, reserved)
+  const good = nodeSha256d(root, reserved)
 
   it('the witness merkle root takes the coinbase wtxid as 32 zero bytes', () => {
     expect(toHex(root)).toBe(toHex(merkleRoot([new Uint8Array(32), wtxids[1]!, wtxids[2]!])))
@@ -55,29 +40,29 @@ describe('BIP141 witness commitment', () => {
     expect(() => checkWitnessCommitment(cb, root)).not.toThrow()
     // The last match wins: the right commitment first and a decoy after fails.
     const swapped = coinbaseWith([out(commitmentScript(good)), out(decoy)], [reserved])
-    expect(errorOf(() => checkWitnessCommitment(swapped, root)).code).toBe('BAD_WITNESS_COMMITMENT')
+    expect(wireErrorOf(() => checkWitnessCommitment(swapped, root)).code).toBe('BAD_WITNESS_COMMITMENT')
   })
 
   it('a script shorter than 38 bytes is not a commitment', () => {
     const short = coinbaseWith([out(commitmentScript(good).subarray(0, 37))], [reserved])
     expect(witnessCommitmentIndex(short)).toBe(-1)
-    const e = errorOf(() => checkWitnessCommitment(short, root))
+    const e = wireErrorOf(() => checkWitnessCommitment(short, root))
     expect([e.code, e.detail.field]).toEqual(['BAD_WITNESS_COMMITMENT', 'witness commitment'])
   })
 
   it('a wrong root gives expected (committed) and actual (computed) hex', () => {
     const cb = coinbaseWith([out(commitmentScript(good))], [reserved])
     const other = witnessMerkleRoot([wtxids[0]!, wtxids[2]!, wtxids[1]!])
-    const e = errorOf(() => checkWitnessCommitment(cb, other))
+    const e = wireErrorOf(() => checkWitnessCommitment(cb, other))
     expect(e.code).toBe('BAD_WITNESS_COMMITMENT')
     expect(e.detail.expected).toBe(hashToHex(good))
-    expect(e.detail.actual).toBe(hashToHex(sha256d(other, reserved)))
+    expect(e.detail.actual).toBe(hashToHex(nodeSha256d(other, reserved)))
   })
 
   it('the reserved value must be exactly one 32-byte witness item', () => {
     for (const witness of [[], [filled(31, 0)], [reserved, reserved]]) {
       const cb = coinbaseWith([out(commitmentScript(good))], witness)
-      const e = errorOf(() => checkWitnessCommitment(cb, root))
+      const e = wireErrorOf(() => checkWitnessCommitment(cb, root))
       expect([e.code, e.detail.field]).toEqual(['BAD_WITNESS_COMMITMENT', 'witness reserved value'])
     }
   })
@@ -90,7 +75,7 @@ describe('BIP141 witness commitment', () => {
       expect(witnessCommitmentIndex(cb)).toBeGreaterThanOrEqual(0)
       expect(() => checkWitnessCommitment(cb, wroot)).not.toThrow()
       // Independent recomputation of the commitment with node:crypto.
-      expect(toHex(findWitnessCommitment(cb)!)).toBe(toHex(sha256d(wroot, cb.inputs[0]!.witness[0]!)))
+      expect(toHex(findWitnessCommitment(cb)!)).toBe(toHex(nodeSha256d(wroot, cb.inputs[0]!.witness[0]!)))
     })
   }
 })

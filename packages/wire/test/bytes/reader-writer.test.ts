@@ -4,16 +4,7 @@ import { ByteReader } from '../../src/bytes/reader.js'
 import { ByteWriter, compactSizeLength } from '../../src/bytes/writer.js'
 import { fromHex, hashToHex, hexToHash, toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
-
-function code(f: () => unknown): string {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e.code
-    throw e
-  }
-  return 'none'
-}
+import { code } from '../util.js'
 
 describe('CompactSize', () => {
   const cases: [number, string][] = [

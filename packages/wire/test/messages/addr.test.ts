@@ -1,37 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader } from '../../src/bytes/reader.js'
-import { ByteWriter } from '../../src/bytes/writer.js'
-import { fromHex, toHex } from '../../src/bytes/hex.js'
+import { toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
 import { addrCodec, type AddrMessage, getaddrCodec, MAX_ADDR_PAYLOAD, MAX_ADDR_TO_SEND } from '../../src/messages/addr.js'
 import { ipFromString, ipToString } from '../../src/messages/netaddr.js'
 import { Services } from '../../src/protocol.js'
+import { errorOf, decode, encode, hex, CTX, expectRandomBytesThrowOnlyWireError, expectTruncatedAtEveryOffset } from '../util.js'
 
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
-
-function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): M {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, CTX)
-  r.done()
-  return m
-}
-function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, CTX)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
 const LOOPBACK6 = '00000000000000000000000000000001'
 
 // Bitcoin Core src/test/netbase_tests.cpp, `stream_addrv1_hex` (the V1
@@ -98,9 +73,7 @@ describe('addr', () => {
   })
 
   it('gives TRUNCATED at every cut of the fixture', () => {
-    for (let k = 0; k < CORE_ADDRV1.length; k++) {
-      expect(errorOf(() => decode(addrCodec, CORE_ADDRV1.subarray(0, k)))?.code, `cut at ${k}`).toBe('TRUNCATED')
-    }
+    expectTruncatedAtEveryOffset(addrCodec, CORE_ADDRV1)
   })
 
   it('rejects a count above MAX_ADDR_TO_SEND before reading entries (OVERSIZE)', () => {
@@ -157,16 +130,7 @@ describe('addr', () => {
   })
 
   it('property: random bytes decode or throw only WireError', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
-        try {
-          decode(addrCodec, b)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
-      }),
-      { numRuns: 2000 },
-    )
+    expectRandomBytesThrowOnlyWireError([addrCodec], { maxLength: 200, numRuns: 2000 })
   })
 })
 

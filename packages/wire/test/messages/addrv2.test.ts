@@ -8,11 +8,9 @@
 //   network, valid and invalid, with Core's text form).
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader } from '../../src/bytes/reader.js'
 import { ByteWriter } from '../../src/bytes/writer.js'
 import { fromHex, toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
 import { MAX_ADDR_TO_SEND } from '../../src/messages/addr.js'
 import {
   type AddrV2Entry,
@@ -28,30 +26,8 @@ import {
   sendaddrv2Codec,
 } from '../../src/messages/addrv2.js'
 import { Services } from '../../src/protocol.js'
+import { errorOf, decode, encode, hex, CTX, expectOnlyWireError, expectRandomBytesThrowOnlyWireError, expectTruncatedAtEveryOffset } from '../util.js'
 
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
-
-function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): M {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, CTX)
-  r.done()
-  return m
-}
-function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, CTX)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
 const LOOPBACK6 = '00000000000000000000000000000001'
 
 // netbase_tests.cpp `stream_addrv2_hex`.
@@ -225,9 +201,7 @@ describe('addrv2', () => {
   })
 
   it('gives TRUNCATED at every cut of the Core fixture', () => {
-    for (let k = 0; k < CORE_STREAM_ADDRV2.length; k++) {
-      expect(errorOf(() => decode(addrv2Codec, CORE_STREAM_ADDRV2.subarray(0, k)))?.code, `cut at ${k}`).toBe('TRUNCATED')
-    }
+    expectTruncatedAtEveryOffset(addrv2Codec, CORE_STREAM_ADDRV2)
   })
 
   it('rejects more than MAX_ADDR_TO_SEND entries, and a count of 0xffffffff, before reading any (OVERSIZE)', () => {
@@ -314,16 +288,7 @@ describe('addrv2', () => {
   })
 
   it('property: random bytes decode or throw only WireError', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
-        try {
-          decode(addrv2Codec, b)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
-      }),
-      { numRuns: 2000 },
-    )
+    expectRandomBytesThrowOnlyWireError([addrv2Codec], { maxLength: 300, numRuns: 2000 })
   })
 
   it('property: a valid payload with one byte changed or cut decodes or throws only WireError', () => {
@@ -332,11 +297,7 @@ describe('addrv2', () => {
         const b = encode(addrv2Codec, { command: 'addrv2', addresses, skipped: 0 }).slice()
         b[at % b.length] = v
         for (const input of [b, b.subarray(0, cut % (b.length + 1))]) {
-          try {
-            decode(addrv2Codec, input)
-          } catch (e) {
-            expect(e).toBeInstanceOf(WireError)
-          }
+          expectOnlyWireError(() => decode(addrv2Codec, input))
         }
       }),
     )

@@ -3,11 +3,9 @@ import { ByteReader } from '../../src/bytes/reader.js'
 import { ByteWriter } from '../../src/bytes/writer.js'
 import { toHex } from '../../src/bytes/hex.js'
 import { parseBlock, verifyBlock } from '../../src/block/block.js'
-import type { CodecContext } from '../../src/messages/codec.js'
 import { blockCodec } from '../../src/messages/block.js'
 import { BLOCKS_PRESENT, readBlock, SKIP_MESSAGE } from '../block/blocks-data.js'
-
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
+import { CTX } from '../util.js'
 
 describe('block message', () => {
   it('caps the payload at ctx.maxBlockPayload', () => {

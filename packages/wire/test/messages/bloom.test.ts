@@ -1,13 +1,10 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader } from '../../src/bytes/reader.js'
-import { ByteWriter } from '../../src/bytes/writer.js'
 import { fromHex, hashToHex, toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
 import type { BlockHeader } from '../../src/block/header.js'
 import { BloomFilter, BloomFlags, MAX_BLOOM_FILTER_SIZE, MAX_HASH_FUNCS } from '../../src/block/bloom-filter.js'
 import { verifyMerkleBlock } from '../../src/block/partial-merkle.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
 import {
   filteraddCodec,
   filterclearCodec,
@@ -20,37 +17,7 @@ import {
   type FilterloadMessage,
   type MerkleblockMessage,
 } from '../../src/messages/bloom.js'
-
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
-
-function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array, ctx = CTX): M {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, ctx)
-  r.done()
-  return m
-}
-function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M, ctx = CTX): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, ctx)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
-
-/** Every strict prefix of a valid payload must fail with TRUNCATED. */
-function expectTruncatedAtEveryOffset<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): void {
-  for (let n = 0; n < bytes.length; n++) {
-    expect(errorOf(() => decode(codec, bytes.subarray(0, n)))?.code, `prefix of ${n} bytes`).toBe('TRUNCATED')
-  }
-}
+import { errorOf, decode, encode, expectTruncatedAtEveryOffset, hex, CTX, expectRandomBytesThrowOnlyWireError, type AnyCodec } from '../util.js'
 
 const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 })
 const u32 = fc.nat({ max: 0xffffffff })
@@ -278,17 +245,8 @@ describe('merkleblock', () => {
 })
 
 describe('BIP37 decoders on random bytes', () => {
-  const codecs: Codec<{ readonly command: string }>[] = [filterloadCodec, filteraddCodec, filterclearCodec, merkleblockCodec]
+  const codecs: AnyCodec[] = [filterloadCodec, filteraddCodec, filterclearCodec, merkleblockCodec]
   it('throw only WireError (or decode)', () => {
-    fc.assert(
-      fc.property(fc.constantFrom(...codecs), fc.uint8Array({ maxLength: 400 }), (codec, bytes) => {
-        try {
-          decode(codec, bytes)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
-      }),
-      { numRuns: 1000 },
-    )
+    expectRandomBytesThrowOnlyWireError(codecs, { maxLength: 400, numRuns: 1000 })
   })
 })

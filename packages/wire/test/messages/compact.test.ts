@@ -1,14 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { ByteReader } from '../../src/bytes/reader.js'
-import { ByteWriter } from '../../src/bytes/writer.js'
 import { fromHex, toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
 import { sha256d } from '../../src/hash/sha256.js'
 import { siphash24 } from '../../src/hash/siphash.js'
 import { type BlockHeader, decodeBlockHeader, parseBlockHeader } from '../../src/block/header.js'
 import type { Transaction } from '../../src/tx/types.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
+import type { CodecContext } from '../../src/messages/codec.js'
 import {
   blocktxnCodec,
   CMPCT_VERSION_2,
@@ -21,37 +20,11 @@ import {
   shortId,
   shortIdKey,
 } from '../../src/messages/compact.js'
+import { errorOf, decode, encode, expectTruncatedAtEveryOffset, hex, CTX, expectOnlyWireError, expectRandomBytesThrowOnlyWireError, type AnyCodec } from '../util.js'
 
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
 /** A small-block profile: 600 / 60 = 10 transactions at most. */
 const SMALL: CodecContext = { protocolVersion: 70016, maxBlockPayload: 600 }
 
-function decode<T extends { readonly command: string }>(codec: Codec<T>, bytes: Uint8Array, ctx = CTX): T {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, ctx)
-  r.done()
-  return m
-}
-function encode<T extends { readonly command: string }>(codec: Codec<T>, m: T, ctx = CTX): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, ctx)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
-function expectTruncatedAtEveryOffset<T extends { readonly command: string }>(codec: Codec<T>, bytes: Uint8Array, ctx = CTX): void {
-  for (let n = 0; n < bytes.length; n++) {
-    expect(errorOf(() => decode(codec, bytes.subarray(0, n), ctx))?.code, `prefix of ${n} bytes`).toBe('TRUNCATED')
-  }
-}
 
 // Compact block vector of rust-bitcoin (bitcoin/src/bip152.rs,
 // test_compact_block_vector: "Tested with Elements implementation of compact
@@ -360,17 +333,8 @@ describe(`blocktxn`, () => {
 
 describe(`BIP152 decoders on random bytes`, () => {
   it('throw only WireError (or decode)', () => {
-    const codecs: Codec<{ readonly command: string }>[] = [sendcmpctCodec, cmpctblockCodec, getblocktxnCodec, blocktxnCodec]
-    fc.assert(
-      fc.property(fc.constantFrom(...codecs), fc.uint8Array({ maxLength: 300 }), fc.boolean(), (codec, bytes, small) => {
-        try {
-          decode(codec, bytes, small ? SMALL : CTX)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
-      }),
-      { numRuns: 1000 },
-    )
+    const codecs: AnyCodec[] = [sendcmpctCodec, cmpctblockCodec, getblocktxnCodec, blocktxnCodec]
+    expectRandomBytesThrowOnlyWireError(codecs, { maxLength: 300, numRuns: 1000, contexts: [CTX, SMALL] })
   })
 
   it('random bytes after a valid cmpctblock head throw only WireError', () => {
@@ -380,11 +344,7 @@ describe(`BIP152 decoders on random bytes`, () => {
         const bytes = new Uint8Array(head.length + tail.length)
         bytes.set(head)
         bytes.set(tail, head.length)
-        try {
-          decode(cmpctblockCodec, bytes)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
+        expectOnlyWireError(() => decode(cmpctblockCodec, bytes))
       }),
       { numRuns: 1000 },
     )

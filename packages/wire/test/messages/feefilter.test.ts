@@ -1,35 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader } from '../../src/bytes/reader.js'
-import { ByteWriter } from '../../src/bytes/writer.js'
-import { fromHex, toHex } from '../../src/bytes/hex.js'
+import { toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
 import { FEEFILTER_PAYLOAD_BYTES, feefilterCodec, isFeerateInMoneyRange, MAX_MONEY } from '../../src/messages/feefilter.js'
-
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
-
-function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): M {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, CTX)
-  r.done()
-  return m
-}
-function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, CTX)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
+import { errorOf, decode, encode, hex, CTX, expectOnlyWireError, expectTruncatedAtEveryOffset } from '../util.js'
 
 // Core's default -minrelaytxfee, 1000 sat/kvB, as a peer announces it.
 const FEEFILTER_FIXTURE = hex(
@@ -56,9 +30,7 @@ describe('feefilter', () => {
   })
 
   it('gives TRUNCATED at every cut and TRAILING_BYTES on a ninth byte', () => {
-    for (let k = 0; k < FEEFILTER_FIXTURE.length; k++) {
-      expect(errorOf(() => decode(feefilterCodec, FEEFILTER_FIXTURE.subarray(0, k)))?.code, `cut at ${k}`).toBe('TRUNCATED')
-    }
+    expectTruncatedAtEveryOffset(feefilterCodec, FEEFILTER_FIXTURE)
     expect(errorOf(() => decode(feefilterCodec, hex('e80300000000000000')))?.code).toBe('TRAILING_BYTES')
   })
 
@@ -83,12 +55,10 @@ describe('feefilter', () => {
   it('property: random bytes decode or throw only WireError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 20 }), (b) => {
-        try {
+        expectOnlyWireError(() => {
           expect(decode(feefilterCodec, b).command).toBe('feefilter')
           expect(b.length).toBe(8)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
+        })
       }),
     )
   })

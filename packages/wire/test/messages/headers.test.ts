@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader } from '../../src/bytes/reader.js'
-import { ByteWriter } from '../../src/bytes/writer.js'
-import { bytesEqual, fromHex, hashToHex, toHex } from '../../src/bytes/hex.js'
+import { bytesEqual, hashToHex, toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
 import { blockHash, type BlockHeader } from '../../src/block/header.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
 import {
   HEADERS_ENTRY_BYTES,
   headersCodec,
@@ -14,30 +11,7 @@ import {
   MAX_HEADERS_RESULTS,
   sendheadersCodec,
 } from '../../src/messages/headers.js'
-
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
-
-function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): M {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, CTX)
-  r.done()
-  return m
-}
-function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, CTX)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
+import { errorOf, decode, encode, hex, CTX, expectOnlyWireError, expectRandomBytesThrowOnlyWireError, expectTruncatedAtEveryOffset } from '../util.js'
 
 // Mainnet genesis and block 1 headers, each followed by the tx count 0.
 const GENESIS_HEADER = [
@@ -96,9 +70,7 @@ describe('headers', () => {
   })
 
   it('gives TRUNCATED at every cut of the fixture', () => {
-    for (let k = 0; k < HEADERS_FIXTURE.length; k++) {
-      expect(errorOf(() => decode(headersCodec, HEADERS_FIXTURE.subarray(0, k)))?.code, `cut at ${k}`).toBe('TRUNCATED')
-    }
+    expectTruncatedAtEveryOffset(headersCodec, HEADERS_FIXTURE)
   })
 
   it('rejects MAX_HEADERS_RESULTS + 1 headers and a count of 0xffffffff before reading any (OVERSIZE)', () => {
@@ -150,16 +122,7 @@ describe('headers', () => {
   })
 
   it('property: random bytes decode or throw only WireError', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 300 }), (b) => {
-        try {
-          decode(headersCodec, b)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
-      }),
-      { numRuns: 2000 },
-    )
+    expectRandomBytesThrowOnlyWireError([headersCodec], { maxLength: 300, numRuns: 2000 })
   })
 
   it('property: a valid payload with one byte changed decodes or throws only WireError', () => {
@@ -167,11 +130,7 @@ describe('headers', () => {
       fc.property(fc.array(header, { minLength: 1, maxLength: 5 }), fc.nat(), fc.nat({ max: 255 }), (headers, at, v) => {
         const b = encode(headersCodec, { command: 'headers', headers }).slice()
         b[at % b.length] = v
-        try {
-          decode(headersCodec, b)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
+        expectOnlyWireError(() => decode(headersCodec, b))
       }),
     )
   })

@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader } from '../../src/bytes/reader.js'
-import { ByteWriter } from '../../src/bytes/writer.js'
-import { fromHex, hashToHex, hexToHash, toHex } from '../../src/bytes/hex.js'
+import { hashToHex, hexToHash, toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
+import type { Codec } from '../../src/messages/codec.js'
 import {
   getdataCodec,
   INV_ITEM_BYTES,
@@ -17,30 +15,7 @@ import {
   MSG_WITNESS_FLAG,
   notfoundCodec,
 } from '../../src/messages/inventory.js'
-
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
-
-function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): M {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, CTX)
-  r.done()
-  return m
-}
-function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, CTX)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
+import { errorOf, decode, encode, hex, CTX, expectRandomBytesThrowOnlyWireError, expectTruncatedAtEveryOffset } from '../util.js'
 
 // Mainnet genesis block hash and the txid of its coinbase (display order).
 const GENESIS = '000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f'
@@ -116,9 +91,7 @@ describe('inv / getdata / notfound', () => {
   })
 
   it('gives TRUNCATED at every cut of the fixture', () => {
-    for (let k = 0; k < INV_FIXTURE.length; k++) {
-      expect(errorOf(() => decode(invCodec, INV_FIXTURE.subarray(0, k)))?.code, `cut at ${k}`).toBe('TRUNCATED')
-    }
+    expectTruncatedAtEveryOffset(invCodec, INV_FIXTURE)
   })
 
   it('rejects MAX_INV_SIZE + 1 items and a count of 0xffffffff before reading items (OVERSIZE)', () => {
@@ -171,15 +144,6 @@ describe('inv / getdata / notfound', () => {
   })
 
   it('property: random bytes decode or throw only WireError', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
-        try {
-          decode(invCodec, b)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
-      }),
-      { numRuns: 2000 },
-    )
+    expectRandomBytesThrowOnlyWireError([invCodec], { maxLength: 200, numRuns: 2000 })
   })
 })

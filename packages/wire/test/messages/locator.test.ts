@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader } from '../../src/bytes/reader.js'
-import { ByteWriter } from '../../src/bytes/writer.js'
-import { fromHex, hashToHex, hexToHash, toHex } from '../../src/bytes/hex.js'
+import { hashToHex, hexToHash, toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
 import {
   getblocksCodec,
   getheadersCodec,
@@ -13,30 +10,7 @@ import {
   MAX_LOCATOR_PAYLOAD,
   MAX_LOCATOR_SZ,
 } from '../../src/messages/locator.js'
-
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
-
-function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): M {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, CTX)
-  r.done()
-  return m
-}
-function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, CTX)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
+import { errorOf, decode, encode, hex, CTX, expectRandomBytesThrowOnlyWireError, expectTruncatedAtEveryOffset } from '../util.js'
 
 const GENESIS = '000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f'
 const BLOCK_1 = '00000000839a8e6886ab5951d76f411475428afc90947ee320161bbf18eb6048'
@@ -90,9 +64,7 @@ describe('getheaders / getblocks', () => {
   })
 
   it('gives TRUNCATED at every cut of the fixture', () => {
-    for (let k = 0; k < GETHEADERS_FIXTURE.length; k++) {
-      expect(errorOf(() => decode(getheadersCodec, GETHEADERS_FIXTURE.subarray(0, k)))?.code, `cut at ${k}`).toBe('TRUNCATED')
-    }
+    expectTruncatedAtEveryOffset(getheadersCodec, GETHEADERS_FIXTURE)
   })
 
   it("accepts Core's MAX_LOCATOR_SZ hashes and rejects one more (OVERSIZE)", () => {
@@ -144,15 +116,6 @@ describe('getheaders / getblocks', () => {
   })
 
   it('property: random bytes decode or throw only WireError', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
-        try {
-          decode(getheadersCodec, b)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
-      }),
-      { numRuns: 2000 },
-    )
+    expectRandomBytesThrowOnlyWireError([getheadersCodec], { maxLength: 200, numRuns: 2000 })
   })
 })

@@ -19,16 +19,7 @@ import {
   TIMESTAMPED_NET_ADDRESS_BYTES,
   type TimestampedNetAddress,
 } from '../../src/messages/netaddr.js'
-
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
+import { errorOf } from '../util.js'
 
 function readAll<T>(bytes: Uint8Array, read: (r: ByteReader) => T): T {
   const r = new ByteReader(bytes)

@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader } from '../../src/bytes/reader.js'
-import { ByteWriter } from '../../src/bytes/writer.js'
-import { fromHex, hashToHex, hexToHash, toHex } from '../../src/bytes/hex.js'
+import { hashToHex, hexToHash, toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
 import {
   MAX_REJECT_COMMAND_LENGTH,
   MAX_REJECT_MESSAGE_LENGTH,
@@ -14,30 +11,8 @@ import {
   rejectCodec,
   type RejectMessage,
 } from '../../src/messages/reject.js'
+import { errorOf, decode, encode, hex, CTX, expectRandomBytesThrowOnlyWireError } from '../util.js'
 
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
-
-function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): M {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, CTX)
-  r.done()
-  return m
-}
-function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, CTX)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
 const ascii = (s: string) => toHex(new TextEncoder().encode(s))
 
 const TXID = '4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b'
@@ -166,15 +141,6 @@ describe('reject', () => {
   })
 
   it('property: random bytes decode or throw only WireError', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
-        try {
-          decode(rejectCodec, b)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
-      }),
-      { numRuns: 2000 },
-    )
+    expectRandomBytesThrowOnlyWireError([rejectCodec], { maxLength: 200, numRuns: 2000 })
   })
 })

@@ -3,11 +3,9 @@ import { ByteReader } from '../../src/bytes/reader.js'
 import { ByteWriter } from '../../src/bytes/writer.js'
 import { fromHex, toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
-import type { CodecContext } from '../../src/messages/codec.js'
 import { txCodec } from '../../src/messages/tx.js'
 import { serializeTx } from '../../src/tx/codec.js'
-
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
+import { CTX } from '../util.js'
 
 // version 2 | marker, flag | 1 input | 1 output (1000 sat, P2WPKH) | witness of 2 items | locktime 101
 const SEGWIT_TX = fromHex(

@@ -1,35 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader } from '../../src/bytes/reader.js'
-import { ByteWriter } from '../../src/bytes/writer.js'
-import { fromHex, toHex } from '../../src/bytes/hex.js'
+import { toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
 import { SENDTXRCNCL_PAYLOAD_BYTES, sendtxrcnclCodec, TXRECONCILIATION_VERSION } from '../../src/messages/txrcncl.js'
-
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
-
-function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): M {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, CTX)
-  r.done()
-  return m
-}
-function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, CTX)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
+import { errorOf, decode, encode, hex, CTX, expectOnlyWireError, expectTruncatedAtEveryOffset } from '../util.js'
 
 // A BIP330 sendtxrcncl as Core 26+ sends it (with -txreconciliation).
 const SENDTXRCNCL_FIXTURE = hex(
@@ -53,9 +27,7 @@ describe('sendtxrcncl', () => {
   })
 
   it('gives TRUNCATED at every cut and TRAILING_BYTES on an extra byte', () => {
-    for (let k = 0; k < SENDTXRCNCL_FIXTURE.length; k++) {
-      expect(errorOf(() => decode(sendtxrcnclCodec, SENDTXRCNCL_FIXTURE.subarray(0, k)))?.code, `cut at ${k}`).toBe('TRUNCATED')
-    }
+    expectTruncatedAtEveryOffset(sendtxrcnclCodec, SENDTXRCNCL_FIXTURE)
     expect(errorOf(() => decode(sendtxrcnclCodec, hex(toHex(SENDTXRCNCL_FIXTURE), '00')))?.code).toBe('TRAILING_BYTES')
   })
 
@@ -85,12 +57,10 @@ describe('sendtxrcncl', () => {
   it('property: random bytes decode or throw only WireError', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 24 }), (b) => {
-        try {
+        expectOnlyWireError(() => {
           decode(sendtxrcnclCodec, b)
           expect(b.length).toBe(12)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
+        })
       }),
     )
   })

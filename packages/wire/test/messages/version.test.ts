@@ -1,10 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { ByteReader } from '../../src/bytes/reader.js'
 import { ByteWriter } from '../../src/bytes/writer.js'
-import { fromHex, toHex } from '../../src/bytes/hex.js'
+import { toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
-import type { Codec, CodecContext } from '../../src/messages/codec.js'
 import { ipFromString, ipToString } from '../../src/messages/netaddr.js'
 import {
   MAX_SUBVERSION_LENGTH,
@@ -15,30 +13,8 @@ import {
   type VersionMessage,
 } from '../../src/messages/version.js'
 import { Services } from '../../src/protocol.js'
+import { errorOf, decode, encode, hex, CTX, expectOnlyWireError, expectRandomBytesThrowOnlyWireError } from '../util.js'
 
-const CTX: CodecContext = { protocolVersion: 70016, maxBlockPayload: 4_000_000 }
-
-function decode<M extends { readonly command: string }>(codec: Codec<M>, bytes: Uint8Array): M {
-  const r = new ByteReader(bytes)
-  const m = codec.decode(r, CTX)
-  r.done()
-  return m
-}
-function encode<M extends { readonly command: string }>(codec: Codec<M>, m: M): Uint8Array {
-  const w = new ByteWriter()
-  codec.encode(w, m, CTX)
-  return w.finish()
-}
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
 const ascii = (s: string) => toHex(new TextEncoder().encode(s))
 
 // What Bitcoin Core 27.0 sends on an outbound connection to 203.0.113.7:8333
@@ -249,16 +225,7 @@ describe('version', () => {
   })
 
   it('property: random bytes decode or throw only WireError', () => {
-    fc.assert(
-      fc.property(fc.uint8Array({ maxLength: 400 }), (b) => {
-        try {
-          decode(versionCodec, b)
-        } catch (e) {
-          expect(e).toBeInstanceOf(WireError)
-        }
-      }),
-      { numRuns: 2000 },
-    )
+    expectRandomBytesThrowOnlyWireError([versionCodec], { maxLength: 400, numRuns: 2000 })
   })
 
   it('property: a valid payload with one byte changed or cut decodes or throws only WireError', () => {
@@ -272,11 +239,7 @@ describe('version', () => {
           const b = encode(versionCodec, m).slice()
           b[at % b.length] = v
           for (const input of [b, b.subarray(0, cut % (b.length + 1))]) {
-            try {
-              decode(versionCodec, input)
-            } catch (e) {
-              expect(e).toBeInstanceOf(WireError)
-            }
+            expectOnlyWireError(() => decode(versionCodec, input))
           }
         },
       ),

@@ -4,7 +4,6 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { blockHash, BLOCK_HEADER_BYTES, parseBlockHeader } from '../../src/block/header.js'
 import { hashToHex } from '../../src/bytes/hex.js'
-import { WireError } from '../../src/errors.js'
 import {
   bitsToTarget,
   bitsToTargetStrict,
@@ -16,16 +15,7 @@ import {
   workFromBits,
 } from '../../src/network/pow.js'
 import { mainnet, regtest } from '../../src/network/params.js'
-
-function errorOf(f: () => unknown): WireError | undefined {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  return undefined
-}
+import { errorOf } from '../util.js'
 
 /** 32 little-endian bytes of a 256-bit number: the internal byte order of a hash. */
 function bigIntToHash(n: bigint): Uint8Array {

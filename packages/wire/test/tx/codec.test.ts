@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { ByteReader } from '../../src/bytes/reader.js'
 import { ByteWriter } from '../../src/bytes/writer.js'
-import { fromHex, toHex } from '../../src/bytes/hex.js'
-import { WireError } from '../../src/errors.js'
+import { toHex } from '../../src/bytes/hex.js'
 import {
   decodeTx,
   decodeTxWithLayout,
@@ -18,17 +17,7 @@ import {
   txLimits,
 } from '../../src/tx/codec.js'
 import type { Transaction } from '../../src/tx/types.js'
-
-function errorOf(f: () => unknown): WireError {
-  try {
-    f()
-  } catch (e) {
-    if (e instanceof WireError) return e
-    throw e
-  }
-  throw new Error('expected a WireError')
-}
-const hex = (...parts: string[]) => fromHex(parts.join(''))
+import { wireErrorOf, hex } from '../util.js'
 
 // A small segwit transaction, annotated field by field.
 const VERSION = '02000000'
@@ -108,20 +97,20 @@ describe('tx codec: a known segwit transaction', () => {
 describe('tx codec: hostile and malformed input', () => {
   it('truncation at every offset of a segwit tx is TRUNCATED', () => {
     for (let n = 0; n < SEGWIT_TX.length; n++) {
-      const e = errorOf(() => parseTx(SEGWIT_TX.subarray(0, n)))
+      const e = wireErrorOf(() => parseTx(SEGWIT_TX.subarray(0, n)))
       expect(e.code, `prefix of ${n} bytes`).toBe('TRUNCATED')
     }
   })
 
   it('bytes after the transaction are TRAILING_BYTES', () => {
-    const e = errorOf(() => parseTx(hex(toHex(SEGWIT_TX), '00')))
+    const e = wireErrorOf(() => parseTx(hex(toHex(SEGWIT_TX), '00')))
     expect(e.code).toBe('TRAILING_BYTES')
     expect(e.detail.offset).toBe(SEGWIT_TX.length)
   })
 
   it('a segwit flag other than 1 is INVALID_VALUE at the flag', () => {
     for (const flag of ['00', '02', '03', 'ff']) {
-      const e = errorOf(() => parseTx(hex(VERSION, '00', flag, '01', INPUT, '01', OUTPUT, WITNESS, LOCKTIME)))
+      const e = wireErrorOf(() => parseTx(hex(VERSION, '00', flag, '01', INPUT, '01', OUTPUT, WITNESS, LOCKTIME)))
       expect(e.code).toBe('INVALID_VALUE')
       expect(e.detail.offset).toBe(5)
       expect(e.detail.actual).toBe(parseInt(flag, 16))
@@ -130,7 +119,7 @@ describe('tx codec: hostile and malformed input', () => {
 
   it('a segwit-marked tx whose witness stacks are all empty is INVALID_VALUE (superfluous witness record)', () => {
     const bytes = hex(VERSION, '0001', '02', INPUT, INPUT, '01', OUTPUT, '00', '00', LOCKTIME)
-    const e = errorOf(() => parseTx(bytes))
+    const e = wireErrorOf(() => parseTx(bytes))
     expect(e.code).toBe('INVALID_VALUE')
     expect(e.detail.field).toBe('witness')
     expect(e.detail.offset).toBe(bytes.length - 6)
@@ -139,13 +128,13 @@ describe('tx codec: hostile and malformed input', () => {
   })
 
   it('a segwit marker with no inputs at all is INVALID_VALUE (no witness can exist)', () => {
-    expect(errorOf(() => parseTx(hex(VERSION, '0001', '00', '01', OUTPUT, LOCKTIME))).code).toBe('INVALID_VALUE')
+    expect(wireErrorOf(() => parseTx(hex(VERSION, '0001', '00', '01', OUTPUT, LOCKTIME))).code).toBe('INVALID_VALUE')
   })
 
   it('0xffffffff inputs fails on the count, before reading or allocating anything', () => {
     const bytes = hex(VERSION, 'feffffffff', INPUT)
     const t0 = performance.now()
-    const e = errorOf(() => parseTx(bytes))
+    const e = wireErrorOf(() => parseTx(bytes))
     expect(performance.now() - t0).toBeLessThan(50)
     expect(e.code).toBe('OVERSIZE')
     expect(e.detail.field).toBe('tx inputs')
@@ -155,25 +144,25 @@ describe('tx codec: hostile and malformed input', () => {
 
   it('a count under the limit but larger than the bytes present is TRUNCATED before allocation', () => {
     // 65,535 inputs of at least 41 bytes each, but one input present.
-    const e = errorOf(() => parseTx(hex(VERSION, 'fdffff', INPUT, '00', LOCKTIME)))
+    const e = wireErrorOf(() => parseTx(hex(VERSION, 'fdffff', INPUT, '00', LOCKTIME)))
     expect(e.code).toBe('TRUNCATED')
     expect(e.detail.field).toBe('tx inputs')
     expect(e.detail.expected).toBe(65535 * 41)
   })
 
   it('hostile outputs, witness items and script lengths fail on their count', () => {
-    const outs = errorOf(() => parseTx(hex(VERSION, '01', INPUT, 'ff0000000001000000', LOCKTIME)))
+    const outs = wireErrorOf(() => parseTx(hex(VERSION, '01', INPUT, 'ff0000000001000000', LOCKTIME)))
     expect([outs.code, outs.detail.field]).toEqual(['OVERSIZE', 'tx outputs'])
-    const items = errorOf(() => parseTx(hex(VERSION, '0001', '01', INPUT, '01', OUTPUT, 'feffffffff', LOCKTIME)))
+    const items = wireErrorOf(() => parseTx(hex(VERSION, '0001', '01', INPUT, '01', OUTPUT, 'feffffffff', LOCKTIME)))
     expect([items.code, items.detail.field, items.detail.limit]).toEqual(['OVERSIZE', 'witness items', MAX_WITNESS_ITEMS])
-    const script = errorOf(() => parseTx(hex(VERSION, '01', '11'.repeat(32), '00000000', 'fd0010', 'ffffffff')))
+    const script = wireErrorOf(() => parseTx(hex(VERSION, '01', '11'.repeat(32), '00000000', 'fd0010', 'ffffffff')))
     expect([script.code, script.detail.field]).toEqual(['TRUNCATED', 'scriptSig'])
-    const huge = errorOf(() => parseTx(hex(VERSION, '01', '11'.repeat(32), '00000000', 'ff0000000001000000', 'ffffffff')))
+    const huge = wireErrorOf(() => parseTx(hex(VERSION, '01', '11'.repeat(32), '00000000', 'ff0000000001000000', 'ffffffff')))
     expect([huge.code, huge.detail.field, huge.detail.limit]).toEqual(['OVERSIZE', 'scriptSig', MAX_SCRIPT_SIZE])
   })
 
   it('a CompactSize not in shortest form is NON_CANONICAL', () => {
-    const e = errorOf(() => parseTx(hex(VERSION, 'fd0100', INPUT, '01', OUTPUT, LOCKTIME)))
+    const e = wireErrorOf(() => parseTx(hex(VERSION, 'fd0100', INPUT, '01', OUTPUT, LOCKTIME)))
     expect(e.code).toBe('NON_CANONICAL')
     expect(e.detail.offset).toBe(4)
   })
@@ -185,7 +174,7 @@ describe('tx codec: hostile and malformed input', () => {
     // A tighter context rejects what the default accepts.
     const many = hex(VERSION, '03', INPUT, INPUT, INPUT, '01', OUTPUT, LOCKTIME)
     expect(parseTx(many).inputs).toHaveLength(3)
-    expect(errorOf(() => parseTx(many, txLimits(100))).detail.field).toBe('tx inputs')
+    expect(wireErrorOf(() => parseTx(many, txLimits(100))).detail.field).toBe('tx inputs')
   })
 })
 
@@ -252,10 +241,10 @@ describe('tx codec: round trips (fast-check)', () => {
 
   it('encoding rejects values outside their fields with ENCODE_RANGE', () => {
     const base: Transaction = parseTx(LEGACY_FORM)
-    expect(errorOf(() => serializeTx({ ...base, version: 2 ** 31 })).code).toBe('ENCODE_RANGE')
-    expect(errorOf(() => serializeTx({ ...base, locktime: -1 })).code).toBe('ENCODE_RANGE')
-    expect(errorOf(() => serializeTx({ ...base, outputs: [{ value: 1n << 63n, scriptPubKey: new Uint8Array() }] })).code).toBe('ENCODE_RANGE')
+    expect(wireErrorOf(() => serializeTx({ ...base, version: 2 ** 31 })).code).toBe('ENCODE_RANGE')
+    expect(wireErrorOf(() => serializeTx({ ...base, locktime: -1 })).code).toBe('ENCODE_RANGE')
+    expect(wireErrorOf(() => serializeTx({ ...base, outputs: [{ value: 1n << 63n, scriptPubKey: new Uint8Array() }] })).code).toBe('ENCODE_RANGE')
     const badTxid = { ...base.inputs[0]!, prevout: { txid: new Uint8Array(31), index: 0 } }
-    expect(errorOf(() => serializeTx({ ...base, inputs: [badTxid] })).code).toBe('ENCODE_RANGE')
+    expect(wireErrorOf(() => serializeTx({ ...base, inputs: [badTxid] })).code).toBe('ENCODE_RANGE')
   })
 })

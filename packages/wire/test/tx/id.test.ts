@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { createHash } from 'node:crypto'
 import { ByteReader } from '../../src/bytes/reader.js'
 import { fromHex, hashToHex, toHex } from '../../src/bytes/hex.js'
 import { decodeTxWithLayout, parseTx, serializeTx } from '../../src/tx/codec.js'
@@ -17,8 +16,7 @@ import {
   wtxidFromRaw,
 } from '../../src/tx/id.js'
 import { bcoinIds, BLOCKS_PRESENT, readBlock, SKIP_MESSAGE } from '../block/blocks-data.js'
-
-const sha256d = (b: Uint8Array) => new Uint8Array(createHash('sha256').update(createHash('sha256').update(b).digest()).digest())
+import { nodeSha256d } from '../util.js'
 
 // Mainnet genesis coinbase (legacy): its txid is the genesis merkle root 4a5e1e4b...
 const GENESIS_COINBASE = fromHex(
@@ -61,8 +59,8 @@ describe('txid / wtxid / sizes', () => {
       fc.property(tx, fc.nat({ max: 5 }), (t, pad) => {
         const legacy = serializeTx(t, { witness: false })
         const full = serializeTx(t)
-        expect(toHex(txid(t))).toBe(toHex(sha256d(legacy)))
-        expect(toHex(wtxid(t))).toBe(toHex(sha256d(full)))
+        expect(toHex(txid(t))).toBe(toHex(nodeSha256d(legacy)))
+        expect(toHex(wtxid(t))).toBe(toHex(nodeSha256d(full)))
         expect(txSize(t)).toBe(full.length)
         expect(txBaseSize(t)).toBe(legacy.length)
         expect(txWeight(t)).toBe(legacy.length * 3 + full.length)
