@@ -35,6 +35,8 @@ describe('core purity', () => {
         if (ALLOWED_FILES.some((re) => re.test(f))) continue
         const lines = readFileSync(f, 'utf8').split('\n')
         lines.forEach((line, i) => {
+          // Comments may name these things; only code counts.
+          if (/^\s*(\*|\/\*)/.test(line)) return
           const code = line.replace(/\/\/.*$/, '')
           for (const [re, what] of FORBIDDEN) if (re.test(code)) offenders.push(`${f.slice(root.length)}:${i + 1} ${what}`)
         })
