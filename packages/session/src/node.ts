@@ -3,3 +3,4 @@
  * Kept out of the main entry so a browser bundle never sees node:fs.
  */
 export * from './chain/file-store.node.js'
+export * from './pool/dns.node.js'

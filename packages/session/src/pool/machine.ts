@@ -1,0 +1,950 @@
+/**
+ * PoolMachine: the policy of many peers, sans-IO.
+ *
+ * It decides which addresses to dial, which inbound connections to take,
+ * whom to ban, which peer serves which request, and where queued
+ * broadcasts go. It never touches a socket, a clock or Math.random: every
+ * input carries `now` (driver ms), randomness is the injected `Random`, and
+ * what it wants done is queued as actions the driver drains with `poll()`:
+ *
+ *   connect(peerId, addr, slot)      open an outbound connection
+ *   disconnect(peerId, reason)       close a peer
+ *   send(peerId, message)            getaddr, addr answers, broadcasts
+ *   request(requestId, peerId, req)  ask a peer; report back with
+ *                                    requestDone / requestFailed
+ *   resolve(host)                    look up a DNS seed; report back with
+ *                                    addAddresses
+ *   settle(requestId | broadcastId)  a pool request or broadcast ended
+ *   event(...)                       peer-added, peer-removed, ban, addr...
+ *
+ * Its one timer is `nextDeadline()`: the next slot refill (when slots are
+ * open but no address may be tried yet) or the DNS seed check.
+ *
+ * Rules, after Bitcoin Core's CConnman/PeerManager:
+ *  - slots: `outboundFullRelay` (default 8) + `outboundLimited` outbound,
+ *    `maxInbound` inbound, and never more than `maxPeers` in total,
+ *    connecting ones included;
+ *  - no two outbound connections into one network group;
+ *  - a failed address waits out its backoff (RetryTracker, ms); a banned
+ *    one waits out its ban;
+ *  - a disconnect whose policy carries a ban score bans the host for
+ *    `banDurationMs`; an unresponsive one counts a failed attempt in the
+ *    address book (lower preference) and never bans;
+ *  - getaddr once to each outbound peer; one getaddr answer per inbound
+ *    connection; gossip rate limited per peer (addr-rate.ts).
+ */
+import {
+  Services,
+  type AddrV2Entry,
+  type KnownMessage,
+  type Message,
+  type TimestampedNetAddress,
+} from '@bitp2p/wire'
+import type { HandshakeInfo } from '../fsm/handshake.js'
+import { describeDisconnect, disconnectPolicy, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
+import type { PeerRequest, RequestFailure } from '../fsm/requests.js'
+import type { PeerAddress, Random } from '../transport.js'
+import { AddrRateLimiter, type AddrRateOptions } from './addr-rate.js'
+import { AddressBook, type AddressInput } from './addrman.js'
+import { RetryTracker, retryKey, type BackoffPolicy } from './backoff.js'
+import { BanList } from './banlist.js'
+import {
+  endpointToAddrV2,
+  endpointToNetAddress,
+  endpointToPeerAddress,
+  groupToString,
+  hostKey,
+  isValidEndpoint,
+  nameGroup,
+  netGroup,
+  toEndpoint,
+  type Endpoint,
+} from './netgroup.js'
+
+// ---------------------------------------------------------------------------
+// Tunables
+
+/** Core's MAX_OUTBOUND_FULL_RELAY_CONNECTIONS. */
+export const DEFAULT_OUTBOUND_FULL_RELAY = 8
+/** Core's DEFAULT_MAX_PEER_CONNECTIONS. */
+export const DEFAULT_MAX_PEERS = 125
+/** Inbound slots by default: what Core leaves after its 8 full-relay, 2 block-relay and 1 feeler. */
+export const DEFAULT_MAX_INBOUND = 114
+/** What a full-relay peer must serve: the whole chain, with witnesses. */
+export const FULL_RELAY_SERVICES = Services.NODE_NETWORK | Services.NODE_WITNESS
+/** What a limited peer must serve: recent blocks (BIP159), with witnesses. */
+export const LIMITED_SERVICES = Services.NODE_NETWORK_LIMITED | Services.NODE_WITNESS
+/** Core's DEFAULT_MISBEHAVING_BANTIME: 24 h. */
+export const DEFAULT_BAN_DURATION_MS = 24 * 3600_000
+/** Connect backoff in ms: 1 s doubling to 10 min, full jitter, give up after 10 failures. */
+export const DEFAULT_CONNECT_BACKOFF: BackoffPolicy = { base: 1_000, cap: 600_000, factor: 2, maxAttempts: 10, jitter: 'full' }
+/** Hold on an address that answered with something that will not change (old version, missing services): 1 h (ours). */
+export const NON_TRANSIENT_HOLD_MS = 3600_000
+/** Slots open but nothing to try: look again no sooner than this (Core's ThreadOpenConnections sleeps 500 ms). */
+export const REFILL_INTERVAL_MS = 500
+/** Slots open, nothing held back, nothing to try: look again after this long anyway (ours). */
+export const REFILL_IDLE_MS = 60_000
+/** Draws from the address book per slot fill before giving up until the next refill (Core: 100). */
+export const MAX_SELECT_TRIES = 100
+/** Core queries DNS seeds after 11 s when the address book was not empty, if still short of peers. */
+export const DNS_SEED_DELAY_MS = 11_000
+/** ...short meaning fewer than this many outbound peers ready (Core: 2). */
+export const DNS_SEED_MIN_OUTBOUND = 2
+/** Default attempts of one pool request across peers (the first try and three failovers). */
+export const DEFAULT_REQUEST_ATTEMPTS = 4
+/** Broadcasts kept while no peer is ready; beyond this the oldest is dropped (and reported). */
+export const MAX_QUEUED_BROADCASTS = 1_000
+/** Most outstanding pool requests (submit throws beyond). */
+export const MAX_POOL_REQUESTS = 100_000
+
+/** The kind of slot a peer occupies. */
+export type SlotType = 'full-relay' | 'limited' | 'inbound'
+/** Where a pool peer is. */
+export type PoolPeerState = 'connecting' | 'handshaking' | 'ready' | 'closing'
+/** How a request picks its peer. */
+export type PeerSelection = 'least-loaded' | 'round-robin'
+
+/** Configuration of a PoolMachine. Every field has a default. */
+export interface PoolMachineConfig {
+  /** Outbound full-relay slots (default 8; a crawler may ask for hundreds). */
+  readonly outboundFullRelay?: number
+  /** Outbound slots that accept NODE_NETWORK_LIMITED peers (default 0). */
+  readonly outboundLimited?: number
+  /** Inbound slots (default DEFAULT_MAX_INBOUND; only used with a listener). */
+  readonly maxInbound?: number
+  /** Hard cap on all peers, connecting ones included (default 125). */
+  readonly maxPeers?: number
+  /** Services a full-relay peer must offer (default NODE_NETWORK | NODE_WITNESS). */
+  readonly fullRelayServices?: bigint
+  /** Services a limited peer must offer (default NODE_NETWORK_LIMITED | NODE_WITNESS). */
+  readonly limitedServices?: bigint
+  /** Spread outbound peers over distinct network groups (default true). */
+  readonly diverseNetgroups?: boolean
+  /** Ban time for misbehaviour (default 24 h). */
+  readonly banDurationMs?: number
+  /** Reconnect backoff, in ms (default DEFAULT_CONNECT_BACKOFF). */
+  readonly backoff?: Partial<BackoffPolicy>
+  /** Addresses added to the book at start (IP literals). */
+  readonly seeds?: readonly PeerAddress[]
+  /** Peers to connect to before any address from the book (IP literals or DNS names). */
+  readonly peers?: readonly PeerAddress[]
+  /** DNS seed names; results take `defaultPort`. */
+  readonly dnsSeeds?: readonly string[]
+  /** Port of addresses from DNS seeds (default 8333). */
+  readonly defaultPort?: number
+  /** Per-peer addr rate limit (Core's values by default). */
+  readonly addrRate?: AddrRateOptions
+  /** Attempts of one pool request across peers (default 4). */
+  readonly requestAttempts?: number
+  /** Default 'least-loaded'. */
+  readonly peerSelection?: PeerSelection
+  /** Default MAX_QUEUED_BROADCASTS. */
+  readonly maxQueuedBroadcasts?: number
+  /** Unix ms = now + unixTimeOffsetMs (the book and ban list keep Unix seconds). Default 0. */
+  readonly unixTimeOffsetMs?: number
+  /** A saved AddressBook (AddressBook.serialize) to start from. */
+  readonly addressBook?: Uint8Array
+  /** A saved BanList (BanList.serialize) to start from. */
+  readonly banList?: Uint8Array
+}
+
+/** What the machine knows about one connection. */
+export interface PoolPeerInfo {
+  readonly id: number
+  readonly addr: PeerAddress
+  readonly slot: SlotType
+  readonly direction: 'outbound' | 'inbound'
+  /** Printable network group ('ipv4:1.2', 'name:...'). */
+  readonly group: string
+  readonly state: PoolPeerState
+  /** From the peer's version message (0 before ready). */
+  readonly services: bigint
+  /** Pool requests in flight on this peer. */
+  readonly inflight: number
+  /** Addresses accepted from this peer's gossip. */
+  readonly addrsLearned: number
+  /** Addresses of this peer's gossip dropped by the rate limit. */
+  readonly addrsDropped: number
+}
+
+/** Why a pool request or broadcast failed. */
+export type PoolFailure =
+  /** Every attempt failed; `last` is the last peer's failure. */
+  | { readonly kind: 'exhausted'; readonly attempts: number; readonly last: RequestFailure }
+  /** The caller's AbortSignal fired. */
+  | { readonly kind: 'aborted'; readonly reason?: unknown }
+  /** The pool stopped. */
+  | { readonly kind: 'stopped' }
+  /** The broadcast queue overflowed and this, the oldest, was dropped. */
+  | { readonly kind: 'queue-full'; readonly limit: number }
+
+/** Events the pool reports. */
+export type PoolEvent =
+  | { readonly type: 'peer-added'; readonly peer: PoolPeerInfo; readonly info: HandshakeInfo }
+  /** A peer that had been added left. */
+  | { readonly type: 'peer-removed'; readonly peer: PoolPeerInfo; readonly reason: DisconnectReason; readonly policy: DisconnectPolicy }
+  /** An attempt that never became ready (connect or handshake failed). */
+  | { readonly type: 'connect-failed'; readonly peer: PoolPeerInfo; readonly reason: DisconnectReason; readonly retryAt: number }
+  | { readonly type: 'ban'; readonly host: string; readonly until: number; readonly reason: string }
+  /** Gossip from a peer: received entries, accepted after the rate limit, new to the book. */
+  | { readonly type: 'addr'; readonly peerId: number; readonly received: number; readonly accepted: number; readonly added: number }
+  /** A request moved to another peer. */
+  | { readonly type: 'failover'; readonly requestId: number; readonly from: number; readonly to: number | undefined; readonly failure: RequestFailure }
+
+/** What the driver must do. */
+export type PoolAction =
+  | { readonly type: 'connect'; readonly peerId: number; readonly addr: PeerAddress; readonly slot: SlotType; readonly requiredServices: bigint }
+  | { readonly type: 'disconnect'; readonly peerId: number; readonly reason: string }
+  | { readonly type: 'send'; readonly peerId: number; readonly message: KnownMessage }
+  | { readonly type: 'request'; readonly requestId: number; readonly peerId: number; readonly request: PeerRequest; readonly timeoutMs?: number }
+  /** Abandon the peer-level request (the pool request was aborted or settled elsewhere). */
+  | { readonly type: 'cancel-request'; readonly requestId: number; readonly peerId: number }
+  | { readonly type: 'resolve'; readonly host: string; readonly port: number }
+  /** A pool request ended without an answer. */
+  | { readonly type: 'request-failed'; readonly requestId: number; readonly failure: PoolFailure }
+  /** A queued broadcast went out to `peers` peers, or failed. */
+  | { readonly type: 'broadcast-settled'; readonly broadcastId: number; readonly peers: number; readonly failure?: PoolFailure }
+  | { readonly type: 'event'; readonly event: PoolEvent }
+
+/** Options of one pool request. */
+export interface PoolRequestOptions {
+  /** Per-attempt deadline (the peer's default per kind when absent). */
+  readonly timeoutMs?: number
+  /** Attempts across peers (default: the machine's requestAttempts). */
+  readonly maxAttempts?: number
+}
+
+/** Counts of the pool's peers. */
+export interface PoolCounts {
+  readonly connecting: number
+  readonly handshaking: number
+  readonly ready: number
+  readonly closing: number
+  readonly outbound: number
+  readonly inbound: number
+  readonly fullRelay: number
+  readonly limited: number
+  readonly total: number
+}
+
+interface PeerRec {
+  readonly id: number
+  readonly addr: PeerAddress
+  readonly key: string
+  readonly endpoint: Endpoint | undefined
+  readonly group: string
+  readonly slot: SlotType
+  state: PoolPeerState
+  services: bigint
+  inflight: number
+  addrv2: boolean
+  getaddrSent: boolean
+  getaddrAnswered: boolean
+  readonly rate: AddrRateLimiter
+  addrsLearned: number
+}
+
+interface RequestRec {
+  readonly id: number
+  readonly request: PeerRequest
+  readonly timeoutMs: number | undefined
+  readonly maxAttempts: number
+  attempts: number
+  readonly tried: Set<number>
+  peerId: number | undefined
+  lastFailure: RequestFailure | undefined
+}
+
+interface BroadcastRec {
+  readonly id: number
+  readonly message: KnownMessage
+}
+
+const FIXED_SEEDS_SOURCE: PeerAddress = { host: 'fixed-seeds', port: 0 }
+const USER_SOURCE: PeerAddress = { host: 'user', port: 0 }
+
+function positiveInt(name: string, v: number, min = 0): number {
+  if (!Number.isInteger(v) || v < min) throw new RangeError(`PoolMachine: ${name} must be an integer >= ${min}, got ${v}`)
+  return v
+}
+
+/** The pool's policy; see the module doc. */
+export class PoolMachine {
+  readonly book: AddressBook
+  readonly bans: BanList
+  readonly retry: RetryTracker
+  readonly #random: Random
+  readonly #offset: number
+  readonly #fullRelaySlots: number
+  readonly #limitedSlots: number
+  readonly #maxInbound: number
+  readonly #maxPeers: number
+  readonly #fullServices: bigint
+  readonly #limitedServices: bigint
+  readonly #diverse: boolean
+  readonly #banMs: number
+  readonly #defaultPort: number
+  readonly #dnsSeeds: readonly string[]
+  readonly #addrRate: AddrRateOptions | undefined
+  readonly #requestAttempts: number
+  readonly #selection: PeerSelection
+  readonly #maxBroadcasts: number
+  readonly #preferred: PeerAddress[]
+
+  readonly #peers = new Map<number, PeerRec>()
+  /** retryKey -> peer id, for every live peer. */
+  readonly #byKey = new Map<string, number>()
+  readonly #requests = new Map<number, RequestRec>()
+  /** Requests with no peer yet, oldest first. */
+  readonly #waiting: number[] = []
+  readonly #broadcasts: BroadcastRec[] = []
+  readonly #out: PoolAction[] = []
+  #outHead = 0
+  #nextPeerId = 1
+  #nextRequestId = 1
+  #nextBroadcastId = 1
+  #rrCursor = 0
+  #refillAt: number | undefined
+  #dnsAt: number | undefined
+  #started = false
+  #stopped = false
+
+  constructor(config: PoolMachineConfig, random: Random) {
+    this.#random = random
+    this.#offset = config.unixTimeOffsetMs ?? 0
+    this.#fullRelaySlots = positiveInt('outboundFullRelay', config.outboundFullRelay ?? DEFAULT_OUTBOUND_FULL_RELAY)
+    this.#limitedSlots = positiveInt('outboundLimited', config.outboundLimited ?? 0)
+    this.#maxInbound = positiveInt('maxInbound', config.maxInbound ?? DEFAULT_MAX_INBOUND)
+    this.#maxPeers = positiveInt('maxPeers', config.maxPeers ?? Math.max(DEFAULT_MAX_PEERS, this.#fullRelaySlots + this.#limitedSlots), 1)
+    this.#fullServices = config.fullRelayServices ?? FULL_RELAY_SERVICES
+    this.#limitedServices = config.limitedServices ?? LIMITED_SERVICES
+    this.#diverse = config.diverseNetgroups ?? true
+    this.#banMs = config.banDurationMs ?? DEFAULT_BAN_DURATION_MS
+    this.#defaultPort = config.defaultPort ?? 8333
+    this.#dnsSeeds = config.dnsSeeds ?? []
+    this.#addrRate = config.addrRate
+    this.#requestAttempts = positiveInt('requestAttempts', config.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS, 1)
+    this.#selection = config.peerSelection ?? 'least-loaded'
+    this.#maxBroadcasts = positiveInt('maxQueuedBroadcasts', config.maxQueuedBroadcasts ?? MAX_QUEUED_BROADCASTS, 1)
+    this.book = config.addressBook ? AddressBook.deserialize(config.addressBook, { random }) : new AddressBook({ random })
+    this.bans = config.banList ? BanList.deserialize(config.banList) : new BanList()
+    this.retry = new RetryTracker({ random, policy: { ...DEFAULT_CONNECT_BACKOFF, ...config.backoff }, forgetAfter: 24 * 3600_000 })
+    this.#preferred = [...(config.peers ?? [])]
+    const seeds = config.seeds ?? []
+    if (seeds.length > 0) {
+      const t = this.unixSeconds(0)
+      this.book.add(
+        seeds.map((addr) => ({ addr, services: this.#fullServices, time: t })),
+        FIXED_SEEDS_SOURCE,
+        t,
+        { timePenalty: 0 },
+      )
+    }
+  }
+
+  /** Unix seconds at driver time `now`. */
+  unixSeconds(now: number): number {
+    return Math.floor((now + this.#offset) / 1000)
+  }
+
+  // --- outputs ---------------------------------------------------------------
+
+  /** The next action, or undefined. */
+  poll(): PoolAction | undefined {
+    if (this.#outHead >= this.#out.length) {
+      if (this.#outHead > 0) {
+        this.#out.length = 0
+        this.#outHead = 0
+      }
+      return undefined
+    }
+    return this.#out[this.#outHead++]
+  }
+
+  /** When `timeout(now)` has something to do; undefined when nothing is scheduled. */
+  nextDeadline(): number | undefined {
+    const a = this.#refillAt
+    const b = this.#dnsAt
+    if (a === undefined) return b
+    if (b === undefined) return a
+    return Math.min(a, b)
+  }
+
+  #act(a: PoolAction): void {
+    this.#out.push(a)
+  }
+
+  #event(e: PoolEvent): void {
+    this.#out.push({ type: 'event', event: e })
+  }
+
+  // --- views -----------------------------------------------------------------
+
+  /** A snapshot of one peer. */
+  peer(id: number): PoolPeerInfo | undefined {
+    const p = this.#peers.get(id)
+    return p ? this.#view(p) : undefined
+  }
+
+  /** Every live peer, in id order. */
+  peers(): PoolPeerInfo[] {
+    return [...this.#peers.values()].map((p) => this.#view(p))
+  }
+
+  /** Ids of ready peers, in id order. */
+  readyIds(): number[] {
+    const out: number[] = []
+    for (const p of this.#peers.values()) if (p.state === 'ready') out.push(p.id)
+    return out
+  }
+
+  #view(p: PeerRec): PoolPeerInfo {
+    return {
+      id: p.id,
+      addr: p.addr,
+      slot: p.slot,
+      direction: p.slot === 'inbound' ? 'inbound' : 'outbound',
+      group: p.group,
+      state: p.state,
+      services: p.services,
+      inflight: p.inflight,
+      addrsLearned: p.addrsLearned,
+      addrsDropped: p.rate.dropped,
+    }
+  }
+
+  counts(): PoolCounts {
+    let connecting = 0
+    let handshaking = 0
+    let ready = 0
+    let closing = 0
+    let inbound = 0
+    let fullRelay = 0
+    let limited = 0
+    for (const p of this.#peers.values()) {
+      if (p.state === 'connecting') connecting++
+      else if (p.state === 'handshaking') handshaking++
+      else if (p.state === 'ready') ready++
+      else closing++
+      if (p.slot === 'inbound') inbound++
+      else if (p.slot === 'full-relay') fullRelay++
+      else limited++
+    }
+    const total = this.#peers.size
+    return { connecting, handshaking, ready, closing, outbound: total - inbound, inbound, fullRelay, limited, total }
+  }
+
+  /** Limits in force. */
+  get limits(): { readonly outboundFullRelay: number; readonly outboundLimited: number; readonly maxInbound: number; readonly maxPeers: number } {
+    return { outboundFullRelay: this.#fullRelaySlots, outboundLimited: this.#limitedSlots, maxInbound: this.#maxInbound, maxPeers: this.#maxPeers }
+  }
+
+  /** Pool requests outstanding (assigned or waiting for a peer). */
+  get pendingRequests(): number {
+    return this.#requests.size
+  }
+
+  /** Broadcasts waiting for a peer. */
+  get queuedBroadcasts(): number {
+    return this.#broadcasts.length
+  }
+
+  // --- lifecycle -------------------------------------------------------------
+
+  /** Begin: ask DNS seeds when the book is empty (else check again after DNS_SEED_DELAY_MS), fill the slots. */
+  start(now: number): void {
+    if (this.#started) return
+    this.#started = true
+    if (this.#dnsSeeds.length > 0) {
+      if (this.book.size === 0) this.#resolveSeeds()
+      else this.#dnsAt = now + DNS_SEED_DELAY_MS
+    }
+    this.#fill(now)
+  }
+
+  /** Close every peer, fail every request and queued broadcast. No new connections after this. */
+  stop(now: number): void {
+    if (this.#stopped) return
+    this.#stopped = true
+    this.#refillAt = undefined
+    this.#dnsAt = undefined
+    for (const p of this.#peers.values()) this.#close(p, 'pool stopped')
+    for (const id of [...this.#requests.keys()]) this.#failRequest(id, { kind: 'stopped' })
+    for (const b of this.#broadcasts.splice(0)) this.#act({ type: 'broadcast-settled', broadcastId: b.id, peers: 0, failure: { kind: 'stopped' } })
+    void now
+  }
+
+  get stopped(): boolean {
+    return this.#stopped
+  }
+
+  /** Run what is due at `now`. A call that finds nothing due does nothing. */
+  timeout(now: number): void {
+    if (this.#dnsAt !== undefined && now >= this.#dnsAt) {
+      this.#dnsAt = undefined
+      let readyOut = 0
+      for (const p of this.#peers.values()) if (p.slot !== 'inbound' && p.state === 'ready') readyOut++
+      if (readyOut < DNS_SEED_MIN_OUTBOUND) this.#resolveSeeds()
+    }
+    if (this.#refillAt !== undefined && now >= this.#refillAt) {
+      this.#refillAt = undefined
+      this.#fill(now)
+    }
+  }
+
+  #resolveSeeds(): void {
+    for (const host of this.#dnsSeeds) this.#act({ type: 'resolve', host, port: this.#defaultPort })
+  }
+
+  // --- addresses ---------------------------------------------------------------
+
+  /**
+   * Learn addresses from a DNS seed or the user. Plain `PeerAddress`es get
+   * the full-relay services and the current time. Returns how many were new.
+   */
+  addAddresses(now: number, entries: readonly (PeerAddress | AddressInput)[], source: PeerAddress = USER_SOURCE): number {
+    const t = this.unixSeconds(now)
+    const inputs: AddressInput[] = entries.map((e) =>
+      'services' in e ? e : { addr: e, services: this.#fullServices, time: t },
+    )
+    const added = this.book.add(inputs, source, t, { timePenalty: 0 })
+    this.#fill(now)
+    return added
+  }
+
+  /** Connect to `addr` before anything from the book (a user-given peer). */
+  addPeer(now: number, addr: PeerAddress): void {
+    this.#preferred.push(addr)
+    this.#fill(now)
+  }
+
+  // --- bans --------------------------------------------------------------------
+
+  /** Ban `addr`'s host for `durationMs` and close any peer on it. Returns the Unix-seconds expiry, or 0 for a name. */
+  ban(now: number, addr: PeerAddress | Endpoint, durationMs = this.#banMs, reason = 'manual'): number {
+    const ep = toEndpoint(addr)
+    if (!ep || !isValidEndpoint(ep)) return 0
+    const nowS = this.unixSeconds(now)
+    const until = nowS + Math.ceil(durationMs / 1000)
+    this.bans.ban(ep, until, reason, nowS)
+    this.retry.holdUntil(ep, now + durationMs, now)
+    const host = hostKey(ep)
+    this.#event({ type: 'ban', host, until, reason })
+    for (const p of this.#peers.values()) {
+      if (p.endpoint && p.state !== 'closing' && hostKey(p.endpoint) === host) this.#close(p, `banned: ${reason}`)
+    }
+    return until
+  }
+
+  /** True when `addr` is banned at `now`. */
+  isBanned(now: number, addr: PeerAddress | Endpoint): boolean {
+    const ep = toEndpoint(addr)
+    return ep !== undefined && isValidEndpoint(ep) && this.bans.isBanned(ep, this.unixSeconds(now))
+  }
+
+  // --- slots -------------------------------------------------------------------
+
+  #slotCount(slot: SlotType): number {
+    let n = 0
+    for (const p of this.#peers.values()) if (p.slot === slot) n++
+    return n
+  }
+
+  #outboundGroups(): Set<string> {
+    const s = new Set<string>()
+    for (const p of this.#peers.values()) if (p.slot !== 'inbound') s.add(p.group)
+    return s
+  }
+
+  /** Open outbound connections until the slots are full or nothing may be tried. */
+  #fill(now: number): void {
+    if (!this.#started || this.#stopped) return
+    let starved = false
+    for (const slot of ['full-relay', 'limited'] as const) {
+      const cap = slot === 'full-relay' ? this.#fullRelaySlots : this.#limitedSlots
+      const services = slot === 'full-relay' ? this.#fullServices : this.#limitedServices
+      let open = cap - this.#slotCount(slot)
+      while (open > 0 && this.#peers.size < this.#maxPeers) {
+        const addr = this.#candidate(now, slot === 'full-relay', services)
+        if (!addr) {
+          starved = true
+          break
+        }
+        this.#dial(now, addr, slot, services)
+        open--
+      }
+    }
+    if (starved) {
+      // Wake when the first held address may be tried (or, with none held, after REFILL_IDLE_MS:
+      // new addresses and freed slots call #fill themselves), never sooner than REFILL_INTERVAL_MS.
+      const next = this.retry.nextReadyAt(now)
+      const at = Math.max(now + REFILL_INTERVAL_MS, next ?? now + REFILL_IDLE_MS)
+      if (this.#refillAt === undefined || at < this.#refillAt) this.#refillAt = at
+    }
+  }
+
+  /** May `key` be dialled now? */
+  #mayTry(now: number, key: string, ep: Endpoint | undefined): boolean {
+    if (this.#byKey.has(key)) return false
+    if (!this.retry.canTry(key, now)) return false
+    if (ep && this.bans.isBanned(ep, this.unixSeconds(now))) return false
+    return true
+  }
+
+  #groupOf(addr: PeerAddress, ep: Endpoint | undefined): string {
+    return groupToString(ep ? netGroup(ep) : nameGroup(addr.host))
+  }
+
+  #candidate(now: number, usePreferred: boolean, services: bigint): PeerAddress | undefined {
+    if (usePreferred) {
+      for (const addr of this.#preferred) {
+        const ep = toEndpoint(addr)
+        if (this.#mayTry(now, retryKey(addr), ep)) return addr
+      }
+    }
+    const t = this.unixSeconds(now)
+    const groups = this.#diverse ? this.#outboundGroups() : undefined
+    // A small book needs few draws to show everything it holds (each draw can be costly there).
+    const tries = Math.min(MAX_SELECT_TRIES, 2 * this.book.size)
+    for (let i = 0; i < tries; i++) {
+      const e = this.book.select({ now: t, requiredServices: services })
+      if (!e) return undefined
+      const key = retryKey(e.addr)
+      if (!this.#mayTry(now, key, e.addr)) continue
+      if (groups?.has(groupToString(netGroup(e.addr)))) continue
+      return endpointToPeerAddress(e.addr)
+    }
+    return undefined
+  }
+
+  #newPeer(addr: PeerAddress, slot: SlotType, state: PoolPeerState, now: number): PeerRec {
+    const ep = toEndpoint(addr)
+    const endpoint = ep && isValidEndpoint(ep) ? ep : undefined
+    const p: PeerRec = {
+      id: this.#nextPeerId++,
+      addr,
+      key: retryKey(addr),
+      endpoint,
+      group: this.#groupOf(addr, endpoint),
+      slot,
+      state,
+      services: 0n,
+      inflight: 0,
+      addrv2: false,
+      getaddrSent: false,
+      getaddrAnswered: false,
+      rate: new AddrRateLimiter(now, this.#addrRate),
+      addrsLearned: 0,
+    }
+    this.#peers.set(p.id, p)
+    this.#byKey.set(p.key, p.id)
+    return p
+  }
+
+  #dial(now: number, addr: PeerAddress, slot: SlotType, requiredServices: bigint): void {
+    const p = this.#newPeer(addr, slot, 'connecting', now)
+    if (p.endpoint) this.book.attempt(p.endpoint, this.unixSeconds(now), false)
+    this.#act({ type: 'connect', peerId: p.id, addr, slot, requiredServices })
+  }
+
+  #close(p: PeerRec, reason: string): void {
+    if (p.state === 'closing') return
+    p.state = 'closing'
+    this.#act({ type: 'disconnect', peerId: p.id, reason })
+  }
+
+  /**
+   * An inbound connection from `remote` arrived. Returns the new peer's id,
+   * or undefined when it must be refused (banned, inbound slots or the total
+   * cap full, or stopped).
+   */
+  inbound(now: number, remote: PeerAddress): number | undefined {
+    if (this.#stopped || !this.#started) return undefined
+    if (this.#slotCount('inbound') >= this.#maxInbound || this.#peers.size >= this.#maxPeers) return undefined
+    const ep = toEndpoint(remote)
+    if (ep && isValidEndpoint(ep) && this.bans.isBanned(ep, this.unixSeconds(now))) return undefined
+    return this.#newPeer(remote, 'inbound', 'handshaking', now).id
+  }
+
+  // --- peer inputs -------------------------------------------------------------
+
+  /** The outbound transport of `peerId` is up; the handshake starts. */
+  transportUp(now: number, peerId: number): void {
+    const p = this.#peers.get(peerId)
+    if (p && p.state === 'connecting') p.state = 'handshaking'
+    void now
+  }
+
+  /** `peerId` completed its handshake. */
+  ready(now: number, peerId: number, info: HandshakeInfo): void {
+    const p = this.#peers.get(peerId)
+    if (!p || p.state === 'closing') return
+    p.state = 'ready'
+    p.services = info.peer.services
+    p.addrv2 = info.features.addrv2
+    if (p.slot !== 'inbound') {
+      const t = this.unixSeconds(now)
+      if (p.endpoint) {
+        this.book.good(p.endpoint, t)
+        this.book.setServices(p.endpoint, p.services)
+      }
+      this.retry.succeeded(p.key)
+      if (!p.getaddrSent) {
+        p.getaddrSent = true
+        p.rate.grant(now)
+        this.#act({ type: 'send', peerId, message: { command: 'getaddr' } })
+      }
+    }
+    this.#event({ type: 'peer-added', peer: this.#view(p), info })
+    if (this.#broadcasts.length > 0) {
+      for (const b of this.#broadcasts.splice(0)) {
+        this.#act({ type: 'send', peerId, message: b.message })
+        this.#act({ type: 'broadcast-settled', broadcastId: b.id, peers: 1 })
+      }
+    }
+    this.#assignWaiting()
+  }
+
+  /**
+   * `peerId` closed (or its connection attempt failed) with `reason`. Bans,
+   * backoff and failover follow from the reason's policy; then the slots
+   * are refilled.
+   */
+  closed(now: number, peerId: number, reason: DisconnectReason): void {
+    const p = this.#peers.get(peerId)
+    if (!p) return
+    const wasReady = p.state === 'ready' || (p.state === 'closing' && p.services !== 0n)
+    this.#peers.delete(peerId)
+    if (this.#byKey.get(p.key) === peerId) this.#byKey.delete(p.key)
+    const policy = disconnectPolicy(reason)
+    const t = this.unixSeconds(now)
+    let retryAt = now
+    if (policy.banScore > 0 && p.endpoint) {
+      this.ban(now, p.endpoint, this.#banMs, describeDisconnect(reason))
+      retryAt = now + this.#banMs
+    } else if (p.slot !== 'inbound' && !(reason.kind === 'local' || reason.kind === 'aborted')) {
+      // Unresponsive (and failed connects) lower the address's chance in the book; nothing here bans.
+      if (p.endpoint && (policy.unresponsive || !wasReady)) this.book.attempt(p.endpoint, t, true)
+      if (reason.kind === 'missing-services' && p.endpoint) this.book.setServices(p.endpoint, reason.actual)
+      retryAt = this.retry.failed(p.key, now)
+      // Missing services: the book now knows the real bits, so the slot filter keeps it out of
+      // slots it cannot serve; it may still fill another kind of slot.
+      if (!policy.transient && reason.kind !== 'missing-services') {
+        this.retry.holdUntil(p.key, now + NON_TRANSIENT_HOLD_MS, now)
+        retryAt = Math.max(retryAt, now + NON_TRANSIENT_HOLD_MS)
+      }
+    }
+    const view = this.#view({ ...p, state: 'closing' })
+    if (wasReady) this.#event({ type: 'peer-removed', peer: view, reason, policy })
+    else this.#event({ type: 'connect-failed', peer: view, reason, retryAt })
+    // Fail over what this peer was serving.
+    for (const r of this.#requests.values()) {
+      if (r.peerId !== peerId) continue
+      r.peerId = undefined
+      const failure: RequestFailure = { kind: 'closed', reason }
+      r.lastFailure = failure
+      this.#retryRequest(r, peerId, failure)
+    }
+    this.#fill(now)
+  }
+
+  /** A message from a ready peer: addr gossip and getaddr are handled here; others are ignored. */
+  message(now: number, peerId: number, msg: Message): void {
+    const p = this.#peers.get(peerId)
+    if (!p || p.state !== 'ready') return
+    switch (msg.command) {
+      case 'addr':
+      case 'addrv2': {
+        const all = msg.addresses as readonly (TimestampedNetAddress | AddrV2Entry)[]
+        const n = p.rate.take(now, all.length)
+        const source = p.endpoint ?? p.addr
+        const added = n > 0 ? this.book.add(all.slice(0, n), source, this.unixSeconds(now)) : 0
+        p.addrsLearned += n
+        this.#event({ type: 'addr', peerId, received: all.length, accepted: n, added })
+        if (added > 0) this.#fill(now)
+        return
+      }
+      case 'getaddr': {
+        // Core answers inbound peers only, once per connection.
+        if (p.slot !== 'inbound' || p.getaddrAnswered) return
+        p.getaddrAnswered = true
+        const t = this.unixSeconds(now)
+        const entries = this.book.getAddr({ now: t })
+        if (p.addrv2) {
+          this.#act({ type: 'send', peerId, message: { command: 'addrv2', addresses: entries.map((e) => endpointToAddrV2(e.addr, e.services, e.time)), skipped: 0 } })
+        } else {
+          const addresses: TimestampedNetAddress[] = []
+          for (const e of entries) {
+            const a = endpointToNetAddress(e.addr, e.services, e.time)
+            if (a) addresses.push(a)
+          }
+          this.#act({ type: 'send', peerId, message: { command: 'addr', addresses } })
+        }
+        return
+      }
+      default:
+        return
+    }
+  }
+
+  /** Close `peerId` (a caller's decision). */
+  disconnect(now: number, peerId: number, reason = 'local'): void {
+    const p = this.#peers.get(peerId)
+    if (p) this.#close(p, reason)
+    void now
+  }
+
+  // --- requests ----------------------------------------------------------------
+
+  /** Queue a request for some peer; returns its id. It waits for a ready peer when there is none. */
+  submit(now: number, request: PeerRequest, options: PoolRequestOptions = {}): number {
+    if (this.#stopped) throw new Error('PoolMachine: stopped')
+    if (this.#requests.size >= MAX_POOL_REQUESTS) throw new RangeError(`PoolMachine: more than ${MAX_POOL_REQUESTS} requests outstanding`)
+    const maxAttempts = positiveInt('maxAttempts', options.maxAttempts ?? this.#requestAttempts, 1)
+    const r: RequestRec = { id: this.#nextRequestId++, request, timeoutMs: options.timeoutMs, maxAttempts, attempts: 0, tried: new Set(), peerId: undefined, lastFailure: undefined }
+    this.#requests.set(r.id, r)
+    if (!this.#assign(r)) this.#waiting.push(r.id)
+    void now
+    return r.id
+  }
+
+  /**
+   * A peer answered request `requestId`. An answer from a peer the request
+   * already moved away from still counts (the current attempt is cancelled).
+   * @returns false when the request was no longer outstanding (drop the answer).
+   */
+  requestDone(now: number, requestId: number, peerId: number): boolean {
+    const r = this.#requests.get(requestId)
+    if (!r) return false
+    if (r.peerId !== undefined && r.peerId !== peerId) this.#act({ type: 'cancel-request', requestId, peerId: r.peerId })
+    this.#unassign(r)
+    this.#requests.delete(requestId)
+    const i = this.#waiting.indexOf(requestId)
+    if (i >= 0) this.#waiting.splice(i, 1)
+    void now
+    return true
+  }
+
+  /** The peer's attempt at `requestId` failed: try another peer, or give up after maxAttempts. */
+  requestFailed(now: number, requestId: number, peerId: number, failure: RequestFailure): void {
+    const r = this.#requests.get(requestId)
+    if (!r || r.peerId !== peerId) return
+    this.#unassign(r)
+    r.lastFailure = failure
+    this.#retryRequest(r, peerId, failure)
+    void now
+  }
+
+  /** The caller gave up on `requestId` (AbortSignal). */
+  cancel(now: number, requestId: number, reason?: unknown): void {
+    const r = this.#requests.get(requestId)
+    if (!r) return
+    if (r.peerId !== undefined) this.#act({ type: 'cancel-request', requestId, peerId: r.peerId })
+    this.#failRequest(requestId, { kind: 'aborted', reason })
+    void now
+  }
+
+  #unassign(r: RequestRec): void {
+    if (r.peerId === undefined) return
+    const p = this.#peers.get(r.peerId)
+    if (p) p.inflight--
+    r.peerId = undefined
+  }
+
+  #retryRequest(r: RequestRec, from: number, failure: RequestFailure): void {
+    if (r.attempts >= r.maxAttempts) {
+      this.#failRequest(r.id, { kind: 'exhausted', attempts: r.attempts, last: failure })
+      return
+    }
+    const assigned = this.#assign(r)
+    if (!assigned) this.#waiting.push(r.id)
+    this.#event({ type: 'failover', requestId: r.id, from, to: r.peerId, failure })
+  }
+
+  #failRequest(id: number, failure: PoolFailure): void {
+    const r = this.#requests.get(id)
+    if (!r) return
+    this.#unassign(r)
+    this.#requests.delete(id)
+    const i = this.#waiting.indexOf(id)
+    if (i >= 0) this.#waiting.splice(i, 1)
+    this.#act({ type: 'request-failed', requestId: id, failure })
+  }
+
+  /** Choose a ready peer for `r` (untried ones first) and send it there. */
+  #assign(r: RequestRec): boolean {
+    const ready: PeerRec[] = []
+    for (const p of this.#peers.values()) if (p.state === 'ready') ready.push(p)
+    if (ready.length === 0) return false
+    const fresh = ready.filter((p) => !r.tried.has(p.id))
+    const pick = this.#choose(fresh.length > 0 ? fresh : ready)
+    r.peerId = pick.id
+    r.attempts++
+    r.tried.add(pick.id)
+    pick.inflight++
+    this.#act({ type: 'request', requestId: r.id, peerId: pick.id, request: r.request, timeoutMs: r.timeoutMs })
+    return true
+  }
+
+  #choose(candidates: readonly PeerRec[]): PeerRec {
+    // Round-robin order: the first candidate with an id after the cursor, wrapping.
+    let start = candidates.findIndex((p) => p.id > this.#rrCursor)
+    if (start < 0) start = 0
+    let best = candidates[start]!
+    if (this.#selection === 'least-loaded') {
+      for (let k = 1; k < candidates.length; k++) {
+        const p = candidates[(start + k) % candidates.length]!
+        if (p.inflight < best.inflight) best = p
+      }
+    }
+    this.#rrCursor = best.id
+    return best
+  }
+
+  #assignWaiting(): void {
+    while (this.#waiting.length > 0) {
+      const r = this.#requests.get(this.#waiting[0]!)
+      if (!r) {
+        this.#waiting.shift()
+        continue
+      }
+      if (!this.#assign(r)) return
+      this.#waiting.shift()
+    }
+  }
+
+  /** Peer ids in the order `choose` would take them, for a PeerSource pick. */
+  choosePeer(filter?: (id: number) => boolean): number | undefined {
+    const ready: PeerRec[] = []
+    for (const p of this.#peers.values()) if (p.state === 'ready' && (!filter || filter(p.id))) ready.push(p)
+    return ready.length === 0 ? undefined : this.#choose(ready).id
+  }
+
+  // --- broadcasts --------------------------------------------------------------
+
+  /**
+   * Send `message` to every ready peer; with none ready, keep it until the
+   * first peer is (the oldest is dropped, and reported, past the queue
+   * limit). Returns the broadcast id; a 'broadcast-settled' action follows.
+   */
+  broadcast(now: number, message: KnownMessage): number {
+    const id = this.#nextBroadcastId++
+    if (this.#stopped) {
+      this.#act({ type: 'broadcast-settled', broadcastId: id, peers: 0, failure: { kind: 'stopped' } })
+      return id
+    }
+    const ready = this.readyIds()
+    if (ready.length > 0) {
+      for (const peerId of ready) this.#act({ type: 'send', peerId, message })
+      this.#act({ type: 'broadcast-settled', broadcastId: id, peers: ready.length })
+      return id
+    }
+    this.#broadcasts.push({ id, message })
+    if (this.#broadcasts.length > this.#maxBroadcasts) {
+      const dropped = this.#broadcasts.shift()!
+      this.#act({ type: 'broadcast-settled', broadcastId: dropped.id, peers: 0, failure: { kind: 'queue-full', limit: this.#maxBroadcasts } })
+    }
+    void now
+    return id
+  }
+}
