@@ -1,0 +1,41 @@
+// Bundle peers.bench.ts from the sources (no build needed) and run it.
+// Relative imports of `./x.js` become `./x.node.ts` where such a file
+// exists, as in the Node builds (node:crypto SHA-256), so the numbers are
+// those of the package as Node users get it.
+import { build } from 'esbuild'
+import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { dirname, join, resolve } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+
+const here = dirname(fileURLToPath(import.meta.url))
+const packages = resolve(here, '../..')
+const nodeVariant = {
+  name: 'node-variant',
+  setup(b) {
+    b.onResolve({ filter: /^@bitp2p\/(wire|session)$/ }, (a) => ({ path: join(packages, a.path.slice('@bitp2p/'.length), 'src/index.ts') }))
+    b.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (a) => {
+      const base = resolve(a.resolveDir, a.path.slice(0, -3))
+      if (existsSync(base + '.node.ts')) return { path: base + '.node.ts' }
+      if (existsSync(base + '.ts')) return { path: base + '.ts' }
+      return undefined
+    })
+  },
+}
+const dir = mkdtempSync(join(tmpdir(), 'bitp2p-bench-'))
+const out = join(dir, 'peers.bench.mjs')
+try {
+  await build({
+    entryPoints: [join(here, 'peers.bench.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'es2022',
+    outfile: out,
+    plugins: [nodeVariant],
+    logLevel: 'warning',
+  })
+  await import(pathToFileURL(out).href)
+} finally {
+  rmSync(dir, { recursive: true, force: true })
+}

@@ -1,0 +1,148 @@
+/**
+ * Trace labels: the P2P commands carried by each delivered chunk.
+ *
+ * The mock network never parses bytes (see trace.ts). `CommandLabeler` is a
+ * `DeliverHook` that follows the v1 framing of each direction of each
+ * connection and labels a data event with the commands whose 24-byte
+ * headers completed in that chunk, joined by '+' ("version",
+ * "verack+sendheaders"). A chunk that only carries the rest of a payload is
+ * labelled with that command and a trailing '~' ("block~").
+ *
+ * It reads headers only: payloads are skipped by their declared length, not
+ * buffered, hashed or decoded, so labelling costs a few comparisons per
+ * chunk and never allocates from a length on the wire. A header whose magic
+ * is not the network's, or whose command field is not printable ASCII,
+ * labels the chunk BAD_FRAME_LABEL and the rest of that direction
+ * UNFRAMED_LABEL: the receiving decoder has failed there too.
+ *
+ * The state of a direction is dropped when its receiving end closes, so a
+ * long simulation holds state only for live connections.
+ */
+import { COMMAND_BYTES, HEADER_BYTES, isCommandByte } from '@bitp2p/wire'
+import type { DeliverHook, TraceEvent } from '../trace.js'
+
+/** Label of a chunk whose frame header is not a valid header of this network. */
+export const BAD_FRAME_LABEL = '!bad-frame'
+/** Label of every chunk after a bad frame header on the same direction. */
+export const UNFRAMED_LABEL = '!unframed'
+/** Suffix of a label for a chunk that continues a payload begun earlier. */
+export const CONTINUATION_SUFFIX = '~'
+
+// Offsets in the v1 header.
+const MAGIC_BYTES = 4
+const LENGTH_OFFSET = 16
+
+/** Framing state of one direction of one connection. */
+class DirectionScanner {
+  readonly #magic: Uint8Array
+  readonly #header = new Uint8Array(HEADER_BYTES)
+  #headerLen = 0
+  /** Payload bytes of the current frame still to skip. */
+  #skip = 0
+  #command = ''
+  #broken = false
+
+  constructor(magic: Uint8Array) {
+    this.#magic = magic
+  }
+
+  /** The label of one chunk, advancing the framing state. */
+  scan(bytes: Uint8Array): string {
+    if (this.#broken) return UNFRAMED_LABEL
+    let label: string | undefined
+    const continues = this.#skip > 0 || this.#headerLen > 0
+    let o = 0
+    while (o < bytes.length) {
+      if (this.#skip > 0) {
+        const n = Math.min(this.#skip, bytes.length - o)
+        this.#skip -= n
+        o += n
+        continue
+      }
+      const n = Math.min(HEADER_BYTES - this.#headerLen, bytes.length - o)
+      this.#header.set(bytes.subarray(o, o + n), this.#headerLen)
+      this.#headerLen += n
+      o += n
+      if (this.#headerLen < HEADER_BYTES) break
+      this.#headerLen = 0
+      const command = this.#readHeader()
+      if (command === undefined) {
+        this.#broken = true
+        return BAD_FRAME_LABEL
+      }
+      this.#command = command
+      label = label === undefined ? command : `${label}+${command}`
+    }
+    if (label !== undefined) return label
+    return continues && this.#command !== '' ? this.#command + CONTINUATION_SUFFIX : CONTINUATION_SUFFIX
+  }
+
+  // The command of the complete header in #header, or undefined if the
+  // header is not framing of this network. Sets #skip to the payload length.
+  #readHeader(): string | undefined {
+    const h = this.#header
+    for (let i = 0; i < MAGIC_BYTES; i++) if (h[i] !== this.#magic[i]) return undefined
+    let command = ''
+    let i = MAGIC_BYTES
+    for (; i < MAGIC_BYTES + COMMAND_BYTES && h[i] !== 0; i++) {
+      if (!isCommandByte(h[i]!)) return undefined
+      command += String.fromCharCode(h[i]!)
+    }
+    if (command === '') return undefined
+    for (; i < MAGIC_BYTES + COMMAND_BYTES; i++) if (h[i] !== 0) return undefined
+    this.#skip = (h[LENGTH_OFFSET]! | (h[LENGTH_OFFSET + 1]! << 8) | (h[LENGTH_OFFSET + 2]! << 16) | (h[LENGTH_OFFSET + 3]! << 24)) >>> 0
+    return command
+  }
+}
+
+/**
+ * Labels trace events with P2P commands. Register it with
+ * `net.onDeliver(labeler.hook)`; labels then enter the trace hash.
+ */
+export class CommandLabeler {
+  readonly #magic: Uint8Array
+  // Per connection id, the scanners of its two directions, told apart by
+  // sender address. A lookup table only, never iterated.
+  readonly #connections = new Map<number, ConnectionScanners>()
+
+  /** `magic`: the network's 4-byte message start. */
+  constructor(magic: Uint8Array) {
+    if (magic.length !== MAGIC_BYTES) throw new RangeError(`CommandLabeler: magic must be ${MAGIC_BYTES} bytes, got ${magic.length}`)
+    this.#magic = magic.slice()
+  }
+
+  /** Connections currently followed (live ones that carried data). */
+  get tracked(): number {
+    return this.#connections.size
+  }
+
+  /** The hook to pass to `MockNetwork.onDeliver`. */
+  readonly hook: DeliverHook = (event: TraceEvent, bytes: Uint8Array | undefined): string | undefined => {
+    const c = this.#connections.get(event.conn)
+    if (event.kind === 'close') {
+      // The receiving end closed: nothing more is delivered to it.
+      if (c === undefined) return undefined
+      if (c.fromA === event.from) c.a = undefined
+      else if (c.fromB === event.from) c.b = undefined
+      if (c.a === undefined && c.b === undefined) this.#connections.delete(event.conn)
+      return undefined
+    }
+    if (event.kind !== 'data' || bytes === undefined) return undefined
+    if (c === undefined) {
+      const a = new DirectionScanner(this.#magic)
+      this.#connections.set(event.conn, { fromA: event.from, a, fromB: undefined, b: undefined })
+      return a.scan(bytes)
+    }
+    if (c.fromA === event.from) return (c.a ??= new DirectionScanner(this.#magic)).scan(bytes)
+    if (c.fromB === undefined) c.fromB = event.from
+    return (c.b ??= new DirectionScanner(this.#magic)).scan(bytes)
+  }
+}
+
+/** The two directions of one connection, keyed by sender address. */
+interface ConnectionScanners {
+  fromA: string
+  a: DirectionScanner | undefined
+  fromB: string | undefined
+  b: DirectionScanner | undefined
+}
