@@ -36,6 +36,8 @@ export interface BcoinOptions {
   readonly invMs?: number
   /** bcoin log level ('error' by default; 'debug' to see its peer handling on stderr). */
   readonly logLevel?: string
+  /** P2P port on 127.0.0.1 (default 0: a free port). A fixed one lets a test restart a node where its peers expect it. */
+  readonly p2pPort?: number
 }
 
 /** The ready line the server script prints. */
@@ -114,7 +116,7 @@ export async function startBcoin(opts: BcoinOptions = {}): Promise<BcoinNode> {
     env: {
       ...process.env,
       NODE_BACKEND: 'js',
-      P2P_PORT: '0',
+      P2P_PORT: String(opts.p2pPort ?? 0),
       HTTP_PORT: '0',
       WALLET_PORT: '0',
       API_KEY: `bitp2p-test-${process.pid}`,
