@@ -129,9 +129,15 @@ export function hashToBigInt(hash: Uint8Array): bigint {
   if (hash.length !== POW_HASH_BYTES) {
     throw new WireError('INVALID_VALUE', 'a hash is 32 bytes', { field: 'hash', expected: POW_HASH_BYTES, actual: hash.length })
   }
-  let n = 0n
-  for (let i = POW_HASH_BYTES - 1; i >= 0; i--) n = (n << 8n) | BigInt(hash[i]!)
-  return n
+  // Four little-endian 64-bit words instead of 32 byte-wide BigInt steps:
+  // this runs once per header validated.
+  const v = new DataView(hash.buffer, hash.byteOffset, POW_HASH_BYTES)
+  return (
+    (v.getBigUint64(24, true) << 192n) |
+    (v.getBigUint64(16, true) << 128n) |
+    (v.getBigUint64(8, true) << 64n) |
+    v.getBigUint64(0, true)
+  )
 }
 
 /** Why a header fails CheckProofOfWork. */
