@@ -4,6 +4,7 @@
 import { ByteReader } from '../bytes/reader.js'
 import { ByteWriter } from '../bytes/writer.js'
 import { sha256d } from '../hash/sha256.js'
+import { WireError } from '../errors.js'
 
 export const BLOCK_HEADER_BYTES = 80
 
@@ -36,11 +37,35 @@ export function encodeBlockHeader(w: ByteWriter, h: BlockHeader): void {
   w.i32le(h.version).hash(h.prevBlock).hash(h.merkleRoot).u32le(h.time).u32le(h.bits).u32le(h.nonce)
 }
 
-/** The 80 serialized bytes of a header. */
+/**
+ * The 80 serialized bytes of a header. Written directly rather than through
+ * a ByteWriter: header validation serializes every header it hashes.
+ */
 export function serializeBlockHeader(h: BlockHeader): Uint8Array<ArrayBuffer> {
-  const w = new ByteWriter(BLOCK_HEADER_BYTES)
-  encodeBlockHeader(w, h)
-  return w.finish()
+  if (h.prevBlock.length !== 32 || h.merkleRoot.length !== 32) {
+    throw new WireError('ENCODE_RANGE', 'header hashes must be 32 bytes', { actual: h.prevBlock.length })
+  }
+  checkU32(h.time, 'time')
+  checkU32(h.bits, 'bits')
+  checkU32(h.nonce, 'nonce')
+  if (!Number.isInteger(h.version) || h.version < -0x80000000 || h.version > 0x7fffffff) {
+    throw new WireError('ENCODE_RANGE', `i32 out of range: ${h.version}`, { actual: h.version })
+  }
+  const out = new Uint8Array(BLOCK_HEADER_BYTES)
+  const v = new DataView(out.buffer)
+  v.setInt32(0, h.version, true)
+  out.set(h.prevBlock, 4)
+  out.set(h.merkleRoot, 36)
+  v.setUint32(68, h.time, true)
+  v.setUint32(72, h.bits, true)
+  v.setUint32(76, h.nonce, true)
+  return out
+}
+
+function checkU32(n: number, field: string): void {
+  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) {
+    throw new WireError('ENCODE_RANGE', `${field} out of range: ${n}`, { field, actual: n })
+  }
 }
 
 /** Parse exactly 80 bytes into a header. */
