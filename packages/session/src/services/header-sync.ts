@@ -313,8 +313,17 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
       },
       () => {
         st.busy = false
-        // Still connected after a stall (the peer's onStall is 'report'): do not pick it again.
-        if (peer.state === 'ready') st.failed = true
+        if (peer.state === 'ready') {
+          if (st.best <= this.tree.height) {
+            // Silence from a peer that claims nothing beyond our tip means
+            // "nothing new": bcoin sends no reply then (Core sends an empty
+            // headers message). Treat it like an empty reply.
+            this.probed = true
+          } else {
+            // It claims more but stalled (its onStall is 'report'): do not pick it again.
+            st.failed = true
+          }
+        }
         this.pump()
       },
     )

@@ -8,6 +8,31 @@ import { PeerList, singlePeer } from '../../src/services/source.js'
 import { mineChain, serveHeaders, simulate } from './helpers.js'
 
 describe('HeaderSync', () => {
+  it('treats silence from a peer that claims nothing beyond our tip as "nothing new" (bcoin does not answer then)', async () => {
+    const chain = mineChain('hs-silent', 50)
+    const tree = new HeaderTree(regtest)
+    // Our tree already holds the peer's whole chain.
+    const all = chain.locate([regtest.genesisHash], new Uint8Array(32)).map((b) => b.header)
+    expect(tree.acceptMany(all).rejected).toBeUndefined()
+    expect(tree.height).toBe(50)
+    let asked = 0
+    const sim = await simulate({
+      seed: 'hs-silent',
+      n: 1,
+      startHeight: () => 50,
+      script: (_i, peer) => peer.on('getheaders', () => asked++), // never answers
+    })
+    const sync = new HeaderSync({ source: new PeerList(sim.clients), network: regtest, clock: sim.clock, tree, requestTimeoutMs: 5_000 })
+    const synced = sync.synced()
+    await sync.start()
+    await sim.run(6_000)
+    const tip = await synced
+    expect(asked).toBe(1)
+    expect(tip.height).toBe(50)
+    expect(sync.isSynced).toBe(true)
+    expect(sim.clients[0]!.state).toBe('ready')
+  })
+
   it('syncs 5,000 regtest headers from two peers, one killed mid-sync, and persists them', async () => {
     const chain = mineChain('hs-5000', 5_000)
     const served = [{ getheaders: 0 }, { getheaders: 0 }]
