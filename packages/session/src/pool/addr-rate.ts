@@ -68,7 +68,7 @@ export class AddrRateLimiter {
   }
 
   /**
-   * `n` addresses arrived at `now`: how many of them (the first ones) to process.
+   * `n` addresses arrived at `now`: how many of them (the first ones) to take in.
    * The rest are counted in `dropped`.
    */
   take(now: number, n: number): number {
