@@ -2,23 +2,9 @@
  * Test helpers: an accept queue over a TcpListener, and close probes.
  */
 import type { TransportError } from '@bitp2p/session'
-import type { TcpListener, TcpTransport } from '../src/index.js'
+import type { TcpTransport } from '../src/index.js'
 
-/** accept(): the next inbound transport of `listener`, in arrival order. */
-export function acceptQueue(listener: TcpListener): () => Promise<TcpTransport> {
-  const ready: TcpTransport[] = []
-  const waiting: ((t: TcpTransport) => void)[] = []
-  listener.onConnection((t) => {
-    const w = waiting.shift()
-    if (w !== undefined) w(t)
-    else ready.push(t)
-  })
-  return () => {
-    const t = ready.shift()
-    if (t !== undefined) return Promise.resolve(t)
-    return new Promise((resolve) => waiting.push(resolve))
-  }
-}
+export { acceptQueue } from '../../../test/compliance/accept-queue.js'
 
 /** Resolves with the first onClose argument of `t`. */
 export function closed(t: TcpTransport): Promise<TransportError | undefined> {

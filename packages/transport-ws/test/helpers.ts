@@ -5,7 +5,6 @@
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { WebSocket as NodeWebSocket } from 'ws'
 import type { Transport, TransportError } from '@bitp2p/session'
-import type { TcpListener } from '@bitp2p/transport-tcp'
 import { createBridge, type Bridge, type BridgeLogEvent, type BridgeOptions } from '../src/bridge.js'
 import type { WebSocketConstructor } from '../src/client.js'
 
@@ -74,18 +73,4 @@ export async function waitFor(cond: () => boolean, ms = 5_000, what = 'condition
   }
 }
 
-/** accept(): the next inbound transport of `listener`, in arrival order. */
-export function acceptQueue(listener: TcpListener): () => Promise<Transport> {
-  const ready: Transport[] = []
-  const waiting: ((t: Transport) => void)[] = []
-  listener.onConnection((t) => {
-    const w = waiting.shift()
-    if (w !== undefined) w(t)
-    else ready.push(t)
-  })
-  return () => {
-    const t = ready.shift()
-    if (t !== undefined) return Promise.resolve(t)
-    return new Promise((resolve) => waiting.push(resolve))
-  }
-}
+export { acceptQueue } from '../../../test/compliance/accept-queue.js'
