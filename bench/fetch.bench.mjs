@@ -12,7 +12,7 @@
 // fills the blocks: before each block is mined it sends payments with many
 // outputs to a key hash nobody holds, so blocks range from a few KB to
 // ~100 KB. Nothing is asserted; results go to stdout and bench/fetch-results.json.
-import { spawn } from 'node:child_process'
+import { spawnBcoin } from '../test/harness/spawn-bcoin.mjs'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { BlockStreamParser, hexToHash, hashToHex, regtest, concatBytes, toHex } from '@bitp2p/wire'
@@ -37,39 +37,13 @@ const NOBODY_P2PKH = `76a914${'42'.repeat(20)}88ac`
 /** The chunk size the parser-only run pushes (the fetcher's default chunk size). */
 const PARSE_CHUNK = 64 * 1024
 const LOOPBACK = '127.0.0.1'
-const SERVER = fileURLToPath(new URL('../test/harness/bcoin-regtest-server.cjs', import.meta.url))
 const RESULTS = new URL('./fetch-results.json', import.meta.url)
 
 // --- bcoin -------------------------------------------------------------------
 
 function startBcoin() {
-  const apiKey = `bitp2p-bench-${process.pid}`
-  const child = spawn(process.execPath, [SERVER], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: {
-      ...process.env, NODE_BACKEND: 'js', P2P_PORT: '0', HTTP_PORT: '0', WALLET_PORT: '0', API_KEY: apiKey,
-      MINE: String(STARTUP_BLOCKS), WALLET: '1', LOG_LEVEL: 'error', EXIT_ON_STDIN_CLOSE: '1', INV_MS: '50',
-    },
-  })
-  process.on('exit', () => child.kill('SIGKILL'))
-  return new Promise((resolve, reject) => {
-    let buf = ''
-    const timer = setTimeout(() => reject(new Error('bcoin: no ready line within 60 s')), 60_000)
-    child.once('exit', (code) => reject(new Error(`bcoin exited (${code}) before it was ready`)))
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (s) => {
-      buf += s
-      for (let nl; (nl = buf.indexOf('\n')) >= 0; ) {
-        const line = buf.slice(0, nl).trim()
-        buf = buf.slice(nl + 1)
-        if (!line.startsWith('{')) continue
-        let info
-        try { info = JSON.parse(line) } catch { continue }
-        if (info.ready !== true) continue
-        clearTimeout(timer)
-        resolve({ child, info })
-      }
-    })
+  return spawnBcoin({
+    API_KEY: `bitp2p-bench-${process.pid}`, MINE: String(STARTUP_BLOCKS), WALLET: '1', LOG_LEVEL: 'error', INV_MS: '50',
   })
 }
 

@@ -22,7 +22,7 @@
 // both ending at the full node's best hash; results go to stdout and
 // bench/sync-results.json, with how busy each process was (CPU time / wall
 // time, from /proc on Linux) so the figures say which side was the limit.
-import { spawn } from 'node:child_process'
+import { spawnBcoin } from '../test/harness/spawn-bcoin.mjs'
 import { createRequire } from 'node:module'
 import net from 'node:net'
 import os from 'node:os'
@@ -47,7 +47,6 @@ const SPV_TIMEOUT_MS = 600_000
 /** Full-node start-up (mining included) deadline. */
 const READY_TIMEOUT_MS = 600_000
 const LOOPBACK = '127.0.0.1'
-const SERVER = fileURLToPath(new URL('../test/harness/bcoin-regtest-server.cjs', import.meta.url))
 const RESULTS = new URL('./sync-results.json', import.meta.url)
 
 const isLoopback = (h) => h === 'localhost' || h === '::1' || /^127\./.test(h)
@@ -55,37 +54,10 @@ const isLoopback = (h) => h === 'localhost' || h === '::1' || /^127\./.test(h)
 // --- bcoin full node (child process) -------------------------------------------
 
 function startFullNode() {
-  const apiKey = `bitp2p-bench-${process.pid}`
-  const t0 = performance.now()
-  const child = spawn(process.execPath, [SERVER], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: {
-      ...process.env, NODE_BACKEND: 'js', P2P_PORT: '0', HTTP_PORT: '0', WALLET_PORT: '0', API_KEY: apiKey,
-      MINE: String(BLOCKS), WALLET: '0', LOG_LEVEL: 'error', EXIT_ON_STDIN_CLOSE: '1',
-    },
-  })
-  process.on('exit', () => child.kill('SIGKILL'))
-  return new Promise((resolve, reject) => {
-    let buf = ''
-    const timer = setTimeout(() => reject(new Error(`bcoin: no ready line within ${READY_TIMEOUT_MS} ms`)), READY_TIMEOUT_MS)
-    child.once('exit', (code) => reject(new Error(`bcoin exited (${code}) before it was ready`)))
-    child.stdout.setEncoding('utf8')
-    child.stdout.on('data', (s) => {
-      buf += s
-      for (let nl; (nl = buf.indexOf('\n')) >= 0; ) {
-        const line = buf.slice(0, nl).trim()
-        buf = buf.slice(nl + 1)
-        if (!line.startsWith('{')) continue
-        let info
-        try { info = JSON.parse(line) } catch { continue }
-        if (info.ready !== true) continue
-        clearTimeout(timer)
-        // Keep draining bcoin's console log: a full pipe would stall it.
-        child.stdout.on('data', () => {})
-        resolve({ child, info, readyMs: performance.now() - t0 })
-      }
-    })
-  })
+  return spawnBcoin(
+    { API_KEY: `bitp2p-bench-${process.pid}`, MINE: String(BLOCKS), WALLET: '0', LOG_LEVEL: 'error' },
+    { readyTimeoutMs: READY_TIMEOUT_MS },
+  )
 }
 
 function rpcClient(info) {

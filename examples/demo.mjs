@@ -14,14 +14,12 @@
 //
 // Everything stays on this machine (127.0.0.1). The packages are imported
 // as a user of the SDK would, from their built dist/ bundles.
-import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import { HeaderTree, Peer } from '@bitp2p/session'
 import { fromHex, hashToHex, hexToHash, InvType, parseTx, regtest, toHex, txid, txVsize } from '@bitp2p/wire'
 import { TcpConnector } from '@bitp2p/transport-tcp'
+import { spawnBcoin } from '../test/harness/spawn-bcoin.mjs'
 
 const BLOCKS = 200
-const SERVER = fileURLToPath(new URL('../test/harness/bcoin-regtest-server.cjs', import.meta.url))
 const API_KEY = `bitp2p-demo-${process.pid}`
 const SATS_PER_BTC = 100_000_000n
 
@@ -45,38 +43,16 @@ function scriptType(spk) {
 
 /** Starts the bcoin regtest server script; resolves with its ready line (ports, wallet address). */
 function startBcoin() {
-  const child = spawn(process.execPath, [SERVER], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      P2P_PORT: '0',
-      HTTP_PORT: '0',
-      WALLET_PORT: '0',
+  return spawnBcoin(
+    {
       API_KEY,
       MINE: String(BLOCKS),
       WALLET: '1', // bcoin's wallet: it pays and signs for us
       INV_MS: '50', // announce transactions every 50 ms (bcoin's default is 5 s)
-      EXIT_ON_STDIN_CLOSE: '1', // if this demo dies, bcoin goes with it
     },
-  })
-  // bcoin's own log goes to stderr; keep the tail to explain a failed start.
-  let log = ''
-  child.stderr.setEncoding('utf8').on('data', (s) => (log = (log + s).slice(-2000)))
-  return new Promise((resolve, reject) => {
-    let buf = ''
-    child.once('exit', (code) => reject(new Error(`bcoin exited early (code ${code})\n${log}`)))
-    // bcoin's console log shares stdout: keep reading it, pick out the one ready line.
-    child.stdout.setEncoding('utf8').on('data', (s) => {
-      buf += s
-      for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-        const line = buf.slice(0, nl)
-        buf = buf.slice(nl + 1)
-        if (!line.startsWith('{"ready":true')) continue
-        child.removeAllListeners('exit')
-        resolve({ child, info: JSON.parse(line) })
-      }
-    })
-  })
+    // bcoin's own log stays off our output; its tail explains a failed start.
+    { captureStderr: true },
+  )
 }
 
 /** A request to bcoin's HTTP API on 127.0.0.1 (JSON-RPC at '/'). */

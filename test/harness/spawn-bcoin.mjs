@@ -1,0 +1,56 @@
+// Start test/harness/bcoin-regtest-server.cjs as a child process and wait for
+// its ready line. Plain JS so the demo and the benchmarks (.mjs) share it;
+// test/harness/bcoin.ts is the typed harness for the test suites.
+// The server keeps its loopback-only guards; nothing here changes them.
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+export const SERVER = fileURLToPath(new URL('./bcoin-regtest-server.cjs', import.meta.url))
+
+/**
+ * Spawn the regtest server with `env` on top of ephemeral ports and
+ * EXIT_ON_STDIN_CLOSE (bcoin goes when its parent goes).
+ * Resolves with { child, info (the parsed ready line), readyMs }.
+ * With captureStderr, bcoin's stderr is kept (its tail explains a failed
+ * start) instead of shown.
+ */
+export function spawnBcoin(env = {}, { readyTimeoutMs = 60_000, captureStderr = false } = {}) {
+  const t0 = performance.now()
+  const child = spawn(process.execPath, [SERVER], {
+    stdio: ['pipe', 'pipe', captureStderr ? 'pipe' : 'inherit'],
+    env: { ...process.env, P2P_PORT: '0', HTTP_PORT: '0', WALLET_PORT: '0', EXIT_ON_STDIN_CLOSE: '1', ...env },
+  })
+  process.on('exit', () => child.kill('SIGKILL'))
+  let log = ''
+  if (captureStderr) child.stderr.setEncoding('utf8').on('data', (s) => (log = (log + s).slice(-2000)))
+  return new Promise((resolve, reject) => {
+    let ready = false
+    let buf = ''
+    const timer = setTimeout(() => reject(new Error(`bcoin: no ready line within ${readyTimeoutMs} ms`)), readyTimeoutMs)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      if (!ready) reject(new Error(`bcoin exited (code ${code}) before it was ready\n${log}`))
+    })
+    // bcoin's console log shares stdout: keep reading it (a full pipe would
+    // stall bcoin) and pick out the one ready line.
+    child.stdout.setEncoding('utf8').on('data', (s) => {
+      if (ready) return
+      buf += s
+      for (let nl = buf.indexOf('\n'); nl >= 0 && !ready; nl = buf.indexOf('\n')) {
+        const line = buf.slice(0, nl).trim()
+        buf = buf.slice(nl + 1)
+        if (!line.startsWith('{')) continue
+        let info
+        try {
+          info = JSON.parse(line)
+        } catch {
+          continue
+        }
+        if (info.ready !== true) continue
+        ready = true
+        clearTimeout(timer)
+        resolve({ child, info, readyMs: performance.now() - t0 })
+      }
+    })
+  })
+}
