@@ -1,18 +1,7 @@
 import { defineConfig } from 'vitest/config'
-
-// Tests run against the sibling packages' sources, so a change in wire or
-// session is seen without a rebuild. The built bundles are exercised by the
-// runtime smoke tests and the browser bundle check.
-const src = (pkg: string) => new URL(`../${pkg}/src/index.ts`, import.meta.url).pathname
+import { sourceAliases } from '../../vitest.aliases.js'
 
 export default defineConfig({
-  resolve: {
-    alias: {
-      '@bitp2p/wire': src('wire'),
-      '@bitp2p/session': src('session'),
-      '@bitp2p/transport-mock': src('transport-mock'),
-      '@bitp2p/transport-tcp': src('transport-tcp'),
-    },
-  },
+  resolve: { alias: sourceAliases },
   test: { environment: 'node', include: ['test/**/*.test.ts'] },
 })

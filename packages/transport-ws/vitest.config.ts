@@ -1,11 +1,7 @@
 import { defineConfig } from 'vitest/config'
 import { playwright } from '@vitest/browser-playwright'
 import { sdkCommands } from './test/sdk.global.js'
-
-// Tests run against the sibling packages' sources, so a change in wire or
-// session is seen without a rebuild. The built bundles are exercised by the
-// runtime smoke tests and the browser bundle check.
-const src = (pkg: string) => new URL(`../${pkg}/src/index.ts`, import.meta.url).pathname
+import { sourceAliases } from '../../vitest.aliases.js'
 
 // Debian's chromium (apt); never a downloaded browser. The real binary avoids
 // the /usr/bin/chromium wrapper's stderr noise; CHROMIUM_PATH overrides.
@@ -21,14 +17,7 @@ const chromiumArgs = [
 ]
 
 export default defineConfig({
-  resolve: {
-    alias: {
-      '@bitp2p/wire': src('wire'),
-      '@bitp2p/session': src('session'),
-      '@bitp2p/transport-mock': src('transport-mock'),
-      '@bitp2p/transport-tcp': src('transport-tcp'),
-    },
-  },
+  resolve: { alias: sourceAliases },
   test: {
     projects: [
       {

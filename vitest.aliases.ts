@@ -1,0 +1,12 @@
+// Tests run against the sibling packages' sources, so a change in wire or
+// session is seen without a rebuild. The built bundles are exercised by the
+// runtime smoke tests and the browser bundle check.
+const src = (pkg: string) => new URL(`./packages/${pkg}/src/index.ts`, import.meta.url).pathname
+
+/** resolve.alias for every package's vitest config. */
+export const sourceAliases: Record<string, string> = {
+  '@bitp2p/wire': src('wire'),
+  '@bitp2p/session': src('session'),
+  '@bitp2p/transport-mock': src('transport-mock'),
+  '@bitp2p/transport-tcp': src('transport-tcp'),
+}
