@@ -14,6 +14,9 @@ const COMMANDS = {
   mempool: () => import('./commands/mempool.mjs'),
   block: () => import('./commands/block.mjs'),
   broadcast: () => import('./commands/broadcast.mjs'),
+  crawl: () => import('./commands/crawl.mjs'),
+  bridge: () => import('./commands/bridge.mjs'),
+  view: () => import('./commands/view.mjs'),
 }
 
 async function usage() {
