@@ -53,7 +53,7 @@ import {
 import type { HeaderTree } from '../chain/tree.js'
 import type { Peer } from '../peer.js'
 import { EventQueue } from './event-queue.js'
-import { peerLabel, type PeerSource } from './source.js'
+import { peerLabel, watchPeers, type PeerSource } from './source.js'
 
 /** Default bytes per chunk event. */
 export const DEFAULT_CHUNK_BYTES = 64 * 1024
@@ -338,6 +338,8 @@ export class BlockFetcher {
   private readonly maxQueuedBytes: number
   private readonly peers = new Map<Peer, PeerState>()
   private readonly downloads: BlockDownload[] = []
+  /** Stops listening to the source; set while running. */
+  private unwatch: (() => void) | undefined
   private readonly onPeer = (peer: Peer): void => {
     this.attach(peer)
     this.pump()
@@ -401,14 +403,12 @@ export class BlockFetcher {
   // --- peers ---------------------------------------------------------------
 
   private subscribe(): void {
-    for (const p of this.source.peers()) this.attach(p)
-    this.source.on('peer', this.onPeer)
-    this.source.on('peer-closed', this.onPeerClosed)
+    this.unwatch = watchPeers(this.source, this.onPeer, this.onPeerClosed)
   }
 
   private unsubscribe(): void {
-    this.source.off('peer', this.onPeer)
-    this.source.off('peer-closed', this.onPeerClosed)
+    this.unwatch?.()
+    this.unwatch = undefined
     for (const p of [...this.peers.keys()]) this.detach(p)
   }
 

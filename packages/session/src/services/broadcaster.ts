@@ -26,7 +26,7 @@ import { EventEmitter } from 'eventemitter3'
 import { bytesEqual, hasWitness, InvType, MSG_WITNESS_FLAG, toHex, txid as txidOf, wtxid as wtxidOf, type InvItem, type Message, type Transaction } from '@bitp2p/wire'
 import type { Peer } from '../peer.js'
 import type { Cancel, Clock } from '../transport.js'
-import { peerLabel, type PeerSource } from './source.js'
+import { peerLabel, watchPeers, type PeerSource } from './source.js'
 
 /** Default time a broadcast may take. */
 export const DEFAULT_BROADCAST_DEADLINE_MS = 120_000
@@ -114,6 +114,8 @@ export class Broadcaster extends EventEmitter<BroadcasterEvents> {
   /** Jobs by 't' + txid hex and 'w' + wtxid hex (our own hashes). */
   private readonly jobs = new Map<string, Job>()
   private readonly attached = new Map<Peer, Attached>()
+  /** Stops listening to the source; set while running. */
+  private unwatch: (() => void) | undefined
   private readonly onPeer = (peer: Peer): void => {
     this.attach(peer)
     for (const job of new Set(this.jobs.values())) if (!job.settled) this.announce(job, [peer])
@@ -215,14 +217,12 @@ export class Broadcaster extends EventEmitter<BroadcasterEvents> {
   // --- peers ---------------------------------------------------------------
 
   private subscribe(): void {
-    for (const p of this.source.peers()) this.attach(p)
-    this.source.on('peer', this.onPeer)
-    this.source.on('peer-closed', this.onPeerClosed)
+    this.unwatch = watchPeers(this.source, this.onPeer, this.onPeerClosed)
   }
 
   private unsubscribe(): void {
-    this.source.off('peer', this.onPeer)
-    this.source.off('peer-closed', this.onPeerClosed)
+    this.unwatch?.()
+    this.unwatch = undefined
     for (const p of [...this.attached.keys()]) this.detach(p)
   }
 

@@ -40,7 +40,7 @@ import { HeaderTree, type AcceptResult, type HeaderEntry, type TreeParams } from
 import type { DisconnectReason } from '../fsm/reasons.js'
 import type { Peer } from '../peer.js'
 import type { Cancel, Clock } from '../transport.js'
-import type { PeerSource, ServiceOffense } from './source.js'
+import { watchPeers, type PeerSource, type ServiceOffense } from './source.js'
 
 /** Default deadline of one getheaders: Core's HEADERS_DOWNLOAD_TIMEOUT_BASE is 15 min for the whole sync; a reply of 162 KB takes seconds. */
 export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000
@@ -136,6 +136,8 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
   private lastTipAt = 0
   private staleCancel: Cancel | undefined
   private rateStart: { readonly at: number; readonly height: number } | undefined
+  /** Stops listening to the source; set while running. */
+  private unwatch: (() => void) | undefined
   private readonly onPeer = (peer: Peer): void => {
     this.attach(peer)
     this.pump()
@@ -194,9 +196,7 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
     }
     this.running = true
     this.lastTipAt = this.clock.now()
-    for (const p of this.source.peers()) this.attach(p)
-    this.source.on('peer', this.onPeer)
-    this.source.on('peer-closed', this.onPeerClosed)
+    this.unwatch = watchPeers(this.source, this.onPeer, this.onPeerClosed)
     this.armStale()
     this.pump()
   }
@@ -207,8 +207,8 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
     this.running = false
     this.staleCancel?.()
     this.staleCancel = undefined
-    this.source.off('peer', this.onPeer)
-    this.source.off('peer-closed', this.onPeerClosed)
+    this.unwatch?.()
+    this.unwatch = undefined
     for (const p of [...this.states.keys()]) this.detach(p)
   }
 

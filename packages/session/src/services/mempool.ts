@@ -44,7 +44,7 @@ import {
 import type { Peer } from '../peer.js'
 import type { Cancel, Clock } from '../transport.js'
 import { EventQueue } from './event-queue.js'
-import { peerLabel, type PeerSource } from './source.js'
+import { peerLabel, watchPeers, type PeerSource } from './source.js'
 
 /** Core's MAX_PEER_TX_REQUEST_IN_FLIGHT: items requested from one peer and not yet answered. */
 export const DEFAULT_MAX_IN_FLIGHT_PER_PEER = 100
@@ -144,6 +144,8 @@ export class MempoolMonitor extends EventEmitter<MempoolMonitorEvents> implement
   private seq = 0
   private running = false
   private ignored = 0
+  /** Stops listening to the source; set while running. */
+  private unwatch: (() => void) | undefined
   private readonly onPeer = (peer: Peer): void => this.attach(peer)
   private readonly onPeerClosed = (peer: Peer): void => {
     this.detach(peer)
@@ -188,9 +190,7 @@ export class MempoolMonitor extends EventEmitter<MempoolMonitorEvents> implement
     if (this.running) return this
     this.running = true
     this.refilledAt = this.clock.now()
-    for (const p of this.source.peers()) this.attach(p)
-    this.source.on('peer', this.onPeer)
-    this.source.on('peer-closed', this.onPeerClosed)
+    this.unwatch = watchPeers(this.source, this.onPeer, this.onPeerClosed)
     return this
   }
 
@@ -198,8 +198,8 @@ export class MempoolMonitor extends EventEmitter<MempoolMonitorEvents> implement
   stop(): void {
     if (!this.running) return
     this.running = false
-    this.source.off('peer', this.onPeer)
-    this.source.off('peer-closed', this.onPeerClosed)
+    this.unwatch?.()
+    this.unwatch = undefined
     for (const p of [...this.attached.keys()]) this.detach(p)
     this.wanted.clear()
     this.queue = []

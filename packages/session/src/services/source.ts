@@ -67,6 +67,26 @@ export function describeServiceOffense(o: ServiceOffense): string {
   }
 }
 
+/**
+ * Attach a service to a source: `onPeer` runs for every peer ready now and
+ * for each one that becomes ready later, `onClosed` for each listed peer
+ * that closes. Returns the function that stops listening (it does not
+ * call `onClosed`: the service detaches what it holds itself).
+ */
+export function watchPeers(
+  source: PeerSource,
+  onPeer: (peer: Peer) => void,
+  onClosed: (peer: Peer, reason: DisconnectReason) => void,
+): () => void {
+  for (const p of source.peers()) onPeer(p)
+  source.on('peer', onPeer)
+  source.on('peer-closed', onClosed)
+  return () => {
+    source.off('peer', onPeer)
+    source.off('peer-closed', onClosed)
+  }
+}
+
 /** "host:port" of a peer, the name the services report peers by. */
 export function peerLabel(peer: Peer): string {
   const { host, port } = peer.remote
