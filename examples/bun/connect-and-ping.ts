@@ -1,0 +1,45 @@
+// connect-and-ping on Bun: the same program as ../connect-and-ping.mjs,
+// written for Bun, which runs TypeScript directly. The packages are the
+// same built npm packages; their TCP transport runs on Bun's node:net.
+//
+//   npm run build     (in the repository root, once)
+//   bun examples/bun/connect-and-ping.ts [host:port]        (default 127.0.0.1:18444)
+//
+// BITP2P_PEER can give the peer instead; BITP2P_NETWORK the network
+// (mainnet, testnet3, testnet4, signet or regtest, the default).
+import { describeDisconnect, Peer } from '@bitp2p/session'
+import { TcpConnector } from '@bitp2p/transport-tcp'
+import { networkByName, serviceNames } from '@bitp2p/wire'
+
+const PINGS = 3
+const TIMEOUT_MS = 10_000
+
+function parsePeer(s: string): { host: string; port: number } {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
+  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`expected host:port, got '${s}'`)
+  return { host: m[1]!, port: Number(m[2]) }
+}
+
+async function main(): Promise<void> {
+  // Bun.argv is [bun, script, ...args], like process.argv.
+  const addr = parsePeer(Bun.argv[2] ?? Bun.env.BITP2P_PEER ?? '127.0.0.1:18444')
+  const network = networkByName(Bun.env.BITP2P_NETWORK ?? 'regtest')
+  if (!network) throw new Error(`unknown network '${Bun.env.BITP2P_NETWORK}'`)
+  console.log(`bun ${Bun.version}: connecting to ${addr.host}:${addr.port} (${network.name})`)
+
+  const peer = await Peer.connect(addr, { connector: new TcpConnector({ connectTimeoutMs: TIMEOUT_MS }), network, handshakeTimeoutMs: TIMEOUT_MS })
+  const v = peer.info!.peer
+  console.log(`connected: ${v.userAgent}, protocol ${peer.info!.negotiatedVersion}, height ${v.startHeight}`)
+  console.log(`services: ${serviceNames(v.services).join(' ') || 'none'}`)
+  try {
+    for (let i = 1; i <= PINGS; i++) console.log(`ping ${i}: rtt ${(await peer.ping()).toFixed(2)} ms`)
+  } finally {
+    peer.close('done')
+  }
+  console.log(`closed (${describeDisconnect(await peer.closed)})`)
+}
+
+main().catch((e) => {
+  console.error(`connect-and-ping failed: ${e.message}`)
+  process.exitCode = 1
+})
