@@ -19,36 +19,78 @@ const COMMANDS = {
   view: () => import('./commands/view.mjs'),
 }
 
+/** How long the exit hooks may take to close connections (after Ctrl-C too) before the process goes anyway. */
+const INTERRUPT_GRACE_MS = 1_000
+
+/**
+ * Errors of the SDK whose message says it all: reported as one line. Any
+ * other non-CliError is a bug and keeps its stack.
+ */
+const SDK_ERRORS = new Set(['PeerError', 'RequestError', 'TransportError', 'WireError', 'BlockFetchError', 'PoolRequestError'])
+
 async function usage() {
   const lines = ['usage: bitp2p <command> [options]', '', 'commands:']
-  for (const [name, load] of Object.entries(COMMANDS)) lines.push(`  ${name.padEnd(10)} ${(await load()).summary}`)
+  for (const [name, load] of Object.entries(COMMANDS)) {
+    let summary
+    try {
+      summary = (await load()).summary
+    } catch {
+      continue // a command whose module is missing or broken is left out of the list
+    }
+    lines.push(`  ${name.padEnd(10)} ${summary}`)
+  }
   lines.push('', "run 'bitp2p <command> --help' for a command's options")
   return lines.join('\n')
 }
 
-/** What a command gets: an abort signal fired by Ctrl-C and exit hooks that close its connections. */
+/**
+ * What a command gets: `signal`, aborted by Ctrl-C; `onExit(fn)`, cleanup
+ * run when the command ends or is interrupted (fn may return a promise, e.g.
+ * a connection's close); `onInterrupt(fn)`, for a command that handles
+ * Ctrl-C itself (a server that stops on it): fn runs instead of the abort,
+ * and a second Ctrl-C still exits at once with 130.
+ */
 function context() {
   const controller = new AbortController()
   const hooks = []
+  let interruptHandler
   const runHooks = () => {
+    const pending = []
     for (const fn of hooks.splice(0)) {
       try {
-        fn()
+        pending.push(fn())
       } catch {
         // closing is best effort on the way out
       }
     }
+    // Bounded: a close that never completes must not keep the process alive.
+    const cap = new Promise((resolve) => setTimeout(resolve, INTERRUPT_GRACE_MS).unref())
+    return Promise.race([Promise.allSettled(pending), cap])
   }
-  process.once('SIGINT', () => {
-    controller.abort(new CliError('interrupted', EXIT_INTERRUPTED))
-    runHooks()
+  const onSigint = () => {
+    if (interruptHandler) {
+      const handler = interruptHandler
+      interruptHandler = undefined
+      process.once('SIGINT', onSigint) // the next Ctrl-C is the forceful one
+      handler()
+      return
+    }
     process.stderr.write('bitp2p: interrupted\n')
-    // Give the sockets a moment to flush their close, then go.
-    setTimeout(() => process.exit(EXIT_INTERRUPTED), 50)
-  })
-  return { signal: controller.signal, onExit: (fn) => hooks.push(fn), runHooks }
+    process.exitCode = EXIT_INTERRUPTED // also if the event loop empties first
+    controller.abort(new CliError('interrupted', EXIT_INTERRUPTED))
+    // Let the connections send their close, then go.
+    void runHooks().then(() => process.exit(EXIT_INTERRUPTED))
+  }
+  process.once('SIGINT', onSigint)
+  return {
+    signal: controller.signal,
+    onExit: (fn) => hooks.push(fn),
+    onInterrupt: (fn) => (interruptHandler = fn),
+    runHooks,
+  }
 }
 
+/** Resolves with the exit code; never resolves once interrupted (the SIGINT handler exits). */
 async function main(argv) {
   const [name, ...rest] = argv
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -57,13 +99,26 @@ async function main(argv) {
   }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
   if (!load) throw new UsageError(`unknown command '${name}' (run 'bitp2p --help')`)
-  const cmd = await load()
-  const ctx = context()
+  let cmd
   try {
-    return (await cmd.run(rest, ctx)) ?? 0
-  } finally {
-    ctx.runHooks()
+    cmd = await load()
+  } catch (e) {
+    throw new CliError(`command '${name}' is not available: ${e?.message ?? e}`)
   }
+  const ctx = context()
+  const interrupted = () => new Promise(() => {}) // the SIGINT handler closes and exits
+  let code
+  try {
+    code = (await cmd.run(rest, ctx)) ?? 0
+  } catch (e) {
+    // Whatever a command throws after Ctrl-C is the interruption itself.
+    if (ctx.signal.aborted) return interrupted()
+    await ctx.runHooks()
+    throw e
+  }
+  if (ctx.signal.aborted) return interrupted()
+  await ctx.runHooks()
+  return code
 }
 
 main(process.argv.slice(2)).then(
@@ -74,7 +129,8 @@ main(process.argv.slice(2)).then(
       process.stderr.write(`bitp2p: ${e.message}${hint}\n`)
       process.exit(e.code)
     }
-    process.stderr.write(`bitp2p: ${e?.stack ?? e}\n`)
+    const known = SDK_ERRORS.has(e?.name)
+    process.stderr.write(`bitp2p: ${known ? e.message : (e?.stack ?? e)}\n`)
     process.exit(EXIT_FAILURE)
   },
 )

@@ -28,6 +28,22 @@ const short = (hex) => `${hex.slice(0, 16)}…${hex.slice(-8)}`
 const ms = (t0) => `${Math.round(performance.now() - t0)} ms`
 const sleep = (n) => new Promise((r) => setTimeout(r, n))
 
+/** A progress bar line: redrawn in place on a terminal, one line per update otherwise. */
+function progressBar(out = process.stdout) {
+  const width = 24
+  const tty = out.isTTY === true
+  return {
+    update(done, total, text) {
+      const full = total > 0 ? Math.floor((Math.min(done, total) / total) * width) : width
+      const line = `   [${'#'.repeat(full)}${'.'.repeat(width - full)}] ${text}`
+      out.write(tty ? `\r${line}\x1b[K` : `${line}\n`)
+    },
+    end() {
+      if (tty) out.write('\n')
+    },
+  }
+}
+
 /** The standard output script templates, by their fixed bytes. */
 function scriptType(spk) {
   const hex = toHex(spk)
@@ -103,15 +119,17 @@ async function main() {
     console.log('3. Syncing block headers from genesis (each one checked: linkage, proof of work, difficulty, time)')
     const tree = new HeaderTree(regtest)
     const total = v.startHeight
+    const bar = progressBar()
     t0 = performance.now()
     for (;;) {
       const headers = await peer.getHeaders(tree.locator())
       const result = tree.acceptMany(headers, Math.floor(Date.now() / 1000))
       if (result.rejected) throw new Error(`invalid header: ${JSON.stringify(result.rejected.error)}`)
       const rate = Math.round(tree.height / ((performance.now() - t0) / 1000))
-      console.log(`   headers ${tree.height}/${total} (${Math.round((100 * tree.height) / total)}%), ${rate} headers/s`)
+      bar.update(tree.height, total, `headers ${tree.height}/${total} (${Math.round((100 * tree.height) / total)}%), ${rate} headers/s`)
       if (headers.length < 2000) break // a short reply: the peer has nothing more
     }
+    bar.end()
     const best = await rpc('getbestblockhash')
     const tip = hashToHex(tree.tip.hash)
     console.log(`   tip ${short(tip)} at height ${tree.height} ${tip === best ? 'matches' : 'DIFFERS FROM'} bcoin's best block\n`)

@@ -58,7 +58,10 @@ export async function run(argv, ctx) {
   try {
     done = await Promise.race([stream, lost])
   } catch (e) {
-    if (e?.name === 'BlockFetchError') throw new CliError(`block ${hashToHex(hash)}: ${e.message}`)
+    if (e?.name === 'BlockFetchError') {
+      const why = e.kind === 'exhausted' ? `${values.peer} did not send it (notfound, or no answer in time)` : e.message
+      throw new CliError(`block ${hashToHex(hash)}: ${why}`)
+    }
     throw e
   }
   close()

@@ -1,7 +1,7 @@
 // bitp2p broadcast: announce a raw transaction to a peer and report what it did.
 import { Broadcaster, singlePeer } from '@bitp2p/session'
 import { fromHex, hashToHex, parseTx, txid as txidOf } from '@bitp2p/wire'
-import { CliError, connect, intOption, parse, PEER_OPTIONS, PEER_OPTIONS_HELP, UsageError } from './common.mjs'
+import { CliError, connect, intOption, parse, PEER_OPTIONS, PEER_OPTIONS_HELP, printable, UsageError } from './common.mjs'
 
 /** Default time the broadcast may take. */
 const DEFAULT_DEADLINE_MS = 30_000
@@ -56,7 +56,7 @@ export async function run(argv, ctx) {
     seenFrom.push(p)
   })
   broadcaster.on('rejected', (_id, r) => {
-    console.log(`rejected by ${r.peer}: ${r.reason} (code ${r.ccode})`)
+    console.log(`rejected by ${r.peer}: ${printable(r.reason)} (code ${r.ccode})`)
     rejectedBy.push(r)
   })
 
@@ -73,9 +73,9 @@ export async function run(argv, ctx) {
   console.log(`txid ${txid}`)
   console.log(`fetchedBy: ${(result?.fetchedBy ?? fetchedBy).join(', ') || '-'}`)
   console.log(`seenFrom: ${(result?.seenFrom ?? seenFrom).join(', ') || '-'}`)
-  if (rejectedBy.length > 0) console.log(`rejectedBy: ${rejectedBy.map((r) => `${r.peer} (${r.reason})`).join(', ')}`)
+  if (rejectedBy.length > 0) console.log(`rejectedBy: ${rejectedBy.map((r) => `${r.peer} (${printable(r.reason)})`).join(', ')}`)
   console.log(`outcome: ${outcome}`)
   const taken = (result?.fetchedBy ?? fetchedBy).length > 0 || (result?.seenFrom ?? seenFrom).length > 0
-  if (!taken) throw new CliError(`no peer fetched or announced ${txid} within ${deadlineMs} ms`)
+  if (!taken) throw new CliError(`no peer fetched or announced ${txid} within ${deadlineMs} ms (a peer that already has it, or rejects it, does not ask for it)`)
   return 0
 }

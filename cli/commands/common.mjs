@@ -1,8 +1,9 @@
 // Shared pieces of the bitp2p commands: argument parsing, errors with exit
-// codes, connecting one peer, and Ctrl-C handling.
+// codes, connecting one peer (with readable reasons when that fails), and a
+// progress line that redraws itself on a terminal.
 import { parseArgs } from 'node:util'
 import { networkByName, NETWORKS } from '@bitp2p/wire'
-import { Peer, RealtimeClock } from '@bitp2p/session'
+import { describeDisconnect, Peer, PeerError, RealtimeClock } from '@bitp2p/session'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 
 /** Exit code of a bad command line. */
@@ -13,6 +14,10 @@ export const EXIT_FAILURE = 1
 export const EXIT_INTERRUPTED = 130
 /** Default TCP connect + handshake deadline, ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
+/** A plain (non-terminal) progress report is written at most this often, ms; the last one always. */
+export const PLAIN_PROGRESS_INTERVAL_MS = 1_000
+/** Width of the progress bar, characters. */
+const BAR_WIDTH = 24
 
 /** An error the CLI reports as one line on stderr, exiting with `code`. */
 export class CliError extends Error {
@@ -39,8 +44,11 @@ export const PEER_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 }
 
+/** The help line of --network. */
+export const NETWORK_HELP = `  --network <net>    ${NETWORKS.map((n) => n.name).join(' | ')} (default mainnet)`
+
 /** The help lines of PEER_OPTIONS. */
-export const PEER_OPTIONS_HELP = `  --network <net>    ${NETWORKS.map((n) => n.name).join(' | ')} (default mainnet)
+export const PEER_OPTIONS_HELP = `${NETWORK_HELP}
   --peer host:port   the peer to connect to (required); [v6-address]:port for IPv6
   --timeout <ms>     connect and handshake deadline (default ${DEFAULT_CONNECT_TIMEOUT_MS})
   -h, --help         this help`
@@ -51,7 +59,8 @@ export function parse(argv, options, { positionals = 0 } = {}) {
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: positionals > 0, strict: true })
   } catch (e) {
-    throw new UsageError(e.message)
+    // parseArgs explains some mistakes over several lines: keep the one-line contract.
+    throw new UsageError(e.message.replace(/\s*\n\s*/g, ' '))
   }
   if (!parsed.values.help && parsed.positionals.length > positionals) {
     throw new UsageError(`unexpected argument '${parsed.positionals[positionals]}'`)
@@ -74,19 +83,71 @@ export function networkOption(values) {
   return net
 }
 
-/** "host:port" or "[v6]:port" from --peer. */
-export function peerOption(values) {
-  const s = values.peer
-  if (s === undefined) throw new UsageError('--peer host:port is required')
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
+/** "host:port" or "[v6]:port" as { host, port }; `option` names the flag in the complaint. */
+export function parseAddress(s, option) {
+  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s[\]]+):(\d+)$/.exec(s)
   const port = m ? Number(m[2]) : NaN
-  if (!m || !(port >= 1 && port <= 0xffff)) throw new UsageError(`--peer must be host:port, got '${s}'`)
+  if (!m || !(port >= 1 && port <= 0xffff)) throw new UsageError(`${option} must be host:port, got '${s}'`)
   return { host: m[1], port }
+}
+
+/** The address of --peer. */
+export function peerOption(values) {
+  if (values.peer === undefined) throw new UsageError('--peer host:port is required')
+  return parseAddress(values.peer, '--peer')
+}
+
+/**
+ * `s` safe to print on a terminal: a peer chooses its user agent, and
+ * control characters in it (escape sequences) would reach the terminal.
+ */
+export function printable(s) {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
 }
 
 /** "host:port" for messages. */
 export function label(addr) {
   return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`
+}
+
+/**
+ * The networks whose magic could have produced a BAD_MAGIC error: the
+ * decoder reports the first byte that differs (its offset and value), and
+ * the known magics all differ in their first byte, so usually one remains.
+ */
+function networksMatching(ours, detail) {
+  const at = detail?.offset
+  const actual = detail?.actual
+  if (typeof at !== 'number' || typeof actual !== 'number') return []
+  return NETWORKS.filter((n) => n !== ours && n.magic[at] === actual && n.magic.slice(0, at).every((b, i) => b === ours.magic[i]))
+}
+
+/**
+ * A disconnect reason in words. A peer on another network (frames under
+ * another magic) is named as such rather than as a framing error.
+ */
+export function describeReason(reason, network) {
+  if (reason.kind === 'framing' && reason.error?.code === 'BAD_MAGIC') {
+    const guess = networksMatching(network, reason.error.detail)
+    const which = guess.length === 1 ? `: it looks like ${guess[0].name} (try --network ${guess[0].name})` : ''
+    return `on another network, not ${network.name}: its messages carry another network's magic bytes${which}`
+  }
+  return describeDisconnect(reason)
+}
+
+/**
+ * Why connecting to `addr` failed, in words: see describeReason; a peer
+ * that hangs up during the handshake may be on another network too (Core
+ * disconnects on a wrong magic without a word).
+ */
+export function connectFailure(e, addr, network) {
+  const where = label(addr)
+  const reason = e instanceof PeerError || e?.name === 'PeerError' ? e.reason : undefined
+  if (reason?.kind === 'framing' && reason.error?.code === 'BAD_MAGIC') return `${where} is ${describeReason(reason, network)}`
+  if (reason?.kind === 'transport' && (reason.error?.kind === 'remote' || reason.error?.kind === 'reset')) {
+    return `cannot connect to ${where}: it closed the connection during the handshake (${reason.error.kind}); is it a ${network.name} node? (check --network)`
+  }
+  return `cannot connect to ${where}: ${reason ? describeDisconnect(reason) : (e?.message ?? String(e))}`
 }
 
 /**
@@ -111,16 +172,17 @@ export async function connect(ctx, values, extra = {}) {
     })
   } catch (e) {
     if (ctx.signal.aborted) throw e
-    throw new CliError(`cannot connect to ${label(addr)}: ${e.message}`)
+    throw new CliError(connectFailure(e, addr, network))
   }
   let closing = false
   ctx.onExit(() => {
     closing = true
     peer.close('bitp2p exiting')
+    return peer.closed
   })
   const lost = peer.closed.then((reason) => {
     if (closing) return new Promise(() => {})
-    throw new CliError(`connection to ${label(addr)} closed: ${reason.kind}`)
+    throw new CliError(`connection to ${label(addr)} closed: ${describeDisconnect(reason)}`)
   })
   lost.catch(() => {}) // observed by whoever races it
   return {
@@ -143,4 +205,41 @@ export function duration(seconds) {
   const m = Math.floor(s / 60)
   if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`
+}
+
+/** "[#########...............]" for a fraction in [0, 1]. */
+export function bar(fraction, width = BAR_WIDTH) {
+  const f = Number.isFinite(fraction) ? Math.min(1, Math.max(0, fraction)) : 0
+  const full = Math.floor(f * width)
+  return `[${'#'.repeat(full)}${'.'.repeat(width - full)}]`
+}
+
+/**
+ * A progress report on `stream`. On a terminal it is one line redrawn in
+ * place (with a bar); elsewhere (a pipe, a log file) plain lines, at most one
+ * per PLAIN_PROGRESS_INTERVAL_MS except the final one, so logs stay short.
+ * `update(text, fraction, final)`; `end()` finishes the terminal line.
+ */
+export function progressLine(stream = process.stdout, { tty = stream.isTTY === true } = {}) {
+  let lastPlainAt = -Infinity
+  let drawn = false
+  return {
+    tty,
+    update(text, fraction, final = false) {
+      if (tty) {
+        // \r back to the start, \x1b[K clears what a longer previous line left.
+        stream.write(`\r${bar(fraction)} ${text}\x1b[K`)
+        drawn = true
+        return
+      }
+      const now = performance.now()
+      if (!final && now - lastPlainAt < PLAIN_PROGRESS_INTERVAL_MS) return
+      lastPlainAt = now
+      stream.write(`${text}\n`)
+    },
+    end() {
+      if (tty && drawn) stream.write('\n')
+      drawn = false
+    },
+  }
 }

@@ -1,6 +1,10 @@
-// Runs the README's demo (examples/demo.mjs, on the built packages) as a
-// newcomer would and checks what it prints, its exit code, and that the
-// bcoin node it started is gone afterwards.
+// Runs `bitp2p demo` as a newcomer would (`npm run demo` builds, then runs
+// it), in both variants, on the built packages:
+// - the default, examples/demo.mjs against a local bcoin regtest node:
+//   checks what it prints, its exit code, and that the node is gone after;
+// - `--sim [--seed N]`, examples/demo-sim.mjs on the in-memory network:
+//   checks every line, and that a seed replays byte for byte (apart from
+//   the wall-time figures) with the same trace hash, another seed not.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -9,18 +13,27 @@ import { TcpConnector } from '../src/index.js'
 import { rejection } from './helpers.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const DISTS = ['wire', 'session', 'transport-tcp'].map((p) => `${ROOT}packages/${p}/dist/index.js`)
+const DISTS = ['wire', 'session', 'transport-tcp', 'transport-mock'].map((p) => `${ROOT}packages/${p}/dist/index.js`)
 const DEMO_TIMEOUT_MS = 60_000
+const SIM_TIMEOUT_MS = 20_000
 
-function runDemo(): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+interface Run {
+  code: number | null
+  stdout: string
+  stderr: string
+  ms: number
+}
+
+/** `node cli/bitp2p.mjs demo ...args` in the repository root. */
+function runDemo(args: readonly string[], timeoutMs: number): Promise<Run> {
   const t0 = performance.now()
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['examples/demo.mjs'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['cli/bitp2p.mjs', 'demo', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
-    const timer = setTimeout(() => child.kill('SIGKILL'), DEMO_TIMEOUT_MS)
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
     child.once('error', reject)
     child.once('close', (code) => {
       clearTimeout(timer)
@@ -29,17 +42,26 @@ function runDemo(): Promise<{ code: number | null; stdout: string; stderr: strin
   })
 }
 
-describe('examples/demo.mjs', () => {
+/** The non-empty lines, trimmed. */
+const linesOf = (out: string): string[] => out.split('\n').map((l) => l.trim()).filter((l) => l !== '')
+
+/** Checks `lines` against `expected` one for one. */
+function expectLines(lines: readonly string[], expected: readonly RegExp[]): void {
+  expect(lines).toHaveLength(expected.length)
+  lines.forEach((l, i) => expect(l, `line ${i + 1}`).toMatch(expected[i]!))
+}
+
+describe('bitp2p demo', () => {
   it('starts bcoin, syncs headers, receives and broadcasts a transaction, closes, exits 0', { timeout: DEMO_TIMEOUT_MS + 5_000 }, async () => {
     const missing = DISTS.filter((d) => !existsSync(d))
     expect(missing, 'run `npx turbo run build` first').toEqual([])
 
-    const r = await runDemo()
+    const r = await runDemo([], DEMO_TIMEOUT_MS)
     console.log(`[demo] ${r.ms} ms, exit ${r.code}`)
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
-    const lines = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l !== '')
-    const expected: RegExp[] = [
+    const lines = linesOf(r.stdout)
+    expectLines(lines, [
       /^bitp2p demo: /,
       /^1\. Starting bcoin \(regtest, 127\.0\.0\.1 only\) and mining 200 blocks$/,
       /^bcoin v1\.0\.2 ready in \d+ ms: P2P on 127\.0\.0\.1:\d+, height 200$/,
@@ -47,7 +69,7 @@ describe('examples/demo.mjs', () => {
       /^handshake done in \d+ ms: \/bcoin:v1\.0\.2\/ protocol 70015, its height 200$/,
       /^ping \d+\.\d\d ms$/,
       /^3\. Syncing block headers from genesis/,
-      /^headers 200\/200 \(100%\), \d+ headers\/s$/,
+      /^\[#{24}\] headers 200\/200 \(100%\), \d+ headers\/s$/,
       /^tip [0-9a-f]{16}…[0-9a-f]{8} at height 200 matches bcoin's best block$/,
       /^4\. Watching a transaction arrive from bcoin$/,
       /^bcoin's wallet paid 1 BTC; bcoin announced it to us \(inv\) after \d+ ms$/,
@@ -62,9 +84,7 @@ describe('examples/demo.mjs', () => {
       /^6\. Closing$/,
       /^connection closed, bcoin stopped$/,
       /^done$/,
-    ]
-    expect(lines).toHaveLength(expected.length)
-    lines.forEach((l, i) => expect(l).toMatch(expected[i]!))
+    ])
     // One of the two outputs is the 1 BTC payment.
     expect(lines.filter((l) => / 1\.00000000 BTC /.test(l))).toHaveLength(1)
 
@@ -72,5 +92,68 @@ describe('examples/demo.mjs', () => {
     const port = Number(r.stdout.match(/P2P on 127\.0\.0\.1:(\d+)/)![1])
     const err = await rejection(new TcpConnector({ connectTimeoutMs: 2_000 }).connect({ host: '127.0.0.1', port }))
     expect(err.kind).toBe('connect-failed')
+  })
+
+  it('--sim: the walkthrough on a simulated network; a seed replays byte for byte with the same trace hash, another seed differs', { timeout: SIM_TIMEOUT_MS + 5_000 }, async () => {
+    const missing = DISTS.filter((d) => !existsSync(d))
+    expect(missing, 'run `npx turbo run build` first').toEqual([])
+
+    const [first, again, other, fallback] = await Promise.all([
+      runDemo(['--sim', '--seed', '7'], SIM_TIMEOUT_MS),
+      runDemo(['--sim', '--seed', '7'], SIM_TIMEOUT_MS),
+      runDemo(['--sim', '--seed', '8'], SIM_TIMEOUT_MS),
+      runDemo(['--sim'], SIM_TIMEOUT_MS),
+    ])
+    console.log(`[demo --sim] ${first.ms} ms, exit ${first.code}`)
+    for (const r of [first, again, other, fallback]) {
+      expect(r.stderr).toBe('')
+      expect(r.code).toBe(0)
+    }
+    const hex = '[0-9a-f]{16}…[0-9a-f]{8}'
+    const t = 't=\\d+\\.\\d{3} s'
+    const header = (seed: number) =>
+      new RegExp(`^bitp2p demo --sim: a Bitcoin P2P session on a simulated network \\(seed ${seed}\\)$`)
+    const expected = (seed: number): RegExp[] => [
+      header(seed),
+      /^1\. Building a simulated regtest network \(in memory, virtual time\)$/,
+      new RegExp(`^mined 4500 regtest blocks \\(wall \\d+ ms\\): tip ${hex}$`),
+      /^node A on 10\.0\.0\.1:18444, node B on 10\.1\.0\.1:18444, both serving the chain$/,
+      /^links: 25 ms one way \+ up to 10 ms seeded jitter$/,
+      /^2\. Connecting with a bitp2p Peer to both nodes \(node B also connects to node A\)$/,
+      new RegExp(`^handshake with node A done by ${t}: /bitp2p-virtual:0\\.1\\.0/ protocol 70016, its height 4500$`),
+      new RegExp(`^handshake with node B done by ${t}: /bitp2p-virtual:0\\.1\\.0/ protocol 70016, its height 4500$`),
+      /^ping node A: \d+\.\d\d ms$/,
+      /^3\. Syncing block headers from node A/,
+      /^\[#{10}\.{14}\] headers 2000\/4500 \(44%\), \d+ headers\/s \(virtual\)$/,
+      /^\[#{21}\.{3}\] headers 4000\/4500 \(88%\), \d+ headers\/s \(virtual\)$/,
+      /^\[#{24}\] headers 4500\/4500 \(100%\), \d+ headers\/s \(virtual\)$/,
+      new RegExp(`^tip ${hex} at height 4500 matches node A's chain, by ${t}$`),
+      /^4\. Watching a transaction arrive$/,
+      /^node B has a new transaction and announces it to its peers \(inv\)$/,
+      new RegExp(`^fetched it \\(getdata\\) from node B by ${t}: txid ${hex}, \\d+ vbytes, \\d+ input\\(s\\), \\d+ output\\(s\\)$`),
+      /^first seen by node B$/,
+      new RegExp(`^node A announced it too at ${t}: it fetched it from node B$`),
+      /^5\. Broadcasting a transaction$/,
+      new RegExp(`^a new transaction: txid ${hex}, \\d+ vbytes$`),
+      /^announced it to node A \(inv\)$/,
+      new RegExp(`^node A asked for it \\(getdata\\) by ${t}; sending it \\(tx\\)$`),
+      new RegExp(`^node B announced it to us by ${t}: it went us -> node A -> node B -> us$`),
+      /^6\. Closing$/,
+      /^connections closed, 0 timers left, \d+\.\d{3} s of virtual time$/,
+      /^trace hash [0-9a-f]{64}$/,
+      /^\(wall \d+ ms\)$/,
+      /^done$/,
+    ]
+    expectLines(linesOf(first.stdout), expected(7))
+    expectLines(linesOf(other.stdout), expected(8))
+    expectLines(linesOf(fallback.stdout), expected(1)) // the default seed
+
+    // Same seed: the same bytes once the wall-clock figures are blanked; another seed: another run.
+    const replayable = (out: string) => out.replace(/\(wall \d+ ms\)/g, '(wall)')
+    const traceHash = (out: string) => out.match(/trace hash ([0-9a-f]{64})/)![1]
+    expect(replayable(again.stdout)).toBe(replayable(first.stdout))
+    expect(traceHash(again.stdout)).toBe(traceHash(first.stdout))
+    expect(traceHash(other.stdout)).not.toBe(traceHash(first.stdout))
+    expect(replayable(other.stdout.replace('(seed 8)', '(seed 7)'))).not.toBe(replayable(first.stdout))
   })
 })

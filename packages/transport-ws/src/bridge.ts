@@ -53,6 +53,8 @@ export {
   type TargetVerdict,
 } from './policy.js'
 export { BridgeCloseCode, closeCodeName } from './protocol.js'
+// The bitp2p-bridge command line, for tools that embed it (`bitp2p bridge`).
+export { parseCliArgs, runCli, CliUsageError, USAGE as BRIDGE_USAGE, type CliCommand, type CliIo } from './cli.js'
 
 /** Default cap on connections (relaying plus connecting). */
 export const DEFAULT_MAX_CONNECTIONS = 256

@@ -1,0 +1,245 @@
+// Turning SDK events into view events (see events.mjs), and keeping them:
+// an append-only EventLog that players follow, trace files as JSON lines.
+import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { describeDisconnect, peerLabel } from '@bitp2p/session'
+import { blockHash, hashToHex } from '@bitp2p/wire'
+import { applyEvent, checkEvent, createTally, SELF, summarize, TRACE_FORMAT } from './events.mjs'
+import { tapConnector } from './tap.mjs'
+
+/** Largest trace file --replay reads. */
+export const MAX_TRACE_BYTES = 256 * 1024 * 1024
+
+/**
+ * The events of one view, in order, and whether more may come. Listeners
+ * hear every append and the end; players read `events` by index.
+ */
+export class EventLog {
+  /** @type {object[]} */
+  events = []
+  complete = false
+  #listeners = new Set()
+
+  /** Append one event (ignored once complete). */
+  push(ev) {
+    if (this.complete) return
+    this.events.push(ev)
+    for (const fn of [...this.#listeners]) fn(ev)
+  }
+
+  /** No more events will come. */
+  finish() {
+    if (this.complete) return
+    this.complete = true
+    for (const fn of [...this.#listeners]) fn(undefined)
+  }
+
+  /** Call `fn(event)` on each append and `fn(undefined)` at the end; returns the unsubscribe function. */
+  listen(fn) {
+    this.#listeners.add(fn)
+    return () => this.#listeners.delete(fn)
+  }
+}
+
+/** Write every event of `log` (those already in it, then each new one) to `path` as JSON lines. */
+export function writeTrace(log, path) {
+  const fd = openSync(path, 'w')
+  let open = true
+  // Synchronous writes: a trace is complete even when Ctrl-C ends the process right after.
+  const write = (ev) => {
+    if (!open) return
+    if (ev === undefined) {
+      open = false
+      return closeSync(fd)
+    }
+    writeSync(fd, `${JSON.stringify(ev)}\n`)
+  }
+  for (const ev of log.events) write(ev)
+  if (log.complete) write(undefined)
+  else log.listen(write)
+  return () => write(undefined)
+}
+
+/**
+ * Read a trace file into a complete EventLog. Every line must be a valid
+ * event; the error names the first line that is not.
+ */
+export function readTrace(path) {
+  const text = readFileSync(path, 'utf8')
+  if (text.length > MAX_TRACE_BYTES) throw new Error(`${path}: larger than ${MAX_TRACE_BYTES} bytes`)
+  const log = new EventLog()
+  const lines = text.split('\n')
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() === '') continue
+    let ev
+    try {
+      ev = JSON.parse(lines[i])
+    } catch (e) {
+      throw new Error(`${path}:${i + 1}: not JSON (${e.message})`)
+    }
+    const bad = checkEvent(ev)
+    if (bad !== undefined) throw new Error(`${path}:${i + 1}: ${bad}`)
+    log.push(ev)
+  }
+  if (log.events.length === 0) throw new Error(`${path}: no events`)
+  log.finish()
+  return log
+}
+
+const entry = (e) => ({ height: e.height, hash: hashToHex(e.hash) })
+/** Work as lowercase hex, like Core's chainwork without the zero padding. */
+const workHex = (w) => w.toString(16)
+
+/**
+ * Produces the view events of one source into an EventLog: frames through
+ * `connector()`, handshakes and closes through `addPeer`, tips, reorgs and
+ * per-peer heights through `watchSync`, transactions through
+ * `watchMempool`. `now()` gives each event's `t`; `finish()` appends the
+ * summary and ignores everything after it.
+ */
+export class Recorder {
+  #log
+  #now
+  #tally = createTally()
+  #done = false
+  #nextId = 1
+  /** peer.remote (the tap's object) -> id. */
+  #ids = new WeakMap()
+  /** id -> frames seen before the handshake completed. */
+  #early = new Map()
+  /** id -> hash (bytes) of the last header it sent, until our tree has it. */
+  #pendingHeights = new Map()
+  /** Ids of the peers added. */
+  #added = new Set()
+  #sync
+
+  /** @param {{ log: EventLog, now: () => number }} opts */
+  constructor({ log, now }) {
+    this.#log = log
+    this.#now = now
+  }
+
+  /** The running tally of what was emitted. */
+  get tally() {
+    return this.#tally
+  }
+
+  /** The `t` events get now. */
+  now() {
+    return this.#now()
+  }
+
+  #emit(fields) {
+    this.#append({ type: fields.type, t: this.#now(), ...fields })
+  }
+
+  #append(ev) {
+    if (this.#done) return
+    applyEvent(this.#tally, ev)
+    this.#log.push(ev)
+  }
+
+  /** The first event: what this trace is. */
+  start(meta) {
+    this.#emit({ type: 'start', format: TRACE_FORMAT, ...meta })
+  }
+
+  /** A connector whose connections report their frames as message events. */
+  connector(inner, magic) {
+    return tapConnector(inner, magic, {
+      onConnection: (remote) => {
+        this.#ids.set(remote, this.#nextId++)
+      },
+      onFrame: (remote, dir, command, bytes) => {
+        const id = this.#ids.get(remote)
+        const ev = { type: 'message', t: this.#now(), from: dir === 'in' ? id : SELF, to: dir === 'in' ? SELF : id, command, bytes }
+        const early = this.#early.get(id)
+        if (early) early.push(ev)
+        else if (this.#added.has(id)) this.#append(ev)
+        else this.#early.set(id, [ev])
+      },
+      // A connection that never finished its handshake leaves no events.
+      onClosed: (remote) => this.#early.delete(this.#ids.get(remote)),
+    })
+  }
+
+  /** A peer (opened through `connector()`) finished its handshake. */
+  addPeer(peer) {
+    const id = this.#ids.get(peer.remote)
+    if (id === undefined || this.#added.has(id)) return
+    this.#added.add(id)
+    const v = peer.info.peer
+    this.#emit({
+      type: 'peer-added',
+      peer: id,
+      address: peerLabel(peer),
+      userAgent: v.userAgent,
+      version: v.version,
+      services: v.services.toString(16),
+      startHeight: v.startHeight,
+    })
+    // The handshake's frames, with the times they crossed.
+    const early = this.#early.get(id) ?? []
+    this.#early.delete(id)
+    for (const ev of early) this.#append(ev)
+    peer.on('headers', (m) => {
+      if (m.headers.length > 0) this.#pendingHeights.set(id, blockHash(m.headers.at(-1)))
+    })
+    peer.once('close', (reason) => {
+      this.#pendingHeights.delete(id)
+      this.#emit({ type: 'peer-removed', peer: id, reason: describeDisconnect(reason) })
+    })
+  }
+
+  /** Report a HeaderSync's tips and reorgs, and settle per-peer heights once its tree has their headers. */
+  watchSync(sync) {
+    this.#sync = sync
+    sync.on('reorg', (r) =>
+      this.#emit({
+        type: 'reorg',
+        fork: entry(r.fork),
+        disconnected: r.disconnected.map(entry),
+        connected: r.connected.map(entry),
+      }),
+    )
+    sync.on('tip', (tip) => {
+      this.#emit({ type: 'tip', height: tip.height, hash: hashToHex(tip.hash), work: workHex(tip.chainWork) })
+      this.#settleHeights()
+    })
+    sync.on('progress', () => this.#settleHeights())
+  }
+
+  /**
+   * A header a peer sent counts once our tree accepted it (the tree is
+   * updated after the message event, in a promise continuation; 'tip' and
+   * 'progress' follow every headers message HeaderSync took).
+   */
+  #settleHeights() {
+    const tree = this.#sync.tree
+    for (const [id, hash] of this.#pendingHeights) {
+      const e = tree.getByHash(hash)
+      if (e === undefined) continue
+      this.#pendingHeights.delete(id)
+      const p = this.#tally.peers.get(id)
+      const h = hashToHex(e.hash)
+      if (p && (p.height !== e.height || p.hash !== h)) this.#emit({ type: 'height', peer: id, height: e.height, hash: h })
+    }
+  }
+
+  /** Report a MempoolMonitor's new transactions. */
+  watchMempool(monitor) {
+    monitor.on('tx', (tx) => {
+      // receivedFrom is the "host:port" label peer-added carries as address.
+      let from = SELF
+      for (const p of this.#tally.peers.values()) if (p.address === tx.receivedFrom) from = p.peer
+      this.#emit({ type: 'tx', peer: from, txid: hashToHex(tx.txid), vsize: tx.vsize })
+    })
+  }
+
+  /** Append the summary (the tally of everything so far) and stop recording; the log is complete. */
+  finish() {
+    if (this.#done) return
+    this.#emit({ type: 'summary', ...summarize(this.#tally) })
+    this.#done = true
+    this.#log.finish()
+  }
+}

@@ -1,0 +1,460 @@
+// `bitp2p view` (cli/commands/view.mjs, cli/view/): the CLI serves the page
+// and its WebSocket feed; real Chromium (playwright, Debian's chromium)
+// loads it. A seeded simulation is watched to its end, screenshots of it
+// running and finished are saved, and every number the page shows (tip
+// height and hash, per-peer heights, reorgs, messages by command, events,
+// virtual time) must equal what this test computes from the trace file the
+// CLI wrote. The same seed must give the same trace byte for byte, a replay
+// of the trace must end on the same numbers, and a live view of a bcoin
+// regtest node must show bcoin's height and follow a new block.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
+import { chromium, type Browser, type Page } from 'playwright'
+import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+// @ts-expect-error plain ES modules of the CLI, without type declarations
+import { applyEvent, checkEvent, createTally, summarize, summaryMismatches } from '../../../cli/view/events.mjs'
+// @ts-expect-error plain ES modules of the CLI, without type declarations
+import { parseSpeed, Player } from '../../../cli/view/player.mjs'
+// @ts-expect-error plain ES modules of the CLI, without type declarations
+import { EventLog } from '../../../cli/view/recorder.mjs'
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const CLI = join(ROOT, 'cli/bitp2p.mjs')
+const DISTS = ['wire', 'session', 'transport-tcp', 'transport-mock'].map((p) => join(ROOT, `packages/${p}/dist/index.js`))
+const BUILT = DISTS.every((p) => existsSync(p))
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+const HAS_CHROMIUM = existsSync(CHROMIUM)
+/** Screenshots go here (gitignored: packages/[name]/test-output/). */
+const OUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url))
+/** The seed the page is checked on, and the virtual minutes it runs (the CLI default). */
+const SEED = 7
+const SIM_MINUTES = 180
+/** How long the page may take to reach a state. */
+const PAGE_WAIT_MS = 15_000
+/** Blocks bcoin mines at start. */
+const BCOIN_BLOCKS = 20
+
+if (!BUILT) console.warn('[view] skipped: build the packages first (npx turbo run build)')
+if (!HAS_CHROMIUM) console.warn(`[view] skipped: no Chromium at ${CHROMIUM} (apt install chromium, or set CHROMIUM_PATH)`)
+
+/** A running `bitp2p view`, its URL, and its output so far. */
+interface View {
+  readonly child: ChildProcess
+  readonly url: string
+  stdout(): string
+  stderr(): string
+  /** Resolves when stdout has a line matching `re`. */
+  line(re: RegExp, ms?: number): Promise<string>
+  /** Ctrl-C; resolves with the exit code. */
+  interrupt(): Promise<number | null>
+}
+
+function startView(args: readonly string[]): Promise<View> {
+  const child = spawn(process.execPath, [CLI, 'view', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+  let out = ''
+  let err = ''
+  const exited = new Promise<number | null>((r) => child.once('close', (code) => r(code)))
+  child.stdout!.setEncoding('utf8').on('data', (s: string) => (out += s))
+  child.stderr!.setEncoding('utf8').on('data', (s: string) => (err += s))
+  const line = async (re: RegExp, ms = PAGE_WAIT_MS): Promise<string> => {
+    const deadline = Date.now() + ms
+    for (;;) {
+      const hit = out.split('\n').find((l) => re.test(l))
+      if (hit !== undefined) return hit
+      if (child.exitCode !== null) throw new Error(`bitp2p view exited (${child.exitCode}) before printing ${re}: ${err}`)
+      if (Date.now() > deadline) throw new Error(`bitp2p view printed no ${re} in ${ms} ms; stdout: ${out} stderr: ${err}`)
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  }
+  const view = {
+    child,
+    url: '',
+    stdout: () => out,
+    stderr: () => err,
+    line,
+    interrupt: async () => {
+      if (child.exitCode === null) child.kill('SIGINT')
+      return exited
+    },
+  }
+  return line(/^view: http:\/\//).then(
+    (l) => ({ ...view, url: l.slice('view: '.length).trim() }),
+    (e) => {
+      child.kill('SIGKILL')
+      throw e
+    },
+  )
+}
+
+/** What the page shows, as its data attributes say. */
+interface Numbers {
+  tipHeight: string
+  tipHash: string
+  tipWork: string
+  reorgs: string
+  events: string
+  time: string
+  messageTotal: string
+  peers: Record<string, { height: string; hash: string; state: string }>
+  messages: Record<string, string>
+}
+
+async function readPage(page: Page): Promise<Numbers> {
+  return page.evaluate(() => {
+    const v = (id: string): string => document.getElementById(id)!.dataset.value ?? ''
+    const peers: Record<string, { height: string; hash: string; state: string }> = {}
+    for (const tr of Array.from(document.querySelectorAll<HTMLElement>('#peers tbody tr'))) {
+      peers[tr.dataset.peer!] = { height: tr.dataset.height!, hash: tr.dataset.hash!, state: tr.dataset.state! }
+    }
+    const messages: Record<string, string> = {}
+    for (const tr of Array.from(document.querySelectorAll<HTMLElement>('#messages tbody tr'))) messages[tr.dataset.command!] = tr.dataset.count!
+    return {
+      tipHeight: v('tip-height'),
+      tipHash: v('tip-hash'),
+      tipWork: v('tip-work'),
+      reorgs: v('reorg-count'),
+      events: v('events-seen'),
+      time: v('virtual-time'),
+      messageTotal: v('message-total'),
+      peers,
+      messages,
+    }
+  })
+}
+
+interface TraceEvent {
+  type: string
+  t: number
+  [k: string]: any
+}
+
+const readTrace = (file: string): TraceEvent[] =>
+  readFileSync(file, 'utf8')
+    .split('\n')
+    .filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as TraceEvent)
+
+/** The page's numbers, computed here from the trace alone (not with the CLI's own tally). */
+function expectedFrom(events: readonly TraceEvent[]): Numbers {
+  let tip: TraceEvent | undefined
+  let reorgs = 0
+  let time = 0
+  const peers: Numbers['peers'] = {}
+  const messages: Record<string, number> = {}
+  for (const ev of events) {
+    time = Math.max(time, ev.t)
+    if (ev.type === 'tip') tip = ev
+    else if (ev.type === 'reorg') reorgs++
+    else if (ev.type === 'peer-added') peers[ev.peer] = { height: '', hash: '', state: 'ready' }
+    else if (ev.type === 'peer-removed') peers[ev.peer]!.state = 'removed'
+    else if (ev.type === 'height') Object.assign(peers[ev.peer]!, { height: String(ev.height), hash: ev.hash })
+    else if (ev.type === 'message') messages[ev.command] = (messages[ev.command] ?? 0) + 1
+  }
+  return {
+    tipHeight: String(tip?.height ?? ''),
+    tipHash: tip?.hash ?? '',
+    tipWork: tip?.work ?? '',
+    reorgs: String(reorgs),
+    events: String(events.length),
+    time: String(time),
+    messageTotal: String(Object.values(messages).reduce((a, b) => a + b, 0)),
+    peers,
+    messages: Object.fromEntries(Object.entries(messages).map(([k, n]) => [k, String(n)])),
+  }
+}
+
+const pageErrors = (page: Page): string[] => {
+  const errors: string[] = []
+  page.on('pageerror', (e) => errors.push(e.message))
+  page.on('console', (m) => void (m.type() === 'error' && errors.push(m.text())))
+  return errors
+}
+
+describe('the event tally and the player (no browser)', () => {
+  const ev = (type: string, t: number, fields: Record<string, unknown> = {}): TraceEvent => ({ type, t, ...fields })
+  const trace = [
+    ev('start', 0, { source: 'sim', network: 'regtest', format: 1 }),
+    ev('peer-added', 10, { peer: 1, address: '10.0.1.1:18444', userAgent: '/a/', version: 70016, services: '9', startHeight: 5 }),
+    ev('message', 20, { from: 1, to: 0, command: 'headers', bytes: 106 }),
+    ev('height', 20, { peer: 1, height: 6, hash: 'aa' }),
+    ev('tip', 20, { height: 6, hash: 'aa', work: 'e' }),
+    ev('message', 5_000, { from: 0, to: 1, command: 'ping', bytes: 32 }),
+    ev('reorg', 9_000, { fork: { height: 5, hash: 'f0' }, disconnected: [{ height: 6, hash: 'aa' }], connected: [{ height: 6, hash: 'bb' }, { height: 7, hash: 'cc' }] }),
+    ev('tip', 9_000, { height: 7, hash: 'cc', work: '10' }),
+    ev('peer-removed', 10_000, { peer: 1, reason: 'local' }),
+  ]
+
+  it('checks events, tallies them, and notices a summary that disagrees', () => {
+    for (const e of trace) expect(checkEvent(e)).toBeUndefined()
+    expect(checkEvent({ type: 'tip', t: 1, height: '7', hash: 'cc', work: '10' })).toMatch(/height/)
+    expect(checkEvent({ type: 'warp', t: 1 })).toMatch(/unknown type/)
+    expect(checkEvent({ type: 'tip', t: -1, height: 7, hash: 'cc', work: '10' })).toMatch(/time/)
+    const tally = createTally()
+    for (const e of trace) applyEvent(tally, e)
+    const s = summarize(tally)
+    expect(s).toMatchObject({ tip: { height: 7, hash: 'cc' }, reorgs: 1, events: trace.length, peers: [{ peer: 1, height: 6, hash: 'aa', state: 'removed' }] })
+    expect({ ...s.messages }).toEqual({ headers: 1, ping: 1 })
+    expect(summaryMismatches(tally)).toBeUndefined()
+    const agreeing = createTally()
+    for (const e of [...trace, ev('summary', 10_000, s)]) applyEvent(agreeing, e)
+    expect(summaryMismatches(agreeing)).toEqual([])
+    const disagreeing = createTally()
+    for (const e of [...trace, ev('summary', 10_000, { ...s, reorgs: 2, messages: { headers: 1 } })]) applyEvent(disagreeing, e)
+    expect(summaryMismatches(disagreeing)).toEqual(['reorgs', 'messages'])
+  })
+
+  describe('Player', () => {
+    beforeEach(() => void vi.useFakeTimers())
+    afterEach(() => void vi.useRealTimers())
+
+    /** A player over `log` whose sent events are collected; its wall clock is the faked Date. */
+    const play = (log: any, speed: number) => {
+      const sent: TraceEvent[] = []
+      const messages: any[] = []
+      const player = new Player(log, {
+        speed,
+        now: () => Date.now(),
+        send: (m: any) => {
+          messages.push(m)
+          if (m.kind === 'events') sent.push(...m.events)
+        },
+      })
+      player.start()
+      return { player, sent, messages, ended: () => messages.some((m) => m.kind === 'end') }
+    }
+    const logOf = (events: readonly TraceEvent[], complete = true): any => {
+      const log = new EventLog()
+      for (const e of events) log.push(e)
+      if (complete) log.finish()
+      return log
+    }
+
+    it('sends each event when the playback clock (speed x wall time) reaches it, then the end', async () => {
+      const p = play(logOf(trace), 1000) // 1 wall ms = 1 virtual s
+      await vi.advanceTimersByTimeAsync(1)
+      expect(p.sent.map((e) => e.t)).toEqual([0, 10, 20, 20, 20])
+      await vi.advanceTimersByTimeAsync(4) // 5 virtual s
+      expect(p.sent.at(-1)!.t).toBe(5_000)
+      expect(p.ended()).toBe(false)
+      await vi.advanceTimersByTimeAsync(5)
+      expect(p.sent).toEqual(trace)
+      expect(p.ended()).toBe(true)
+      p.player.close()
+    })
+
+    it('changes speed and pauses without skipping or repeating events', async () => {
+      const p = play(logOf(trace), 1)
+      await vi.advanceTimersByTimeAsync(100)
+      expect(p.sent).toHaveLength(5)
+      p.player.setPaused(true)
+      await vi.advanceTimersByTimeAsync(60_000)
+      expect(p.sent).toHaveLength(5)
+      p.player.setPaused(false)
+      p.player.setSpeed(parseSpeed('max'))
+      await vi.advanceTimersByTimeAsync(5)
+      expect(p.sent).toEqual(trace)
+      expect(p.ended()).toBe(true)
+      expect(p.messages.filter((m) => m.kind === 'state').map((m) => [m.speed, m.paused])).toEqual([[1, false], [1, true], [1, false], ['max', false]])
+      // A restart (still as fast as possible) sends everything again, after a reset.
+      p.player.restart()
+      await vi.advanceTimersByTimeAsync(5)
+      expect(p.sent).toEqual([...trace, ...trace])
+      expect(p.messages.map((m) => m.kind).filter((k) => k === 'reset' || k === 'end')).toEqual(['end', 'reset', 'end'])
+      p.player.close()
+    })
+
+    it('follows a log that is still growing, and ends when it completes', async () => {
+      const log = logOf(trace.slice(0, 5), false)
+      const p = play(log, 1000)
+      await vi.advanceTimersByTimeAsync(100) // the clock is past every time the log will hold
+      expect(p.sent).toHaveLength(5)
+      for (const e of trace.slice(5)) log.push(e)
+      await vi.advanceTimersByTimeAsync(1)
+      expect(p.sent).toEqual(trace)
+      expect(p.ended()).toBe(false)
+      log.finish()
+      await vi.advanceTimersByTimeAsync(1)
+      expect(p.ended()).toBe(true)
+      p.player.close()
+    })
+
+    it('parses speeds: numbers, and 0 / max / Infinity for as fast as possible', () => {
+      expect([parseSpeed('300'), parseSpeed('0.5'), parseSpeed('0'), parseSpeed('max'), parseSpeed('Infinity'), parseSpeed(60)]).toEqual([300, 0.5, Infinity, Infinity, Infinity, 60])
+      expect([parseSpeed('-1'), parseSpeed('fast'), parseSpeed(''), parseSpeed(NaN)]).toEqual([undefined, undefined, undefined, undefined])
+    })
+  })
+})
+
+describe.skipIf(!BUILT || !HAS_CHROMIUM)('bitp2p view in Chromium (needs `npx turbo run build` and /usr/bin/chromium)', () => {
+  let browser: Browser
+  let dir: string
+  const views: View[] = []
+  const start = async (args: readonly string[]): Promise<View> => {
+    const v = await startView(args)
+    views.push(v)
+    return v
+  }
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'bitp2p-view-'))
+    mkdirSync(OUT_DIR, { recursive: true })
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    })
+  }, 30_000)
+
+  afterAll(async () => {
+    await browser?.close()
+    for (const v of views) if (v.child.exitCode === null) v.child.kill('SIGKILL')
+    if (dir) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('shows a seeded simulation running and then exactly the numbers of its trace; Ctrl-C exits 130', { timeout: 40_000 }, async () => {
+    const trace = join(dir, 'sim-7.jsonl')
+    const view = await start(['--sim', '--seed', String(SEED), '--trace', trace, '--port', '0'])
+    expect(view.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
+
+    const page = await browser.newPage({ viewport: { width: 1400, height: 800 } })
+    const errors = pageErrors(page)
+    await page.goto(view.url)
+    // The default speed (300x) paces the feed: a while in, the graph is drawn, dots fly, the end is far.
+    await page.waitForFunction(() => Number(document.getElementById('virtual-time')!.dataset.value) > 20 * 60_000, undefined, { timeout: PAGE_WAIT_MS })
+    await page.waitForSelector('#graph .dot', { timeout: PAGE_WAIT_MS })
+    expect(await page.locator('#status').getAttribute('data-state')).toBe('playing')
+    expect(await page.locator('#speed').inputValue()).toBe('300')
+    const running = await readPage(page)
+    expect(Number(running.time)).toBeLessThan(SIM_MINUTES * 60_000 / 2)
+    expect(Object.keys(running.peers).length).toBe(5)
+    const runningShot = join(OUT_DIR, 'view-sim-running.png')
+    await page.screenshot({ path: runningShot })
+    console.log(`[view] screenshot of the running simulation: ${runningShot}`)
+
+    // As fast as possible, through the page's speed control, to the end.
+    await page.selectOption('#speed', 'max')
+    await page.waitForSelector('#status[data-state="done"]', { timeout: PAGE_WAIT_MS })
+    await view.line(/^view: trace written to /)
+    const events = readTrace(trace)
+    const want = expectedFrom(events)
+    const got = await readPage(page)
+    // Let the last dots land, for a still picture.
+    await page.waitForFunction(() => document.querySelectorAll('#graph .dot').length === 0, undefined, { timeout: PAGE_WAIT_MS })
+    const finalShot = join(OUT_DIR, 'view-sim-final.png')
+    await page.screenshot({ path: finalShot })
+    console.log(`[view] screenshot of the finished simulation: ${finalShot}`)
+
+    expect(got).toEqual(want)
+    // A real race: blocks were mined, some reorgs happened, the cheat was dropped.
+    expect(Number(want.tipHeight)).toBeGreaterThan(15)
+    expect(Number(want.reorgs)).toBeGreaterThan(0)
+    expect(Object.values(want.peers).filter((p) => p.state === 'removed')).toHaveLength(1)
+    expect(Number(want.messages.headers)).toBeGreaterThan(10)
+    expect(want.time).toBe(String(SIM_MINUTES * 60_000))
+    // The trace ends with its own summary, and the page agrees with it.
+    expect(events[0]!.type).toBe('start')
+    expect(events.at(-1)).toMatchObject({ type: 'summary', tip: { height: Number(want.tipHeight), hash: want.tipHash }, reorgs: Number(want.reorgs) })
+    expect(await page.locator('#summary-check').getAttribute('data-match')).toBe('true')
+    // The reorg log lists each reorg with its fork point.
+    const forks = events.filter((e) => e.type === 'reorg').map((e) => String(e.fork.height)).reverse()
+    expect(await page.locator('#reorgs li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.forkHeight))).toEqual(forks)
+    expect(errors).toEqual([])
+    await page.close()
+
+    expect(await view.interrupt()).toBe(130)
+    expect(view.stderr()).toContain('interrupted')
+  })
+
+  it('the same seed writes the same trace byte for byte; another seed does not', { timeout: 30_000 }, async () => {
+    const run = async (seed: number, file: string): Promise<Buffer> => {
+      const v = await start(['--sim', '--seed', String(seed), '--trace', file, '--port', '0'])
+      await v.line(/^view: trace written to /)
+      expect(await v.interrupt()).toBe(130)
+      return readFileSync(file)
+    }
+    const a = await run(SEED, join(dir, 'a.jsonl'))
+    const b = await run(SEED, join(dir, 'b.jsonl'))
+    const c = await run(SEED + 1, join(dir, 'c.jsonl'))
+    expect(a.length).toBeGreaterThan(10_000)
+    expect(b.equals(a)).toBe(true)
+    expect(c.equals(a)).toBe(false)
+  })
+
+  it('replays a trace at high speed to the same final numbers', { timeout: 30_000 }, async () => {
+    const trace = join(dir, 'replayed.jsonl')
+    const sim = await start(['--sim', '--seed', String(SEED), '--peers', '6', '--minutes', '120', '--trace', trace])
+    await sim.line(/^view: trace written to /)
+    await sim.interrupt()
+    const want = expectedFrom(readTrace(trace))
+
+    const view = await start(['--replay', trace, '--speed', '100000'])
+    await view.line(/^view: replaying .* \(\d+ events\)$/)
+    const page = await browser.newPage({ viewport: { width: 1400, height: 800 } })
+    const errors = pageErrors(page)
+    await page.goto(view.url)
+    await page.waitForSelector('#status[data-state="done"]', { timeout: PAGE_WAIT_MS })
+    expect(await page.locator('#speed').inputValue()).toBe('100000')
+    expect(await readPage(page)).toEqual(want)
+    expect(Object.keys(want.peers)).toHaveLength(6)
+    expect(await page.locator('#summary-check').getAttribute('data-match')).toBe('true')
+
+    // Restart from the page: the same numbers again.
+    await page.selectOption('#speed', 'max')
+    await page.click('#restart')
+    await page.waitForSelector('#status[data-state="done"]', { timeout: PAGE_WAIT_MS })
+    expect(await readPage(page)).toEqual(want)
+    expect(errors).toEqual([])
+    await page.close()
+    expect(await view.interrupt()).toBe(130)
+  })
+
+  describe('--peer against bcoin regtest', () => {
+    let node: BcoinNode
+    beforeAll(async () => {
+      node = await startBcoin({ mine: BCOIN_BLOCKS })
+    }, 60_000)
+    afterAll(async () => {
+      await node?.stop()
+    })
+
+    it("shows bcoin's height and tip live, follows a new block, and writes a trace with a summary", { timeout: 40_000 }, async () => {
+      const trace = join(dir, 'live.jsonl')
+      const view = await start(['--peer', `127.0.0.1:${node.p2p.port}`, '--network', 'regtest', '--trace', trace])
+      await view.line(/^view: connected to .*bcoin/)
+      const page = await browser.newPage({ viewport: { width: 1400, height: 800 } })
+      const errors = pageErrors(page)
+      await page.goto(view.url)
+      await page.waitForSelector(`#tip-height[data-value="${BCOIN_BLOCKS}"]`, { timeout: PAGE_WAIT_MS })
+      const best = (await node.rpc('getbestblockhash', [])) as string
+      expect(await page.locator('#tip-hash').getAttribute('data-value')).toBe(best)
+      expect(await page.locator('#status').getAttribute('data-state')).toBe('live')
+      const row = page.locator('#peers tbody tr[data-peer="1"]')
+      await expect.poll(() => row.getAttribute('data-height'), { timeout: PAGE_WAIT_MS }).toBe(String(BCOIN_BLOCKS))
+      expect(await row.getAttribute('data-hash')).toBe(best)
+      expect(await row.locator('.agent').textContent()).toMatch(/bcoin/)
+
+      const [mined] = await node.mine(1)
+      await page.waitForSelector(`#tip-height[data-value="${BCOIN_BLOCKS + 1}"]`, { timeout: PAGE_WAIT_MS })
+      expect(await page.locator('#tip-hash').getAttribute('data-value')).toBe(mined)
+      await expect.poll(() => row.getAttribute('data-height'), { timeout: PAGE_WAIT_MS }).toBe(String(BCOIN_BLOCKS + 1))
+      const liveShot = join(OUT_DIR, 'view-bcoin-live.png')
+      await page.screenshot({ path: liveShot })
+      console.log(`[view] screenshot of the live bcoin view: ${liveShot}`)
+      const got = await readPage(page)
+      expect(errors).toEqual([])
+      await page.close()
+
+      expect(await view.interrupt()).toBe(130)
+      const events = readTrace(trace)
+      const want = expectedFrom(events.slice(0, -1)) // everything the page could have seen before Ctrl-C's summary
+      expect(events.at(-1)).toMatchObject({ type: 'summary', tip: { height: BCOIN_BLOCKS + 1, hash: mined } })
+      expect(got.tipHash).toBe(want.tipHash)
+      expect(got.peers['1']).toEqual(want.peers['1'])
+      expect(got.peers['1']).toEqual({ height: String(BCOIN_BLOCKS + 1), hash: mined, state: 'ready' })
+      expect(Number(got.messages.headers)).toBeGreaterThan(0)
+    })
+  })
+})
