@@ -1,6 +1,5 @@
 /**
  * @bitp2p/session: sans-IO peer state machines and the drivers that run them.
-
  * @module @bitp2p/session
  */
 export * from './transport.js'

@@ -1,7 +1,6 @@
 /**
  * @bitp2p/transport-ws: Bitcoin P2P over WebSocket for browsers, Deno, Bun and edge
  * workers. The Node bridge server is in '@bitp2p/transport-ws/bridge'.
-
  * @module @bitp2p/transport-ws
  */
 export {
