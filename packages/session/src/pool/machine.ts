@@ -18,7 +18,8 @@
  *   event(...)                       peer-added, peer-removed, ban, addr...
  *
  * Its one timer is `nextDeadline()`: the next slot refill (when slots are
- * open but no address may be tried yet) or the DNS seed check.
+ * open but no address may be tried yet), the DNS seed check, the next
+ * feeler, or the next look at pending tried-table collisions.
  *
  * Rules, after Bitcoin Core's CConnman/PeerManager:
  *  - slots: `outboundFullRelay` (default 8) + `outboundLimited` outbound,
@@ -31,10 +32,26 @@
  *    `banDurationMs`; an unresponsive one counts a failed attempt in the
  *    address book (lower preference) and never bans;
  *  - getaddr once to each outbound peer; one getaddr answer per inbound
- *    connection; gossip rate limited per peer (addr-rate.ts).
+ *    connection; gossip rate limited per peer (addr-rate.ts);
+ *  - inbound slots full: a new inbound connection evicts one inbound peer
+ *    chosen by eviction.ts (Core's SelectNodeToEvict), or is refused when
+ *    every inbound peer is protected;
+ *  - feelers (Core's FEELER_INTERVAL): once the outbound slots are full, at
+ *    exponential intervals (mean 2 min, from the injected Random) one
+ *    short-lived connection tests an address of the book's "new" table, or
+ *    first the old entry of a pending tried collision. A handshake marks
+ *    the address good (it moves to "tried") and the feeler is closed at
+ *    once. At most one at a time; it takes no outbound slot and is exempt
+ *    from the one-per-group rule (as Core), and it is never a pool peer (no
+ *    peer-added, no requests, no broadcasts);
+ *  - tried collisions (test-before-evict) are resolved on every feeler
+ *    tick, after each feeler, and every COLLISION_CHECK_MS while any is
+ *    pending, so they do not pile up.
  */
 import {
   Services,
+  hasServices,
+  sha256,
   type AddrV2Entry,
   type KnownMessage,
   type Message,
@@ -45,9 +62,10 @@ import { describeDisconnect, disconnectPolicy, type DisconnectPolicy, type Disco
 import type { PeerRequest, RequestFailure } from '../fsm/requests.js'
 import type { PeerAddress, Random } from '../transport.js'
 import { AddrRateLimiter, type AddrRateOptions } from './addr-rate.js'
-import { AddressBook, type AddressInput } from './addrman.js'
+import { AddressBook, FEELER_GRACE_SECONDS, RECENT_TRY_SECONDS, type AddressInput, type GoodResult } from './addrman.js'
 import { RetryTracker, retryKey, type BackoffPolicy } from './backoff.js'
 import { BanList } from './banlist.js'
+import { explainEviction, type EvictionCandidate, type EvictionDecision } from './eviction.js'
 import {
   endpointToAddrV2,
   endpointToNetAddress,
@@ -96,9 +114,20 @@ export const DEFAULT_REQUEST_ATTEMPTS = 4
 export const MAX_QUEUED_BROADCASTS = 1_000
 /** Most outstanding pool requests (submit throws beyond). */
 export const MAX_POOL_REQUESTS = 100_000
+/** Core's FEELER_INTERVAL: one feeler every 2 minutes on average (exponentially distributed gaps). */
+export const FEELER_INTERVAL_MS = 120_000
+/** With tried collisions pending, resolve them at least this often (ours; Core looks on every turn of its connection loop). */
+export const COLLISION_CHECK_MS = 120_000
+/** Reason (a 'local' disconnect) given to an inbound peer closed to make room for a new one. */
+export const EVICTION_REASON = 'evicted: inbound slots full'
+/** Reason (a 'local' disconnect) given to a feeler closed after its handshake. */
+export const FEELER_DONE_REASON = 'feeler: done'
+/** Bytes of the secret key of the keyed network-group hash (eviction step 1). */
+const EVICTION_KEY_BYTES = 32
+const UTF8 = new TextEncoder()
 
-/** The kind of slot a peer occupies. */
-export type SlotType = 'full-relay' | 'limited' | 'inbound'
+/** The kind of slot a peer occupies ('feeler': a short-lived test connection outside the outbound slots). */
+export type SlotType = 'full-relay' | 'limited' | 'inbound' | 'feeler'
 /** Where a pool peer is. */
 export type PoolPeerState = 'connecting' | 'handshaking' | 'ready' | 'closing'
 /** How a request picks its peer. */
@@ -146,6 +175,14 @@ export interface PoolMachineConfig {
   readonly addressBook?: Uint8Array
   /** A saved BanList (BanList.serialize) to start from. */
   readonly banList?: Uint8Array
+  /** Evict an inbound peer to make room for a new one when the inbound slots are full (default true, as Core). */
+  readonly evictInbound?: boolean
+  /** Inbound peers from addresses for which this returns true are never evicted (Core's noban permission). */
+  readonly noEvict?: (remote: PeerAddress) => boolean
+  /** Open feeler connections to test addresses of the new table (default true, as Core). */
+  readonly feelers?: boolean
+  /** Mean ms between feelers (default FEELER_INTERVAL_MS). */
+  readonly feelerIntervalMs?: number
 }
 
 /** What the machine knows about one connection. */
@@ -190,6 +227,13 @@ export type PoolEvent =
   | { readonly type: 'addr'; readonly peerId: number; readonly received: number; readonly accepted: number; readonly added: number }
   /** A request moved to another peer. */
   | { readonly type: 'failover'; readonly requestId: number; readonly from: number; readonly to: number | undefined; readonly failure: RequestFailure }
+  /** An inbound peer was closed to make room for a connection from `by`. */
+  | { readonly type: 'evicted'; readonly peer: PoolPeerInfo; readonly by: PeerAddress }
+  /**
+   * A feeler ended: `ok` when its handshake completed, then `book` says what
+   * that did in the address book ('tried': moved from new to tried).
+   */
+  | { readonly type: 'feeler'; readonly peer: PoolPeerInfo; readonly ok: boolean; readonly reason: DisconnectReason; readonly book: GoodResult | undefined }
 
 /** What the driver must do. */
 export type PoolAction =
@@ -220,10 +264,14 @@ export interface PoolCounts {
   readonly handshaking: number
   readonly ready: number
   readonly closing: number
+  /** Peers in outbound slots (full-relay + limited; feelers are counted apart). */
   readonly outbound: number
   readonly inbound: number
   readonly fullRelay: number
   readonly limited: number
+  /** Feeler connections (0 or 1). */
+  readonly feeler: number
+  /** Every connection, feelers included. */
   readonly total: number
 }
 
@@ -235,6 +283,8 @@ interface PeerRec {
   readonly group: string
   readonly slot: SlotType
   state: PoolPeerState
+  /** Completed its handshake (it may be closing since). */
+  wasReady: boolean
   services: bigint
   inflight: number
   addrv2: boolean
@@ -242,6 +292,16 @@ interface PeerRec {
   getaddrAnswered: boolean
   readonly rate: AddrRateLimiter
   addrsLearned: number
+  // Eviction facts (driver ms; 0 = never).
+  readonly connectedAt: number
+  minPingMs: number | undefined
+  lastBlockAt: number
+  lastTxAt: number
+  relayTxs: boolean
+  readonly noEvict: boolean
+  // Feelers: whether the handshake completed, and what that did in the book.
+  feelerOk: boolean
+  feelerResult: GoodResult | undefined
 }
 
 interface RequestRec {
@@ -290,6 +350,10 @@ export class PoolMachine {
   readonly #selection: PeerSelection
   readonly #maxBroadcasts: number
   readonly #preferred: PeerAddress[]
+  readonly #evictInbound: boolean
+  readonly #noEvict: ((remote: PeerAddress) => boolean) | undefined
+  readonly #feelers: boolean
+  readonly #feelerMs: number
 
   readonly #peers = new Map<number, PeerRec>()
   /** retryKey -> peer id, for every live peer. */
@@ -306,6 +370,12 @@ export class PoolMachine {
   #rrCursor = 0
   #refillAt: number | undefined
   #dnsAt: number | undefined
+  #feelerAt: number | undefined
+  #collisionAt: number | undefined
+  /** Just after the grace period of the last failed feeler, when its collision can be settled. */
+  #graceAt: number | undefined
+  /** Secret key of the keyed group hash; drawn at the first eviction (so pools that never evict draw nothing). */
+  #evictionKey: Uint8Array | undefined
   #started = false
   #stopped = false
 
@@ -326,6 +396,10 @@ export class PoolMachine {
     this.#requestAttempts = positiveInt('requestAttempts', config.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS, 1)
     this.#selection = config.peerSelection ?? 'least-loaded'
     this.#maxBroadcasts = positiveInt('maxQueuedBroadcasts', config.maxQueuedBroadcasts ?? MAX_QUEUED_BROADCASTS, 1)
+    this.#evictInbound = config.evictInbound ?? true
+    this.#noEvict = config.noEvict
+    this.#feelers = config.feelers ?? true
+    this.#feelerMs = positiveInt('feelerIntervalMs', config.feelerIntervalMs ?? FEELER_INTERVAL_MS, 1)
     this.book = config.addressBook ? AddressBook.deserialize(config.addressBook, { random }) : new AddressBook({ random })
     this.bans = config.banList ? BanList.deserialize(config.banList) : new BanList()
     this.retry = new RetryTracker({ random, policy: { ...DEFAULT_CONNECT_BACKOFF, ...config.backoff }, forgetAfter: 24 * 3600_000 })
@@ -363,11 +437,11 @@ export class PoolMachine {
 
   /** When `timeout(now)` has something to do; undefined when nothing is scheduled. */
   nextDeadline(): number | undefined {
-    const a = this.#refillAt
-    const b = this.#dnsAt
-    if (a === undefined) return b
-    if (b === undefined) return a
-    return Math.min(a, b)
+    let at: number | undefined
+    for (const t of [this.#refillAt, this.#dnsAt, this.#feelerAt, this.#collisionAt, this.#graceAt]) {
+      if (t !== undefined && (at === undefined || t < at)) at = t
+    }
+    return at
   }
 
   #act(a: PoolAction): void {
@@ -421,6 +495,7 @@ export class PoolMachine {
     let inbound = 0
     let fullRelay = 0
     let limited = 0
+    let feeler = 0
     for (const p of this.#peers.values()) {
       if (p.state === 'connecting') connecting++
       else if (p.state === 'handshaking') handshaking++
@@ -428,10 +503,11 @@ export class PoolMachine {
       else closing++
       if (p.slot === 'inbound') inbound++
       else if (p.slot === 'full-relay') fullRelay++
-      else limited++
+      else if (p.slot === 'limited') limited++
+      else feeler++
     }
     const total = this.#peers.size
-    return { connecting, handshaking, ready, closing, outbound: total - inbound, inbound, fullRelay, limited, total }
+    return { connecting, handshaking, ready, closing, outbound: fullRelay + limited, inbound, fullRelay, limited, feeler, total }
   }
 
   /** Limits in force. */
@@ -459,6 +535,7 @@ export class PoolMachine {
       if (this.book.size === 0) this.#resolveSeeds()
       else this.#dnsAt = now + DNS_SEED_DELAY_MS
     }
+    if (this.#feelers) this.#feelerAt = now + this.#feelerGap()
     this.#fill(now)
   }
 
@@ -468,6 +545,9 @@ export class PoolMachine {
     this.#stopped = true
     this.#refillAt = undefined
     this.#dnsAt = undefined
+    this.#feelerAt = undefined
+    this.#collisionAt = undefined
+    this.#graceAt = undefined
     for (const p of this.#peers.values()) this.#close(p, 'pool stopped')
     for (const id of [...this.#requests.keys()]) this.#failRequest(id, { kind: 'stopped' })
     for (const b of this.#broadcasts.splice(0)) this.#act({ type: 'broadcast-settled', broadcastId: b.id, peers: 0, failure: { kind: 'stopped' } })
@@ -490,6 +570,80 @@ export class PoolMachine {
       this.#refillAt = undefined
       this.#fill(now)
     }
+    if (this.#feelerAt !== undefined && now >= this.#feelerAt) {
+      this.#feelerAt = now + this.#feelerGap()
+      this.#resolveCollisions(now)
+      this.#startFeeler(now)
+    }
+    if (this.#graceAt !== undefined && now >= this.#graceAt) {
+      this.#graceAt = undefined
+      this.#resolveCollisions(now)
+    }
+    if (this.#collisionAt !== undefined && now >= this.#collisionAt) {
+      this.#collisionAt = undefined
+      this.#resolveCollisions(now)
+    }
+  }
+
+  // --- feelers and collisions ----------------------------------------------------
+
+  /** Core's GetExponentialRand: an exponentially distributed gap with mean feelerIntervalMs, whole ms. */
+  #feelerGap(): number {
+    return Math.round(-Math.log1p(-this.#random.float()) * this.#feelerMs)
+  }
+
+  /** Settle what the address book can settle; look again later while collisions remain. */
+  #resolveCollisions(now: number): void {
+    this.book.resolveCollisions(this.unixSeconds(now))
+    if (this.book.collisionCount === 0) this.#collisionAt = undefined
+    else if (this.#collisionAt === undefined) this.#collisionAt = now + COLLISION_CHECK_MS
+  }
+
+  /**
+   * Open a feeler if none is open and the outbound slots are full (Core
+   * opens feelers only then: filling slots comes first). A tick that cannot
+   * open one is skipped, not deferred.
+   */
+  #startFeeler(now: number): void {
+    if (!this.#started || this.#stopped) return
+    if (this.#slotCount('feeler') > 0) return
+    if (this.#slotCount('full-relay') < this.#fullRelaySlots || this.#slotCount('limited') < this.#limitedSlots) return
+    if (this.#peers.size >= this.#maxPeers) return
+    const addr = this.#feelerCandidate(now)
+    if (addr) this.#dial(now, addr, 'feeler', 0n)
+  }
+
+  /**
+   * What a feeler should test: first the tried entry that a pending
+   * collision would evict, then a draw from the new table (as Core's
+   * ThreadOpenConnections). An old entry we are connected to right now is
+   * alive: it is marked good instead, which settles its collision. As Core,
+   * an address tried in the last RECENT_TRY_SECONDS is not tried again (a
+   * retest would restart the grace period that settles the collision).
+   */
+  #feelerCandidate(now: number): PeerAddress | undefined {
+    const t = this.unixSeconds(now)
+    const old = this.book.selectTriedCollision()
+    if (old) {
+      const key = retryKey(old.addr)
+      if (this.#byKey.has(key)) {
+        this.book.good(old.addr, t)
+        this.#resolveCollisions(now)
+      } else if (t - old.lastTry >= RECENT_TRY_SECONDS && this.#mayTry(now, key, old.addr)) {
+        return endpointToPeerAddress(old.addr)
+      }
+    }
+    const tries = Math.min(MAX_SELECT_TRIES, 2 * this.book.size)
+    for (let i = 0; i < tries; i++) {
+      const e = this.book.select({ now: t, newOnly: true })
+      if (!e) return undefined
+      // Core's MayHaveUsefulAddressDB: only peers that keep the chain may know good addresses.
+      if (!hasServices(e.services, Services.NODE_NETWORK) && !hasServices(e.services, Services.NODE_NETWORK_LIMITED)) continue
+      if (t - e.lastTry < RECENT_TRY_SECONDS) continue
+      if (!this.#mayTry(now, retryKey(e.addr), e.addr)) continue
+      return endpointToPeerAddress(e.addr)
+    }
+    return undefined
   }
 
   #resolveSeeds(): void {
@@ -552,7 +706,8 @@ export class PoolMachine {
 
   #outboundGroups(): Set<string> {
     const s = new Set<string>()
-    for (const p of this.#peers.values()) if (p.slot !== 'inbound') s.add(p.group)
+    // Feelers are exempt from the one-per-group rule (as Core), so they hold no group either.
+    for (const p of this.#peers.values()) if (p.slot !== 'inbound' && p.slot !== 'feeler') s.add(p.group)
     return s
   }
 
@@ -628,6 +783,7 @@ export class PoolMachine {
       group: this.#groupOf(addr, endpoint),
       slot,
       state,
+      wasReady: false,
       services: 0n,
       inflight: 0,
       addrv2: false,
@@ -635,6 +791,14 @@ export class PoolMachine {
       getaddrAnswered: false,
       rate: new AddrRateLimiter(now, this.#addrRate),
       addrsLearned: 0,
+      connectedAt: now,
+      minPingMs: undefined,
+      lastBlockAt: 0,
+      lastTxAt: 0,
+      relayTxs: false,
+      noEvict: slot === 'inbound' && this.#noEvict !== undefined && this.#noEvict(addr),
+      feelerOk: false,
+      feelerResult: undefined,
     }
     this.#peers.set(p.id, p)
     this.#byKey.set(p.key, p.id)
@@ -655,15 +819,99 @@ export class PoolMachine {
 
   /**
    * An inbound connection from `remote` arrived. Returns the new peer's id,
-   * or undefined when it must be refused (banned, inbound slots or the total
-   * cap full, or stopped).
+   * or undefined when it must be refused (banned, stopped, or the inbound
+   * slots or the total cap full and nobody evictable). When the slots are
+   * full and eviction is on, one inbound peer is closed (EVICTION_REASON,
+   * an 'evicted' event) to make room. Inbound peers already closing do not
+   * count (their transport is up, so they leave as soon as the driver
+   * closes it); closing outbound attempts still do (an abort can take a while).
    */
   inbound(now: number, remote: PeerAddress): number | undefined {
     if (this.#stopped || !this.#started) return undefined
-    if (this.#slotCount('inbound') >= this.#maxInbound || this.#peers.size >= this.#maxPeers) return undefined
     const ep = toEndpoint(remote)
     if (ep && isValidEndpoint(ep) && this.bans.isBanned(ep, this.unixSeconds(now))) return undefined
+    let inbound = 0
+    let occupied = 0
+    for (const p of this.#peers.values()) {
+      if (p.slot !== 'inbound') occupied++
+      else if (p.state !== 'closing') {
+        occupied++
+        inbound++
+      }
+    }
+    if (inbound >= this.#maxInbound || occupied >= this.#maxPeers) {
+      if (!this.#evictInbound) return undefined
+      const victim = this.evictionDecision().evict
+      if (victim === undefined) return undefined
+      const p = this.#peers.get(victim)!
+      this.#close(p, EVICTION_REASON)
+      this.#event({ type: 'evicted', peer: this.#view(p), by: remote })
+    }
     return this.#newPeer(remote, 'inbound', 'handshaking', now).id
+  }
+
+  // --- eviction ------------------------------------------------------------------
+
+  /** The facts eviction.ts decides on, for every live inbound peer (id order). */
+  evictionCandidates(): EvictionCandidate[] {
+    const out: EvictionCandidate[] = []
+    for (const p of this.#peers.values()) {
+      if (p.slot !== 'inbound' || p.state === 'closing') continue
+      out.push({
+        id: p.id,
+        netgroup: p.group,
+        keyedNetgroup: this.#keyedGroup(p.group),
+        connectedAt: p.connectedAt,
+        minPingMs: p.minPingMs,
+        lastBlockAt: p.lastBlockAt,
+        lastTxAt: p.lastTxAt,
+        relayTxs: p.relayTxs,
+        relevantServices: hasServices(p.services, this.#fullServices) || hasServices(p.services, this.#limitedServices),
+        inbound: true,
+        noBan: p.noEvict,
+        manual: false,
+      })
+    }
+    return out
+  }
+
+  /** Which inbound peer a newcomer would evict now, and why the others are kept. */
+  evictionDecision(): EvictionDecision {
+    return explainEviction(this.evictionCandidates())
+  }
+
+  /** Core's nKeyedNetGroup: 48 bits of SHA-256(secret key || group), so outsiders cannot tell which groups step 1 keeps. */
+  #keyedGroup(group: string): number {
+    if (!this.#evictionKey) {
+      const key = new Uint8Array(EVICTION_KEY_BYTES)
+      const dv = new DataView(key.buffer)
+      for (let i = 0; i < EVICTION_KEY_BYTES; i += 4) dv.setUint32(i, this.#random.u32(), true)
+      this.#evictionKey = key
+    }
+    const g = UTF8.encode(group)
+    const buf = new Uint8Array(EVICTION_KEY_BYTES + g.length)
+    buf.set(this.#evictionKey)
+    buf.set(g, EVICTION_KEY_BYTES)
+    const d = sha256(buf)
+    return d[0]! * 2 ** 40 + d[1]! * 2 ** 32 + ((d[2]! << 24) >>> 0) + (d[3]! << 16) + (d[4]! << 8) + d[5]!
+  }
+
+  /** A ping round trip of `peerId` (ms); eviction keeps the minimum. */
+  latency(now: number, peerId: number, rttMs: number): void {
+    const p = this.#peers.get(peerId)
+    if (p && Number.isFinite(rttMs) && rttMs >= 0 && (p.minPingMs === undefined || rttMs < p.minPingMs)) p.minPingMs = rttMs
+    void now
+  }
+
+  /**
+   * `peerId` was the first to bring us a transaction or a block (the
+   * driver decides what is novel). Eviction protects recent relayers.
+   */
+  relayed(now: number, peerId: number, kind: 'tx' | 'block'): void {
+    const p = this.#peers.get(peerId)
+    if (!p) return
+    if (kind === 'tx') p.lastTxAt = now
+    else p.lastBlockAt = now
   }
 
   // --- peer inputs -------------------------------------------------------------
@@ -680,12 +928,26 @@ export class PoolMachine {
     const p = this.#peers.get(peerId)
     if (!p || p.state === 'closing') return
     p.state = 'ready'
+    p.wasReady = true
     p.services = info.peer.services
     p.addrv2 = info.features.addrv2
+    p.relayTxs = info.peer.relay
+    if (p.slot === 'feeler') {
+      // The test passed: the address is good (new -> tried); the feeler has done its job.
+      if (p.endpoint) {
+        p.feelerResult = this.book.good(p.endpoint, this.unixSeconds(now))
+        this.book.setServices(p.endpoint, p.services)
+      }
+      p.feelerOk = true
+      this.retry.succeeded(p.key)
+      this.#close(p, FEELER_DONE_REASON)
+      this.#resolveCollisions(now)
+      return
+    }
     if (p.slot !== 'inbound') {
       const t = this.unixSeconds(now)
       if (p.endpoint) {
-        this.book.good(p.endpoint, t)
+        if (this.book.good(p.endpoint, t) === 'collision') this.#resolveCollisions(now)
         this.book.setServices(p.endpoint, p.services)
       }
       this.retry.succeeded(p.key)
@@ -713,7 +975,8 @@ export class PoolMachine {
   closed(now: number, peerId: number, reason: DisconnectReason): void {
     const p = this.#peers.get(peerId)
     if (!p) return
-    const wasReady = p.state === 'ready' || (p.state === 'closing' && p.services !== 0n)
+    // (Not "services !== 0": an inbound peer may well announce no services.)
+    const wasReady = p.wasReady
     this.#peers.delete(peerId)
     if (this.#byKey.get(p.key) === peerId) this.#byKey.delete(p.key)
     const policy = disconnectPolicy(reason)
@@ -722,6 +985,14 @@ export class PoolMachine {
     if (policy.banScore > 0 && p.endpoint) {
       this.ban(now, p.endpoint, this.#banMs, describeDisconnect(reason))
       retryAt = now + this.#banMs
+    } else if (p.slot === 'feeler') {
+      // A failed test counts against the address, as a failed outbound connection does.
+      if (!p.feelerOk && p.endpoint && !(reason.kind === 'local' || reason.kind === 'aborted')) {
+        this.book.attempt(p.endpoint, t, true)
+        this.retry.failed(p.key, now)
+        // If it was a collision's old entry, the book settles it once the grace period is over: look then.
+        if (this.book.collisionCount > 0) this.#graceAt = now + (FEELER_GRACE_SECONDS + 1) * 1000
+      }
     } else if (p.slot !== 'inbound' && !(reason.kind === 'local' || reason.kind === 'aborted')) {
       // Unresponsive (and failed connects) lower the address's chance in the book; nothing here bans.
       if (p.endpoint && (policy.unresponsive || !wasReady)) this.book.attempt(p.endpoint, t, true)
@@ -735,6 +1006,13 @@ export class PoolMachine {
       }
     }
     const view = this.#view({ ...p, state: 'closing' })
+    if (p.slot === 'feeler') {
+      this.#event({ type: 'feeler', peer: view, ok: p.feelerOk, reason, book: p.feelerResult })
+      // A failed test of a collision's old entry decides it once the grace period is over.
+      this.#resolveCollisions(now)
+      this.#fill(now)
+      return
+    }
     if (wasReady) this.#event({ type: 'peer-removed', peer: view, reason, policy })
     else this.#event({ type: 'connect-failed', peer: view, reason, retryAt })
     // Fail over what this peer was serving.

@@ -14,6 +14,16 @@
  * Every transport is wrapped in a MeteredTransport, so `stats()` counts
  * bytes and messages per command in each direction.
  *
+ * The driver also gathers what inbound eviction decides on: each peer's
+ * ping round trips ('latency' events) and, with a listener, who first
+ * brought us each transaction and block (a bounded set of recent hashes;
+ * the pool does not validate, so "novel" means first seen here, where Core
+ * requires mempool acceptance or a connected block).
+ *
+ * Feelers (see machine.ts) are connections like any other here, but they
+ * never become pool peers: no 'peer-added', 'peer', 'message' or
+ * 'peer-closed' for them, only a 'feeler' event when they end.
+ *
  * A Pool is also a PeerSource (services/source.ts): `peers()`, `pick()`,
  * `drop()` and the 'peer' / 'peer-closed' events.
  *
@@ -21,7 +31,7 @@
  * `nodeResolver` from dns.node.ts.
  */
 import { EventEmitter } from 'eventemitter3'
-import type { FramingParams, InvItem, KnownMessage, Message, MessageOf } from '@bitp2p/wire'
+import { blockHash, toHex, txid, type FramingParams, type InvItem, type KnownMessage, type Message, type MessageOf } from '@bitp2p/wire'
 import type { HandshakeInfo } from '../fsm/handshake.js'
 import { describeDisconnect, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure, RequestResult } from '../fsm/requests.js'
@@ -30,6 +40,7 @@ import { systemRandom } from '../random.js'
 import { RealtimeClock } from '../realtime-clock.js'
 import { TransportError, type Cancel, type Clock, type Connector, type Listener, type PeerAddress, type Random, type Transport } from '../transport.js'
 import type { PeerSource, ServiceOffense } from '../services/source.js'
+import type { GoodResult } from './addrman.js'
 import { crawl, type CrawlItem, type CrawlOptions } from './crawler.js'
 import {
   PoolMachine,
@@ -39,8 +50,12 @@ import {
   type PoolFailure,
   type PoolMachineConfig,
   type PoolPeerInfo,
+  type SlotType,
 } from './machine.js'
 import { addCounts, MeteredTransport, type CommandCounts } from './meter.js'
+
+/** Transaction and block hashes remembered to tell who relayed something first (oldest forgotten first). */
+export const RELAY_SEEN_LIMIT = 20_000
 
 /** Resolves a DNS seed name to IP address strings. */
 export type Resolver = (host: string) => Promise<string[]>
@@ -130,10 +145,16 @@ export interface PoolEvents {
   peer: [peer: Peer]
   /** PeerSource: a ready peer closed. */
   'peer-closed': [peer: Peer, reason: DisconnectReason]
+  /** An inbound peer was closed to make room for a new connection from `by`. */
+  evicted: [info: PoolPeerInfo, by: PeerAddress]
+  /** A feeler ended: `ok` when its handshake completed; `book` is what that did in the address book ('tried', 'collision'...). */
+  feeler: [info: PoolPeerInfo, ok: boolean, reason: DisconnectReason, book: GoodResult | undefined]
 }
 
 interface Conn {
   readonly id: number
+  /** A feeler: never announced as a pool peer. */
+  readonly feeler: boolean
   readonly abort: AbortController
   peer: Peer | undefined
   transport: MeteredTransport | undefined
@@ -171,6 +192,9 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   #timerCancel: Cancel | undefined
   #started = false
   readonly #pending = new Set<Promise<unknown>>()
+  /** Hex hashes of recent transactions and blocks, oldest first (insertion order). Only kept with a listener. */
+  readonly #seen = new Set<string>()
+  readonly #trackRelay: boolean
 
   constructor(options: PoolOptions) {
     super()
@@ -183,6 +207,8 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     const unixTimeOffsetMs = options.unixTimeOffsetMs ?? (options.clock ? 0 : performance.timeOrigin)
     this.#peerOptions = { unixTimeOffsetMs, ...options.peer }
     this.machine = new PoolMachine({ ...options, unixTimeOffsetMs }, this.#random)
+    // Relay times only matter to inbound eviction.
+    this.#trackRelay = options.listener !== undefined && options.evictInbound !== false
   }
 
   // --- lifecycle -------------------------------------------------------------
@@ -420,7 +446,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   #act(a: PoolAction): void {
     switch (a.type) {
       case 'connect':
-        return this.#connect(a.peerId, a.addr, a.requiredServices)
+        return this.#connect(a.peerId, a.addr, a.requiredServices, a.slot)
       case 'disconnect': {
         const c = this.#conns.get(a.peerId)
         if (!c) return
@@ -495,11 +521,17 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
       case 'failover':
         this.emit('failover', e.requestId, e.from, e.to, e.failure)
         return
+      case 'evicted':
+        this.emit('evicted', e.peer, e.by)
+        return
+      case 'feeler':
+        this.emit('feeler', e.peer, e.ok, e.reason, e.book)
+        return
     }
   }
 
-  #newConn(id: number): Conn {
-    const c: Conn = { id, abort: new AbortController(), peer: undefined, transport: undefined, ready: false, requests: new Map() }
+  #newConn(id: number, feeler = false): Conn {
+    const c: Conn = { id, feeler, abort: new AbortController(), peer: undefined, transport: undefined, ready: false, requests: new Map() }
     this.#conns.set(id, c)
     return c
   }
@@ -508,16 +540,41 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   #attach(c: Conn, p: Peer): void {
     c.peer = p
     p.once('ready', (info) => {
-      c.ready = true
+      c.ready = !c.feeler
       this.machine.ready(this.#clock.now(), c.id, info)
       this.#flush()
     })
     p.on('message', (m) => {
+      if (this.#trackRelay && !c.feeler) this.#noteRelay(c.id, m)
       this.machine.message(this.#clock.now(), c.id, m)
       this.#flush()
       if (c.ready) this.emit('message', m, p)
     })
+    p.on('latency', (rtt, stats) => this.machine.latency(this.#clock.now(), c.id, stats.min ?? rtt))
     p.once('close', (reason) => this.#closed(c, reason))
+  }
+
+  /** Credit `id` when it is the first to bring a transaction or block (eviction protects such peers). */
+  #noteRelay(id: number, m: Message): void {
+    let kind: 'tx' | 'block'
+    let hash: Uint8Array
+    if (m.command === 'tx') {
+      kind = 'tx'
+      hash = txid(m.tx)
+    } else if (m.command === 'block') {
+      kind = 'block'
+      hash = blockHash(m.block.header)
+    } else if (m.command === 'cmpctblock') {
+      kind = 'block'
+      hash = blockHash(m.header)
+    } else {
+      return
+    }
+    const key = toHex(hash)
+    if (this.#seen.has(key)) return
+    this.#seen.add(key)
+    if (this.#seen.size > RELAY_SEEN_LIMIT) this.#seen.delete(this.#seen.values().next().value!)
+    this.machine.relayed(this.#clock.now(), id, kind)
   }
 
   #closed(c: Conn, reason: DisconnectReason): void {
@@ -536,8 +593,8 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     if (c.ready && c.peer) this.emit('peer-closed', c.peer, reason)
   }
 
-  #connect(id: number, addr: PeerAddress, requiredServices: bigint): void {
-    const c = this.#newConn(id)
+  #connect(id: number, addr: PeerAddress, requiredServices: bigint, slot: SlotType): void {
+    const c = this.#newConn(id, slot === 'feeler')
     this.#attempts++
     const connector: Connector = {
       connect: async (a, signal) => {

@@ -5,16 +5,26 @@ import type { HandshakeInfo } from '../../src/fsm/handshake.js'
 import { SeededRandom } from '../../src/random.js'
 import { AddrRateLimiter } from '../../src/pool/addr-rate.js'
 import { FrameMeter } from '../../src/pool/meter.js'
-import { PoolMachine, type PoolAction } from '../../src/pool/machine.js'
+import {
+  COLLISION_CHECK_MS,
+  EVICTION_REASON,
+  FEELER_DONE_REASON,
+  FEELER_INTERVAL_MS,
+  PoolMachine,
+  type PoolAction,
+  type PoolEvent,
+} from '../../src/pool/machine.js'
+import { FEELER_GRACE_SECONDS, TEST_WINDOW_SECONDS } from '../../src/pool/addrman.js'
+import { TransportError, type PeerAddress } from '../../src/transport.js'
 import { NET, hostIn } from './sim.js'
 
 const FULL = Services.NODE_NETWORK | Services.NODE_WITNESS
 const UNIX0 = 1_750_000_000_000
 
-function info(services = FULL): HandshakeInfo {
+function info(services = FULL, relay = true): HandshakeInfo {
   return {
     direction: 'outbound',
-    peer: { version: 70016, services, userAgent: '/x/', startHeight: 0, relay: true, nonce: 1n, timestamp: 0n, addrRecv: { services: 0n, host: new Uint8Array(16), port: 0 } },
+    peer: { version: 70016, services, userAgent: '/x/', startHeight: 0, relay, nonce: 1n, timestamp: 0n, addrRecv: { services: 0n, host: new Uint8Array(16), port: 0 } },
     negotiatedVersion: 70016,
     features: { wtxidRelay: true, addrv2: false, sendHeaders: false },
     nonce: 2n,
@@ -161,5 +171,327 @@ describe('PoolMachine (sans-IO)', () => {
     expect(m.inbound(1, { host: hostIn(2, 1), port: 50_000 })).toBeDefined()
     expect(m.inbound(1, { host: hostIn(3, 1), port: 50_000 })).toBeUndefined()
     expect(m.counts().inbound).toBe(2)
+  })
+})
+
+type Connect = Extract<PoolAction, { type: 'connect' }>
+
+function connects(actions: readonly PoolAction[]): Connect[] {
+  return actions.filter((a): a is Connect => a.type === 'connect')
+}
+
+function events(actions: readonly PoolAction[]): PoolEvent[] {
+  return actions.flatMap((a) => (a.type === 'event' ? [a.event] : []))
+}
+
+describe('PoolMachine: inbound eviction', () => {
+  /**
+   * 30 inbound slots, all taken: 20 honest peers, one per /16, connected
+   * first (8 with fast pings, 4 that relayed a novel tx, 4 a novel block,
+   * 4 plain, the last of them asking for no tx relay), then 10 slow peers
+   * from one /16 (an attacker's group).
+   */
+  function fullInbound(extra = {}) {
+    const m = new PoolMachine({ outboundFullRelay: 0, maxInbound: 30, unixTimeOffsetMs: UNIX0, feelers: false, ...extra }, new SeededRandom('evict'))
+    m.start(0)
+    const honest: number[] = []
+    for (let i = 0; i < 20; i++) {
+      const id = m.inbound(1_000 + i, { host: hostIn(i, 1), port: 40_000 })!
+      m.ready(1_000 + i, id, info(FULL, i !== 19))
+      honest.push(id)
+    }
+    for (let i = 0; i < 8; i++) m.latency(3_000, honest[i]!, 5 + i)
+    for (let i = 8; i < 12; i++) m.relayed(3_000 + i, honest[i]!, 'tx')
+    for (let i = 12; i < 16; i++) m.relayed(3_000 + i, honest[i]!, 'block')
+    const attackers: number[] = []
+    for (let i = 0; i < 10; i++) {
+      const id = m.inbound(5_000 + i * 10, { host: hostIn(100, 1 + i), port: 40_000 })!
+      m.ready(5_000 + i * 10, id, info(FULL, true))
+      m.latency(5_100 + i * 10, id, 300)
+      attackers.push(id)
+    }
+    drain(m)
+    return { m, honest, attackers }
+  }
+
+  it('a full pool takes a new inbound peer by evicting the youngest of the biggest group; useful peers are kept', () => {
+    const { m, honest, attackers } = fullInbound()
+    expect(m.counts().inbound).toBe(30)
+    const by: PeerAddress = { host: hostIn(200, 1), port: 40_000 }
+    const id = m.inbound(9_000, by)
+    expect(id).toBeDefined()
+    const acts = drain(m)
+    const victim = attackers[9]!
+    expect(acts.filter((a) => a.type === 'disconnect')).toEqual([{ type: 'disconnect', peerId: victim, reason: EVICTION_REASON }])
+    expect(events(acts)).toEqual([{ type: 'evicted', peer: expect.objectContaining({ id: victim, state: 'closing', slot: 'inbound' }), by }])
+    // The closing victim does not count: the newcomer is in, the victim leaves with a 'local' reason.
+    m.closed(9_001, victim, { kind: 'local', reason: EVICTION_REASON })
+    expect(events(drain(m))).toEqual([expect.objectContaining({ type: 'peer-removed', peer: expect.objectContaining({ id: victim }), reason: { kind: 'local', reason: EVICTION_REASON } })])
+    expect(m.counts()).toMatchObject({ inbound: 30, total: 30 })
+    expect(m.peer(id!)).toMatchObject({ slot: 'inbound', state: 'handshaking' })
+    // Everyone who brought something (ping, tx, block) stays protected.
+    const d = m.evictionDecision()
+    for (const h of honest.slice(0, 16)) expect(d.protected.has(h), `honest #${h}`).toBe(true)
+    // The next newcomer takes the next youngest attacker.
+    expect(m.inbound(9_100, { host: hostIn(201, 1), port: 40_000 })).toBeDefined()
+    expect(drain(m).filter((a) => a.type === 'disconnect')).toEqual([{ type: 'disconnect', peerId: attackers[8]!, reason: EVICTION_REASON }])
+  })
+
+  it('feeds the facts it is given: minimum ping, relay times, the version relay flag', () => {
+    const { m, honest, attackers } = fullInbound()
+    m.latency(6_000, attackers[0]!, 250)
+    m.latency(6_001, attackers[0]!, 400)
+    m.relayed(6_002, attackers[1]!, 'tx')
+    m.relayed(6_003, attackers[1]!, 'block')
+    const c = new Map(m.evictionCandidates().map((x) => [x.id, x]))
+    expect(c.size).toBe(30)
+    expect(c.get(attackers[0]!)).toMatchObject({ minPingMs: 250, lastTxAt: 0, lastBlockAt: 0, connectedAt: 5_000, relayTxs: true, relevantServices: true })
+    expect(c.get(attackers[1]!)).toMatchObject({ minPingMs: 300, lastTxAt: 6_002, lastBlockAt: 6_003 })
+    expect(c.get(honest[8]!)).toMatchObject({ minPingMs: undefined, lastTxAt: 3_008 })
+    expect(c.get(honest[19]!)).toMatchObject({ relayTxs: false, relevantServices: true })
+    // Every peer of a group carries the same secret-keyed group hash; groups differ.
+    expect(new Set(attackers.map((a) => c.get(a)!.keyedNetgroup)).size).toBe(1)
+    expect(new Set(honest.map((h) => c.get(h)!.keyedNetgroup)).size).toBe(20)
+  })
+
+  it('a peer protected by noEvict is never chosen: the next youngest goes', () => {
+    const { m, attackers } = fullInbound({ noEvict: (a: PeerAddress) => a.host === hostIn(100, 10) })
+    expect(m.evictionDecision().protected.get(attackers[9]!)).toBe('noban')
+    expect(m.inbound(9_000, { host: hostIn(200, 1), port: 40_000 })).toBeDefined()
+    expect(drain(m).filter((a) => a.type === 'disconnect')).toEqual([{ type: 'disconnect', peerId: attackers[8]!, reason: EVICTION_REASON }])
+  })
+
+  it('refuses the newcomer when every inbound peer is protected, or when eviction is off', () => {
+    // 20 inbound peers, even all from one /16: the rules protect 4 + 8 + 4 + 4 of them.
+    const m = new PoolMachine({ outboundFullRelay: 0, maxInbound: 20, unixTimeOffsetMs: UNIX0, feelers: false }, new SeededRandom(2))
+    m.start(0)
+    for (let i = 0; i < 20; i++) expect(m.inbound(i, { host: hostIn(3, 1 + i), port: 40_000 })).toBeDefined()
+    drain(m)
+    expect(m.evictionDecision().evict).toBeUndefined()
+    expect(m.inbound(100, { host: hostIn(4, 1), port: 40_000 })).toBeUndefined()
+    expect(drain(m)).toEqual([])
+    expect(m.counts().inbound).toBe(20)
+
+    const { m: off } = fullInbound({ evictInbound: false })
+    expect(off.evictionDecision().evict).toBeDefined() // someone is evictable...
+    expect(off.inbound(9_000, { host: hostIn(200, 1), port: 40_000 })).toBeUndefined() // ...but eviction is off
+    expect(drain(off)).toEqual([])
+  })
+})
+
+/** Two outbound slots filled from 40 seeds in 40 groups; the other 38 seeds stay in the new table. */
+function full(seed: string, extra = {}) {
+  const m = new PoolMachine({ seeds: Array.from({ length: 40 }, (_, i) => ({ host: hostIn(i, i + 1), port: 8333 })), outboundFullRelay: 2, unixTimeOffsetMs: UNIX0, ...extra }, new SeededRandom(seed))
+  m.start(0)
+  const slots = connects(drain(m)).map((c) => c.peerId)
+  for (const id of slots) m.ready(10, id, info())
+  drain(m)
+  return { m, slots }
+}
+
+/** Run deadlines until a feeler is dialled (or `limit` ms pass); `at` is when. */
+function nextFeeler(m: PoolMachine, limit = 3600_000): (Connect & { at: number }) | undefined {
+  const start = m.nextDeadline()!
+  for (let at = m.nextDeadline(); at !== undefined && at <= start + limit; at = m.nextDeadline()) {
+    m.timeout(at)
+    const c = connects(drain(m)).find((x) => x.slot === 'feeler')
+    if (c) return { ...c, at }
+  }
+  return undefined
+}
+
+/** The times of `n` successful feelers, each completing 40 ms after its dial. */
+function feelerRun(seed: string, n: number, extra = {}): { times: number[]; addrs: string[]; results: string[] } {
+  const { m } = full(seed, extra)
+  const times: number[] = []
+  const addrs: string[] = []
+  const results: string[] = []
+  for (let k = 0; k < n; k++) {
+    const c = nextFeeler(m)!
+    const at = c.at
+    expect(c.requiredServices).toBe(0n)
+    expect(m.book.get(c.addr)!.table).toBe('new')
+    times.push(at)
+    addrs.push(c.addr.host)
+    m.ready(at + 40, c.peerId, info())
+    drain(m)
+    m.closed(at + 41, c.peerId, { kind: 'local', reason: FEELER_DONE_REASON })
+    const e = events(drain(m))[0]
+    results.push(e?.type === 'feeler' ? `${e.ok}:${e.book}` : 'none')
+  }
+  return { times, addrs, results }
+}
+
+describe('PoolMachine: feelers', () => {
+  it('tests a new-table address, moves it to tried and closes it at once; it is never a pool peer nor takes a slot', () => {
+    const { m, slots } = full('feel')
+    const t = m.nextDeadline()!
+    expect(t).toBeGreaterThan(10)
+    m.timeout(t)
+    const c = connects(drain(m))
+    expect(c).toHaveLength(1)
+    expect(c[0]).toMatchObject({ slot: 'feeler', requiredServices: 0n })
+    const addr = c[0]!.addr
+    expect(m.book.get(addr)).toMatchObject({ table: 'new' })
+    expect(m.counts()).toMatchObject({ fullRelay: 2, outbound: 2, feeler: 1, total: 3 })
+    expect(m.peer(c[0]!.peerId)).toMatchObject({ slot: 'feeler', direction: 'outbound', state: 'connecting' })
+    // A request submitted now goes to a slot peer, never to the feeler.
+    m.submit(t, { kind: 'ping' })
+    const req = drain(m).find((a) => a.type === 'request')
+    expect(req?.type === 'request' && slots.includes(req.peerId)).toBe(true)
+    m.transportUp(t + 20, c[0]!.peerId)
+    m.ready(t + 40, c[0]!.peerId, info())
+    // No peer-added, no getaddr: just the close.
+    expect(drain(m)).toEqual([{ type: 'disconnect', peerId: c[0]!.peerId, reason: FEELER_DONE_REASON }])
+    expect(m.book.get(addr)).toMatchObject({ table: 'tried', attempts: 0 })
+    expect(m.readyIds()).not.toContain(c[0]!.peerId)
+    m.closed(t + 41, c[0]!.peerId, { kind: 'local', reason: FEELER_DONE_REASON })
+    expect(events(drain(m))).toEqual([expect.objectContaining({ type: 'feeler', ok: true, book: 'tried', peer: expect.objectContaining({ id: c[0]!.peerId }) })])
+    expect(m.counts()).toMatchObject({ feeler: 0, total: 2 })
+  })
+
+  it('fires at exponential times drawn from the seeded random: the same seed gives the same times', () => {
+    const a = feelerRun('times', 30)
+    const b = feelerRun('times', 30)
+    const c = feelerRun('times-2', 30)
+    expect(b).toEqual(a)
+    expect(c.times).not.toEqual(a.times)
+    // Each test moved a new-table address to tried, unless its tried slot was held by a peer
+    // that answered recently (then it stays in new: Core's test-before-evict keeps the old one).
+    expect(a.results.filter((r) => r === 'true:tried').length).toBeGreaterThanOrEqual(25)
+    expect(a.results.every((r) => r === 'true:tried' || r === 'true:collision')).toBe(true)
+    const gaps = a.times.slice(1).map((t, i) => t - a.times[i]!)
+    expect(new Set(gaps).size).toBe(gaps.length) // not a fixed period
+    // Exponential with mean 2 min: for this seed the mean gap is near it.
+    const mean = gaps.reduce((x, y) => x + y, 0) / gaps.length
+    expect(mean).toBeGreaterThan(0.6 * FEELER_INTERVAL_MS)
+    expect(mean).toBeLessThan(1.5 * FEELER_INTERVAL_MS)
+    // The mean interval is a setting: ten times shorter gives gaps about ten times shorter.
+    const fast = feelerRun('times', 30, { feelerIntervalMs: FEELER_INTERVAL_MS / 10 })
+    const fastMean = (fast.times[29]! - fast.times[0]!) / 29
+    expect(fastMean).toBeLessThan(mean / 4)
+  })
+
+  it('never more than one at a time; an outbound slot that opens meanwhile is refilled; a failed test counts against the address', () => {
+    const { m, slots } = full('one')
+    const c = nextFeeler(m)!
+    let now = c.at
+    // Feeler ticks while it is still connecting open no second feeler.
+    for (let k = 0; k < 5; k++) {
+      now = m.nextDeadline()!
+      m.timeout(now)
+      expect(connects(drain(m)).filter((x) => x.slot === 'feeler')).toEqual([])
+      expect(m.counts().feeler).toBe(1)
+    }
+    // A slot peer leaves: its slot is refilled at once, the feeler does not hold it.
+    m.closed(now, slots[0]!, { kind: 'transport', error: undefined })
+    const refill = connects(drain(m))
+    expect(refill).toHaveLength(1)
+    expect(refill[0]!.slot).toBe('full-relay')
+    expect(m.counts()).toMatchObject({ fullRelay: 2, feeler: 1, total: 3 })
+    // The feeler fails: reported, and the address has one failed attempt.
+    m.closed(now + 5, c.peerId, { kind: 'transport', error: new TransportError('connect-failed', 'refused') })
+    expect(events(drain(m))).toEqual([expect.objectContaining({ type: 'feeler', ok: false, book: undefined, reason: { kind: 'transport', error: expect.any(TransportError) } })])
+    expect(m.book.get(c.addr)).toMatchObject({ table: 'new', attempts: 1 })
+    expect(m.retry.canTry(c.addr, now + 5)).toBe(false)
+  })
+
+  it('waits while outbound slots are open, and is off with feelers: false', () => {
+    // 3 slots but only 2 network groups: one slot stays open, so no feeler ever starts.
+    const m = machine(40, 2, { outboundFullRelay: 3 })
+    m.start(0)
+    for (const c of connects(drain(m))) m.ready(10, c.peerId, info())
+    drain(m)
+    expect(m.counts().fullRelay).toBe(2)
+    expect(nextFeeler(m, 2 * 3600_000)).toBeUndefined()
+    const off = full('off', { feelers: false }).m
+    expect(off.nextDeadline()).toBeUndefined()
+  })
+})
+
+describe('PoolMachine: tried collisions', () => {
+  /** Two hosts of one /16 whose tried slots are the same in `m`'s book. */
+  function collidingPair(m: PoolMachine): [PeerAddress, PeerAddress] {
+    const seen = new Map<string, PeerAddress>()
+    for (let h = 1; h < 10_000; h++) {
+      const addr = { host: hostIn(77, h), port: 8333 }
+      const s = m.book.triedSlotFor(addr)!
+      const prev = seen.get(`${s.bucket}:${s.position}`)
+      if (prev) return [prev, addr]
+      seen.set(`${s.bucket}:${s.position}`, addr)
+    }
+    throw new Error('no collision found')
+  }
+
+  /**
+   * `old` has been in tried since 5 h ago (past Core's 4 h protection); the
+   * pool's one outbound slot connects to `fresh`, whose tried slot is
+   * `old`'s: a collision, kept pending (test-before-evict).
+   */
+  function collision(seed: string, extra = {}) {
+    const probe = new PoolMachine({ unixTimeOffsetMs: UNIX0 }, new SeededRandom(seed))
+    const [old, fresh] = collidingPair(probe)
+    const m = new PoolMachine({ outboundFullRelay: 1, unixTimeOffsetMs: UNIX0, peers: [fresh], ...extra }, new SeededRandom(seed))
+    const t0 = m.unixSeconds(0)
+    m.book.add([{ addr: old, services: FULL, time: t0 - 6 * 3600 }, { addr: fresh, services: FULL, time: t0 - 60 }], { host: hostIn(5, 5), port: 8333 }, t0, { timePenalty: 0 })
+    expect(m.book.good(old, t0 - 5 * 3600)).toBe('tried')
+    m.start(0)
+    const dial = connects(drain(m))
+    expect(dial.map((d) => d.addr)).toEqual([fresh])
+    m.ready(100, dial[0]!.peerId, info())
+    drain(m)
+    expect(m.book.collisionCount).toBe(1)
+    expect(m.book.get(fresh)!.table).toBe('new')
+    return { m, old, fresh }
+  }
+
+  it('the next feeler tests the old entry first; alive, it keeps its place and the newcomer stays in new', () => {
+    const { m, old, fresh } = collision('collide')
+    const f = nextFeeler(m)!
+    expect(f.addr).toEqual(old)
+    m.ready(f.at + 40, f.peerId, info())
+    drain(m)
+    expect(m.book.collisionCount).toBe(0)
+    expect(m.book.get(old)!.table).toBe('tried')
+    expect(m.book.get(fresh)!.table).toBe('new')
+  })
+
+  it('dead, the old entry gives its slot to the newcomer after the feeler grace period', () => {
+    const { m, old, fresh } = collision('collide')
+    const f = nextFeeler(m)!
+    expect(f.addr).toEqual(old)
+    const failedAt = f.at + 40
+    m.closed(failedAt, f.peerId, { kind: 'transport', error: new TransportError('connect-failed', 'refused') })
+    drain(m)
+    expect(m.book.collisionCount).toBe(1) // within the 60 s grace
+    let now = failedAt
+    while (m.book.collisionCount > 0 && now < failedAt + 3600_000) {
+      now = m.nextDeadline()!
+      m.timeout(now)
+      drain(m)
+    }
+    expect(m.book.collisionCount).toBe(0)
+    // Looked at again just after the 60 s grace that a failed feeler gets.
+    expect(now - failedAt).toBe((FEELER_GRACE_SECONDS + 1) * 1000)
+    expect(m.book.get(fresh)!.table).toBe('tried')
+    expect(m.book.get(old)!.table).toBe('new')
+  })
+
+  it('with feelers off, a timer still settles collisions (the untested old entry loses after the test window)', () => {
+    const { m, fresh } = collision('collide', { feelers: false })
+    const first = m.nextDeadline()!
+    expect(first).toBe(100 + COLLISION_CHECK_MS)
+    let now = 100
+    while (m.book.collisionCount > 0 && now < 24 * 3600_000) {
+      now = m.nextDeadline()!
+      m.timeout(now)
+      drain(m)
+    }
+    expect(m.book.collisionCount).toBe(0)
+    expect(now - 100).toBeGreaterThan(TEST_WINDOW_SECONDS * 1000)
+    expect(now - 100).toBeLessThanOrEqual(TEST_WINDOW_SECONDS * 1000 + COLLISION_CHECK_MS + 1000)
+    expect(m.book.get(fresh)!.table).toBe('tried')
+    // Nothing pending: no more wake-ups.
+    expect(m.nextDeadline()).toBeUndefined()
   })
 })

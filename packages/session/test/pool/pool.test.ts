@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { blockHash, InvType, Services, toHex, type Message } from '@bitp2p/wire'
+import { blockHash, InvType, Services, toHex, txid, type Message, type Transaction } from '@bitp2p/wire'
 import { Peer } from '../../src/peer.js'
 import { SeededRandom } from '../../src/random.js'
 import type { DisconnectReason } from '../../src/fsm/reasons.js'
 import { Pool, PoolRequestError } from '../../src/pool/pool.js'
+import { EVICTION_REASON } from '../../src/pool/machine.js'
+import type { PoolPeerInfo } from '../../src/pool/machine.js'
 import { FULL, NET, Node, PORT, POOL_HOST, UNIX0, hostIn, makeChain, run, setup, watchCaps } from './sim.js'
 
 const LIMITED = Services.NODE_NETWORK_LIMITED | Services.NODE_WITNESS
@@ -375,6 +377,79 @@ describe('Pool: connect from a DNS seed', () => {
     expect(asked).toEqual(['seed.example'])
     expect(pool.stats().peers.ready).toBe(3)
     expect(pool.connections().every((c) => c.addr.port === 8333 && c.addr.host !== POOL_HOST)).toBe(true)
+    await pool.stop()
+  })
+})
+
+describe('Pool: inbound eviction', () => {
+  it('a full pool evicts for a newcomer from facts it gathered itself: ping, and who brought a tx or block first', async () => {
+    const { net, options } = setup('evict')
+    const listener = net.listen({ host: '11.200.0.1', port: PORT })
+    const pool = new Pool({ ...options, listener, outboundFullRelay: 0, maxInbound: 22, maxPeers: 30 })
+    const violations = watchCaps(pool)
+    const evicted: [PoolPeerInfo, string][] = []
+    pool.on('evicted', (info, by) => evicted.push([info, by.host]))
+    const removed: [string, DisconnectReason][] = []
+    pool.on('peer-removed', (info, reason) => removed.push([info.addr.host, reason]))
+    pool.start()
+
+    const chain = makeChain(1)
+    const tx: Transaction = chain.blocks.get(toHex(chain.hashes[0]!))!.txs[0]!
+    const closedClients = new Set<string>()
+    const connect = async (host: string, latency: number): Promise<Peer> => {
+      net.setLink(host, '11.200.0.1', { latency })
+      const p = Peer.connect(listener.address, {
+        network: NET,
+        clock: net.clock,
+        random: new SeededRandom(host),
+        connector: net.connector(host),
+        setup: (peer) => {
+          peer.on('close', () => closedClients.add(host))
+          // Every client can serve the same tx and the one block.
+          peer.on('getdata', (m) => {
+            for (const item of m.items) {
+              if (item.type === InvType.MSG_TX) peer.send({ command: 'tx', tx })
+              else peer.send({ command: 'block', block: chain.blocks.get(toHex(item.hash))! })
+            }
+          })
+        },
+      })
+      await run(net, 300)
+      return p
+    }
+    // 10 honest clients on fast links, one per /16, first; then 12 slow ones from one /16.
+    const honest = Array.from({ length: 10 }, (_, i) => hostIn(40 + i, 1))
+    const attackers = Array.from({ length: 12 }, (_, i) => hostIn(100, 1 + i))
+    for (const h of honest) await connect(h, 2)
+    for (const h of attackers) await connect(h, 50)
+    await run(net, 2_000)
+    expect(pool.stats().peers).toMatchObject({ inbound: 22, ready: 22 })
+    const idOf = (host: string): number => pool.connections().find((c) => c.addr.host === host)!.id
+
+    // The youngest attacker brings a tx first, the next one the block; the third brings the same tx again.
+    const txItem = [{ type: InvType.MSG_TX, hash: txid(tx) }]
+    await Promise.all([pool.peerById(idOf(attackers[11]!))!.getData(txItem), run(net, 500)])
+    await Promise.all([pool.peerById(idOf(attackers[10]!))!.getData([{ type: InvType.MSG_BLOCK, hash: chain.hashes[0]! }]), run(net, 500)])
+    await Promise.all([pool.peerById(idOf(attackers[9]!))!.getData(txItem), run(net, 500)])
+    const facts = new Map(pool.machine.evictionCandidates().map((c) => [c.id, c]))
+    expect(facts.get(idOf(attackers[11]!))!.lastTxAt).toBeGreaterThan(0)
+    expect(facts.get(idOf(attackers[10]!))!.lastBlockAt).toBeGreaterThan(0)
+    expect(facts.get(idOf(attackers[9]!))).toMatchObject({ lastTxAt: 0, lastBlockAt: 0 }) // not novel: no credit
+    // Round trips from the pool's pings: 2 x 2 ms for the honest, 2 x 50 ms for the others.
+    expect(honest.map((h) => facts.get(idOf(h))!.minPingMs)).toEqual(honest.map(() => 4))
+    expect(attackers.map((h) => facts.get(idOf(h))!.minPingMs)).toEqual(attackers.map(() => 100))
+
+    // A newcomer: the biggest group loses its youngest member that nothing protects.
+    const victimId = idOf(attackers[9]!)
+    const newcomer = hostIn(150, 1)
+    await connect(newcomer, 20)
+    await run(net, 1_000)
+    expect(evicted.map(([info, by]) => [info.id, info.addr.host, by])).toEqual([[victimId, attackers[9], newcomer]])
+    expect(removed).toEqual([[attackers[9], { kind: 'local', reason: EVICTION_REASON }]])
+    expect(closedClients).toEqual(new Set([attackers[9]]))
+    expect(pool.stats().peers).toMatchObject({ inbound: 22, ready: 22 })
+    expect(pool.connections().some((c) => c.addr.host === newcomer)).toBe(true)
+    expect(violations).toEqual([])
     await pool.stop()
   })
 })

@@ -217,9 +217,11 @@ export function checkCaps(pool: Pool): string | undefined {
   if (c.fullRelay > l.outboundFullRelay) return `full-relay ${c.fullRelay} > ${l.outboundFullRelay}`
   if (c.limited > l.outboundLimited) return `limited ${c.limited} > ${l.outboundLimited}`
   if (c.inbound > l.maxInbound) return `inbound ${c.inbound} > ${l.maxInbound}`
+  if (c.feeler > 1) return `${c.feeler} feelers at once`
   const groups = new Set<string>()
   for (const p of pool.connections()) {
-    if (p.direction !== 'outbound') continue
+    // Feelers are exempt from the one-per-group rule (as Core's).
+    if (p.direction !== 'outbound' || p.slot === 'feeler') continue
     if (groups.has(p.group)) return `two outbound peers in ${p.group}`
     groups.add(p.group)
   }
@@ -233,6 +235,6 @@ export function watchCaps(pool: Pool): string[] {
     const v = checkCaps(pool)
     if (v) violations.push(`${v} at ${pool.stats().peers.total}`)
   }
-  for (const e of ['peer-added', 'peer-removed', 'connect-failed', 'ban', 'addr', 'failover'] as const) pool.on(e, check)
+  for (const e of ['peer-added', 'peer-removed', 'connect-failed', 'ban', 'addr', 'failover', 'evicted', 'feeler'] as const) pool.on(e, check)
   return violations
 }
