@@ -157,6 +157,13 @@ function netAddressOf(addr: PeerAddress): NetAddress {
   return { services: 0n, host, port: addr.port }
 }
 
+/**
+ * One connection to one Bitcoin node, past its handshake: get one with
+ * `Peer.connect` (outbound) or `Peer.accept` (inbound), then send messages,
+ * make requests (getHeaders, getData, ping) and listen to its events (see
+ * PeerEvents). The connection ends once, with a DisconnectReason given by
+ * the 'close' event, `closed` and `closeReason`.
+ */
 export class Peer extends EventEmitter<PeerEvents> {
   /** Where the transport goes. */
   readonly remote: PeerAddress
@@ -256,6 +263,7 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   // --- state ---------------------------------------------------------------
 
+  /** 'ready' from the time `connect`/`accept` resolves, 'closed' once the connection has ended. */
   get state(): PeerMachineState {
     return this.machine.state
   }
@@ -267,15 +275,22 @@ export class Peer extends EventEmitter<PeerEvents> {
   get features(): PeerFeatures | undefined {
     return this.machine.features
   }
+  /** Round-trip times of the automatic and user pings, in ms (undefined fields until the first pong). */
   get rtt(): RttStats {
     return this.machine.rtt
   }
+  /** The peer's misbehaviour score so far; reaching `misbehaviorThreshold` (default 100) disconnects it. */
   get misbehaviorScore(): number {
     return this.machine.misbehaviorScore
   }
+  /**
+   * Unknown commands received, by name, first seen first: at most
+   * MAX_TRACKED_UNKNOWN_COMMANDS names, the rest counted under UNKNOWN_OTHER.
+   */
   get unknownCommands(): ReadonlyMap<string, number> {
     return this.machine.unknownCommands
   }
+  /** Why the connection ended; undefined while it is open. */
   get closeReason(): DisconnectReason | undefined {
     return this.machine.closeReason
   }

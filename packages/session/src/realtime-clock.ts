@@ -5,10 +5,15 @@
  */
 import type { Cancel, Clock } from './transport.js'
 
+/** The real-time `Clock` (performance.now, monotonic): the default of Peer, Pool and crawl; simulations pass a virtual one instead. */
 export class RealtimeClock implements Clock {
   now(): number {
     return performance.now()
   }
+  /**
+   * setTimeout, clamped at 0 ms. In Node the timer is unref'd: a pending
+   * timer alone does not keep the process alive.
+   */
   setTimer(ms: number, cb: () => void): Cancel {
     const t = setTimeout(cb, Math.max(0, ms))
     // Let Node exit while only timers of closed peers remain.

@@ -26,6 +26,11 @@ export type TransportCloseKind =
   /** The relay (WebSocket bridge) refused or dropped the upstream. */
   | 'refused'
 
+/**
+ * How a transport reports a failed connect (the rejection of
+ * `Connector.connect`) or a close it did not ask for (the argument of
+ * `onClose`). `kind` says what happened; `message` is for humans.
+ */
 export class TransportError extends Error {
   override readonly name = 'TransportError'
   readonly kind: TransportCloseKind
@@ -47,6 +52,11 @@ export class TransportError extends Error {
  * producing while bufferedAmount is above its high-water mark.
  */
 export interface Transport {
+  /**
+   * Queue `bytes` for the peer, in order. Never blocks, never throws; bytes
+   * sent after close are dropped. Implementations may keep a reference to
+   * `bytes` until written, so the caller must not modify it afterwards.
+   */
   send(bytes: Uint8Array): void
   /** Close the stream; `onClose` fires once (with kind 'local'). Idempotent. */
   close(reason?: unknown): void
@@ -64,6 +74,11 @@ export interface Transport {
 
 /** Opens outbound transports. */
 export interface Connector {
+  /**
+   * Open a transport to `addr`. Resolves once it is usable; rejects with a
+   * TransportError of kind 'connect-failed', 'timeout', 'aborted' (through
+   * `signal`) or, for a relay, 'refused'.
+   */
   connect(addr: PeerAddress, signal?: AbortSignal): Promise<Transport>
 }
 
@@ -73,6 +88,11 @@ export interface Listener {
   onConnection(cb: (t: Transport) => void): void
   /** The address actually listened on (port resolved if 0 was asked). */
   readonly address: PeerAddress
+  /**
+   * Stop accepting; resolves once the listener is closed. Whether transports
+   * already accepted are closed too depends on the implementation (the TCP
+   * listener closes them, the mock one does not).
+   */
   close(): Promise<void>
 }
 
@@ -87,6 +107,7 @@ export type Cancel = () => void
 export interface Clock {
   /** Milliseconds, monotonic non-decreasing. */
   now(): number
+  /** Call `cb` once, `ms` milliseconds of this clock's time from now (0 or less: as soon as possible, but never before setTimer returns). */
   setTimer(ms: number, cb: () => void): Cancel
 }
 

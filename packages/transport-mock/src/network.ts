@@ -212,7 +212,10 @@ export class Pipe {
     this.#finiteBandwidth = Number.isFinite(link.bandwidth)
   }
 
-  /** Accept bytes (or a FIN) from the sender. */
+  /**
+   * @internal Accept bytes (or a FIN) from the sender. Internal because
+   * `Item` (bytes or a control marker) is private to this module.
+   */
   send(item: Item): void {
     if (this.#dead) return
     if (!this.#finiteBandwidth && !this.stalled && this.#backlog.size === 0) {
@@ -233,6 +236,7 @@ export class Pipe {
     this.#held = 0
   }
 
+  /** Hold the pipe (a partition began): new sends wait in the backlog, arrivals are held until `resume()`. */
   stall(): void {
     this.stalled = true
   }
@@ -393,6 +397,11 @@ export class MockTransport implements Transport {
     return this._state === CLOSED ? 0 : this._out.buffered
   }
 
+  /**
+   * Queue `bytes` for the far end (see the module comment for timing, chunking
+   * and loss). Ignored when this end is not open or `bytes` is empty. Not
+   * copied unless the network has `copyOnSend`: do not modify `bytes` after.
+   */
   send(bytes: Uint8Array): void {
     if (this._state !== OPEN || bytes.length === 0) return
     this._out.send(this.#net._copy ? bytes.slice() : bytes)
@@ -625,6 +634,13 @@ export class MockConnector implements Connector {
     this.#timeout = options.timeout
   }
 
+  /**
+   * Connect to `addr` on virtual time: resolves after one round trip, or
+   * rejects with TransportError 'connect-failed' (nothing listening, refused),
+   * 'timeout' (the connector's `timeout`) or 'aborted' (`signal`). A
+   * blackholed or partitioned target never answers: only a timeout or the
+   * signal ends the attempt.
+   */
   connect(addr: PeerAddress, signal?: AbortSignal): Promise<Transport> {
     return this.#net._connect(this.host, addr, signal, this.#timeout)
   }

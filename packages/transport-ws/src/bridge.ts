@@ -14,6 +14,7 @@
  *
  * Node only (node:http, node:net, node:dns, node:crypto, ws). Keep it out of
  * browser bundles: the client lives in client.ts.
+ * @module @bitp2p/transport-ws/bridge
  */
 /// <reference types="node" />
 import { createHash, timingSafeEqual } from 'node:crypto'
@@ -142,6 +143,7 @@ export const REFUSAL_NAMES = [
   'upstream-connect-failed',
   'going-away',
 ] as const
+/** Why an upgrade was refused: one of REFUSAL_NAMES, the keys of BridgeMetrics.refusals. */
 export type RefusalName = (typeof REFUSAL_NAMES)[number]
 
 /** Counters and gauges of a bridge. */

@@ -22,6 +22,7 @@ export const NETWORK_MAGIC: Readonly<Record<string, readonly number[]>> = Object
 /** Aliases accepted by --validate-network. */
 const NETWORK_ALIASES: Readonly<Record<string, string>> = { testnet: 'testnet3' }
 
+/** The `bitp2p-bridge --help` text: every option with its default. */
 export const USAGE = `Usage: bitp2p-bridge [options]
 
 A WebSocket-to-TCP bridge for bitp2p clients in browsers and edge workers.

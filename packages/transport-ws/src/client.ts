@@ -54,8 +54,15 @@ export interface WebSocketLike {
   readonly bufferedAmount: number
   readonly protocol: string
   readonly readyState: number
+  /** Queue one binary message (WebSocket.send); the client never sends text. */
   send(data: Uint8Array): void
+  /** Start the closing handshake with a close `code` (1000 or 4000-4999) and a short `reason`. */
   close(code?: number, reason?: string): void
+  /**
+   * Register a listener. The client reads `data` (an ArrayBuffer, as it sets
+   * binaryType to 'arraybuffer') from 'message' events and `code` and
+   * `reason` from 'close' events; 'error' is always followed by 'close'.
+   */
   addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: any) => void): void
 }
 

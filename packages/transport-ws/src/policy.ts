@@ -24,6 +24,7 @@ export const MAX_RESOLVED_ADDRESSES = 64
 
 /** A compiled allowlist: canonical 'host:port' keys. */
 export interface Allowlist {
+  /** True if `host:port` is listed. `host` is compared canonically: an IP in any spelling, a name in any case. */
   has(host: string, port: number): boolean
   readonly size: number
 }

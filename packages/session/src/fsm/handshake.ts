@@ -178,6 +178,7 @@ export type HandshakeState =
   | { readonly name: 'ready'; readonly info: HandshakeInfo }
   | { readonly name: 'closed' }
 
+/** The name of a handshake state ('idle', 'awaiting-version', 'awaiting-verack', 'ready', 'closed'), as used in HANDSHAKE_TRANSITIONS. */
 export type HandshakeStateName = HandshakeState['name']
 
 /** What moves the handshake. */
@@ -319,6 +320,7 @@ export class Handshake {
     this.cfg = config
   }
 
+  /** The current state, with the data it holds (the peer's version once received, the result once ready). */
   get state(): HandshakeState {
     return this.st
   }

@@ -55,6 +55,7 @@ export type Offense =
   /** A block whose bytes, merkle root or witness commitment are wrong, found by a service. */
   | { readonly kind: 'invalid-block'; readonly hash: string; readonly error: WireError }
 
+/** The `kind` tag of an Offense; OFFENSE_SCORES gives each one's score. */
 export type OffenseKind = Offense['kind']
 
 /**

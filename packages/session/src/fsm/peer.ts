@@ -75,6 +75,7 @@ export const DEFAULT_STALL_POLICY: Readonly<Record<RequestKind, StallPolicy>> = 
   ping: 'disconnect',
 })
 
+/** How a PeerMachine behaves: the handshake settings plus ping, request and misbehaviour policy. */
 export interface PeerMachineConfig extends HandshakeConfig {
   readonly direction: Direction
   readonly ping?: PingConfig
@@ -92,6 +93,7 @@ export type PeerMachineState = 'idle' | 'handshaking' | 'ready' | 'closed'
 /** The named deadlines. */
 export type DeadlineName = 'handshake' | 'ping' | 'pong-wait' | 'request'
 
+/** One armed deadline: call `timeout(now)` once `now >= at`. Times are in the caller's ms. */
 export interface Deadline {
   readonly name: DeadlineName
   readonly at: number
@@ -102,6 +104,13 @@ export interface Deadline {
 /** Messages only the handshake may send. */
 const HANDSHAKE_COMMANDS: ReadonlySet<string> = new Set(['version', 'verack', 'wtxidrelay', 'sendaddrv2', 'sendtxrcncl'])
 
+/**
+ * One peer connection as a sans-IO state machine (see the module comment):
+ * feed it inputs with the current time, carry out what poll()/drain()
+ * return, and call timeout() at nextDeadline(). Methods that need a ready
+ * connection throw LocalProtocolError otherwise; a peer's bad behaviour
+ * never throws, it becomes events and, at worst, a disconnect.
+ */
 export class PeerMachine {
   readonly direction: Direction
   private readonly out = new Outbox()
@@ -137,6 +146,7 @@ export class PeerMachine {
 
   // --- state ---------------------------------------------------------------
 
+  /** 'idle' until start(), 'handshaking', 'ready' after verack, 'closed' for good. */
   get state(): PeerMachineState {
     return this.st
   }
@@ -156,9 +166,11 @@ export class PeerMachine {
   get protocolVersion(): number {
     return this.handshakeInfo?.negotiatedVersion ?? this.handshake.protocolVersion
   }
+  /** Round-trip times of our pings, in ms (undefined fields until the first pong). */
   get rtt(): RttStats {
     return this.pinger.stats
   }
+  /** The peer's misbehaviour score so far; reaching `misbehaviorThreshold` disconnects. */
   get misbehaviorScore(): number {
     return this.misbehavior.score
   }
@@ -166,6 +178,7 @@ export class PeerMachine {
   get unknownCommands(): ReadonlyMap<string, number> {
     return this.unknown
   }
+  /** Unknown-command messages received in total, every name included (never an offense). */
   get unknownCommandCount(): number {
     return this.unknownTotal
   }

@@ -34,6 +34,7 @@ export const PONG_TIMEOUT_MS = 20 * 60_000
 /** Weight of a new sample in the smoothed RTT (RFC 6298 alpha). */
 export const RTT_SMOOTHING = 1 / 8
 
+/** Ping schedule and pong deadlines of one peer, in ms; every field is optional. */
 export interface PingConfig {
   /** Default PING_INTERVAL_MS. */
   readonly intervalMs?: number
@@ -84,6 +85,7 @@ export class RttEstimator {
     this.count++
   }
 
+  /** A snapshot of the statistics (a fresh object; later samples do not change it). */
   get stats(): RttStats {
     return { last: this.lastMs, min: this.minMs, smoothed: this.smoothedMs, samples: this.count }
   }

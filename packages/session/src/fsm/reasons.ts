@@ -44,6 +44,7 @@ export type DisconnectReason =
   /** We closed the connection on purpose. */
   | { readonly kind: 'local'; readonly reason?: string }
 
+/** The `kind` tag of a DisconnectReason: 'handshake-timeout', 'framing', 'transport', ... */
 export type DisconnectKind = DisconnectReason['kind']
 
 /** What a disconnect means for the peer's address. */

@@ -74,6 +74,7 @@ export type PeerRequest =
   /** ping: a round trip. */
   | { readonly kind: 'ping' }
 
+/** The `kind` tag of a PeerRequest: 'headers', 'data' or 'ping'; deadlines and stall policies are set per kind. */
 export type RequestKind = PeerRequest['kind']
 
 /** A request as reported in events and disconnect reasons. */

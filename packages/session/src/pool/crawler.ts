@@ -73,6 +73,7 @@ export interface CrawlFailure {
   readonly reason: DisconnectReason
 }
 
+/** What `crawl` yields, in completion order: a node that completed the handshake, or a failure to reach one. */
 export type CrawlItem = CrawlResult | CrawlFailure
 
 /** A single-consumer async queue that ends once. */

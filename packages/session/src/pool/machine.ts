@@ -487,6 +487,7 @@ export class PoolMachine {
     }
   }
 
+  /** Connections now, by state and by slot (a fresh snapshot). */
   counts(): PoolCounts {
     let connecting = 0
     let handshaking = 0
@@ -554,6 +555,7 @@ export class PoolMachine {
     void now
   }
 
+  /** True once stop() was called: no new connections, and submit() throws. */
   get stopped(): boolean {
     return this.#stopped
   }

@@ -67,6 +67,7 @@ export class FrameMeter {
   /** Payload bytes of the current frame still to skip. */
   #skip = 0
 
+  /** Count the frames in `bytes`, the next piece of the stream in any chunking; payloads are skipped, never held. */
   push(bytes: Uint8Array): void {
     this.totalBytes += bytes.length
     let i = 0

@@ -133,6 +133,11 @@ export interface BlockDoneEvent {
   readonly peer: string
 }
 
+/**
+ * What a BlockDownload yields: each block's chunks in order, then its
+ * 'block' event once it passed its checks. Chunks are provisional until
+ * then: a block that fails is streamed again, from chunk 0, by another peer.
+ */
 export type BlockFetchEvent = BlockChunkEvent | BlockDoneEvent
 
 /** Why a block or a download failed. */
@@ -265,6 +270,7 @@ export class BlockDownload extends EventEmitter<BlockDownloadEvents> implements 
     return entry.q
   }
 
+  /** `for await (const ev of download)`: a fresh `stream()` without a signal. */
   [Symbol.asyncIterator](): AsyncIterator<BlockFetchEvent> {
     return this.stream()
   }

@@ -102,6 +102,12 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     this.finish(false)
   }
 
+  /**
+   * The next value, waiting for one if none is queued; `done` once the queue
+   * has ended and been emptied. Rejects with the `fail` error after the
+   * values queued before it. One consumer: do not call again before the
+   * previous promise settles.
+   */
   next(): Promise<IteratorResult<T>> {
     if (this.head < this.items.length) {
       const value = this.items[this.head++]!
@@ -132,6 +138,7 @@ export class EventQueue<T> implements AsyncIterableIterator<T> {
     return Promise.resolve({ value: undefined, done: true })
   }
 
+  /** The queue itself: it is its own iterator, so it can be iterated once. */
   [Symbol.asyncIterator](): AsyncIterableIterator<T> {
     return this
   }

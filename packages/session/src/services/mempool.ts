@@ -225,6 +225,7 @@ export class MempoolMonitor extends EventEmitter<MempoolMonitorEvents> implement
     return q
   }
 
+  /** `for await (const tx of monitor)`: a fresh `stream()` with the default limit and no signal. */
   [Symbol.asyncIterator](): AsyncIterator<MempoolTx> {
     return this.stream()
   }

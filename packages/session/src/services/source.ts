@@ -53,7 +53,9 @@ export interface PeerSource {
   pick(opts?: PickOptions): Peer | undefined
   /** Report a peer that served invalid data: it is closed and not offered again. */
   drop(peer: Peer, offense: ServiceOffense): void
+  /** Call `cb` on each `event` (see PeerSourceEvents) until `off`; EventEmitter semantics. */
   on<E extends keyof PeerSourceEvents>(event: E, cb: (...args: PeerSourceEvents[E]) => void): unknown
+  /** Stop calling `cb` (the same function given to `on`) for `event`. */
   off<E extends keyof PeerSourceEvents>(event: E, cb: (...args: PeerSourceEvents[E]) => void): unknown
 }
 
@@ -97,8 +99,8 @@ export function peerLabel(peer: Peer): string {
  * A PeerSource over peers the caller connected: no dialing, no
  * replacement. Closed peers leave the list; `add` lists another one.
  *
- * Dropping a peer closes it with a 'local' reason naming the offense (the
- * Peer driver has no way yet to score an offense from outside its machine).
+ * Dropping a peer punishes it with the offense (Peer.punish): it scores
+ * 100, so the peer closes as 'misbehaving' and leaves the list.
  */
 export class PeerList extends EventEmitter<PeerSourceEvents> implements PeerSource {
   private readonly list: Peer[] = []

@@ -47,6 +47,7 @@ const NONCE_OFFSET = 76
 
 /** Consensus bounds on the coinbase scriptSig length (Core's CheckTransaction). */
 export const MIN_COINBASE_SCRIPT_SIG_BYTES = 2
+/** Longest coinbase scriptSig (consensus); buildCoinbase throws a RangeError beyond it (shorten the miner tag). */
 export const MAX_COINBASE_SCRIPT_SIG_BYTES = 100
 /** The null prevout index of every coinbase. */
 export const COINBASE_PREVOUT_INDEX = 0xffffffff

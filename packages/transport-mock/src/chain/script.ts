@@ -10,6 +10,7 @@
 import type { Random } from '@bitp2p/session'
 import { compactSizeLength } from '@bitp2p/wire'
 
+/** Pushes an empty array (false); also the witness version 0 of P2WPKH/P2WSH outputs. */
 export const OP_0 = 0x00
 /** Next byte is the push length. */
 export const OP_PUSHDATA1 = 0x4c
@@ -17,13 +18,21 @@ export const OP_PUSHDATA1 = 0x4c
 export const OP_PUSHDATA2 = 0x4d
 /** Next 4 bytes (LE) are the push length. */
 export const OP_PUSHDATA4 = 0x4e
+/** Pushes the number 1; OP_1..OP_16 are consecutive (small numbers in BIP34 height pushes, witness versions). */
 export const OP_1 = 0x51
+/** Pushes the number 16, the last of OP_1..OP_16. */
 export const OP_16 = 0x60
+/** Marks an output unspendable; what follows is data (the witness commitment, OP_RETURN payloads). */
 export const OP_RETURN = 0x6a
+/** Duplicates the top stack item (P2PKH). */
 export const OP_DUP = 0x76
+/** Pushes whether the top two items are equal (P2SH). */
 export const OP_EQUAL = 0x87
+/** OP_EQUAL, then fails the script unless true (P2PKH). */
 export const OP_EQUALVERIFY = 0x88
+/** Replaces the top item with its RIPEMD160(SHA256(x)) (P2PKH, P2SH). */
 export const OP_HASH160 = 0xa9
+/** Checks a signature against a public key (P2PKH). Never executed here. */
 export const OP_CHECKSIG = 0xac
 
 /** A HASH160 (P2PKH, P2WPKH and P2SH payloads). */

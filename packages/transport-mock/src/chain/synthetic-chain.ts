@@ -150,14 +150,17 @@ export class SyntheticChain {
     return this.byHash.get(toHex(hash))
   }
 
+  /** Whether the tree holds the block with this hash (internal byte order), on any branch. */
   has(hash: Uint8Array): boolean {
     return this.byHash.has(toHex(hash))
   }
 
+  /** The header of the block with this hash, or undefined when the tree does not hold it. */
   header(hash: Uint8Array): BlockHeader | undefined {
     return this.get(hash)?.header
   }
 
+  /** The whole block with this hash; undefined when not held, or for a genesis whose coinbase is not known. */
   block(hash: Uint8Array): Block | undefined {
     return this.get(hash)?.block
   }
@@ -167,6 +170,7 @@ export class SyntheticChain {
     return this.get(hash)?.raw
   }
 
+  /** The block's height (genesis 0) on whichever branch holds it, or undefined when not held. */
   height(hash: Uint8Array): number | undefined {
     return this.get(hash)?.height
   }

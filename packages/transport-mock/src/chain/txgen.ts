@@ -45,8 +45,9 @@ export const SYNTHETIC_FEE_RATE = 1n
 export const DEFAULT_FUNDING_VALUE = 100_000_000n
 /** Default chance that a new output is P2WPKH rather than P2PKH. */
 export const DEFAULT_SEGWIT_SHARE = 0.7
-/** Default most inputs and outputs of a generated transaction. */
+/** Default most inputs of a generated transaction (`maxInputs`). */
 export const DEFAULT_MAX_INPUTS = 3
+/** Default most outputs of a generated transaction (`maxOutputs`). */
 export const DEFAULT_MAX_OUTPUTS = 3
 /**
  * bigTx builds every size from this one up, whatever kind of output it

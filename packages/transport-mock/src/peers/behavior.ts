@@ -224,6 +224,11 @@ export class BehaviorTransport implements Transport {
     if (!this.#closed) this.#inner.send(bytes)
   }
 
+  /**
+   * One whole frame from the driver: passed on, dropped, dribbled or
+   * corrupted as the behaviour says. After a framing mode has sent its
+   * corrupt frame, everything else is dropped (the stream is broken anyway).
+   */
   send(bytes: Uint8Array): void {
     if (this.#closed || this.#broken || bytes.length === 0) return
     switch (this.behavior) {

@@ -39,6 +39,7 @@ import { checkWitnessCommitment, witnessMerkleRoot } from './witness.js'
  */
 export const MAX_BLOCK_TXS = maxBlockTxs(MAX_BLOCK_SERIALIZED_SIZE)
 
+/** A block: its header and its transactions, the coinbase first. */
 export interface Block {
   readonly header: BlockHeader
   readonly txs: readonly Transaction[]

@@ -72,6 +72,7 @@ export const CARRY_STEP_BYTES = 64 * 1024
 /** Largest exact integer: the bound on every size and offset. */
 const MAX_SAFE = Number.MAX_SAFE_INTEGER
 
+/** Limits and options of a `BlockStreamParser`; every field is optional. */
 export interface BlockStreamOptions {
   /** Largest transaction accepted (OVERSIZE beyond); bounds the carry buffer. Default 4,000,000. */
   readonly maxTxBytes?: number
@@ -125,6 +126,7 @@ export interface BlockStreamErrorEvent {
   readonly error: WireError
 }
 
+/** What `BlockStreamParser.push` returns: 'header' once, then one 'tx' per transaction; an 'error' is always last. */
 export type BlockStreamEvent = BlockStreamHeaderEvent | BlockStreamTxEvent | BlockStreamErrorEvent
 
 /** What end() reports about a complete block. */

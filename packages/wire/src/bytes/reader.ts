@@ -37,11 +37,13 @@ export class ByteReader {
     }
   }
 
+  /** One unsigned byte. Throws TRUNCATED at the end of input. */
   u8(): number {
     this.need(1)
     return this.bytes[this.offset++]!
   }
 
+  /** Unsigned 16-bit little-endian integer (0..65535). Throws TRUNCATED if fewer than 2 bytes are left. */
   u16le(): number {
     this.need(2)
     const b = this.bytes
@@ -59,6 +61,11 @@ export class ByteReader {
     return (b[o]! << 8) | b[o + 1]!
   }
 
+  /**
+   * Unsigned 32-bit little-endian integer (0..2^32-1). The top byte is
+   * multiplied in, not shifted, so the result never goes negative.
+   * Throws TRUNCATED if fewer than 4 bytes are left.
+   */
   u32le(): number {
     this.need(4)
     const b = this.bytes
@@ -67,6 +74,7 @@ export class ByteReader {
     return (b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16)) + b[o + 3]! * 0x1000000
   }
 
+  /** Signed 32-bit little-endian integer (two's complement), e.g. a block or tx version. Throws TRUNCATED if fewer than 4 bytes are left. */
   i32le(): number {
     this.need(4)
     const b = this.bytes
@@ -75,12 +83,14 @@ export class ByteReader {
     return b[o]! | (b[o + 1]! << 8) | (b[o + 2]! << 16) | (b[o + 3]! << 24)
   }
 
+  /** Unsigned 64-bit little-endian integer as a bigint (full range: services flags, nonces). Throws TRUNCATED if fewer than 8 bytes are left. */
   u64le(): bigint {
     const lo = this.u32le()
     const hi = this.u32le()
     return (BigInt(hi) << 32n) | BigInt(lo)
   }
 
+  /** Signed 64-bit little-endian integer (two's complement) as a bigint, e.g. the `version` timestamp. Throws TRUNCATED if fewer than 8 bytes are left. */
   i64le(): bigint {
     return BigInt.asIntN(64, this.u64le())
   }
@@ -179,6 +189,7 @@ export class ByteReader {
     return decodeText(this.view(n, field))
   }
 
+  /** Advances past `n` bytes without reading them. Throws TRUNCATED (naming `field`) if fewer are left. */
   skip(n: number, field?: string): void {
     this.need(n, field)
     this.offset += n

@@ -14,6 +14,7 @@ export class ByteWriter {
     this.buf = new Uint8Array(Math.max(16, sizeHint))
   }
 
+  /** Bytes written so far. */
   get length(): number {
     return this.len
   }
@@ -28,6 +29,7 @@ export class ByteWriter {
     this.buf = next
   }
 
+  /** One byte. Throws ENCODE_RANGE unless `v` is an integer in 0..255. */
   u8(v: number): this {
     checkUint(v, 0xff, 'u8')
     this.reserve(1)
@@ -35,6 +37,7 @@ export class ByteWriter {
     return this
   }
 
+  /** Unsigned 16-bit little-endian. Throws ENCODE_RANGE unless `v` is an integer in 0..65535. */
   u16le(v: number): this {
     checkUint(v, 0xffff, 'u16')
     this.reserve(2)
@@ -43,6 +46,7 @@ export class ByteWriter {
     return this
   }
 
+  /** Unsigned 16-bit big-endian: only the port in network addresses uses it. Throws ENCODE_RANGE outside 0..65535. */
   u16be(v: number): this {
     checkUint(v, 0xffff, 'u16')
     this.reserve(2)
@@ -51,6 +55,7 @@ export class ByteWriter {
     return this
   }
 
+  /** Unsigned 32-bit little-endian. Throws ENCODE_RANGE unless `v` is an integer in 0..2^32-1. */
   u32le(v: number): this {
     checkUint(v, 0xffffffff, 'u32')
     this.reserve(4)
@@ -64,6 +69,7 @@ export class ByteWriter {
     return this
   }
 
+  /** Signed 32-bit little-endian (two's complement). Throws ENCODE_RANGE unless `v` is an integer in -2^31..2^31-1. */
   i32le(v: number): this {
     if (!Number.isInteger(v) || v < -0x80000000 || v > 0x7fffffff) {
       throw new WireError('ENCODE_RANGE', `i32 out of range: ${v}`, { actual: v })
@@ -71,6 +77,11 @@ export class ByteWriter {
     return this.u32le(v >>> 0)
   }
 
+  /**
+   * Unsigned 64-bit little-endian. A number must be a non-negative safe
+   * integer; pass a bigint for values above 2^53-1. Throws ENCODE_RANGE
+   * outside 0..2^64-1.
+   */
   u64le(v: bigint | number): this {
     const x = typeof v === 'number' ? toBigUint(v) : v
     if (x < 0n || x > 0xffffffffffffffffn) throw new WireError('ENCODE_RANGE', `u64 out of range: ${x}`, { actual: x })
@@ -79,11 +90,17 @@ export class ByteWriter {
     return this
   }
 
+  /** Signed 64-bit little-endian (two's complement). Throws ENCODE_RANGE outside -2^63..2^63-1. */
   i64le(v: bigint): this {
     if (v < -(1n << 63n) || v >= 1n << 63n) throw new WireError('ENCODE_RANGE', `i64 out of range: ${v}`, { actual: v })
     return this.u64le(BigInt.asUintN(64, v))
   }
 
+  /**
+   * CompactSize ("varint" in Core) in its shortest form: 1, 3, 5 or 9 bytes,
+   * the only form `ByteReader.compactSize` accepts. Throws ENCODE_RANGE for a
+   * negative or unsafe number, or a bigint above 2^64-1.
+   */
   compactSize(v: number | bigint): this {
     const n = typeof v === 'bigint' ? v : toBigUint(v)
     if (n < 0xfdn) return this.u8(Number(n))
@@ -92,6 +109,7 @@ export class ByteWriter {
     return this.u8(0xff).u64le(n)
   }
 
+  /** The bytes of `b`, as they are (copied in; `b` may be reused after). */
   bytes(b: Uint8Array): this {
     this.reserve(b.length)
     this.buf.set(b, this.len)
@@ -105,10 +123,12 @@ export class ByteWriter {
     return this.bytes(h)
   }
 
+  /** CompactSize length, then the bytes of `b`. */
   varBytes(b: Uint8Array): this {
     return this.compactSize(b.length).bytes(b)
   }
 
+  /** CompactSize length, then `s` encoded as UTF-8 (the length counts bytes, not characters). */
   varString(s: string): this {
     return this.varBytes(textEncoder.encode(s))
   }

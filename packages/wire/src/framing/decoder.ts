@@ -36,6 +36,7 @@ import {
   readCommand,
 } from './header.js'
 
+/** What a `FrameDecoder` accepts: the network, the payload caps, and which commands to stream. */
 export interface FrameDecoderOptions {
   /** The network's 4 magic bytes. */
   readonly magic: Uint8Array
@@ -88,6 +89,11 @@ export interface FrameErrorEvent {
   readonly error: WireError
 }
 
+/**
+ * What `FrameDecoder.push` returns: whole frames, or for `streamCommands` a
+ * payload-start / payload-chunk... / payload-end run; an 'error' event is
+ * always the last one.
+ */
 export type FrameDecoderEvent = FrameEvent | PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent
 
 const enum State {
@@ -97,6 +103,13 @@ const enum State {
   Failed,
 }
 
+/**
+ * Splits a byte stream into v1 frames (see the module comment for the order
+ * of checks). Push chunks as they arrive; each `push` returns the events that
+ * became complete. The first framing error is fatal and sticky.
+ *
+ * The constructor throws ENCODE_RANGE unless `magic` is 4 bytes.
+ */
 export class FrameDecoder {
   private readonly opts: FrameDecoderOptions
   private readonly unknownLimit: number

@@ -17,10 +17,13 @@
 import { WireError } from '../errors.js'
 import { sha256d } from '../hash/sha256.js'
 
+/** Size of the v1 message header (magic, command, length, checksum), in bytes. */
 export const HEADER_BYTES = 24
+/** Size of the command field, in bytes: ASCII, NUL padded. */
 export const COMMAND_BYTES = 12
 /** Extra header bytes of a BSV extended message. */
 export const EXT_HEADER_EXTRA_BYTES = 20
+/** Command in the outer header of a BSV extended message; the real command follows in the extra bytes. */
 export const EXTMSG_COMMAND = 'extmsg'
 /** Length field value that marks an extended message. */
 export const EXTMSG_LENGTH_MARKER = 0xffffffff

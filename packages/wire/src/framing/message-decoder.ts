@@ -25,6 +25,7 @@ export interface FramingParams {
   readonly supportsExtMsg?: boolean
 }
 
+/** What a `MessageDecoder` needs: the network, and optionally the protocol version and caps to start with. */
 export interface MessageDecoderOptions {
   readonly network: FramingParams
   /** Starts at PROTOCOL_VERSION; set to the negotiated version after the handshake. */
@@ -35,6 +36,11 @@ export interface MessageDecoderOptions {
   readonly unknownCommandLimit?: number
 }
 
+/**
+ * What `MessageDecoder.push` returns: decoded messages, non-fatal 'invalid'
+ * payloads, the streamed-block events when `streamBlocks` is on, and at most
+ * one fatal 'error', always last.
+ */
 export type MessageEvent =
   | { readonly type: 'message'; readonly message: Message; readonly wireBytes: number }
   /** A well-framed payload that failed to decode. Not fatal. */
@@ -48,6 +54,13 @@ export type MessageEvent =
 /** Default cap for unknown commands. */
 export const DEFAULT_UNKNOWN_COMMAND_LIMIT = 1_000_000
 
+/**
+ * Turns a peer's byte stream into typed messages: a `FrameDecoder` for
+ * framing, then the codec table for payloads, decoded with the current
+ * `context` (protocol version, block payload cap). A framing error is fatal
+ * and sticky; an undecodable payload is an 'invalid' event and decoding
+ * continues with the next frame.
+ */
 export class MessageDecoder {
   private readonly frames: FrameDecoder
   private ctx: CodecContext
@@ -68,6 +81,7 @@ export class MessageDecoder {
     })
   }
 
+  /** The context payloads are decoded with now; replaced (not mutated) by `setProtocolVersion`. */
   get context(): CodecContext {
     return this.ctx
   }
@@ -77,6 +91,7 @@ export class MessageDecoder {
     this.ctx = { ...this.ctx, protocolVersion: v }
   }
 
+  /** True once a framing error has occurred; every later `push` returns only that error. */
   get failed(): boolean {
     return this.frames.failed
   }
@@ -86,10 +101,17 @@ export class MessageDecoder {
     return this.frames.bufferedBytes
   }
 
+  /** Total bytes consumed since creation, including those of the frame in progress. */
   get bytesConsumed(): number {
     return this.frames.bytesConsumed
   }
 
+  /**
+   * Feed bytes in any chunking; returns the events that became complete
+   * (often none). The chunk is not copied when a whole payload lies inside
+   * it, so the caller must not modify it afterwards. Never throws for bad
+   * input: errors are events.
+   */
   push(chunk: Uint8Array): MessageEvent[] {
     const events = this.frames.push(chunk)
     const out: MessageEvent[] = []

@@ -11,6 +11,7 @@ import type { Sha256Hasher } from './sha256.js'
 
 export type { Sha256Hasher }
 
+/** Which SHA-256 implementation this build uses: here 'node:crypto' (see sha256.ts for the pure-JS one). */
 export const SHA256_BACKEND: 'noble' | 'node:crypto' = 'node:crypto'
 
 type OneShot = (data: Uint8Array) => Uint8Array
@@ -27,14 +28,17 @@ const once: OneShot =
     ? (data) => hashFn('sha256', data, 'buffer')
     : (data) => nodeCrypto.createHash('sha256').update(data).digest()
 
+/** Single SHA-256 of `data`: a fresh 32-byte digest. */
 export function sha256(data: Uint8Array): Uint8Array {
   return plain(once(data))
 }
 
+/** SHA-256 applied twice: Bitcoin's hash for txids, block hashes, checksums, merkle nodes. */
 export function sha256d(data: Uint8Array): Uint8Array {
   return plain(once(once(data)))
 }
 
+/** Incremental SHA-256, for hashing data that arrives in pieces. */
 export function createSha256(): Sha256Hasher {
   const h = nodeCrypto.createHash('sha256')
   const api: Sha256Hasher = {
@@ -52,6 +56,7 @@ export function createSha256(): Sha256Hasher {
 /** Inputs up to this size are joined and hashed in one call; larger ones are streamed. */
 const JOIN_LIMIT = 16 * 1024
 
+/** sha256d of the concatenation of `parts` (joined first when small, streamed when large; see JOIN_LIMIT). */
 export function sha256dParts(parts: readonly Uint8Array[]): Uint8Array {
   let n = 0
   for (const p of parts) n += p.length
@@ -69,6 +74,7 @@ export function sha256dParts(parts: readonly Uint8Array[]): Uint8Array {
   return plain(once(once(joined)))
 }
 
+/** sha256d(a || b) for two 32-byte merkle children. */
 export function sha256dPair(a: Uint8Array, b: Uint8Array): Uint8Array {
   const joined = new Uint8Array(a.length + b.length)
   joined.set(a, 0)

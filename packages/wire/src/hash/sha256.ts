@@ -3,14 +3,23 @@
 // test/hash.test.ts checks both give identical results.
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 
+/** An incremental SHA-256 (from `createSha256`): feed pieces with `update`, then take `digest` once. */
 export interface Sha256Hasher {
+  /** Adds `data` to the hashed input and returns the same hasher, for chaining. */
   update(data: Uint8Array): Sha256Hasher
   /** The 32-byte digest; the hasher must not be used afterwards. */
   digest(): Uint8Array
 }
 
+/**
+ * Which SHA-256 implementation this build uses: 'noble' (pure JS,
+ * @noble/hashes) by default, 'node:crypto' when the package's "node" export
+ * condition selected the native twin. Results are identical; this is for
+ * diagnostics and benchmarks.
+ */
 export const SHA256_BACKEND: 'noble' | 'node:crypto' = 'noble'
 
+/** Single SHA-256 of `data` (32 bytes). Bitcoin mostly hashes with `sha256d`; one round is for e.g. BIP152 short-ID keys. */
 export function sha256(data: Uint8Array): Uint8Array {
   return nobleSha256(data)
 }

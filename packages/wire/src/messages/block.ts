@@ -8,6 +8,7 @@ import type { ByteWriter } from '../bytes/writer.js'
 import { type Block, decodeBlock, encodeBlock } from '../block/block.js'
 import type { Codec, CodecContext } from './codec.js'
 
+/** 'block': one whole block, sent in answer to getdata. */
 export interface BlockMessage {
   readonly command: 'block'
   /** Decoded with decodeBlock: transaction byte fields are views into the payload. */

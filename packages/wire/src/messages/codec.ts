@@ -29,8 +29,11 @@ export interface CodecContext {
  */
 export interface Codec<M extends { readonly command: string }> {
   readonly command: M['command']
+  /** Largest payload this message may have under `ctx`, in bytes; larger frames are rejected unread. */
   maxPayload(ctx: CodecContext): number
+  /** Appends the payload of `msg` (no frame header) to `w`. Throws WireError (ENCODE_RANGE) for a value the wire cannot carry. */
   encode(w: ByteWriter, msg: M, ctx: CodecContext): void
+  /** Reads one payload from `r`; throws only WireError. Does not check for trailing bytes (the caller does). */
   decode(r: ByteReader, ctx: CodecContext): M
 }
 

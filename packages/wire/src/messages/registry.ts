@@ -73,7 +73,8 @@ export const CODECS = [
   sendtxrcnclCodec,
 ] as const
 
-type CodecMessage<C> = C extends Codec<infer M> ? M : never
+/** The message type a codec handles, e.g. `CodecMessage<typeof pingCodec>` is PingMessage. */
+export type CodecMessage<C> = C extends Codec<infer M> ? M : never
 
 /** Every known message, discriminated by `command`. */
 export type KnownMessage = CodecMessage<(typeof CODECS)[number]>

@@ -11,6 +11,7 @@ import { decodeTx, encodeTx, txLimits } from '../tx/codec.js'
 import type { Transaction } from '../tx/types.js'
 import type { Codec, CodecContext } from './codec.js'
 
+/** 'tx': one transaction, relayed or sent in answer to getdata. */
 export interface TxMessage {
   readonly command: 'tx'
   /** Byte fields are views into the payload buffer. */
