@@ -11,29 +11,47 @@
  * more than `maxReorgDepth` blocks below the tip is rejected, so a reorg is
  * never deeper than that.
  *
- * Memory: headers live in a HeaderTable (80 raw bytes + 32-byte hash + a few
- * integers + a bigint of work per header); the active chain is one Int32Array
- * of slots by height. Measured for a million headers (Node 20, after GC):
- * 151 bytes per header of typed arrays (including the hash index and
- * growth slack) plus 34 bytes of heap (the bigints of work): ~185 bytes per
- * header, 185 MB for a million.
+ * Memory: headers live in a HeaderTable (80 raw bytes + 32-byte hash + 32
+ * bytes of chain work + a few integers per header, all typed arrays); the
+ * active chain is one Int32Array of slots by height. Measured for a million
+ * headers (Node 20, a trusted base, after GC): 178 bytes per header of typed
+ * arrays, hash index and growth slack included, and no heap object per
+ * header; the process grew by ~190 bytes per header, ~190 MB for a million.
+ *
+ * Speed: a header that extends the active tip (all of initial sync) takes a
+ * fast path that allocates nothing but its result: it is serialized and
+ * hashed in place in the table (wire's header-specialised sha256d); a child
+ * of the tip needs no duplicate lookup, and its parent is the header before
+ * it in the message; its hash is compared with a target decoded once per
+ * bits value (no bigint); the median time past comes from a window of the
+ * last 11 times slid along the tip; the work per bits value is cached and
+ * added as 32-bit words; the hash index is updated once per call. The fast
+ * path only ever says "valid": whenever a rule fails it, or at a retarget
+ * or checkpoint height, the header goes through `contextualCheck` like any
+ * other, so the verdict and the error are the general rules' own.
  *
  * Entries handed out (`HeaderEntry`) are small views made on demand; compare
  * them by hash, not by identity. Side branches are kept until the tree is
  * dropped (they are bounded by the work an attacker must spend on them and
  * by maxReorgDepth).
  */
-import { BLOCK_HEADER_BYTES, bytesEqual, hashToHex, parseBlockHeader, serializeBlockHeader, sha256d, workFromBits } from '@bitp2p/wire'
+import { BLOCK_HEADER_BYTES, TWO_POW_256, bitsToTarget, hashToHex, parseBlockHeader, serializeBlockHeader, workFromBits } from '@bitp2p/wire'
 import type { BlockHeader, NetworkParams } from '@bitp2p/wire'
 import { HeaderTable } from './header-table.js'
+import { MedianTimeWindow } from './median-time.js'
 import { locatorHeights } from './locator.js'
+import { WORDS_256, toWords256 } from './pow-words.js'
 import {
   type AncestorView,
   type HeaderError,
   type HeaderRuleParams,
+  MAX_FUTURE_BLOCK_TIME,
+  MEDIAN_TIME_SPAN,
+  checksDifficulty,
   contextualCheck,
   lastCheckpointAtOrBelow,
   medianTimePastOf,
+  minimumVersion,
 } from './validation.js'
 
 /**
@@ -44,10 +62,10 @@ export const DEFAULT_MAX_REORG_DEPTH = 288
 
 /** One header held by the tree. */
 export interface HeaderEntry {
-  /** Block hash, internal byte order. */
+  /** Block hash, internal byte order (a copy, made on each access). */
   readonly hash: Uint8Array
   readonly height: number
-  /** Cumulative work of the branch up to and including this header. */
+  /** Cumulative work of the branch up to and including this header (computed on each access). */
   readonly chainWork: bigint
   /** The decoded header (decoded on each access). */
   readonly header: BlockHeader
@@ -108,7 +126,7 @@ export interface TrustedBase {
   readonly height: number
   /** One or more 80-byte headers, concatenated, ascending and linked. */
   readonly headers: Uint8Array
-  /** Cumulative work up to and including the first header. */
+  /** Cumulative work up to and including the first header, in [0, 2^256). */
   readonly chainWork: bigint
   /** If given, the hash the last header must have. */
   readonly tipHash?: Uint8Array
@@ -141,11 +159,33 @@ export class HeaderTree {
   /** Highest height of any header held (side branches included). */
   private maxHeight: number
 
+  // Caches of the fast path (see the module comment); none changes a verdict.
+  /** Bits whose target passed the target rules (valid, <= powLimit), or -1. */
+  private powBits = -1
+  /** That target as eight u32 words, least significant first. */
+  private readonly powTarget = new Uint32Array(WORDS_256)
+  /** Bits of the last work computed, and that work (workFromBits) as words. */
+  private workBits = -1
+  private readonly workWords = new Uint32Array(WORDS_256)
+  /** Heights that carry a checkpoint (a header there takes the general path), and the highest. */
+  private readonly checkpointHeights: ReadonlySet<number>
+  private readonly checkpointMax: number
+  /** lastCheckpointAtOrBelow(maxHeight), valid while maxHeight < checkpointNext. */
+  private checkpointLast: number | undefined
+  private checkpointNext = -1
+  /** Median-time window ending at mtpSlot (-1: none), slid as the tip grows. */
+  private readonly mtpWindow = new MedianTimeWindow()
+  private mtpSlot = -1
+  /** Scratch for refilling the window: the up to 11 times, newest first. */
+  private readonly mtpTimes = new Float64Array(MEDIAN_TIME_SPAN)
+
   constructor(params: TreeParams, options: HeaderTreeOptions = {}) {
     this.params = params
     const depth = options.maxReorgDepth ?? DEFAULT_MAX_REORG_DEPTH
     if (!Number.isInteger(depth) || depth < 0) throw new RangeError(`maxReorgDepth must be a non-negative integer, got ${depth}`)
     this.maxReorgDepth = depth
+    this.checkpointHeights = new Set(params.checkpoints.map((cp) => cp.height))
+    this.checkpointMax = Math.max(-1, ...this.checkpointHeights)
     const base: TrustedBase = options.base ?? {
       height: 0,
       headers: serializeBlockHeader(params.genesis),
@@ -156,27 +196,30 @@ export class HeaderTree {
     if (!Number.isInteger(base.height) || base.height < 0) throw new RangeError(`trusted base: bad height ${base.height}`)
     this.baseHeight = base.height
     this.maxHeight = base.height
+    if (typeof base.chainWork !== 'bigint' || base.chainWork < 0n || base.chainWork >= TWO_POW_256) {
+      throw new RangeError('trusted base: chainWork must be a bigint in [0, 2^256)')
+    }
+    const table = this.table
+    const baseWork = new Uint32Array(WORDS_256)
+    toWords256(base.chainWork, baseWork)
     let parent = -1
-    let work = base.chainWork
-    let prevHash: Uint8Array | undefined
     for (let i = 0; i < n; i++) {
       const raw = base.headers.subarray(i * BLOCK_HEADER_BYTES, (i + 1) * BLOCK_HEADER_BYTES)
-      const hash = sha256d(raw)
-      if (prevHash !== undefined) {
-        // prevBlock is bytes 4..36 of the serialized header.
-        if (!bytesEqual(raw.subarray(4, 36), prevHash)) {
-          throw new RangeError(`trusted base: header at height ${base.height + i} does not link to the one before`)
-        }
-        work += workFromBits(this.readBits(raw))
+      table.stageRaw(raw)
+      // prevBlock is bytes 4..36 of the serialized header.
+      if (parent >= 0 && !table.hashEquals(parent, raw.subarray(4, 36))) {
+        throw new RangeError(`trusted base: header at height ${base.height + i} does not link to the one before`)
       }
-      parent = this.table.add(raw, hash, parent, base.height + i, work, this.walkOf(parent, base.height + i, this.readBits(raw)))
+      const bits = this.readBits(raw)
+      // The first header carries the base's chain work; each next one adds its own.
+      parent = table.commit(parent, base.height + i, parent < 0 ? baseWork : this.workOf(bits), this.walkOf(parent, base.height + i, bits))
       this.pushActive(parent)
-      prevHash = hash
     }
     this.maxHeight = base.height + n - 1
-    if (base.tipHash !== undefined && !bytesEqual(base.tipHash, prevHash!)) {
-      throw new RangeError(`trusted base: last header hash ${hashToHex(prevHash!)} is not the expected ${hashToHex(base.tipHash)}`)
+    if (base.tipHash !== undefined && !table.hashEquals(parent, base.tipHash)) {
+      throw new RangeError(`trusted base: last header hash ${hashToHex(table.hash(parent))} is not the expected ${hashToHex(base.tipHash)}`)
     }
+    table.syncIndex()
   }
 
   /** The active chain's tip. */
@@ -194,14 +237,16 @@ export class HeaderTree {
     return this.table.size
   }
 
-  /** Bytes of typed arrays held (excludes the per-header bigints of work, ~24-32 bytes each). */
+  /** Bytes of typed arrays held: all of the tree's per-header storage, growth slack included. */
   get byteLength(): number {
     return this.table.byteLength + this.active.byteLength
   }
 
   /** Validates `header` and adds it; see AcceptResult. `now` is the current time in seconds. */
   accept(header: BlockHeader, now?: number): AcceptResult {
-    return this.acceptHeader(header, serializeBlockHeader(header), now)
+    const r = this.acceptHeader(header, now, -1)
+    this.table.syncIndex()
+    return r
   }
 
   /**
@@ -210,22 +255,30 @@ export class HeaderTree {
    * `non-continuous` (Core treats such a message as misbehaviour).
    */
   acceptMany(headers: readonly BlockHeader[], now?: number): AcceptManyResult {
+    const r = this.acceptRun(headers, now)
+    // The hash index is brought up to date once per message (see HeaderTable.syncIndex).
+    this.table.syncIndex()
+    return r
+  }
+
+  private acceptRun(headers: readonly BlockHeader[], now: number | undefined): AcceptManyResult {
     const results: AcceptResult[] = []
     let added = 0
-    let prevHash: Uint8Array | undefined
+    // Slot of the header before this one in the message: its hash is
+    // compared in place, and it is the parent, so no lookup is needed.
+    let prevSlot = -1
     for (let i = 0; i < headers.length; i++) {
       const header = headers[i]!
-      if (prevHash !== undefined && !bytesEqual(header.prevBlock, prevHash)) {
+      if (prevSlot >= 0 && !this.table.hashEquals(prevSlot, header.prevBlock)) {
         const error: HeaderError = { kind: 'non-continuous', index: i }
         results.push({ kind: 'rejected', error })
         return { accepted: i, added, results, rejected: { index: i, error } }
       }
-      const raw = serializeBlockHeader(header)
-      const r = this.acceptHeader(header, raw, now)
+      const r = this.acceptHeader(header, now, prevSlot)
       results.push(r)
       if (r.kind === 'rejected') return { accepted: i, added, results, rejected: { index: i, error: r.error } }
       if (r.kind !== 'duplicate') added++
-      prevHash = r.entry.hash
+      prevSlot = (r.entry as Entry).slot
     }
     return { accepted: headers.length, added, results }
   }
@@ -275,15 +328,49 @@ export class HeaderTree {
 
   // ---------------------------------------------------------------- internal
 
-  private acceptHeader(header: BlockHeader, raw: Uint8Array, now: number | undefined): AcceptResult {
+  /**
+   * `parent` is the parent's slot when the caller already knows it (the
+   * previous header of a message, whose hash it compared with prevBlock),
+   * else -1.
+   */
+  private acceptHeader(header: BlockHeader, now: number | undefined, knownParent: number): AcceptResult {
     const table = this.table
-    const hash = sha256d(raw)
-    const existing = table.find(hash)
-    if (existing >= 0) return { kind: 'duplicate', entry: this.entry(existing) }
-
-    const parent = table.find(header.prevBlock)
+    table.stage(header)
+    const parent = knownParent >= 0 ? knownParent : table.find(header.prevBlock)
+    const tipSlot = this.active[this.activeLength - 1]!
+    // The active tip never has a child held: a header added on the tip becomes
+    // the tip, and a reorg ends on the header just added. So a child of the
+    // tip is new, and only other headers need the duplicate lookup (before the
+    // orphan check: a base header is held although its parent is not).
+    if (parent !== tipSlot) {
+      const existing = table.findStaged()
+      if (existing >= 0) return { kind: 'duplicate', entry: this.entry(existing) }
+    }
     if (parent < 0) return { kind: 'rejected', error: { kind: 'orphan', prevBlock: hashToHex(header.prevBlock) } }
 
+    if (parent === tipSlot && this.passesOnTip(header, parent, now)) {
+      const height = table.height(parent) + 1
+      const slot = table.commit(parent, height, this.workOf(header.bits), this.walkOf(parent, height, header.bits))
+      if (height > this.maxHeight) this.maxHeight = height
+      this.pushActive(slot)
+      // passesOnTip read the window at the parent; slide it to the new tip.
+      if (this.mtpSlot === parent) {
+        this.mtpWindow.push(header.time)
+        this.mtpSlot = slot
+      }
+      return { kind: 'connected', entry: this.entry(slot) }
+    }
+    return this.acceptGeneral(header, now, parent, tipSlot)
+  }
+
+  /**
+   * The general path for the staged header, whose parent slot is known
+   * (and held): any branch, every rule through contextualCheck, fork choice
+   * and reorgs. Kept apart from acceptHeader so that the fast path stays
+   * small enough for V8 to inline its helpers.
+   */
+  private acceptGeneral(header: BlockHeader, now: number | undefined, parent: number, tipSlot: number): AcceptResult {
+    const table = this.table
     const view = this.branchView(parent)
     const tipHeight = this.height
     if (tipHeight - view.forkHeight > this.maxReorgDepth) {
@@ -293,23 +380,22 @@ export class HeaderTree {
       }
     }
 
+    const hash = table.stagedHash()
     const parentPoint = { height: table.height(parent), time: table.time(parent), bits: table.bits(parent) }
     const check = contextualCheck(header, parentPoint, view, this.params, now === undefined ? { hash } : { hash, now })
     if (!check.ok) return { kind: 'rejected', error: check.error }
 
     const height = parentPoint.height + 1
-    const work = table.chainWork(parent) + workFromBits(header.bits)
-    const slot = table.add(raw, hash, parent, height, work, this.walkOf(parent, height, header.bits))
+    const slot = table.commit(parent, height, this.workOf(header.bits), this.walkOf(parent, height, header.bits))
     if (height > this.maxHeight) this.maxHeight = height
     const entry = this.entry(slot)
 
-    const tipSlot = this.active[this.activeLength - 1]!
     if (parent === tipSlot) {
       this.pushActive(slot)
       return { kind: 'connected', entry }
     }
     // Strictly more work: on a tie the chain seen first stays active (Core).
-    if (work <= table.chainWork(tipSlot)) return { kind: 'fork-added', entry }
+    if (table.compareChainWork(slot, tipSlot) <= 0) return { kind: 'fork-added', entry }
 
     const forkHeight = view.forkHeight
     const disconnected: HeaderEntry[] = []
@@ -324,6 +410,112 @@ export class HeaderTree {
       disconnected,
       connected: newSlots.map((s) => this.entry(s)),
     }
+  }
+
+  /**
+   * The fast path's verdict on the staged header extending the active tip
+   * `parent`: true only when every rule of contextualCheck holds, each
+   * tested the same way with cached inputs. False means "not decided here"
+   * (a rule failed, or the height needs the general code): the caller then
+   * runs contextualCheck, which names the failure.
+   */
+  private passesOnTip(header: BlockHeader, parent: number, now: number | undefined): boolean {
+    const table = this.table
+    const params = this.params
+    const height = table.height(parent) + 1
+    const bits = header.bits
+    // Retarget heights (the retarget, BIP94's timewarp rule) and checkpoint heights: general path.
+    if (height % params.retargetInterval === 0) return false
+    if (height <= this.checkpointMax && this.checkpointHeights.has(height)) return false
+
+    // 1. Proof of work: the target rules once per bits value, then hash <= target.
+    if (bits !== this.powBits && !this.cachePowTarget(bits)) return false
+    if (!table.stagedHashAtMost(this.powTarget)) return false
+
+    // 2. Required bits off a retarget height (nextWorkRequired).
+    if (checksDifficulty(height, params)) {
+      let expected = table.bits(parent)
+      if (params.allowMinDifficultyBlocks) {
+        if (header.time > table.time(parent) + params.targetSpacing * 2) expected = params.powLimitBits
+        else {
+          const w = table.walk(parent)
+          if (w < 0) return false
+          expected = table.bits(w)
+        }
+      }
+      if (bits !== expected) return false
+    }
+
+    // 3. No header below the last checkpoint the tree holds.
+    const last = this.lastCheckpoint()
+    if (last !== undefined && height < last) return false
+
+    // 4. time > median time past of the 11 blocks ending at the parent.
+    if (header.time <= this.medianTimeOf(parent)) return false
+
+    // 6. Not too far in the future (5, BIP94, only applies at retarget heights).
+    if (now !== undefined && header.time > now + MAX_FUTURE_BLOCK_TIME) return false
+
+    // 7. Version minimums.
+    return header.version >= minimumVersion(height, params)
+  }
+
+  /**
+   * Decodes `bits` and, when its target passes Core's target rules (not
+   * negative, no overflow, not zero, at most powLimit), keeps it as the
+   * cached target. False leaves the cache unchanged.
+   */
+  private cachePowTarget(bits: number): boolean {
+    if (!Number.isInteger(bits) || bits < 0 || bits > 0xffffffff) return false
+    const { target, negative, overflow } = bitsToTarget(bits)
+    if (negative || overflow || target === 0n || target > this.params.powLimit) return false
+    toWords256(target, this.powTarget)
+    this.powBits = bits
+    return true
+  }
+
+  /** workFromBits as words, cached for the last bits value (valid until the next call). */
+  private workOf(bits: number): Uint32Array {
+    if (bits !== this.workBits) {
+      toWords256(workFromBits(bits), this.workWords)
+      this.workBits = bits
+    }
+    return this.workWords
+  }
+
+  /** lastCheckpointAtOrBelow(maxHeight), recomputed only when maxHeight reaches the next checkpoint. */
+  private lastCheckpoint(): number | undefined {
+    if (this.maxHeight >= this.checkpointNext) this.findLastCheckpoint()
+    return this.checkpointLast
+  }
+
+  // Out of line (as refillMedianTime): rare work kept out of the per-header code V8 inlines.
+  private findLastCheckpoint(): void {
+    this.checkpointLast = lastCheckpointAtOrBelow(this.maxHeight, this.params)
+    let next = Infinity
+    for (const cp of this.params.checkpoints) if (cp.height > this.maxHeight && cp.height < next) next = cp.height
+    this.checkpointNext = next
+  }
+
+  /**
+   * Median time past at `slot` (medianTimePastOf over its branch). The
+   * window of the last slot asked about is kept and slid along the tip (see
+   * MedianTimeWindow); another slot refills it from the parent links.
+   */
+  private medianTimeOf(slot: number): number {
+    if (slot !== this.mtpSlot) this.refillMedianTime(slot)
+    return this.mtpWindow.median()!
+  }
+
+  private refillMedianTime(slot: number): void {
+    const table = this.table
+    const times = this.mtpTimes
+    let n = 0
+    for (let s = slot; s >= 0 && n < MEDIAN_TIME_SPAN; s = table.parent(s)) times[n++] = table.time(s)
+    const window = this.mtpWindow
+    window.clear()
+    while (n > 0) window.push(times[--n]!)
+    this.mtpSlot = slot
   }
 
   /**
@@ -422,19 +614,28 @@ class BranchView implements AncestorView {
   }
 }
 
-/** A HeaderEntry read from the table on demand. */
+/**
+ * A HeaderEntry read from the table on demand: each property is read (and
+ * the hash copied) on access. Two fields only: acceptMany makes one per
+ * header, and most are never read.
+ */
 class Entry implements HeaderEntry {
-  readonly hash: Uint8Array
-  readonly height: number
-  readonly chainWork: bigint
-
   constructor(
     private readonly table: HeaderTable,
-    private readonly slot: number,
-  ) {
-    this.hash = table.hash(slot)
-    this.height = table.height(slot)
-    this.chainWork = table.chainWork(slot)
+    /** The entry's slot in the table (internal to this module). */
+    readonly slot: number,
+  ) {}
+
+  get hash(): Uint8Array {
+    return this.table.hash(this.slot)
+  }
+
+  get height(): number {
+    return this.table.height(this.slot)
+  }
+
+  get chainWork(): bigint {
+    return this.table.chainWork(this.slot)
   }
 
   get header(): BlockHeader {

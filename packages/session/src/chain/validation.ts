@@ -101,7 +101,9 @@ export interface ChainPoint {
  * does not hold (below a trusted base) or above the parent.
  */
 export interface AncestorView {
+  /** Header time (Unix seconds) of the branch's block at absolute `height`, or undefined when not held (median time past, retargeting). */
   timeAt(height: number): number | undefined
+  /** Compact target (nBits) of the branch's block at absolute `height`, or undefined when not held (retargeting, the min-difficulty walk-back). */
   bitsAt(height: number): number | undefined
   /**
    * Height of the highest checkpoint the chain already holds, if any (Core's

@@ -1,11 +1,18 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { blockHash, hashToHex, regtest, serializeBlockHeader, workFromBits } from '@bitp2p/wire'
+import { BSV_UAHF_HEIGHT, bitsToTarget, blockHash, hashToBigInt, hashToHex, regtest, serializeBlockHeader, sha256d, workFromBits } from '@bitp2p/wire'
 import type { BlockHeader, NetworkParams } from '@bitp2p/wire'
 import { type AcceptResult, type HeaderEntry, HeaderTree } from '../../src/chain/tree.js'
 import { locatorHeights } from '../../src/chain/locator.js'
-import { type AncestorView, nextWorkRequired } from '../../src/chain/validation.js'
-import { fastnet, mine, mineChain } from './helpers.js'
+import {
+  type AncestorView,
+  MAX_FUTURE_BLOCK_TIME,
+  contextualCheck,
+  medianTimePastOf,
+  minimumVersion,
+  nextWorkRequired,
+} from '../../src/chain/validation.js'
+import { fastnet, mine, mineChain, mineInvalid } from './helpers.js'
 
 const G = regtest.genesis
 const BITS = regtest.powLimitBits
@@ -13,6 +20,12 @@ const hex = (e: { hash: Uint8Array }) => hashToHex(e.hash)
 const hexes = (es: readonly { hash: Uint8Array }[]) => es.map(hex)
 const hashes = (hs: readonly BlockHeader[]) => hs.map((h) => hashToHex(blockHash(h)))
 const kinds = (rs: readonly AcceptResult[]) => rs.map((r) => r.kind)
+/** A merkle root that numbers a header. */
+const root32 = (i: number) => {
+  const r = new Uint8Array(32)
+  new DataView(r.buffer).setUint32(0, i, true)
+  return r
+}
 
 function acceptAll(tree: HeaderTree, hs: readonly BlockHeader[]): AcceptResult[] {
   return hs.map((h) => tree.accept(h))
@@ -442,5 +455,210 @@ describe('min-difficulty rules through the tree (property)', () => {
     expect(tree.accept(lazy)).toEqual({ kind: 'rejected', error: { kind: 'bad-diffbits', expected: real, actual: p.powLimitBits } })
     const b6 = mine(blockHash(b5), { time: b5.time + 1, bits: real })
     expect(tree.accept(b6).kind).toBe('connected')
+  })
+})
+
+describe('fast path (headers extending the tip) agrees with contextualCheck (property)', () => {
+  // Each step builds one header on the tip, valid or broken in one way, and
+  // asks contextualCheck over a plain array view (no caches, a real walk-back)
+  // for the verdict. The tree, which decides tip extensions with cached
+  // targets, work and median times, must give exactly that verdict and error.
+  type Kind = 'ok' | 'back-time' | 'old-time' | 'future' | 'wrong-bits' | 'bad-target' | 'bad-pow' | 'old-version' | 'min-difficulty'
+  type Step = { kind: Kind; gap: number; pick: number }
+  const step: fc.Arbitrary<Step> = fc.record({
+    kind: fc.constantFrom<Kind>('ok', 'ok', 'ok', 'back-time', 'back-time', 'old-time', 'future', 'wrong-bits', 'bad-target', 'bad-pow', 'old-version', 'min-difficulty'),
+    gap: fc.constantFrom(1, 1, 2, 3, 7),
+    pick: fc.nat(3),
+  })
+  /** Compact values no header may carry on fastnet: above powLimit, negative, zero, overflowing. */
+  const BAD_TARGETS = [0x2008ffff, 0x20800001, 0x00000000, 0xff7fffff]
+
+  it('every header on the tip gets contextualCheck’s verdict; the valid ones replay through acceptMany', () => {
+    fc.assert(
+      fc.property(fc.boolean(), fc.array(step, { minLength: 1, maxLength: 24 }), (minDifficulty, steps) => {
+        const p = fastnet({ allowMinDifficultyBlocks: minDifficulty, bip34Height: 3, bip66Height: 6, bip65Height: 9 })
+        const tree = new HeaderTree(p)
+        const chain: BlockHeader[] = [p.genesis]
+        const view: AncestorView = { timeAt: (h) => chain[h]?.time, bitsAt: (h) => chain[h]?.bits }
+        let rejected = 0
+        for (const s of steps) {
+          const height = chain.length
+          const parent = chain[height - 1]!
+          const parentPoint = { height: height - 1, time: parent.time, bits: parent.bits }
+          const now = parent.time + 100
+          let time = parent.time + s.gap
+          const required = nextWorkRequired(parentPoint, time, view, p)
+          if (typeof required !== 'number') throw new Error('the plain view holds every block')
+          let bits = required
+          let version = minimumVersion(height, p)
+          // Valid but earlier than the parent: the median-time windows become unsorted.
+          if (s.kind === 'back-time') time = medianTimePastOf(height - 1, view)! + 1 + s.pick
+          if (s.kind === 'old-time') time = medianTimePastOf(height - 1, view)! - s.pick
+          if (s.kind === 'future') time = now + MAX_FUTURE_BLOCK_TIME + 1 + s.pick
+          if (s.kind === 'wrong-bits') bits = required === p.powLimitBits ? 0x2006ffff : p.powLimitBits
+          if (s.kind === 'bad-target') bits = BAD_TARGETS[s.pick]!
+          if (s.kind === 'old-version') version = Math.max(0, version - 1 - (s.pick % 2))
+          if (s.kind === 'min-difficulty') bits = p.powLimitBits
+          const header =
+            s.kind === 'bad-pow'
+              ? mineInvalid(blockHash(parent), { time, bits, version })
+              : s.kind === 'bad-target'
+                ? { version, prevBlock: blockHash(parent), merkleRoot: new Uint8Array(32), time, bits, nonce: s.pick }
+                : mine(blockHash(parent), { time, bits, version, tag: s.pick })
+          const expected = contextualCheck(header, parentPoint, view, p, { now })
+          const r = tree.accept(header, now)
+          if (expected.ok) {
+            expect(r.kind).toBe('connected')
+            chain.push(header)
+          } else {
+            expect(r).toEqual({ kind: 'rejected', error: expected.error })
+            rejected++
+          }
+          expect(tree.height).toBe(chain.length - 1)
+        }
+        // The valid headers again, as one message into a fresh tree.
+        const again = new HeaderTree(p)
+        const r = again.acceptMany(chain.slice(1), chain[chain.length - 1]!.time)
+        expect(r.rejected).toBeUndefined()
+        expect(r.added).toBe(chain.length - 1)
+        expect(hex(again.tip)).toBe(hex(tree.tip))
+        expect(again.tip.chainWork).toBe(chain.reduce((w, h) => w + workFromBits(h.bits), 0n))
+        expect(rejected + chain.length - 1).toBe(steps.length)
+      }),
+      { seed: 0xfa57, numRuns: 80 },
+    )
+  })
+})
+
+describe('proof of work on the fast path without the difficulty rule (BSV after the UAHF)', () => {
+  // BSV's own difficulty rule is not checked from BSV_UAHF_HEIGHT on, so only
+  // the header's own target rules stand between a header and the chain: the
+  // tree's cached target must apply them itself.
+  it('rejects targets above powLimit and negative ones, follows bits changes, and checks the hash', () => {
+    const p = fastnet({ difficultyAdjustment: 'bsv-daa' })
+    const baseHeight = BSV_UAHF_HEIGHT + 2 // a multiple of fastnet's 4-block period
+    expect(baseHeight % p.retargetInterval).toBe(0)
+    const tree = new HeaderTree(p, { base: { height: baseHeight, headers: serializeBlockHeader(p.genesis), chainWork: 1n } })
+    const tip = () => tree.tip.header
+    const next = (bits: number, tag = 0) => mine(blockHash(tip()), { time: tip().time + 1, bits, tag })
+    const above = next(0x2008ffff)
+    expect(tree.accept(above)).toEqual({
+      kind: 'rejected',
+      error: { kind: 'bad-target', bits: 0x2008ffff, powLimit: p.powLimit, reason: 'TARGET_ABOVE_POW_LIMIT' },
+    })
+    // 0x2087ffff has the sign bit set: a negative target, though its magnitude is powLimit.
+    expect(tree.accept(next(0x2087ffff))).toMatchObject({ kind: 'rejected', error: { kind: 'bad-target', reason: 'NEGATIVE_TARGET' } })
+    // Bits change from header to header (BSV's per-block adjustment): easy, hard, easy, easy.
+    const mixed = [next(0x2007ffff, 1)]
+    for (const bits of [0x2003ffff, 0x2007ffff, 0x2007ffff]) mixed.push(mine(blockHash(mixed.at(-1)!), { time: mixed.at(-1)!.time + 1, bits }))
+    const r = tree.acceptMany(mixed)
+    expect(r.rejected).toBeUndefined()
+    expect(kinds(r.results)).toEqual(['connected', 'connected', 'connected', 'connected'])
+    // Right after easy headers, off a period boundary, a hard one whose hash would only meet the easy target.
+    expect((tree.height + 1) % p.retargetInterval).not.toBe(0)
+    const hard = bitsToTarget(0x2003ffff).target
+    const easy = bitsToTarget(0x2007ffff).target
+    let weak: BlockHeader | undefined
+    for (let nonce = 0; weak === undefined; nonce++) {
+      const h: BlockHeader = { version: 4, prevBlock: blockHash(tip()), merkleRoot: new Uint8Array(32), time: tip().time + 1, bits: 0x2003ffff, nonce }
+      const v = hashToBigInt(blockHash(h))
+      if (v > hard && v <= easy) weak = h
+    }
+    expect(tree.accept(weak)).toMatchObject({ kind: 'rejected', error: { kind: 'bad-pow', target: hard } })
+    expect(tree.height).toBe(baseHeight + 4)
+  })
+})
+
+describe('median time past on the fast path (property)', () => {
+  // A trusted base is not validated, so its times can be in any order: the
+  // window the tree sorts for the median is then anything. A header dated at
+  // the median must be rejected, one second later accepted.
+  it('rejects time == mtp and accepts mtp + 1 on top of bases with arbitrary times', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1_500_000_000, max: 1_500_000_050 }), { minLength: 1, maxLength: 14 }), (times) => {
+        const raws: Uint8Array[] = []
+        let prev: Uint8Array = new Uint8Array(32)
+        for (const [i, time] of times.entries()) {
+          const raw = serializeBlockHeader({ version: 4, prevBlock: prev, merkleRoot: new Uint8Array(32).fill(i), time, bits: BITS, nonce: 0 })
+          raws.push(raw)
+          prev = sha256d(raw)
+        }
+        const headers = new Uint8Array(raws.length * 80)
+        raws.forEach((r, i) => headers.set(r, i * 80))
+        const tree = new HeaderTree(regtest, { base: { height: 0, headers, chainWork: 1n } })
+        const window = times.slice(-11).sort((a, b) => a - b)
+        const mtp = window[Math.floor(window.length / 2)]!
+        const tooOld = mine(prev, { time: mtp, bits: BITS })
+        expect(tree.accept(tooOld)).toEqual({ kind: 'rejected', error: { kind: 'time-too-old', mtp, time: mtp } })
+        expect(tree.accept(mine(prev, { time: mtp + 1, bits: BITS })).kind).toBe('connected')
+      }),
+      { seed: 0x3e1, numRuns: 150 },
+    )
+  })
+})
+
+describe('chain work as 256-bit words', () => {
+  it('adds a header’s work to a base work across a 32-bit word boundary (carry)', () => {
+    const { tree } = (() => {
+      const t = new HeaderTree(regtest)
+      acceptAll(t, mineChain(G, 0, 1, { bits: BITS }))
+      return { tree: t }
+    })()
+    const baseWork = 2n ** 64n - 1n
+    const t2 = new HeaderTree(regtest, { base: { height: 0, headers: serializeBlockHeader(G), chainWork: baseWork } })
+    const next = tree.getByHeight(1)!.header
+    expect(t2.accept(next).kind).toBe('connected')
+    expect(t2.tip.chainWork).toBe(baseWork + workFromBits(BITS))
+    expect(t2.getByHeight(0)!.chainWork).toBe(baseWork)
+  })
+
+  it('refuses a base chain work outside [0, 2^256)', () => {
+    const headers = serializeBlockHeader(G)
+    expect(() => new HeaderTree(regtest, { base: { height: 0, headers, chainWork: 2n ** 256n } })).toThrow(RangeError)
+    expect(() => new HeaderTree(regtest, { base: { height: 0, headers, chainWork: -1n } })).toThrow(RangeError)
+    expect(new HeaderTree(regtest, { base: { height: 0, headers, chainWork: 2n ** 256n - 1n } }).tip.chainWork).toBe(2n ** 256n - 1n)
+  })
+
+  it('keeps hashes, times, links and work right across the storage chunks (4,096 headers each)', () => {
+    // A linked trusted base of 16,400 headers (no proof of work needed), then
+    // a mined header on top: the fast path reads its parent from the fifth chunk.
+    const n = 16_400
+    const raw = new Uint8Array(n * 80)
+    const hashList: Uint8Array[] = []
+    let prev: Uint8Array = blockHash(G)
+    for (let i = 0; i < n; i++) {
+      const h = serializeBlockHeader({ version: 4, prevBlock: prev, merkleRoot: root32(i), time: G.time + i, bits: BITS, nonce: i })
+      raw.set(h, i * 80)
+      prev = sha256d(h)
+      hashList.push(prev)
+    }
+    const tree = new HeaderTree(regtest, { base: { height: 1, headers: raw, chainWork: 5n } })
+    expect(tree.height).toBe(n)
+    const w = workFromBits(BITS)
+    for (const i of [0, 1023, 1024, 2047, 2048, 4095, 4096, 4097, 16_383, 16_384, n - 1]) {
+      const e = tree.getByHeight(i + 1)!
+      expect(hex(e)).toBe(hashToHex(hashList[i]!))
+      expect(e.header.time).toBe(G.time + i)
+      expect(e.chainWork).toBe(5n + BigInt(i) * w)
+      expect(tree.getByHash(hashList[i]!)!.height).toBe(i + 1)
+      expect(i === 0 ? e.parent : hex(e.parent!)).toBe(i === 0 ? undefined : hashToHex(hashList[i - 1]!))
+    }
+    const next = mine(prev, { time: G.time + n, bits: BITS })
+    const r = tree.acceptMany([next])
+    expect(kinds(r.results)).toEqual(['connected'])
+    expect(tree.tip.chainWork).toBe(5n + BigInt(n) * w)
+    expect(tree.acceptMany([next]).results[0]!.kind).toBe('duplicate')
+  })
+
+  it('entries hand out copies: changing one does not change the tree', () => {
+    const tree = new HeaderTree(regtest)
+    acceptAll(tree, mineChain(G, 0, 2, { bits: BITS }))
+    const e = tree.tip
+    const before = hex(e)
+    expect(e.hash).not.toBe(e.hash) // a fresh copy on each access
+    expect(e.hash).toEqual(e.hash)
+    e.hash[0]! ^= 0xff
+    expect(hex(tree.tip)).toBe(before)
+    expect(tree.getByHash(tree.tip.hash)!.height).toBe(2)
   })
 })

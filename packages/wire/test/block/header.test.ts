@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { blockHash, parseBlockHeader, serializeBlockHeader, type BlockHeader } from '../../src/block/header.js'
-import { hashToHex, hexToHash } from '../../src/bytes/hex.js'
+import fc from 'fast-check'
+import { blockHash, parseBlockHeader, serializeBlockHeader, writeBlockHeader, type BlockHeader } from '../../src/block/header.js'
+import { hashToHex, hexToHash, toHex } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
+import { sha256d } from '../../src/hash/sha256.js'
 
 // Mainnet genesis header fields (Bitcoin Core chainparams.cpp).
 const genesis: BlockHeader = {
@@ -45,5 +47,51 @@ describe('block header', () => {
       expect(err).toBeInstanceOf(WireError)
       expect((err as WireError).code).toBe('ENCODE_RANGE')
     }
+  })
+
+  const arbHeader: fc.Arbitrary<BlockHeader> = fc.record({
+    version: fc.integer({ min: -0x80000000, max: 0x7fffffff }),
+    prevBlock: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    merkleRoot: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    time: fc.integer({ min: 0, max: 0xffffffff }),
+    bits: fc.integer({ min: 0, max: 0xffffffff }),
+    nonce: fc.integer({ min: 0, max: 0xffffffff }),
+  })
+
+  it('property: blockHash is sha256d of the serialization, and it round-trips', () => {
+    fc.assert(
+      fc.property(arbHeader, (h) => {
+        const bytes = serializeBlockHeader(h)
+        expect(toHex(blockHash(h))).toBe(toHex(sha256d(bytes)))
+        expect(parseBlockHeader(bytes)).toEqual(h)
+      }),
+      { numRuns: 300, seed: 3 },
+    )
+  })
+
+  it('property: writeBlockHeader writes the serialization at an offset and nothing around it', () => {
+    fc.assert(
+      fc.property(arbHeader, fc.nat(200), fc.nat(50), (h, offset, after) => {
+        const out = new Uint8Array(offset + 80 + after).fill(0xcc)
+        writeBlockHeader(h, out, offset)
+        expect(toHex(out.subarray(offset, offset + 80))).toBe(toHex(serializeBlockHeader(h)))
+        expect(out.subarray(0, offset).every((b) => b === 0xcc)).toBe(true)
+        expect(out.subarray(offset + 80).every((b) => b === 0xcc)).toBe(true)
+      }),
+      { numRuns: 200, seed: 4 },
+    )
+  })
+
+  it('writeBlockHeader checks every field before writing anything, and the room it needs', () => {
+    const out = new Uint8Array(100).fill(0xcc)
+    for (const b of [{ time: -1 }, { nonce: 2 ** 32 }, { version: -(2 ** 31) - 1 }, { merkleRoot: new Uint8Array(31) }]) {
+      expect(() => writeBlockHeader({ ...genesis, ...b }, out, 0)).toThrow(WireError)
+      expect(out.every((x) => x === 0xcc)).toBe(true)
+    }
+    expect(() => writeBlockHeader(genesis, out, 21)).toThrow(RangeError)
+    expect(() => writeBlockHeader(genesis, out, -1)).toThrow(RangeError)
+    expect(out.every((x) => x === 0xcc)).toBe(true)
+    writeBlockHeader(genesis, out, 20)
+    expect(hashToHex(sha256d(out.subarray(20)))).toBe('000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f')
   })
 })
