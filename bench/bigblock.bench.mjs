@@ -4,7 +4,7 @@
 // receiving process's resident memory the whole time. Uses the built
 // packages (run `npm run build` first):
 //
-//   node --expose-gc bench/bigblock.bench.mjs           # 2,149 x 1 MB transactions (2,148,000,177 bytes)
+//   node --expose-gc bench/bigblock.bench.mjs           # 2,149 x 1 MB transactions (2,148,000,179 bytes)
 //   node --expose-gc bench/bigblock.bench.mjs --quick   # 257 x 1 MB (~256 MiB)
 //
 // The sender is a child process (this file with --serve), so its memory is

@@ -92,7 +92,9 @@ async function main() {
         const end = txs.length > 0 ? txs.at(-1).offset + txs.at(-1).length : b.carryAt
         if (txs.length > 0) {
           // Whole transactions only, moved to a worker (block offsets stay as they are: `base` maps them).
-          b.tasks.push(pool.run({ bytes: bytes.slice(txs[0].offset - b.carryAt, end - b.carryAt), base: txs[0].offset, txs }))
+          const task = pool.run({ bytes: bytes.slice(txs[0].offset - b.carryAt, end - b.carryAt), base: txs[0].offset, txs })
+          task.catch(() => {}) // awaited at the block's end; until then a worker failure must not be an unhandled rejection
+          b.tasks.push(task)
           b.txids.push(...ev.txs.map((t) => hashToHex(t.txid))) // what the stream parser hashed, to cross-check
         }
         b.carry = bytes.slice(end - b.carryAt) // the start of the next, unfinished transaction

@@ -25,6 +25,12 @@ const ISLAND = 8
 const DEAD = 4
 const RANDOM_LINKS = 3
 
+/**
+ * `s` with control characters replaced: the crawler prints what strangers
+ * announce (user agents), and escape sequences in them would reach the terminal.
+ */
+const printable = (s) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
+
 function parsePeer(s) {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
   if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`expected host:port, got '${s}'`)
@@ -108,7 +114,7 @@ async function main() {
     const where = `${item.address.host}:${item.address.port}`
     if (item.type === 'node') {
       ok++
-      console.log(`node ${where}: ${item.userAgent} protocol ${item.version} height ${item.startHeight}, ${item.addrsLearned} addresses (${item.newAddrs} new)`)
+      console.log(`node ${where}: ${printable(item.userAgent)} protocol ${item.version} height ${item.startHeight}, ${item.addrsLearned} addresses (${item.newAddrs} new)`)
     } else {
       failed++
       console.log(`failed ${where}: ${describeDisconnect(item.reason)}`)

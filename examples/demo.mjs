@@ -27,6 +27,17 @@ const btc = (sats) => `${sats / SATS_PER_BTC}.${(sats % SATS_PER_BTC).toString()
 const short = (hex) => `${hex.slice(0, 16)}…${hex.slice(-8)}`
 const ms = (t0) => `${Math.round(performance.now() - t0)} ms`
 const sleep = (n) => new Promise((r) => setTimeout(r, n))
+/** How long the demo waits for bcoin to announce or accept a transaction. */
+const WAIT_MS = 30_000
+
+/** Polls `cond` every 10 ms; throws (naming `what`) when WAIT_MS pass first. */
+async function waitFor(cond, what) {
+  const deadline = performance.now() + WAIT_MS
+  while (!(await cond())) {
+    if (performance.now() > deadline) throw new Error(`no ${what} within ${WAIT_MS / 1000} s`)
+    await sleep(10)
+  }
+}
 
 /** A progress bar line: redrawn in place on a terminal, one line per update otherwise. */
 function progressBar(out = process.stdout) {
@@ -139,7 +150,7 @@ async function main() {
     console.log('4. Watching a transaction arrive from bcoin')
     t0 = performance.now()
     const sent = await walletRpc('sendtoaddress', [info.mineAddress, 1])
-    while (!invs.some((i) => hashToHex(i.hash) === sent)) await sleep(10)
+    await waitFor(() => invs.some((i) => hashToHex(i.hash) === sent), "announcement (inv) of bcoin's payment")
     console.log(`   bcoin's wallet paid 1 BTC; bcoin announced it to us (inv) after ${ms(t0)}`)
     const got = await peer.getData([{ type: InvType.MSG_WITNESS_TX, hash: hexToHash(sent) }])
     const tx = got.found[0].message.tx
@@ -161,7 +172,7 @@ async function main() {
     t0 = performance.now()
     peer.send({ command: 'inv', items: [{ type: InvType.MSG_TX, hash: txid(ours) }] })
     console.log('   announced it to bcoin (inv)')
-    while (!(await rpc('getrawmempool')).includes(ourId)) await sleep(10)
+    await waitFor(async () => (await rpc('getrawmempool')).includes(ourId), 'broadcast transaction in bcoin\'s mempool')
     console.log(`   in bcoin's mempool after ${ms(t0)}\n`)
   } finally {
     // 6. Close the connection and stop the node.

@@ -28,6 +28,8 @@ async function main() {
   const network = networkByName(process.env.BITP2P_NETWORK ?? 'regtest')
   if (!network) throw new Error(`unknown network '${process.env.BITP2P_NETWORK}'`)
   const count = values.count === undefined ? Infinity : Number(values.count)
+  // (Not a number would never be reached: the feed would run forever.)
+  if (!(Number.isInteger(count) && count >= 1) && count !== Infinity) throw new Error(`--count must be a positive integer, got '${values.count}'`)
 
   // Ctrl-C ends the loop below through this signal; everything then closes normally.
   const stop = new AbortController()

@@ -76,6 +76,13 @@ export function intOption(values, name, fallback) {
   return Number(v)
 }
 
+/** --timeout in ms (at least 1: a zero deadline would expire before any peer could answer), or the default. */
+export function timeoutOption(values) {
+  const ms = intOption(values, 'timeout', DEFAULT_CONNECT_TIMEOUT_MS)
+  if (ms < 1) throw new UsageError(`--timeout must be at least 1 ms, got ${ms}`)
+  return ms
+}
+
 /** The network named by --network. */
 export function networkOption(values) {
   const net = networkByName(values.network)
@@ -158,7 +165,7 @@ export function connectFailure(e, addr, network) {
 export async function connect(ctx, values, extra = {}) {
   const network = networkOption(values)
   const addr = peerOption(values)
-  const timeoutMs = intOption(values, 'timeout', DEFAULT_CONNECT_TIMEOUT_MS)
+  const timeoutMs = timeoutOption(values)
   const clock = new RealtimeClock()
   let peer
   try {

@@ -2,7 +2,7 @@
 import { crawl, DEFAULT_CRAWL_CONCURRENCY, RealtimeClock } from '@bitp2p/session'
 import { serviceNames } from '@bitp2p/wire'
 import { TcpConnector } from '@bitp2p/transport-tcp'
-import { CliError, DEFAULT_CONNECT_TIMEOUT_MS, describeReason, intOption, label, NETWORK_HELP, networkOption, parse, parseAddress, printable, UsageError } from './common.mjs'
+import { CliError, DEFAULT_CONNECT_TIMEOUT_MS, describeReason, intOption, label, NETWORK_HELP, networkOption, parse, parseAddress, printable, timeoutOption, UsageError } from './common.mjs'
 
 /** Default most nodes visited: enough for a look around, small enough to finish. */
 export const DEFAULT_MAX_NODES = 1_000
@@ -85,7 +85,7 @@ export async function run(argv, ctx) {
   const maxNodes = intOption(values, 'max', DEFAULT_MAX_NODES)
   const concurrency = intOption(values, 'concurrency', DEFAULT_CRAWL_CONCURRENCY)
   if (concurrency < 1) throw new UsageError('--concurrency must be at least 1')
-  const timeoutMs = intOption(values, 'timeout', DEFAULT_CONNECT_TIMEOUT_MS)
+  const timeoutMs = timeoutOption(values)
   const addrWaitMs = intOption(values, 'addr-wait', DEFAULT_ADDR_WAIT_MS)
   // With --json, stdout carries only the document: the running log goes to stderr.
   const log = values.json ? (line) => console.error(line) : (line) => console.log(line)

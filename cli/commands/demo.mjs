@@ -32,7 +32,14 @@ export async function run(argv, ctx) {
   if (seed !== undefined && seed > 0xffffffff) throw new UsageError(`--seed must be below 2^32, got ${seed}`)
   const args = values.sim ? [DEMO_SIM, ...(seed !== undefined ? ['--seed', String(seed)] : [])] : [DEMO]
   const child = spawn(process.execPath, args, { stdio: 'inherit' })
-  ctx.onExit(() => child.kill('SIGINT'))
+  // Ctrl-C: pass it on and wait (within the CLI's grace period) for the demo
+  // to stop its bcoin node, rather than exiting while it still runs.
+  ctx.onExit(() => {
+    if (child.exitCode !== null || child.signalCode !== null) return undefined
+    const exited = new Promise((resolve) => child.once('exit', resolve))
+    child.kill('SIGINT')
+    return exited
+  })
   return new Promise((resolve, reject) => {
     child.once('error', reject)
     child.once('exit', (code, signal) => resolve(code ?? (signal ? EXIT_INTERRUPTED : 1)))

@@ -48,16 +48,23 @@ export async function run(argv, ctx) {
   if (values.store === '') throw new UsageError('--store needs a directory')
   // Check the store before connecting: a bad directory fails without touching the network.
   const store = values.store !== undefined ? await openStore(values.store, networkOption(values)) : undefined
+  let sync
   let storeClosed
   const closeStore = () => (storeClosed ??= store?.close())
-  ctx.onExit(closeStore)
+  // On the way out (Ctrl-C, a lost peer): stop the sync and let its queued
+  // writes land before the store closes, rather than write to a closed file.
+  ctx.onExit(async () => {
+    sync?.stop()
+    await sync?.flush()
+    await closeStore()
+  })
   const stored = store ? await store.tip() : undefined
 
   const { peer, network, clock, lost, close } = await connect(ctx, values)
   const v = peer.info.peer
   console.log(`connected to ${printable(v.userAgent)} (protocol ${peer.info.negotiatedVersion}), its height ${v.startHeight}`)
 
-  const sync = new HeaderSync({ source: singlePeer(peer), network, clock, store, unixTimeOffsetMs: performance.timeOrigin })
+  sync = new HeaderSync({ source: singlePeer(peer), network, clock, store, unixTimeOffsetMs: performance.timeOrigin })
   sync.on('error', (e) => console.error(`bitp2p: header store write failed: ${e?.message ?? e}`))
   const progress = progressLine(process.stdout)
   ctx.onExit(() => progress.end())

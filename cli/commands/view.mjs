@@ -7,13 +7,13 @@ import { hashToHex } from '@bitp2p/wire'
 import {
   CliError,
   connect,
-  DEFAULT_CONNECT_TIMEOUT_MS,
   intOption,
   label,
   networkOption,
   parse,
   peerOption,
   PEER_OPTIONS_HELP,
+  timeoutOption,
   UsageError,
 } from './common.mjs'
 import { EventLog, readTrace, Recorder, writeTrace } from '../view/recorder.mjs'
@@ -119,6 +119,7 @@ export async function run(argv, ctx) {
     // Check the peer options before anything listens.
     networkOption({ network: values.network ?? 'mainnet' })
     peerOption(values)
+    timeoutOption(values)
     log = new EventLog()
     recorder = new Recorder({ log, now: () => Math.round(performance.now() - t0) })
   }
@@ -154,7 +155,7 @@ async function attach(ctx, values, recorder) {
   const opts = { ...values, network: values.network ?? 'mainnet' }
   const network = networkOption(opts)
   const addr = peerOption(opts)
-  const timeoutMs = intOption(opts, 'timeout', DEFAULT_CONNECT_TIMEOUT_MS)
+  const timeoutMs = timeoutOption(opts)
   recorder.start({ source: 'peer', network: network.name, address: label(addr) })
   const connector = recorder.connector(new TcpConnector({ connectTimeoutMs: timeoutMs }), network.magic)
   const { peer, clock, lost } = await connect(ctx, opts, {

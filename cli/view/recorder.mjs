@@ -1,6 +1,6 @@
 // Turning SDK events into view events (see events.mjs), and keeping them:
 // an append-only EventLog that players follow, trace files as JSON lines.
-import { closeSync, openSync, readFileSync, writeSync } from 'node:fs'
+import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { describeDisconnect, peerLabel } from '@bitp2p/session'
 import { blockHash, hashToHex } from '@bitp2p/wire'
 import { applyEvent, checkEvent, createTally, SELF, summarize, TRACE_FORMAT } from './events.mjs'
@@ -64,8 +64,12 @@ export function writeTrace(log, path) {
  * event; the error names the first line that is not.
  */
 export function readTrace(path) {
+  // Checked before reading: a huge file must not be read into memory first.
+  // (A device or pipe has no size to check: only regular files.)
+  const st = statSync(path)
+  if (!st.isFile()) throw new Error(`${path}: not a regular file`)
+  if (st.size > MAX_TRACE_BYTES) throw new Error(`${path}: ${st.size} bytes, larger than ${MAX_TRACE_BYTES}`)
   const text = readFileSync(path, 'utf8')
-  if (text.length > MAX_TRACE_BYTES) throw new Error(`${path}: larger than ${MAX_TRACE_BYTES} bytes`)
   const log = new EventLog()
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {

@@ -135,6 +135,8 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
       ['crawl', '--seed', '127.0.0.1:1', '--concurrency', '0'],
       ['demo', '--seed', '3'],
       ['demo', '--sim', '--seed', '-1'],
+      ['headers', '--network', 'regtest', '--peer', '127.0.0.1:1', '--timeout', '0'],
+      ['crawl', '--network', 'regtest', '--seed', '127.0.0.1:1', '--timeout', '0'],
     ]
     const runs = await Promise.all(cases.map((c) => cli(...c)))
     runs.forEach((r, i) => {
@@ -153,6 +155,9 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     expect(err(9)).toContain("--seed must be host:port, got 'nowhere'")
     expect(err(10)).toContain('--concurrency must be at least 1')
     expect(err(11)).toContain('--seed needs --sim')
+    // A zero deadline would expire before any peer could answer: refused before connecting.
+    expect(err(13)).toContain('--timeout must be at least 1 ms, got 0')
+    expect(err(14)).toContain('--timeout must be at least 1 ms, got 0')
 
     // bitp2p-bridge words its own usage errors (two lines), with its exit code 2.
     const bridge = await cli('bridge', '--bogus')
@@ -208,7 +213,7 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     expect(otherNet.stderr).toBe(`bitp2p: --store ${storeDir} holds headers of another network (genesis ${hashToHex(regtest.genesisHash)}), not testnet4\n`)
   })
 
-  it.skipIf(!HAS_SCRIPT)('headers on a terminal draws a progress bar redrawn in place', async () => {
+  it.skipIf(!HAS_SCRIPT)('headers on a terminal draws a progress bar redrawn in place (needs util-linux `script` for the terminal)', async () => {
     const height: number = await node.rpc('getblockcount', [])
     const command = [process.execPath, CLI, 'headers', ...peerArgs].join(' ')
     const r = await spawnRun('script', ['-qfec', command, '/dev/null']).output

@@ -24,7 +24,7 @@ function codeBlockAfter(markdown: string, heading: string): string {
   return m[1]!
 }
 
-describe.skipIf(!BUILT)('README quick start', () => {
+describe.skipIf(!BUILT)('README quick start (needs `npx turbo run build`)', () => {
   let node: BcoinNode
 
   beforeAll(async () => {

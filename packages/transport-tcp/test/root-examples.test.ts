@@ -306,14 +306,14 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
     expect(b.stdout).not.toBe(a.stdout)
   })
 
-  it.skipIf(!existsSync(DENO))('deno/connect-and-ping.ts: the same session on Deno, its network permission limited to bcoin\'s port', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it.skipIf(!existsSync(DENO))('deno/connect-and-ping.ts: the same session on Deno, its network permission limited to bcoin\'s port (needs node_modules/.bin/deno)', { timeout: TEST_TIMEOUT_MS }, async () => {
     const r = await start(DENO, ['run', `--allow-net=${peer}`, '--allow-env=BITP2P_PEER,BITP2P_NETWORK', 'examples/deno/connect-and-ping.ts', peer]).done
     console.log(`[examples] deno connect-and-ping.ts: ${r.ms} ms, exit ${r.code}`)
     expect(r.lines[0]).toMatch(new RegExp(`^deno \\d+\\.\\d+\\.\\d+: connecting to ${peer} \\(regtest\\)$`))
     expectConnectAndPing(r, userAgent, await node.rpc('getblockcount', []))
   })
 
-  it.skipIf(!existsSync(BUN))('bun/connect-and-ping.ts: the same session on Bun', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it.skipIf(!existsSync(BUN))('bun/connect-and-ping.ts: the same session on Bun (needs node_modules/.bin/bun)', { timeout: TEST_TIMEOUT_MS }, async () => {
     const r = await start(BUN, ['examples/bun/connect-and-ping.ts', peer]).done
     console.log(`[examples] bun connect-and-ping.ts: ${r.ms} ms, exit ${r.code}`)
     expect(r.lines[0]).toMatch(new RegExp(`^bun \\d+\\.\\d+\\.\\d+: connecting to ${peer} \\(regtest\\)$`))

@@ -8,19 +8,23 @@
 // of the trace must end on the same numbers, and a live view of a bcoin
 // regtest node must show bcoin's height and follow a new block.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright'
+import { WebSocket as NodeWebSocket } from 'ws'
 import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
 import { applyEvent, checkEvent, createTally, summarize, summaryMismatches } from '../../../cli/view/events.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
 import { parseSpeed, Player } from '../../../cli/view/player.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
-import { EventLog } from '../../../cli/view/recorder.mjs'
+import { EventLog, MAX_TRACE_BYTES, readTrace as readTraceLog } from '../../../cli/view/recorder.mjs'
+// @ts-expect-error plain ES modules of the CLI, without type declarations
+import { FEED_PATH, startViewServer } from '../../../cli/view/server.mjs'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const CLI = join(ROOT, 'cli/bitp2p.mjs')
@@ -286,6 +290,95 @@ describe('the event tally and the player (no browser)', () => {
       expect([parseSpeed('300'), parseSpeed('0.5'), parseSpeed('0'), parseSpeed('max'), parseSpeed('Infinity'), parseSpeed(60)]).toEqual([300, 0.5, Infinity, Infinity, Infinity, 60])
       expect([parseSpeed('-1'), parseSpeed('fast'), parseSpeed(''), parseSpeed(NaN)]).toEqual([undefined, undefined, undefined, undefined])
     })
+  })
+})
+
+describe('the view server and trace files (no browser)', () => {
+  const trace = [
+    { type: 'start', t: 0, source: 'sim', network: 'regtest', format: 1 },
+    { type: 'tip', t: 5, height: 1, hash: 'aa', work: '2' },
+  ]
+  let dir: string
+  beforeAll(() => void (dir = mkdtempSync(join(tmpdir(), 'bitp2p-view-unit-'))))
+  afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+  /** GET `path` from the server with the given Host header: status and headers. */
+  const get = (port: number, path: string, host: string): Promise<{ status: number; headers: Record<string, unknown> }> =>
+    new Promise((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, path, headers: { host } }, (res) => {
+        res.resume()
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers }))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+
+  /** A feed connection: the first message, or how it failed. */
+  const feed = (url: string, origin: string | undefined): Promise<{ hello?: any; error?: string }> =>
+    new Promise((resolve) => {
+      const ws = new NodeWebSocket(url, origin === undefined ? {} : { origin })
+      ws.once('message', (data) => {
+        resolve({ hello: JSON.parse(String(data)) })
+        ws.close()
+      })
+      ws.once('unexpected-response', (_req, res) => {
+        resolve({ error: `HTTP ${res.statusCode}` })
+        ws.terminate()
+      })
+      ws.once('error', (e) => resolve({ error: e.message }))
+    })
+
+  it('serves only its own host names and origins (no DNS rebinding, no cross-site feed), and caps what a page may send', async () => {
+    const log = new EventLog()
+    for (const e of trace) log.push(e)
+    log.finish()
+    const server = await startViewServer({ log, port: 0, speed: Infinity, source: 'sim' })
+    try {
+      const own = `127.0.0.1:${server.port}`
+      const page = await get(server.port, '/', own)
+      expect(page.status).toBe(200)
+      expect(page.headers['content-security-policy']).toContain("default-src 'self'")
+      expect((await get(server.port, '/', `localhost:${server.port}`)).status).toBe(200)
+      // A name that resolves to 127.0.0.1 only through an attacker's DNS is refused.
+      expect((await get(server.port, '/', `evil.example:${server.port}`)).status).toBe(421)
+      // Only the listed files: no path into the rest of the checkout.
+      expect((await get(server.port, '/../../package.json', own)).status).toBe(404)
+      expect((await get(server.port, '/recorder.mjs', own)).status).toBe(404)
+
+      const url = `ws://${own}${FEED_PATH}`
+      expect((await feed(url, `http://${own}`)).hello).toMatchObject({ kind: 'hello', source: 'sim', speed: 'max', live: false })
+      expect((await feed(url, undefined)).hello).toMatchObject({ kind: 'hello' }) // a non-browser client
+      expect((await feed(url, 'http://evil.example')).error).toMatch(/^HTTP 4\d\d$/)
+      expect((await feed(url, `https://${own}`)).error).toMatch(/^HTTP 4\d\d$/)
+
+      // A page message above the cap closes the feed (1009, message too big).
+      const ws = new NodeWebSocket(url, { origin: `http://${own}` })
+      await new Promise((r) => ws.once('open', r))
+      const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)))
+      ws.send(JSON.stringify({ kind: 'speed', speed: 1, pad: 'x'.repeat(2_000) }))
+      expect(await closed).toBe(1009)
+    } finally {
+      await server.close()
+    }
+  })
+
+  it('readTrace reads a written trace back, and refuses non-files and files over the cap before reading them', () => {
+    const ok = join(dir, 'ok.jsonl')
+    writeFileSync(ok, trace.map((e) => JSON.stringify(e)).join('\n') + '\n')
+    const log = readTraceLog(ok)
+    expect(log.events).toEqual(trace)
+    expect(log.complete).toBe(true)
+    // A sparse file just over the cap: refused by its size, without reading 256 MiB.
+    const big = join(dir, 'big.jsonl')
+    writeFileSync(big, '')
+    truncateSync(big, MAX_TRACE_BYTES + 1)
+    expect(() => readTraceLog(big)).toThrow(`${MAX_TRACE_BYTES + 1} bytes, larger than ${MAX_TRACE_BYTES}`)
+    expect(() => readTraceLog(dir)).toThrow('not a regular file')
+    // A device reads without end: refused before the first byte.
+    if (existsSync('/dev/zero')) expect(() => readTraceLog('/dev/zero')).toThrow('not a regular file')
+    const bad = join(dir, 'bad.jsonl')
+    writeFileSync(bad, `${JSON.stringify(trace[0])}\n{"type":"tip","t":1}\n`)
+    expect(() => readTraceLog(bad)).toThrow(`${bad}:2: tip: height is not a number`)
   })
 })
 
