@@ -7,6 +7,19 @@ import { fileURLToPath } from 'node:url'
 
 export const SERVER = fileURLToPath(new URL('./bcoin-regtest-server.cjs', import.meta.url))
 
+/** Children still running: one exit handler for all of them, not one listener per spawn. */
+const children = new Set()
+let exitHandlerInstalled = false
+function track(child) {
+  children.add(child)
+  child.once('exit', () => children.delete(child))
+  if (exitHandlerInstalled) return
+  exitHandlerInstalled = true
+  process.on('exit', () => {
+    for (const c of children) c.kill('SIGKILL')
+  })
+}
+
 /**
  * Spawn the regtest server with `env` on top of ephemeral ports and
  * EXIT_ON_STDIN_CLOSE (bcoin goes when its parent goes).
@@ -20,13 +33,17 @@ export function spawnBcoin(env = {}, { readyTimeoutMs = 60_000, captureStderr = 
     stdio: ['pipe', 'pipe', captureStderr ? 'pipe' : 'inherit'],
     env: { ...process.env, P2P_PORT: '0', HTTP_PORT: '0', WALLET_PORT: '0', EXIT_ON_STDIN_CLOSE: '1', ...env },
   })
-  process.on('exit', () => child.kill('SIGKILL'))
+  track(child)
   let log = ''
   if (captureStderr) child.stderr.setEncoding('utf8').on('data', (s) => (log = (log + s).slice(-2000)))
   return new Promise((resolve, reject) => {
     let ready = false
     let buf = ''
-    const timer = setTimeout(() => reject(new Error(`bcoin: no ready line within ${readyTimeoutMs} ms`)), readyTimeoutMs)
+    const timer = setTimeout(() => {
+      // A node that never got ready is of no use to anyone: do not leave it running.
+      child.kill('SIGKILL')
+      reject(new Error(`bcoin: no ready line within ${readyTimeoutMs} ms\n${log}`))
+    }, readyTimeoutMs)
     child.once('exit', (code) => {
       clearTimeout(timer)
       if (!ready) reject(new Error(`bcoin exited (code ${code}) before it was ready\n${log}`))
