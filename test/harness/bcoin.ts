@@ -7,15 +7,15 @@
  *   ... connect a TcpConnector to node.p2p ...
  *   await node.stop()
  *
- * Spawns test/harness/bcoin-regtest-server.cjs with the current Node,
- * waits for its one JSON ready line, and talks JSON-RPC over HTTP to
+ * Spawns test/harness/bcoin-regtest-server.cjs with the current Node
+ * (through spawn-bcoin.mjs, shared with the demo and the benches), waits for
+ * its one JSON ready line, and talks JSON-RPC over HTTP to
  * 127.0.0.1 with the API key. stop() always ends the child (SIGTERM, then
  * SIGKILL); a process 'exit' hook and the child's own stdin watch make sure
  * no node outlives a failed or killed test run.
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import type { PeerAddress } from '@bitp2p/session'
+import { spawnBcoin } from './spawn-bcoin.mjs'
 
 /** How long bcoin may take to open, mine and print its ready line. */
 const READY_TIMEOUT_MS = 60_000
@@ -23,8 +23,6 @@ const READY_TIMEOUT_MS = 60_000
 const STOP_GRACE_MS = 5_000
 /** How long sendFromWallet waits for its tx to enter the mempool. */
 const MEMPOOL_WAIT_MS = 10_000
-/** Bytes of the child's stderr kept for error messages. */
-const STDERR_TAIL_BYTES = 4_000
 
 /** Options of startBcoin. */
 export interface BcoinOptions {
@@ -103,58 +101,29 @@ export class BcoinRpcError extends Error {
   }
 }
 
-const SCRIPT = fileURLToPath(new URL('./bcoin-regtest-server.cjs', import.meta.url))
-
 function hostPort(addr: PeerAddress): string {
   return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`
 }
 
 /** Start a bcoin regtest node on loopback; resolves once it is ready. */
 export async function startBcoin(opts: BcoinOptions = {}): Promise<BcoinNode> {
-  const child = spawn(process.execPath, [SCRIPT], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
+  // spawn-bcoin kills the child if it never gets ready, and on this process's exit.
+  const { child, info } = await spawnBcoin<BcoinInfo>(
+    {
       NODE_BACKEND: 'js',
       P2P_PORT: String(opts.p2pPort ?? 0),
-      HTTP_PORT: '0',
-      WALLET_PORT: '0',
       API_KEY: `bitp2p-test-${process.pid}`,
       MINE: String(opts.mine ?? 0),
       WALLET: opts.wallet ? '1' : '0',
       LOG_LEVEL: opts.logLevel ?? 'error',
-      EXIT_ON_STDIN_CLOSE: '1',
       ...(opts.invMs !== undefined ? { INV_MS: String(opts.invMs) } : {}),
     },
-  })
-  // Whatever happens to this process, the child goes with it.
-  const killOnExit = (): void => {
-    child.kill('SIGKILL')
-  }
-  process.on('exit', killOnExit)
+    { readyTimeoutMs: READY_TIMEOUT_MS, captureStderr: true },
+  )
   const exited = new Promise<void>((resolve) => {
-    child.once('exit', () => {
-      process.removeListener('exit', killOnExit)
-      resolve()
-    })
+    if (child.exitCode !== null || child.signalCode !== null) resolve()
+    else child.once('exit', () => resolve())
   })
-
-  let stderrTail = ''
-  child.stderr!.setEncoding('utf8')
-  child.stderr!.on('data', (s: string) => {
-    stderrTail = (stderrTail + s).slice(-STDERR_TAIL_BYTES)
-  })
-
-  let info: BcoinInfo
-  try {
-    info = await readyLine(child, () => stderrTail)
-  } catch (e) {
-    child.kill('SIGKILL')
-    await exited
-    throw e
-  }
-  // Keep reading stdout (bcoin's console log): a full pipe would stall the node.
-  child.stdout!.on('data', () => {})
 
   const call = async (port: number, method: string, params: readonly unknown[] = []): Promise<any> => {
     const res = await fetch(`http://127.0.0.1:${port}/`, {
@@ -219,44 +188,4 @@ export async function startBcoin(opts: BcoinOptions = {}): Promise<BcoinNode> {
     },
   }
   return node
-}
-
-/** Wait for the script's JSON ready line; reject if it exits or takes too long. */
-function readyLine(child: ChildProcess, stderr: () => string): Promise<BcoinInfo> {
-  return new Promise((resolve, reject) => {
-    let buf = ''
-    const fail = (why: string): void => {
-      cleanup()
-      reject(new Error(`bcoin did not start: ${why}\n--- stderr ---\n${stderr()}`))
-    }
-    const onData = (s: string): void => {
-      buf += s
-      let nl: number
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl).trim()
-        buf = buf.slice(nl + 1)
-        if (!line.startsWith('{')) continue
-        try {
-          const msg = JSON.parse(line) as BcoinInfo
-          if (msg.ready === true) {
-            cleanup()
-            resolve(msg)
-            return
-          }
-        } catch {
-          // not our line
-        }
-      }
-    }
-    const onExit = (code: number | null, signal: string | null): void => fail(`exited (code ${code}, signal ${signal})`)
-    const timer = setTimeout(() => fail(`no ready line within ${READY_TIMEOUT_MS} ms`), READY_TIMEOUT_MS)
-    const cleanup = (): void => {
-      clearTimeout(timer)
-      child.stdout!.removeListener('data', onData)
-      child.removeListener('exit', onExit)
-    }
-    child.stdout!.setEncoding('utf8')
-    child.stdout!.on('data', onData)
-    child.once('exit', onExit)
-  })
 }
