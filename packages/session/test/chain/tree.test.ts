@@ -267,6 +267,44 @@ describe('checkpoints inside the tree', () => {
     const above = mine(blockHash(a[1]!), { time: a[1]!.time + 1, bits: BITS, tag: 4 })
     expect(tree.accept(above).kind).toBe('fork-added')
   })
+
+  it('a tip extension below a checkpoint held on a longer, lighter side branch is rejected on the fast path too', () => {
+    // Core's GetLastCheckpoint looks at every branch. Active: 8 harder blocks
+    // (fastnet retargets); side: 10 easy blocks with no more work, the 10th a
+    // checkpoint. Extending the active tip at height 9 is then a fork below
+    // it: the fast path (a tip child, off retarget and checkpoint heights)
+    // must not accept it, and the error is contextualCheck's.
+    const p0 = fastnet()
+    const g = p0.genesis
+    const slow = mineChain(g, 0, 10, { spacing: 10, bits: p0.powLimitBits, tag: 1 })
+    const p: NetworkParams = { ...p0, checkpoints: [{ height: 10, hash: blockHash(slow[9]!) }] }
+    const fast: BlockHeader[] = []
+    for (let h = 1; h <= 8; h++) {
+      const prev = h === 1 ? g : fast[h - 2]!
+      const bits = h % 4 === 0 ? retargetFrom(p, fast, g, h) : prev.bits
+      fast.push(mine(blockHash(prev), { time: prev.time + 1, bits, tag: 2 }))
+    }
+    const tree = new HeaderTree(p)
+    expect(kinds(acceptAll(tree, fast)).every((k) => k === 'connected')).toBe(true)
+    expect(kinds(acceptAll(tree, slow)).every((k) => k === 'fork-added')).toBe(true)
+    expect(tree.height).toBe(8)
+    // (Equal work here: the branch seen first stays active.)
+    expect(tree.tip.chainWork).toBeGreaterThanOrEqual(tree.getByHash(blockHash(slow[9]!))!.chainWork)
+
+    const next = mine(blockHash(fast[7]!), { time: fast[7]!.time + 1, bits: fast[7]!.bits, tag: 3 })
+    const chain = [g, ...fast]
+    const view: AncestorView = { timeAt: (h) => chain[h]?.time, bitsAt: (h) => chain[h]?.bits, lastCheckpointHeight: 10 }
+    const expected = contextualCheck(next, { height: 8, time: fast[7]!.time, bits: fast[7]!.bits }, view, p)
+    expect(expected).toEqual({ ok: false, error: { kind: 'fork-below-checkpoint', height: 9, checkpointHeight: 10 } })
+    expect(tree.accept(next)).toEqual({ kind: 'rejected', error: expected.ok ? undefined : expected.error })
+    expect(tree.acceptMany([next]).rejected).toEqual({ index: 0, error: { kind: 'fork-below-checkpoint', height: 9, checkpointHeight: 10 } })
+    expect(tree.height).toBe(8)
+    // Without the checkpoint the same header extends the tip.
+    const free = new HeaderTree(p0)
+    acceptAll(free, fast)
+    acceptAll(free, slow)
+    expect(free.accept(next).kind).toBe('connected')
+  })
 })
 
 describe('acceptMany', () => {
@@ -298,6 +336,51 @@ describe('acceptMany', () => {
     const r = tree.acceptMany([chain[0]!, chain[2]!])
     expect(r.rejected).toEqual({ index: 1, error: { kind: 'non-continuous', index: 1 } })
     expect(r.accepted).toBe(1)
+  })
+
+  it('judges the link before the fields: a header that does not link is non-continuous even when it cannot be serialized', () => {
+    // Inside a message the link to the previous header is judged first: a
+    // header that does not link is non-continuous, whatever else is wrong.
+    const tree = new HeaderTree(regtest)
+    const chain = mineChain(G, 0, 3, { bits: BITS })
+    const unlinked = [
+      { ...chain[1]!, prevBlock: new Uint8Array(32), time: -1 },
+      { ...chain[1]!, prevBlock: new Uint8Array(32), nonce: 2 ** 32 },
+      { ...chain[1]!, prevBlock: blockHash(chain[0]!).subarray(0, 31) },
+    ]
+    for (const bad of unlinked) {
+      const r = tree.acceptMany([chain[0]!, bad])
+      expect(r.rejected).toEqual({ index: 1, error: { kind: 'non-continuous', index: 1 } })
+      expect(tree.height).toBe(1)
+    }
+    // Linked but out of range: the serializer's error, as before, and nothing changes.
+    expect(() => tree.acceptMany([chain[0]!, { ...chain[1]!, time: 2 ** 32 }])).toThrow(/time out of range/)
+    expect(tree.height).toBe(1)
+    expect(kinds(tree.acceptMany(chain).results)).toEqual(['duplicate', 'connected', 'connected'])
+    expect(hex(tree.tip)).toBe(hashToHex(blockHash(chain[2]!)))
+  })
+
+  it('links headers across the storage chunks inside one message, and finds a break there', () => {
+    // Slot 4,095 is the last of the first storage chunk (which doubled from
+    // 1,024 slots on the way), slot 4,096 the first of the second: the header
+    // stored there links to a hash kept in the other chunk.
+    const chain = mineChain(G, 0, 4_100, { bits: BITS })
+    const tree = new HeaderTree(regtest)
+    for (let i = 0; i < 4_090; i += 2_000) {
+      const r = tree.acceptMany(chain.slice(i, Math.min(i + 2_000, 4_090)))
+      expect(r.rejected).toBeUndefined()
+    }
+    expect(tree.height).toBe(4_090)
+    const broken = tree.acceptMany([...chain.slice(4_090, 4_095), chain[4_096]!])
+    expect(broken.rejected).toEqual({ index: 5, error: { kind: 'non-continuous', index: 5 } })
+    expect(tree.height).toBe(4_095)
+    const r = tree.acceptMany(chain.slice(4_090))
+    expect(r).toMatchObject({ accepted: 10, added: 5 })
+    expect(tree.height).toBe(4_100)
+    for (const h of [1_024, 1_025, 2_048, 4_095, 4_096, 4_097, 4_100]) {
+      expect(hex(tree.getByHeight(h)!)).toBe(hashToHex(blockHash(chain[h - 1]!)))
+      expect(tree.getByHash(blockHash(chain[h - 1]!))!.height).toBe(h)
+    }
   })
 })
 
