@@ -27,6 +27,7 @@
 // node:crypto's and of @noble/hashes' sha256d are printed for comparison.
 import { spawnSync } from 'node:child_process'
 import { Session } from 'node:inspector/promises'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 const quick = process.argv.includes('--quick')
@@ -150,7 +151,9 @@ if (child) {
   const batches = asMessages(mineHeaders(COUNT))
   process.stdout.write(JSON.stringify({ backend: wire.SHA256_BACKEND, ...timeRounds(batches) }))
 } else {
-  console.log(`Node ${process.version}; ${fmt(COUNT)} regtest headers, batches of ${BATCH}, ${ROUNDS} timed rounds after one warm-up`)
+  // The machine's load average: on a shared machine the rates move with it.
+  const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
+  console.log(`Node ${process.version}; ${fmt(COUNT)} regtest headers, batches of ${BATCH}, ${ROUNDS} timed rounds after one warm-up; load average ${load()}`)
   const t0 = performance.now()
   const raws = mineHeaders(COUNT)
   const batches = asMessages(raws)
@@ -193,6 +196,7 @@ if (child) {
       `which allocates), node:crypto ${fmt(hn)}/s, @noble/hashes ${fmt(hp)}/s`,
   )
   console.log(`the header hash alone caps the tree at ${fmt(hjs)}/s; the Node build reaches ${((native.best / hjs) * 100).toFixed(0)} % of that`)
+  console.log(`load average at the end: ${load()}`)
 
   if (profile) {
     const top = await profileRounds(batches)

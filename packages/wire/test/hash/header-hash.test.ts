@@ -5,6 +5,9 @@ import * as pure from '../../src/hash/sha256.js'
 import * as native from '../../src/hash/sha256.node.js'
 import { fromHex, hashToHex, toHex } from '../../src/bytes/hex.js'
 import { BLOCKS_PRESENT, readBlock, readFixtures, SKIP_MESSAGE } from '../block/blocks-data.js'
+// @ts-expect-error: a plain-JS build script without type declarations
+import { generate, OUTPUT } from '../../scripts/gen-header-hash.mjs'
+import { readFileSync } from 'node:fs'
 
 const header80 = fc.uint8Array({ minLength: 80, maxLength: 80 })
 
@@ -32,6 +35,37 @@ describe('sha256dHeader / HeaderHasher', () => {
       }),
       { numRuns: 500, seed: 7 },
     )
+  })
+
+  it('property: equals sha256d on headers made of edge words (sign bit, all ones, zero) in both blocks of the header', () => {
+    // Each of the three compressions is its own code (blocks 2 and 3 fold
+    // their padding into constants); words that set the sign bit or carry
+    // out of every addition exercise the wrap-around of each sum, in the
+    // header's last 16 bytes (block 2) as much as in its first 64.
+    const edgeWord = fc.constantFrom(0, 1, 0x7fffffff, 0x80000000, 0x80000001, 0xfffffffe, 0xffffffff, 0x00000080, 0x80808080)
+    const edgeHeader = fc.array(fc.oneof(edgeWord, fc.nat({ max: 0xffffffff })), { minLength: 20, maxLength: 20 }).map((words) => {
+      const h = new Uint8Array(80)
+      const view = new DataView(h.buffer)
+      words.forEach((w, i) => view.setUint32(4 * i, w, i % 2 === 0))
+      return h
+    })
+    const hasher = createHeaderHasher()
+    const out = new Uint8Array(32)
+    fc.assert(
+      fc.property(edgeHeader, (h) => {
+        const expected = toHex(native.sha256d(h))
+        expect(toHex(pure.sha256d(h))).toBe(expected)
+        expect(toHex(sha256dHeader(h))).toBe(expected)
+        hasher.hashInto(h, 0, out, 0)
+        expect(toHex(out)).toBe(expected)
+      }),
+      { numRuns: 500, seed: 9 },
+    )
+    // The extremes outright: every byte 0x00, every byte 0xff, every byte 0x80.
+    for (const fill of [0x00, 0xff, 0x80]) {
+      const h = new Uint8Array(80).fill(fill)
+      expect(toHex(sha256dHeader(h))).toBe(toHex(pure.sha256d(h)))
+    }
   })
 
   it('property: hashInto reads and writes at any offsets and touches nothing else', () => {
@@ -91,5 +125,11 @@ describe('sha256dHeader / HeaderHasher', () => {
       expect(hashToHex(out)).toBe(f.hash)
       expect(toHex(out)).toBe(toHex(native.sha256d(header)))
     }
+  })
+})
+
+describe('header-hash.ts is generated', () => {
+  it('is exactly what scripts/gen-header-hash.mjs writes from its template (edit those, not the output)', () => {
+    expect(readFileSync(OUTPUT, 'utf8')).toBe(generate())
   })
 })
