@@ -20,20 +20,42 @@ import { fromHex, hashToHex, networkByName, parseTx } from '@bitp2p/wire'
 /** Default time the broadcast may take, ms. */
 const DEFAULT_DEADLINE_MS = 10_000
 
+/** A bad command line: reported with exit code 2 (1 is for a failed run). */
+class UsageError extends Error {}
+
+/** `--name` as a whole number of at least `min`, or `fallback` when absent; anything else is a usage error. */
+function intArg(values, name, fallback, min) {
+  const v = values[name]
+  if (v === undefined) return fallback
+  const n = /^\d+$/.test(v) ? Number(v) : NaN
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got '${v}'`)
+  return n
+}
+
+/** parseArgs, its errors (unknown option, missing value) reported as usage errors. */
+function parseCommandLine(config) {
+  try {
+    return parseArgs(config)
+  } catch (e) {
+    throw new UsageError(e.message)
+  }
+}
+
 function parsePeer(s) {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`expected host:port, got '${s}'`)
+  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new UsageError(`expected host:port, got '${s}'`)
   return { host: m[1], port: Number(m[2]) }
 }
 
 async function main() {
-  const { values, positionals } = parseArgs({ options: { deadline: { type: 'string' } }, allowPositionals: true })
-  if (!positionals[0]) throw new Error('usage: broadcast-tx.mjs <rawtx-hex> [host:port] [--deadline ms]')
+  const { values, positionals } = parseCommandLine({ options: { deadline: { type: 'string' } }, allowPositionals: true })
+  if (!positionals[0]) throw new UsageError('usage: broadcast-tx.mjs <rawtx-hex> [host:port] [--deadline ms]')
+  // Checked before anything connects: a deadline that is not a number would never end the broadcast.
+  const deadlineMs = intArg(values, 'deadline', DEFAULT_DEADLINE_MS, 1)
   const tx = parseTx(fromHex(positionals[0])) // throws a WireError on anything but one whole transaction
   const addr = parsePeer(positionals[1] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
   const network = networkByName(process.env.BITP2P_NETWORK ?? 'regtest')
   if (!network) throw new Error(`unknown network '${process.env.BITP2P_NETWORK}'`)
-  const deadlineMs = Number(values.deadline ?? DEFAULT_DEADLINE_MS)
 
   const clock = new RealtimeClock()
   const peer = await Peer.connect(addr, { connector: new TcpConnector(), network, clock })
@@ -66,6 +88,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(`broadcast-tx failed: ${e.message}`)
-  process.exitCode = 1
+  console.error(e instanceof UsageError ? `broadcast-tx: ${e.message}` : `broadcast-tx failed: ${e.message}`)
+  process.exitCode = e instanceof UsageError ? 2 : 1
 })

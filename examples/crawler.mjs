@@ -31,9 +31,30 @@ const RANDOM_LINKS = 3
  */
 const printable = (s) => s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
 
+/** A bad command line: reported with exit code 2 (1 is for a failed run). */
+class UsageError extends Error {}
+
+/** `--name` as a whole number of at least `min`, or `fallback` when absent; anything else is a usage error. */
+function intArg(values, name, fallback, min) {
+  const v = values[name]
+  if (v === undefined) return fallback
+  const n = /^\d+$/.test(v) ? Number(v) : NaN
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be a whole number >= ${min}, got '${v}'`)
+  return n
+}
+
+/** parseArgs, its errors (unknown option, missing value) reported as usage errors. */
+function parseCommandLine(config) {
+  try {
+    return parseArgs(config)
+  } catch (e) {
+    throw new UsageError(e.message)
+  }
+}
+
 function parsePeer(s) {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`expected host:port, got '${s}'`)
+  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new UsageError(`expected host:port, got '${s}'`)
   return { host: m[1], port: Number(m[2]) }
 }
 
@@ -87,13 +108,17 @@ function counting(inner, gauge) {
 async function main() {
   const str = { type: 'string' }
   const options = { sim: { type: 'boolean' }, seed: str, nodes: str, 'max-peers': str, 'max-nodes': str, 'addr-wait': str }
-  const { values, positionals } = parseArgs({ options, allowPositionals: true })
+  const { values, positionals } = parseCommandLine({ options, allowPositionals: true })
   const network = networkByName(process.env.BITP2P_NETWORK ?? 'regtest')
   if (!network) throw new Error(`unknown network '${process.env.BITP2P_NETWORK}'`)
-  const maxPeers = Number(values['max-peers'] ?? 8)
-  const sim = values.sim ? simulatedNetwork(values.seed ?? 'crawler', Number(values.nodes ?? 60), network) : undefined
+  // Every number checked before anything starts (NaN would make a cap that never holds).
+  const maxPeers = intArg(values, 'max-peers', 8, 1)
+  const nodes = intArg(values, 'nodes', 60, 1)
+  const maxNodes = intArg(values, 'max-nodes', 1000, 1)
+  const addrWaitMs = intArg(values, 'addr-wait', 10_000, 0)
+  const sim = values.sim ? simulatedNetwork(values.seed ?? 'crawler', nodes, network) : undefined
   const seeds = sim?.seeds ?? (positionals.length > 0 ? positionals : [process.env.BITP2P_PEER ?? '127.0.0.1:18444']).map(parsePeer)
-  const what = sim ? `a simulated network of ${values.nodes ?? 60} reachable nodes` : network.name
+  const what = sim ? `a simulated network of ${nodes} reachable nodes` : network.name
   console.log(`crawling ${what} from ${seeds.map((s) => `${s.host}:${s.port}`).join(', ')}, at most ${maxPeers} connections at once`)
 
   const gauge = { open: 0, peak: 0 }
@@ -101,8 +126,8 @@ async function main() {
     seeds,
     network,
     concurrency: maxPeers, // the cap: connections in progress at once
-    maxNodes: Number(values['max-nodes'] ?? 1000), // total visits
-    addrWaitMs: Number(values['addr-wait'] ?? 10_000), // how long to wait for a getaddr answer
+    maxNodes, // total visits
+    addrWaitMs, // how long to wait for a getaddr answer
     connector: counting(sim ? sim.net.connector('192.0.2.1') : new TcpConnector(), gauge),
     // In the simulation, time and randomness come from the mock network, so every run is the same.
     ...(sim ? { clock: sim.net.clock, random: sim.random.fork('crawler') } : {}),
@@ -129,6 +154,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(`crawler failed: ${e.message}`)
-  process.exitCode = 1
+  console.error(e instanceof UsageError ? `crawler: ${e.message}` : `crawler failed: ${e.message}`)
+  process.exitCode = e instanceof UsageError ? 2 : 1
 })

@@ -157,7 +157,7 @@ async function attach(ctx, values, recorder) {
   const addr = peerOption(opts)
   const timeoutMs = timeoutOption(opts)
   recorder.start({ source: 'peer', network: network.name, address: label(addr) })
-  const connector = recorder.connector(new TcpConnector({ connectTimeoutMs: timeoutMs }), network.magic)
+  const connector = recorder.connector(new TcpConnector({ connectTimeoutMs: timeoutMs }), network)
   const { peer, clock, lost } = await connect(ctx, opts, {
     connector,
     setup: (p) => p.once('ready', () => recorder.addPeer(p)),

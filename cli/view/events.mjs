@@ -14,6 +14,8 @@
 //   peer-removed  peer, reason: the connection ended
 //   message       from, to, command, bytes: one whole frame (header
 //                 included) crossed the wire; from/to are SELF or a peer.
+//                 command is as session's FrameMeter labels it: the name,
+//                 or '(invalid)', '(other)' (past 64 names), '(unframed)'.
 //                 A handshake's frames follow its peer-added (their t may
 //                 be a little earlier)
 //   height        peer, height, hash: the last header a peer sent us that
@@ -35,6 +37,15 @@ export const TRACE_FORMAT = 1
 export const SELF = 0
 /** Transactions a tally remembers for display (the count is kept in full). */
 export const RECENT_TXS = 20
+/**
+ * Distinct commands a tally counts by name, in order of first sight; the
+ * rest are counted under OTHER_COMMAND. A peer names its commands, so
+ * without a cap it could grow the tally (and every summary) without end.
+ * 64, as session's FrameMeter (MAX_METERED_COMMANDS).
+ */
+export const MAX_COMMANDS = 64
+/** The bucket for commands beyond MAX_COMMANDS (session's name for it). */
+export const OTHER_COMMAND = '(other)'
 
 /** Required fields of each event type, by their `typeof` ('?': null allowed too). */
 export const EVENT_FIELDS = Object.freeze({
@@ -85,7 +96,7 @@ export function createTally() {
     tip: undefined,
     /** Every reorg event, in order. */
     reorgs: [],
-    /** command -> { count, bytes }, in order of first sight. */
+    /** command -> { count, bytes }, in order of first sight: MAX_COMMANDS names, then OTHER_COMMAND. */
     messages: new Map(),
     /** Transactions seen, and the last few. */
     txs: 0,
@@ -125,11 +136,12 @@ export function applyEvent(tally, ev) {
       return
     }
     case 'message': {
-      const m = tally.messages.get(ev.command)
+      const key = tally.messages.has(ev.command) || tally.messages.size < MAX_COMMANDS ? ev.command : OTHER_COMMAND
+      const m = tally.messages.get(key)
       if (m) {
         m.count++
         m.bytes += ev.bytes
-      } else tally.messages.set(ev.command, { count: 1, bytes: ev.bytes })
+      } else tally.messages.set(key, { count: 1, bytes: ev.bytes })
       return
     }
     case 'height': {

@@ -4,6 +4,10 @@
 // as the socket drains. A log that is still growing (a simulation being
 // computed, a live peer) is followed: new events go out when their time
 // comes, or at once if it has passed.
+//
+// A log keeps only its newest events (EventLog's maxEvents): a player
+// starts from the oldest event still kept, and one that falls behind what
+// the log dropped goes on from the oldest kept event too.
 
 /** Most events in one message to the page. */
 export const MAX_BATCH = 2_000
@@ -76,17 +80,17 @@ export class Player {
     return this.#anchorT + (this.#now() - this.#anchorWall) * this.#speed
   }
 
-  /** Start from the beginning of the log (or, live, from its present). */
+  /** Start from the oldest event the log keeps (or, live, from its present). */
   start() {
-    this.#i = 0
+    this.#i = this.#log.base
     this.#ended = false
     this.#anchorWall = this.#now()
-    this.#anchorT = this.#live ? this.#origin() : (this.#log.events[0]?.t ?? 0)
+    this.#anchorT = this.#live ? this.#origin() : (this.#log.at(this.#i)?.t ?? 0)
     this.#sendState()
     this.#schedule(0)
   }
 
-  /** Play from the first event again. */
+  /** Play from the oldest kept event again. */
   restart() {
     if (this.#closed) return
     this.#send({ kind: 'reset' })
@@ -122,7 +126,7 @@ export class Player {
   #rebase() {
     const pos = this.position()
     // From "as fast as possible", the clock is where the last sent event was.
-    this.#anchorT = pos === Infinity ? (this.#log.events[this.#i - 1]?.t ?? 0) : pos
+    this.#anchorT = pos === Infinity ? (this.#log.at(this.#i - 1)?.t ?? 0) : pos
     this.#anchorWall = this.#now()
   }
 
@@ -141,19 +145,23 @@ export class Player {
   #pump() {
     if (this.#closed || this.#paused) return
     if (this.#buffered() > HIGH_WATER_BYTES) return this.#schedule(DRAIN_POLL_MS)
-    const events = this.#log.events
+    const log = this.#log
+    // Events dropped before this viewer got them are gone: go on from the oldest kept.
+    if (this.#i < log.base) this.#i = log.base
+    const total = log.total
     const pos = this.position()
     const batch = []
-    while (this.#i < events.length && batch.length < MAX_BATCH && events[this.#i].t <= pos) batch.push(events[this.#i++])
+    while (this.#i < total && batch.length < MAX_BATCH && log.at(this.#i).t <= pos) batch.push(log.at(this.#i++))
     if (batch.length > 0) this.#send({ kind: 'events', events: batch })
-    if (this.#i < events.length) {
+    if (this.#i < total) {
       // More due now (a full batch), or wait for the next event's time.
-      const wait = events[this.#i].t <= pos ? 0 : Math.min(MAX_WAIT_MS, (events[this.#i].t - pos) / this.#speed)
+      const next = log.at(this.#i).t
+      const wait = next <= pos ? 0 : Math.min(MAX_WAIT_MS, (next - pos) / this.#speed)
       return this.#schedule(Math.ceil(wait))
     }
-    if (this.#log.complete && !this.#ended) {
+    if (log.complete && !this.#ended) {
       this.#ended = true
-      this.#send({ kind: 'end', events: events.length })
+      this.#send({ kind: 'end', events: total })
     }
     // Otherwise the log listener wakes us when something is appended.
   }

@@ -8,20 +8,55 @@ import { tapConnector } from './tap.mjs'
 
 /** Largest trace file --replay reads. */
 export const MAX_TRACE_BYTES = 256 * 1024 * 1024
+/**
+ * Events an EventLog keeps in memory by default. A live view (`--peer`)
+ * runs without end: past this the oldest events are dropped, and viewers
+ * that join later start from the oldest one kept. A `--trace` file still
+ * gets every event (it is written as they come).
+ */
+export const MAX_LIVE_EVENTS = 200_000
+/** A full log drops this share of its cap at once (1/16), so dropping costs O(1) per event. */
+const DROP_FRACTION = 16
 
 /**
  * The events of one view, in order, and whether more may come. Listeners
- * hear every append and the end; players read `events` by index.
+ * hear every append and the end. Events are numbered from 0 in the order
+ * they came; the log keeps at most `maxEvents` of them in memory, the
+ * newest: event number `n` is `events[n - base]`, `at(n)` for short.
  */
 export class EventLog {
-  /** @type {object[]} */
+  /** The kept events, oldest first. @type {object[]} */
   events = []
+  /** Number of the oldest kept event: how many were dropped. */
+  base = 0
   complete = false
   #listeners = new Set()
+  #maxEvents
 
-  /** Append one event (ignored once complete). */
+  /** @param {{ maxEvents?: number }} [opts] default MAX_LIVE_EVENTS; Infinity keeps everything */
+  constructor({ maxEvents = MAX_LIVE_EVENTS } = {}) {
+    if (!(maxEvents >= 1)) throw new RangeError(`maxEvents must be at least 1, got ${maxEvents}`)
+    this.#maxEvents = maxEvents
+  }
+
+  /** Events appended so far, dropped ones included (the number the next one will get). */
+  get total() {
+    return this.base + this.events.length
+  }
+
+  /** Event number `n`, or undefined when it was dropped or has not come yet. */
+  at(n) {
+    return n >= this.base ? this.events[n - this.base] : undefined
+  }
+
+  /** Append one event (ignored once complete); drops the oldest when the log is full. */
   push(ev) {
     if (this.complete) return
+    if (this.events.length >= this.#maxEvents) {
+      const drop = Math.min(this.events.length, Math.max(1, Math.ceil(this.#maxEvents / DROP_FRACTION)))
+      this.events.splice(0, drop)
+      this.base += drop
+    }
     this.events.push(ev)
     for (const fn of [...this.#listeners]) fn(ev)
   }
@@ -40,7 +75,11 @@ export class EventLog {
   }
 }
 
-/** Write every event of `log` (those already in it, then each new one) to `path` as JSON lines. */
+/**
+ * Write every event of `log` (those it still holds, then each new one) to
+ * `path` as JSON lines. Call it before the log fills up: the file then has
+ * every event, whatever the log drops later.
+ */
 export function writeTrace(log, path) {
   const fd = openSync(path, 'w')
   let open = true
@@ -70,7 +109,8 @@ export function readTrace(path) {
   if (!st.isFile()) throw new Error(`${path}: not a regular file`)
   if (st.size > MAX_TRACE_BYTES) throw new Error(`${path}: ${st.size} bytes, larger than ${MAX_TRACE_BYTES}`)
   const text = readFileSync(path, 'utf8')
-  const log = new EventLog()
+  // The file's size is capped already: keep all of it, so a replay shows everything.
+  const log = new EventLog({ maxEvents: Infinity })
   const lines = text.split('\n')
   for (let i = 0; i < lines.length; i++) {
     if (lines[i].trim() === '') continue
@@ -147,9 +187,9 @@ export class Recorder {
     this.#emit({ type: 'start', format: TRACE_FORMAT, ...meta })
   }
 
-  /** A connector whose connections report their frames as message events. */
-  connector(inner, magic) {
-    return tapConnector(inner, magic, {
+  /** A connector whose connections report their frames as message events (`network`: parameters or magic, see tapConnector). */
+  connector(inner, network) {
+    return tapConnector(inner, network, {
       onConnection: (remote) => {
         this.#ids.set(remote, this.#nextId++)
       },

@@ -6,7 +6,9 @@
 //     { kind: 'hello', source, format, speed, live }    on connect
 //     { kind: 'state', speed, paused, live, complete }   after every change
 //     { kind: 'events', events: [...] }                   events, in order
-//     { kind: 'end', events: n }                          the log is complete and all n were sent
+//     { kind: 'end', events: n }                          the log is complete: n events in all, every
+//                                                         one kept was sent (a live log drops its oldest
+//                                                         past MAX_LIVE_EVENTS, recorder.mjs)
 //     { kind: 'reset' }                                   playback restarts: forget what you have
 //   page -> server
 //     { kind: 'speed', speed: number | 'max' }            0 and 'max': as fast as possible

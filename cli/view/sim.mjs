@@ -202,7 +202,7 @@ export async function runSim(sim, recorder) {
   const sync = new HeaderSync({ source: list, network: regtest, clock })
   recorder.watchSync(sync)
   await sync.start()
-  const connector = recorder.connector(net.connector(OUR_HOST, { timeout: 10_000 }), regtest.magic)
+  const connector = recorder.connector(net.connector(OUR_HOST, { timeout: 10_000 }), regtest)
   const clients = addresses.map((addr, i) =>
     Peer.connect(addr, {
       network: regtest,

@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spreadHost } from '@bitp2p/transport-mock'
-import { fromHex, hashToHex, parseTx, txid } from '@bitp2p/wire'
+import { fromHex, hashToHex, parseTx, serializeTx, toHex, txid } from '@bitp2p/wire'
 import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
 import { createSignedTx, waitForWalletTx } from '../../../test/interop/node.js'
 import { waitUntil } from '../../../test/interop/util.js'
@@ -318,5 +318,27 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
     console.log(`[examples] bun connect-and-ping.ts: ${r.ms} ms, exit ${r.code}`)
     expect(r.lines[0]).toMatch(new RegExp(`^bun \\d+\\.\\d+\\.\\d+: connecting to ${peer} \\(regtest\\)$`))
     expectConnectAndPing(r, userAgent, await node.rpc('getblockcount', []))
+  })
+})
+
+describe('examples/ refuse bad numeric arguments before doing anything (built packages, no node needed)', () => {
+  it('broadcast-tx.mjs --deadline and crawler.mjs --max-peers / --nodes / --max-nodes / --addr-wait: a clear message and exit code 2, never NaN', { timeout: 4 * TEST_TIMEOUT_MS }, async () => {
+    const missing = DISTS.filter((d) => !existsSync(d))
+    if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run \`npx turbo run build\` first`)
+    // A well-formed transaction: the deadline is what is wrong (nothing listens on the port, which it never reaches).
+    const raw = toHex(
+      serializeTx({
+        version: 2,
+        inputs: [{ prevout: { txid: new Uint8Array(32).fill(1), index: 0 }, scriptSig: Uint8Array.of(0x51), sequence: 0xffffffff, witness: [] }],
+        outputs: [{ value: 1_000n, scriptPubKey: Uint8Array.of(0x51) }],
+        locktime: 0,
+      }),
+    )
+    const tx = await example('broadcast-tx.mjs', raw, '127.0.0.1:1', '--deadline', 'soon')
+    expect([tx.code, tx.stdout, tx.stderr]).toEqual([2, '', "broadcast-tx: --deadline must be a whole number >= 1, got 'soon'\n"])
+    for (const [flag, value, min] of [['--max-peers', 'many', 1], ['--nodes', '0', 1], ['--max-nodes', '1e3', 1], ['--addr-wait', '-1', 0]] as const) {
+      const r = await example('crawler.mjs', '--sim', `${flag}=${value}`)
+      expect([r.code, r.stdout, r.stderr]).toEqual([2, '', `crawler: ${flag} must be a whole number >= ${min}, got '${value}'\n`])
+    }
   })
 })

@@ -17,12 +17,15 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } 
 import { chromium, type Browser, type Page } from 'playwright'
 import { WebSocket as NodeWebSocket } from 'ws'
 import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { bsv, encodeExtHeader, encodeFrame, regtest } from '@bitp2p/wire'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
-import { applyEvent, checkEvent, createTally, summarize, summaryMismatches } from '../../../cli/view/events.mjs'
+import { applyEvent, checkEvent, createTally, MAX_COMMANDS, OTHER_COMMAND, summarize, summaryMismatches } from '../../../cli/view/events.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
 import { parseSpeed, Player } from '../../../cli/view/player.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
-import { EventLog, MAX_TRACE_BYTES, readTrace as readTraceLog } from '../../../cli/view/recorder.mjs'
+import { EventLog, MAX_LIVE_EVENTS, MAX_TRACE_BYTES, readTrace as readTraceLog, Recorder, writeTrace } from '../../../cli/view/recorder.mjs'
+// @ts-expect-error plain ES modules of the CLI, without type declarations
+import { tapConnector } from '../../../cli/view/tap.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
 import { FEED_PATH, startViewServer } from '../../../cli/view/server.mjs'
 
@@ -379,6 +382,207 @@ describe('the view server and trace files (no browser)', () => {
     const bad = join(dir, 'bad.jsonl')
     writeFileSync(bad, `${JSON.stringify(trace[0])}\n{"type":"tip","t":1}\n`)
     expect(() => readTraceLog(bad)).toThrow(`${bad}:2: tip: height is not a number`)
+  })
+})
+
+describe('a view that runs for ever keeps bounded memory (no browser)', () => {
+  const msg = (t: number, command = 'ping'): TraceEvent => ({ type: 'message', t, from: 1, to: 0, command, bytes: 32 })
+
+  /** A tapped connection over a fake transport: what we send, and `deliver` for what the peer sends. */
+  async function tapped(network: unknown, onFrame: (dir: string, command: string, bytes: number) => void) {
+    let deliver: (b: Uint8Array) => void = () => undefined
+    const inner = {
+      remote: { host: '127.0.0.1', port: 18444 },
+      bufferedAmount: 0,
+      send: () => undefined,
+      close: () => undefined,
+      onData: (cb: (b: Uint8Array) => void) => void (deliver = cb),
+      onClose: () => undefined,
+      onDrain: () => undefined,
+    }
+    const connector = tapConnector({ connect: async () => inner }, network, {
+      onConnection: () => undefined,
+      onFrame: (_remote: unknown, dir: string, command: string, bytes: number) => onFrame(dir, command, bytes),
+    })
+    const t = await connector.connect({ host: '127.0.0.1', port: 18444 })
+    t.onData(() => undefined)
+    return { t, deliver: (b: Uint8Array) => deliver(b) }
+  }
+
+  it('an EventLog never holds more than its cap, drops the oldest first, and defaults to MAX_LIVE_EVENTS', () => {
+    const cap = 10
+    const log = new EventLog({ maxEvents: cap })
+    for (let i = 0; i < 95; i++) {
+      log.push(msg(i))
+      expect(log.events.length).toBeLessThanOrEqual(cap)
+      // What is kept is the newest, in order, numbered from the first event ever pushed.
+      expect(log.total).toBe(i + 1)
+      expect(log.events.map((e: TraceEvent) => e.t)).toEqual(Array.from({ length: log.events.length }, (_, k) => log.base + k))
+      expect(log.at(i)!.t).toBe(i)
+    }
+    expect(log.base).toBeGreaterThan(80)
+    expect(log.at(log.base - 1)).toBeUndefined()
+
+    expect(MAX_LIVE_EVENTS).toBe(200_000)
+    const live = new EventLog()
+    for (let i = 0; i <= MAX_LIVE_EVENTS; i++) live.push(msg(i))
+    expect(live.events.length).toBeLessThanOrEqual(MAX_LIVE_EVENTS)
+    expect(live.events.at(-1).t).toBe(MAX_LIVE_EVENTS)
+    expect(live.total).toBe(MAX_LIVE_EVENTS + 1)
+  })
+
+  it('the trace file still gets every event the log dropped', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'bitp2p-view-cap-'))
+    try {
+      const file = join(dir, 'all.jsonl')
+      const log = new EventLog({ maxEvents: 4 })
+      const stop = writeTrace(log, file)
+      for (let i = 0; i < 30; i++) log.push(msg(i))
+      log.finish()
+      stop()
+      expect(log.events.length).toBeLessThanOrEqual(4)
+      expect(readTrace(file).map((e) => e.t)).toEqual(Array.from({ length: 30 }, (_, i) => i))
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
+  })
+
+  describe('players over a trimmed log', () => {
+    beforeEach(() => void vi.useFakeTimers())
+    afterEach(() => void vi.useRealTimers())
+
+    const player = (log: any, opts: Record<string, unknown> = {}) => {
+      const sent: TraceEvent[] = []
+      const messages: any[] = []
+      const p = new Player(log, {
+        speed: Infinity,
+        now: () => Date.now(),
+        send: (m: any) => {
+          messages.push(m)
+          if (m.kind === 'events') sent.push(...m.events)
+        },
+        ...opts,
+      })
+      p.start()
+      return { p, sent, messages }
+    }
+
+    it('a player started after trimming plays from the oldest kept event, then what comes', async () => {
+      const log = new EventLog({ maxEvents: 8 })
+      for (let i = 0; i < 50; i++) log.push(msg(i))
+      const kept = log.events.map((e: TraceEvent) => e.t)
+      expect(kept[0]).toBe(log.base)
+      const late = player(log)
+      await vi.advanceTimersByTimeAsync(5)
+      expect(late.sent.map((e) => e.t)).toEqual(kept)
+      for (let i = 50; i < 53; i++) log.push(msg(i))
+      log.finish()
+      await vi.advanceTimersByTimeAsync(5)
+      expect(late.sent.map((e) => e.t)).toEqual([...kept, 50, 51, 52])
+      expect(late.messages.at(-1)).toEqual({ kind: 'end', events: 53 })
+      late.p.close()
+    })
+
+    it('a live viewer that joins late gets the kept history at once; a paused one that falls behind resumes at the oldest kept', async () => {
+      const log = new EventLog({ maxEvents: 8 })
+      for (let i = 0; i < 20; i++) log.push(msg(i))
+      const live = player(log, { live: true, origin: () => 19 })
+      await vi.advanceTimersByTimeAsync(1)
+      expect(live.sent.map((e) => e.t)).toEqual(log.events.map((e: TraceEvent) => e.t))
+      live.p.close()
+
+      const slow = player(log, { speed: 1 })
+      await vi.advanceTimersByTimeAsync(1)
+      slow.p.setPaused(true)
+      const before = slow.sent.length
+      for (let i = 20; i < 60; i++) log.push(msg(i))
+      slow.p.setPaused(false)
+      slow.p.setSpeed(Infinity)
+      await vi.advanceTimersByTimeAsync(5)
+      const after = slow.sent.slice(before).map((e) => e.t)
+      // Nothing repeated, nothing out of order, and it went on from the oldest event still kept.
+      expect(after).toEqual(log.events.map((e: TraceEvent) => e.t))
+      slow.p.close()
+    })
+  })
+
+  it('a tally names at most MAX_COMMANDS commands; the rest share the (other) bucket, nothing is lost', () => {
+    expect(MAX_COMMANDS).toBe(64)
+    expect(OTHER_COMMAND).toBe('(other)')
+    const tally = createTally()
+    for (let i = 0; i < 1_000; i++) applyEvent(tally, msg(i, `c${i}`))
+    expect(tally.messages.size).toBe(MAX_COMMANDS + 1)
+    expect([...tally.messages.keys()].slice(0, MAX_COMMANDS)).toEqual(Array.from({ length: MAX_COMMANDS }, (_, i) => `c${i}`))
+    expect(tally.messages.get(OTHER_COMMAND)).toEqual({ count: 1_000 - MAX_COMMANDS, bytes: (1_000 - MAX_COMMANDS) * 32 })
+    // A name seen before the cap keeps its own row.
+    applyEvent(tally, msg(1_000, 'c3'))
+    expect(tally.messages.get('c3')!.count).toBe(2)
+    expect(Object.keys(summarize(tally).messages)).toHaveLength(MAX_COMMANDS + 1)
+  })
+
+  it('a peer sending 1,000 distinct commands (and us 1,000 more) leaves at most 64 names and (other) in the recorder', async () => {
+    const log = new EventLog()
+    const recorder = new Recorder({ log, now: () => 0 })
+    const connector = recorder.connector(
+      {
+        connect: async () => ({
+          remote: { host: '127.0.0.1', port: 18444 },
+          bufferedAmount: 0,
+          send: () => undefined,
+          close: () => undefined,
+          onData: (cb: (b: Uint8Array) => void) => void (deliver = cb),
+          onClose: () => undefined,
+          onDrain: () => undefined,
+        }),
+      },
+      regtest,
+    )
+    let deliver: (b: Uint8Array) => void = () => undefined
+    const t = await connector.connect({ host: '127.0.0.1', port: 18444 })
+    t.onData(() => undefined)
+    recorder.addPeer({
+      remote: t.remote,
+      info: { peer: { userAgent: '/flood/', version: 70016, services: 1n, startHeight: 0 } },
+      on: () => undefined,
+      once: () => undefined,
+    })
+    for (let i = 0; i < 1_000; i++) {
+      deliver(encodeFrame(regtest.magic, `in${i}`, new Uint8Array(1)))
+      t.send(encodeFrame(regtest.magic, `out${i}`, new Uint8Array(1)))
+    }
+    const names = [...recorder.tally.messages.keys()]
+    expect(names.length).toBeLessThanOrEqual(MAX_COMMANDS + 1)
+    expect(names).toContain(OTHER_COMMAND)
+    let count = 0
+    for (const m of recorder.tally.messages.values()) count += m.count
+    expect(count).toBe(2_000)
+  })
+
+  it('the tap (session FrameMeter) reports whole frames, BSV extended messages by their real command and size', async () => {
+    const heard: [string, string, number][] = []
+    const { t, deliver } = await tapped(bsv, (dir, command, bytes) => heard.push([dir, command, bytes]))
+    const payload = new Uint8Array(300)
+    const ext = new Uint8Array(44 + payload.length)
+    ext.set(encodeExtHeader(bsv.magic, 'block', payload.length))
+    const ping = encodeFrame(bsv.magic, 'ping', new Uint8Array(8))
+    // The extended message arrives in three pieces: reported once, after its last byte.
+    deliver(ext.subarray(0, 30))
+    deliver(ext.subarray(30, 100))
+    expect(heard).toEqual([])
+    deliver(ext.subarray(100))
+    t.send(ping)
+    deliver(encodeFrame(Uint8Array.of(1, 2, 3, 4), 'ping', new Uint8Array(8)))
+    deliver(ping)
+    expect(heard).toEqual([
+      ['in', 'block', 344],
+      ['out', 'ping', 32],
+      ['in', '(unframed)', 24], // the receiving decoder stops at a wrong magic: so does the tap
+    ])
+    // Given only the magic (as before), the tap reads v1 headers.
+    const v1: [string, string, number][] = []
+    const plain = await tapped(regtest.magic, (dir, command, bytes) => v1.push([dir, command, bytes]))
+    plain.deliver(encodeFrame(regtest.magic, 'verack', new Uint8Array(0)))
+    expect(v1).toEqual([['in', 'verack', 24]])
   })
 })
 

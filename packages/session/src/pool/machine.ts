@@ -906,8 +906,11 @@ export class PoolMachine {
   }
 
   /**
-   * `peerId` was the first to bring us a transaction or a block (the
-   * driver decides what is novel). Eviction protects recent relayers.
+   * `peerId` brought us a useful transaction or block. The driver decides
+   * what earns it: credit must cost the peer real work, or an attacker
+   * takes the relay protections from honest peers (Pool credits blocks
+   * that pass proof of work, and whatever the application accepted through
+   * `Pool.creditRelay`). Eviction protects recent relayers.
    */
   relayed(now: number, peerId: number, kind: 'tx' | 'block'): void {
     const p = this.#peers.get(peerId)

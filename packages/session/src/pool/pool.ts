@@ -11,14 +11,32 @@
  *   flush                =  carry out every action (Peer.connect, close,
  *                           send, request...), re-arm the timer
  *
- * Every transport is wrapped in a MeteredTransport, so `stats()` counts
- * bytes and messages per command in each direction.
+ * Every transport is wrapped in a MeteredTransport (given the network, so
+ * it checks the magic and reads BSV extended messages), so `stats()`
+ * counts bytes and messages per command in each direction.
  *
  * The driver also gathers what inbound eviction decides on: each peer's
- * ping round trips ('latency' events) and, with a listener, who first
- * brought us each transaction and block (a bounded set of recent hashes;
- * the pool does not validate, so "novel" means first seen here, where Core
- * requires mempool acceptance or a connected block).
+ * ping round trips ('latency' events) and, with a listener, who relayed
+ * useful transactions and blocks. The pool validates neither, and credit
+ * that costs nothing to earn would let an attacker take the relay
+ * protections from honest peers, so:
+ *  - a transaction is never credited by the pool itself. The application
+ *    calls `creditRelay(peer, 'tx')` once it has accepted one (e.g. from
+ *    MempoolMonitor's 'tx' event, for a transaction it validated), as Core
+ *    credits only transactions its mempool accepts.
+ *  - a 'block' or 'cmpctblock' is credited to the first peer that brings
+ *    its hash (a bounded set of recent hashes) only when its header passes
+ *    proof of work against its own bits and the network's powLimit (so the
+ *    pool needs `network.powLimit`: without it no block is credited on its
+ *    own), and its time is within RELAY_BLOCK_TIME_WINDOW_S of the pool's
+ *    Unix time (so old real headers cannot be replayed for credit). This is
+ *    weaker than Core, which credits only a block that connects to its
+ *    chain: a header mined anew at the network's minimum difficulty, or
+ *    one of the last few real headers, still earns credit. An application
+ *    running HeaderSync can credit precisely: `autoBlockCredit: false`;
+ *    note who sent each block (the 'message' event), and once HeaderSync's
+ *    tree holds that hash (its 'tip' or 'progress' event, then
+ *    `tree.getByHash`), `creditRelay(peer, 'block')`.
  *
  * Feelers (see machine.ts) are connections like any other here, but they
  * never become pool peers: no 'peer-added', 'peer', 'message' or
@@ -31,7 +49,7 @@
  * `nodeResolver` from dns.node.ts.
  */
 import { EventEmitter } from 'eventemitter3'
-import { blockHash, toHex, txid, type FramingParams, type InvItem, type KnownMessage, type Message, type MessageOf } from '@bitp2p/wire'
+import { blockHash, checkProofOfWork, toHex, type BlockHeader, type FramingParams, type InvItem, type KnownMessage, type Message, type MessageOf } from '@bitp2p/wire'
 import type { HandshakeInfo } from '../fsm/handshake.js'
 import { describeDisconnect, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure, RequestResult } from '../fsm/requests.js'
@@ -39,7 +57,7 @@ import { Peer, PeerError, RequestError, type PeerOptions } from '../peer.js'
 import { systemRandom } from '../random.js'
 import { RealtimeClock } from '../realtime-clock.js'
 import { TransportError, type Cancel, type Clock, type Connector, type Listener, type PeerAddress, type Random, type Transport } from '../transport.js'
-import type { PeerSource, ServiceOffense } from '../services/source.js'
+import { peerLabel, type PeerSource, type ServiceOffense } from '../services/source.js'
 import type { GoodResult } from './addrman.js'
 import { crawl, type CrawlItem, type CrawlOptions } from './crawler.js'
 import {
@@ -54,8 +72,15 @@ import {
 } from './machine.js'
 import { addCounts, MeteredTransport, type CommandCounts } from './meter.js'
 
-/** Transaction and block hashes remembered to tell who relayed something first (oldest forgotten first). */
+/** Block hashes remembered to tell who relayed a block first (oldest forgotten first). */
 export const RELAY_SEEN_LIMIT = 20_000
+/**
+ * A relayed block earns its peer eviction credit only if its header time is
+ * within this many seconds of the pool's Unix time, either way (2 h: Core's
+ * MAX_FUTURE_BLOCK_TIME). Old real headers, which pass proof of work for
+ * free, cannot be replayed for credit.
+ */
+export const RELAY_BLOCK_TIME_WINDOW_S = 2 * 60 * 60
 
 /** Resolves a DNS seed name to IP address strings. */
 export type Resolver = (host: string) => Promise<string[]>
@@ -65,8 +90,17 @@ export type PoolPeerOptions = Omit<PeerOptions, 'network' | 'clock' | 'random' |
 
 /** Options of a Pool. */
 export interface PoolOptions extends PoolMachineConfig {
-  /** Magic and framing caps of the network. */
-  readonly network: FramingParams
+  /**
+   * Magic and framing caps of the network. With `powLimit` (NetworkParams
+   * have it), relayed blocks whose header passes proof of work earn their
+   * peer eviction credit; without it only `creditRelay` does.
+   */
+  readonly network: FramingParams & { readonly powLimit?: bigint }
+  /**
+   * Credit relayed blocks that pass proof of work on their own (default
+   * true; see the module doc). False: only `creditRelay` credits blocks.
+   */
+  readonly autoBlockCredit?: boolean
   readonly connector: Connector
   /** Accept inbound peers from this listener. */
   readonly listener?: Listener
@@ -169,9 +203,15 @@ interface Waiter {
   cleanup(): void
 }
 
+/**
+ * Many peers driven by one PoolMachine (see the module doc). With a
+ * listener, full inbound slots evict Core's way; the eviction protections
+ * for relayed transactions and blocks need the application's word for a
+ * transaction (`creditRelay`) and, for a block, proof of work or that word.
+ */
 export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   readonly machine: PoolMachine
-  readonly #network: FramingParams
+  readonly #network: FramingParams & { readonly powLimit?: bigint }
   readonly #connector: Connector
   readonly #listener: Listener | undefined
   readonly #clock: Clock
@@ -192,9 +232,10 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   #timerCancel: Cancel | undefined
   #started = false
   readonly #pending = new Set<Promise<unknown>>()
-  /** Hex hashes of recent transactions and blocks, oldest first (insertion order). Only kept with a listener. */
+  /** Hex hashes of recent credited blocks, oldest first (insertion order). Only kept with a listener. */
   readonly #seen = new Set<string>()
-  readonly #trackRelay: boolean
+  /** Credit relayed blocks by proof of work (needs a listener, eviction on, a powLimit). */
+  readonly #autoBlockCredit: boolean
 
   constructor(options: PoolOptions) {
     super()
@@ -208,7 +249,8 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     this.#peerOptions = { unixTimeOffsetMs, ...options.peer }
     this.machine = new PoolMachine({ ...options, unixTimeOffsetMs }, this.#random)
     // Relay times only matter to inbound eviction.
-    this.#trackRelay = options.listener !== undefined && options.evictInbound !== false
+    this.#autoBlockCredit =
+      options.listener !== undefined && options.evictInbound !== false && options.autoBlockCredit !== false && options.network.powLimit !== undefined
   }
 
   // --- lifecycle -------------------------------------------------------------
@@ -324,6 +366,27 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   }
 
   // --- api -------------------------------------------------------------------
+
+  /**
+   * Credit `peer` with a useful relay: a transaction or a block the
+   * application accepted (its mempool or chain took it, and this peer
+   * brought it first), at `at` (clock ms, default now). Inbound eviction
+   * protects the peers that most recently did (Core's protections for
+   * novel transactions and blocks). The pool never credits a transaction
+   * on its own: call this, e.g. from MempoolMonitor's 'tx' event for a
+   * transaction you validated, with its `receivedFrom` (a peer may be
+   * named by its "host:port" label, as services report it). Returns false
+   * when no live peer of this pool (feelers excepted) matches.
+   */
+  creditRelay(peer: Peer | string, kind: 'tx' | 'block', at?: number): boolean {
+    for (const c of this.#conns.values()) {
+      if (c.feeler || !c.peer) continue
+      if (typeof peer === 'string' ? peerLabel(c.peer) !== peer : c.peer !== peer) continue
+      this.machine.relayed(at ?? this.#clock.now(), c.id, kind)
+      return true
+    }
+    return false
+  }
 
   /** Learn addresses (IP literals, or book inputs with services and time). */
   addAddresses(entries: Parameters<PoolMachine['addAddresses']>[1]): number {
@@ -545,7 +608,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
       this.#flush()
     })
     p.on('message', (m) => {
-      if (this.#trackRelay && !c.feeler) this.#noteRelay(c.id, m)
+      if (this.#autoBlockCredit && !c.feeler) this.#noteBlock(c.id, m)
       this.machine.message(this.#clock.now(), c.id, m)
       this.#flush()
       if (c.ready) this.emit('message', m, p)
@@ -554,27 +617,25 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     p.once('close', (reason) => this.#closed(c, reason))
   }
 
-  /** Credit `id` when it is the first to bring a transaction or block (eviction protects such peers). */
-  #noteRelay(id: number, m: Message): void {
-    let kind: 'tx' | 'block'
-    let hash: Uint8Array
-    if (m.command === 'tx') {
-      kind = 'tx'
-      hash = txid(m.tx)
-    } else if (m.command === 'block') {
-      kind = 'block'
-      hash = blockHash(m.block.header)
-    } else if (m.command === 'cmpctblock') {
-      kind = 'block'
-      hash = blockHash(m.header)
-    } else {
-      return
-    }
+  /**
+   * Credit `id` when it is the first to bring a block whose header passes
+   * proof of work and is recent (see the module doc: weaker than Core).
+   * Transactions are never credited here, only through `creditRelay`.
+   */
+  #noteBlock(id: number, m: Message): void {
+    let header: BlockHeader
+    if (m.command === 'block') header = m.block.header
+    else if (m.command === 'cmpctblock') header = m.header
+    else return
+    const unixS = (this.#clock.now() + (this.#peerOptions.unixTimeOffsetMs ?? 0)) / 1000
+    if (Math.abs(header.time - unixS) > RELAY_BLOCK_TIME_WINDOW_S) return
+    const hash = blockHash(header)
+    if (!checkProofOfWork(hash, header.bits, { powLimit: this.#network.powLimit! }).ok) return
     const key = toHex(hash)
     if (this.#seen.has(key)) return
     this.#seen.add(key)
     if (this.#seen.size > RELAY_SEEN_LIMIT) this.#seen.delete(this.#seen.values().next().value!)
-    this.machine.relayed(this.#clock.now(), id, kind)
+    this.machine.relayed(this.#clock.now(), id, 'block')
   }
 
   #closed(c: Conn, reason: DisconnectReason): void {
@@ -598,7 +659,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     this.#attempts++
     const connector: Connector = {
       connect: async (a, signal) => {
-        const t = new MeteredTransport(await this.#connector.connect(a, signal))
+        const t = new MeteredTransport(await this.#connector.connect(a, signal), { network: this.#network })
         c.transport = t
         return t
       },
@@ -640,7 +701,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     }
     this.#accepted++
     const c = this.#newConn(id)
-    const mt = new MeteredTransport(t)
+    const mt = new MeteredTransport(t, { network: this.#network })
     c.transport = mt
     const p = Peer.accept(mt, {
       ...this.#peerOptions,

@@ -4,7 +4,8 @@
 // its 8 outbound slots; feelers (Core's every-2-minutes test connections)
 // walk the book's new table. On
 // the listener side, 12 honest clients on fast links (each in its own /16)
-// relay novel transactions, while an attacker in three /16s opens three
+// relay novel transactions (credited through Pool.creditRelay, as an
+// application would after accepting them), while an attacker in three /16s opens three
 // connections a minute and never leaves on its own; later, more honest
 // clients arrive into a full pool. Seeded: the same seed gives the same
 // trace, byte for byte.
@@ -49,6 +50,7 @@ interface SimResult {
   outboundAdded: number
   triedAtEnd: number
   refused: number
+  txCredits: number
 }
 
 /** A transaction unique to (client, n). */
@@ -119,11 +121,26 @@ async function simulate(seed: string): Promise<SimResult> {
   pool.on('peer-removed', (info, reason) => {
     if (reason.kind === 'local' && reason.reason === EVICTION_REASON && info.direction !== 'inbound') violations.push(`outbound ${info.id} evicted`)
   })
-  // A mempool service in miniature: fetch announced transactions (the pool credits who brought them first).
+  // A mempool service in miniature: fetch announced transactions and, for each one new to it,
+  // tell the pool who delivered it (the pool credits no transaction on its own).
+  const accepted = new Set<string>()
+  let txCredits = 0
   pool.on('message', (m, peer) => {
     if (m.command !== 'inv') return
     const items = m.items.filter((i) => i.type === InvType.MSG_TX)
-    if (items.length > 0) void peer.getData(items).catch(() => undefined)
+    if (items.length === 0) return
+    void peer.getData(items).then(
+      (r) => {
+        for (const f of r.found) {
+          if (f.message?.command !== 'tx') continue
+          const key = toHex(txid(f.message.tx))
+          if (accepted.has(key)) continue
+          accepted.add(key)
+          if (pool.creditRelay(peer, 'tx')) txCredits++
+        }
+      },
+      () => undefined,
+    )
   })
   pool.start()
 
@@ -226,6 +243,7 @@ async function simulate(seed: string): Promise<SimResult> {
     outboundAdded,
     triedAtEnd,
     refused,
+    txCredits,
   }
 }
 
@@ -260,6 +278,8 @@ describe('Pool simulation: feelers and inbound eviction over six virtual hours',
     expect(honestHosts).toHaveLength(HONEST_EARLY + HONEST_LATE)
     expect(a.honestClosed).toEqual([])
     expect(a.honestIn).toBe(HONEST_EARLY + HONEST_LATE)
+    // ...with the transactions they relayed credited by the application.
+    expect(a.txCredits).toBeGreaterThan(HONEST_EARLY + HONEST_LATE)
 
     const b = await simulate('feelers-1')
     expect(b.hash).toBe(a.hash)

@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { blockHash, InvType, Services, toHex, txid, type Message, type Transaction } from '@bitp2p/wire'
+import { blockHash, InvType, Services, toHex, txid, type Block, type KnownMessage, type Message, type Transaction } from '@bitp2p/wire'
 import { Peer } from '../../src/peer.js'
 import { SeededRandom } from '../../src/random.js'
 import type { DisconnectReason } from '../../src/fsm/reasons.js'
-import { Pool, PoolRequestError } from '../../src/pool/pool.js'
+import { Pool, PoolRequestError, RELAY_BLOCK_TIME_WINDOW_S, type PoolOptions } from '../../src/pool/pool.js'
 import { EVICTION_REASON } from '../../src/pool/machine.js'
+import { explainEviction } from '../../src/pool/eviction.js'
 import type { PoolPeerInfo } from '../../src/pool/machine.js'
-import { FULL, NET, Node, PORT, POOL_HOST, UNIX0, hostIn, makeChain, run, setup, watchCaps } from './sim.js'
+import { FULL, NET, Node, PORT, POOL_HOST, UNIX0, hostIn, makeChain, mineBlock, run, setup, watchCaps } from './sim.js'
 
 const LIMITED = Services.NODE_NETWORK_LIMITED | Services.NODE_WITNESS
 
@@ -382,42 +383,42 @@ describe('Pool: connect from a DNS seed', () => {
 })
 
 describe('Pool: inbound eviction', () => {
-  it('a full pool evicts for a newcomer from facts it gathered itself: ping, and who brought a tx or block first', async () => {
-    const { net, options } = setup('evict')
+  /**
+   * A pool with 22 inbound slots, full: 10 honest clients on fast links, one
+   * per /16, then 12 slow ones from one /16 (the attacker). Every client
+   * serves `tx` and `blocks` on getdata; `setup` adds more to each.
+   */
+  async function fullPool(seed: string, serve: { tx: Transaction; blocks: Block[] }, extra: Partial<PoolOptions> = {}) {
+    const { net, options } = setup(seed)
     const listener = net.listen({ host: '11.200.0.1', port: PORT })
-    const pool = new Pool({ ...options, listener, outboundFullRelay: 0, maxInbound: 22, maxPeers: 30 })
+    const pool = new Pool({ ...options, listener, outboundFullRelay: 0, maxInbound: 22, maxPeers: 30, ...extra })
     const violations = watchCaps(pool)
     const evicted: [PoolPeerInfo, string][] = []
     pool.on('evicted', (info, by) => evicted.push([info, by.host]))
     const removed: [string, DisconnectReason][] = []
     pool.on('peer-removed', (info, reason) => removed.push([info.addr.host, reason]))
     pool.start()
-
-    const chain = makeChain(1)
-    const tx: Transaction = chain.blocks.get(toHex(chain.hashes[0]!))!.txs[0]!
     const closedClients = new Set<string>()
-    const connect = async (host: string, latency: number): Promise<Peer> => {
+    const clients = new Map<string, Peer>()
+    const connect = async (host: string, latency: number): Promise<void> => {
       net.setLink(host, '11.200.0.1', { latency })
-      const p = Peer.connect(listener.address, {
+      void Peer.connect(listener.address, {
         network: NET,
         clock: net.clock,
         random: new SeededRandom(host),
         connector: net.connector(host),
         setup: (peer) => {
           peer.on('close', () => closedClients.add(host))
-          // Every client can serve the same tx and the one block.
           peer.on('getdata', (m) => {
             for (const item of m.items) {
-              if (item.type === InvType.MSG_TX) peer.send({ command: 'tx', tx })
-              else peer.send({ command: 'block', block: chain.blocks.get(toHex(item.hash))! })
+              if (item.type === InvType.MSG_TX) peer.send({ command: 'tx', tx: serve.tx })
+              else peer.send({ command: 'block', block: serve.blocks.find((b) => toHex(blockHash(b.header)) === toHex(item.hash))! })
             }
           })
         },
-      })
+      }).then((p) => void clients.set(host, p))
       await run(net, 300)
-      return p
     }
-    // 10 honest clients on fast links, one per /16, first; then 12 slow ones from one /16.
     const honest = Array.from({ length: 10 }, (_, i) => hostIn(40 + i, 1))
     const attackers = Array.from({ length: 12 }, (_, i) => hostIn(100, 1 + i))
     for (const h of honest) await connect(h, 2)
@@ -425,14 +426,35 @@ describe('Pool: inbound eviction', () => {
     await run(net, 2_000)
     expect(pool.stats().peers).toMatchObject({ inbound: 22, ready: 22 })
     const idOf = (host: string): number => pool.connections().find((c) => c.addr.host === host)!.id
+    const facts = () => new Map(pool.machine.evictionCandidates().map((c) => [c.id, c]))
+    return { net, pool, violations, evicted, removed, closedClients, clients, connect, honest, attackers, idOf, facts }
+  }
 
-    // The youngest attacker brings a tx first, the next one the block; the third brings the same tx again.
+  it('a full pool evicts for a newcomer from facts it gathered itself and the application reported: ping, tx and block relay', async () => {
+    const chain = makeChain(1)
+    const tx: Transaction = chain.blocks.get(toHex(chain.hashes[0]!))!.txs[0]!
+    // A block that passes proof of work and is recent (virtual time 0 is Unix time UNIX0).
+    const block = mineBlock(1, UNIX0 / 1000)
+    const blockId = blockHash(block.header)
+    const f = await fullPool('evict', { tx, blocks: [block] })
+    const { net, pool, attackers, honest, idOf } = f
+
+    // The youngest attacker brings a tx first: the pool credits nothing on its own...
     const txItem = [{ type: InvType.MSG_TX, hash: txid(tx) }]
-    await Promise.all([pool.peerById(idOf(attackers[11]!))!.getData(txItem), run(net, 500)])
-    await Promise.all([pool.peerById(idOf(attackers[10]!))!.getData([{ type: InvType.MSG_BLOCK, hash: chain.hashes[0]! }]), run(net, 500)])
-    await Promise.all([pool.peerById(idOf(attackers[9]!))!.getData(txItem), run(net, 500)])
-    const facts = new Map(pool.machine.evictionCandidates().map((c) => [c.id, c]))
-    expect(facts.get(idOf(attackers[11]!))!.lastTxAt).toBeGreaterThan(0)
+    const [got] = await Promise.all([pool.peerById(idOf(attackers[11]!))!.getData(txItem), run(net, 500)])
+    expect(f.facts().get(idOf(attackers[11]!))!.lastTxAt).toBe(0)
+    // ...until the application, having checked the transaction, says it accepted it.
+    const delivered = got.found[0]!.message as Message & { command: 'tx' }
+    expect(toHex(txid(delivered.tx))).toBe(toHex(txid(tx)))
+    const creditAt = net.now()
+    expect(pool.creditRelay(pool.peerById(idOf(attackers[11]!))!, 'tx')).toBe(true)
+    // A peer may be named by its label (as MempoolMonitor's receivedFrom); nobody by an unknown one.
+    expect(pool.creditRelay(`${attackers[0]!}:1`, 'tx')).toBe(false)
+    // The next one brings the block (valid proof of work): the pool credits it; the third brings the same block again.
+    await Promise.all([pool.peerById(idOf(attackers[10]!))!.getData([{ type: InvType.MSG_BLOCK, hash: blockId }]), run(net, 500)])
+    await Promise.all([pool.peerById(idOf(attackers[9]!))!.getData([{ type: InvType.MSG_BLOCK, hash: blockId }]), run(net, 500)])
+    const facts = f.facts()
+    expect(facts.get(idOf(attackers[11]!))).toMatchObject({ lastTxAt: creditAt, lastBlockAt: 0 })
     expect(facts.get(idOf(attackers[10]!))!.lastBlockAt).toBeGreaterThan(0)
     expect(facts.get(idOf(attackers[9]!))).toMatchObject({ lastTxAt: 0, lastBlockAt: 0 }) // not novel: no credit
     // Round trips from the pool's pings: 2 x 2 ms for the honest, 2 x 50 ms for the others.
@@ -442,14 +464,79 @@ describe('Pool: inbound eviction', () => {
     // A newcomer: the biggest group loses its youngest member that nothing protects.
     const victimId = idOf(attackers[9]!)
     const newcomer = hostIn(150, 1)
-    await connect(newcomer, 20)
+    await f.connect(newcomer, 20)
     await run(net, 1_000)
-    expect(evicted.map(([info, by]) => [info.id, info.addr.host, by])).toEqual([[victimId, attackers[9], newcomer]])
-    expect(removed).toEqual([[attackers[9], { kind: 'local', reason: EVICTION_REASON }]])
-    expect(closedClients).toEqual(new Set([attackers[9]]))
+    expect(f.evicted.map(([info, by]) => [info.id, info.addr.host, by])).toEqual([[victimId, attackers[9], newcomer]])
+    expect(f.removed).toEqual([[attackers[9], { kind: 'local', reason: EVICTION_REASON }]])
+    expect(f.closedClients).toEqual(new Set([attackers[9]]))
     expect(pool.stats().peers).toMatchObject({ inbound: 22, ready: 22 })
     expect(pool.connections().some((c) => c.addr.host === newcomer)).toBe(true)
-    expect(violations).toEqual([])
+    expect(f.violations).toEqual([])
     await pool.stop()
+  })
+
+  it('an attacker relaying garbage transactions and compact blocks without valid proof of work gains no protection', async () => {
+    const now = UNIX0 / 1000
+    const filler = mineBlock(0, now)
+    const f = await fullPool('evict-garbage', { tx: filler.txs[0]!, blocks: [] })
+    const { net, pool, attackers, idOf } = f
+    const cmpct = (block: Block): KnownMessage => ({ command: 'cmpctblock', header: block.header, nonce: 1n, shortIds: [], prefilledTxs: [{ index: 0, tx: block.txs[0]! }] })
+    const send = (host: string, m: KnownMessage): void => void f.clients.get(host)!.send(m)
+    // Fresh transactions nobody asked for, and headers that claim work they lack:
+    for (let i = 0; i < 3; i++) send(attackers[11]!, { command: 'tx', tx: mineBlock(100 + i, now).txs[0]! })
+    send(attackers[11]!, cmpct(mineBlock(11, now, { valid: false }))) // hash above its target
+    send(attackers[10]!, cmpct(mineBlock(10, now, { bits: 0x2100ffff, valid: false }))) // target easier than the network allows
+    send(attackers[9]!, cmpct(mineBlock(9, now - 24 * 3600))) // real work, but an old header replayed
+    // One attacker does relay a new block with valid work: that is credited.
+    send(attackers[8]!, cmpct(mineBlock(8, now)))
+    await run(net, 500)
+    const facts = f.facts()
+    for (const h of attackers.slice(9)) expect(facts.get(idOf(h))).toMatchObject({ lastTxAt: 0, lastBlockAt: 0 })
+    expect(facts.get(idOf(attackers[8]!))!.lastBlockAt).toBeGreaterThan(0)
+    expect(pool.stats().peers).toMatchObject({ inbound: 22, ready: 22 }) // nothing there is worth a ban
+    const decision = explainEviction(pool.machine.evictionCandidates())
+    expect(decision.protected.get(idOf(attackers[8]!))).toBe('block')
+    expect(decision.evict).toBe(idOf(attackers[11]!)) // the youngest: no credit protects it
+
+    // Newcomers push out the garbage senders, youngest first; the one with real work stays.
+    const newcomers = [150, 151, 152].map((g) => hostIn(g, 1))
+    for (const n of newcomers) {
+      await f.connect(n, 20)
+      await run(net, 1_000)
+    }
+    expect(f.evicted.map(([info, by]) => [info.addr.host, by])).toEqual([
+      [attackers[11], newcomers[0]],
+      [attackers[10], newcomers[1]],
+      [attackers[9], newcomers[2]],
+    ])
+    expect(f.clients.get(attackers[8]!)!.state).toBe('ready')
+    expect(f.violations).toEqual([])
+    await pool.stop()
+  })
+
+  it('credits a block by itself only with a powLimit, with autoBlockCredit on, and a header time inside the window', async () => {
+    const now = UNIX0 / 1000
+    const filler = mineBlock(0, now)
+    const cmpct = (block: Block): KnownMessage => ({ command: 'cmpctblock', header: block.header, nonce: 1n, shortIds: [], prefilledTxs: [{ index: 0, tx: block.txs[0]! }] })
+    const configs: [string, Partial<PoolOptions>, boolean][] = [
+      ['default', {}, true],
+      ['no powLimit', { network: { ...NET, powLimit: undefined } }, false],
+      ['autoBlockCredit off', { autoBlockCredit: false }, false],
+    ]
+    for (const [name, extra, credits] of configs) {
+      const f = await fullPool(`evict-config-${name}`, { tx: filler.txs[0]!, blocks: [] }, extra)
+      const [a, b, c] = [f.attackers[11]!, f.attackers[10]!, f.attackers[9]!]
+      const t = Math.floor(now + f.net.now() / 1000) // the pool's Unix time, s
+      f.clients.get(a)!.send(cmpct(mineBlock(1, t))) // fresh
+      f.clients.get(b)!.send(cmpct(mineBlock(2, t + RELAY_BLOCK_TIME_WINDOW_S - 60))) // ahead, inside the window
+      f.clients.get(c)!.send(cmpct(mineBlock(3, t + RELAY_BLOCK_TIME_WINDOW_S + 60))) // too far ahead
+      await run(f.net, 500)
+      const facts = f.facts()
+      expect([a, b, c].map((h) => facts.get(f.idOf(h))!.lastBlockAt > 0), name).toEqual([credits, credits, false])
+      // The application's word counts whatever the configuration.
+      expect(f.pool.creditRelay(f.pool.peerById(f.idOf(c))!, 'block')).toBe(true)
+      expect(f.facts().get(f.idOf(c))!.lastBlockAt).toBe(f.net.now())
+      await f.pool.stop()
+    }
   })
 })

@@ -5,7 +5,9 @@ import { MockNetwork, type MockListener } from '@bitp2p/transport-mock'
 import {
   blockHash,
   bytesEqual,
+  checkProofOfWork,
   ipFromString,
+  regtest,
   Services,
   toHex,
   type Block,
@@ -18,8 +20,15 @@ import { SeededRandom } from '../../src/random.js'
 import type { PeerAddress, Random } from '../../src/transport.js'
 import { Pool, type PoolOptions } from '../../src/pool/pool.js'
 
-/** Regtest framing (magic fabfb5da), Core's 4 MB caps. */
-export const NET: FramingParams = { magic: Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda), maxMessageBytes: 4_000_000, maxBlockPayload: 4_000_000 }
+/** Regtest framing (magic fabfb5da), Core's 4 MB caps, and regtest's powLimit (for the pool's block relay credit). */
+export const NET: FramingParams & { readonly powLimit: bigint } = {
+  magic: Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda),
+  maxMessageBytes: 4_000_000,
+  maxBlockPayload: 4_000_000,
+  powLimit: regtest.powLimit,
+}
+/** Regtest's easiest compact target: about half of all hashes meet it. */
+export const REGTEST_BITS = 0x207fffff
 /** Unix ms at virtual time 0. */
 export const UNIX0 = 1_750_000_000_000
 export const PORT = 8333
@@ -48,6 +57,31 @@ export function makeChain(n: number): { headers: BlockHeader[]; blocks: Map<stri
     prev = h
   }
   return { headers, blocks, hashes }
+}
+
+/**
+ * The first header from nonce 0 up whose proof of work against NET's
+ * powLimit passes (`valid`) or fails (`!valid`), by checkProofOfWork.
+ */
+export function mineHeader(header: Omit<BlockHeader, 'nonce'>, valid = true): BlockHeader {
+  // At regtest's difficulty a try passes about half the time: 1000 failures mean bits that never can.
+  for (let nonce = 0; nonce < 1000; nonce++) {
+    const h = { ...header, nonce }
+    if (checkProofOfWork(blockHash(h), h.bits, NET).ok === valid) return h
+  }
+  throw new Error(`no nonce gives a ${valid ? 'valid' : 'failing'} proof of work at bits ${header.bits.toString(16)}`)
+}
+
+/** A one-transaction block at Unix time `time` (seconds), mined to pass (or fail) proof of work; `tag` makes it unique. */
+export function mineBlock(tag: number, time: number, opts: { bits?: number; valid?: boolean } = {}): Block {
+  const tx = {
+    version: 1,
+    inputs: [{ prevout: { txid: new Uint8Array(32), index: 0xffffffff }, scriptSig: Uint8Array.of(3, tag & 255, (tag >> 8) & 255), sequence: 0xffffffff, witness: [] }],
+    outputs: [{ value: 50n, scriptPubKey: Uint8Array.of(0x51) }],
+    locktime: 0,
+  }
+  const header = mineHeader({ version: 4, prevBlock: new Uint8Array(32).fill(tag & 255), merkleRoot: new Uint8Array(32).fill((tag >> 8) & 255), time, bits: opts.bits ?? REGTEST_BITS }, opts.valid ?? true)
+  return { header, txs: [tx] }
 }
 
 /** Behaviour of a scripted node. */
