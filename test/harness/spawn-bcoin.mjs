@@ -25,17 +25,42 @@ function track(child) {
  * EXIT_ON_STDIN_CLOSE (bcoin goes when its parent goes).
  * Resolves with { child, info (the parsed ready line), readyMs }.
  * With captureStderr, bcoin's stderr is kept (its tail explains a failed
- * start) instead of shown.
+ * start) instead of shown. A start lost to a port race (EADDRINUSE on a
+ * port the server picked) is retried, up to three starts in all.
  */
-export function spawnBcoin(env = {}, { readyTimeoutMs = 60_000, captureStderr = false } = {}) {
+export async function spawnBcoin(env = {}, options = {}) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await spawnOnce(env, options)
+    } catch (e) {
+      // The server picks its ephemeral ports by binding port 0 and closing
+      // it; bcoin binds them a moment later, and another process (any
+      // outgoing connection) can take one in between. Only that is retried.
+      if (!(e instanceof PortRaceError) || attempt >= PORT_RACE_ATTEMPTS) throw e
+    }
+  }
+}
+
+/** Starts in all while each one loses a port race. */
+const PORT_RACE_ATTEMPTS = 3
+
+/** bcoin exited before it was ready because a port it was given was taken meanwhile. */
+class PortRaceError extends Error {}
+
+function spawnOnce(env, { readyTimeoutMs = 60_000, captureStderr = false }) {
   const t0 = performance.now()
   const child = spawn(process.execPath, [SERVER], {
-    stdio: ['pipe', 'pipe', captureStderr ? 'pipe' : 'inherit'],
+    stdio: ['pipe', 'pipe', 'pipe'],
     env: { ...process.env, P2P_PORT: '0', HTTP_PORT: '0', WALLET_PORT: '0', EXIT_ON_STDIN_CLOSE: '1', ...env },
   })
   track(child)
+  // stderr is always read (its tail explains a failed start); without
+  // captureStderr it is also passed through.
   let log = ''
-  if (captureStderr) child.stderr.setEncoding('utf8').on('data', (s) => (log = (log + s).slice(-2000)))
+  child.stderr.setEncoding('utf8').on('data', (s) => {
+    log = (log + s).slice(-2000)
+    if (!captureStderr) process.stderr.write(s)
+  })
   return new Promise((resolve, reject) => {
     let ready = false
     let buf = ''
@@ -46,7 +71,9 @@ export function spawnBcoin(env = {}, { readyTimeoutMs = 60_000, captureStderr = 
     }, readyTimeoutMs)
     child.once('exit', (code) => {
       clearTimeout(timer)
-      if (!ready) reject(new Error(`bcoin exited (code ${code}) before it was ready\n${log}`))
+      if (ready) return
+      const message = `bcoin exited (code ${code}) before it was ready\n${log}`
+      reject(log.includes('EADDRINUSE') ? new PortRaceError(message) : new Error(message))
     })
     // bcoin's console log shares stdout: keep reading it (a full pipe would
     // stall bcoin) and pick out the one ready line.
