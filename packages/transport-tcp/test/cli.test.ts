@@ -10,6 +10,7 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { WebSocket as NodeWebSocket } from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { until } from './helpers.js'
 import { Peer, RealtimeClock } from '@bitp2p/session'
 import { hashToHex, regtest } from '@bitp2p/wire'
 import { TcpListener } from '../src/index.js'
@@ -63,15 +64,6 @@ function spawnRun(command: string, args: readonly string[]): Running {
 /** A running CLI child. */
 const start = (args: readonly string[]): Running => spawnRun(process.execPath, [CLI, ...args])
 const cli = (...args: string[]): Promise<Run> => start(args).output
-
-/** Polls `cond` every 20 ms until true; throws after `ms`. */
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 10_000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 20))
-  }
-}
 
 /** A 127.0.0.1 port nothing listens on: bound, then closed. */
 async function closedPort(): Promise<number> {

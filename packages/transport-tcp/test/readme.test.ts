@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { until } from './helpers.js'
 import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -47,21 +48,23 @@ describe.skipIf(!BUILT)('README quick start (needs `npx turbo run build`)', () =
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
     const exited = new Promise<number | null>((r) => child.once('close', r))
     child.stdin.end(source)
-    const until = async (cond: () => boolean, what: string): Promise<void> => {
-      const deadline = Date.now() + 20_000
-      while (!cond()) {
-        if (child.exitCode !== null) throw new Error(`quick start exited (${child.exitCode}) before ${what}: ${stderr}`)
-        if (Date.now() > deadline) throw new Error(`no ${what} within 20 s; stdout: ${stdout}; stderr: ${stderr}`)
-        await new Promise((r) => setTimeout(r, 20))
-      }
-    }
+    /** Waits for `line` in the output; the quick start exiting first fails at once. */
+    const printed = (line: string): Promise<void> =>
+      until(
+        () => {
+          if (child.exitCode !== null) throw new Error(`quick start exited (${child.exitCode}) before printing '${line}': ${stderr}`)
+          return stdout.includes(line)
+        },
+        () => `'${line}'; stdout: ${stdout}; stderr: ${stderr}`,
+        20_000,
+      )
     try {
       const best: string = await node.rpc('getbestblockhash')
-      await until(() => stdout.includes(`tip ${START_BLOCKS} ${best}`), 'tip line')
+      await printed(`tip ${START_BLOCKS} ${best}`)
       expect(stdout).toMatch(/^connected to \/bcoin:v?[\d.]+\/ rtt [\d.]+ ms$/m)
 
       const txid = await node.sendFromWallet(1)
-      await until(() => stdout.includes(`tx ${txid}`), 'tx line')
+      await printed(`tx ${txid}`)
       expect(stdout).toMatch(new RegExp(`^tx ${txid} \\d+ vB, first seen by 127\\.0\\.0\\.1:${node.p2p.port}$`, 'm'))
       expect(stderr).toBe('')
     } finally {
