@@ -94,6 +94,13 @@ export interface RequestOptions {
   /** Deadline of this request (default: per kind, see fsm/requests.ts). */
   readonly timeoutMs?: number
   readonly signal?: AbortSignal
+  /**
+   * The pieces of a streamed block answering this request (a Peer with
+   * `streamBlocks`), from its start to its end, as they arrive. The
+   * request's promise settles after the last piece: found (the block's
+   * item with `message` undefined), or failed.
+   */
+  readonly onPayload?: (event: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent) => void
 }
 
 type CommandEvents = { [C in Command]: [message: MessageOf<C>] }
@@ -109,7 +116,8 @@ export interface PeerEvents extends CommandEvents {
   stalled: [request: RequestSummary, waitedMs: number]
   unsolicited: [message: Message]
   features: [features: PeerFeatures]
-  payload: [event: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent]
+  /** A streamed payload piece, with the request it answers (undefined: unsolicited, late, or not a block). */
+  payload: [event: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent, requestId: number | undefined]
   'unknown-command': [command: string, count: number]
   /** The send queue emptied after send() returned false. */
   drain: []
@@ -140,6 +148,7 @@ export class RequestError extends Error {
 }
 
 interface Waiter {
+  readonly onPayload: RequestOptions['onPayload']
   resolve(r: RequestResult): void
   reject(e: RequestError): void
   abortedBy?: unknown
@@ -336,7 +345,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         this.flush()
       }
       signal?.addEventListener('abort', onAbort, { once: true })
-      this.waiters.set(id, { resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) })
+      this.waiters.set(id, { onPayload: opts.onPayload, resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) })
     })
     this.flush()
     return p
@@ -505,7 +514,8 @@ export class Peer extends EventEmitter<PeerEvents> {
         this.emit('features', e.features)
         return
       case 'payload':
-        this.emit('payload', e.event)
+        if (e.requestId !== undefined) this.waiters.get(e.requestId)?.onPayload?.(e.event)
+        this.emit('payload', e.event, e.requestId)
         return
       case 'unknown-command':
         this.emit('unknown-command', e.command, e.count)

@@ -9,7 +9,7 @@ import type { HandshakeInfo, PeerFeatures } from './handshake.js'
 import type { Offense } from './misbehavior.js'
 import type { RttStats } from './ping.js'
 import type { DisconnectReason } from './reasons.js'
-import type { RequestFailure, RequestResult, RequestSummary } from './requests.js'
+import type { RequestFailure, RequestResult, RequestSummary, StreamProgress } from './requests.js'
 
 /** Something the machine tells its driver about. */
 export type PeerEvent =
@@ -17,8 +17,11 @@ export type PeerEvent =
   | { readonly type: 'ready'; readonly info: HandshakeInfo }
   /** A message from the peer, after the handshake (handshake messages are not repeated here). */
   | { readonly type: 'message'; readonly message: Message }
-  /** A streamed payload piece (block payloads when the decoder streams them). */
-  | { readonly type: 'payload'; readonly event: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent }
+  /**
+   * A streamed payload piece (block payloads when the decoder streams them),
+   * with the request it answers (undefined: unsolicited, late, or not a block).
+   */
+  | { readonly type: 'payload'; readonly event: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent; readonly requestId: number | undefined }
   /** The peer announced a feature after the handshake (sendheaders, sendcmpct, feefilter). */
   | { readonly type: 'features'; readonly features: PeerFeatures }
   /** A round-trip sample from a ping/pong. */
@@ -27,8 +30,8 @@ export type PeerEvent =
   | { readonly type: 'response'; readonly id: number; readonly result: RequestResult }
   /** A request ended without an answer. */
   | { readonly type: 'request-failed'; readonly request: RequestSummary; readonly failure: RequestFailure }
-  /** A request passed its deadline without progress. */
-  | { readonly type: 'stalled'; readonly request: RequestSummary; readonly waitedMs: number }
+  /** A request passed its deadline without progress (or, with `stream`, a streamed block used up its time budget). */
+  | { readonly type: 'stalled'; readonly request: RequestSummary; readonly waitedMs: number; readonly stream?: StreamProgress }
   /** The peer committed an offense. */
   | { readonly type: 'misbehavior'; readonly offense: Offense; readonly score: number; readonly threshold: number }
   /** A block, transaction or headers message nobody asked for (still delivered as 'message'). */

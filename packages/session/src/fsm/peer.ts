@@ -33,7 +33,7 @@
  * After a disconnect the machine is closed: later inputs are ignored and
  * nextDeadline() is undefined.
  */
-import { blockHash, PROTOCOL_VERSION, sha256d, txid, WireError, type KnownMessage, type Message, type MessageEvent } from '@bitp2p/wire'
+import { blockHash, PROTOCOL_VERSION, sha256d, txid, WireError, type KnownMessage, type Message, type MessageEvent, type PayloadStartEvent } from '@bitp2p/wire'
 import type { Random } from '../transport.js'
 import { LocalProtocolError } from './errors.js'
 import {
@@ -125,8 +125,10 @@ export class PeerMachine {
   private reason: DisconnectReason | undefined
   private readonly unknown = new Map<string, number>()
   private unknownTotal = 0
-  /** First bytes of the block being streamed, to learn its hash. */
-  private stream: { readonly header: Uint8Array; filled: number } | undefined
+  /** The block being streamed: its start (held until the header is in), first 80 bytes, hash and owning request. */
+  private stream:
+    | { readonly start: PayloadStartEvent; readonly header: Uint8Array; filled: number; hash: Uint8Array | undefined; owner: number | undefined }
+    | undefined
 
   /** `random` supplies the version nonce and ping nonces. */
   constructor(config: PeerMachineConfig, random: Random) {
@@ -265,10 +267,11 @@ export class PeerMachine {
     if (this.st !== 'ready') return
     const p = this.pinger.timeout(now)
     if (p) return this.terminate(p)
-    for (const { request, waitedMs } of this.tracker.expire(now)) {
-      this.out.event({ type: 'stalled', request, waitedMs })
-      this.out.event({ type: 'request-failed', request, failure: { kind: 'stalled', waitedMs } })
-      if (this.onStall[request.kind] === 'disconnect' && this.st === 'ready') this.terminate({ kind: 'stalled', request, waitedMs })
+    for (const { request, waitedMs, stream } of this.tracker.expire(now)) {
+      const slow = stream ? { stream } : {}
+      this.out.event({ type: 'stalled', request, waitedMs, ...slow })
+      this.out.event({ type: 'request-failed', request, failure: { kind: 'stalled', waitedMs, ...slow } })
+      if (this.onStall[request.kind] === 'disconnect' && this.st === 'ready') this.terminate({ kind: 'stalled', request, waitedMs, ...slow })
     }
   }
 
@@ -449,31 +452,60 @@ export class PeerMachine {
     }
   }
 
+  /**
+   * A streamed payload piece. A block stream is held back until its first
+   * 80 bytes are in (at most that much is kept): its hash names the request
+   * it answers, so every piece goes out tagged with that request's id, and
+   * a block nobody asked for is scored at its header, not at its end.
+   */
   private onPayload(now: number, ev: Extract<MessageEvent, { type: 'payload-start' | 'payload-chunk' | 'payload-end' }>): void {
     if (this.st !== 'ready') {
       if (ev.type === 'payload-start') this.offend({ kind: 'before-handshake', command: ev.command, state: this.handshake.state.name })
       return
     }
-    this.out.event({ type: 'payload', event: ev })
-    if (ev.command !== 'block') return
+    if (ev.command !== 'block') {
+      this.out.event({ type: 'payload', event: ev, requestId: undefined })
+      return
+    }
     if (ev.type === 'payload-start') {
-      this.stream = { header: new Uint8Array(HEADER_BYTES), filled: 0 }
-      this.tracker.blockProgress(now)
+      this.stream = { start: ev, header: new Uint8Array(HEADER_BYTES), filled: 0, hash: undefined, owner: undefined }
       return
     }
     const s = this.stream
     if (!s) return
     if (ev.type === 'payload-chunk') {
-      if (s.filled < HEADER_BYTES && ev.offset === s.filled) {
-        const take = ev.bytes.subarray(0, HEADER_BYTES - s.filled)
-        s.header.set(take, s.filled)
-        s.filled += take.length
+      if (s.hash) {
+        this.out.event({ type: 'payload', event: ev, requestId: s.owner })
+        if (s.owner !== undefined) this.tracker.streamProgress(now, s.owner, ev.bytes.length)
+        return
       }
-      this.tracker.blockProgress(now)
+      const take = ev.bytes.subarray(0, HEADER_BYTES - s.filled)
+      s.header.set(take, s.filled)
+      s.filled += take.length
+      if (s.filled < HEADER_BYTES) return
+      const hash = sha256d(s.header)
+      s.hash = hash
+      const claim = this.tracker.claimStream(now, hash, s.start.length)
+      if (claim.type === 'owned') s.owner = claim.id
+      const requestId = s.owner
+      this.out.event({ type: 'payload', event: s.start, requestId })
+      if (ev.offset === 0) {
+        // The whole header came in this piece (the usual case): pass it on as is.
+        this.out.event({ type: 'payload', event: ev, requestId })
+      } else {
+        this.out.event({ type: 'payload', event: { type: 'payload-chunk', command: 'block', offset: 0, bytes: s.header }, requestId })
+        if (take.length < ev.bytes.length) {
+          const rest = ev.bytes.subarray(take.length)
+          this.out.event({ type: 'payload', event: { type: 'payload-chunk', command: 'block', offset: HEADER_BYTES, bytes: rest }, requestId })
+        }
+      }
+      // Everything so far, the held-back header included.
+      if (requestId !== undefined) this.tracker.streamProgress(now, requestId, ev.offset + ev.bytes.length)
+      if (claim.type === 'unsolicited') this.offend({ kind: 'unsolicited-block', command: 'block', hash })
       return
     }
     this.stream = undefined
-    if (s.filled < HEADER_BYTES) {
+    if (!s.hash) {
       const error = new WireError('TRUNCATED', `streamed block of ${ev.length} bytes has no 80-byte header`, {
         command: 'block',
         expected: HEADER_BYTES,
@@ -481,7 +513,7 @@ export class PeerMachine {
       })
       return this.offend(payloadOffense('block', error))
     }
-    const hash = sha256d(s.header)
-    this.onMatch(undefined, this.tracker.matchStreamedBlock(now, hash), hash)
+    this.out.event({ type: 'payload', event: ev, requestId: s.owner })
+    if (s.owner !== undefined) this.onMatch(undefined, this.tracker.endStream(now, s.owner))
   }
 }

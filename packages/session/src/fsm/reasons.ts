@@ -13,7 +13,7 @@
 import type { WireError } from '@bitp2p/wire'
 import type { TransportError } from '../transport.js'
 import { framingOffense, offenseScore, type Offense } from './misbehavior.js'
-import type { RequestSummary } from './requests.js'
+import type { RequestSummary, StreamProgress } from './requests.js'
 
 /** Every way a peer connection ends. */
 export type DisconnectReason =
@@ -27,8 +27,8 @@ export type DisconnectReason =
   | { readonly kind: 'self-connection'; readonly nonce: bigint }
   /** No pong for our ping within the pong deadline. */
   | { readonly kind: 'ping-timeout'; readonly nonce: bigint; readonly waitedMs: number }
-  /** A request got no (complete) answer within its deadline. */
-  | { readonly kind: 'stalled'; readonly request: RequestSummary; readonly waitedMs: number }
+  /** A request passed its deadline: no progress for `waitedMs`, or with `stream`, a block streamed too slowly. */
+  | { readonly kind: 'stalled'; readonly request: RequestSummary; readonly waitedMs: number; readonly stream?: StreamProgress }
   /** Misbehaviour reached the threshold; `last` is the offense that crossed it. */
   | { readonly kind: 'misbehaving'; readonly score: number; readonly threshold: number; readonly last: Offense }
   /** The byte stream broke (bad magic, oversize, bad checksum): it cannot be resynchronised. */
@@ -94,11 +94,16 @@ export function disconnectPolicy(reason: DisconnectReason): DisconnectPolicy {
   }
 }
 
+/** Milliseconds for people: whole numbers (a real clock gives 60029.208959999996). */
+function ms(v: number): string {
+  return String(Math.round(v))
+}
+
 /** One line for logs, e.g. "protocol-version: 60001 < 70001". */
 export function describeDisconnect(reason: DisconnectReason): string {
   switch (reason.kind) {
     case 'handshake-timeout':
-      return `handshake-timeout: still ${reason.state} after ${reason.waitedMs} ms`
+      return `handshake-timeout: still ${reason.state} after ${ms(reason.waitedMs)} ms`
     case 'protocol-version':
       return `protocol-version: ${reason.actual} < ${reason.min}`
     case 'missing-services':
@@ -106,9 +111,11 @@ export function describeDisconnect(reason: DisconnectReason): string {
     case 'self-connection':
       return `self-connection: nonce 0x${reason.nonce.toString(16)}`
     case 'ping-timeout':
-      return `ping-timeout: no pong after ${reason.waitedMs} ms`
+      return `ping-timeout: no pong after ${ms(reason.waitedMs)} ms`
     case 'stalled':
-      return `stalled: ${reason.request.kind} request #${reason.request.id} unanswered after ${reason.waitedMs} ms`
+      return reason.stream
+        ? `stalled: ${reason.request.kind} request #${reason.request.id} streamed ${reason.stream.received} of ${reason.stream.length} bytes in ${ms(reason.stream.elapsedMs)} ms`
+        : `stalled: ${reason.request.kind} request #${reason.request.id} unanswered after ${ms(reason.waitedMs)} ms`
     case 'misbehaving':
       return `misbehaving: score ${reason.score} >= ${reason.threshold} (last: ${reason.last.kind})`
     case 'framing':

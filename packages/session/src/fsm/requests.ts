@@ -15,13 +15,25 @@
  *    completes when every item is settled.
  *  - ping: the `pong` with the same nonce.
  *
+ * Streamed blocks. A block that arrives as a stream is claimed by its
+ * request as soon as its first 80 bytes (the header, hence the hash) are
+ * in: from then on the stream belongs to that request (`claimStream`), its
+ * pieces count as progress (`streamProgress`) and its end settles the item
+ * (`endStream`). A stream nobody asked for is unsolicited at once, not
+ * after megabytes; its pieces are progress for nothing.
+ *
  * Deadlines. Each request has one, `timeoutMs` after its last progress
- * (sending it, or any of its items arriving, or a chunk of a streamed block
- * while it waits for a block). Defaults:
+ * (sending it, or any of its items arriving, or a piece of a stream that
+ * answers one of this peer's block requests: a peer serves getdata in
+ * order, so the blocks queued behind the one arriving are not stalled).
+ * Defaults:
  *  - headers 30 s: a full reply is 162 KB, seconds on any working link;
- *  - data 60 s of no progress: Core's GETDATA_TX_INTERVAL for transactions,
- *    and a block in progress keeps its request alive chunk by chunk;
+ *  - data 60 s of no progress: Core's GETDATA_TX_INTERVAL for transactions;
  *  - ping 60 s.
+ * Progress alone would let a peer hold a block request forever by dripping
+ * a byte at a time, so a stream also has a total budget: `timeoutMs` plus
+ * its length at MIN_BLOCK_STREAM_BYTES_PER_SEC from its first byte
+ * (Core bounds a block download in time too, whatever arrives).
  * A request past its deadline is "stalled": the tracker retires it and the
  * peer machine reports it and, by policy, disconnects.
  *
@@ -59,6 +71,12 @@ export const HEADERS_REQUEST_TIMEOUT_MS = 30_000
 export const DATA_REQUEST_TIMEOUT_MS = 60_000
 /** Default deadline of a user ping. */
 export const PING_REQUEST_TIMEOUT_MS = 60_000
+/**
+ * Slowest steady rate a streamed block may arrive at: its request stalls
+ * `timeoutMs` + length / this rate after the stream began (a 4 MB block
+ * gets 400 s more than its deadline), however regularly bytes trickle in.
+ */
+export const MIN_BLOCK_STREAM_BYTES_PER_SEC = 10_000
 /** Retired (cancelled or stalled) requests remembered so their late replies are not called unsolicited. */
 export const RETIRED_REQUESTS_KEPT = 64
 /** Bytes of a block hash. */
@@ -100,9 +118,30 @@ export type RequestResult =
 
 /** Why a request ended without an answer. */
 export type RequestFailure =
-  | { readonly kind: 'stalled'; readonly waitedMs: number }
+  /**
+   * No progress for `waitedMs`; or, with `stream`, a streamed block that
+   * used up its time budget (see MIN_BLOCK_STREAM_BYTES_PER_SEC).
+   */
+  | { readonly kind: 'stalled'; readonly waitedMs: number; readonly stream?: StreamProgress }
   | { readonly kind: 'cancelled' }
   | { readonly kind: 'closed'; readonly reason: DisconnectReason }
+
+/** How far a streamed block got before its budget ran out. */
+export interface StreamProgress {
+  readonly received: number
+  readonly length: number
+  /** Since the stream's first byte. */
+  readonly elapsedMs: number
+}
+
+/** What claiming a stream found (see RequestTracker.claimStream). */
+export type StreamClaim =
+  /** The stream answers request `id`. */
+  | { readonly type: 'owned'; readonly id: number }
+  /** It answers a request we already gave up on. */
+  | { readonly type: 'late' }
+  /** Nobody asked for it. */
+  | { readonly type: 'unsolicited' }
 
 /** A request that completed with a message. */
 export interface Completion {
@@ -142,6 +181,8 @@ interface Pending {
   readonly notFound: InvItem[]
   /** ping */
   readonly nonce: bigint
+  /** The streamed block answering one of `remaining`'s items, while it arrives. */
+  stream: { readonly item: InvItem; readonly length: number; readonly startedAt: number; received: number } | undefined
 }
 
 /** The match key of an inventory item: what hash a reply must carry. */
@@ -232,6 +273,7 @@ export class RequestTracker {
       found: [],
       notFound: [],
       nonce,
+      stream: undefined,
     })
     this.out.send(message)
     return id
@@ -280,6 +322,8 @@ export class RequestTracker {
   }
 
   private retire(p: Pending): void {
+    // A stream cut short did not deliver its item: a late copy is still 'late'.
+    if (p.stream) p.remaining.set(invItemKey(p.stream.item), p.stream.item)
     this.pending.delete(p.id)
     this.retired.push(p)
     if (this.retired.length > RETIRED_REQUESTS_KEPT) this.retired.shift()
@@ -289,27 +333,61 @@ export class RequestTracker {
   deadline(): { readonly id: number; readonly at: number } | undefined {
     let best: { id: number; at: number } | undefined
     for (const p of this.pending.values()) {
-      const at = p.lastProgress + p.timeoutMs
+      const at = deadlineOf(p)
       if (!best || at < best.at) best = { id: p.id, at }
     }
     return best
   }
 
   /** Retire and return every request past its deadline (oldest first); none due: empty. */
-  expire(now: number): { readonly request: RequestSummary; readonly waitedMs: number }[] {
-    const out: { request: RequestSummary; waitedMs: number }[] = []
+  expire(now: number): { readonly request: RequestSummary; readonly waitedMs: number; readonly stream?: StreamProgress }[] {
+    const out: { request: RequestSummary; waitedMs: number; stream?: StreamProgress }[] = []
     for (const p of [...this.pending.values()]) {
-      if (now >= p.lastProgress + p.timeoutMs) {
-        this.retire(p)
-        out.push({ request: summary(p), waitedMs: now - p.lastProgress })
+      if (now < deadlineOf(p)) continue
+      this.retire(p)
+      const s = p.stream
+      const waitedMs = now - p.lastProgress
+      // Still progressing, so it was the stream's budget that ran out.
+      if (s && waitedMs < p.timeoutMs) {
+        out.push({ request: summary(p), waitedMs, stream: { received: s.received, length: s.length, elapsedMs: now - s.startedAt } })
+      } else {
+        out.push({ request: summary(p), waitedMs })
       }
     }
     return out
   }
 
-  /** A streamed block is arriving: every getdata still waiting for a block made progress. */
-  blockProgress(now: number): void {
+  /**
+   * The first 80 bytes of a streamed block are in: the oldest request still
+   * waiting for block `hash` owns the stream from now on.
+   */
+  claimStream(now: number, hash: Uint8Array, length: number): StreamClaim {
+    const key = `b${toHex(hash)}`
     for (const p of this.pending.values()) {
+      if (p.stream || !p.remaining.has(key)) continue
+      const item = p.remaining.get(key)!
+      p.remaining.delete(key)
+      p.stream = { item, length, startedAt: now, received: 0 }
+      p.lastProgress = now
+      return { type: 'owned', id: p.id }
+    }
+    return this.findByKey([key], this.retired) ? { type: 'late' } : { type: 'unsolicited' }
+  }
+
+  /**
+   * `bytes` more of the stream request `id` owns: progress for it and for
+   * every other request of this peer waiting for a block (queued behind it).
+   * A stream whose request was retired meanwhile is progress for nothing.
+   */
+  streamProgress(now: number, id: number, bytes: number): void {
+    const owner = this.pending.get(id)
+    if (!owner?.stream) return
+    owner.stream.received += bytes
+    for (const p of this.pending.values()) {
+      if (p === owner) {
+        p.lastProgress = now
+        continue
+      }
       if (p.request.kind !== 'data') continue
       for (const key of p.remaining.keys()) {
         if (key.startsWith('b')) {
@@ -318,6 +396,16 @@ export class RequestTracker {
         }
       }
     }
+  }
+
+  /** The stream request `id` owns ended whole: its item is found. */
+  endStream(now: number, id: number): MatchOutcome {
+    const p = this.pending.get(id)
+    if (!p?.stream) return { type: 'late' }
+    p.found.push({ item: p.stream.item, message: undefined })
+    p.stream = undefined
+    p.lastProgress = now
+    return { type: 'reply', completed: this.completeIfDone(p) }
   }
 
   /** Offer a message from the peer. */
@@ -334,11 +422,6 @@ export class RequestTracker {
         return keys ? this.matchObject(now, keys, msg) : { type: 'not-a-reply' }
       }
     }
-  }
-
-  /** A block that arrived as a stream, identified by the hash of its first 80 bytes. */
-  matchStreamedBlock(now: number, hash: Uint8Array): MatchOutcome {
-    return this.matchObject(now, [`b${toHex(hash)}`], undefined)
   }
 
   private matchHeaders(msg: MessageOf<'headers'>): MatchOutcome {
@@ -407,10 +490,18 @@ export class RequestTracker {
   }
 
   private completeIfDone(p: Pending): Completion[] {
-    if (p.remaining.size > 0) return []
+    if (p.remaining.size > 0 || p.stream) return []
     this.pending.delete(p.id)
     return [{ id: p.id, result: { kind: 'data', found: p.found, notFound: p.notFound } }]
   }
+}
+
+/** When `p` stalls: `timeoutMs` after its last progress, and for a stream no later than its budget. */
+function deadlineOf(p: Pending): number {
+  const idle = p.lastProgress + p.timeoutMs
+  const s = p.stream
+  if (!s) return idle
+  return Math.min(idle, s.startedAt + p.timeoutMs + Math.ceil((s.length * 1000) / MIN_BLOCK_STREAM_BYTES_PER_SEC))
 }
 
 function summary(p: Pending): RequestSummary {

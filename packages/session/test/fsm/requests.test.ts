@@ -17,6 +17,7 @@ import {
   DATA_REQUEST_TIMEOUT_MS,
   HEADERS_REQUEST_TIMEOUT_MS,
   invItemKey,
+  MIN_BLOCK_STREAM_BYTES_PER_SEC,
   RETIRED_REQUESTS_KEPT,
 } from '../../src/fsm/requests.js'
 import { hash, header, PeerHarness, readyOutbound } from './harness.js'
@@ -332,21 +333,95 @@ describe('requests: streamed blocks', () => {
   const b1 = header(hash(1), 1)
   const raw = serializeBlockHeader(b1)
 
-  it('a streamed block answers its item, and each chunk is progress', () => {
-    const h = readyOutbound({ ping: { intervalMs: 1e9, pongIdleTimeoutMs: 1e9, pongTimeoutMs: 1e9 } })
-    const id = h.request({ kind: 'data', items: [{ type: InvType.MSG_WITNESS_BLOCK, hash: blockHash(b1) }] })
+  const quiet = { ping: { intervalMs: 1e9, pongIdleTimeoutMs: 1e9, pongTimeoutMs: 1e9 } }
+  const item = (h: BlockHeader): InvItem => ({ type: InvType.MSG_WITNESS_BLOCK, hash: blockHash(h) })
+  const payloads = (ev: PeerEvent[]) => ev.flatMap((e) => (e.type === 'payload' ? [e] : []))
+
+  it('is held back until its header is in, then every piece carries the request id; its end answers the item', () => {
+    const h = readyOutbound(quiet)
+    const id = h.request({ kind: 'data', items: [item(b1)] })
     h.receivedEvent({ type: 'payload-start', command: 'block', length: 81 })
-    h.elapse(DATA_REQUEST_TIMEOUT_MS - 10)
     h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 0, bytes: raw.subarray(0, 50) })
-    h.elapse(DATA_REQUEST_TIMEOUT_MS - 10)
+    // 50 bytes name no block yet: nothing goes out.
+    expect(payloads(h.events())).toEqual([])
     h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 50, bytes: Uint8Array.of(...raw.subarray(50), 0) })
-    expect(h.disconnected()).toBeUndefined()
     h.receivedEvent({ type: 'payload-end', command: 'block', length: 81, wireBytes: 105 })
     const ev = h.events()
-    expect(ev.filter((e) => e.type === 'payload')).toHaveLength(4)
-    expect(responses(ev)).toEqual([
-      { type: 'response', id, result: { kind: 'data', found: [{ item: { type: InvType.MSG_WITNESS_BLOCK, hash: blockHash(b1) }, message: undefined }], notFound: [] } },
+    // The header goes out as one piece, then the rest of the piece that completed it.
+    expect(payloads(ev).map((p) => [p.event.type, 'offset' in p.event ? p.event.offset : -1, 'bytes' in p.event ? p.event.bytes.length : -1, p.requestId])).toEqual([
+      ['payload-start', -1, -1, id],
+      ['payload-chunk', 0, 80, id],
+      ['payload-chunk', 80, 1, id],
+      ['payload-end', -1, -1, id],
     ])
+    expect(responses(ev)).toEqual([{ type: 'response', id, result: { kind: 'data', found: [{ item: item(b1), message: undefined }], notFound: [] } }])
+  })
+
+  it('each piece of a claimed stream is progress, for it and for the block requests queued behind it', () => {
+    const h = readyOutbound(quiet)
+    const b2 = header(hash(2), 2)
+    const first = h.request({ kind: 'data', items: [item(b1)] })
+    const queued = h.request({ kind: 'data', items: [item(b2)] })
+    // 4 MB: a budget of 460 s.
+    h.receivedEvent({ type: 'payload-start', command: 'block', length: 4_000_000 })
+    h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 0, bytes: raw })
+    for (let i = 0; i < 3; i++) {
+      h.elapse(DATA_REQUEST_TIMEOUT_MS - 10)
+      h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 80 + i, bytes: new Uint8Array(1) })
+    }
+    expect(h.disconnected()).toBeUndefined()
+    expect(h.machine.inFlight().map((r) => r.id)).toEqual([first, queued])
+  })
+
+  it('a trickle cannot hold a request forever: the stream stalls when its budget (deadline + length at the minimum rate) runs out', () => {
+    const h = readyOutbound(quiet)
+    const length = 100_000
+    h.request({ kind: 'data', items: [item(b1)] })
+    h.receivedEvent({ type: 'payload-start', command: 'block', length })
+    h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 0, bytes: raw })
+    const began = h.now
+    const budget = DATA_REQUEST_TIMEOUT_MS + (length * 1000) / MIN_BLOCK_STREAM_BYTES_PER_SEC
+    // A byte every 30 s: always progress, never enough.
+    let offset = 80
+    while (!h.disconnected() && h.now - began < 2 * budget) {
+      h.elapse(30_000)
+      if (!h.disconnected()) h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: offset++, bytes: new Uint8Array(1) })
+    }
+    const reason = h.disconnected()
+    expect(reason).toMatchObject({ kind: 'stalled', stream: { received: offset, length, elapsedMs: budget } })
+    expect(reason?.kind === 'stalled' && reason.waitedMs).toBeLessThan(DATA_REQUEST_TIMEOUT_MS)
+  })
+
+  it('a stream nobody asked for is scored at its header and is progress for no request', () => {
+    const h = readyOutbound(quiet)
+    const b2 = header(hash(2), 2)
+    const id = h.request({ kind: 'data', items: [item(b2)] })
+    h.receivedEvent({ type: 'payload-start', command: 'block', length: 200_000 })
+    h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 0, bytes: raw })
+    expect(offenses(h.peekEvents('misbehavior').map((e) => e as PeerEvent))).toEqual(['unsolicited-block'])
+    expect(payloads(h.events()).map((p) => p.requestId)).toEqual([undefined, undefined])
+    h.elapse(DATA_REQUEST_TIMEOUT_MS - 10)
+    h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 80, bytes: new Uint8Array(1000) })
+    h.elapse(20)
+    expect(h.disconnected()).toMatchObject({ kind: 'stalled', request: { id }, waitedMs: DATA_REQUEST_TIMEOUT_MS })
+  })
+
+  it('the rest of a stream whose request stalled is late, not unsolicited', () => {
+    const h = readyOutbound({ ...quiet, onStall: { data: 'report' } })
+    const id = h.request({ kind: 'data', items: [item(b1)] })
+    h.receivedEvent({ type: 'payload-start', command: 'block', length: 1_000 })
+    h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 0, bytes: raw })
+    h.elapse(DATA_REQUEST_TIMEOUT_MS)
+    expect(h.events().filter((e) => e.type === 'request-failed')).toMatchObject([{ request: { id }, failure: { kind: 'stalled' } }])
+    h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 80, bytes: new Uint8Array(920) })
+    h.receivedEvent({ type: 'payload-end', command: 'block', length: 1_000, wireBytes: 1_024 })
+    // The same block again, whole: late too (its item was put back when the request retired).
+    h.receivedEvent({ type: 'payload-start', command: 'block', length: 1_000 })
+    h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 0, bytes: raw })
+    const ev = h.events()
+    expect(offenses(ev)).toEqual([])
+    expect(responses(ev)).toEqual([])
+    expect(h.disconnected()).toBeUndefined()
   })
 
   it('an unsolicited streamed block is scored', () => {
