@@ -60,6 +60,7 @@ import {
 import type { HandshakeInfo } from '../fsm/handshake.js'
 import { describeDisconnect, disconnectPolicy, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure } from '../fsm/requests.js'
+import { RequestScheduler, type PeerSelection, type SchedulerFailure } from '../core/scheduler.js'
 import type { PeerAddress, Random } from '../transport.js'
 import { AddrRateLimiter, type AddrRateOptions } from './addr-rate.js'
 import { AddressBook, FEELER_GRACE_SECONDS, RECENT_TRY_SECONDS, type AddressInput, type GoodResult } from './addrman.js'
@@ -112,6 +113,8 @@ export const DNS_SEED_MIN_OUTBOUND = 2
 export const DEFAULT_REQUEST_ATTEMPTS = 4
 /** Broadcasts kept while no peer is ready; beyond this the oldest is dropped (and reported). */
 export const MAX_QUEUED_BROADCASTS = 1_000
+/** Default time a pool request waits for a ready peer when there is none, before it fails 'no-peers'. */
+export const DEFAULT_REQUEST_PEER_WAIT_MS = 60_000
 /** Most outstanding pool requests (submit throws beyond). */
 export const MAX_POOL_REQUESTS = 100_000
 /** Core's FEELER_INTERVAL: one feeler every 2 minutes on average (exponentially distributed gaps). */
@@ -131,7 +134,7 @@ export type SlotType = 'full-relay' | 'limited' | 'inbound' | 'feeler'
 /** Where a pool peer is. */
 export type PoolPeerState = 'connecting' | 'handshaking' | 'ready' | 'closing'
 /** How a request picks its peer. */
-export type PeerSelection = 'least-loaded' | 'round-robin'
+export type { PeerSelection }
 
 /** Configuration of a PoolMachine. Every field has a default. */
 export interface PoolMachineConfig {
@@ -165,6 +168,8 @@ export interface PoolMachineConfig {
   readonly addrRate?: AddrRateOptions
   /** Attempts of one pool request across peers (default 4). */
   readonly requestAttempts?: number
+  /** How long a request waits when no peer is ready before it fails 'no-peers' (default DEFAULT_REQUEST_PEER_WAIT_MS). */
+  readonly requestPeerWaitMs?: number
   /** Default 'least-loaded'. */
   readonly peerSelection?: PeerSelection
   /** Default MAX_QUEUED_BROADCASTS. */
@@ -204,16 +209,14 @@ export interface PoolPeerInfo {
   readonly addrsDropped: number
 }
 
-/** Why a pool request or broadcast failed. */
-export type PoolFailure =
-  /** Every attempt failed; `last` is the last peer's failure. */
-  | { readonly kind: 'exhausted'; readonly attempts: number; readonly last: RequestFailure }
-  /** The caller's AbortSignal fired. */
-  | { readonly kind: 'aborted'; readonly reason?: unknown }
-  /** The pool stopped. */
-  | { readonly kind: 'stopped' }
-  /** The broadcast queue overflowed and this, the oldest, was dropped. */
-  | { readonly kind: 'queue-full'; readonly limit: number }
+/**
+ * Why a pool request or broadcast failed: every attempt failed ('exhausted',
+ * with the last peer's failure), no peer was ready for the request's
+ * peer wait ('no-peers'), the caller's AbortSignal fired ('aborted'), the
+ * pool stopped ('stopped'), or the broadcast queue overflowed and this, the
+ * oldest, was dropped ('queue-full').
+ */
+export type PoolFailure = SchedulerFailure<RequestFailure> | { readonly kind: 'queue-full'; readonly limit: number }
 
 /** Events the pool reports. */
 export type PoolEvent =
@@ -286,7 +289,6 @@ interface PeerRec {
   /** Completed its handshake (it may be closing since). */
   wasReady: boolean
   services: bigint
-  inflight: number
   addrv2: boolean
   getaddrSent: boolean
   getaddrAnswered: boolean
@@ -305,14 +307,8 @@ interface PeerRec {
 }
 
 interface RequestRec {
-  readonly id: number
   readonly request: PeerRequest
   readonly timeoutMs: number | undefined
-  readonly maxAttempts: number
-  attempts: number
-  readonly tried: Set<number>
-  peerId: number | undefined
-  lastFailure: RequestFailure | undefined
 }
 
 interface BroadcastRec {
@@ -346,8 +342,6 @@ export class PoolMachine {
   readonly #defaultPort: number
   readonly #dnsSeeds: readonly string[]
   readonly #addrRate: AddrRateOptions | undefined
-  readonly #requestAttempts: number
-  readonly #selection: PeerSelection
   readonly #maxBroadcasts: number
   readonly #preferred: PeerAddress[]
   readonly #evictInbound: boolean
@@ -358,16 +352,15 @@ export class PoolMachine {
   readonly #peers = new Map<number, PeerRec>()
   /** retryKey -> peer id, for every live peer. */
   readonly #byKey = new Map<string, number>()
+  /** Outstanding pool requests by id (the scheduler's job id). */
   readonly #requests = new Map<number, RequestRec>()
-  /** Requests with no peer yet, oldest first. */
-  readonly #waiting: number[] = []
+  /** Which ready peer serves which request, failover, and the no-peers deadline. */
+  readonly #sched: RequestScheduler<RequestFailure>
   readonly #broadcasts: BroadcastRec[] = []
   readonly #out: PoolAction[] = []
   #outHead = 0
   #nextPeerId = 1
-  #nextRequestId = 1
   #nextBroadcastId = 1
-  #rrCursor = 0
   #refillAt: number | undefined
   #dnsAt: number | undefined
   #feelerAt: number | undefined
@@ -393,8 +386,12 @@ export class PoolMachine {
     this.#defaultPort = config.defaultPort ?? 8333
     this.#dnsSeeds = config.dnsSeeds ?? []
     this.#addrRate = config.addrRate
-    this.#requestAttempts = positiveInt('requestAttempts', config.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS, 1)
-    this.#selection = config.peerSelection ?? 'least-loaded'
+    this.#sched = new RequestScheduler({
+      maxAttempts: positiveInt('requestAttempts', config.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS, 1),
+      maxInFlightPerPeer: Infinity,
+      peerWaitMs: positiveInt('requestPeerWaitMs', config.requestPeerWaitMs ?? DEFAULT_REQUEST_PEER_WAIT_MS),
+      selection: config.peerSelection ?? 'least-loaded',
+    })
     this.#maxBroadcasts = positiveInt('maxQueuedBroadcasts', config.maxQueuedBroadcasts ?? MAX_QUEUED_BROADCASTS, 1)
     this.#evictInbound = config.evictInbound ?? true
     this.#noEvict = config.noEvict
@@ -438,7 +435,7 @@ export class PoolMachine {
   /** When `timeout(now)` has something to do; undefined when nothing is scheduled. */
   nextDeadline(): number | undefined {
     let at: number | undefined
-    for (const t of [this.#refillAt, this.#dnsAt, this.#feelerAt, this.#collisionAt, this.#graceAt]) {
+    for (const t of [this.#refillAt, this.#dnsAt, this.#feelerAt, this.#collisionAt, this.#graceAt, this.#sched.nextDeadline()]) {
       if (t !== undefined && (at === undefined || t < at)) at = t
     }
     return at
@@ -481,7 +478,7 @@ export class PoolMachine {
       group: p.group,
       state: p.state,
       services: p.services,
-      inflight: p.inflight,
+      inflight: this.#sched.inFlight(p.id),
       addrsLearned: p.addrsLearned,
       addrsDropped: p.rate.dropped,
     }
@@ -549,8 +546,9 @@ export class PoolMachine {
     this.#feelerAt = undefined
     this.#collisionAt = undefined
     this.#graceAt = undefined
-    for (const p of this.#peers.values()) this.#close(p, 'pool stopped')
-    for (const id of [...this.#requests.keys()]) this.#failRequest(id, { kind: 'stopped' })
+    for (const p of this.#peers.values()) this.#close(now, p, 'pool stopped')
+    this.#sched.stop(now)
+    this.#drainScheduler()
     for (const b of this.#broadcasts.splice(0)) this.#act({ type: 'broadcast-settled', broadcastId: b.id, peers: 0, failure: { kind: 'stopped' } })
     void now
   }
@@ -585,6 +583,8 @@ export class PoolMachine {
       this.#collisionAt = undefined
       this.#resolveCollisions(now)
     }
+    this.#sched.timeout(now)
+    this.#drainScheduler()
   }
 
   // --- feelers and collisions ----------------------------------------------------
@@ -687,7 +687,7 @@ export class PoolMachine {
     const host = hostKey(ep)
     this.#event({ type: 'ban', host, until, reason })
     for (const p of this.#peers.values()) {
-      if (p.endpoint && p.state !== 'closing' && hostKey(p.endpoint) === host) this.#close(p, `banned: ${reason}`)
+      if (p.endpoint && p.state !== 'closing' && hostKey(p.endpoint) === host) this.#close(now, p, `banned: ${reason}`)
     }
     return until
   }
@@ -787,7 +787,6 @@ export class PoolMachine {
       state,
       wasReady: false,
       services: 0n,
-      inflight: 0,
       addrv2: false,
       getaddrSent: false,
       getaddrAnswered: false,
@@ -813,9 +812,12 @@ export class PoolMachine {
     this.#act({ type: 'connect', peerId: p.id, addr, slot, requiredServices })
   }
 
-  #close(p: PeerRec, reason: string): void {
+  #close(now: number, p: PeerRec, reason: string): void {
     if (p.state === 'closing') return
     p.state = 'closing'
+    // What it serves stays until it has closed (then it fails over); it takes nothing new.
+    this.#sched.drainPeer(now, p.id)
+    this.#drainScheduler()
     this.#act({ type: 'disconnect', peerId: p.id, reason })
   }
 
@@ -846,7 +848,7 @@ export class PoolMachine {
       const victim = this.evictionDecision().evict
       if (victim === undefined) return undefined
       const p = this.#peers.get(victim)!
-      this.#close(p, EVICTION_REASON)
+      this.#close(now, p, EVICTION_REASON)
       this.#event({ type: 'evicted', peer: this.#view(p), by: remote })
     }
     return this.#newPeer(remote, 'inbound', 'handshaking', now).id
@@ -945,7 +947,7 @@ export class PoolMachine {
       }
       p.feelerOk = true
       this.retry.succeeded(p.key)
-      this.#close(p, FEELER_DONE_REASON)
+      this.#close(now, p, FEELER_DONE_REASON)
       this.#resolveCollisions(now)
       return
     }
@@ -969,7 +971,8 @@ export class PoolMachine {
         this.#act({ type: 'broadcast-settled', broadcastId: b.id, peers: 1 })
       }
     }
-    this.#assignWaiting()
+    this.#sched.addPeer(now, peerId)
+    this.#drainScheduler()
   }
 
   /**
@@ -1021,13 +1024,8 @@ export class PoolMachine {
     if (wasReady) this.#event({ type: 'peer-removed', peer: view, reason, policy })
     else this.#event({ type: 'connect-failed', peer: view, reason, retryAt })
     // Fail over what this peer was serving.
-    for (const r of this.#requests.values()) {
-      if (r.peerId !== peerId) continue
-      r.peerId = undefined
-      const failure: RequestFailure = { kind: 'closed', reason }
-      r.lastFailure = failure
-      this.#retryRequest(r, peerId, failure)
-    }
+    this.#sched.removePeer(now, peerId, { kind: 'closed', reason })
+    this.#drainScheduler()
     this.#fill(now)
   }
 
@@ -1073,22 +1071,25 @@ export class PoolMachine {
   /** Close `peerId` (a caller's decision). */
   disconnect(now: number, peerId: number, reason = 'local'): void {
     const p = this.#peers.get(peerId)
-    if (p) this.#close(p, reason)
-    void now
+    if (p) this.#close(now, p, reason)
   }
 
   // --- requests ----------------------------------------------------------------
 
-  /** Queue a request for some peer; returns its id. It waits for a ready peer when there is none. */
+  /**
+   * Queue a request for some peer; returns its id. With no ready peer it
+   * waits for one, up to requestPeerWaitMs, then fails 'no-peers'.
+   */
   submit(now: number, request: PeerRequest, options: PoolRequestOptions = {}): number {
     if (this.#stopped) throw new Error('PoolMachine: stopped')
     if (this.#requests.size >= MAX_POOL_REQUESTS) throw new RangeError(`PoolMachine: more than ${MAX_POOL_REQUESTS} requests outstanding`)
-    const maxAttempts = positiveInt('maxAttempts', options.maxAttempts ?? this.#requestAttempts, 1)
-    const r: RequestRec = { id: this.#nextRequestId++, request, timeoutMs: options.timeoutMs, maxAttempts, attempts: 0, tried: new Set(), peerId: undefined, lastFailure: undefined }
-    this.#requests.set(r.id, r)
-    if (!this.#assign(r)) this.#waiting.push(r.id)
-    void now
-    return r.id
+    const maxAttempts = options.maxAttempts === undefined ? undefined : positiveInt('maxAttempts', options.maxAttempts, 1)
+    // The scheduler may assign at once: know the request before its 'assign' is drained.
+    const rec: RequestRec = { request, timeoutMs: options.timeoutMs }
+    const id = this.#sched.submit(now, { maxAttempts })
+    this.#requests.set(id, rec)
+    this.#drainScheduler()
+    return id
   }
 
   /**
@@ -1097,110 +1098,50 @@ export class PoolMachine {
    * @returns false when the request was no longer outstanding (drop the answer).
    */
   requestDone(now: number, requestId: number, peerId: number): boolean {
-    const r = this.#requests.get(requestId)
-    if (!r) return false
-    if (r.peerId !== undefined && r.peerId !== peerId) this.#act({ type: 'cancel-request', requestId, peerId: r.peerId })
-    this.#unassign(r)
+    const live = this.#sched.succeeded(now, requestId, peerId)
     this.#requests.delete(requestId)
-    const i = this.#waiting.indexOf(requestId)
-    if (i >= 0) this.#waiting.splice(i, 1)
-    void now
-    return true
+    this.#drainScheduler()
+    return live
   }
 
   /** The peer's attempt at `requestId` failed: try another peer, or give up after maxAttempts. */
   requestFailed(now: number, requestId: number, peerId: number, failure: RequestFailure): void {
-    const r = this.#requests.get(requestId)
-    if (!r || r.peerId !== peerId) return
-    this.#unassign(r)
-    r.lastFailure = failure
-    this.#retryRequest(r, peerId, failure)
-    void now
+    this.#sched.failed(now, requestId, peerId, failure)
+    this.#drainScheduler()
   }
 
   /** The caller gave up on `requestId` (AbortSignal). */
   cancel(now: number, requestId: number, reason?: unknown): void {
-    const r = this.#requests.get(requestId)
-    if (!r) return
-    if (r.peerId !== undefined) this.#act({ type: 'cancel-request', requestId, peerId: r.peerId })
-    this.#failRequest(requestId, { kind: 'aborted', reason })
-    void now
+    this.#sched.cancel(now, requestId, reason)
+    this.#drainScheduler()
   }
 
-  #unassign(r: RequestRec): void {
-    if (r.peerId === undefined) return
-    const p = this.#peers.get(r.peerId)
-    if (p) p.inflight--
-    r.peerId = undefined
-  }
-
-  #retryRequest(r: RequestRec, from: number, failure: RequestFailure): void {
-    if (r.attempts >= r.maxAttempts) {
-      this.#failRequest(r.id, { kind: 'exhausted', attempts: r.attempts, last: failure })
-      return
-    }
-    const assigned = this.#assign(r)
-    if (!assigned) this.#waiting.push(r.id)
-    this.#event({ type: 'failover', requestId: r.id, from, to: r.peerId, failure })
-  }
-
-  #failRequest(id: number, failure: PoolFailure): void {
-    const r = this.#requests.get(id)
-    if (!r) return
-    this.#unassign(r)
-    this.#requests.delete(id)
-    const i = this.#waiting.indexOf(id)
-    if (i >= 0) this.#waiting.splice(i, 1)
-    this.#act({ type: 'request-failed', requestId: id, failure })
-  }
-
-  /** Choose a ready peer for `r` (untried ones first) and send it there. */
-  #assign(r: RequestRec): boolean {
-    const ready: PeerRec[] = []
-    for (const p of this.#peers.values()) if (p.state === 'ready') ready.push(p)
-    if (ready.length === 0) return false
-    const fresh = ready.filter((p) => !r.tried.has(p.id))
-    const pick = this.#choose(fresh.length > 0 ? fresh : ready)
-    r.peerId = pick.id
-    r.attempts++
-    r.tried.add(pick.id)
-    pick.inflight++
-    this.#act({ type: 'request', requestId: r.id, peerId: pick.id, request: r.request, timeoutMs: r.timeoutMs })
-    return true
-  }
-
-  #choose(candidates: readonly PeerRec[]): PeerRec {
-    // Round-robin order: the first candidate with an id after the cursor, wrapping.
-    let start = candidates.findIndex((p) => p.id > this.#rrCursor)
-    if (start < 0) start = 0
-    let best = candidates[start]!
-    if (this.#selection === 'least-loaded') {
-      for (let k = 1; k < candidates.length; k++) {
-        const p = candidates[(start + k) % candidates.length]!
-        if (p.inflight < best.inflight) best = p
+  /** Turn the scheduler's decisions into pool actions. */
+  #drainScheduler(): void {
+    for (let a = this.#sched.poll(); a; a = this.#sched.poll()) {
+      switch (a.type) {
+        case 'assign': {
+          const r = this.#requests.get(a.job)!
+          this.#act({ type: 'request', requestId: a.job, peerId: a.peer, request: r.request, timeoutMs: r.timeoutMs })
+          break
+        }
+        case 'revoke':
+          this.#act({ type: 'cancel-request', requestId: a.job, peerId: a.peer })
+          break
+        case 'failover':
+          this.#event({ type: 'failover', requestId: a.job, from: a.from, to: a.to, failure: a.failure })
+          break
+        case 'failed':
+          this.#requests.delete(a.job)
+          this.#act({ type: 'request-failed', requestId: a.job, failure: a.failure })
+          break
       }
-    }
-    this.#rrCursor = best.id
-    return best
-  }
-
-  #assignWaiting(): void {
-    while (this.#waiting.length > 0) {
-      const r = this.#requests.get(this.#waiting[0]!)
-      if (!r) {
-        this.#waiting.shift()
-        continue
-      }
-      if (!this.#assign(r)) return
-      this.#waiting.shift()
     }
   }
 
   /** Peer ids in the order `choose` would take them, for a PeerSource pick. */
   choosePeer(filter?: (id: number) => boolean): number | undefined {
-    const ready: PeerRec[] = []
-    for (const p of this.#peers.values()) if (p.state === 'ready' && (!filter || filter(p.id))) ready.push(p)
-    return ready.length === 0 ? undefined : this.#choose(ready).id
+    return this.#sched.choose(filter)
   }
 
   // --- broadcasts --------------------------------------------------------------

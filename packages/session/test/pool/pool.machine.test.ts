@@ -161,6 +161,23 @@ describe('PoolMachine (sans-IO)', () => {
     expect(m.requestDone(33, r, a2.peerId)).toBe(false)
   })
 
+  it('a request with no ready peer fails "no-peers" after requestPeerWaitMs, counted from when the last peer closed', () => {
+    const m = machine(1, 1, { outboundFullRelay: 1, requestPeerWaitMs: 5_000 })
+    m.start(0)
+    const [id] = drain(m).flatMap((x) => (x.type === 'connect' ? [x.peerId] : []))
+    m.ready(10, id!, info())
+    drain(m)
+    const req = m.submit(20, { kind: 'ping' })
+    drain(m)
+    expect(m.nextDeadline()).not.toBe(20 + 5_000)
+    m.closed(1_000, id!, { kind: 'transport', error: undefined })
+    drain(m)
+    expect(m.nextDeadline()).toBeLessThanOrEqual(6_000)
+    for (let t = m.nextDeadline()!; t <= 6_000; t = m.nextDeadline() ?? Infinity) m.timeout(t)
+    expect(drain(m).filter((x) => x.type === 'request-failed')).toEqual([{ type: 'request-failed', requestId: req, failure: { kind: 'no-peers', waitedMs: 5_000 } }])
+    expect(m.pendingRequests).toBe(0)
+  })
+
   it('refuses inbound peers past the caps and from banned hosts', () => {
     const m = new PoolMachine({ outboundFullRelay: 0, maxInbound: 2, maxPeers: 5, unixTimeOffsetMs: UNIX0 }, new SeededRandom(1))
     m.start(0)

@@ -213,6 +213,31 @@ describe('Pool: requests with failover', () => {
   })
 })
 
+describe('Pool: every request settles', () => {
+  it('a request that finds no ready peer within requestPeerWaitMs rejects with "no-peers"; a later one is served', async () => {
+    const { net, options } = setup('no-peers')
+    const chain = makeChain(2)
+    const node = new Node(net, { host: hostIn(1, 1), port: PORT }, { chain }, 'np')
+    const pool = new Pool({ ...options, seeds: [node.addr], requestPeerWaitMs: 20_000 })
+    pool.start()
+    const failed = pool.getData([{ type: InvType.MSG_BLOCK, hash: chain.hashes[0]! }]).catch((e: unknown) => e)
+    await run(net, 19_000)
+    expect(pool.stats().pendingRequests).toBe(1)
+    await run(net, 2_000)
+    const err = await failed
+    expect(err).toBeInstanceOf(PoolRequestError)
+    expect((err as PoolRequestError).failure).toEqual({ kind: 'no-peers', waitedMs: 20_000 })
+    expect(pool.stats().pendingRequests).toBe(0)
+    // The node comes up; once the pool (past its connect backoff) has it, requests are served again.
+    node.up()
+    for (let i = 0; i < 60 && pool.stats().peers.ready === 0; i++) await run(net, 5_000)
+    const served = pool.getData([{ type: InvType.MSG_BLOCK, hash: chain.hashes[0]! }])
+    await run(net, 1_000)
+    expect((await served).found).toHaveLength(1)
+    await pool.stop()
+  })
+})
+
 describe('Pool: outbound queue', () => {
   it('keeps a broadcast until a peer is ready, then delivers it', async () => {
     const { net, options } = setup('queue')
