@@ -64,8 +64,8 @@ export type SchedulerAction<F> =
   | { readonly type: 'assign'; readonly job: number; readonly peer: number; readonly attempt: number }
   /** Abandon `peer`'s attempt at `job`: the job settled otherwise, or was cancelled. */
   | { readonly type: 'revoke'; readonly job: number; readonly peer: number }
-  /** `job` left `from` after `failure`; `to` is its next peer, if one was free at once. */
-  | { readonly type: 'failover'; readonly job: number; readonly from: number; readonly to: number | undefined; readonly failure: F }
+  /** `job` left `from` after `failure` (`attempts` made so far); `to` is its next peer, if one was free at once. */
+  | { readonly type: 'failover'; readonly job: number; readonly from: number; readonly to: number | undefined; readonly failure: F; readonly attempts: number }
   /** `job` gave up; it is forgotten. */
   | { readonly type: 'failed'; readonly job: number; readonly failure: SchedulerFailure<F> }
 
@@ -390,7 +390,9 @@ export class RequestScheduler<F> {
   /** Report a requeued job's move (after the pump, so `to` is where it went at once). */
   #failedOver(j: Job<F>, from: number, failure: F): void {
     if (!this.#jobs.has(j.id)) return
-    this.#emit({ type: 'failover', job: j.id, from, to: j.peer, failure })
+    // Counted before the move: an assignment made at once has already added one.
+    const attempts = j.peer === undefined ? j.attempts : j.attempts - 1
+    this.#emit({ type: 'failover', job: j.id, from, to: j.peer, failure, attempts })
   }
 
   /** Assign what can be assigned, group by group. */

@@ -134,7 +134,6 @@ export type SlotType = 'full-relay' | 'limited' | 'inbound' | 'feeler'
 /** Where a pool peer is. */
 export type PoolPeerState = 'connecting' | 'handshaking' | 'ready' | 'closing'
 /** How a request picks its peer. */
-export type { PeerSelection }
 
 /** Configuration of a PoolMachine. Every field has a default. */
 export interface PoolMachineConfig {

@@ -2,27 +2,37 @@
  * BlockFetcher: download blocks from several peers at once, each block
  * parsed as a stream and reported chunk by chunk.
  *
- * Scheduling (Core's block download window, simplified):
+ * Scheduling is the shared RequestScheduler (core/scheduler.ts), Core's
+ * block download window simplified:
  *  - one getdata (MSG_WITNESS_BLOCK) per block, so each block has its own
  *    deadline; at most `maxInFlightPerPeer` blocks asked of one peer
  *    (Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER, 16);
- *  - a block goes to the ready peer with the fewest blocks in flight that
- *    has not failed it yet (ties: the source's order);
- *  - failover: a block whose request stalls (no progress for `timeoutMs`),
- *    is answered notfound, or whose peer disconnects is asked of another
+ *  - a block goes to the least loaded ready peer with room that has not
+ *    failed it yet;
+ *  - failover: a block whose request stalls (no progress for `timeoutMs`,
+ *    or a stream slower than the peer's minimum rate), is answered
+ *    notfound, is invalid, or whose peer disconnects is asked of another
  *    peer, ahead of the blocks not asked yet; after `maxAttempts` attempts
- *    the download fails with BlockFetchError 'exhausted'.
+ *    the download fails with BlockFetchError 'exhausted';
+ *  - every download settles: with no ready peer at all, it waits up to
+ *    `peerWaitMs` for one, then fails with BlockFetchError 'no-peers'.
  *
- * Streaming. A Peer created with `streamBlocks: true` delivers block
- * payloads as 'payload' events; each piece goes through a
- * BlockStreamParser and out as chunks of `chunkSize` bytes, so no block is
- * held whole. A Peer without it delivers decoded 'block' messages: the
- * payload bytes it decoded from are fed through the same path (the block
- * is then in memory anyway). Per chunk a 'chunk' event carries the chunk's
- * bytes and the transactions that ended inside it (index, offset, length,
- * txid, wtxid; the ConduitP2P on_block_chunk shape). After the last chunk
- * the parser checks the merkle root (and CVE-2012-2459 mutation) and, when
- * any transaction has a witness, the BIP141 commitment; then 'block'.
+ * One request path. Each attempt is one `Peer.request`: the pieces of the
+ * streamed block answering it arrive through its `onPayload` (the peer
+ * machine ties a stream to its request by the header's hash), and its
+ * promise brings the outcome: found (then the block is checked and
+ * reported), notfound, stalled or closed (then the scheduler fails over).
+ * A Peer without `streamBlocks` answers with a decoded block: the bytes it
+ * was decoded from go through the same parser (the block is then in
+ * memory anyway).
+ *
+ * Streaming. Each piece goes through a BlockStreamParser and out as chunks
+ * of `chunkSize` bytes, so no block is held whole. Per chunk a 'chunk'
+ * event carries the chunk's bytes and the transactions that ended inside
+ * it (index, offset, length, txid, wtxid; the ConduitP2P on_block_chunk
+ * shape). After the last chunk the parser checks the merkle root (and
+ * CVE-2012-2459 mutation) and, when any transaction has a witness, the
+ * BIP141 commitment; then 'block'.
  *
  * Chunk events are provisional until their 'block' event: a block that
  * fails its checks gives 'invalid-block' instead (BlockFetchError with the
@@ -33,6 +43,9 @@
  * events. Start iterating or listening in the same tick as fetch(): replies
  * arrive from the network, never synchronously. While an iterator holds
  * more than `maxQueuedBytes` of chunks, no new blocks are requested.
+ *
+ * Time: the fetcher's one timer (the no-peers deadline) runs on `clock`;
+ * in a simulation pass the virtual clock.
  */
 import { EventEmitter } from 'eventemitter3'
 import {
@@ -51,7 +64,12 @@ import {
   type PayloadStartEvent,
 } from '@bitp2p/wire'
 import type { HeaderTree } from '../chain/tree.js'
-import type { Peer } from '../peer.js'
+import { RequestScheduler, type SchedulerFailure } from '../core/scheduler.js'
+import type { DisconnectReason } from '../fsm/reasons.js'
+import type { RequestFailure } from '../fsm/requests.js'
+import { RequestError, type Peer } from '../peer.js'
+import { RealtimeClock } from '../realtime-clock.js'
+import type { Cancel, Clock } from '../transport.js'
 import { EventQueue } from './event-queue.js'
 import { peerLabel, watchPeers, type PeerSource } from './source.js'
 
@@ -67,6 +85,8 @@ export const DEFAULT_BLOCK_TIMEOUT_MS = 30_000
 export const DEFAULT_MAX_BLOCK_ATTEMPTS = 4
 /** Default bytes of chunks an iterator may hold before requests pause. */
 export const DEFAULT_MAX_QUEUED_BYTES = 16_000_000
+/** Default time a download waits for a ready peer when there is none, before it fails 'no-peers'. */
+export const DEFAULT_PEER_WAIT_MS = 60_000
 
 /** Options of a BlockFetcher. */
 export interface BlockFetcherOptions {
@@ -85,6 +105,10 @@ export interface BlockFetcherOptions {
   readonly maxAttempts?: number
   /** Default DEFAULT_MAX_QUEUED_BYTES. */
   readonly maxQueuedBytes?: number
+  /** How long a download bears having no ready peer before it fails 'no-peers'. Default DEFAULT_PEER_WAIT_MS. */
+  readonly peerWaitMs?: number
+  /** The clock of the no-peers deadline. Default: a RealtimeClock (pass the virtual clock in simulations). */
+  readonly clock?: Clock
 }
 
 /** A transaction that ended inside a chunk. */
@@ -140,32 +164,48 @@ export interface BlockDoneEvent {
  */
 export type BlockFetchEvent = BlockChunkEvent | BlockDoneEvent
 
+/** Why one attempt at a block failed: the peer's request failure, a notfound, or an invalid block. */
+export type BlockAttemptFailure = RequestFailure | { readonly kind: 'notfound' } | { readonly kind: 'invalid-block'; readonly error: WireError }
+
 /** Why a block or a download failed. */
 export class BlockFetchError extends Error {
   override readonly name = 'BlockFetchError'
   /**
    * 'invalid-block': a peer served bytes that fail the checks (`error`);
-   * 'exhausted': maxAttempts attempts failed; 'cancelled': cancel() was called.
+   * 'exhausted': maxAttempts attempts failed (`last`: the last one's failure);
+   * 'no-peers': no ready peer for peerWaitMs (`waitedMs`);
+   * 'cancelled': cancel() was called.
    */
-  readonly kind: 'invalid-block' | 'exhausted' | 'cancelled'
+  readonly kind: 'invalid-block' | 'exhausted' | 'no-peers' | 'cancelled'
   /** The block, display hex. */
   readonly hash: string | undefined
   readonly peer: string | undefined
   readonly error: WireError | undefined
+  /** 'exhausted': the last attempt's failure. */
+  readonly last: BlockAttemptFailure | undefined
+  /** 'no-peers': how long it waited. */
+  readonly waitedMs: number | undefined
 
-  constructor(kind: BlockFetchError['kind'], detail: { hash?: string; peer?: string; error?: WireError; reason?: unknown }) {
+  constructor(
+    kind: BlockFetchError['kind'],
+    detail: { hash?: string; peer?: string; error?: WireError; reason?: unknown; last?: BlockAttemptFailure; waitedMs?: number },
+  ) {
     super(
       kind === 'invalid-block'
         ? `invalid block ${detail.hash} from ${detail.peer}: ${detail.error?.code} ${detail.error?.message}`
         : kind === 'exhausted'
-          ? `block ${detail.hash}: every attempt failed`
-          : `download cancelled${detail.reason !== undefined ? `: ${String(detail.reason)}` : ''}`,
+          ? `block ${detail.hash}: every attempt failed${detail.last ? ` (last: ${detail.last.kind})` : ''}`
+          : kind === 'no-peers'
+            ? `block ${detail.hash}: no peer to ask for ${Math.round(detail.waitedMs ?? 0)} ms`
+            : `download cancelled${detail.reason !== undefined ? `: ${String(detail.reason)}` : ''}`,
       { cause: detail.error ?? detail.reason },
     )
     this.kind = kind
     this.hash = detail.hash
     this.peer = detail.peer
     this.error = detail.error
+    this.last = detail.last
+    this.waitedMs = detail.waitedMs
   }
 }
 
@@ -185,23 +225,12 @@ export interface BlockDownloadSummary {
   readonly bytes: number
 }
 
-interface Job {
-  readonly hash: Uint8Array
-  readonly hex: string
-  readonly height: number | undefined
-  readonly download: BlockDownload
-  attempts: number
-  assigned: Peer | undefined
-  readonly tried: Set<Peer>
-  done: boolean
-}
-
 /** One fetch(): its blocks, events and iterator. */
 export class BlockDownload extends EventEmitter<BlockDownloadEvents> implements AsyncIterable<BlockFetchEvent> {
   /** Resolves when every block has arrived; rejects with BlockFetchError. */
   readonly done: Promise<BlockDownloadSummary>
-  /** @internal Blocks not yet asked (retries first). */
-  readonly _waiting: Job[] = []
+  /** @internal The download's group in the fetcher's scheduler. */
+  readonly _group: number
   /** @internal */
   _finished = false
   private remaining: number
@@ -215,8 +244,9 @@ export class BlockDownload extends EventEmitter<BlockDownloadEvents> implements 
   private readonly wake: () => void
 
   /** @internal Created by BlockFetcher.fetch. */
-  constructor(count: number, maxQueuedBytes: number, onCancel: (d: BlockDownload) => void, wake: () => void) {
+  constructor(group: number, count: number, maxQueuedBytes: number, onCancel: (d: BlockDownload) => void, wake: () => void) {
     super()
+    this._group = group
     this.remaining = count
     this.maxQueuedBytes = maxQueuedBytes
     this.onCancel = onCancel
@@ -278,7 +308,12 @@ export class BlockDownload extends EventEmitter<BlockDownloadEvents> implements 
   /** @internal */
   _chunk(ev: BlockChunkEvent): void {
     this.emit('chunk', ev)
-    for (const e of this.queues) if (e.q.push(ev)) e.bytes += ev.bytes.length
+    let paused = false
+    for (const e of this.queues) {
+      if (e.q.push(ev)) e.bytes += ev.bytes.length
+      if (e.bytes > this.maxQueuedBytes) paused = true
+    }
+    if (paused) this.wake()
   }
 
   /** @internal */
@@ -295,7 +330,6 @@ export class BlockDownload extends EventEmitter<BlockDownloadEvents> implements 
   fail(error: BlockFetchError): void {
     if (this._finished) return
     this._finished = true
-    this._waiting.length = 0
     this.onCancel(this)
     for (const e of this.queues) e.q.fail(error)
     this.queues.clear()
@@ -304,13 +338,14 @@ export class BlockDownload extends EventEmitter<BlockDownloadEvents> implements 
 
   private finish(): void {
     this._finished = true
+    this.onCancel(this)
     for (const e of this.queues) e.q.close()
     this.queues.clear()
     this.resolveDone({ blocks: this.blocks, bytes: this.bytes })
   }
 }
 
-/** A block arriving from one peer. */
+/** A block arriving from one peer, for one attempt. */
 interface Incoming {
   readonly parser: BlockStreamParser
   readonly length: number
@@ -320,16 +355,25 @@ interface Incoming {
   /** Offset of `chunk` in the payload. */
   chunkOffset: number
   chunkIndex: number
-  job: Job | undefined
-  /** Not ours (unsolicited, late, or already failed): read past it. */
-  ignore: boolean
+  /** What the parser said at the end (set once the last byte is in and the checks passed). */
+  summary: ReturnType<BlockStreamParser['end']> | undefined
 }
 
-interface PeerState {
-  readonly inFlight: Map<string, Job>
+/** One request of one block to one peer. */
+interface Attempt {
+  readonly peer: Peer
+  readonly peerId: number
+  readonly abort: AbortController
   incoming: Incoming | undefined
-  readonly onPayload: (ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent) => void
-  readonly onBlock: (m: Extract<Message, { command: 'block' }>) => void
+  /** Settled (or revoked): nothing it reports counts any more. */
+  over: boolean
+}
+
+interface Job {
+  readonly hash: Uint8Array
+  readonly height: number | undefined
+  readonly download: BlockDownload
+  attempt: Attempt | undefined
 }
 
 /** Downloads blocks over a PeerSource; see the module comment. */
@@ -338,59 +382,73 @@ export class BlockFetcher {
   private readonly maxBlockBytes: number
   private readonly tree: HeaderTree | undefined
   private readonly chunkSize: number
-  private readonly maxInFlightPerPeer: number
   private readonly timeoutMs: number
-  private readonly maxAttempts: number
   private readonly maxQueuedBytes: number
-  private readonly peers = new Map<Peer, PeerState>()
-  private readonly downloads: BlockDownload[] = []
+  private readonly clock: Clock
+  private readonly sched: RequestScheduler<BlockAttemptFailure>
+  private readonly jobs = new Map<number, Job>()
+  private readonly downloads = new Map<number, BlockDownload>()
+  private readonly peerIds = new Map<Peer, number>()
+  private readonly peersById = new Map<number, Peer>()
+  /** Ids of peers that left, kept until the failovers naming them are out. */
+  private readonly gone: number[] = []
+  private nextPeerId = 1
+  private nextGroup = 1
+  private timerAt: number | undefined
+  private timerCancel: Cancel | undefined
+  private draining = false
   /** Stops listening to the source; set while running. */
   private unwatch: (() => void) | undefined
   private readonly onPeer = (peer: Peer): void => {
-    this.attach(peer)
-    this.pump()
+    if (this.peerIds.has(peer) || peer.state !== 'ready') return
+    const id = this.nextPeerId++
+    this.peerIds.set(peer, id)
+    this.peersById.set(id, peer)
+    this.sched.addPeer(this.clock.now(), id)
+    this.drain()
   }
-  private readonly onPeerClosed = (peer: Peer): void => this.detach(peer)
+  private readonly onPeerClosed = (peer: Peer, reason: DisconnectReason): void => this.forgetPeer(peer, { kind: 'closed', reason })
 
   constructor(opts: BlockFetcherOptions) {
     this.source = opts.source
     this.maxBlockBytes = opts.network.maxBlockPayload
     this.tree = opts.tree
     this.chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_BYTES
-    this.maxInFlightPerPeer = opts.maxInFlightPerPeer ?? DEFAULT_BLOCKS_IN_FLIGHT_PER_PEER
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_BLOCK_TIMEOUT_MS
-    this.maxAttempts = opts.maxAttempts ?? DEFAULT_MAX_BLOCK_ATTEMPTS
     this.maxQueuedBytes = opts.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES
+    this.clock = opts.clock ?? new RealtimeClock()
     if (!Number.isSafeInteger(this.chunkSize) || this.chunkSize < MIN_CHUNK_BYTES) {
       throw new RangeError(`chunkSize must be an integer >= ${MIN_CHUNK_BYTES}, got ${this.chunkSize}`)
     }
-    if (!(this.maxInFlightPerPeer >= 1)) throw new RangeError(`maxInFlightPerPeer must be >= 1, got ${this.maxInFlightPerPeer}`)
+    const maxInFlightPerPeer = opts.maxInFlightPerPeer ?? DEFAULT_BLOCKS_IN_FLIGHT_PER_PEER
+    if (!(maxInFlightPerPeer >= 1)) throw new RangeError(`maxInFlightPerPeer must be >= 1, got ${maxInFlightPerPeer}`)
+    this.sched = new RequestScheduler({
+      maxAttempts: opts.maxAttempts ?? DEFAULT_MAX_BLOCK_ATTEMPTS,
+      maxInFlightPerPeer,
+      peerWaitMs: opts.peerWaitMs ?? DEFAULT_PEER_WAIT_MS,
+    })
   }
 
   /** Blocks asked of `peer` and not yet arrived. */
   inFlightTo(peer: Peer): number {
-    return this.peers.get(peer)?.inFlight.size ?? 0
+    const id = this.peerIds.get(peer)
+    return id === undefined ? 0 : this.sched.inFlight(id)
   }
 
   /** Download these blocks (hashes in internal byte order). */
   fetch(hashes: readonly Uint8Array[]): BlockDownload {
-    const d = new BlockDownload(hashes.length, this.maxQueuedBytes, (x) => this.forget(x), () => this.pump())
+    const group = this.nextGroup++
+    const d = new BlockDownload(group, hashes.length, this.maxQueuedBytes, (x) => this.forget(x), () => this.repause(d))
     if (hashes.length === 0) return d
+    if (this.downloads.size === 0) this.subscribe()
+    this.downloads.set(group, d)
+    const now = this.clock.now()
     for (const hash of hashes) {
-      d._waiting.push({
-        hash: hash.slice(),
-        hex: toHex(hash),
-        height: this.tree?.getByHash(hash)?.height,
-        download: d,
-        attempts: 0,
-        assigned: undefined,
-        tried: new Set(),
-        done: false,
-      })
+      const job: Job = { hash: hash.slice(), height: this.tree?.getByHash(hash)?.height, download: d, attempt: undefined }
+      // Known before the scheduler's 'assign' for it is drained.
+      this.jobs.set(this.sched.submit(now, { group }), job)
     }
-    if (this.downloads.length === 0) this.subscribe()
-    this.downloads.push(d)
-    this.pump()
+    this.drain()
     return d
   }
 
@@ -415,238 +473,157 @@ export class BlockFetcher {
   private unsubscribe(): void {
     this.unwatch?.()
     this.unwatch = undefined
-    for (const p of [...this.peers.keys()]) this.detach(p)
+    for (const p of [...this.peerIds.keys()]) this.forgetPeer(p, { kind: 'cancelled' })
   }
 
-  private attach(peer: Peer): void {
-    if (this.peers.has(peer) || peer.state !== 'ready') return
-    const st: PeerState = {
-      inFlight: new Map(),
-      incoming: undefined,
-      onPayload: (ev) => this.onPayload(peer, st, ev),
-      onBlock: (m) => this.onBlockMessage(peer, st, m.block),
-    }
-    this.peers.set(peer, st)
-    peer.on('payload', st.onPayload)
-    peer.on('block', st.onBlock)
+  private forgetPeer(peer: Peer, failure: BlockAttemptFailure): void {
+    const id = this.peerIds.get(peer)
+    if (id === undefined) return
+    this.peerIds.delete(peer)
+    // Its failovers name it: its id is forgotten once they are out (end of drain).
+    this.gone.push(id)
+    this.sched.removePeer(this.clock.now(), id, failure)
+    this.drain()
   }
 
-  private detach(peer: Peer): void {
-    const st = this.peers.get(peer)
-    if (!st) return
-    this.peers.delete(peer)
-    peer.off('payload', st.onPayload)
-    peer.off('block', st.onBlock)
-    for (const job of [...st.inFlight.values()]) this.retry(job, peer)
-    this.pump()
-  }
+  // --- the scheduler's decisions ---------------------------------------------
 
-  // --- scheduling ----------------------------------------------------------
-
-  private pump(): void {
-    for (const d of this.downloads) {
-      while (d._waiting.length > 0 && !d.paused) {
-        const job = d._waiting[0]!
-        const peer = this.choosePeer(job)
-        if (!peer) break
-        d._waiting.shift()
-        this.request(peer, job)
-      }
-    }
-  }
-
-  /** The ready peer with the fewest blocks in flight that has not failed this block. */
-  private choosePeer(job: Job): Peer | undefined {
-    let best: Peer | undefined
-    let bestLoad = Infinity
-    for (const p of this.source.peers()) {
-      const st = this.peers.get(p)
-      if (!st || job.tried.has(p)) continue
-      const load = st.inFlight.size
-      if (load < this.maxInFlightPerPeer && load < bestLoad) {
-        best = p
-        bestLoad = load
-      }
-    }
-    if (best) return best
-    // Every ready peer failed this block once: give them another chance rather than wait forever.
-    const all = this.source.peers().filter((p) => this.peers.has(p))
-    if (all.length > 0 && all.every((p) => job.tried.has(p))) {
-      job.tried.clear()
-      return this.choosePeer(job)
-    }
-    return undefined
-  }
-
-  private request(peer: Peer, job: Job): void {
-    const st = this.peers.get(peer)!
-    job.attempts++
-    job.assigned = peer
-    st.inFlight.set(job.hex, job)
-    let p: ReturnType<Peer['getData']>
+  /** Carry out the scheduler's actions, then re-arm the no-peers timer. Re-entrant calls return at once. */
+  private drain(): void {
+    if (this.draining) return
+    this.draining = true
     try {
-      p = peer.getData([{ type: InvType.MSG_WITNESS_BLOCK, hash: job.hash }], { timeoutMs: this.timeoutMs })
-    } catch {
-      this.retry(job, peer)
-      return
+      for (let a = this.sched.poll(); a; a = this.sched.poll()) {
+        const job = this.jobs.get(a.job)
+        switch (a.type) {
+          case 'assign':
+            if (job) this.request(a.job, job, a.peer)
+            break
+          case 'revoke':
+            if (job) this.endAttempt(job)
+            break
+          case 'failover': {
+            const prev = this.peersById.get(a.from)
+            job?.download.emit('retry', { hash: job.hash, attempt: a.attempts + 1, previousPeer: prev ? peerLabel(prev) : `#${a.from}` })
+            break
+          }
+          case 'failed':
+            this.jobs.delete(a.job)
+            if (job) job.download.fail(this.fetchError(job, a.failure))
+            break
+        }
+      }
+    } finally {
+      this.draining = false
     }
-    p.then(
-      (r) => {
-        // Found: already handled by the payload/block listeners.
-        if (r.notFound.length > 0) this.retry(job, peer)
-      },
-      () => this.retry(job, peer),
-    )
+    for (const id of this.gone.splice(0)) this.peersById.delete(id)
+    this.arm()
   }
 
-  /** `peer` will not deliver `job`: ask another peer, or fail the download after maxAttempts. */
-  private retry(job: Job, peer: Peer): void {
-    if (job.done || job.assigned !== peer) return
-    job.assigned = undefined
-    job.tried.add(peer)
-    this.peers.get(peer)?.inFlight.delete(job.hex)
-    const d = job.download
-    if (d._finished) return
-    if (job.attempts >= this.maxAttempts) {
-      d.fail(new BlockFetchError('exhausted', { hash: hashToHex(job.hash), peer: peerLabel(peer) }))
-      return
+  private fetchError(job: Job, f: SchedulerFailure<BlockAttemptFailure>): BlockFetchError {
+    const hash = hashToHex(job.hash)
+    switch (f.kind) {
+      case 'exhausted':
+        return new BlockFetchError('exhausted', { hash, last: f.last })
+      case 'no-peers':
+        return new BlockFetchError('no-peers', { hash, waitedMs: f.waitedMs })
+      case 'aborted':
+      case 'stopped':
+        return new BlockFetchError('cancelled', { hash, reason: f.kind === 'aborted' ? f.reason : 'stopped' })
     }
-    d.emit('retry', { hash: job.hash, attempt: job.attempts + 1, previousPeer: peerLabel(peer) })
-    d._waiting.unshift(job)
-    this.pump()
+  }
+
+  /** Keep one timer, at the scheduler's next deadline. */
+  private arm(): void {
+    const at = this.sched.nextDeadline()
+    if (at === this.timerAt) return
+    this.timerCancel?.()
+    this.timerCancel = undefined
+    this.timerAt = at
+    if (at === undefined) return
+    this.timerCancel = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
+      this.timerCancel = undefined
+      this.timerAt = undefined
+      this.sched.timeout(this.clock.now())
+      this.drain()
+    })
+  }
+
+  /** A download's iterators filled up or drained: pause or resume its new requests. */
+  private repause(d: BlockDownload): void {
+    if (d._finished) return
+    this.sched.setPaused(this.clock.now(), d._group, d.paused)
+    this.drain()
   }
 
   /** A download ended (done, failed or cancelled): forget its jobs. */
   private forget(d: BlockDownload): void {
-    for (const st of this.peers.values()) {
-      for (const [hex, job] of st.inFlight) {
-        if (job.download !== d) continue
-        job.done = true
-        st.inFlight.delete(hex)
-      }
+    if (!this.downloads.delete(d._group)) return
+    for (const [id, job] of this.jobs) {
+      if (job.download !== d) continue
+      this.jobs.delete(id)
+      this.endAttempt(job)
     }
-    this.dropDownload(d)
+    this.sched.dropGroup(this.clock.now(), d._group)
+    if (this.downloads.size === 0) this.unsubscribe()
+    this.drain()
   }
 
-  private dropDownload(d: BlockDownload): void {
-    const i = this.downloads.indexOf(d)
-    if (i >= 0) this.downloads.splice(i, 1)
-    if (this.downloads.length === 0) this.unsubscribe()
-    else this.pump()
+  // --- one attempt -----------------------------------------------------------
+
+  private request(jobId: number, job: Job, peerId: number): void {
+    const peer = this.peersById.get(peerId)!
+    const att: Attempt = { peer, peerId, abort: new AbortController(), incoming: undefined, over: false }
+    job.attempt = att
+    peer
+      .request(
+        { kind: 'data', items: [{ type: InvType.MSG_WITNESS_BLOCK, hash: job.hash }] },
+        { timeoutMs: this.timeoutMs, signal: att.abort.signal, onPayload: (ev) => this.onPayload(jobId, job, att, ev) },
+      )
+      .then(
+        (r) => {
+          if (att.over) return
+          if (r.kind !== 'data') return
+          if (r.notFound.length > 0) return this.attemptFailed(jobId, job, att, { kind: 'notfound' })
+          const found = r.found[0]?.message
+          if (found?.command === 'block') this.wholeBlock(jobId, job, att, found.block)
+          else this.finish(jobId, job, att)
+        },
+        (e: unknown) => {
+          if (att.over) return
+          const failure: BlockAttemptFailure =
+            e instanceof RequestError && e.failure.kind !== 'aborted' ? e.failure : { kind: 'closed', reason: { kind: 'local', reason: String(e) } }
+          this.attemptFailed(jobId, job, att, failure)
+        },
+      )
   }
 
-  // --- incoming blocks -----------------------------------------------------
-
-  private onPayload(peer: Peer, st: PeerState, ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent): void {
-    if (ev.command !== 'block') return
-    switch (ev.type) {
-      case 'payload-start':
-        st.incoming = this.begin(ev.length)
-        return
-      case 'payload-chunk': {
-        const inc = st.incoming
-        if (inc) this.feed(peer, st, inc, ev.bytes)
-        return
-      }
-      case 'payload-end': {
-        const inc = st.incoming
-        st.incoming = undefined
-        if (inc) this.end(peer, st, inc)
-        return
-      }
-    }
+  /** Stop listening to `job`'s attempt and cancel its peer request. */
+  private endAttempt(job: Job): void {
+    const att = job.attempt
+    if (!att) return
+    job.attempt = undefined
+    att.over = true
+    att.abort.abort('block request revoked')
   }
 
-  /** A Peer without streamBlocks: the same path over the bytes it decoded from. */
-  private onBlockMessage(peer: Peer, st: PeerState, block: Block): void {
-    const raw = (block as Block & { readonly raw?: Uint8Array }).raw ?? serializeBlock(block)
-    const inc = this.begin(raw.length)
-    this.feed(peer, st, inc, raw)
-    this.end(peer, st, inc)
+  private attemptFailed(jobId: number, job: Job, att: Attempt, failure: BlockAttemptFailure): void {
+    if (job.attempt === att) this.endAttempt(job)
+    this.sched.failed(this.clock.now(), jobId, att.peerId, failure)
+    this.drain()
   }
 
-  private begin(length: number): Incoming {
-    let parser: BlockStreamParser
-    let ignore = false
-    try {
-      parser = new BlockStreamParser({ maxBlockBytes: this.maxBlockBytes, totalLength: length })
-    } catch {
-      // Longer than the cap: the frame decoder's cap keeps this from happening; read past it.
-      parser = new BlockStreamParser({ maxBlockBytes: this.maxBlockBytes })
-      ignore = true
+  /** The peer served `job` whole and the parser's checks passed: report it. */
+  private finish(jobId: number, job: Job, att: Attempt): void {
+    const inc = att.incoming
+    const summary = inc?.summary
+    if (!inc || !summary) {
+      // Answered without a stream that passed its checks: cannot happen unless the stream broke, which failed it already.
+      return this.attemptFailed(jobId, job, att, { kind: 'closed', reason: { kind: 'local', reason: 'block answered without its bytes' } })
     }
-    return { parser, length, chunk: new Uint8Array(Math.min(this.chunkSize, length)), fill: 0, chunkOffset: 0, chunkIndex: 0, job: undefined, ignore }
-  }
-
-  private feed(peer: Peer, st: PeerState, inc: Incoming, bytes: Uint8Array): void {
-    let off = 0
-    while (off < bytes.length && !inc.ignore) {
-      const take = Math.min(inc.chunk.length - inc.fill, bytes.length - off)
-      inc.chunk.set(bytes.subarray(off, off + take), inc.fill)
-      inc.fill += take
-      off += take
-      if (inc.fill === inc.chunk.length) this.flush(peer, st, inc)
-    }
-  }
-
-  /** Parse the filled chunk and report it. */
-  private flush(peer: Peer, st: PeerState, inc: Incoming): void {
-    const bytes = inc.fill === inc.chunk.length ? inc.chunk : inc.chunk.slice(0, inc.fill)
-    const txs: ChunkTx[] = []
-    for (const ev of inc.parser.push(bytes)) {
-      if (ev.type === 'header') {
-        const job = st.inFlight.get(toHex(ev.hash))
-        if (!job || job.assigned !== peer) {
-          // Not asked of this peer (or given to another after a stall): the Peer scores unsolicited blocks.
-          inc.ignore = true
-          return
-        }
-        inc.job = job
-      } else if (ev.type === 'tx') {
-        txs.push({ index: ev.index, offset: ev.offset, length: ev.length, txid: ev.txid, wtxid: ev.wtxid })
-      } else {
-        if (inc.job) this.invalid(peer, inc.job, ev.error)
-        inc.ignore = true
-        return
-      }
-    }
-    const job = inc.job
-    if (!job) {
-      // The first chunk always holds the header (MIN_CHUNK_BYTES), unless the block is shorter than that.
-      inc.ignore = true
-      return
-    }
-    job.download._chunk({
-      type: 'chunk',
-      hash: job.hash,
-      height: job.height,
-      chunkIndex: inc.chunkIndex,
-      offset: inc.chunkOffset,
-      bytes,
-      txs,
-      peer: peerLabel(peer),
-    })
-    inc.chunkIndex++
-    inc.chunkOffset += inc.fill
-    inc.fill = 0
-    inc.chunk = new Uint8Array(Math.min(this.chunkSize, inc.length - inc.chunkOffset))
-  }
-
-  private end(peer: Peer, st: PeerState, inc: Incoming): void {
-    if (!inc.ignore && (inc.fill > 0 || inc.chunkOffset === 0)) this.flush(peer, st, inc)
-    const job = inc.job
-    if (inc.ignore || !job || job.done || job.assigned !== peer) return
-    let summary: ReturnType<BlockStreamParser['end']>
-    try {
-      summary = inc.parser.end()
-    } catch (e) {
-      if (!(e instanceof WireError)) throw e
-      this.invalid(peer, job, e)
-      return
-    }
-    job.done = true
-    job.assigned = undefined
-    st.inFlight.delete(job.hex)
+    this.endAttempt(job)
+    this.jobs.delete(jobId)
+    this.sched.succeeded(this.clock.now(), jobId, att.peerId)
     job.download._block({
       type: 'block',
       hash: job.hash,
@@ -658,18 +635,96 @@ export class BlockFetcher {
       merkleRootVerified: true,
       witnessCommitment: summary.hasWitness ? 'verified' : 'none',
       chunks: inc.chunkIndex,
-      peer: peerLabel(peer),
+      peer: peerLabel(att.peer),
     })
-    this.pump()
+    this.drain()
   }
 
-  /** `peer` served an invalid `job`: report, drop the peer, ask another. */
-  private invalid(peer: Peer, job: Job, error: WireError): void {
+  /** `peer` served an invalid block for `job`: report, drop the peer, ask another. */
+  private invalid(jobId: number, job: Job, att: Attempt, error: WireError): void {
     const hex = hashToHex(job.hash)
-    const err = new BlockFetchError('invalid-block', { hash: hex, peer: peerLabel(peer), error })
-    job.download.emit('invalid-block', err)
-    this.retry(job, peer)
-    this.source.drop(peer, { kind: 'invalid-block', hash: hex, error })
+    job.download.emit('invalid-block', new BlockFetchError('invalid-block', { hash: hex, peer: peerLabel(att.peer), error }))
+    this.attemptFailed(jobId, job, att, { kind: 'invalid-block', error })
+    this.source.drop(att.peer, { kind: 'invalid-block', hash: hex, error })
+  }
+
+  // --- incoming bytes --------------------------------------------------------
+
+  private onPayload(jobId: number, job: Job, att: Attempt, ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent): void {
+    if (att.over) return
+    switch (ev.type) {
+      case 'payload-start':
+        att.incoming = this.begin(ev.length)
+        return
+      case 'payload-chunk':
+        if (att.incoming) this.feed(jobId, job, att, att.incoming, ev.bytes)
+        return
+      case 'payload-end':
+        if (att.incoming) this.end(jobId, job, att, att.incoming)
+        return
+    }
+  }
+
+  /** A Peer without streamBlocks: the same path over the bytes it decoded from. */
+  private wholeBlock(jobId: number, job: Job, att: Attempt, block: Block): void {
+    const raw = (block as Block & { readonly raw?: Uint8Array }).raw ?? serializeBlock(block)
+    const inc = this.begin(raw.length)
+    att.incoming = inc
+    this.feed(jobId, job, att, inc, raw)
+    if (!att.over) this.end(jobId, job, att, inc)
+    if (!att.over) this.finish(jobId, job, att)
+  }
+
+  private begin(length: number): Incoming {
+    // The frame decoder's cap is the network's block cap, so `length` fits it.
+    const parser = new BlockStreamParser({ maxBlockBytes: this.maxBlockBytes, totalLength: length })
+    return { parser, length, chunk: new Uint8Array(Math.min(this.chunkSize, length)), fill: 0, chunkOffset: 0, chunkIndex: 0, summary: undefined }
+  }
+
+  private feed(jobId: number, job: Job, att: Attempt, inc: Incoming, bytes: Uint8Array): void {
+    let off = 0
+    while (off < bytes.length && !att.over) {
+      const take = Math.min(inc.chunk.length - inc.fill, bytes.length - off)
+      inc.chunk.set(bytes.subarray(off, off + take), inc.fill)
+      inc.fill += take
+      off += take
+      if (inc.fill === inc.chunk.length) this.flush(jobId, job, att, inc)
+    }
+  }
+
+  /** Parse the filled chunk and report it. */
+  private flush(jobId: number, job: Job, att: Attempt, inc: Incoming): void {
+    const bytes = inc.fill === inc.chunk.length ? inc.chunk : inc.chunk.slice(0, inc.fill)
+    const txs: ChunkTx[] = []
+    for (const ev of inc.parser.push(bytes)) {
+      if (ev.type === 'tx') txs.push({ index: ev.index, offset: ev.offset, length: ev.length, txid: ev.txid, wtxid: ev.wtxid })
+      else if (ev.type === 'error') return this.invalid(jobId, job, att, ev.error)
+    }
+    job.download._chunk({
+      type: 'chunk',
+      hash: job.hash,
+      height: job.height,
+      chunkIndex: inc.chunkIndex,
+      offset: inc.chunkOffset,
+      bytes,
+      txs,
+      peer: peerLabel(att.peer),
+    })
+    inc.chunkIndex++
+    inc.chunkOffset += inc.fill
+    inc.fill = 0
+    inc.chunk = new Uint8Array(Math.min(this.chunkSize, inc.length - inc.chunkOffset))
+  }
+
+  /** The last byte is in: flush what is left and run the block's checks. */
+  private end(jobId: number, job: Job, att: Attempt, inc: Incoming): void {
+    if (inc.fill > 0 || inc.chunkOffset === 0) this.flush(jobId, job, att, inc)
+    if (att.over) return
+    try {
+      inc.summary = inc.parser.end()
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e
+      this.invalid(jobId, job, att, e)
+    }
   }
 }
-

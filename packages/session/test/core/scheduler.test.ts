@@ -66,7 +66,7 @@ describe('RequestScheduler: failover', () => {
     expect(assigns(drain(s))).toEqual([[a, 1], [b, 2]])
     s.failed(10, a, 1, 'notfound')
     // Peer 1 has room again but tried `a`; peer 2 has not, but is busy: `a` waits for it, and so does `c` behind it.
-    expect(drain(s)).toEqual([{ type: 'failover', job: a, from: 1, to: undefined, failure: 'notfound' }])
+    expect(drain(s)).toEqual([{ type: 'failover', job: a, from: 1, to: undefined, failure: 'notfound', attempts: 1 }])
     s.succeeded(20, b, 2)
     expect(assigns(drain(s))).toEqual([[a, 2], [c, 1]])
   })
@@ -79,7 +79,7 @@ describe('RequestScheduler: failover', () => {
     s.failed(5, a, 1, 'stalled')
     expect(drain(s)).toEqual([
       { type: 'assign', job: a, peer: 1, attempt: 2 },
-      { type: 'failover', job: a, from: 1, to: 1, failure: 'stalled' },
+      { type: 'failover', job: a, from: 1, to: 1, failure: 'stalled', attempts: 1 },
     ])
   })
 
@@ -105,8 +105,8 @@ describe('RequestScheduler: failover', () => {
     expect(drain(s)).toEqual([
       { type: 'assign', job: a, peer: 2, attempt: 2 },
       { type: 'assign', job: b, peer: 2, attempt: 2 },
-      { type: 'failover', job: a, from: 1, to: 2, failure: 'closed' },
-      { type: 'failover', job: b, from: 1, to: 2, failure: 'closed' },
+      { type: 'failover', job: a, from: 1, to: 2, failure: 'closed', attempts: 1 },
+      { type: 'failover', job: b, from: 1, to: 2, failure: 'closed', attempts: 1 },
     ])
   })
 
@@ -172,7 +172,7 @@ describe('RequestScheduler: every job settles', () => {
     s.timeout(5_000)
     drain(s)
     s.removePeer(5_000, 1, 'closed')
-    expect(drain(s)).toEqual([{ type: 'failover', job: a, from: 1, to: undefined, failure: 'closed' }])
+    expect(drain(s)).toEqual([{ type: 'failover', job: a, from: 1, to: undefined, failure: 'closed', attempts: 1 }])
     expect(s.nextDeadline()).toBe(6_000)
     s.timeout(6_000)
     expect(drain(s)).toEqual([{ type: 'failed', job: a, failure: { kind: 'no-peers', waitedMs: 1_000 } }])

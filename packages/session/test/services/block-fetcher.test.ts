@@ -5,7 +5,7 @@ import { SeededRandom } from '../../src/random.js'
 import { BlockFetchError, BlockFetcher, type BlockChunkEvent, type BlockDoneEvent } from '../../src/services/block-fetcher.js'
 import { PeerList } from '../../src/services/source.js'
 import { TxFactory } from '../../../transport-mock/src/chain/txgen.js'
-import { serveBlocks, simulate, SyntheticChain } from './helpers.js'
+import { dripFrames, serveBlocks, simulate, SyntheticChain } from './helpers.js'
 
 /** 50 blocks of 1..6 synthetic transactions after the coinbase (most segwit: witness commitments). */
 function chainWithTxs(seed: string, n = 50): SyntheticChain {
@@ -195,6 +195,102 @@ describe.each([
       last: { kind: 'invalid-block', hash: hashToHex(target.hash), error: { code: 'BAD_MERKLE_ROOT' } },
     })
     expect(done.map((b) => b.peer)).toEqual([sim.remotes[1]!.label])
+  })
+})
+
+describe.each([
+  ['streamed payloads', true],
+  ['whole block messages', false],
+])('BlockFetcher: every download settles (%s)', (_name, streamBlocks) => {
+  const timeoutMs = 2_000
+  const peerWaitMs = 5_000
+
+  /** One remote that answers every getdata with the wrong block (block 1 of the chain). */
+  const wrongBlock = (chain: SyntheticChain) => (i: number, p: import('../../src/peer.js').Peer) => {
+    if (i === 0) p.on('getdata', () => p.send({ command: 'block', block: chain.atHeight(1)!.block! }))
+    else serveBlocks(p, chain)
+  }
+
+  it('a peer that answers with another block is scored, stalls, and is dropped; with no peer left the download fails "no-peers" after peerWaitMs', async () => {
+    const chain = chainWithTxs('bf-wrong', 3)
+    const sim = await simulate({ seed: 'bf-wrong', n: 1, client: { streamBlocks }, script: wrongBlock(chain) })
+    const offenses: string[] = []
+    sim.clients[0]!.on('misbehavior', (o) => offenses.push(o.kind))
+    const fetcher = new BlockFetcher({ source: new PeerList(sim.clients), network: regtest, clock: sim.clock, timeoutMs, peerWaitMs })
+    const start = sim.clock.now()
+    const download = fetcher.fetch([chain.tip.hash])
+    let settledAt: number | undefined
+    const outcome = download.done.then(
+      () => 'resolved',
+      (e: unknown) => ((settledAt = sim.clock.now()), e),
+    )
+    const iterated = (async () => {
+      try {
+        for await (const _ of download) void _
+        return 'ended'
+      } catch (e) {
+        return e
+      }
+    })()
+    await sim.run(30_000)
+
+    expect(offenses).toEqual(['unsolicited-block'])
+    expect(sim.clients[0]!.closeReason).toMatchObject({ kind: 'stalled', waitedMs: timeoutMs })
+    const err = await outcome
+    expect(err).toBeInstanceOf(BlockFetchError)
+    expect(err).toMatchObject({ kind: 'no-peers', hash: hashToHex(chain.tip.hash), waitedMs: peerWaitMs })
+    expect(await iterated).toBe(err)
+    // Stall, then the wait: within one stall deadline, the wait and a few link latencies of the start.
+    expect(settledAt! - start).toBeLessThanOrEqual(timeoutMs + peerWaitMs + 100)
+  })
+
+  it('a peer that turns up within peerWaitMs takes the block over', async () => {
+    const chain = chainWithTxs('bf-late-peer', 3)
+    const sim = await simulate({ seed: 'bf-late-peer', n: 2, client: { streamBlocks }, script: wrongBlock(chain) })
+    const source = new PeerList([sim.clients[0]!])
+    const fetcher = new BlockFetcher({ source, network: regtest, clock: sim.clock, timeoutMs, peerWaitMs })
+    const download = fetcher.fetch([chain.tip.hash])
+    const blocks: BlockDoneEvent[] = []
+    download.on('block', (b) => blocks.push(b))
+    await sim.run(timeoutMs + peerWaitMs - 1_000)
+    expect(source.peers()).toEqual([])
+    source.add(sim.clients[1]!)
+    await sim.run(1_000)
+    expect(await download.done).toMatchObject({ blocks: 1 })
+    expect(blocks.map((b) => [hashToHex(b.hash), b.peer])).toEqual([[hashToHex(chain.tip.hash), sim.remotes[1]!.label]])
+  })
+
+  it('a block trickled out slowly stalls when its stream budget runs out and is fetched from another peer', async () => {
+    const chain = chainWithTxs('bf-drip', 3)
+    const sim = await simulate({
+      seed: 'bf-drip',
+      n: 2,
+      client: { streamBlocks },
+      // Remote 0 sends blocks 100 bytes every 500 ms: steady progress at 200 B/s, far below MIN_BLOCK_STREAM_BYTES_PER_SEC.
+      wrap: (i, t, clock) => (i === 0 ? dripFrames(t, clock, 'block', 100, 500) : t),
+      script: (_, p) => serveBlocks(p, chain),
+    })
+    const fetcher = new BlockFetcher({ source: new PeerList(sim.clients), network: regtest, clock: sim.clock, timeoutMs, maxInFlightPerPeer: 1 })
+    const target = chain.tip.hash
+    const download = fetcher.fetch([target])
+    const retries: string[] = []
+    download.on('retry', (r) => retries.push(r.previousPeer))
+    const blocks: BlockDoneEvent[] = []
+    download.on('block', (b) => blocks.push(b))
+    await sim.run(60_000)
+    await download.done
+
+    expect(retries).toEqual([sim.remotes[0]!.label])
+    expect(blocks.map((b) => b.peer)).toEqual([sim.remotes[1]!.label])
+    const reason = sim.clients[0]!.closeReason
+    if (streamBlocks) {
+      // Every piece was progress; the stream's time budget ended it.
+      expect(reason).toMatchObject({ kind: 'stalled', stream: { length: blocks[0]!.size } })
+      expect(reason?.kind === 'stalled' && reason.waitedMs).toBeLessThan(timeoutMs)
+    } else {
+      // A Peer that decodes whole blocks sees no progress until the last byte: a plain stall.
+      expect(reason).toMatchObject({ kind: 'stalled', waitedMs: timeoutMs })
+    }
   })
 })
 

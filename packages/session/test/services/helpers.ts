@@ -10,6 +10,7 @@ import { MockNetwork } from '@bitp2p/transport-mock'
 import { InvType, MSG_WITNESS_FLAG, regtest, type InvItem } from '@bitp2p/wire'
 import { Peer, type PeerOptions } from '../../src/peer.js'
 import { SeededRandom } from '../../src/random.js'
+import type { Transport } from '../../src/transport.js'
 // SyntheticChain is not exported from the package index yet: import the module.
 import { SyntheticChain } from '../../../transport-mock/src/chain/synthetic-chain.js'
 
@@ -48,6 +49,8 @@ export async function simulate(opts: {
   readonly client?: ClientOptions
   readonly remoteWtxidRelay?: boolean
   readonly latency?: number
+  /** Wrap remote i's transport (e.g. to drip its bytes). */
+  readonly wrap?: (i: number, t: Transport, clock: MockNetwork['clock']) => Transport
 }): Promise<Sim> {
   const net = new MockNetwork({ seed: opts.seed, defaultLink: { latency: opts.latency ?? 10 } })
   const clock = net.clock
@@ -57,7 +60,8 @@ export async function simulate(opts: {
   for (let i = 0; i < opts.n; i++) {
     const listener = net.listen({ host: `10.0.1.${i + 1}`, port: 18444 })
     addresses.push(listener.address)
-    listener.onConnection((t) => {
+    listener.onConnection((raw) => {
+      const t = opts.wrap ? opts.wrap(i, raw, clock) : raw
       void Peer.accept(t, {
         network: regtest,
         clock,
@@ -118,4 +122,51 @@ export function mineChain(seed: string, n: number): SyntheticChain {
   const chain = new SyntheticChain({ random: new SeededRandom(seed) })
   chain.fork(chain.genesis.hash, n)
   return chain
+}
+
+/**
+ * A transport that trickles every frame of `command` out `bytesPerTick`
+ * bytes every `intervalMs` (virtual time); frames after it wait their turn.
+ */
+export function dripFrames(inner: Transport, clock: MockNetwork['clock'], command: string, bytesPerTick: number, intervalMs: number): Transport {
+  const queue: { bytes: Uint8Array; drip: boolean }[] = []
+  let busy = false
+  const name = (frame: Uint8Array) => new TextDecoder().decode(frame.subarray(4, 16)).replace(/\0+$/, '')
+  const pump = (): void => {
+    while (queue.length > 0 && !busy) {
+      const head = queue[0]!
+      if (!head.drip) {
+        inner.send(queue.shift()!.bytes)
+        continue
+      }
+      busy = true
+      let off = 0
+      const tick = (): void => {
+        inner.send(head.bytes.subarray(off, off + bytesPerTick))
+        off += bytesPerTick
+        if (off < head.bytes.length) {
+          clock.setTimer(intervalMs, tick)
+          return
+        }
+        queue.shift()
+        busy = false
+        pump()
+      }
+      tick()
+    }
+  }
+  return {
+    send: (bytes) => {
+      queue.push({ bytes, drip: name(bytes) === command })
+      pump()
+    },
+    close: (reason) => inner.close(reason),
+    onData: (cb) => inner.onData(cb),
+    onClose: (cb) => inner.onClose(cb),
+    onDrain: (cb) => inner.onDrain(cb),
+    get bufferedAmount() {
+      return inner.bufferedAmount
+    },
+    remote: inner.remote,
+  }
 }

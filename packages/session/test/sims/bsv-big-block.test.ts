@@ -100,7 +100,7 @@ describe('BSV multi-gigabyte block over an extended message', () => {
     remote!.on('getdata', () => void send(remoteTransport!))
 
     // Receiver: a BlockFetcher on the streaming peer; chunks are counted, not kept.
-    const fetcher = new BlockFetcher({ source: singlePeer(client), network: bsvSim })
+    const fetcher = new BlockFetcher({ source: singlePeer(client), network: bsvSim, clock })
     let received = 0
     let done: BlockDoneEvent | undefined
     let samples = 0
