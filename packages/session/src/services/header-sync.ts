@@ -28,6 +28,12 @@
  * short reply since the last time we were behind, and no peer claims more
  * than our tip. 'synced' fires on each transition into that state.
  *
+ * Every `synced()` settles: it resolves when synced, and rejects with
+ * HeaderSyncError 'no-peers' once it has waited `peerWaitMs` with no
+ * usable peer (none attached, or every one stalled), 'stopped' on stop(),
+ * or the signal's reason on abort. While a usable peer remains, each step
+ * is bounded by its getheaders deadline.
+ *
  * Persistence: every header that joins the active chain is written to the
  * store (a reorg rewrites the tail from the fork point), in order, one
  * write at a time; `flush()` waits for them. A store given without a tree
@@ -46,6 +52,22 @@ import { watchPeers, type PeerSource, type ServiceOffense } from './source.js'
 export const DEFAULT_HEADERS_TIMEOUT_MS = 30_000
 /** Default time without a new tip, while peers claim more, before every idle peer is asked (ours; Core checks its tip every 10 min). */
 export const DEFAULT_STALE_TIP_MS = 10 * 60_000
+/** Default time a synced() call bears having no usable peer before it rejects 'no-peers'. */
+export const DEFAULT_SYNC_PEER_WAIT_MS = 60_000
+
+/** Why a synced() call gave up. */
+export class HeaderSyncError extends Error {
+  override readonly name = 'HeaderSyncError'
+  /** 'no-peers': no usable peer for `waitedMs`; 'stopped': stop() was called. */
+  readonly kind: 'no-peers' | 'stopped'
+  /** 'no-peers': how long it waited. */
+  readonly waitedMs: number | undefined
+  constructor(kind: HeaderSyncError['kind'], waitedMs?: number) {
+    super(kind === 'no-peers' ? `header sync: no usable peer for ${Math.round(waitedMs ?? 0)} ms` : 'header sync stopped')
+    this.kind = kind
+    this.waitedMs = waitedMs
+  }
+}
 
 /** Options of a HeaderSync. */
 export interface HeaderSyncOptions {
@@ -62,6 +84,8 @@ export interface HeaderSyncOptions {
   readonly requestTimeoutMs?: number
   /** Default DEFAULT_STALE_TIP_MS. */
   readonly staleTipMs?: number
+  /** How long a synced() call waits with no usable peer before it rejects 'no-peers'. Default DEFAULT_SYNC_PEER_WAIT_MS. */
+  readonly peerWaitMs?: number
   /**
    * Unix ms = clock.now() + unixTimeOffsetMs. When given, headers more than
    * 2 h in the future are rejected (Core's MAX_FUTURE_BLOCK_TIME); when
@@ -103,6 +127,14 @@ export interface HeaderSyncEvents {
   error: [error: unknown]
 }
 
+/** A pending synced() call. */
+interface Waiter {
+  /** When it began waiting. */
+  readonly since: number
+  resolve(tip: HeaderEntry): void
+  reject(e: unknown): void
+}
+
 interface PeerState {
   /** Highest height the peer claims (see the module comment). */
   best: number
@@ -124,7 +156,12 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
   private readonly store: HeaderStore | undefined
   private readonly requestTimeoutMs: number
   private readonly staleTipMs: number
+  private readonly peerWaitMs: number
   private readonly unixTimeOffsetMs: number | undefined
+  private readonly waiters = new Set<Waiter>()
+  /** Since when no peer has been usable (undefined: some peer is). */
+  private starvedSince: number | undefined
+  private waitCancel: Cancel | undefined
   private treeRef: HeaderTree | undefined
   private readonly states = new Map<Peer, PeerState>()
   private started = false
@@ -156,6 +193,8 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
     this.treeRef = opts.tree
     this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_HEADERS_TIMEOUT_MS
     this.staleTipMs = opts.staleTipMs ?? DEFAULT_STALE_TIP_MS
+    this.peerWaitMs = opts.peerWaitMs ?? DEFAULT_SYNC_PEER_WAIT_MS
+    if (!(this.peerWaitMs >= 0) || !Number.isFinite(this.peerWaitMs)) throw new RangeError(`peerWaitMs must be a finite number >= 0, got ${this.peerWaitMs}`)
     this.unixTimeOffsetMs = opts.unixTimeOffsetMs
   }
 
@@ -201,8 +240,10 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
     this.pump()
   }
 
-  /** Stop asking and listening. Requests in flight are left to finish and ignored. */
+  /** Stop asking and listening; pending synced() calls reject 'stopped'. Requests in flight are left to finish and ignored. */
   stop(): void {
+    const error = new HeaderSyncError('stopped')
+    for (const w of [...this.waiters]) w.reject(error)
     if (!this.running) return
     this.running = false
     this.staleCancel?.()
@@ -210,23 +251,38 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
     this.unwatch?.()
     this.unwatch = undefined
     for (const p of [...this.states.keys()]) this.detach(p)
+    this.watchStarvation()
   }
 
-  /** Resolves with the tip when synced (at once if already); rejects with the signal's reason on abort. */
+  /**
+   * Resolves with the tip when synced (at once if already). Rejects with
+   * HeaderSyncError 'no-peers' after peerWaitMs without a usable peer,
+   * 'stopped' on stop(), or the signal's reason on abort.
+   */
   synced(signal?: AbortSignal): Promise<HeaderEntry> {
     if (this.syncedFlag) return Promise.resolve(this.tree.tip)
     if (signal?.aborted) return Promise.reject(signal.reason)
     return new Promise((resolve, reject) => {
-      const onAbort = (): void => {
-        this.off('synced', onSynced)
-        reject(signal!.reason)
-      }
-      const onSynced = (tip: HeaderEntry): void => {
+      const onAbort = (): void => w.reject(signal!.reason)
+      const done = (): void => {
+        this.waiters.delete(w)
         signal?.removeEventListener('abort', onAbort)
-        resolve(tip)
+        this.watchStarvation()
       }
-      this.once('synced', onSynced)
+      const w: Waiter = {
+        since: this.clock.now(),
+        resolve: (tip) => {
+          done()
+          resolve(tip)
+        },
+        reject: (e) => {
+          done()
+          reject(e)
+        },
+      }
+      this.waiters.add(w)
       signal?.addEventListener('abort', onAbort, { once: true })
+      this.watchStarvation()
     })
   }
 
@@ -291,6 +347,7 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
       }
     }
     if (!busy) this.checkSynced()
+    this.watchStarvation()
   }
 
   private ask(peer: Peer, st: PeerState): void {
@@ -445,6 +502,39 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
     this.syncedFlag = true
     this.rateStart = undefined
     this.emit('synced', this.tree.tip)
+    for (const w of [...this.waiters]) w.resolve(this.tree.tip)
+  }
+
+  /**
+   * Keep the no-peers timer right: armed while synced() calls wait and no
+   * peer is usable (attached, not stalled, and working or claiming more
+   * than our tip), at the first waiter's deadline; cancelled otherwise.
+   */
+  private watchStarvation(): void {
+    // Usable: not stalled, and either working or able to tell us something.
+    let usable = false
+    const tip = this.treeRef?.height ?? 0
+    if (this.running) for (const st of this.states.values()) usable ||= !st.failed && (st.busy || st.want || st.best > tip || !this.probed)
+    if (usable || this.waiters.size === 0) {
+      if (usable) this.starvedSince = undefined
+      this.waitCancel?.()
+      this.waitCancel = undefined
+      return
+    }
+    const now = this.clock.now()
+    this.starvedSince ??= now
+    let at = Infinity
+    for (const w of this.waiters) at = Math.min(at, Math.max(w.since, this.starvedSince) + this.peerWaitMs)
+    this.waitCancel?.()
+    this.waitCancel = this.clock.setTimer(Math.max(0, at - now), () => {
+      this.waitCancel = undefined
+      const t = this.clock.now()
+      for (const w of [...this.waiters]) {
+        const since = Math.max(w.since, this.starvedSince ?? t)
+        if (t >= since + this.peerWaitMs) w.reject(new HeaderSyncError('no-peers', t - since))
+      }
+      this.watchStarvation()
+    })
   }
 
   private progress(): void {

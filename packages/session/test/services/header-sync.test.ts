@@ -3,7 +3,7 @@ import { blockHash, bytesEqual, hashToHex, InvType, MAX_HEADERS_RESULTS, regtest
 import { MemoryHeaderStore } from '../../src/chain/store.js'
 import { HeaderTree } from '../../src/chain/tree.js'
 import { checkHeaderPow } from '../../src/chain/validation.js'
-import { HeaderSync, type SyncProgress, type SyncReorg } from '../../src/services/header-sync.js'
+import { HeaderSync, HeaderSyncError, type SyncProgress, type SyncReorg } from '../../src/services/header-sync.js'
 import { PeerList, singlePeer } from '../../src/services/source.js'
 import { mineChain, serveHeaders, simulate } from './helpers.js'
 
@@ -252,5 +252,58 @@ describe('HeaderSync', () => {
     expect(log.getheaders).toBe(1)
     expect(progress).toEqual([40])
     sync.stop()
+  })
+})
+
+describe('HeaderSync: every synced() settles', () => {
+  it('with no peer at all, synced() rejects "no-peers" after peerWaitMs', async () => {
+    const sim = await simulate({ seed: 'hs-none', n: 0 })
+    const sync = new HeaderSync({ source: new PeerList(), network: regtest, clock: sim.clock, peerWaitMs: 10_000 })
+    await sync.start()
+    const start = sim.clock.now()
+    let at: number | undefined
+    const outcome = sync.synced().catch((e: unknown) => ((at = sim.clock.now()), e))
+    await sim.run(9_999)
+    expect(at).toBeUndefined()
+    await sim.run(1)
+    expect(await outcome).toEqual(new HeaderSyncError('no-peers', 10_000))
+    expect(at! - start).toBe(10_000)
+  })
+
+  it('a lone peer that claims more but never answers (its stall only reported) leaves no usable peer: synced() rejects "no-peers"', async () => {
+    const sim = await simulate({
+      seed: 'hs-liar',
+      n: 1,
+      startHeight: () => 1_000,
+      script: () => undefined, // never answers getheaders
+      client: { onStall: 'report' },
+    })
+    const sync = new HeaderSync({ source: new PeerList(sim.clients), network: regtest, clock: sim.clock, requestTimeoutMs: 5_000, peerWaitMs: 10_000 })
+    await sync.start()
+    const outcome = sync.synced().catch((e: unknown) => e)
+    await sim.run(5_000 + 10_000 + 100)
+    const err = await outcome
+    expect(err).toBeInstanceOf(HeaderSyncError)
+    expect(err).toMatchObject({ kind: 'no-peers', waitedMs: 10_000 })
+    expect(sim.clients[0]!.state).toBe('ready')
+    sync.stop()
+  })
+
+  it('a peer that arrives within peerWaitMs is synced from; stop() rejects what still waits', async () => {
+    const chain = mineChain('hs-late', 30)
+    const sim = await simulate({ seed: 'hs-late', n: 1, startHeight: () => 30, script: (_i, p) => serveHeaders(p, () => chain) })
+    const source = new PeerList()
+    const sync = new HeaderSync({ source, network: regtest, clock: sim.clock, peerWaitMs: 10_000 })
+    await sync.start()
+    const first = sync.synced()
+    await sim.run(9_000)
+    source.add(sim.clients[0]!)
+    await sim.run(1_000)
+    expect((await first).height).toBe(30)
+    // Behind again (an announcement of more), then stopped: the waiter hears 'stopped'.
+    sim.clients[0]!.emit('inv', { command: 'inv', items: [{ type: InvType.MSG_BLOCK, hash: new Uint8Array(32).fill(9) }] })
+    const second = sync.synced().catch((e: unknown) => e)
+    sync.stop()
+    expect(await second).toEqual(new HeaderSyncError('stopped'))
   })
 })
