@@ -374,7 +374,7 @@ export class HostileConn {
   pause(): void {
     this.socket.pause()
   }
-  /** Read again (what was held back is read and discarded as usual). */
+  /** Read again (what was held back is read and decoded as usual). */
   resume(): void {
     this.socket.resume()
   }
@@ -462,7 +462,7 @@ export class HostileServer {
 
   /** Listen on `host` (loopback only; default 127.0.0.1), port 0. */
   static listen(network: NetworkParams, host = LOOPBACK): Promise<HostileServer> {
-    if (!isLoopback(host)) throw new Error(`hostile server: refusing to listen on non-loopback ${host}`)
+    if (!isLoopback(host)) return Promise.reject(new Error(`hostile server: refusing to listen on non-loopback ${host}`))
     return new Promise((resolve, reject) => {
       const server = createServer({ allowHalfOpen: false })
       server.once('error', reject)
