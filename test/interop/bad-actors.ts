@@ -15,15 +15,17 @@
  * with PeerError reason { kind: 'framing', error.code }, the attacker's
  * socket must be closed by us, and the process must stay healthy: bcoin
  * then dials the same listener and completes a handshake and a ping.
+ *
+ * The bytes come from test/harness/hostile-bytes.ts, shared with the
+ * hostile-peer harness, whose suite (packages/transport-tcp/test/
+ * hostile.test.ts) plays these and many more modes in both directions.
  */
 import { Peer, PeerError, type DisconnectReason, type Transport } from '@bitp2p/session'
-import { encodeMessage, ipFromString, mainnet, regtest, Services, type WireErrorCode } from '@bitp2p/wire'
+import { mainnet, regtest, Services, type WireErrorCode } from '@bitp2p/wire'
 import { TcpConnector, TcpListener } from '@bitp2p/transport-tcp'
+import { frameHeader, noise, versionFrame } from '../harness/hostile-bytes.js'
 import { LOOPBACK, type InteropNode } from './node.js'
 import { check, checkEqual, CONNECT_TIMEOUT_MS, regtestPeerOptions, since, waitUntil, within } from './util.js'
-
-/** A frame header: magic (4), command (12), length (4), checksum (4). */
-const FRAME_HEADER_BYTES = 24
 
 /** One hostile client and the reason we expect. */
 interface Attack {
@@ -50,49 +52,10 @@ export interface BadActorsReport {
   readonly ms: number
 }
 
-/** A frame header for `command` announcing `length` payload bytes (checksum left zero: never reached). */
-function frameHeader(magic: Uint8Array, command: string, length: number): Uint8Array {
-  const h = new Uint8Array(FRAME_HEADER_BYTES)
-  h.set(magic, 0)
-  for (let i = 0; i < command.length; i++) h[4 + i] = command.charCodeAt(i)
-  new DataView(h.buffer).setUint32(16, length, true)
-  return h
-}
-
-/** Deterministic noise (xorshift32) starting with 'G', as a stray HTTP request would: not regtest's 0xfa. */
-function garbage(n: number): Uint8Array {
-  const out = new Uint8Array(n)
-  let x = 0x2545f491
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13
-    x ^= x >>> 17
-    x ^= x << 5
-    out[i] = x & 0x7f
-  }
-  out[0] = 0x47 // 'G', as in "GET / HTTP/1.1"
-  return out
-}
-
 function attacks(): Attack[] {
-  const loopback = { services: 0n, host: ipFromString(LOOPBACK), port: 0 }
-  const mainnetVersion = encodeMessage(
-    {
-      command: 'version',
-      version: 70016,
-      services: 0n,
-      timestamp: 0n,
-      addrRecv: loopback,
-      addrFrom: loopback,
-      nonce: 1n,
-      userAgent: '/bad-actor:0/',
-      startHeight: 0,
-      relay: false,
-    },
-    mainnet,
-  )
   return [
-    { name: 'garbage', bytes: garbage(256), code: 'BAD_MAGIC' },
-    { name: 'wrong-magic', bytes: mainnetVersion, code: 'BAD_MAGIC' },
+    { name: 'garbage', bytes: noise(256), code: 'BAD_MAGIC' },
+    { name: 'wrong-magic', bytes: versionFrame(mainnet, 1n), code: 'BAD_MAGIC' },
     { name: 'oversize', bytes: frameHeader(regtest.magic, 'block', regtest.maxMessageBytes + 1), code: 'OVERSIZE' },
     { name: 'oversize-cmd', bytes: frameHeader(regtest.magic, 'ping', 1_000), code: 'OVERSIZE' },
   ]
