@@ -174,17 +174,30 @@ describe('MempoolMonitor', () => {
     monitor.stop()
   })
 
-  it('bounds the seen set (LRU) and the pending set', async () => {
+  it("bounds the seen set (LRU) and each peer's announcements, not the others'", async () => {
     const batch = txs('mp-lru', 8, false)
-    const sim = await simulate({ seed: 'mp-lru', n: 1, client: { wtxidRelay: false }, script: (_, p) => serveTxs(p, batch, [], () => 0) })
-    const monitor = new MempoolMonitor({ source: new PeerList(sim.clients), clock: sim.clock, seenCapacity: 4, maxPending: 6 }).start()
+    const sim = await simulate({ seed: 'mp-lru', n: 2, client: { wtxidRelay: false }, script: (_, p) => serveTxs(p, batch, [], () => 0) })
+    const monitor = new MempoolMonitor({ source: new PeerList(sim.clients), clock: sim.clock, seenCapacity: 4, maxAnnouncementsPerPeer: 6 }).start()
+    const dropped: { peer: string; dropped: number; total: number }[] = []
+    monitor.on('dropped', (d) => dropped.push(d))
+    const seen: string[] = []
+    monitor.on('tx', (t) => seen.push(toHex(t.txid)))
     sim.remotes[0]!.peer.send({ command: 'inv', items: batch.map((t) => ({ type: InvType.MSG_TX, hash: txid(t) })) })
     await sim.run(1_000)
-    // 6 taken (the pending cap), 2 ignored; each seen tx leaves 2 keys (txid, wtxid = txid here: 2 distinct keys), at most 4 kept.
+    // 6 taken (peer 0's cap), 2 dropped and counted; each seen tx leaves 2 keys (txid, and wtxid = txid here: 2 distinct keys), at most 4 kept.
     expect(monitor.ignoredAnnouncements).toBe(2)
+    expect(dropped).toEqual([{ peer: sim.remotes[0]!.label, dropped: 2, total: 2 }])
+    expect(seen).toEqual(batch.slice(0, 6).map((t) => toHex(txid(t))))
     expect(monitor.seenCount).toBe(4)
     expect(monitor.hasSeen(txid(batch[5]!))).toBe(true)
     expect(monitor.hasSeen(txid(batch[0]!))).toBe(false)
+    // Peer 0's cap is its own: peer 1's announcement of the two it dropped is taken.
+    sim.remotes[1]!.peer.send({ command: 'inv', items: batch.slice(6).map((t) => ({ type: InvType.MSG_TX, hash: txid(t) })) })
+    await sim.run(1_000)
+    expect(seen.slice(6)).toEqual(batch.slice(6).map((t) => toHex(txid(t))))
+    expect(monitor.ignoredAnnouncements).toBe(2)
+    expect(monitor.pending).toBe(0)
+    expect(monitor.announcements).toBe(0)
     monitor.stop()
   })
 })
