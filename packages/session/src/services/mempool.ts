@@ -30,7 +30,7 @@
  *    without the transaction.)
  *
  * Memory is bounded per peer: maxAnnouncementsPerPeer x ANNOUNCEMENT_BYTES
- * (about 3 MiB at the defaults) plus a small constant, whatever the peer
+ * (2.44 MiB at the defaults) plus a small constant, whatever the peer
  * sends; the seen LRU (`seenCapacity`) and each iterator's queue come on
  * top. One peer flooding announcements cannot crowd out another's.
  */

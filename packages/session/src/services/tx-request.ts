@@ -57,7 +57,7 @@
  * most ANNOUNCEMENT_BYTES of heap (measured by bench/mempool-flood.bench.mjs:
  * the announcement, its entries in the peer's and the hash's indexes, and
  * the hash's own record when it is the first announcer), so one peer costs
- * at most `maxAnnouncementsPerPeer` x ANNOUNCEMENT_BYTES (about 3 MiB at the
+ * at most `maxAnnouncementsPerPeer` x ANNOUNCEMENT_BYTES (2.44 MiB at the
  * defaults) plus a constant, and all of them together peers x that. The
  * seen LRU is separate: `seenCapacity` entries, SEEN_ENTRY_BYTES each.
  *
@@ -89,13 +89,17 @@ export const MAX_REPORTED_ANNOUNCERS = 16
 /** Core's MAX_GETDATA_SZ: items per getdata we send (a larger batch is split). */
 export const MAX_GETDATA_ITEMS = 1_000
 /**
- * Heap bytes one tracked announcement may cost, at most (documented bound,
- * checked by bench/mempool-flood.bench.mjs; measured ~270-330 B at 5,000 per
- * peer, Node 20): times maxAnnouncementsPerPeer it bounds one peer's share.
+ * Heap bytes one tracked announcement costs at most: the documented bound,
+ * checked by bench/mempool-flood.bench.mjs (Node 20, x64: 408 B when every
+ * announcement is of a distinct hash, the worst case; 271 B when 20 peers
+ * announce the same hashes). Times maxAnnouncementsPerPeer it bounds one
+ * peer's share: 2.44 MiB at the default cap.
  */
-export const ANNOUNCEMENT_BYTES = 640
-/** Heap bytes of one seen-LRU entry, at most (a 33-character key in a Map). */
+export const ANNOUNCEMENT_BYTES = 512
+/** Heap bytes of one seen-LRU entry at most (a 33-character key in a Map; the bench measures it). */
 export const SEEN_ENTRY_BYTES = 128
+/** Priorities keep 30 random bits: small integers V8 stores unboxed (a u32 would be a heap number per announcement). */
+const PRIORITY_SHIFT = 2
 
 /** Configuration of a TxRequestMachine; every field has a default. */
 export interface TxRequestConfig {
@@ -147,7 +151,8 @@ export type AnnouncementState = 'delayed' | 'ready' | 'requested' | 'done'
 
 interface Announcement<P> {
   readonly peer: PeerEntry<P>
-  readonly tx: TxEntry<P>
+  /** Set once, right after the announcement is made (a new hash's record holds the announcement in its array literal). */
+  tx: TxEntry<P>
   /** Announcement order over the whole machine. */
   readonly seq: number
   /** Random tie-break among equally good announcers (lower wins). */
@@ -164,8 +169,10 @@ interface TxEntry<P> {
   readonly seq: number
   /** Live announcements, one per peer, in announcement order. */
   readonly anns: Announcement<P>[]
-  /** The first MAX_REPORTED_ANNOUNCERS announcers, including peers gone since. */
-  readonly reporters: P[]
+  /** The first announcer (reported even if it is gone since). */
+  readonly first: P
+  /** The next announcers reported (up to MAX_REPORTED_ANNOUNCERS in all); undefined while there is one. */
+  others: P[] | undefined
   requested: Announcement<P> | undefined
 }
 
@@ -349,14 +356,17 @@ export class TxRequestMachine<P> {
         known++
         continue
       }
-      let tx = this.txs.get(key)
+      const tx = this.txs.get(key)
+      const ann: Announcement<P> = { peer: pe, tx: tx!, seq: this.seq++, priority: this.random.u32() >>> PRIORITY_SHIFT, state: 'delayed', at: this.now + delay }
       if (!tx) {
-        tx = { key, byWtxid, seq: this.seq, anns: [], reporters: [], requested: undefined }
-        this.txs.set(key, tx)
+        // Array literals: an empty array that grows by push() reserves room for 16 more.
+        ann.tx = { key, byWtxid, seq: ann.seq, anns: [ann], first: peer, others: undefined, requested: undefined }
+        this.txs.set(key, ann.tx)
+      } else {
+        tx.anns.push(ann)
+        if (tx.others === undefined) tx.others = [peer]
+        else if (tx.others.length < MAX_REPORTED_ANNOUNCERS - 1) tx.others.push(peer)
       }
-      const ann: Announcement<P> = { peer: pe, tx, seq: this.seq++, priority: this.random.u32(), state: 'delayed', at: this.now + delay }
-      tx.anns.push(ann)
-      if (tx.reporters.length < MAX_REPORTED_ANNOUNCERS) tx.reporters.push(peer)
       pe.anns.set(key, ann)
       this.announcementCount++
       added++
@@ -385,7 +395,7 @@ export class TxRequestMachine<P> {
     entries.sort((a, b) => a.seq - b.seq)
     const announcedBy: P[] = []
     for (const tx of entries) {
-      for (const p of tx.reporters) if (!announcedBy.includes(p)) announcedBy.push(p)
+      for (const p of [tx.first, ...(tx.others ?? [])]) if (!announcedBy.includes(p)) announcedBy.push(p)
       this.forget(tx)
     }
     this.remember(kt)
@@ -632,14 +642,23 @@ export class TxRequestMachine<P> {
   }
 }
 
+/** First character of a txKey: 't' for a txid, 'w' for a wtxid. */
+const TXID_KEY_PREFIX = 0x74
+const WTXID_KEY_PREFIX = 0x77
+
 /**
  * Map key of a hash: 't' (txid) or 'w' (wtxid) and the 32 bytes as
  * character codes 0-255 (a one-byte string of 33 characters: half the size
  * of hex). Only our own keys, never strings off the wire as such.
  */
 export function txKey(hash: Uint8Array, byWtxid: boolean): string {
-  return (byWtxid ? 'w' : 't') + String.fromCharCode.apply(null, hash as unknown as number[])
+  // One flat string: 'w' + a 32-character string would be a cons string of two (about 20 bytes more).
+  const codes = new Array<number>(hash.length + 1)
+  codes[0] = byWtxid ? WTXID_KEY_PREFIX : TXID_KEY_PREFIX
+  for (let i = 0; i < hash.length; i++) codes[i + 1] = hash[i]!
+  return String.fromCharCode.apply(null, codes)
 }
+
 
 /** The hash bytes of a txKey. */
 function hashOf(key: string): Uint8Array {
