@@ -11,6 +11,11 @@
  *
  * Only misbehaviour counts here. Slowness (timeouts, stalls) is
  * unresponsiveness, never an offense: see `disconnectPolicy` in reasons.ts.
+ * Nor is volume within the protocol's limits: transaction announcements
+ * beyond the MempoolMonitor's per-peer budget (Core's 5,000) are dropped
+ * and counted, not scored, as in Core (an honest peer answering `mempool`
+ * goes past it; see services/tx-request.ts). An `inv` over MAX_INV_SIZE is
+ * an offense ('too-many-items').
  */
 import type { WireError } from '@bitp2p/wire'
 import type { HeaderError } from '../chain/validation.js'

@@ -5,6 +5,7 @@
 export * from './source.js'
 export * from './event-queue.js'
 export * from './header-sync.js'
+export * from './tx-request.js'
 export * from './mempool.js'
 export * from './broadcaster.js'
 export * from './block-fetcher.js'

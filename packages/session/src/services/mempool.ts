@@ -1,38 +1,44 @@
 /**
  * MempoolMonitor: the transactions peers announce, fetched once each.
  *
- * Protocol (Core's TxRequestTracker, BIP339):
+ * Protocol (BIP339):
  *  - a peer announces with `inv`: MSG_TX by txid, or MSG_WTX by wtxid when
  *    both sides negotiated wtxidrelay;
  *  - we ask with `getdata`: MSG_WITNESS_TX by txid (BIP144, so the witness
  *    comes too), or MSG_WTX by wtxid for a wtxid announcement;
  *  - the peer answers with `tx`, or `notfound` when it dropped it.
  *
- * Dedupe: one request per announced hash at a time, to the first
- * announcer; later announcers are remembered (at most
- * MAX_ANNOUNCERS_PER_TX) and asked in turn if the first one answers
- * notfound, stalls or disconnects. Once a transaction arrives its txid and
- * wtxid go into a bounded LRU of seen hashes, and later announcements of
- * either are ignored. (A transaction announced by txid by one peer and by
- * wtxid by another may be requested twice before it arrives: the two
- * hashes cannot be matched without the transaction.)
+ * Policy: a TxRequestMachine (tx-request.ts, after Core's
+ * TxRequestTracker) decides what to ask of whom; this class is its driver.
+ * It attaches to the source's peers, feeds the machine each peer's `inv`,
+ * `tx` and `notfound`, the peers that come and go, and its one clock timer
+ * (the machine's nextDeadline()), and carries out what the machine asks:
+ * a getdata to a peer, or an event. In short:
+ *  - one request per hash at a time, to the best announcer; the others are
+ *    remembered and asked in turn when it answers notfound, its request
+ *    expires (`requestTimeoutMs`) or fails, or it leaves;
+ *  - per peer at most `maxAnnouncementsPerPeer` announcements tracked
+ *    (Core's 5,000; beyond, dropped and counted, not scored: see the
+ *    machine) and `maxInFlightPerPeer` unanswered (Core's 100); an
+ *    announcement from a peer at that cap waits `overloadedDelayMs`, one
+ *    from a non-preferred peer `nonPreferredDelayMs`;
+ *  - at most `maxTxPerSecond` requests per second over all peers;
+ *  - a transaction that arrives settles its txid and wtxid; both go into a
+ *    bounded LRU of seen hashes, and later announcements are ignored. (A
+ *    transaction announced by txid by one peer and by wtxid by another may
+ *    be requested twice before it arrives: the two hashes cannot be matched
+ *    without the transaction.)
  *
- * Rate limits: at most `maxInFlightPerPeer` items requested from one peer
- * at a time (Core's MAX_PEER_TX_REQUEST_IN_FLIGHT, 100), and at most
- * `maxTxPerSecond` items requested per second over all peers (a token
- * bucket holding one second's worth). What cannot be requested yet waits,
- * in announcement order.
- *
- * Memory is bounded: seen hashes (LRU, `seenCapacity`), hashes waiting or
- * in flight (`maxPending`; further announcements are counted in
- * `ignoredAnnouncements`), and each iterator's queue.
+ * Memory is bounded per peer: maxAnnouncementsPerPeer x ANNOUNCEMENT_BYTES
+ * (2.44 MiB at the defaults) plus a small constant, whatever the peer
+ * sends; the seen LRU (`seenCapacity`) and each iterator's queue come on
+ * top. One peer flooding announcements cannot crowd out another's.
  */
 import { EventEmitter } from 'eventemitter3'
 import {
   hasWitness,
   InvType,
   MSG_WITNESS_FLAG,
-  toHex,
   txid as txidOf,
   txSize,
   txVsize,
@@ -42,37 +48,36 @@ import {
   type Transaction,
 } from '@bitp2p/wire'
 import type { Peer } from '../peer.js'
-import type { Cancel, Clock } from '../transport.js'
+import { systemRandom } from '../random.js'
+import type { Cancel, Clock, Random } from '../transport.js'
 import { EventQueue } from './event-queue.js'
 import { peerLabel, watchPeers, type PeerSource } from './source.js'
-
-/** Core's MAX_PEER_TX_REQUEST_IN_FLIGHT: items requested from one peer and not yet answered. */
-export const DEFAULT_MAX_IN_FLIGHT_PER_PEER = 100
-/** Core's GETDATA_TX_INTERVAL: a peer that has not answered in this long is asked no more. */
-export const DEFAULT_TX_REQUEST_TIMEOUT_MS = 60_000
-/** Default txids/wtxids remembered as seen. */
-export const DEFAULT_SEEN_CAPACITY = 100_000
-/** Default hashes waiting or in flight; Core's MAX_PEER_TX_ANNOUNCEMENTS is 5000 per peer. */
-export const DEFAULT_MAX_PENDING = 50_000
-/** Announcers remembered per hash: enough fallbacks, bounded. */
-export const MAX_ANNOUNCERS_PER_TX = 16
+import { TxRequestMachine, type TxHash, type TxRequestAction } from './tx-request.js'
 
 /** Options of a MempoolMonitor. */
 export interface MempoolMonitorOptions {
   readonly source: PeerSource
   readonly clock: Clock
-  /** Default DEFAULT_MAX_IN_FLIGHT_PER_PEER. */
+  /** Random tie-breaks among equally good announcers. Default systemRandom(); pass a SeededRandom in simulations. */
+  readonly random?: Random
+  /** Announcements tracked per peer; more are dropped and counted. Default DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER (5,000). */
+  readonly maxAnnouncementsPerPeer?: number
+  /** Hashes requested from one peer and unanswered. Default DEFAULT_MAX_IN_FLIGHT_PER_PEER (100). */
   readonly maxInFlightPerPeer?: number
   /** Items requested per second over all peers. Default unlimited. */
   readonly maxTxPerSecond?: number
   /** Send BIP133 feefilter (sat/kvB) to every peer on start and to each new peer. */
   readonly feeFilter?: bigint
-  /** Deadline of a getdata without progress. Default DEFAULT_TX_REQUEST_TIMEOUT_MS. */
+  /** A request unanswered this long goes to the next announcer. Default DEFAULT_TX_REQUEST_TIMEOUT_MS (60 s). */
   readonly requestTimeoutMs?: number
+  /** Extra wait of an announcement from a peer at its in-flight cap. Default DEFAULT_OVERLOADED_DELAY_MS (2 s). */
+  readonly overloadedDelayMs?: number
+  /** Wait of an announcement from a non-preferred peer. Default DEFAULT_NON_PREFERRED_DELAY_MS (2 s). */
+  readonly nonPreferredDelayMs?: number
+  /** Preferred peers are asked first and their announcements do not wait. Default: outbound peers (as Core). */
+  readonly preferred?: (peer: Peer) => boolean
   /** Default DEFAULT_SEEN_CAPACITY. */
   readonly seenCapacity?: number
-  /** Default DEFAULT_MAX_PENDING. */
-  readonly maxPending?: number
 }
 
 /** A transaction as the monitor reports it. */
@@ -99,119 +104,124 @@ export interface MempoolMonitorEvents {
   notfound: [info: { readonly hash: Uint8Array; readonly byWtxid: boolean; readonly peer: string }]
   /** No announcer is left to ask for this hash; it is forgotten. */
   abandoned: [info: { readonly hash: Uint8Array; readonly byWtxid: boolean }]
+  /** An inv carried transaction items beyond the peer's announcement cap: `dropped` of them were ignored (`total` from that peer so far). */
+  dropped: [info: { readonly peer: string; readonly dropped: number; readonly total: number }]
 }
 
-/** One announced hash we want. */
-interface Want {
-  readonly key: string
-  readonly hash: Uint8Array
-  readonly byWtxid: boolean
-  readonly seq: number
-  /** Peers that announced it and may still be asked, in order. */
-  readonly announcers: Peer[]
-  /** Labels of every announcer (closed ones too). */
-  readonly labels: string[]
-  /** Peers already asked (answered notfound, stalled, or left). */
-  readonly tried: Set<Peer>
-  requestedFrom: Peer | undefined
+/**
+ * A peer as the machine knows it: its label outlives the connection (a
+ * transaction reports every announcer, gone or not), the Peer does not.
+ */
+interface PeerRef {
+  peer: Peer | undefined
+  readonly label: string
 }
 
 interface Attached {
+  readonly ref: PeerRef
   readonly onInv: (m: Extract<Message, { command: 'inv' }>) => void
   readonly onTx: (m: Extract<Message, { command: 'tx' }>) => void
+  readonly onNotFound: (m: Extract<Message, { command: 'notfound' }>) => void
 }
 
 /** Mempool monitor over a PeerSource; see the module comment. */
 export class MempoolMonitor extends EventEmitter<MempoolMonitorEvents> implements AsyncIterable<MempoolTx> {
   private readonly source: PeerSource
   private readonly clock: Clock
-  private readonly maxInFlightPerPeer: number
-  private readonly maxTxPerSecond: number
   private readonly feeFilter: bigint | undefined
-  private readonly requestTimeoutMs: number
-  private readonly seenCapacity: number
-  private readonly maxPending: number
-  private readonly wanted = new Map<string, Want>()
-  private queue: Want[] = []
-  private readonly inFlight = new Map<Peer, number>()
-  /** LRU of seen keys: Map insertion order, re-inserted on touch. */
-  private readonly seen = new Map<string, true>()
+  private readonly requestTimeoutMs: number | undefined
+  private readonly preferred: (peer: Peer) => boolean
+  private readonly machine: TxRequestMachine<PeerRef>
   private readonly attached = new Map<Peer, Attached>()
   private readonly queues = new Set<EventQueue<MempoolTx>>()
-  private tokens: number
-  private refilledAt = 0
-  private tokenTimer: Cancel | undefined
-  private seq = 0
+  private timer: Cancel | undefined
+  private timerAt: number | undefined
+  private flushing = false
   private running = false
-  private ignored = 0
   /** Stops listening to the source; set while running. */
   private unwatch: (() => void) | undefined
   private readonly onPeer = (peer: Peer): void => this.attach(peer)
-  private readonly onPeerClosed = (peer: Peer): void => {
-    this.detach(peer)
-    this.pump()
-  }
+  private readonly onPeerClosed = (peer: Peer): void => this.detach(peer)
 
   constructor(opts: MempoolMonitorOptions) {
     super()
     this.source = opts.source
     this.clock = opts.clock
-    this.maxInFlightPerPeer = opts.maxInFlightPerPeer ?? DEFAULT_MAX_IN_FLIGHT_PER_PEER
-    this.maxTxPerSecond = opts.maxTxPerSecond ?? Infinity
     this.feeFilter = opts.feeFilter
-    this.requestTimeoutMs = opts.requestTimeoutMs ?? DEFAULT_TX_REQUEST_TIMEOUT_MS
-    this.seenCapacity = opts.seenCapacity ?? DEFAULT_SEEN_CAPACITY
-    this.maxPending = opts.maxPending ?? DEFAULT_MAX_PENDING
-    if (!(this.maxTxPerSecond > 0)) throw new RangeError(`maxTxPerSecond must be > 0, got ${this.maxTxPerSecond}`)
-    if (!(this.maxInFlightPerPeer >= 1)) throw new RangeError(`maxInFlightPerPeer must be >= 1, got ${this.maxInFlightPerPeer}`)
-    // The bucket holds one second's worth (at least one request).
-    this.tokens = this.bucketSize()
+    this.requestTimeoutMs = opts.requestTimeoutMs
+    this.preferred = opts.preferred ?? ((p) => p.direction === 'outbound')
+    // Throws RangeError on a bad limit.
+    this.machine = new TxRequestMachine<PeerRef>(
+      {
+        maxAnnouncementsPerPeer: opts.maxAnnouncementsPerPeer,
+        maxInFlightPerPeer: opts.maxInFlightPerPeer,
+        requestTimeoutMs: opts.requestTimeoutMs,
+        overloadedDelayMs: opts.overloadedDelayMs,
+        nonPreferredDelayMs: opts.nonPreferredDelayMs,
+        maxTxPerSecond: opts.maxTxPerSecond,
+        seenCapacity: opts.seenCapacity,
+      },
+      opts.random ?? systemRandom(),
+    )
   }
 
   /** Hashes waiting or in flight. */
   get pending(): number {
-    return this.wanted.size
+    return this.machine.pending
+  }
+  /** Announcements tracked over all peers (at most peers x maxAnnouncementsPerPeer). */
+  get announcements(): number {
+    return this.machine.size
   }
   /** Hashes remembered as seen. */
   get seenCount(): number {
-    return this.seen.size
+    return this.machine.seenCount
   }
-  /** Announcements ignored because maxPending was reached. */
+  /** Transaction announcements dropped because their peer was at maxAnnouncementsPerPeer, all peers. */
   get ignoredAnnouncements(): number {
-    return this.ignored
+    return this.machine.dropped
   }
   /** Items requested from `peer` and not yet answered. */
   inFlightTo(peer: Peer): number {
-    return this.inFlight.get(peer) ?? 0
+    const a = this.attached.get(peer)
+    return a ? this.machine.inFlightOf(a.ref) : 0
+  }
+  /** Announcements tracked for `peer` (at most maxAnnouncementsPerPeer). */
+  announcementsOf(peer: Peer): number {
+    const a = this.attached.get(peer)
+    return a ? this.machine.announcementsOf(a.ref) : 0
+  }
+  /** Transaction announcements of `peer` dropped at its cap, while attached. */
+  droppedFrom(peer: Peer): number {
+    const a = this.attached.get(peer)
+    return a ? this.machine.droppedOf(a.ref) : 0
   }
 
   /** Attach to the source's peers (sending feefilter if set). Idempotent. */
   start(): this {
     if (this.running) return this
     this.running = true
-    this.refilledAt = this.clock.now()
     this.unwatch = watchPeers(this.source, this.onPeer, this.onPeerClosed)
     return this
   }
 
-  /** Detach, forget what is pending and end every iterator. */
+  /** Detach, forget what is pending (no events) and end every iterator. Seen hashes are kept. */
   stop(): void {
     if (!this.running) return
     this.running = false
     this.unwatch?.()
     this.unwatch = undefined
     for (const p of [...this.attached.keys()]) this.detach(p)
-    this.wanted.clear()
-    this.queue = []
-    this.inFlight.clear()
-    this.tokenTimer?.()
-    this.tokenTimer = undefined
+    this.machine.drain()
+    this.timer?.()
+    this.timer = undefined
+    this.timerAt = undefined
     for (const q of [...this.queues]) q.close()
   }
 
   /** Whether a txid or wtxid was seen (does not refresh it in the LRU). */
   hasSeen(hash: Uint8Array, byWtxid = false): boolean {
-    return this.seen.has(keyOf(hash, byWtxid))
+    return this.machine.hasSeen(hash, byWtxid)
   }
 
   /**
@@ -234,13 +244,18 @@ export class MempoolMonitor extends EventEmitter<MempoolMonitorEvents> implement
 
   private attach(peer: Peer): void {
     if (!this.running || this.attached.has(peer)) return
+    const ref: PeerRef = { peer, label: peerLabel(peer) }
     const a: Attached = {
-      onInv: (m) => this.onInv(peer, m.items),
-      onTx: (m) => this.onTx(peer, m.tx),
+      ref,
+      onInv: (m) => this.onInv(ref, m.items),
+      onTx: (m) => this.onTx(ref, m.tx),
+      onNotFound: (m) => this.onNotFound(ref, m.items),
     }
     this.attached.set(peer, a)
+    this.machine.addPeer(this.clock.now(), ref, { preferred: this.preferred(peer) })
     peer.on('inv', a.onInv)
     peer.on('tx', a.onTx)
+    peer.on('notfound', a.onNotFound)
     if (this.feeFilter !== undefined) {
       try {
         peer.send({ command: 'feefilter', feerate: this.feeFilter })
@@ -256,202 +271,116 @@ export class MempoolMonitor extends EventEmitter<MempoolMonitorEvents> implement
     this.attached.delete(peer)
     peer.off('inv', a.onInv)
     peer.off('tx', a.onTx)
-    for (const w of this.wanted.values()) {
-      const i = w.announcers.indexOf(peer)
-      if (i >= 0) w.announcers.splice(i, 1)
-      if (w.requestedFrom === peer) this.unassign(w, peer)
-    }
-    this.inFlight.delete(peer)
+    peer.off('notfound', a.onNotFound)
+    a.ref.peer = undefined
+    this.machine.removePeer(this.clock.now(), a.ref)
+    this.flush()
   }
 
   // --- inputs --------------------------------------------------------------
 
-  private onInv(peer: Peer, items: readonly InvItem[]): void {
-    let added = false
+  private onInv(ref: PeerRef, items: readonly InvItem[]): void {
+    const r = this.machine.announce(this.clock.now(), ref, items)
+    if (r.dropped > 0) this.emit('dropped', { peer: ref.label, dropped: r.dropped, total: this.machine.droppedOf(ref) })
+    this.flush()
+  }
+
+  private onNotFound(ref: PeerRef, items: readonly InvItem[]): void {
+    const hashes: TxHash[] = []
     for (const it of items) {
       const base = (it.type & ~MSG_WITNESS_FLAG) >>> 0
-      if (base !== InvType.MSG_TX && base !== InvType.MSG_WTX) continue
-      const byWtxid = base === InvType.MSG_WTX
-      const key = keyOf(it.hash, byWtxid)
-      if (this.seen.has(key)) continue
-      const known = this.wanted.get(key)
-      if (known) {
-        if (!known.labels.includes(peerLabel(peer)) && known.labels.length < MAX_ANNOUNCERS_PER_TX) known.labels.push(peerLabel(peer))
-        if (!known.announcers.includes(peer) && !known.tried.has(peer) && known.announcers.length < MAX_ANNOUNCERS_PER_TX) {
-          known.announcers.push(peer)
-          if (!known.requestedFrom) added = true
-        }
-        continue
-      }
-      if (this.wanted.size >= this.maxPending) {
-        this.ignored++
-        continue
-      }
-      const w: Want = {
-        key,
-        hash: it.hash.slice(),
-        byWtxid,
-        seq: this.seq++,
-        announcers: [peer],
-        labels: [peerLabel(peer)],
-        tried: new Set(),
-        requestedFrom: undefined,
-      }
-      this.wanted.set(key, w)
-      this.queue.push(w)
-      added = true
+      if (base === InvType.MSG_TX || base === InvType.MSG_WTX) hashes.push({ hash: it.hash, byWtxid: base === InvType.MSG_WTX })
     }
-    if (added) this.pump()
+    if (hashes.length === 0) return
+    this.machine.notFound(this.clock.now(), ref, hashes)
+    this.flush()
   }
 
-  private onTx(peer: Peer, tx: Transaction): void {
+  private onTx(ref: PeerRef, tx: Transaction): void {
     const id = txidOf(tx)
     const wid = hasWitness(tx) ? wtxidOf(tx) : id
-    const kt = keyOf(id, false)
-    const kw = keyOf(wid, true)
-    const wants = [this.wanted.get(kt), this.wanted.get(kw)].filter((w): w is Want => w !== undefined)
-    // Not wanted: a duplicate, or a transaction nobody asked for (the Peer scores that).
-    if (wants.length === 0) return
-    wants.sort((a, b) => a.seq - b.seq)
-    const labels: string[] = []
-    for (const w of wants) {
-      this.settle(w)
-      for (const l of w.labels) if (!labels.includes(l)) labels.push(l)
-    }
-    this.remember(kt)
-    this.remember(kw)
-    const item: MempoolTx = {
-      tx,
-      txid: id,
-      wtxid: wid,
-      size: txSize(tx),
-      vsize: txVsize(tx),
-      announcedBy: labels,
-      firstSeenBy: labels[0]!,
-      receivedFrom: peerLabel(peer),
-    }
-    this.emit('tx', item)
-    for (const q of this.queues) q.push(item)
-    this.pump()
-  }
-
-  // --- requests ------------------------------------------------------------
-
-  /** Request what can be requested now, in announcement order, within the limits. */
-  private pump(): void {
-    if (!this.running) return
-    this.refill()
-    const batches = new Map<Peer, Want[]>()
-    const keep: Want[] = []
-    let i = 0
-    for (; i < this.queue.length; i++) {
-      if (this.tokens < 1) break
-      const w = this.queue[i]!
-      if (this.wanted.get(w.key) !== w || w.requestedFrom) continue
-      const peer = w.announcers.find((p) => !w.tried.has(p) && this.inFlightTo(p) < this.maxInFlightPerPeer)
-      if (!peer) {
-        if (w.announcers.every((p) => w.tried.has(p))) this.abandon(w)
-        else keep.push(w)
-        continue
+    const r = this.machine.received(this.clock.now(), ref, id, wid)
+    // Not wanted: a duplicate, or a transaction nobody announced (the Peer scores one nobody asked for).
+    if (r) {
+      const labels = r.announcedBy.map((p) => p.label)
+      const item: MempoolTx = {
+        tx,
+        txid: id,
+        wtxid: wid,
+        size: txSize(tx),
+        vsize: txVsize(tx),
+        announcedBy: labels,
+        firstSeenBy: labels[0] ?? ref.label,
+        receivedFrom: ref.label,
       }
-      this.tokens -= 1
-      w.requestedFrom = peer
-      this.inFlight.set(peer, this.inFlightTo(peer) + 1)
-      let b = batches.get(peer)
-      if (!b) batches.set(peer, (b = []))
-      b.push(w)
+      this.emit('tx', item)
+      for (const q of this.queues) q.push(item)
     }
-    this.queue = i < this.queue.length ? keep.concat(this.queue.slice(i)) : keep
-    for (const [peer, ws] of batches) this.request(peer, ws)
-    if (this.tokens < 1 && this.queue.length > 0) this.armTokenTimer()
+    this.flush()
   }
 
-  private request(peer: Peer, ws: readonly Want[]): void {
-    const items: InvItem[] = ws.map((w) => ({ type: w.byWtxid ? InvType.MSG_WTX : InvType.MSG_WITNESS_TX, hash: w.hash }))
+  // --- outputs -------------------------------------------------------------
+
+  /** Carry out what the machine decided, then re-arm the timer. Re-entrant calls return at once. */
+  private flush(): void {
+    if (!this.running || this.flushing) return
+    this.flushing = true
+    try {
+      for (let a = this.machine.poll(); a; a = this.machine.poll()) this.act(a)
+    } finally {
+      this.flushing = false
+    }
+    this.arm()
+  }
+
+  private act(a: TxRequestAction<PeerRef>): void {
+    switch (a.type) {
+      case 'request':
+        return this.request(a.peer, a.items)
+      case 'notfound':
+        this.emit('notfound', { hash: a.hash, byWtxid: a.byWtxid, peer: a.peer.label })
+        return
+      case 'abandoned':
+        this.emit('abandoned', { hash: a.hash, byWtxid: a.byWtxid })
+        return
+      case 'expired':
+        // The next announcer is already asked; the Peer's own deadline decides about the connection.
+        return
+    }
+  }
+
+  private request(ref: PeerRef, hashes: readonly TxHash[]): void {
+    const peer = ref.peer
+    const items: InvItem[] = hashes.map((h) => ({ type: h.byWtxid ? InvType.MSG_WTX : InvType.MSG_WITNESS_TX, hash: h.hash }))
+    const failed = (): void => {
+      this.machine.requestFailed(this.clock.now(), ref, hashes)
+      this.flush()
+    }
+    if (!peer) return failed()
     let p: ReturnType<Peer['getData']>
     try {
       p = peer.getData(items, { timeoutMs: this.requestTimeoutMs })
     } catch {
-      for (const w of ws) this.unassign(w, peer)
-      return
+      // Closed meanwhile ('peer-closed' detaches it): the machine hands the hashes on.
+      return failed()
     }
-    p.then(
-      (r) => {
-        for (const it of r.notFound) {
-          const byWtxid = (it.type >>> 0) === InvType.MSG_WTX
-          const w = this.wanted.get(keyOf(it.hash, byWtxid))
-          if (!w || w.requestedFrom !== peer) continue
-          this.emit('notfound', { hash: w.hash, byWtxid, peer: peerLabel(peer) })
-          this.unassign(w, peer)
-        }
-        this.pump()
-      },
-      () => {
-        // Stalled or closed: give the rest to other announcers.
-        for (const w of ws) if (this.wanted.get(w.key) === w && w.requestedFrom === peer) this.unassign(w, peer)
-        this.pump()
-      },
-    )
+    // Answers arrive as 'tx' and 'notfound' events; a stalled or closed request fails what is left of it.
+    p.then(() => undefined, failed)
   }
 
-  /** `peer` will not deliver `w`: try the next announcer. */
-  private unassign(w: Want, peer: Peer): void {
-    if (w.requestedFrom === peer) {
-      w.requestedFrom = undefined
-      const n = this.inFlightTo(peer) - 1
-      if (n > 0) this.inFlight.set(peer, n)
-      else this.inFlight.delete(peer)
-    }
-    w.tried.add(peer)
-    if (this.wanted.get(w.key) === w) this.queue.push(w)
-  }
-
-  /** `w` arrived: forget it. */
-  private settle(w: Want): void {
-    this.wanted.delete(w.key)
-    const peer = w.requestedFrom
-    if (!peer) return
-    w.requestedFrom = undefined
-    const n = this.inFlightTo(peer) - 1
-    if (n > 0) this.inFlight.set(peer, n)
-    else this.inFlight.delete(peer)
-  }
-
-  private abandon(w: Want): void {
-    this.wanted.delete(w.key)
-    this.emit('abandoned', { hash: w.hash, byWtxid: w.byWtxid })
-  }
-
-  private remember(key: string): void {
-    this.seen.delete(key)
-    this.seen.set(key, true)
-    while (this.seen.size > this.seenCapacity) this.seen.delete(this.seen.keys().next().value!)
-  }
-
-  // --- rate limit ----------------------------------------------------------
-
-  private bucketSize(): number {
-    return Number.isFinite(this.maxTxPerSecond) ? Math.max(1, this.maxTxPerSecond) : Infinity
-  }
-
-  private refill(): void {
-    if (!Number.isFinite(this.maxTxPerSecond)) return
-    const now = this.clock.now()
-    this.tokens = Math.min(this.bucketSize(), this.tokens + ((now - this.refilledAt) * this.maxTxPerSecond) / 1000)
-    this.refilledAt = now
-  }
-
-  private armTokenTimer(): void {
-    if (this.tokenTimer) return
-    const ms = Math.ceil(((1 - this.tokens) * 1000) / this.maxTxPerSecond)
-    this.tokenTimer = this.clock.setTimer(Math.max(1, ms), () => {
-      this.tokenTimer = undefined
-      this.pump()
+  /** Keep exactly one clock timer, at the machine's next deadline. */
+  private arm(): void {
+    const at = this.running ? this.machine.nextDeadline() : undefined
+    if (at === this.timerAt) return
+    this.timer?.()
+    this.timer = undefined
+    this.timerAt = at
+    if (at === undefined) return
+    this.timer = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
+      this.timer = undefined
+      this.timerAt = undefined
+      this.machine.timeout(this.clock.now())
+      this.flush()
     })
   }
-}
-
-/** Map key of a hash: 't' + hex for txids, 'w' + hex for wtxids (our own hashes, never strings off the wire). */
-function keyOf(hash: Uint8Array, byWtxid: boolean): string {
-  return (byWtxid ? 'w' : 't') + toHex(hash)
 }

@@ -90,6 +90,37 @@ describe('MempoolMonitor', () => {
     monitor.stop()
   })
 
+  it('asks the next announcer when the first stays silent for requestTimeoutMs; the silent one is not asked again', async () => {
+    const [tx] = txs('mp-stall', 1, false)
+    const logs = [[], []] as { at: number; item: InvItem }[][]
+    let now = (): number => 0
+    const sim = await simulate({
+      seed: 'mp-stall',
+      n: 2,
+      // 'report': the stalled getdata fails but the connection stays, so only the monitor's policy acts.
+      client: { wtxidRelay: false, onStall: 'report' },
+      script: (i, p) => serveTxs(p, [tx!], logs[i]!, () => now(), { silent: i === 0 }),
+    })
+    now = () => sim.clock.now()
+    const monitor = new MempoolMonitor({ source: new PeerList(sim.clients), clock: sim.clock, requestTimeoutMs: 5_000 }).start()
+    const seen: MempoolTx[] = []
+    monitor.on('tx', (t) => seen.push(t))
+    const t0 = sim.clock.now()
+    sim.remotes[0]!.peer.send({ command: 'inv', items: [{ type: InvType.MSG_TX, hash: txid(tx!) }] })
+    await sim.run(100)
+    sim.remotes[1]!.peer.send({ command: 'inv', items: [{ type: InvType.MSG_TX, hash: txid(tx!) }] })
+    await sim.run(4_800)
+    expect(logs.map((l) => l.length)).toEqual([1, 0])
+    await sim.run(1_000)
+    expect(logs.map((l) => l.length)).toEqual([1, 1])
+    expect(logs[1]![0]!.at - t0).toBeGreaterThanOrEqual(5_000)
+    expect(seen.map((t) => t.receivedFrom)).toEqual([sim.remotes[1]!.label])
+    expect(seen[0]!.announcedBy).toEqual(sim.remotes.map((r) => r.label))
+    expect(sim.clients[0]!.state).toBe('ready')
+    expect(monitor.inFlightTo(sim.clients[0]!)).toBe(0)
+    monitor.stop()
+  })
+
   it('requests by wtxid (MSG_WTX) from a peer that negotiated wtxidrelay', async () => {
     const [tx] = txs('mp-wtx', 1, true)
     const log: { at: number; item: InvItem }[] = []
@@ -174,17 +205,33 @@ describe('MempoolMonitor', () => {
     monitor.stop()
   })
 
-  it('bounds the seen set (LRU) and the pending set', async () => {
+  it("bounds the seen set (LRU) and each peer's announcements, not the others'", async () => {
     const batch = txs('mp-lru', 8, false)
-    const sim = await simulate({ seed: 'mp-lru', n: 1, client: { wtxidRelay: false }, script: (_, p) => serveTxs(p, batch, [], () => 0) })
-    const monitor = new MempoolMonitor({ source: new PeerList(sim.clients), clock: sim.clock, seenCapacity: 4, maxPending: 6 }).start()
+    const sim = await simulate({ seed: 'mp-lru', n: 2, client: { wtxidRelay: false }, script: (_, p) => serveTxs(p, batch, [], () => 0) })
+    const monitor = new MempoolMonitor({ source: new PeerList(sim.clients), clock: sim.clock, seenCapacity: 4, maxAnnouncementsPerPeer: 6 }).start()
+    const dropped: { peer: string; dropped: number; total: number }[] = []
+    monitor.on('dropped', (d) => dropped.push(d))
+    const seen: string[] = []
+    monitor.on('tx', (t) => seen.push(toHex(t.txid)))
     sim.remotes[0]!.peer.send({ command: 'inv', items: batch.map((t) => ({ type: InvType.MSG_TX, hash: txid(t) })) })
     await sim.run(1_000)
-    // 6 taken (the pending cap), 2 ignored; each seen tx leaves 2 keys (txid, wtxid = txid here: 2 distinct keys), at most 4 kept.
+    // 6 taken (peer 0's cap), 2 dropped and counted; each seen tx leaves 2 keys (txid, and wtxid = txid here: 2 distinct keys), at most 4 kept.
     expect(monitor.ignoredAnnouncements).toBe(2)
+    expect(dropped).toEqual([{ peer: sim.remotes[0]!.label, dropped: 2, total: 2 }])
+    expect(seen).toEqual(batch.slice(0, 6).map((t) => toHex(txid(t))))
     expect(monitor.seenCount).toBe(4)
     expect(monitor.hasSeen(txid(batch[5]!))).toBe(true)
     expect(monitor.hasSeen(txid(batch[0]!))).toBe(false)
+    // Announcing past the budget is volume, not misbehaviour (as in Core): not scored, still connected.
+    expect(sim.clients[0]!.misbehaviorScore).toBe(0)
+    expect(sim.clients[0]!.state).toBe('ready')
+    // Peer 0's cap is its own: peer 1's announcement of the two it dropped is taken.
+    sim.remotes[1]!.peer.send({ command: 'inv', items: batch.slice(6).map((t) => ({ type: InvType.MSG_TX, hash: txid(t) })) })
+    await sim.run(1_000)
+    expect(seen.slice(6)).toEqual(batch.slice(6).map((t) => toHex(txid(t))))
+    expect(monitor.ignoredAnnouncements).toBe(2)
+    expect(monitor.pending).toBe(0)
+    expect(monitor.announcements).toBe(0)
     monitor.stop()
   })
 })

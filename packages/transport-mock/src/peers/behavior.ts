@@ -23,6 +23,14 @@
  * decoder must refuse the count before it reads (or allocates for) the
  * items, so carrying all of them would only slow simulations down.
  * | non-connecting-headers   | NON_CONNECTING_REPLIES headers replies that connect to no locator hash    | misbehaving (non-connecting-headers) |
+ * | tx-flood                 | every TX_FLOOD_INTERVAL_MS a well-formed inv of MAX_INV_SIZE fresh tx hashes, TX_FLOOD_MESSAGES in all; getdata for transactions goes unanswered | nothing by itself: valid announcements are no offense; the getdata it ignores stalls |
+ *
+ * 'tx-flood' is the announcement flood of issue 12: within every protocol
+ * limit, it tries to fill a mempool monitor with hashes nobody will ever
+ * deliver. It starts once the handshake is done, whatever the trigger, and
+ * announces by wtxid (MSG_WTX) to a peer that negotiated wtxidrelay, else
+ * by txid. It keeps at most TX_FLOOD_MAX_BUFFERED bytes queued (a flooder
+ * goes as fast as the link takes it, no faster).
  *
  * The framing modes, slowloris and the floods start at a trigger: 'ready'
  * (default: once this side's handshake completed, so the stream breaks in
@@ -59,6 +67,7 @@ export const VIRTUAL_PEER_BEHAVIORS = [
   'inv-flood',
   'addr-flood',
   'non-connecting-headers',
+  'tx-flood',
 ] as const
 
 /** How a virtual peer behaves. */
@@ -77,6 +86,17 @@ export const FLOOD_MESSAGES = 8
 export const FLOOD_ITEMS_CARRIED = 1000
 /** Non-connecting headers replies a 'non-connecting-headers' peer sends per getheaders (5 x 20 reach the threshold). */
 export const NON_CONNECTING_REPLIES = 8
+
+/** A 'tx-flood' peer sends one maximal inv this often (virtual ms): 100,000 announcements a second, 20 times Core's per-peer cap. */
+export const TX_FLOOD_INTERVAL_MS = 500
+/** Maximal invs a 'tx-flood' peer sends on one connection (a virtual minute at TX_FLOOD_INTERVAL_MS). */
+export const TX_FLOOD_MESSAGES = 120
+/** Bytes of the CompactSize count of a maximal inv (0xfd and two bytes). */
+const INV_COUNT_BYTES = 3
+/** Bytes of one inv item: type (4) and hash (32). */
+const INV_ITEM_BYTES = 36
+/** A 'tx-flood' peer skips a beat while more than this many bytes wait in its transport (two maximal invs). */
+export const TX_FLOOD_MAX_BUFFERED = 2 * (HEADER_BYTES + INV_COUNT_BYTES + INV_ITEM_BYTES * MAX_INV_SIZE)
 
 /** Modes that rewrite one frame into bad framing. */
 const FRAMING_MODES: ReadonlySet<VirtualPeerBehavior> = new Set(['garbage', 'wrong-magic', 'bad-checksum', 'oversized'])
@@ -146,6 +166,26 @@ export function addrFloodFrame(network: FramingParams, random: Random, unixTime:
     host[15] = v >>> 24
     w.u32le(unixTime >>> 0).u64le(1n).bytes(host).u16be(8333)
   })
+}
+
+/**
+ * A well-formed inv frame of MAX_INV_SIZE transaction announcements
+ * (MSG_WTX when `byWtxid`, else MSG_TX), each hash 128 random bits from
+ * `random` followed by zeros: fresh hashes nobody holds (`random` decides
+ * them all: the same seed, the same frames).
+ */
+export function txFloodFrame(network: FramingParams, random: Random, byWtxid: boolean): Uint8Array {
+  // Written straight into the payload: this runs for every beat of a flood.
+  const payload = new Uint8Array(INV_COUNT_BYTES + INV_ITEM_BYTES * MAX_INV_SIZE)
+  const view = new DataView(payload.buffer)
+  payload[0] = 0xfd // CompactSize: a 2-byte count follows
+  view.setUint16(1, MAX_INV_SIZE, true)
+  const type = byWtxid ? InvType.MSG_WTX : InvType.MSG_TX
+  for (let i = 0, at = INV_COUNT_BYTES; i < MAX_INV_SIZE; i++, at += INV_ITEM_BYTES) {
+    view.setUint32(at, type, true)
+    for (let k = 4; k < 20; k += 4) view.setUint32(at + k, random.u32(), true)
+  }
+  return encodeFrame(network.magic, 'inv', payload)
 }
 
 /** Options of a BehaviorTransport. */

@@ -56,6 +56,10 @@ import {
   invFloodFrame,
   isTriggered,
   NON_CONNECTING_REPLIES,
+  TX_FLOOD_INTERVAL_MS,
+  TX_FLOOD_MAX_BUFFERED,
+  TX_FLOOD_MESSAGES,
+  txFloodFrame,
   type MisbehaviorTrigger,
   type VirtualPeerBehavior,
 } from './behavior.js'
@@ -126,6 +130,10 @@ export interface VirtualPeerStats {
   notFound: number
   addrServed: number
   announcements: number
+  /** Maximal invs sent by a 'tx-flood' peer. */
+  txFloodInvs: number
+  /** Transaction items of getdata messages a 'tx-flood' peer left unanswered. */
+  getdataIgnored: number
 }
 
 /** A node on the mock network that serves a synthetic chain; see the module documentation. */
@@ -143,6 +151,8 @@ export class VirtualPeer {
     notFound: 0,
     addrServed: 0,
     announcements: 0,
+    txFloodInvs: 0,
+    getdataIgnored: 0,
   }
   readonly #net: MockNetwork
   readonly #random: Random
@@ -334,12 +344,32 @@ export class VirtualPeer {
       if (shaped === undefined) return
       shaped.handshakeDone()
       if (isTriggered(this.behavior) && this.#trigger === 'ready') this.#fire(shaped)
+      if (this.behavior === 'tx-flood') this.#txFlood(peer, shaped)
     })
     peer.on('close', () => this.#sessions.delete(peer))
     peer.on('getheaders', (m) => this.#onGetheaders(peer, m))
     peer.on('getdata', (m) => this.#onGetdata(peer, m))
     peer.on('getaddr', () => this.#onGetaddr(peer))
     peer.on('mempool', () => this.#onMempool(peer))
+  }
+
+  /** 'tx-flood': a maximal inv every TX_FLOOD_INTERVAL_MS, TX_FLOOD_MESSAGES beats, until the connection closes. */
+  #txFlood(peer: Peer, shaped: BehaviorTransport): void {
+    const clock = this.#net.clock
+    const byWtxid = peer.features?.wtxidRelay ?? false
+    let beats = 0
+    let timer: (() => void) | undefined
+    const beat = (): void => {
+      timer = undefined
+      if (peer.state !== 'ready') return
+      if (shaped.bufferedAmount <= TX_FLOOD_MAX_BUFFERED) {
+        shaped.raw(txFloodFrame(this.network, this.#random, byWtxid))
+        this.stats.txFloodInvs++
+      }
+      if (++beats < TX_FLOOD_MESSAGES) timer = clock.setTimer(TX_FLOOD_INTERVAL_MS, beat)
+    }
+    peer.on('close', () => timer?.())
+    beat()
   }
 
   // --- serving ---------------------------------------------------------------
@@ -373,6 +403,11 @@ export class VirtualPeer {
           this.stats.blocksServed++
         }
       } else if (base === InvType.MSG_TX || base === InvType.MSG_WTX) {
+        // A transaction flooder announces what it will never deliver.
+        if (this.behavior === 'tx-flood') {
+          this.stats.getdataIgnored++
+          continue
+        }
         const key = toHex(item.hash)
         const tx = (base === InvType.MSG_WTX ? this.#byWtxid.get(key) : this.#byTxid.get(key))?.tx
         if (tx === undefined) missing.push(item)
