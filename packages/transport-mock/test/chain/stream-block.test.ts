@@ -55,7 +55,7 @@ describe('streamSyntheticBlock: small blocks, parsed whole', () => {
       for (const tx of block.txs.slice(1)) expect(txSize(tx)).toBe(333)
       expect(block.txs.slice(1).every((t) => t.inputs[0]!.witness.length === (segwit ? 2 : 0))).toBe(true)
       expect(findWitnessCommitment(block.txs[0]!) !== undefined).toBe(segwit)
-      expect(coinbaseHeight(block.txs[0]!)).toBe(300)
+      expect(coinbaseHeight(block)).toBe(300)
       expect(block.header.time).toBe(1_700_000_000)
       expect(bytesEqual(block.header.prevBlock, regtest.genesisHash)).toBe(true)
       expect(bytesEqual(blockHash(block.header), summary.hash)).toBe(true)

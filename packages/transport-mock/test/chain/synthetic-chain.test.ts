@@ -27,7 +27,7 @@ function expectValid(chain: SyntheticChain, b: SyntheticBlock): void {
   expect(serializeBlock(parsed)).toEqual(b.raw)
   expect(bytesEqual(blockHash(parsed.header), b.hash)).toBe(true)
   expect(checkProofOfWork(b.hash, parsed.header.bits, regtest).ok).toBe(true)
-  expect(coinbaseHeight(parsed.txs[0]!)).toBe(b.height)
+  expect(coinbaseHeight(parsed)).toBe(b.height)
   expect(bytesEqual(parsed.header.prevBlock, b.parent!.hash)).toBe(true)
   expect(chain.height(b.hash)).toBe(b.parent!.height + 1)
   const anyWitness = parsed.txs.some((t) => t.inputs.some((i) => i.witness.length > 0 && t !== parsed.txs[0]))

@@ -1,6 +1,15 @@
 /**
  * BIP34: the block height at the start of the coinbase scriptSig.
  *
+ * Only blocks of version 2 or more carry it: BIP34 bound version-2 blocks
+ * to start their coinbase with the height, and once it activated Core
+ * rejects blocks of a lower version ("bad-version"). Before that, a coinbase
+ * may start with anything that looks like a push (mainnet block 1 pushes its
+ * `bits`, testnet3 block 1 its time), so `coinbaseHeight` reports no height
+ * for a block below version 2, and, given the network, for a claimed height
+ * below its BIP34 activation height, where consensus did not yet bind the
+ * value.
+ *
  * Core requires the scriptSig to begin with exactly `CScript() << height`:
  * OP_0 for 0, OP_1..OP_16 for 1..16, otherwise one direct push of the
  * minimal little-endian script number (sign bit in the top byte). Any other
@@ -9,10 +18,12 @@
  * running past the end of the script is TRUNCATED.
  */
 import { WireError } from '../errors.js'
-import type { Transaction } from '../tx/types.js'
+import type { Block } from './block.js'
 
 /** Mainnet height from which BIP34 is enforced. */
 export const BIP34_MAINNET_HEIGHT = 227_931
+/** The lowest block version that carries a BIP34 height. */
+export const BIP34_MIN_BLOCK_VERSION = 2
 /**
  * Longest height push accepted: 5 bytes hold every u32 height (a positive
  * number with its top bit set needs an extra 0x00 byte for the sign).
@@ -23,13 +34,29 @@ const OP_0 = 0x00
 const OP_1 = 0x51
 const OP_16 = 0x60
 
-/** The BIP34 height in a coinbase transaction's scriptSig. Throws WireError as described above. */
-export function coinbaseHeight(coinbase: Transaction): number {
-  const input = coinbase.inputs[0]
+/** What `coinbaseHeight` needs to know of a network (NetworkParams has it). */
+export interface Bip34Network {
+  /** Height from which every block carries its height (NetworkParams.bip34Height). */
+  readonly bip34Height: number
+}
+
+/**
+ * The BIP34 height of a block, read from its coinbase; undefined when the
+ * block carries none: a version below BIP34_MIN_BLOCK_VERSION, or, when
+ * `network` is given, a claimed height below `network.bip34Height`.
+ * A block of version 2 or more whose coinbase does not open with a height
+ * push throws WireError (INVALID_VALUE or TRUNCATED, see the module doc), as
+ * does a block without a coinbase input (INVALID_VALUE).
+ */
+export function coinbaseHeight(block: Block, network?: Bip34Network): number | undefined {
+  const input = block.txs[0]?.inputs[0]
   if (input === undefined) {
-    throw new WireError('INVALID_VALUE', 'BIP34: coinbase has no input', { field: 'coinbase input' })
+    throw new WireError('INVALID_VALUE', 'BIP34: block has no coinbase input', { field: 'coinbase input' })
   }
-  return heightFromScriptSig(input.scriptSig)
+  if (block.header.version < BIP34_MIN_BLOCK_VERSION) return undefined
+  const height = heightFromScriptSig(input.scriptSig)
+  if (network !== undefined && height < network.bip34Height) return undefined
+  return height
 }
 
 /** The BIP34 height at the start of a coinbase scriptSig. */

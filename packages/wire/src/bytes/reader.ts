@@ -1,4 +1,5 @@
 import { WireError } from '../errors.js'
+import { decodeText } from './text.js'
 
 /**
  * A bounds-checked little-endian reader over one Uint8Array.
@@ -183,7 +184,11 @@ export class ByteReader {
     return this.copy(n, field)
   }
 
-  /** CompactSize length then that many bytes decoded as UTF-8 (lossy), at most `limit` bytes. */
+  /**
+   * CompactSize length then that many bytes decoded as UTF-8, at most
+   * `limit` bytes. Lossy (invalid UTF-8 becomes U+FFFD): for display only;
+   * message codecs use `readText`, which keeps the bytes too.
+   */
   varString(limit: number, field: string): string {
     const n = this.count(limit, field, 1)
     return decodeText(this.view(n, field))
@@ -204,12 +209,4 @@ export class ByteReader {
       })
     }
   }
-}
-
-// Stateless between calls (no `stream` option), so one instance serves all.
-const textDecoder = new TextDecoder('utf-8', { fatal: false })
-
-/** UTF-8 text of the bytes; invalid sequences become U+FFFD (never throws). */
-export function decodeText(bytes: Uint8Array): string {
-  return textDecoder.decode(bytes)
 }

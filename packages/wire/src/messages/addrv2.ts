@@ -15,6 +15,11 @@
  *   `skipped`, never fatal: unknown network ids (BIP155: "ignore"), Tor v2
  *   of any length (Core 22+ treats it as unknown), CJDNS not in fc00::/8, and IPv6
  *   carrying an IPv4-mapped or Tor-v2 prefix (those must use their own id).
+ *
+ * Dropped entries are kept aside in `skippedEntries`, each with its position
+ * in the message, so a decoded addrv2 re-encodes to the bytes received
+ * (relaying or re-serializing never loses them). A message built by hand
+ * leaves that field out.
  */
 import { sha3_256 } from '@noble/hashes/sha3.js'
 import type { ByteReader } from '../bytes/reader.js'
@@ -79,13 +84,26 @@ export interface AddrV2Entry {
   readonly port: number
 }
 
+/** An addrv2 entry the decoder read but does not offer as usable (see the module doc), and where it was. */
+export interface AddrV2SkippedEntry extends AddrV2Entry {
+  /** Its index among all the message's entries, usable and skipped, in wire order. */
+  readonly position: number
+}
+
 /** addrv2: up to MAX_ADDR_TO_SEND addresses of any BIP155 network. */
 export interface Addrv2Message {
   readonly command: 'addrv2'
   /** The usable entries, in wire order. */
   readonly addresses: readonly AddrV2Entry[]
-  /** Entries read but dropped (unknown network, Tor v2, invalid, see module doc). Not encoded. */
+  /** How many entries were read but dropped (unknown network, Tor v2, invalid, see module doc). Not encoded. */
   readonly skipped: number
+  /**
+   * The dropped entries themselves, in wire order; set by the decoder only
+   * when there are any. The encoder writes them back at their positions
+   * (or after the usable ones when `addresses` has become shorter), so a
+   * decoded message re-encodes as received.
+   */
+  readonly skippedEntries?: readonly AddrV2SkippedEntry[]
 }
 
 /** sendaddrv2: please gossip addresses to me with addrv2. */
@@ -161,28 +179,56 @@ function checkEncodable(e: AddrV2Entry): void {
   }
 }
 
-/** addrv2 (BIP155): drops unusable entries and counts them in `skipped`; encodes only usable ones. */
+/**
+ * Throws ENCODE_RANGE unless the entry is one our decoder would skip: its
+ * address no longer than MAX_ADDRV2_SIZE, of the right length for a known
+ * network, and unusable (see isUnusable).
+ */
+function checkSkippable(e: AddrV2Entry): void {
+  const len = bip155AddressLength(e.networkId)
+  const known = len !== undefined && e.networkId !== BIP155Network.TORV2
+  if (e.addr.length > MAX_ADDRV2_SIZE || (known && e.addr.length !== len) || (known && !isUnusable(e.networkId, e.addr))) {
+    throw new WireError('ENCODE_RANGE', `addrv2: skipped entry of network ${e.networkId} (${e.addr.length} bytes) is not one the decoder skips`, {
+      field: 'skippedEntries',
+      actual: e.networkId,
+    })
+  }
+}
+
+function writeEntry(w: ByteWriter, e: AddrV2Entry): void {
+  w.u32le(e.time).compactSize(e.services).u8(e.networkId).varBytes(e.addr).u16be(e.port)
+}
+
+/** addrv2 (BIP155): usable entries in `addresses`, dropped ones counted in `skipped` and kept in `skippedEntries`. */
 export const addrv2Codec: Codec<Addrv2Message> = {
   command: 'addrv2',
   maxPayload: () => MAX_ADDRV2_PAYLOAD,
   encode(w: ByteWriter, m: Addrv2Message) {
-    if (m.addresses.length > MAX_ADDR_TO_SEND) {
-      throw new WireError('ENCODE_RANGE', `addrv2: ${m.addresses.length} entries exceeds ${MAX_ADDR_TO_SEND}`, {
+    const skipped = m.skippedEntries ?? []
+    const total = m.addresses.length + skipped.length
+    if (total > MAX_ADDR_TO_SEND) {
+      throw new WireError('ENCODE_RANGE', `addrv2: ${total} entries exceeds ${MAX_ADDR_TO_SEND}`, {
         field: 'MAX_ADDR_TO_SEND',
         limit: MAX_ADDR_TO_SEND,
-        actual: m.addresses.length,
+        actual: total,
       })
     }
-    w.compactSize(m.addresses.length)
-    for (const e of m.addresses) {
-      checkEncodable(e)
-      w.u32le(e.time).compactSize(e.services).u8(e.networkId).varBytes(e.addr).u16be(e.port)
+    for (const e of m.addresses) checkEncodable(e)
+    for (const e of skipped) checkSkippable(e)
+    w.compactSize(total)
+    // Merge in wire order: a skipped entry goes out when its position comes
+    // up, or once the usable entries run out.
+    let a = 0
+    let s = 0
+    for (let k = 0; k < total; k++) {
+      if (s < skipped.length && (skipped[s]!.position <= k || a === m.addresses.length)) writeEntry(w, skipped[s++]!)
+      else writeEntry(w, m.addresses[a++]!)
     }
   },
   decode(r: ByteReader): Addrv2Message {
     const n = r.count(MAX_ADDR_TO_SEND, 'addrv2 entries', MIN_ADDRV2_ENTRY_BYTES)
     const addresses: AddrV2Entry[] = []
-    let skipped = 0
+    const skippedEntries: AddrV2SkippedEntry[] = []
     for (let i = 0; i < n; i++) {
       const time = r.u32le()
       const services = compactSizeU64(r)
@@ -211,10 +257,11 @@ export const addrv2Codec: Codec<Addrv2Message> = {
       // copy() checks the bytes are present before slicing.
       const addr = r.copy(len, 'addrv2 address')
       const port = r.u16be()
-      if (expected === undefined || isUnusable(networkId, addr)) skipped++
+      if (expected === undefined || isUnusable(networkId, addr)) skippedEntries.push({ position: i, time, services, networkId, addr, port })
       else addresses.push({ time, services, networkId, addr, port })
     }
-    return { command: 'addrv2', addresses, skipped }
+    if (skippedEntries.length === 0) return { command: 'addrv2', addresses, skipped: 0 }
+    return { command: 'addrv2', addresses, skipped: skippedEntries.length, skippedEntries }
   },
 }
 

@@ -26,6 +26,24 @@ export interface CodecContext {
  * - Every count is read with `ByteReader.count(limit, field, minItemBytes)`
  *   so nothing is allocated from an unchecked length.
  * - `maxPayload` is checked by the frame decoder before the payload is buffered.
+ *
+ * Round trip: for every payload `decode` accepts under a context,
+ * `encode` of the result under the same context gives back the same bytes.
+ * Where the typed fields cannot say everything the bytes did, the decoded
+ * message carries an optional field for the rest, set only when needed, so
+ * a message in the usual form equals one built by hand:
+ * - text fields that are not valid UTF-8: the bytes beside the string
+ *   (`VersionMessage.userAgentBytes`, `RejectMessage.messageBytes` and
+ *   `reasonBytes`);
+ * - booleans sent as a byte other than 0/1 (`VersionMessage.relayByte`,
+ *   `SendcmpctMessage.announceByte`);
+ * - optional trailing fields left out (`VersionMessage.lastField`,
+ *   `PingMessage.hasNonce`; reject's `data` is simply absent);
+ * - entries the decoder drops (`Addrv2Message.skippedEntries`).
+ * The encoder honours such a field only while it agrees with the typed
+ * fields, so an edited message sends what it now says. A non-canonical
+ * CompactSize is refused (NON_CANONICAL), as Core refuses it, so it never
+ * needs preserving.
  */
 export interface Codec<M extends { readonly command: string }> {
   readonly command: M['command']

@@ -61,6 +61,12 @@ export interface SendcmpctMessage {
   readonly announce: boolean
   /** CMPCT_VERSION_1 or CMPCT_VERSION_2; other values are decoded as-is (Core ignores them). */
   readonly version: bigint
+  /**
+   * The announce byte as received, set by the decoder only when it is
+   * neither 0 nor 1 (any non-zero byte reads as true). Encoded instead of
+   * `announce ? 1 : 0` while it still reads as `announce`.
+   */
+  readonly announceByte?: number
 }
 
 /** A transaction sent whole inside a cmpctblock, at its position in the block. */
@@ -153,15 +159,21 @@ function tooMany(command: string, n: number, limit: number): WireError {
   return new WireError('ENCODE_RANGE', `${command}: ${n} transactions exceeds ${limit}`, { field: 'maxCompactTxs', limit, actual: n })
 }
 
-/** sendcmpct (BIP152). Any non-zero announce byte reads as true, as in Core. */
+/** sendcmpct (BIP152). Any non-zero announce byte reads as true, as in Core; one other than 1 is kept in `announceByte`. */
 export const sendcmpctCodec: Codec<SendcmpctMessage> = {
   command: 'sendcmpct',
   maxPayload: () => SENDCMPCT_PAYLOAD_BYTES,
   encode(w: ByteWriter, m: SendcmpctMessage) {
-    w.u8(m.announce ? 1 : 0).u64le(m.version)
+    const b = m.announceByte
+    // The received byte, while it still says what `announce` says.
+    const keep = b !== undefined && Number.isInteger(b) && b >= 0 && b <= 0xff && (b !== 0) === m.announce
+    w.u8(keep ? b : m.announce ? 1 : 0).u64le(m.version)
   },
   decode(r: ByteReader): SendcmpctMessage {
-    return { command: 'sendcmpct', announce: r.u8() !== 0, version: r.u64le() }
+    const b = r.u8()
+    const version = r.u64le()
+    if (b > 1) return { command: 'sendcmpct', announce: true, version, announceByte: b }
+    return { command: 'sendcmpct', announce: b === 1, version }
   },
 }
 

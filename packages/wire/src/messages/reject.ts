@@ -6,10 +6,15 @@
  * For rejected `tx` and `block` messages the data is the object's hash. We
  * read it whenever bytes follow the reason, whatever the message, and
  * tolerate its absence (as btcd and old Core readers did for other commands).
+ *
+ * `message` and `reason` are any bytes on the wire, shown as UTF-8; when
+ * they are not valid UTF-8 the decoder also keeps the bytes
+ * (`messageBytes`, `reasonBytes`) so the message re-encodes as received.
  */
 import type { ByteReader } from '../bytes/reader.js'
 import type { ByteWriter } from '../bytes/writer.js'
 import { WireError } from '../errors.js'
+import { readText, textBytes } from '../bytes/text.js'
 import type { Codec } from './codec.js'
 
 /** Longest `message` field: a command name (Core's CMessageHeader::COMMAND_SIZE). */
@@ -50,12 +55,18 @@ export interface RejectMessage {
   readonly reason: string
   /** The refused object's hash (internal byte order), when sent. */
   readonly data?: Uint8Array
+  /**
+   * The `message` field's bytes as received, set by the decoder only when
+   * they are not valid UTF-8. Encoded instead of `message` while they still
+   * decode to it; leave unset to send `message` as UTF-8.
+   */
+  readonly messageBytes?: Uint8Array
+  /** The `reason` field's bytes as received, when not valid UTF-8; see `messageBytes`. */
+  readonly reasonBytes?: Uint8Array
 }
 
-const textEncoder = new TextEncoder()
-
-function checkedText(s: string, limit: number, field: string): Uint8Array {
-  const b = textEncoder.encode(s)
+function checkedText(s: string, raw: Uint8Array | undefined, limit: number, field: string): Uint8Array {
+  const b = textBytes(s, raw)
   if (b.length > limit) {
     throw new WireError('ENCODE_RANGE', `reject ${field} is ${b.length} bytes, limit ${limit}`, { field, limit, actual: b.length })
   }
@@ -67,9 +78,9 @@ export const rejectCodec: Codec<RejectMessage> = {
   command: 'reject',
   maxPayload: () => MAX_REJECT_PAYLOAD,
   encode(w: ByteWriter, m: RejectMessage) {
-    w.varBytes(checkedText(m.message, MAX_REJECT_COMMAND_LENGTH, 'message'))
+    w.varBytes(checkedText(m.message, m.messageBytes, MAX_REJECT_COMMAND_LENGTH, 'message'))
     w.u8(m.ccode)
-    w.varBytes(checkedText(m.reason, MAX_REJECT_MESSAGE_LENGTH, 'reason'))
+    w.varBytes(checkedText(m.reason, m.reasonBytes, MAX_REJECT_MESSAGE_LENGTH, 'reason'))
     if (m.data !== undefined) {
       if (m.data.length !== REJECT_DATA_BYTES) {
         throw new WireError('ENCODE_RANGE', `reject data must be ${REJECT_DATA_BYTES} bytes, got ${m.data.length}`, {
@@ -81,11 +92,19 @@ export const rejectCodec: Codec<RejectMessage> = {
     }
   },
   decode(r: ByteReader): RejectMessage {
-    const message = r.varString(MAX_REJECT_COMMAND_LENGTH, 'reject message')
+    const message = readText(r, MAX_REJECT_COMMAND_LENGTH, 'reject message')
     const ccode = r.u8()
-    const reason = r.varString(MAX_REJECT_MESSAGE_LENGTH, 'reject reason')
-    if (r.remaining === 0) return { command: 'reject', message, ccode, reason }
-    const data = r.copy(REJECT_DATA_BYTES, 'reject data')
-    return { command: 'reject', message, ccode, reason, data }
+    const reason = readText(r, MAX_REJECT_MESSAGE_LENGTH, 'reject reason')
+    const m: { -readonly [K in keyof RejectMessage]: RejectMessage[K] } = {
+      command: 'reject',
+      message: message.text,
+      ccode,
+      reason: reason.text,
+    }
+    if (r.remaining > 0) m.data = r.copy(REJECT_DATA_BYTES, 'reject data')
+    // The raw bytes only when the text alone would not give them back.
+    if (message.raw !== undefined) m.messageBytes = message.raw
+    if (reason.raw !== undefined) m.reasonBytes = reason.raw
+    return m
   },
 }

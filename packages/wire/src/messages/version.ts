@@ -23,12 +23,23 @@
  *   startHeight 0
  *   relay     true
  *
- * Encoding always writes the full modern form, relay byte included.
+ * Encoding writes the full modern form, relay byte included, for a message
+ * built by hand. A decoded message re-encodes to the bytes received (see
+ * "Round trip" in codec.ts): the decoder records what the plain fields
+ * cannot say in three optional fields, set only when needed:
+ *   userAgentBytes  the user agent when it is not valid UTF-8
+ *   relayByte       the relay byte when not 0/1 as `relay` says (any
+ *                   non-zero byte reads true; before BIP37 any byte does)
+ *   lastField       the last field present, when the message ended before
+ *                   the relay byte (a legacy or pre-BIP37 short form)
+ * Each is honoured only while it agrees with the plain fields, so editing a
+ * decoded message never sends stale bytes.
  */
 import type { ByteReader } from '../bytes/reader.js'
 import type { ByteWriter } from '../bytes/writer.js'
 import { WireError } from '../errors.js'
 import { BIP0037_VERSION } from '../protocol.js'
+import { readText, textBytes } from '../bytes/text.js'
 import { type Codec, emptyCodec } from './codec.js'
 import { decodeNetAddress, encodeNetAddress, IP_BYTES, NET_ADDRESS_BYTES, type NetAddress } from './netaddr.js'
 
@@ -67,7 +78,32 @@ export interface VersionMessage {
   readonly startHeight: number
   /** BIP37: false asks us not to announce transactions until a filter is loaded. */
   readonly relay: boolean
+  /**
+   * The user agent's bytes as received, set by the decoder only when they
+   * are not valid UTF-8 (`userAgent` then shows U+FFFD for the bad bytes).
+   * Encoded instead of `userAgent` while they still decode to it; leave
+   * unset to send `userAgent` as UTF-8.
+   */
+  readonly userAgentBytes?: Uint8Array
+  /**
+   * The relay byte as received, set by the decoder only when it is not the
+   * byte `relay` encodes to (0 or 1): any other non-zero value, or any value
+   * from a pre-BIP37 peer (`relay` is then true whatever the byte). Encoded
+   * instead of `relay ? 1 : 0` while it still reads as `relay`.
+   */
+  readonly relayByte?: number
+  /**
+   * The last field present, set by the decoder only when the message ended
+   * before the relay byte (a pre-BIP37 or legacy short form; absent fields
+   * read as their defaults). The encoder then stops after this field too,
+   * unless a later field holds a value other than its default: it then
+   * writes every field up to that one.
+   */
+  readonly lastField?: VersionLastField
 }
+
+/** Where a short version message ends: the last field it carries (see VersionMessage.lastField). */
+export type VersionLastField = 'addrRecv' | 'nonce' | 'userAgent' | 'startHeight'
 
 /** verack: the answer to the peer's version. */
 export interface VerackMessage {
@@ -79,14 +115,58 @@ function nullNetAddress(): NetAddress {
   return { services: 0n, host: new Uint8Array(IP_BYTES), port: 0 }
 }
 
-const textEncoder = new TextEncoder()
+/** Optional field groups after addrRecv, in wire order; `relay` is the last. */
+const GROUPS = ['nonce', 'userAgent', 'startHeight', 'relay'] as const
+/** The short forms: LAST_FIELDS[i] ends a message carrying the first i optional groups. */
+const LAST_FIELDS: readonly VersionLastField[] = ['addrRecv', 'nonce', 'userAgent', 'startHeight']
+
+/** Whether the BIP37 relay byte `b` reads as relay, for a peer of `version` (Core reads it as a bool). */
+function relayFromByte(b: number, version: number): boolean {
+  // Older peers have no filters and always relay: the byte is not honoured.
+  return version >= BIP0037_VERSION ? b !== 0 : true
+}
+
+function isNullNetAddress(a: NetAddress): boolean {
+  if (a.services !== 0n || a.port !== 0 || a.host.length !== IP_BYTES) return false
+  for (let i = 0; i < IP_BYTES; i++) if (a.host[i] !== 0) return false
+  return true
+}
+
+/** Whether group `g` of `m` differs from what the decoder gives when the group is absent. */
+function groupHasValue(m: VersionMessage, g: (typeof GROUPS)[number], ua: Uint8Array): boolean {
+  switch (g) {
+    case 'nonce':
+      return m.nonce !== 0n || !isNullNetAddress(m.addrFrom)
+    case 'userAgent':
+      return ua.length !== 0
+    case 'startHeight':
+      return m.startHeight !== 0
+    case 'relay':
+      return !m.relay
+  }
+}
+
+/**
+ * How many optional groups to write: all of them, or for a short form
+ * (`lastField`) the groups it carries, plus any later group holding a value
+ * and every group the declared version requires (so the bytes decode).
+ */
+function groupsToWrite(m: VersionMessage, ua: Uint8Array): number {
+  const short = m.lastField === undefined ? -1 : LAST_FIELDS.indexOf(m.lastField)
+  if (short < 0) return GROUPS.length
+  let n = short
+  if (m.version >= VERSION_USER_AGENT_VERSION) n = Math.max(n, 3)
+  else if (m.version >= VERSION_ADDR_FROM_VERSION) n = Math.max(n, 1)
+  for (let i = n; i < GROUPS.length; i++) if (groupHasValue(m, GROUPS[i]!, ua)) n = i + 1
+  return n
+}
 
 /** version: tolerant decode of legacy forms, full modern encode (see module doc). */
 export const versionCodec: Codec<VersionMessage> = {
   command: 'version',
   maxPayload: () => MAX_VERSION_PAYLOAD,
   encode(w: ByteWriter, m: VersionMessage) {
-    const ua = textEncoder.encode(m.userAgent)
+    const ua = textBytes(m.userAgent, m.userAgentBytes)
     if (ua.length > MAX_SUBVERSION_LENGTH) {
       throw new WireError('ENCODE_RANGE', `user agent is ${ua.length} bytes, limit ${MAX_SUBVERSION_LENGTH}`, {
         field: 'MAX_SUBVERSION_LENGTH',
@@ -94,10 +174,21 @@ export const versionCodec: Codec<VersionMessage> = {
         actual: ua.length,
       })
     }
+    const groups = groupsToWrite(m, ua)
     w.i32le(m.version).u64le(m.services).i64le(m.timestamp)
     encodeNetAddress(w, m.addrRecv)
+    if (groups < 1) return
     encodeNetAddress(w, m.addrFrom)
-    w.u64le(m.nonce).varBytes(ua).i32le(m.startHeight).u8(m.relay ? 1 : 0)
+    w.u64le(m.nonce)
+    if (groups < 2) return
+    w.varBytes(ua)
+    if (groups < 3) return
+    w.i32le(m.startHeight)
+    if (groups < 4) return
+    const b = m.relayByte
+    // The received byte, while it still says what `relay` says.
+    const keep = b !== undefined && Number.isInteger(b) && b >= 0 && b <= 0xff && relayFromByte(b, m.version) === m.relay
+    w.u8(keep ? b : m.relay ? 1 : 0)
   },
   decode(r: ByteReader): VersionMessage {
     r.need(MIN_VERSION_PAYLOAD, 'version')
@@ -105,6 +196,7 @@ export const versionCodec: Codec<VersionMessage> = {
     const services = r.u64le()
     const timestamp = r.i64le()
     const addrRecv = decodeNetAddress(r)
+    let lastField: VersionLastField = 'addrRecv'
 
     // A field group is read when the declared version includes it, or when
     // an older peer sent it anyway (Core reads whatever is present).
@@ -114,22 +206,48 @@ export const versionCodec: Codec<VersionMessage> = {
       r.need(NET_ADDRESS_BYTES + 8, 'addrFrom and nonce')
       addrFrom = decodeNetAddress(r)
       nonce = r.u64le()
+      lastField = 'nonce'
     }
     let userAgent = ''
+    let userAgentBytes: Uint8Array | undefined
     if (version >= VERSION_USER_AGENT_VERSION || r.remaining > 0) {
-      userAgent = r.varString(MAX_SUBVERSION_LENGTH, 'user agent')
+      const t = readText(r, MAX_SUBVERSION_LENGTH, 'user agent')
+      userAgent = t.text
+      userAgentBytes = t.raw
+      lastField = 'userAgent'
     }
     let startHeight = 0
     if (version >= VERSION_USER_AGENT_VERSION || r.remaining > 0) {
       startHeight = r.i32le()
+      lastField = 'startHeight'
     }
     let relay = true
-    if (r.remaining > 0) {
-      // Core reads the byte as a bool: any non-zero value is true.
+    let relayByte: number | undefined
+    const hasRelay = r.remaining > 0
+    if (hasRelay) {
       const b = r.u8()
-      if (version >= BIP0037_VERSION) relay = b !== 0
+      relay = relayFromByte(b, version)
+      // Kept only when `relay ? 1 : 0` would not give the same byte back.
+      if (b !== (relay ? 1 : 0)) relayByte = b
     }
-    return { command: 'version', version, services, timestamp, addrRecv, addrFrom, nonce, userAgent, startHeight, relay }
+    // The wire-form fields appear only when needed, so a message in the
+    // usual modern form compares equal to one built by hand.
+    const m: { -readonly [K in keyof VersionMessage]: VersionMessage[K] } = {
+      command: 'version',
+      version,
+      services,
+      timestamp,
+      addrRecv,
+      addrFrom,
+      nonce,
+      userAgent,
+      startHeight,
+      relay,
+    }
+    if (userAgentBytes !== undefined) m.userAgentBytes = userAgentBytes
+    if (relayByte !== undefined) m.relayByte = relayByte
+    if (!hasRelay) m.lastField = lastField
+    return m
   },
 }
 

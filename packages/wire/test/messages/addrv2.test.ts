@@ -124,8 +124,12 @@ describe('addrv2', () => {
       ['an unknown network with zero length', 'aa' + '00'],
     ]
     for (const [name, body] of skipped) {
-      it(`skips ${name} without failing the message`, () => {
-        expect(decode(addrv2Codec, oneEntry(body))).toEqual({ command: 'addrv2', addresses: [], skipped: 1 })
+      it(`skips ${name} without failing the message, and keeps it to re-encode`, () => {
+        const m = decode(addrv2Codec, oneEntry(body))
+        expect(m).toMatchObject({ command: 'addrv2', addresses: [], skipped: 1 })
+        expect(m.skippedEntries).toHaveLength(1)
+        expect(m.skippedEntries![0]!.position).toBe(0)
+        expect(toHex(encode(addrv2Codec, m))).toBe(toHex(oneEntry(body)))
       })
     }
 
@@ -163,7 +167,8 @@ describe('addrv2', () => {
 
     it('accepts an unknown network of exactly MAX_ADDRV2_SIZE bytes and skips it', () => {
       const m = decode(addrv2Codec, oneEntry('ff' + 'fd0002' + '00'.repeat(512)))
-      expect(m).toEqual({ command: 'addrv2', addresses: [], skipped: 1 })
+      expect(m).toMatchObject({ command: 'addrv2', addresses: [], skipped: 1 })
+      expect(m.skippedEntries![0]!.addr.length).toBe(MAX_ADDRV2_SIZE)
     })
   })
 
@@ -181,6 +186,25 @@ describe('addrv2', () => {
       [2, BIP155Network.IPV4, '127.0.0.1', 8333],
       [4, BIP155Network.I2P, 'ukeu3k5oycgaauneqgtnvselmt4yemvoilkln7jpvamvfx7dnkdq.b32.i2p', 0],
     ])
+    expect(m.skippedEntries!.map((e) => [e.position, e.time, e.networkId])).toEqual([
+      [0, 1, 0xaa],
+      [2, 3, BIP155Network.TORV2],
+    ])
+    // Re-encoded with the skipped entries back in their places.
+    expect(toHex(encode(addrv2Codec, m))).toBe(toHex(payload))
+    // With a usable entry removed, the skipped ones still go out, none lost.
+    const fewer = decode(addrv2Codec, encode(addrv2Codec, { ...m, addresses: m.addresses.slice(1) }))
+    expect(fewer.addresses.map((e) => e.networkId)).toEqual([BIP155Network.I2P])
+    expect(fewer.skippedEntries!.map((e) => e.networkId)).toEqual([0xaa, BIP155Network.TORV2])
+  })
+
+  it('refuses to encode as skipped an entry the decoder would keep or fail on (ENCODE_RANGE)', () => {
+    const usable = { position: 0, time: 0, services: 0n, networkId: BIP155Network.IPV4, addr: Uint8Array.of(1, 2, 3, 4), port: 1 }
+    const wrongLength = { ...usable, addr: Uint8Array.of(1, 2, 3) }
+    const tooLong = { ...usable, networkId: 0xaa, addr: new Uint8Array(MAX_ADDRV2_SIZE + 1) }
+    for (const e of [usable, wrongLength, tooLong]) {
+      expect(errorOf(() => encode(addrv2Codec, { command: 'addrv2', addresses: [], skipped: 1, skippedEntries: [e] }))?.code).toBe('ENCODE_RANGE')
+    }
   })
 
   it('reads services as a full 64-bit CompactSize', () => {

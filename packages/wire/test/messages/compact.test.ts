@@ -86,8 +86,13 @@ describe(`sendcmpct`, () => {
     expect(toHex(encode(sendcmpctCodec, { command: 'sendcmpct', announce: true, version: 1n }))).toBe('010100000000000000')
   })
 
-  it('reads any non-zero announce byte as true, and keeps unknown versions', () => {
-    expect(decode(sendcmpctCodec, hex('02', '0300000000000000'))).toEqual({ command: 'sendcmpct', announce: true, version: 3n })
+  it('reads any non-zero announce byte as true, keeps the byte to re-encode it, and keeps unknown versions', () => {
+    const bytes = hex('02', '0300000000000000')
+    const m = decode(sendcmpctCodec, bytes)
+    expect(m).toEqual({ command: 'sendcmpct', announce: true, version: 3n, announceByte: 2 })
+    expect(toHex(encode(sendcmpctCodec, m))).toBe(toHex(bytes))
+    // Edited to false, the stale byte no longer agrees and is not sent.
+    expect(toHex(encode(sendcmpctCodec, { ...m, announce: false }))).toBe('000300000000000000')
   })
 
   it('truncation at every offset gives TRUNCATED; round-trips', () => {
