@@ -1,9 +1,12 @@
-// One rollup config for every package: an ESM bundle plus one bundled .d.ts.
+// One rollup config for every package: ESM with the source modules preserved
+// (dist/<path>.js per src/<path>.ts, so that with "sideEffects": false a
+// bundler drops every module an app does not reach), plus one bundled .d.ts
+// per entry point.
 //
 // `entries` adds further entry points (e.g. { node: 'src/node.ts' } for
 // Node-only extras exported as "<pkg>/node").
 //
-// With { nodeVariant: true } a second bundle dist/index.node.js is built in
+// With { nodeVariant: true } a second tree dist/node-variant/ is built in
 // which every relative import of `./x.js` is replaced by `./x.node.ts` when
 // that file exists. That is how Node-only speed-ups (node:crypto hashing) sit
 // behind the package's "node" export condition while the default stays pure.
@@ -28,23 +31,21 @@ export function config(pkgDir, { nodeVariant = false, entries = {} } = {}) {
   const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]
   const external = (id) =>
     id.startsWith('node:') || deps.some((d) => id === d || id.startsWith(d + '/'))
-  const js = (file, extra = [], input = 'src/index.ts') => ({
-    input,
+  const inputs = { index: 'src/index.ts', ...entries }
+  const js = (dir, extra = []) => ({
+    input: inputs,
     external,
     plugins: [...extra, esbuild({ target: 'es2022', tsconfig: 'tsconfig.json' })],
-    output: [{ file, format: 'es', sourcemap: true }],
+    output: [{ dir, format: 'es', sourcemap: true, preserveModules: true, preserveModulesRoot: 'src', entryFileNames: '[name].js' }],
   })
   return [
-    js('dist/index.js'),
-    ...(nodeVariant ? [js('dist/index.node.js', [nodeVariantPlugin()])] : []),
-    ...Object.entries({ index: 'src/index.ts', ...entries }).flatMap(([name, input]) => [
-      ...(name === 'index' ? [] : [js(`dist/${name}.js`, [], input)]),
-      {
-        input,
-        external,
-        plugins: [dts({ tsconfig: 'tsconfig.json' })],
-        output: [{ file: `dist/${name}.d.ts`, format: 'es' }],
-      },
-    ]),
+    js('dist'),
+    ...(nodeVariant ? [js('dist/node-variant', [nodeVariantPlugin()])] : []),
+    ...Object.entries(inputs).map(([name, input]) => ({
+      input,
+      external,
+      plugins: [dts({ tsconfig: 'tsconfig.json' })],
+      output: [{ file: `dist/${name}.d.ts`, format: 'es' }],
+    })),
   ]
 }

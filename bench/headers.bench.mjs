@@ -42,7 +42,7 @@ const BATCH = 2_000
 /** The goal for the Node build. */
 const GOAL = 1_000_000
 const PURE_WIRE = new URL('../packages/wire/dist/index.js', import.meta.url).href
-const NODE_WIRE = new URL('../packages/wire/dist/index.node.js', import.meta.url).href
+const NODE_WIRE = new URL('../packages/wire/dist/node-variant/index.js', import.meta.url).href
 
 const wire = await import('@bitp2p/wire')
 const { regtest, serializeBlockHeader, sha256dHeader, checkProofOfWork, headersCodec, ByteReader, ByteWriter } = wire

@@ -2,7 +2,7 @@
 // codes, connecting one peer (with readable reasons when that fails), and a
 // progress line that redraws itself on a terminal.
 import { parseArgs } from 'node:util'
-import { networkByName, NETWORKS } from '@bitp2p/wire'
+import { networkByName, NETWORKS, toHex } from '@bitp2p/wire'
 import { describeDisconnect, Peer, PeerError, RealtimeClock } from '@bitp2p/session'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 
@@ -118,15 +118,14 @@ export function label(addr) {
 }
 
 /**
- * The networks whose magic could have produced a BAD_MAGIC error: the
- * decoder reports the first byte that differs (its offset and value), and
- * the known magics all differ in their first byte, so usually one remains.
+ * The network whose magic a BAD_MAGIC error received: the decoder reports
+ * all four bytes it judged (`detail.received`, hex), and only an exact
+ * match names a network (random bytes that merely start like one do not).
  */
 function networksMatching(ours, detail) {
-  const at = detail?.offset
-  const actual = detail?.actual
-  if (typeof at !== 'number' || typeof actual !== 'number') return []
-  return NETWORKS.filter((n) => n !== ours && n.magic[at] === actual && n.magic.slice(0, at).every((b, i) => b === ours.magic[i]))
+  const received = detail?.received
+  if (typeof received !== 'string') return []
+  return NETWORKS.filter((n) => n !== ours && toHex(n.magic) === received)
 }
 
 /**

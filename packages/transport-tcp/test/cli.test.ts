@@ -181,6 +181,23 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     })
   })
 
+  it('random bytes that merely start like a network magic name no network', async () => {
+    // A loopback server that answers the handshake with garbage starting 0xf9 (mainnet's first magic byte).
+    const server = createServer((s: Socket) => {
+      s.on('error', () => {})
+      s.end(Uint8Array.of(0xf9, 0x01, 0x02, 0x03, 0x04, 0x05))
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    try {
+      const port = (server.address() as { port: number }).port
+      const r = await cli('headers', '--network', 'regtest', '--peer', `127.0.0.1:${port}`)
+      expect(r.code).toBe(1)
+      expect(r.stderr).toBe(`bitp2p: 127.0.0.1:${port} is on another network, not regtest: its messages carry another network's magic bytes\n`)
+    } finally {
+      await new Promise((r) => server.close(r))
+    }
+  })
+
   it("headers syncs to bcoin's tip; with --store a second run resumes; another network's store is refused", { timeout: 20_000 }, async () => {
     const best: string = await node.rpc('getbestblockhash')
     const first = await cli('headers', ...peerArgs, '--store', storeDir)

@@ -565,7 +565,15 @@ class BridgeCore {
     this.relays.add(r)
     this.counters.connectionsTotal++
     this.emit({ event: 'open', id: r.id, client, peer, upstream })
-    ws.on('error', noop) // protocol errors (e.g. a frame over maxPayload) are followed by 'close'
+    // A WebSocket protocol error (e.g. a frame over maxPayload): `ws` closes
+    // with the error's status code and then reports 'close' locally as 1006;
+    // record the code the client was sent, and drop the upstream at once.
+    ws.on('error', (err: Error & { code?: string }) => {
+      if (r.closeCode !== undefined) return
+      r.closeCode = wsErrorCloseCode(err.code)
+      r.closeReason = err.message
+      r.up.destroy()
+    })
 
     // upstream -> client. The WebSocket has no drain event: each send's
     // callback runs when its bytes left the queue, and resumes reading then.
@@ -771,4 +779,23 @@ function errorCode(err: unknown): string {
 async function defaultResolver(hostname: string): Promise<readonly string[]> {
   const answers = await lookup(hostname, { all: true, verbatim: true })
   return answers.map((a) => a.address)
+}
+
+/**
+ * The close code `ws` sends for one of its receiver errors (RFC 6455
+ * section 7.4.1): 1009 for a message over maxPayload, 1007 for invalid
+ * UTF-8, 1008 for too many fragments, 1002 for every other protocol error.
+ */
+function wsErrorCloseCode(code: string | undefined): number {
+  switch (code) {
+    case 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH':
+    case 'WS_ERR_UNSUPPORTED_DATA_PAYLOAD_LENGTH':
+      return 1009
+    case 'WS_ERR_INVALID_UTF8':
+      return 1007
+    case 'WS_ERR_TOO_MANY_BUFFERED_PARTS':
+      return 1008
+    default:
+      return 1002
+  }
 }

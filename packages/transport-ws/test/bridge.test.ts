@@ -327,6 +327,16 @@ describe('bridge: relaying and closes', () => {
     expect(bridge.metrics().bytesToUpstream).toBe(0)
   })
 
+  it('closes a client frame over maxFrameBytes with 1009, and logs the code the client received', async () => {
+    const up = await echo()
+    const { bridge } = await bridgeWith({ allow: [`127.0.0.1:${up.port}`], allowPrivate: true, maxFrameBytes: 1_024 })
+    const r = await rawClose(`${bridge.url}?peer=127.0.0.1:${up.port}`, [SUBPROTOCOL_V1], (ws) => ws.send(new Uint8Array(1_025)))
+    expect(r.code).toBe(1009)
+    await waitFor(() => Object.keys(bridge.metrics().closes).length > 0)
+    expect(bridge.metrics().closes).toEqual({ 'message-too-big': 1 })
+    expect(bridge.metrics().bytesToUpstream).toBe(0)
+  })
+
   it('shuts down cleanly: every connection gets 1001, new ones are refused, close() resolves', async () => {
     const up = await echo()
     const { bridge, events } = await startBridge({ allow: [`127.0.0.1:${up.port}`], allowPrivate: true })

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run fuzz`: bundles fuzz/cli.ts from the TypeScript sources with
 // esbuild (no package build needed; the Node variant of the sources, as in
-// dist/index.node.js, so hashing uses node:crypto) into a temporary file,
+// dist/node-variant/, so hashing uses node:crypto) into a temporary file,
 // then runs it. Arguments are passed through: see fuzz/README.md.
 import { build } from 'esbuild'
 import { existsSync, mkdtempSync, rmSync } from 'node:fs'

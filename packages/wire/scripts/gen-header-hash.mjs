@@ -1,11 +1,12 @@
-// Generates packages/wire/src/hash/header-hash.ts: the three SHA-256
+// Generates packages/wire/src/hash/header-hash.node.ts (the Node variant;
+// src/hash/header-hash.ts is the compact loop for browsers): the three SHA-256
 // compressions of sha256d over an 80-byte header, every round written out
 // (V8 keeps the state and schedule in registers that way; a loop over the
 // K table measured 8-10 % slower), with the constant padding words of blocks
 // 2 and 3 folded in. The prose, the exports and the hasher around them are
 // in header-hash.template.ts; this script only writes the round code.
 //
-//   node packages/wire/scripts/gen-header-hash.mjs          # rewrites src/hash/header-hash.ts
+//   node packages/wire/scripts/gen-header-hash.mjs          # rewrites src/hash/header-hash.node.ts
 //   node packages/wire/scripts/gen-header-hash.mjs --check  # exits 1 if the file is not what it generates
 //
 // test/hash/header-hash.test.ts runs the --check comparison, so an edit to
@@ -14,7 +15,7 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const TEMPLATE = new URL('./header-hash.template.ts', import.meta.url)
-export const OUTPUT = new URL('../src/hash/header-hash.ts', import.meta.url)
+export const OUTPUT = new URL('../src/hash/header-hash.node.ts', import.meta.url)
 
 /** FIPS 180-4 4.2.2 round constants. */
 const K = [

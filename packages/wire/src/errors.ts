@@ -41,6 +41,8 @@ export interface WireErrorDetail {
   limit?: number | bigint
   /** Name of the field or limit involved, e.g. 'MAX_INV_ENTRIES'. */
   field?: string
+  /** The bytes judged, hex (BAD_MAGIC: all four magic bytes received). */
+  received?: string
 }
 
 /** An error about bytes: what a decoder throws, and an encoder on a value out of range. */

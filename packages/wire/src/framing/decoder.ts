@@ -26,6 +26,7 @@
  * are handed out chunk by chunk as 'payload-chunk' events.
  */
 import { WireError } from '../errors.js'
+import { toHex } from '../bytes/hex.js'
 import { createSha256, sha256, sha256d, type Sha256Hasher } from '../hash/sha256.js'
 import {
   COMMAND_BYTES,
@@ -187,17 +188,20 @@ export class FrameDecoder {
   private readHeader(chunk: Uint8Array, i: number): number {
     const h = this.header
     const magic = this.opts.magic
-    // Magic, byte by byte.
-    while (this.headerLen < 4 && i < chunk.length) {
-      const b = chunk[i++]!
-      if (b !== magic[this.headerLen]) {
+    // Magic: judged once all four bytes are in, so the error names them all
+    // (which network they belong to, if any) whatever the chunking.
+    if (this.headerLen < 4) {
+      while (this.headerLen < 4 && i < chunk.length) h[this.headerLen++] = chunk[i++]!
+      if (this.headerLen < 4) return i
+      for (let k = 0; k < 4; k++) {
+        if (h[k] === magic[k]) continue
         throw new WireError('BAD_MAGIC', 'wrong network magic', {
-          offset: this.headerLen,
-          expected: magic[this.headerLen],
-          actual: b,
+          offset: k,
+          expected: magic[k],
+          actual: h[k],
+          received: toHex(h.subarray(0, 4)),
         })
       }
-      h[this.headerLen++] = b
     }
     const take = Math.min(HEADER_BYTES - this.headerLen, chunk.length - i)
     h.set(chunk.subarray(i, i + take), this.headerLen)

@@ -140,9 +140,19 @@ describe('FrameDecoder', () => {
     }
   })
 
+  it('judges the magic on all four bytes, and names them (so a tool can tell which network they are)', () => {
+    const d = new FrameDecoder(opts())
+    // Mainnet's first byte, then garbage: not mainnet, and the error says what came.
+    expect(d.push(fromHex('f9'))).toEqual([])
+    expect(d.failed).toBe(false)
+    const [ev] = d.push(fromHex('000102'))
+    const err = (ev as { error: WireError }).error
+    expect([err.code, err.detail]).toEqual(['BAD_MAGIC', { offset: 0, expected: MAGIC[0], actual: 0xf9, received: 'f9000102' }])
+  })
+
   it('stays failed: every later push repeats the same error', () => {
     const d = new FrameDecoder(opts())
-    const first = d.push(fromHex('00'))
+    const first = d.push(fromHex('00000000'))
     expect(d.failed).toBe(true)
     const again = d.push(ping)
     expect(again).toHaveLength(1)

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { createHeaderHasher, HEADER_HASH_INPUT_BYTES, HEADER_HASH_OUTPUT_BYTES, sha256dHeader } from '../../src/hash/header-hash.js'
+import * as compact from '../../src/hash/header-hash.js'
+import * as unrolled from '../../src/hash/header-hash.node.js'
 import * as pure from '../../src/hash/sha256.js'
 import * as native from '../../src/hash/sha256.node.js'
 import { fromHex, hashToHex, toHex } from '../../src/bytes/hex.js'
@@ -11,7 +12,13 @@ import { readFileSync } from 'node:fs'
 
 const header80 = fc.uint8Array({ minLength: 80, maxLength: 80 })
 
-describe('sha256dHeader / HeaderHasher', () => {
+// The browser variant (a loop) and the Node variant (generated, unrolled): one specification.
+describe.each([
+  ['compact (browsers)', compact],
+  ['unrolled (Node)', unrolled],
+] as const)('sha256dHeader / HeaderHasher, %s', (_name, impl) => {
+  const { createHeaderHasher, HEADER_HASH_INPUT_BYTES, HEADER_HASH_OUTPUT_BYTES, sha256dHeader } = impl
+
   it('hashes the mainnet genesis header to the genesis block hash', () => {
     const genesis = fromHex(
       '01000000' + '00'.repeat(32) +
@@ -128,7 +135,7 @@ describe('sha256dHeader / HeaderHasher', () => {
   })
 })
 
-describe('header-hash.ts is generated', () => {
+describe('header-hash.node.ts is generated', () => {
   it('is exactly what scripts/gen-header-hash.mjs writes from its template (edit those, not the output)', () => {
     expect(readFileSync(OUTPUT, 'utf8')).toBe(generate())
   })
