@@ -181,9 +181,11 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     })
   })
 
-  it('random bytes that merely start like a network magic name no network', async () => {
+  it('random bytes that merely start like a network magic name no network', { timeout: 30_000 }, async () => {
     // A loopback server that answers the handshake with garbage starting 0xf9 (mainnet's first magic byte).
+    const sockets: Socket[] = []
     const server = createServer((s: Socket) => {
+      sockets.push(s)
       s.on('error', () => {})
       s.end(Uint8Array.of(0xf9, 0x01, 0x02, 0x03, 0x04, 0x05))
     })
@@ -194,6 +196,7 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
       expect(r.code).toBe(1)
       expect(r.stderr).toBe(`bitp2p: 127.0.0.1:${port} is on another network, not regtest: its messages carry another network's magic bytes\n`)
     } finally {
+      for (const s of sockets) s.destroy()
       await new Promise((r) => server.close(r))
     }
   })
