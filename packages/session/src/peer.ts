@@ -1,15 +1,17 @@
 /**
- * Peer: one connection to one Bitcoin node, driving a PeerMachine.
+ * Peer: one connection to one Bitcoin node, the flush loop around a
+ * Connection machine (core/connection.ts), which owns the bytes: framing,
+ * the protocol version, the handshake, pings, requests.
  *
- * The driver owns the IO the machine never sees: a Transport, a Clock, a
- * MessageDecoder, and one clock timer set to the machine's nextDeadline().
- * Its loop is the sans-IO contract:
+ * The driver owns the IO the machine never sees: a Transport, a Clock and
+ * one clock timer set to the machine's nextDeadline(). Its loop is the
+ * sans-IO contract:
  *
- *   bytes in  -> decoder.push -> machine.receive(now, event) -> flush
- *   timer     -> machine.timeout(now)                        -> flush
- *   api call  -> machine.send / request / close(now, ...)    -> flush
- *   flush     =  poll every action: encode and write sends, emit events,
- *                close the transport on disconnect; re-arm the timer
+ *   bytes in  -> connection.receive(now, bytes)            -> flush
+ *   timer     -> connection.timeout(now)                   -> flush
+ *   api call  -> connection.send / request / close(now, ...) -> flush
+ *   flush     =  poll every action: write bytes, emit events, close the
+ *                transport on disconnect; re-arm the timer
  *
  * Backpressure. Frames go straight to the transport while its
  * bufferedAmount is at most `highWaterMark`; beyond that they wait in our
@@ -28,10 +30,8 @@
  */
 import { EventEmitter } from 'eventemitter3'
 import {
-  encodeMessage,
   ipFromString,
   IP_BYTES,
-  MessageDecoder,
   type Command,
   type FramingParams,
   type InvItem,
@@ -43,10 +43,11 @@ import {
   type PayloadEndEvent,
   type PayloadStartEvent,
 } from '@bitp2p/wire'
+import { Connection, type ConnectionAction, type ConnectionEvent } from './core/connection.js'
+import type { FrameCodec } from './core/codec.js'
 import type { HandshakeInfo, PeerFeatures } from './fsm/handshake.js'
 import type { Offense } from './fsm/misbehavior.js'
-import type { PeerAction, PeerEvent } from './fsm/outbox.js'
-import { PeerMachine, type PeerMachineConfig, type PeerMachineState } from './fsm/peer.js'
+import type { PeerMachine, PeerMachineConfig, PeerMachineState } from './fsm/peer.js'
 import type { RttStats } from './fsm/ping.js'
 import { describeDisconnect, type DisconnectReason } from './fsm/reasons.js'
 import type { PeerRequest, RequestFailure, RequestResult, RequestSummary } from './fsm/requests.js'
@@ -72,8 +73,8 @@ export interface PeerOptions extends Omit<PeerMachineConfig, 'direction' | 'remo
    * Default: performance.timeOrigin with the default clock, else 0.
    */
   readonly unixTimeOffsetMs?: number
-  /** Deliver block payloads as 'payload' events instead of decoding them whole. Default false. */
-  readonly streamBlocks?: boolean
+  /** The framing to run (default v1 for `network`); BIP324 v2 comes from `@bitp2p/bip324`. */
+  readonly codec?: FrameCodec
   /** Default DEFAULT_HIGH_WATER_MARK. */
   readonly highWaterMark?: number
   /** Default DEFAULT_MAX_SEND_BUFFER. */
@@ -119,6 +120,8 @@ export interface PeerEvents extends CommandEvents {
   /** A streamed payload piece, with the request it answers (undefined: unsolicited, late, or not a block). */
   payload: [event: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent, requestId: number | undefined]
   'unknown-command': [command: string, count: number]
+  /** A whole frame passed, in or out: its command and size on the wire (for metering). */
+  frame: [direction: 'in' | 'out', command: string, wireBytes: number]
   /** The send queue emptied after send() returned false. */
   drain: []
   /** The connection ended; emitted once. */
@@ -179,12 +182,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   readonly direction: 'outbound' | 'inbound'
   private readonly transport: Transport
   private readonly clock: Clock
+  private readonly conn: Connection
   private readonly machine: PeerMachine
-  private readonly decoder: MessageDecoder
-  private readonly network: FramingParams
   private readonly highWaterMark: number
   private readonly maxSendBuffer: number
-  private decoderVersion: number
   private timerAt: number | undefined
   private timerCancel: Cancel | undefined
   private flushing = false
@@ -192,7 +193,6 @@ export class Peer extends EventEmitter<PeerEvents> {
   private queuedBytes = 0
   private wantDrain = false
   private readonly waiters = new Map<number, Waiter>()
-  private readonly encoded = new WeakMap<object, Uint8Array>()
   private resolveClosed!: (r: DisconnectReason) => void
   /** Resolves with the reason when the connection ends. */
   readonly closed: Promise<DisconnectReason>
@@ -202,17 +202,15 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.transport = transport
     this.remote = transport.remote
     this.direction = direction
-    this.network = opts.network
     this.clock = opts.clock ?? new RealtimeClock()
     this.highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
     this.maxSendBuffer = opts.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER
     const unixTimeOffsetMs = opts.unixTimeOffsetMs ?? (opts.clock ? 0 : performance.timeOrigin)
-    this.machine = new PeerMachine(
+    this.conn = new Connection(
       { ...opts, direction, remoteAddress: netAddressOf(transport.remote), unixTimeOffsetMs },
       opts.random ?? systemRandom(),
     )
-    this.decoderVersion = this.machine.protocolVersion
-    this.decoder = new MessageDecoder({ network: opts.network, protocolVersion: this.decoderVersion, streamBlocks: opts.streamBlocks })
+    this.machine = this.conn.machine
     this.closed = new Promise((r) => (this.resolveClosed = r))
     transport.onData((bytes) => this.onData(bytes))
     transport.onClose((err) => this.onTransportClose(err))
@@ -265,7 +263,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       opts.setup?.(this)
       if (signal?.aborted) return onAbort()
       signal?.addEventListener('abort', onAbort, { once: true })
-      this.machine.start(this.clock.now())
+      this.conn.start(this.clock.now())
       this.flush()
     })
   }
@@ -274,7 +272,11 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   /** 'ready' from the time `connect`/`accept` resolves, 'closed' once the connection has ended. */
   get state(): PeerMachineState {
-    return this.machine.state
+    return this.conn.state
+  }
+  /** The transport protocol in use: 1 (plaintext framing) or 2 (BIP324 encrypted). */
+  get transportVersion(): 1 | 2 {
+    return this.conn.transportVersion
   }
   /** The handshake result (peer version, negotiated features). */
   get info(): HandshakeInfo | undefined {
@@ -316,10 +318,8 @@ export class Peer extends EventEmitter<PeerEvents> {
    * handshake or after close, WireError if the message cannot be encoded.
    */
   send(msg: KnownMessage): boolean {
-    // Encode first, so a message that cannot be encoded throws here and
-    // changes nothing; flush reuses the bytes.
-    this.encoded.set(msg, encodeMessage(msg, this.network, this.machine.protocolVersion))
-    this.machine.send(this.clock.now(), msg)
+    // The connection encodes first: a message that cannot be encoded throws and changes nothing.
+    this.conn.send(this.clock.now(), msg)
     this.flush()
     const ok = this.bufferedAmount <= this.highWaterMark
     if (!ok) this.wantDrain = true
@@ -332,7 +332,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (signal?.aborted) return Promise.reject(new RequestError(undefined, { kind: 'aborted', reason: signal.reason }))
     let id: number
     try {
-      id = this.machine.request(this.clock.now(), req, { timeoutMs: opts.timeoutMs })
+      id = this.conn.request(this.clock.now(), req, { timeoutMs: opts.timeoutMs })
     } catch (e) {
       return Promise.reject(e)
     }
@@ -341,7 +341,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         const w = this.waiters.get(id)
         if (!w) return
         w.abortedBy = signal?.reason ?? 'aborted'
-        this.machine.cancel(this.clock.now(), id)
+        this.conn.cancel(this.clock.now(), id)
         this.flush()
       }
       signal?.addEventListener('abort', onAbort, { once: true })
@@ -375,7 +375,7 @@ export class Peer extends EventEmitter<PeerEvents> {
    * 'invalid-block' score 100, so the peer is disconnected as 'misbehaving').
    */
   punish(offense: Offense): void {
-    this.machine.punish(this.clock.now(), offense)
+    this.conn.punish(this.clock.now(), offense)
     this.flush()
   }
 
@@ -391,16 +391,13 @@ export class Peer extends EventEmitter<PeerEvents> {
   }
 
   private closeWith(reason: DisconnectReason): void {
-    this.machine.close(this.clock.now(), reason)
+    this.conn.close(this.clock.now(), reason)
     this.flush()
   }
 
   private onData(bytes: Uint8Array): void {
     if (this.isClosed()) return
-    for (const ev of this.decoder.push(bytes)) {
-      this.machine.receive(this.clock.now(), ev)
-      if (this.isClosed()) break
-    }
+    this.conn.receive(this.clock.now(), bytes)
     this.flush()
   }
 
@@ -429,7 +426,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
     const buffered = this.bufferedAmount
     if (buffered > this.maxSendBuffer) {
-      this.machine.close(this.clock.now(), { kind: 'send-buffer-full', buffered, limit: this.maxSendBuffer })
+      this.conn.close(this.clock.now(), { kind: 'send-buffer-full', buffered, limit: this.maxSendBuffer })
     }
   }
 
@@ -438,22 +435,19 @@ export class Peer extends EventEmitter<PeerEvents> {
     if (this.flushing) return
     this.flushing = true
     try {
-      for (let a = this.machine.poll(); a; a = this.machine.poll()) this.act(a)
+      for (let a = this.conn.poll(); a; a = this.conn.poll()) this.act(a)
     } finally {
       this.flushing = false
     }
     this.arm()
   }
 
-  private act(a: PeerAction): void {
+  private act(a: ConnectionAction): void {
     switch (a.type) {
-      case 'send': {
+      case 'write':
         if (this.isClosed()) return
-        const bytes = this.encoded.get(a.message) ?? encodeMessage(a.message, this.network, this.machine.protocolVersion)
-        this.encoded.delete(a.message)
-        this.write(bytes)
+        this.write(a.bytes)
         return
-      }
       case 'event':
         return this.dispatch(a.event)
       case 'disconnect':
@@ -466,14 +460,16 @@ export class Peer extends EventEmitter<PeerEvents> {
     }
   }
 
-  private dispatch(e: PeerEvent): void {
+  private dispatch(e: ConnectionEvent): void {
     switch (e.type) {
       case 'ready':
-        if (this.machine.protocolVersion !== this.decoderVersion) {
-          this.decoderVersion = this.machine.protocolVersion
-          this.decoder.setProtocolVersion(this.decoderVersion)
-        }
         this.emit('ready', e.info)
+        return
+      case 'frame':
+        this.emit('frame', e.direction, e.command, e.wireBytes)
+        return
+      case 'codec-ready':
+      case 'fallback-v1':
         return
       case 'message':
         this.emit('message', e.message)
@@ -525,7 +521,7 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   /** Keep exactly one clock timer, at the machine's next deadline. */
   private arm(): void {
-    const at = this.machine.nextDeadline()
+    const at = this.conn.nextDeadline()
     if (at === this.timerAt) return
     this.timerCancel?.()
     this.timerCancel = undefined
@@ -534,7 +530,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.timerCancel = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
       this.timerCancel = undefined
       this.timerAt = undefined
-      this.machine.timeout(this.clock.now())
+      this.conn.timeout(this.clock.now())
       this.flush()
     })
   }

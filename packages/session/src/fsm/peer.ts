@@ -33,7 +33,19 @@
  * After a disconnect the machine is closed: later inputs are ignored and
  * nextDeadline() is undefined.
  */
-import { blockHash, PROTOCOL_VERSION, sha256d, txid, WireError, type KnownMessage, type Message, type MessageEvent, type PayloadStartEvent } from '@bitp2p/wire'
+import {
+  blockHash,
+  decodePayload,
+  PROTOCOL_VERSION,
+  sha256d,
+  txid,
+  WireError,
+  type KnownMessage,
+  type Message,
+  type MessageEvent,
+  type MessageOf,
+  type PayloadStartEvent,
+} from '@bitp2p/wire'
 import type { Random } from '../transport.js'
 import { LocalProtocolError } from './errors.js'
 import {
@@ -56,7 +68,7 @@ import {
 import { Outbox, type PeerAction } from './outbox.js'
 import { Pinger, type PingConfig, type RttStats } from './ping.js'
 import type { DisconnectReason } from './reasons.js'
-import { replyHeader, RequestTracker, type MatchOutcome, type PeerRequest, type RequestKind, type RequestSummary } from './requests.js'
+import { replyHeader, RequestTracker, type MatchOutcome, type PeerRequest, type RequestKind, type RequestSummary, type StreamClaim } from './requests.js'
 
 /** Distinct unknown commands counted by name; the rest are counted under UNKNOWN_OTHER. */
 export const MAX_TRACKED_UNKNOWN_COMMANDS = 32
@@ -64,6 +76,8 @@ export const MAX_TRACKED_UNKNOWN_COMMANDS = 32
 export const UNKNOWN_OTHER = '(other)'
 /** Bytes of a block header: the prefix of a streamed block that names it. */
 const HEADER_BYTES = 80
+/** Block payload cap when the config names none (Bitcoin's MAX_BLOCK_SERIALIZED_SIZE). */
+const DEFAULT_MAX_BLOCK_PAYLOAD = 4_000_000
 
 /** What to do when a request stalls. */
 export type StallPolicy = 'disconnect' | 'report'
@@ -85,6 +99,15 @@ export interface PeerMachineConfig extends HandshakeConfig {
   readonly misbehaviorThreshold?: number
   /** One policy for every request kind, or one per kind. Default: DEFAULT_STALL_POLICY. */
   readonly onStall?: StallPolicy | Partial<Record<RequestKind, StallPolicy>>
+  /**
+   * Block payloads always reach the machine as streamed pieces (so a block
+   * is tied to its request at its header, and every piece is progress).
+   * true: they go out as 'payload' events; false (default): the machine
+   * gathers them and delivers the decoded block as a message.
+   */
+  readonly streamBlocks?: boolean
+  /** The network's block payload cap (a NetworkParams satisfies it), for decoding gathered blocks. Default 4,000,000. */
+  readonly maxBlockPayload?: number
 }
 
 /** Where the connection is. */
@@ -125,10 +148,25 @@ export class PeerMachine {
   private reason: DisconnectReason | undefined
   private readonly unknown = new Map<string, number>()
   private unknownTotal = 0
-  /** The block being streamed: its start (held until the header is in), first 80 bytes, hash and owning request. */
+  /**
+   * The block being streamed: its start (held until the header is in),
+   * first 80 bytes, hash, owning request and, unless streaming out, the
+   * pieces gathered so far (they add up to what arrived, never to the
+   * announced length: a peer must send bytes to make us hold them).
+   */
   private stream:
-    | { readonly start: PayloadStartEvent; readonly header: Uint8Array; filled: number; hash: Uint8Array | undefined; owner: number | undefined }
+    | {
+        readonly start: PayloadStartEvent
+        readonly header: Uint8Array
+        filled: number
+        hash: Uint8Array | undefined
+        owner: number | undefined
+        claim: StreamClaim['type'] | undefined
+        readonly pieces: Uint8Array[] | undefined
+      }
     | undefined
+  private readonly streamOut: boolean
+  private readonly maxBlockPayload: number
 
   /** `random` supplies the version nonce and ping nonces. */
   constructor(config: PeerMachineConfig, random: Random) {
@@ -139,6 +177,8 @@ export class PeerMachine {
     this.pinger = new Pinger(random, this.out, config.ping)
     this.tracker = new RequestTracker(this.out, random, config.protocolVersion ?? PROTOCOL_VERSION, config.requestTimeouts)
     this.misbehavior = new Misbehavior(config.misbehaviorThreshold ?? DISCOURAGEMENT_THRESHOLD)
+    this.streamOut = config.streamBlocks ?? false
+    this.maxBlockPayload = config.maxBlockPayload ?? DEFAULT_MAX_BLOCK_PAYLOAD
     const stall = config.onStall
     this.onStall =
       typeof stall === 'string'
@@ -455,8 +495,9 @@ export class PeerMachine {
   /**
    * A streamed payload piece. A block stream is held back until its first
    * 80 bytes are in (at most that much is kept): its hash names the request
-   * it answers, so every piece goes out tagged with that request's id, and
-   * a block nobody asked for is scored at its header, not at its end.
+   * it answers, so every piece goes out tagged with that request's id (or,
+   * without streamBlocks, is gathered for the whole block), and a block
+   * nobody asked for is scored at its header, not at its end.
    */
   private onPayload(now: number, ev: Extract<MessageEvent, { type: 'payload-start' | 'payload-chunk' | 'payload-end' }>): void {
     if (this.st !== 'ready') {
@@ -468,14 +509,23 @@ export class PeerMachine {
       return
     }
     if (ev.type === 'payload-start') {
-      this.stream = { start: ev, header: new Uint8Array(HEADER_BYTES), filled: 0, hash: undefined, owner: undefined }
+      this.stream = {
+        start: ev,
+        header: new Uint8Array(HEADER_BYTES),
+        filled: 0,
+        hash: undefined,
+        owner: undefined,
+        claim: undefined,
+        pieces: this.streamOut ? undefined : [],
+      }
       return
     }
     const s = this.stream
     if (!s) return
     if (ev.type === 'payload-chunk') {
+      s.pieces?.push(ev.bytes)
       if (s.hash) {
-        this.out.event({ type: 'payload', event: ev, requestId: s.owner })
+        if (this.streamOut) this.out.event({ type: 'payload', event: ev, requestId: s.owner })
         if (s.owner !== undefined) this.tracker.streamProgress(now, s.owner, ev.bytes.length)
         return
       }
@@ -486,17 +536,20 @@ export class PeerMachine {
       const hash = sha256d(s.header)
       s.hash = hash
       const claim = this.tracker.claimStream(now, hash, s.start.length)
+      s.claim = claim.type
       if (claim.type === 'owned') s.owner = claim.id
       const requestId = s.owner
-      this.out.event({ type: 'payload', event: s.start, requestId })
-      if (ev.offset === 0) {
-        // The whole header came in this piece (the usual case): pass it on as is.
-        this.out.event({ type: 'payload', event: ev, requestId })
-      } else {
-        this.out.event({ type: 'payload', event: { type: 'payload-chunk', command: 'block', offset: 0, bytes: s.header }, requestId })
-        if (take.length < ev.bytes.length) {
-          const rest = ev.bytes.subarray(take.length)
-          this.out.event({ type: 'payload', event: { type: 'payload-chunk', command: 'block', offset: HEADER_BYTES, bytes: rest }, requestId })
+      if (this.streamOut) {
+        this.out.event({ type: 'payload', event: s.start, requestId })
+        if (ev.offset === 0) {
+          // The whole header came in this piece (the usual case): pass it on as is.
+          this.out.event({ type: 'payload', event: ev, requestId })
+        } else {
+          this.out.event({ type: 'payload', event: { type: 'payload-chunk', command: 'block', offset: 0, bytes: s.header }, requestId })
+          if (take.length < ev.bytes.length) {
+            const rest = ev.bytes.subarray(take.length)
+            this.out.event({ type: 'payload', event: { type: 'payload-chunk', command: 'block', offset: HEADER_BYTES, bytes: rest }, requestId })
+          }
         }
       }
       // Everything so far, the held-back header included.
@@ -513,7 +566,38 @@ export class PeerMachine {
       })
       return this.offend(payloadOffense('block', error))
     }
-    this.out.event({ type: 'payload', event: ev, requestId: s.owner })
-    if (s.owner !== undefined) this.onMatch(undefined, this.tracker.endStream(now, s.owner))
+    if (this.streamOut) {
+      this.out.event({ type: 'payload', event: ev, requestId: s.owner })
+      if (s.owner !== undefined) this.onMatch(undefined, this.tracker.endStream(now, s.owner, undefined))
+      return
+    }
+    this.wholeBlock(now, s.pieces!, ev.length, s.owner, s.claim)
+  }
+
+  /** A gathered block is complete: decode it and deliver it as a message, answering its request. */
+  private wholeBlock(now: number, pieces: readonly Uint8Array[], length: number, owner: number | undefined, claim: StreamClaim['type'] | undefined): void {
+    let payload: Uint8Array
+    if (pieces.length === 1) payload = pieces[0]!
+    else {
+      payload = new Uint8Array(length)
+      let o = 0
+      for (const p of pieces) {
+        payload.set(p, o)
+        o += p.length
+      }
+    }
+    let msg: MessageOf<'block'>
+    try {
+      msg = decodePayload('block', payload, { protocolVersion: this.protocolVersion, maxBlockPayload: this.maxBlockPayload }) as MessageOf<'block'>
+    } catch (e) {
+      if (!(e instanceof WireError)) throw e
+      // Its request waits on (and stalls) as if the block never came.
+      if (owner !== undefined) this.tracker.abandonStream(owner)
+      return this.offend(payloadOffense('block', e))
+    }
+    this.out.event({ type: 'message', message: msg })
+    if (owner !== undefined) return this.onMatch(msg, this.tracker.endStream(now, owner, msg))
+    // Scored at its header already; still reported, as any unsolicited block.
+    if (claim === 'unsolicited') this.out.event({ type: 'unsolicited', message: msg })
   }
 }

@@ -106,7 +106,7 @@ export interface RequestSummary {
 /** One getdata item and what answered it. */
 export interface DataReply {
   readonly item: InvItem
-  /** The tx/block/merkleblock/cmpctblock; undefined for a block that arrived streamed. */
+  /** The tx/block/merkleblock/cmpctblock; undefined for a block streamed out as 'payload' events. */
   readonly message: Message | undefined
 }
 
@@ -398,14 +398,22 @@ export class RequestTracker {
     }
   }
 
-  /** The stream request `id` owns ended whole: its item is found. */
-  endStream(now: number, id: number): MatchOutcome {
+  /** The stream request `id` owns ended whole: its item is found (`message`: the block, when it was gathered and decoded). */
+  endStream(now: number, id: number, message: Message | undefined): MatchOutcome {
     const p = this.pending.get(id)
     if (!p?.stream) return { type: 'late' }
-    p.found.push({ item: p.stream.item, message: undefined })
+    p.found.push({ item: p.stream.item, message })
     p.stream = undefined
     p.lastProgress = now
     return { type: 'reply', completed: this.completeIfDone(p) }
+  }
+
+  /** The stream request `id` owned ended but was no block: the item is awaited again (and the request may stall). */
+  abandonStream(id: number): void {
+    const p = this.pending.get(id)
+    if (!p?.stream) return
+    p.remaining.set(invItemKey(p.stream.item), p.stream.item)
+    p.stream = undefined
   }
 
   /** Offer a message from the peer. */

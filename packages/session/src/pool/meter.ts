@@ -17,8 +17,8 @@
  * An optional `onFrame(command, frameBytes)` hears each frame once its last
  * byte has passed (a view or a log can show messages in stream order).
  *
- * `MeteredTransport` wraps a Transport with one meter per direction, so a
- * pool can count every peer's traffic without the Peer driver's help.
+ * `CommandMeter` keeps the same totals from whole frames a connection
+ * reports (what the pool uses: it works for v2's encrypted stream too).
  */
 import {
   COMMAND_BYTES,
@@ -30,7 +30,6 @@ import {
   type FramingParams,
 } from '@bitp2p/wire'
 import { UNKNOWN_OTHER } from '../fsm/peer.js'
-import type { PeerAddress, Transport, TransportError } from '../transport.js'
 
 /** Bytes of a v1 frame header (wire's HEADER_BYTES). */
 export const FRAME_HEADER_BYTES = HEADER_BYTES
@@ -208,42 +207,25 @@ export class FrameMeter {
   }
 }
 
-/** A Transport that meters both directions of another one. */
-export class MeteredTransport implements Transport {
-  readonly inner: Transport
-  readonly received: FrameMeter
-  readonly sent: FrameMeter
+/**
+ * Per-command totals of one direction of one connection, fed with whole
+ * frames (the Peer's 'frame' events: the connection machine parses the
+ * stream, v1 or v2, so nothing else has to). At most MAX_METERED_COMMANDS
+ * names are kept; the rest count under OVERFLOW_COMMAND_LABEL.
+ */
+export class CommandMeter {
+  readonly counts: CommandCounts = new Map()
+  /** Bytes of every frame counted. */
+  totalBytes = 0
 
-  /** `network`, when given, lets both meters check the magic and read BSV extended messages. */
-  constructor(inner: Transport, options: { readonly network?: FrameMeterOptions['network'] } = {}) {
-    this.inner = inner
-    this.received = new FrameMeter({ network: options.network })
-    this.sent = new FrameMeter({ network: options.network })
-  }
-
-  get remote(): PeerAddress {
-    return this.inner.remote
-  }
-  get bufferedAmount(): number {
-    return this.inner.bufferedAmount
-  }
-  send(bytes: Uint8Array): void {
-    this.sent.push(bytes)
-    this.inner.send(bytes)
-  }
-  close(reason?: unknown): void {
-    this.inner.close(reason)
-  }
-  onData(cb: (bytes: Uint8Array) => void): void {
-    this.inner.onData((bytes) => {
-      this.received.push(bytes)
-      cb(bytes)
-    })
-  }
-  onClose(cb: (err?: TransportError) => void): void {
-    this.inner.onClose(cb)
-  }
-  onDrain(cb: () => void): void {
-    this.inner.onDrain(cb)
+  /** Count one frame of `command`, `wireBytes` long. */
+  count(command: string, wireBytes: number): void {
+    this.totalBytes += wireBytes
+    const label = this.counts.has(command) || this.counts.size < MAX_METERED_COMMANDS ? command : OVERFLOW_COMMAND_LABEL
+    const c = this.counts.get(label)
+    if (c) {
+      c.messages++
+      c.bytes += wireBytes
+    } else this.counts.set(label, { messages: 1, bytes: wireBytes })
   }
 }

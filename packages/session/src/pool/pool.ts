@@ -11,9 +11,9 @@
  *   flush                =  carry out every action (Peer.connect, close,
  *                           send, request...), re-arm the timer
  *
- * Every transport is wrapped in a MeteredTransport (given the network, so
- * it checks the magic and reads BSV extended messages), so `stats()`
- * counts bytes and messages per command in each direction.
+ * Every peer's whole frames (its 'frame' events, v1 or v2) are counted per
+ * command in each direction, so `stats()` reports bytes and messages per
+ * command.
  *
  * The driver also gathers what inbound eviction decides on: each peer's
  * ping round trips ('latency' events) and, with a listener, who relayed
@@ -70,7 +70,7 @@ import {
   type PoolPeerInfo,
   type SlotType,
 } from './machine.js'
-import { addCounts, MeteredTransport, type CommandCounts } from './meter.js'
+import { addCounts, CommandMeter, type CommandCounts } from './meter.js'
 
 /** Block hashes remembered to tell who relayed a block first (oldest forgotten first). */
 export const RELAY_SEEN_LIMIT = 20_000
@@ -191,7 +191,9 @@ interface Conn {
   readonly feeler: boolean
   readonly abort: AbortController
   peer: Peer | undefined
-  transport: MeteredTransport | undefined
+  /** Frames received and sent. */
+  readonly received: CommandMeter
+  readonly sent: CommandMeter
   ready: boolean
   /** Peer-level requests in flight, by pool request id. */
   readonly requests: Map<number, AbortController>
@@ -297,11 +299,10 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     let bytesIn = this.#closedBytesIn
     let bytesOut = this.#closedBytesOut
     for (const c of this.#conns.values()) {
-      if (!c.transport) continue
-      addCounts(commandsIn, c.transport.received.counts)
-      addCounts(commandsOut, c.transport.sent.counts)
-      bytesIn += c.transport.received.totalBytes
-      bytesOut += c.transport.sent.totalBytes
+      addCounts(commandsIn, c.received.counts)
+      addCounts(commandsOut, c.sent.counts)
+      bytesIn += c.received.totalBytes
+      bytesOut += c.sent.totalBytes
     }
     return {
       peers: this.machine.counts(),
@@ -594,7 +595,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   }
 
   #newConn(id: number, feeler = false): Conn {
-    const c: Conn = { id, feeler, abort: new AbortController(), peer: undefined, transport: undefined, ready: false, requests: new Map() }
+    const c: Conn = { id, feeler, abort: new AbortController(), peer: undefined, received: new CommandMeter(), sent: new CommandMeter(), ready: false, requests: new Map() }
     this.#conns.set(id, c)
     return c
   }
@@ -602,6 +603,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   /** Listeners on a Peer of connection `c`, attached before its handshake starts. */
   #attach(c: Conn, p: Peer): void {
     c.peer = p
+    p.on('frame', (direction, command, wireBytes) => (direction === 'in' ? c.received : c.sent).count(command, wireBytes))
     p.once('ready', (info) => {
       c.ready = !c.feeler
       this.machine.ready(this.#clock.now(), c.id, info)
@@ -641,12 +643,10 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   #closed(c: Conn, reason: DisconnectReason): void {
     if (this.#conns.get(c.id) !== c) return
     this.#conns.delete(c.id)
-    if (c.transport) {
-      addCounts(this.#closedIn, c.transport.received.counts)
-      addCounts(this.#closedOut, c.transport.sent.counts)
-      this.#closedBytesIn += c.transport.received.totalBytes
-      this.#closedBytesOut += c.transport.sent.totalBytes
-    }
+    addCounts(this.#closedIn, c.received.counts)
+    addCounts(this.#closedOut, c.sent.counts)
+    this.#closedBytesIn += c.received.totalBytes
+    this.#closedBytesOut += c.sent.totalBytes
     for (const ac of c.requests.values()) ac.abort('peer closed')
     c.requests.clear()
     this.machine.closed(this.#clock.now(), c.id, reason)
@@ -657,19 +657,12 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   #connect(id: number, addr: PeerAddress, requiredServices: bigint, slot: SlotType): void {
     const c = this.#newConn(id, slot === 'feeler')
     this.#attempts++
-    const connector: Connector = {
-      connect: async (a, signal) => {
-        const t = new MeteredTransport(await this.#connector.connect(a, signal), { network: this.#network })
-        c.transport = t
-        return t
-      },
-    }
     const p = Peer.connect(addr, {
       ...this.#peerOptions,
       network: this.#network,
       clock: this.#clock,
       random: this.#random,
-      connector,
+      connector: this.#connector,
       requiredServices,
       signal: c.abort.signal,
       isOwnNonce: (n) => this.#isOwnNonce(n),
@@ -701,9 +694,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     }
     this.#accepted++
     const c = this.#newConn(id)
-    const mt = new MeteredTransport(t, { network: this.#network })
-    c.transport = mt
-    const p = Peer.accept(mt, {
+    const p = Peer.accept(t, {
       ...this.#peerOptions,
       network: this.#network,
       clock: this.#clock,

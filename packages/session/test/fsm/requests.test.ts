@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest'
 import {
   blockHash,
+  encodePayload,
   InvType,
   PROTOCOL_VERSION,
   serializeBlockHeader,
+  toHex,
   txid,
   wtxid,
   type Transaction,
@@ -333,7 +335,8 @@ describe('requests: streamed blocks', () => {
   const b1 = header(hash(1), 1)
   const raw = serializeBlockHeader(b1)
 
-  const quiet = { ping: { intervalMs: 1e9, pongIdleTimeoutMs: 1e9, pongTimeoutMs: 1e9 } }
+  // The pieces go out as 'payload' events (streamBlocks); gathering whole blocks is specified below.
+  const quiet = { streamBlocks: true, ping: { intervalMs: 1e9, pongIdleTimeoutMs: 1e9, pongTimeoutMs: 1e9 } }
   const item = (h: BlockHeader): InvItem => ({ type: InvType.MSG_WITNESS_BLOCK, hash: blockHash(h) })
   const payloads = (ev: PeerEvent[]) => ev.flatMap((e) => (e.type === 'payload' ? [e] : []))
 
@@ -424,8 +427,53 @@ describe('requests: streamed blocks', () => {
     expect(h.disconnected()).toBeUndefined()
   })
 
+  it('without streamBlocks the pieces are gathered (and count as progress), then the decoded block answers its item as a message', () => {
+    const h = readyOutbound({ ping: quiet.ping })
+    // A block of 1 MB (one transaction with a big output): a stream budget of 160 s.
+    const tx: Transaction = {
+      version: 1,
+      inputs: [{ prevout: { txid: new Uint8Array(32), index: 0 }, scriptSig: Uint8Array.of(1, 1), sequence: 0xffffffff, witness: [] }],
+      outputs: [{ value: 0n, scriptPubKey: new Uint8Array(1_000_000) }],
+      locktime: 0,
+    }
+    const block: MessageOf<'block'> = { command: 'block', block: { header: b1, txs: [tx] } }
+    const payload = encodePayload(block, { protocolVersion: PROTOCOL_VERSION, maxBlockPayload: 4_000_000 })
+    const id = h.request({ kind: 'data', items: [item(b1)] })
+    h.receivedEvent({ type: 'payload-start', command: 'block', length: payload.length })
+    h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 0, bytes: payload.subarray(0, 81) })
+    h.elapse(DATA_REQUEST_TIMEOUT_MS - 10)
+    h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 81, bytes: payload.subarray(81) })
+    h.elapse(DATA_REQUEST_TIMEOUT_MS - 10)
+    expect(h.disconnected()).toBeUndefined()
+    h.receivedEvent({ type: 'payload-end', command: 'block', length: payload.length, wireBytes: payload.length + 24 })
+    const ev = h.events()
+    expect(payloads(ev)).toEqual([])
+    // The same block, decoded: one message event, and the response carries it.
+    const messages = ev.flatMap((e) => (e.type === 'message' && e.message.command === 'block' ? [e.message] : []))
+    expect(messages.map((m) => [toHex(blockHash(m.block.header)), m.block.txs.map((t) => toHex(txid(t)))])).toEqual([[toHex(blockHash(b1)), [toHex(txid(tx))]]])
+    const [r] = responses(ev)
+    expect(r).toMatchObject({ type: 'response', id, result: { kind: 'data', notFound: [] } })
+    expect(r!.result.kind === 'data' && r!.result.found.map((f) => [f.item, f.message])).toEqual([[item(b1), messages[0]]])
+  })
+
+  it('without streamBlocks a gathered block that does not decode is a malformed payload, and its request waits on', () => {
+    const h = readyOutbound({ ping: quiet.ping })
+    const id = h.request({ kind: 'data', items: [item(b1)] })
+    // A header and a transaction count of 3, then nothing: not a block.
+    const bad = Uint8Array.of(...raw, 3)
+    h.receivedEvent({ type: 'payload-start', command: 'block', length: bad.length })
+    h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 0, bytes: bad })
+    h.receivedEvent({ type: 'payload-end', command: 'block', length: bad.length, wireBytes: bad.length + 24 })
+    expect(offenses(h.events())).toEqual(['malformed-payload'])
+    expect(h.machine.inFlight().map((r) => r.id)).toEqual([id])
+    // The block itself, whole and valid, still answers it.
+    const block = blockMsg(b1)
+    h.received(block)
+    expect(responses(h.events())).toEqual([{ type: 'response', id, result: { kind: 'data', found: [{ item: item(b1), message: block }], notFound: [] } }])
+  })
+
   it('an unsolicited streamed block is scored', () => {
-    const h = readyOutbound()
+    const h = readyOutbound({ streamBlocks: true })
     h.receivedEvent({ type: 'payload-start', command: 'block', length: 80 })
     h.receivedEvent({ type: 'payload-chunk', command: 'block', offset: 0, bytes: raw })
     h.receivedEvent({ type: 'payload-end', command: 'block', length: 80, wireBytes: 104 })

@@ -2,14 +2,13 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { bsv, encodeExtHeader, encodeFrame, mainnet } from '@bitp2p/wire'
 import {
+  CommandMeter,
   FrameMeter,
   MAX_METERED_COMMANDS,
-  MeteredTransport,
   OVERFLOW_COMMAND_LABEL,
   UNFRAMED_LABEL,
   UNKNOWN_COMMAND_LABEL,
 } from '../../src/pool/meter.js'
-import type { Transport } from '../../src/transport.js'
 
 const concat = (parts: readonly Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
@@ -176,26 +175,21 @@ describe('FrameMeter: BSV extended messages', () => {
     }
   })
 
-  it('MeteredTransport hands the network to both meters', () => {
-    const sent: Uint8Array[] = []
-    let deliver: (b: Uint8Array) => void = () => undefined
-    const inner: Transport = {
-      remote: { host: '127.0.0.1', port: 1 },
-      bufferedAmount: 0,
-      send: (b) => void sent.push(b),
-      close: () => undefined,
-      onData: (cb) => void (deliver = cb),
-      onClose: () => undefined,
-      onDrain: () => undefined,
-    }
-    const t = new MeteredTransport(inner, { network: bsv })
-    const got: Uint8Array[] = []
-    t.onData((b) => got.push(b))
-    t.send(ext)
-    deliver(ext)
-    expect(sent).toEqual([ext])
-    expect(got).toEqual([ext])
-    expect([...t.sent.counts.keys()]).toEqual(['block'])
-    expect([...t.received.counts.keys()]).toEqual(['block'])
+
+})
+
+describe('CommandMeter (what the pool counts from its peers\' frame events)', () => {
+  it('adds frames per command, names at most MAX_METERED_COMMANDS, the rest under the overflow label', () => {
+    const m = new CommandMeter()
+    m.count('ping', 32)
+    m.count('ping', 32)
+    m.count('inv', 61)
+    for (let i = 0; i < MAX_METERED_COMMANDS + 3; i++) m.count(`cmd${i}`, 24)
+    expect(m.counts.get('ping')).toEqual({ messages: 2, bytes: 64 })
+    expect(m.counts.get('inv')).toEqual({ messages: 1, bytes: 61 })
+    expect(m.counts.size).toBe(MAX_METERED_COMMANDS + 1)
+    // 2 names taken by ping and inv: 62 more fit, 5 overflow.
+    expect(m.counts.get(OVERFLOW_COMMAND_LABEL)).toEqual({ messages: 5, bytes: 5 * 24 })
+    expect(m.totalBytes).toBe(64 + 61 + (MAX_METERED_COMMANDS + 3) * 24)
   })
 })

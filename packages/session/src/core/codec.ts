@@ -1,0 +1,166 @@
+/**
+ * FrameCodec: how a connection's bytes become messages and back, sans-IO.
+ *
+ * Two codecs sit behind this one interface: v1 framing (magic, command,
+ * length, checksum; `V1Codec` below) and BIP324's v2 transport (from
+ * `@bitp2p/bip324`). The connection machine (connection.ts) owns one and
+ * nothing above it knows which.
+ *
+ * A codec is a push decoder and a queued encoder:
+ *  - `push(bytes)` returns the events the bytes completed (often none:
+ *    "need more" is a normal result). Block payloads always come as
+ *    pieces (payload-start, chunks, payload-end), so the peer machine can
+ *    tie a block to its request at its header and count every piece as
+ *    progress; a codec that only has whole payloads (v2 packets) gives one
+ *    piece. A fatal error is the last event.
+ *  - `write(command, payload)` queues one message; `poll()` hands out the
+ *    bytes to send, in order. A codec may hold writes back (v2 before its
+ *    keys exist) and may have bytes of its own to send (v2's handshake).
+ *  - `ready` is false while a codec's own handshake runs (v2); the peer
+ *    machine's version/verack start only once it is true.
+ */
+import {
+  decodePayload,
+  encodeExtHeader,
+  encodeFrame,
+  FrameDecoder,
+  isWireError,
+  maxPayloadFor,
+  PROTOCOL_VERSION,
+  type CodecContext,
+  type FramingParams,
+  type MessageEvent,
+  type WireError,
+} from '@bitp2p/wire'
+
+/** One frame in or out, for metering: its command and its size on the wire (headers or packet overhead included). */
+export interface FrameMeterEvent {
+  readonly type: 'frame'
+  readonly direction: 'in' | 'out'
+  readonly command: string
+  readonly wireBytes: number
+}
+
+/** What `FrameCodec.push` returns. */
+export type CodecEvent =
+  | MessageEvent
+  | FrameMeterEvent
+  /** A v2 responder found a v1 peer: the connection carries on in v1 with `bytes` (what arrived so far). */
+  | { readonly type: 'fallback-v1'; readonly bytes: Uint8Array }
+  /** The codec's own handshake completed (v2); `sessionId` identifies the encrypted session. */
+  | { readonly type: 'codec-ready'; readonly sessionId: Uint8Array | undefined }
+
+/** The interface both transports' framings implement; see the module comment. */
+export interface FrameCodec {
+  /** 'v1' or 'v2'. */
+  readonly version: 1 | 2
+  /** False while the codec's own handshake runs. */
+  readonly ready: boolean
+  /** Bytes received: the events they complete, in order. Never throws for bad input. */
+  push(bytes: Uint8Array): CodecEvent[]
+  /** Queue one message for sending; returns its size on the wire. Throws WireError when it does not fit the framing. */
+  write(command: string, payload: Uint8Array): number
+  /** The next bytes to send, or undefined. */
+  poll(): Uint8Array | undefined
+  /** Decode payloads with this protocol version from now on (the negotiated one, after the handshake). */
+  setProtocolVersion(v: number): void
+}
+
+/** Options of a V1Codec. */
+export interface V1CodecOptions {
+  readonly network: FramingParams
+  readonly protocolVersion?: number
+  /** Cap for commands without a codec. */
+  readonly unknownCommandLimit?: number
+}
+
+/** The payload commands v1 streams to the machine: blocks, the only ones that grow large. */
+const STREAMED = new Set(['block'])
+
+/** Largest payload a plain v1 header can announce (wire's encodeMessage switches to extmsg above it). */
+const MAX_V1_LENGTH = 0xfffffffe
+
+/** Default cap for commands without a codec (wire's DEFAULT_UNKNOWN_COMMAND_LIMIT). */
+const UNKNOWN_COMMAND_LIMIT = 1_000_000
+
+/**
+ * v1 framing: wire's FrameDecoder (checks in a fixed order before anything
+ * is buffered: magic, command, caps, checksum) and the codec table; block
+ * payloads streamed.
+ */
+export class V1Codec implements FrameCodec {
+  readonly version = 1
+  readonly ready = true
+  readonly #network: FramingParams
+  readonly #frames: FrameDecoder
+  #ctx: CodecContext
+  readonly #out: Uint8Array[] = []
+  #outHead = 0
+
+  constructor(opts: V1CodecOptions) {
+    this.#network = opts.network
+    this.#ctx = { protocolVersion: opts.protocolVersion ?? PROTOCOL_VERSION, maxBlockPayload: opts.network.maxBlockPayload }
+    this.#frames = new FrameDecoder({
+      magic: opts.network.magic,
+      maxPayload: opts.network.maxMessageBytes,
+      commandLimit: (command) => maxPayloadFor(command, this.#ctx),
+      unknownCommandLimit: opts.unknownCommandLimit ?? UNKNOWN_COMMAND_LIMIT,
+      streamCommands: STREAMED,
+      extmsg: opts.network.supportsExtMsg ?? false,
+    })
+  }
+
+  setProtocolVersion(v: number): void {
+    this.#ctx = { ...this.#ctx, protocolVersion: v }
+  }
+
+  push(bytes: Uint8Array): CodecEvent[] {
+    const out: CodecEvent[] = []
+    for (const ev of this.#frames.push(bytes)) {
+      switch (ev.type) {
+        case 'frame':
+          out.push({ type: 'frame', direction: 'in', command: ev.command, wireBytes: ev.wireBytes })
+          try {
+            out.push({ type: 'message', message: decodePayload(ev.command, ev.payload, this.#ctx), wireBytes: ev.wireBytes })
+          } catch (e) {
+            if (!isWireError(e)) throw e
+            out.push({ type: 'invalid', command: ev.command, error: e as WireError, wireBytes: ev.wireBytes })
+          }
+          break
+        case 'payload-end':
+          out.push({ type: 'frame', direction: 'in', command: ev.command, wireBytes: ev.wireBytes })
+          out.push(ev)
+          break
+        default:
+          out.push(ev)
+      }
+    }
+    return out
+  }
+
+  write(command: string, payload: Uint8Array): number {
+    const net = this.#network
+    if (net.supportsExtMsg && payload.length > MAX_V1_LENGTH) {
+      // BSV extended message: the second header carries a 64-bit length.
+      const header = encodeExtHeader(net.magic, command, payload.length)
+      this.#out.push(header, payload)
+      return header.length + payload.length
+    }
+    const frame = encodeFrame(net.magic, command, payload)
+    this.#out.push(frame)
+    return frame.length
+  }
+
+  poll(): Uint8Array | undefined {
+    if (this.#outHead >= this.#out.length) {
+      this.#out.length = 0
+      this.#outHead = 0
+      return undefined
+    }
+    const b = this.#out[this.#outHead]!
+    this.#out[this.#outHead++] = EMPTY
+    return b
+  }
+}
+
+const EMPTY = new Uint8Array(0)

@@ -1,0 +1,254 @@
+/**
+ * Connection: one peer connection as a sans-IO machine that owns its bytes.
+ *
+ * It composes a FrameCodec (v1 framing, or BIP324 v2) and a PeerMachine
+ * (handshake, pings, requests, misbehaviour), the way h11 and quinn-proto
+ * own a connection: bytes in with the time, bytes out through `poll()`.
+ *
+ *   inputs   start(now)  receive(now, bytes)  timeout(now)
+ *            send(now, msg)  request(now, req)  cancel  punish  close(now, reason)
+ *   outputs  poll(): write(bytes) | event(PeerEvent | frame meter | codec) | disconnect(reason)
+ *   timers   nextDeadline()
+ *
+ * What it decides in one place:
+ *  - framing and the protocol version: the codec decodes with ours until
+ *    the handshake, then with the negotiated one;
+ *  - encoding: a message is encoded when it is sent (so one that cannot be
+ *    encoded throws there and changes nothing);
+ *  - metering: a 'frame' event per whole frame in and out, with its command
+ *    and its size on the wire (so nothing else parses the stream);
+ *  - when the version handshake starts: once the codec is ready (v2 has a
+ *    handshake of its own first); a v2 responder that meets a v1 peer
+ *    carries on with v1 over the same bytes.
+ */
+import { encodePayload, PROTOCOL_VERSION, type FramingParams, type KnownMessage } from '@bitp2p/wire'
+import type { Random } from '../transport.js'
+import type { Offense } from '../fsm/misbehavior.js'
+import type { PeerEvent } from '../fsm/outbox.js'
+import { PeerMachine, type Deadline, type PeerMachineConfig, type PeerMachineState } from '../fsm/peer.js'
+import type { DisconnectReason } from '../fsm/reasons.js'
+import type { PeerRequest } from '../fsm/requests.js'
+import { V1Codec, type CodecEvent, type FrameCodec, type FrameMeterEvent } from './codec.js'
+
+/** Settings of a Connection: the peer machine's, the network's framing, and the codec. */
+export interface ConnectionConfig extends PeerMachineConfig {
+  /** Magic and caps (a NetworkParams object satisfies this). */
+  readonly network: FramingParams
+  /** The codec to run; default a V1Codec for `network`. */
+  readonly codec?: FrameCodec
+}
+
+/** Something a Connection reports besides the peer machine's events. */
+export type ConnectionEvent =
+  | PeerEvent
+  | FrameMeterEvent
+  /** The codec's own handshake completed (v2): the session id both sides can compare. */
+  | { readonly type: 'codec-ready'; readonly version: 1 | 2; readonly sessionId: Uint8Array | undefined }
+  /** A v2 responder met a v1 peer and carries on in v1. */
+  | { readonly type: 'fallback-v1' }
+
+/** What the driver must do. */
+export type ConnectionAction =
+  | { readonly type: 'write'; readonly bytes: Uint8Array }
+  | { readonly type: 'event'; readonly event: ConnectionEvent }
+  | { readonly type: 'disconnect'; readonly reason: DisconnectReason }
+
+/** See the module comment. */
+export class Connection {
+  readonly #machine: PeerMachine
+  readonly #network: FramingParams
+  #codec: FrameCodec
+  readonly #out: ConnectionAction[] = []
+  #outHead = 0
+  #startAt: number | undefined
+  #started = false
+  #decodeVersion: number
+  /** The payload encoded by send() for the message it hands the machine (used when that message comes out). */
+  #preEncoded: { readonly msg: KnownMessage; readonly payload: Uint8Array } | undefined
+
+  constructor(config: ConnectionConfig, random: Random) {
+    this.#network = config.network
+    this.#machine = new PeerMachine({ ...config, maxBlockPayload: config.maxBlockPayload ?? config.network.maxBlockPayload }, random)
+    this.#decodeVersion = config.protocolVersion ?? PROTOCOL_VERSION
+    this.#codec = config.codec ?? new V1Codec({ network: config.network, protocolVersion: this.#decodeVersion })
+  }
+
+  // --- state -------------------------------------------------------------------
+
+  /** The peer machine (its state, handshake result, rtt, scores, requests in flight). */
+  get machine(): PeerMachine {
+    return this.#machine
+  }
+  /** 'idle' until start(), 'handshaking' (codec or version handshake), 'ready', 'closed'. */
+  get state(): PeerMachineState {
+    if (this.#startAt !== undefined && this.#machine.state === 'idle') return 'handshaking'
+    return this.#machine.state
+  }
+  /** The transport version in use: 1 or 2 (BIP324). */
+  get transportVersion(): 1 | 2 {
+    return this.#codec.version
+  }
+
+  // --- outputs -----------------------------------------------------------------
+
+  /** The next action, or undefined. */
+  poll(): ConnectionAction | undefined {
+    if (this.#outHead >= this.#out.length) {
+      if (this.#out.length > 0) {
+        this.#out.length = 0
+        this.#outHead = 0
+      }
+      return undefined
+    }
+    return this.#out[this.#outHead++]
+  }
+
+  /** Every armed deadline of the peer machine. */
+  deadlines(): Deadline[] {
+    return this.#machine.deadlines()
+  }
+
+  /** The earliest deadline; call timeout() then. */
+  nextDeadline(): number | undefined {
+    return this.#machine.nextDeadline()
+  }
+
+  // --- inputs ------------------------------------------------------------------
+
+  /** Begin: the codec's handshake (v2), then the version handshake. */
+  start(now: number): void {
+    if (this.#startAt !== undefined) return
+    this.#startAt = now
+    this.#flushCodec()
+    if (this.#codec.ready) this.#startMachine(now)
+  }
+
+  /** Bytes from the transport. */
+  receive(now: number, bytes: Uint8Array): void {
+    if (this.#machine.state === 'closed') return
+    this.#onCodecEvents(now, this.#codec.push(bytes))
+  }
+
+  /** Deadlines due at `now`. Nothing due: no-op. */
+  timeout(now: number): void {
+    this.#machine.timeout(now)
+    this.#pump()
+  }
+
+  /**
+   * Send a message (see PeerMachine.send). The message is encoded first:
+   * WireError if it cannot be, LocalProtocolError if it may not be sent now;
+   * either way nothing changes.
+   */
+  send(now: number, msg: KnownMessage): number | undefined {
+    const payload = encodePayload(msg, { protocolVersion: this.#machine.protocolVersion, maxBlockPayload: this.#network.maxBlockPayload })
+    this.#preEncoded = { msg, payload }
+    try {
+      const id = this.#machine.send(now, msg)
+      this.#pump()
+      return id
+    } finally {
+      this.#preEncoded = undefined
+    }
+  }
+
+  /** Ask the peer for something (see PeerMachine.request). */
+  request(now: number, req: PeerRequest, opts: { readonly timeoutMs?: number } = {}): number {
+    const id = this.#machine.request(now, req, opts)
+    this.#pump()
+    return id
+  }
+
+  /** Stop waiting for a request. */
+  cancel(now: number, id: number): boolean {
+    const ok = this.#machine.cancel(now, id)
+    this.#pump()
+    return ok
+  }
+
+  /** Score an offense found outside the machine. */
+  punish(now: number, offense: Offense): void {
+    this.#machine.punish(now, offense)
+    this.#pump()
+  }
+
+  /** End the connection. Idempotent. */
+  close(now: number, reason: DisconnectReason = { kind: 'local' }): void {
+    this.#machine.close(now, reason)
+    this.#pump()
+  }
+
+  // --- internals ---------------------------------------------------------------
+
+  #startMachine(now: number): void {
+    if (this.#started) return
+    this.#started = true
+    this.#machine.start(now)
+    this.#pump()
+  }
+
+  #onCodecEvents(now: number, events: readonly CodecEvent[]): void {
+    for (const ev of events) {
+      switch (ev.type) {
+        case 'frame':
+          this.#out.push({ type: 'event', event: ev })
+          continue
+        case 'codec-ready':
+          this.#out.push({ type: 'event', event: { type: 'codec-ready', version: this.#codec.version, sessionId: ev.sessionId } })
+          this.#flushCodec()
+          this.#startMachine(now)
+          continue
+        case 'fallback-v1': {
+          this.#codec = new V1Codec({ network: this.#network, protocolVersion: this.#decodeVersion })
+          this.#out.push({ type: 'event', event: { type: 'fallback-v1' } })
+          this.#startMachine(now)
+          this.#onCodecEvents(now, this.#codec.push(ev.bytes))
+          return
+        }
+        default:
+          if (this.#machine.state === 'idle') {
+            // Only a fatal codec error can come before the version handshake.
+            if (ev.type === 'error') this.close(now, { kind: 'framing', error: ev.error })
+            continue
+          }
+          this.#machine.receive(now, ev)
+          this.#pump()
+          if (this.#machine.state === 'closed') return
+      }
+    }
+    this.#pump()
+  }
+
+  /** Carry the machine's actions out: encode sends into the codec, pass events and the disconnect on. */
+  #pump(): void {
+    for (let a = this.#machine.poll(); a; a = this.#machine.poll()) {
+      switch (a.type) {
+        case 'send': {
+          const pre = this.#preEncoded
+          const payload =
+            pre && pre.msg === a.message
+              ? pre.payload
+              : encodePayload(a.message, { protocolVersion: this.#machine.protocolVersion, maxBlockPayload: this.#network.maxBlockPayload })
+          const wireBytes = this.#codec.write(a.message.command, payload)
+          this.#out.push({ type: 'event', event: { type: 'frame', direction: 'out', command: a.message.command, wireBytes } })
+          this.#flushCodec()
+          break
+        }
+        case 'event':
+          if (a.event.type === 'ready' && a.event.info.negotiatedVersion !== this.#decodeVersion) {
+            this.#decodeVersion = a.event.info.negotiatedVersion
+            this.#codec.setProtocolVersion(this.#decodeVersion)
+          }
+          this.#out.push(a)
+          break
+        case 'disconnect':
+          this.#out.push(a)
+          break
+      }
+    }
+  }
+
+  #flushCodec(): void {
+    for (let b = this.#codec.poll(); b; b = this.#codec.poll()) this.#out.push({ type: 'write', bytes: b })
+  }
+}
