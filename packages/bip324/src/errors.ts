@@ -46,6 +46,7 @@ const REMOTE_CODES: ReadonlySet<V2ErrorCode> = new Set<V2ErrorCode>(['OVERSIZE',
 
 /** An error of the v2 transport: a `code` for programs, a message for people, `detail` for the numbers. */
 export class V2Error extends Error {
+  /** Always 'V2Error' (what isV2Error recognises across package copies). */
   override readonly name = 'V2Error'
   /** Stable code; see V2ErrorCode. */
   readonly code: V2ErrorCode

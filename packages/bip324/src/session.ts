@@ -241,7 +241,9 @@ export class PacketReceiver {
   readonly #peekBuf = new Uint8Array(PEEK_BYTES)
   #pieces: Uint8Array[] = []
   #error: V2Error | null = null
-  /** Total bytes consumed by `push` since creation. */
+  /** Position in the chunk being pushed. */
+  #at = 0
+  /** Total bytes consumed by `push` since creation (on an error: up to and including the bytes that failed). */
   bytesConsumed = 0
 
   /**
@@ -286,16 +288,18 @@ export class PacketReceiver {
       out.push({ type: 'error', error: this.#error! })
       return out
     }
-    let i = 0
+    // #at is advanced by the readers as they take bytes, so that on an error
+    // the bytes consumed include exactly those the failing check looked at.
+    this.#at = 0
     try {
-      while (i < chunk.length) {
-        if (this.#rx === Rx.Length) i = this.#readLength(chunk, i)
-        else i = this.#readBody(chunk, i, out)
+      while (this.#at < chunk.length) {
+        if (this.#rx === Rx.Length) this.#readLength(chunk)
+        else this.#readBody(chunk, out)
       }
     } catch (e) {
       this.#fail(e instanceof V2Error ? e : new V2Error('STATE', String(e)), out)
     } finally {
-      this.bytesConsumed += i
+      this.bytesConsumed += this.#at
     }
     return out
   }
@@ -319,9 +323,9 @@ export class PacketReceiver {
     out.push({ type: 'error', error: err })
   }
 
-  #readLength(chunk: Uint8Array, i: number): number {
-    while (this.#lenHave < LENGTH_FIELD_BYTES && i < chunk.length) this.#lenBuf[this.#lenHave++] = chunk[i++]!
-    if (this.#lenHave < LENGTH_FIELD_BYTES) return i
+  #readLength(chunk: Uint8Array): void {
+    while (this.#lenHave < LENGTH_FIELD_BYTES && this.#at < chunk.length) this.#lenBuf[this.#lenHave++] = chunk[this.#at++]!
+    if (this.#lenHave < LENGTH_FIELD_BYTES) return
     const l = this.#l.crypt(this.#lenBuf)
     const contents = l[0]! | (l[1]! << 8) | (l[2]! << 16)
     this.#lenHave = 0
@@ -341,22 +345,21 @@ export class PacketReceiver {
     // The version packet's contents are ignored: only the global cap applies to it.
     this.#peekNeed = this.#expectVersion ? 0 : Math.min(PEEK_BYTES, PACKET_HEADER_BYTES + contents)
     this.#rx = Rx.Body
-    return i
   }
 
-  #readBody(chunk: Uint8Array, i: number, out: V2SessionEvent[]): number {
+  #readBody(chunk: Uint8Array, out: V2SessionEvent[]): void {
     // Until the type is checked, take only the bytes the peek needs.
     const want = this.#received < this.#peekNeed ? this.#peekNeed - this.#received : this.#bodyBytes - this.#received
+    const i = this.#at
     const take = Math.min(want, chunk.length - i)
     const piece = chunk.subarray(i, i + take)
-    if (this.#received < this.#peekNeed) {
-      this.#peekBuf.set(piece, this.#received)
-      if (this.#received + take === this.#peekNeed) this.#checkType()
-    }
+    this.#at = i + take
+    const peeking = this.#received < this.#peekNeed
+    if (peeking) this.#peekBuf.set(piece, this.#received)
     this.#pieces.push(piece)
     this.#received += take
+    if (peeking && this.#received === this.#peekNeed) this.#checkType()
     if (this.#received === this.#bodyBytes) this.#finish(out)
-    return i + take
   }
 
   /** Check 2: header and message type decrypted ahead of the tag; caps checked before buffering the rest. */
