@@ -225,8 +225,9 @@ export class V2Handshake {
         else if (this.#state === 'awaiting-terminator') i = this.#readGarbage(chunk, i)
         else {
           // awaiting-version or ready: the rest is packets.
-          this.#received += chunk.length - i
+          const before = this.#session!.receiver.bytesConsumed
           this.#toSession(chunk.subarray(i), step)
+          this.#received += this.#session!.receiver.bytesConsumed - before
           i = chunk.length
         }
       }
@@ -304,7 +305,9 @@ export class V2Handshake {
   /** Both roles: collect the peer's 64-byte key, then derive keys and send terminator, decoys, version packet. */
   #readKey(chunk: Uint8Array, i: number, step: V2Step): number {
     const before = this.#theirKeyLen
-    const take = Math.min(ELLSWIFT_BYTES - before, chunk.length - i)
+    // The responder stops at byte 16 for the wrong-network check, so its error is the same in any chunking.
+    const upTo = this.#role === 'responder' && before < V1_PREFIX_BYTES ? V1_PREFIX_BYTES : ELLSWIFT_BYTES
+    const take = Math.min(upTo - before, chunk.length - i)
     this.#theirKey.set(chunk.subarray(i, i + take), before)
     this.#theirKeyLen += take
     this.#received += take

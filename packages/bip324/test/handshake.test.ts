@@ -221,6 +221,17 @@ describe('a v1 peer at the responder', () => {
     expect(errorOf(step.events)?.code).toBe('V1_WRONG_NETWORK')
     expect(r.bytesReceived).toBe(16)
   })
+
+  it('V1_WRONG_NETWORK is judged at byte 16 in any chunking (regression: one push used to report every byte of the chunk)', () => {
+    const stream = encodeFrame(testnet3.magic, 'version', new Uint8Array(50))
+    for (const [name, cut] of cuts) {
+      const r = new V2Handshake(options('responder', 1))
+      r.start()
+      const err = errorOf(feed(r, cut(4)(stream)).events)
+      expect(err?.detail, name).toEqual({ state: 'awaiting-key', received: 16 })
+      expect(r.bytesReceived, name).toBe(16)
+    }
+  })
 })
 
 describe('faults at every step end in a typed error', () => {
