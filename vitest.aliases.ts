@@ -6,6 +6,7 @@ const src = (pkg: string) => new URL(`./packages/${pkg}/src/index.ts`, import.me
 /** resolve.alias for every package's vitest config. */
 export const sourceAliases: Record<string, string> = {
   '@bitp2p/wire': src('wire'),
+  '@bitp2p/bip324': src('bip324'),
   '@bitp2p/session': src('session'),
   '@bitp2p/transport-mock': src('transport-mock'),
   '@bitp2p/transport-tcp': src('transport-tcp'),
