@@ -32,6 +32,7 @@ import { EventEmitter } from 'eventemitter3'
 import {
   ipFromString,
   IP_BYTES,
+  Services,
   type Command,
   type FramingParams,
   type InvItem,
@@ -44,7 +45,7 @@ import {
   type PayloadStartEvent,
 } from '@bitp2p/wire'
 import { Connection, type ConnectionAction, type ConnectionEvent } from './core/connection.js'
-import type { FrameCodec } from './core/codec.js'
+import { PendingCodec, type FrameCodec } from './core/codec.js'
 import type { HandshakeInfo, PeerFeatures } from './fsm/handshake.js'
 import type { Offense } from './fsm/misbehavior.js'
 import type { PeerMachine, PeerMachineConfig, PeerMachineState } from './fsm/peer.js'
@@ -73,8 +74,19 @@ export interface PeerOptions extends Omit<PeerMachineConfig, 'direction' | 'remo
    * Default: performance.timeOrigin with the default clock, else 0.
    */
   readonly unixTimeOffsetMs?: number
-  /** The framing to run (default v1 for `network`); BIP324 v2 comes from `@bitp2p/bip324`. */
-  readonly codec?: FrameCodec
+  /**
+   * The transport protocol (BIP324). Peer.connect: 'v2-first' (default)
+   * tries the encrypted v2 transport and, when that handshake is refused or
+   * garbled (a v1-only node), connects once more in v1; 'v2' only v2; 'v1'
+   * only the plaintext framing. Peer.accept: 'v2-first' and 'v2' take a v2
+   * client and recognise a v1 one by its first bytes ('v2' then refuses
+   * it); 'v1' speaks v1 only. The v2 code is loaded only when used.
+   */
+  readonly transport?: TransportMode
+  /** v2 tuning, for tests: garbage length (default uniform in 0..4094) and decoy packets before the version packet. */
+  readonly v2?: { readonly garbageLen?: number; readonly decoys?: readonly number[] }
+  /** Where Peer.connect remembers peers that only speak v1 (a Pool keeps one); without it nothing is remembered. */
+  readonly transportMemory?: TransportMemory
   /** Default DEFAULT_HIGH_WATER_MARK. */
   readonly highWaterMark?: number
   /** Default DEFAULT_MAX_SEND_BUFFER. */
@@ -128,13 +140,67 @@ export interface PeerEvents extends CommandEvents {
   close: [reason: DisconnectReason]
 }
 
+/** Which transport protocol a Peer speaks or tries; see PeerOptions.transport. */
+export type TransportMode = 'v2-first' | 'v2' | 'v1'
+
+/** Largest number of peers a TransportMemory remembers (the oldest is forgotten first). */
+export const TRANSPORT_MEMORY_SIZE = 10_000
+
+/**
+ * Peers known to speak only v1 (their v2 handshake was refused or garbled),
+ * by "host:port", so a 'v2-first' connect goes straight to v1 next time.
+ * Bounded: the oldest entries are forgotten past TRANSPORT_MEMORY_SIZE.
+ */
+export class TransportMemory {
+  readonly #v1 = new Set<string>()
+  readonly #limit: number
+
+  constructor(limit = TRANSPORT_MEMORY_SIZE) {
+    this.#limit = limit
+  }
+
+  /** True when `addr` is known to speak only v1. */
+  isV1Only(addr: PeerAddress): boolean {
+    return this.#v1.has(addressKey(addr))
+  }
+
+  /** Remember that `addr` speaks only v1. */
+  rememberV1Only(addr: PeerAddress): void {
+    const k = addressKey(addr)
+    this.#v1.delete(k)
+    this.#v1.add(k)
+    if (this.#v1.size > this.#limit) this.#v1.delete(this.#v1.values().next().value!)
+  }
+
+  /** Forget what is known of `addr` (it may have been upgraded). */
+  forget(addr: PeerAddress): void {
+    this.#v1.delete(addressKey(addr))
+  }
+
+  /** Peers remembered. */
+  get size(): number {
+    return this.#v1.size
+  }
+}
+
+function addressKey(addr: PeerAddress): string {
+  return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`
+}
+
 /** A connection that did not get to (or past) the handshake, with the typed reason. */
 export class PeerError extends Error {
   override readonly name = 'PeerError'
   readonly reason: DisconnectReason
-  constructor(reason: DisconnectReason, options?: { cause?: unknown }) {
+  /**
+   * How far the connection got: 'transport' (the connect, or v2's own
+   * handshake, never completed), 'version' (the transport was up, the
+   * version handshake failed). Undefined when unknown.
+   */
+  readonly stage: 'transport' | 'version' | undefined
+  constructor(reason: DisconnectReason, options?: { cause?: unknown; stage?: 'transport' | 'version' }) {
     super(describeDisconnect(reason), options)
     this.reason = reason
+    this.stage = options?.stage
   }
 }
 
@@ -197,7 +263,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** Resolves with the reason when the connection ends. */
   readonly closed: Promise<DisconnectReason>
 
-  private constructor(transport: Transport, direction: 'outbound' | 'inbound', opts: PeerOptions) {
+  private constructor(transport: Transport, direction: 'outbound' | 'inbound', opts: PeerOptions, codec: FrameCodec | undefined) {
     super()
     this.transport = transport
     this.remote = transport.remote
@@ -206,10 +272,11 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
     this.maxSendBuffer = opts.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER
     const unixTimeOffsetMs = opts.unixTimeOffsetMs ?? (opts.clock ? 0 : performance.timeOrigin)
-    this.conn = new Connection(
-      { ...opts, direction, remoteAddress: netAddressOf(transport.remote), unixTimeOffsetMs },
-      opts.random ?? systemRandom(),
-    )
+    const random = opts.random ?? systemRandom()
+    // Speaking v2, we say so (as Core does): NODE_P2P_V2 in our services.
+    const services = codec?.version === 2 ? (opts.services ?? 0n) | Services.NODE_P2P_V2 : opts.services
+    const v1Fallback = transportMode(opts) !== 'v2'
+    this.conn = new Connection({ ...opts, services, direction, remoteAddress: netAddressOf(transport.remote), unixTimeOffsetMs, codec, v1Fallback }, random)
     this.machine = this.conn.machine
     this.closed = new Promise((r) => (this.resolveClosed = r))
     transport.onData((bytes) => this.onData(bytes))
@@ -223,22 +290,58 @@ export class Peer extends EventEmitter<PeerEvents> {
    * fired, or why the handshake failed).
    */
   static async connect(addr: PeerAddress, opts: ConnectOptions): Promise<Peer> {
+    const mode = transportMode(opts)
+    const memory = opts.transportMemory
+    if (mode === 'v1' || (mode === 'v2-first' && memory?.isV1Only(addr))) return Peer.connectOnce(addr, opts, 'v1')
+    try {
+      return await Peer.connectOnce(addr, opts, 'v2')
+    } catch (e) {
+      if (mode !== 'v2-first' || !(e instanceof PeerError) || !mayRetryInV1(e)) throw e
+      memory?.rememberV1Only(addr)
+      return Peer.connectOnce(addr, opts, 'v1')
+    }
+  }
+
+  private static async connectOnce(addr: PeerAddress, opts: ConnectOptions, version: 'v1' | 'v2'): Promise<Peer> {
     const { signal } = opts
-    if (signal?.aborted) throw new PeerError({ kind: 'aborted', reason: signal.reason })
+    if (signal?.aborted) throw new PeerError({ kind: 'aborted', reason: signal.reason }, { stage: 'transport' })
+    const codec = version === 'v2' ? (await loadV2Transport()).v2CodecFor('initiator', opts) : undefined
     let transport: Transport
     try {
       transport = await opts.connector.connect(addr, signal)
     } catch (e) {
-      if (signal?.aborted) throw new PeerError({ kind: 'aborted', reason: signal.reason }, { cause: e })
+      if (signal?.aborted) throw new PeerError({ kind: 'aborted', reason: signal.reason }, { cause: e, stage: 'transport' })
       const error = e instanceof TransportError ? e : new TransportError('connect-failed', String(e), e)
-      throw new PeerError({ kind: 'transport', error }, { cause: e })
+      throw new PeerError({ kind: 'transport', error }, { cause: e, stage: 'transport' })
     }
-    return new Peer(transport, 'outbound', opts).handshake(opts)
+    return new Peer(transport, 'outbound', opts, codec).handshake(opts)
   }
 
-  /** Complete the handshake on an accepted inbound transport. */
+  /**
+   * Complete the handshake on an accepted inbound transport. The transport
+   * is taken at once (its bytes are not lost while the v2 code loads, the
+   * first time; `loadV2Transport()` loads it ahead).
+   */
   static accept(transport: Transport, opts: PeerOptions): Promise<Peer> {
-    return new Peer(transport, 'inbound', opts).handshake(opts)
+    if (transportMode(opts) === 'v1') return new Peer(transport, 'inbound', opts, undefined).handshake(opts)
+    const loaded = v2Module
+    if (loaded) return new Peer(transport, 'inbound', opts, loaded.v2CodecFor('responder', opts)).handshake(opts)
+    const pending = new PendingCodec(2)
+    const peer = new Peer(transport, 'inbound', opts, pending)
+    const done = peer.handshake(opts)
+    loadV2Transport().then(
+      (m) => peer.codecLoaded(pending, m.v2CodecFor('responder', opts)),
+      (e: unknown) => peer.closeWith({ kind: 'transport', error: new TransportError('refused', `the v2 transport did not load: ${String(e)}`, e) }),
+    )
+    return done
+  }
+
+  /** The v2 codec of a pending accept has loaded: replay what arrived meanwhile. */
+  private codecLoaded(pending: PendingCodec, real: FrameCodec): void {
+    pending.resolve(real)
+    if (this.isClosed()) return
+    this.conn.receive(this.clock.now(), EMPTY_BYTES)
+    this.flush()
   }
 
   private handshake(opts: PeerOptions): Promise<Peer> {
@@ -256,7 +359,7 @@ export class Peer extends EventEmitter<PeerEvents> {
       }
       const onClose = (reason: DisconnectReason) => {
         cleanup()
-        reject(new PeerError(reason))
+        reject(new PeerError(reason, { stage: this.conn.transportReady ? 'version' : 'transport' }))
       }
       this.once('ready', onReady)
       this.once('close', onClose)
@@ -277,6 +380,10 @@ export class Peer extends EventEmitter<PeerEvents> {
   /** The transport protocol in use: 1 (plaintext framing) or 2 (BIP324 encrypted). */
   get transportVersion(): 1 | 2 {
     return this.conn.transportVersion
+  }
+  /** The BIP324 session id (v2 only): the same on both ends; compare it out of band to rule out a man in the middle. */
+  get sessionId(): Uint8Array | undefined {
+    return this.conn.sessionId
   }
   /** The handshake result (peer version, negotiated features). */
   get info(): HandshakeInfo | undefined {
@@ -534,4 +641,64 @@ export class Peer extends EventEmitter<PeerEvents> {
       this.flush()
     })
   }
+}
+
+/**
+ * A failed v2 connect worth one more try in v1 (BIP324 and Core): the v2
+ * handshake was refused or garbled, or the connection dropped or timed out
+ * before it completed. Not after an abort, a connect that never reached
+ * the peer, or a failure once the encrypted session was up.
+ */
+export function mayRetryInV1(e: PeerError): boolean {
+  if (e.stage !== 'transport') return false
+  const r = e.reason
+  switch (r.kind) {
+    case 'v2':
+      return r.retryV1 || r.code === 'NO_TERMINATOR'
+    case 'handshake-timeout':
+      return true
+    case 'transport':
+      return r.error !== undefined && (r.error.kind === 'remote' || r.error.kind === 'reset')
+    default:
+      return false
+  }
+}
+
+/** The v2 transport's module, once loaded (a memo of the dynamic import: it never changes after). */
+let v2Module: { readonly v2CodecFor: (role: 'initiator' | 'responder', opts: PeerOptions) => FrameCodec } | undefined
+
+/**
+ * Load the v2 transport (BIP324: its ciphers and curve code) now rather
+ * than at the first v2 connection. Peers load it themselves when needed; a
+ * server or a simulation calls this first so that its first inbound v2
+ * connection starts without waiting (and, in virtual time, at a time that
+ * does not depend on how fast the module loads).
+ */
+export async function loadV2Transport(): Promise<NonNullable<typeof v2Module>> {
+  if (v2Module) return v2Module
+  const { V2Codec } = await import('./core/codec-v2.js')
+  v2Module = {
+    v2CodecFor: (role, opts) =>
+      new V2Codec({
+        role,
+        network: opts.network,
+        random: opts.random ?? systemRandom(),
+        protocolVersion: opts.protocolVersion,
+        garbageLen: opts.v2?.garbageLen,
+        decoys: opts.v2?.decoys,
+      }),
+  }
+  return v2Module
+}
+
+const EMPTY_BYTES = new Uint8Array(0)
+
+/**
+ * The transport mode in force: the option, 'v2-first' by default; always
+ * 'v1' on a network with BSV extended messages (BIP324 packets hold at most
+ * 16 MB, and no BSV node speaks v2).
+ */
+function transportMode(opts: PeerOptions): TransportMode {
+  if (opts.network.supportsExtMsg) return 'v1'
+  return opts.transport ?? 'v2-first'
 }

@@ -41,6 +41,13 @@ export interface FrameMeterEvent {
   readonly wireBytes: number
 }
 
+/** A v2 transport failure: BIP324's error code (or V1_RESPONDER), words, and whether retrying the peer with v1 makes sense. */
+export interface V2Failure {
+  readonly code: string
+  readonly message: string
+  readonly retryV1: boolean
+}
+
 /** What `FrameCodec.push` returns. */
 export type CodecEvent =
   | MessageEvent
@@ -49,6 +56,8 @@ export type CodecEvent =
   | { readonly type: 'fallback-v1'; readonly bytes: Uint8Array }
   /** The codec's own handshake completed (v2); `sessionId` identifies the encrypted session. */
   | { readonly type: 'codec-ready'; readonly sessionId: Uint8Array | undefined }
+  /** The v2 transport failed (handshake or packet); fatal, the last event. */
+  | { readonly type: 'v2-error'; readonly failure: V2Failure }
 
 /** The interface both transports' framings implement; see the module comment. */
 export interface FrameCodec {
@@ -164,3 +173,72 @@ export class V1Codec implements FrameCodec {
 }
 
 const EMPTY = new Uint8Array(0)
+
+/** Bytes a PendingCodec holds while its codec loads (a v2 key and garbage are at most 4,159 bytes). */
+export const MAX_PENDING_CODEC_BYTES = 64 * 1024
+
+/**
+ * A codec that is still loading (the v2 code is loaded on first use): it
+ * holds the bytes that arrive (at most MAX_PENDING_CODEC_BYTES) and the
+ * messages written, and hands both to the real codec once `resolve` gives
+ * it; the next `push` (an empty one will do) replays what was held.
+ */
+export class PendingCodec implements FrameCodec {
+  readonly version: 1 | 2
+  #real: FrameCodec | undefined
+  #held: Uint8Array[] = []
+  #heldBytes = 0
+  readonly #writes: { readonly command: string; readonly payload: Uint8Array }[] = []
+  #protocolVersion: number | undefined
+  #failed = false
+
+  constructor(version: 1 | 2) {
+    this.version = version
+  }
+
+  get ready(): boolean {
+    return this.#real?.ready ?? false
+  }
+
+  /** The codec has loaded. */
+  resolve(real: FrameCodec): void {
+    if (this.#real) return
+    this.#real = real
+    if (this.#protocolVersion !== undefined) real.setProtocolVersion(this.#protocolVersion)
+    for (const w of this.#writes.splice(0)) real.write(w.command, w.payload)
+  }
+
+  push(bytes: Uint8Array): CodecEvent[] {
+    const real = this.#real
+    if (!real) {
+      if (this.#failed) return []
+      this.#heldBytes += bytes.length
+      if (this.#heldBytes > MAX_PENDING_CODEC_BYTES) {
+        this.#failed = true
+        this.#held = []
+        return [{ type: 'v2-error', failure: { code: 'OVERSIZE', message: `more than ${MAX_PENDING_CODEC_BYTES} bytes before the transport was ready`, retryV1: false } }]
+      }
+      if (bytes.length > 0) this.#held.push(bytes)
+      return []
+    }
+    const out: CodecEvent[] = []
+    for (const b of this.#held.splice(0)) out.push(...real.push(b))
+    if (bytes.length > 0) out.push(...real.push(bytes))
+    return out
+  }
+
+  write(command: string, payload: Uint8Array): number {
+    if (this.#real) return this.#real.write(command, payload)
+    this.#writes.push({ command, payload })
+    return payload.length
+  }
+
+  poll(): Uint8Array | undefined {
+    return this.#real?.poll()
+  }
+
+  setProtocolVersion(v: number): void {
+    if (this.#real) this.#real.setProtocolVersion(v)
+    else this.#protocolVersion = v
+  }
+}

@@ -17,9 +17,10 @@
  *    encoded throws there and changes nothing);
  *  - metering: a 'frame' event per whole frame in and out, with its command
  *    and its size on the wire (so nothing else parses the stream);
- *  - when the version handshake starts: once the codec is ready (v2 has a
- *    handshake of its own first); a v2 responder that meets a v1 peer
- *    carries on with v1 over the same bytes.
+ *  - the version handshake starts with the connection, so its deadline
+ *    covers v2's own handshake too; messages it sends before the codec is
+ *    ready wait inside the codec (v2 encrypts them once it has keys); a v2
+ *    responder that meets a v1 peer carries on with v1 over the same bytes.
  */
 import { encodePayload, PROTOCOL_VERSION, type FramingParams, type KnownMessage } from '@bitp2p/wire'
 import type { Random } from '../transport.js'
@@ -36,6 +37,8 @@ export interface ConnectionConfig extends PeerMachineConfig {
   readonly network: FramingParams
   /** The codec to run; default a V1Codec for `network`. */
   readonly codec?: FrameCodec
+  /** A v2 responder that meets a v1 peer carries on in v1 (default true); false refuses it ('v2' V1_REFUSED). */
+  readonly v1Fallback?: boolean
 }
 
 /** Something a Connection reports besides the peer machine's events. */
@@ -58,11 +61,13 @@ export class Connection {
   readonly #machine: PeerMachine
   readonly #network: FramingParams
   #codec: FrameCodec
+  readonly #v1Fallback: boolean
   readonly #out: ConnectionAction[] = []
   #outHead = 0
   #startAt: number | undefined
   #started = false
   #decodeVersion: number
+  #sessionId: Uint8Array | undefined
   /** The payload encoded by send() for the message it hands the machine (used when that message comes out). */
   #preEncoded: { readonly msg: KnownMessage; readonly payload: Uint8Array } | undefined
 
@@ -71,6 +76,7 @@ export class Connection {
     this.#machine = new PeerMachine({ ...config, maxBlockPayload: config.maxBlockPayload ?? config.network.maxBlockPayload }, random)
     this.#decodeVersion = config.protocolVersion ?? PROTOCOL_VERSION
     this.#codec = config.codec ?? new V1Codec({ network: config.network, protocolVersion: this.#decodeVersion })
+    this.#v1Fallback = config.v1Fallback ?? true
   }
 
   // --- state -------------------------------------------------------------------
@@ -87,6 +93,14 @@ export class Connection {
   /** The transport version in use: 1 or 2 (BIP324). */
   get transportVersion(): 1 | 2 {
     return this.#codec.version
+  }
+  /** True once the transport's own handshake (v2) is done; always for v1. */
+  get transportReady(): boolean {
+    return this.#codec.ready
+  }
+  /** The v2 session id (both sides have the same; compare it out of band to rule out a man in the middle), once ready. */
+  get sessionId(): Uint8Array | undefined {
+    return this.#sessionId
   }
 
   // --- outputs -----------------------------------------------------------------
@@ -115,12 +129,12 @@ export class Connection {
 
   // --- inputs ------------------------------------------------------------------
 
-  /** Begin: the codec's handshake (v2), then the version handshake. */
+  /** Begin: the codec's handshake (v2) and the version handshake, one deadline for both. */
   start(now: number): void {
     if (this.#startAt !== undefined) return
     this.#startAt = now
     this.#flushCodec()
-    if (this.#codec.ready) this.#startMachine(now)
+    this.#startMachine(now)
   }
 
   /** Bytes from the transport. */
@@ -194,14 +208,20 @@ export class Connection {
           this.#out.push({ type: 'event', event: ev })
           continue
         case 'codec-ready':
+          this.#sessionId = ev.sessionId
           this.#out.push({ type: 'event', event: { type: 'codec-ready', version: this.#codec.version, sessionId: ev.sessionId } })
           this.#flushCodec()
-          this.#startMachine(now)
           continue
+        case 'v2-error':
+          this.close(now, { kind: 'v2', code: ev.failure.code, message: ev.failure.message, retryV1: ev.failure.retryV1 })
+          return
         case 'fallback-v1': {
+          if (!this.#v1Fallback) {
+            this.close(now, { kind: 'v2', code: 'V1_REFUSED', message: 'a v1 peer, and v1 is not accepted here', retryV1: false })
+            return
+          }
           this.#codec = new V1Codec({ network: this.#network, protocolVersion: this.#decodeVersion })
           this.#out.push({ type: 'event', event: { type: 'fallback-v1' } })
-          this.#startMachine(now)
           this.#onCodecEvents(now, this.#codec.push(ev.bytes))
           return
         }

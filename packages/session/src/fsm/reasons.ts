@@ -33,6 +33,13 @@ export type DisconnectReason =
   | { readonly kind: 'misbehaving'; readonly score: number; readonly threshold: number; readonly last: Offense }
   /** The byte stream broke (bad magic, oversize, bad checksum): it cannot be resynchronised. */
   | { readonly kind: 'framing'; readonly error: WireError }
+  /**
+   * The BIP324 v2 transport failed: its handshake (no terminator, a v1 node
+   * answering, ...) or a packet (bad tag, oversize). `retryV1`: a v1
+   * connection to the same peer may work (BIP324's advice for a garbled or
+   * refused handshake).
+   */
+  | { readonly kind: 'v2'; readonly code: string; readonly message: string; readonly retryV1: boolean }
   /** A message that is never valid in the current state (e.g. wtxidrelay after verack). */
   | { readonly kind: 'unexpected-message'; readonly command: string; readonly state: string }
   /** The peer does not read: our send buffer passed its hard cap. */
@@ -84,6 +91,9 @@ export function disconnectPolicy(reason: DisconnectReason): DisconnectPolicy {
       return { transient: false, banScore: reason.score, unresponsive: false }
     case 'framing':
       return { transient: false, banScore: offenseScore(framingOffense(reason.error)), unresponsive: false }
+    case 'v2':
+      // A garbled or refused handshake is no misbehaviour (Core disconnects without a score); try again, perhaps in v1.
+      return TRANSIENT
     case 'transport': {
       const kind = reason.error?.kind
       return kind !== undefined && UNRESPONSIVE_TRANSPORT_KINDS.has(kind) ? TRANSIENT_UNRESPONSIVE : TRANSIENT
@@ -120,6 +130,8 @@ export function describeDisconnect(reason: DisconnectReason): string {
       return `misbehaving: score ${reason.score} >= ${reason.threshold} (last: ${reason.last.kind})`
     case 'framing':
       return `framing: ${reason.error.code} ${reason.error.message}`
+    case 'v2':
+      return `v2: ${reason.code} ${reason.message}${reason.retryV1 ? ' (a v1 connection may work)' : ''}`
     case 'unexpected-message':
       return `unexpected-message: ${reason.command} in ${reason.state}`
     case 'send-buffer-full':

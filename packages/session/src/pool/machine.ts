@@ -115,6 +115,8 @@ export const DEFAULT_REQUEST_ATTEMPTS = 4
 export const MAX_QUEUED_BROADCASTS = 1_000
 /** Default time a pool request waits for a ready peer when there is none, before it fails 'no-peers'. */
 export const DEFAULT_REQUEST_PEER_WAIT_MS = 60_000
+/** Peers remembered as v1-only (v2Refused), at most. */
+export const MAX_V1_ONLY_PEERS = 10_000
 /** Most outstanding pool requests (submit throws beyond). */
 export const MAX_POOL_REQUESTS = 100_000
 /** Core's FEELER_INTERVAL: one feeler every 2 minutes on average (exponentially distributed gaps). */
@@ -183,6 +185,13 @@ export interface PoolMachineConfig {
   readonly evictInbound?: boolean
   /** Inbound peers from addresses for which this returns true are never evicted (Core's noban permission). */
   readonly noEvict?: (remote: PeerAddress) => boolean
+  /**
+   * The transport protocol of outbound connections (BIP324): 'v2-first'
+   * (default, as Core) dials v2 where the address book says the peer
+   * offers NODE_P2P_V2 and it has not refused v2 before, v1 elsewhere;
+   * 'v2' always v2; 'v1' never v2.
+   */
+  readonly transport?: 'v2-first' | 'v2' | 'v1'
   /** Open feeler connections to test addresses of the new table (default true, as Core). */
   readonly feelers?: boolean
   /** Mean ms between feelers (default FEELER_INTERVAL_MS). */
@@ -239,7 +248,8 @@ export type PoolEvent =
 
 /** What the driver must do. */
 export type PoolAction =
-  | { readonly type: 'connect'; readonly peerId: number; readonly addr: PeerAddress; readonly slot: SlotType; readonly requiredServices: bigint }
+  /** Dial `addr`; `transport` says which protocol to speak (see PoolMachineConfig.transport). */
+  | { readonly type: 'connect'; readonly peerId: number; readonly addr: PeerAddress; readonly slot: SlotType; readonly requiredServices: bigint; readonly transport: 'v1' | 'v2' }
   | { readonly type: 'disconnect'; readonly peerId: number; readonly reason: string }
   | { readonly type: 'send'; readonly peerId: number; readonly message: KnownMessage }
   | { readonly type: 'request'; readonly requestId: number; readonly peerId: number; readonly request: PeerRequest; readonly timeoutMs?: number }
@@ -347,6 +357,9 @@ export class PoolMachine {
   readonly #noEvict: ((remote: PeerAddress) => boolean) | undefined
   readonly #feelers: boolean
   readonly #feelerMs: number
+  readonly #transport: 'v2-first' | 'v2' | 'v1'
+  /** Peers whose v2 handshake failed in a way v1 may not ("host:port", bounded): dialled in v1 from then on. */
+  readonly #v1Only = new Set<string>()
 
   readonly #peers = new Map<number, PeerRec>()
   /** retryKey -> peer id, for every live peer. */
@@ -396,6 +409,7 @@ export class PoolMachine {
     this.#noEvict = config.noEvict
     this.#feelers = config.feelers ?? true
     this.#feelerMs = positiveInt('feelerIntervalMs', config.feelerIntervalMs ?? FEELER_INTERVAL_MS, 1)
+    this.#transport = config.transport ?? 'v2-first'
     this.book = config.addressBook ? AddressBook.deserialize(config.addressBook, { random }) : new AddressBook({ random })
     this.bans = config.banList ? BanList.deserialize(config.banList) : new BanList()
     this.retry = new RetryTracker({ random, policy: { ...DEFAULT_CONNECT_BACKOFF, ...config.backoff }, forgetAfter: 24 * 3600_000 })
@@ -808,7 +822,28 @@ export class PoolMachine {
   #dial(now: number, addr: PeerAddress, slot: SlotType, requiredServices: bigint): void {
     const p = this.#newPeer(addr, slot, 'connecting', now)
     if (p.endpoint) this.book.attempt(p.endpoint, this.unixSeconds(now), false)
-    this.#act({ type: 'connect', peerId: p.id, addr, slot, requiredServices })
+    this.#act({ type: 'connect', peerId: p.id, addr, slot, requiredServices, transport: this.#transportFor(addr) })
+  }
+
+  /** v2 where the policy and what we know of the peer allow it (Core: v2 when the address advertises NODE_P2P_V2). */
+  #transportFor(addr: PeerAddress): 'v1' | 'v2' {
+    if (this.#transport !== 'v2-first') return this.#transport
+    if (this.#v1Only.has(retryKey(addr))) return 'v1'
+    const services = this.book.get(addr)?.services ?? 0n
+    return hasServices(services, Services.NODE_P2P_V2) ? 'v2' : 'v1'
+  }
+
+  /**
+   * The v2 handshake with `addr` was refused or garbled (BIP324: such a
+   * peer may speak v1 only): dial it in v1 from now on. Bounded like the
+   * address book (the oldest is forgotten first).
+   */
+  v2Refused(now: number, addr: PeerAddress): void {
+    const k = retryKey(addr)
+    this.#v1Only.delete(k)
+    this.#v1Only.add(k)
+    if (this.#v1Only.size > MAX_V1_ONLY_PEERS) this.#v1Only.delete(this.#v1Only.values().next().value!)
+    void now
   }
 
   #close(now: number, p: PeerRec, reason: string): void {

@@ -53,7 +53,7 @@ import { blockHash, checkProofOfWork, toHex, type BlockHeader, type FramingParam
 import type { HandshakeInfo } from '../fsm/handshake.js'
 import { describeDisconnect, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure, RequestResult } from '../fsm/requests.js'
-import { Peer, PeerError, RequestError, type PeerOptions } from '../peer.js'
+import { mayRetryInV1, Peer, PeerError, RequestError, type PeerOptions } from '../peer.js'
 import { systemRandom } from '../random.js'
 import { RealtimeClock } from '../realtime-clock.js'
 import { TransportError, type Cancel, type Clock, type Connector, type Listener, type PeerAddress, type Random, type Transport } from '../transport.js'
@@ -86,7 +86,7 @@ export const RELAY_BLOCK_TIME_WINDOW_S = 2 * 60 * 60
 export type Resolver = (host: string) => Promise<string[]>
 
 /** Options of every Peer the pool opens (network, clock, random, signal and services are the pool's). */
-export type PoolPeerOptions = Omit<PeerOptions, 'network' | 'clock' | 'random' | 'signal' | 'setup' | 'requiredServices'>
+export type PoolPeerOptions = Omit<PeerOptions, 'network' | 'clock' | 'random' | 'signal' | 'setup' | 'requiredServices' | 'transport' | 'transportMemory'>
 
 /** Options of a Pool. */
 export interface PoolOptions extends PoolMachineConfig {
@@ -220,6 +220,8 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   readonly #random: Random
   readonly #resolve: Resolver | undefined
   readonly #peerOptions: PoolPeerOptions
+  /** Inbound: v1 only, or v2 with v1 clients recognised. */
+  readonly #inboundTransport: 'v1' | 'v2-first'
   readonly #conns = new Map<number, Conn>()
   readonly #waiters = new Map<number, Waiter>()
   readonly #broadcasts = new Map<number, { resolve(n: number): void; reject(e: PoolRequestError): void }>()
@@ -249,6 +251,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     this.#resolve = options.resolve
     const unixTimeOffsetMs = options.unixTimeOffsetMs ?? (options.clock ? 0 : performance.timeOrigin)
     this.#peerOptions = { unixTimeOffsetMs, ...options.peer }
+    this.#inboundTransport = options.transport === 'v1' || options.network.supportsExtMsg ? 'v1' : 'v2-first'
     this.machine = new PoolMachine({ ...options, unixTimeOffsetMs }, this.#random)
     // Relay times only matter to inbound eviction.
     this.#autoBlockCredit =
@@ -510,7 +513,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   #act(a: PoolAction): void {
     switch (a.type) {
       case 'connect':
-        return this.#connect(a.peerId, a.addr, a.requiredServices, a.slot)
+        return this.#connect(a.peerId, a.addr, a.requiredServices, a.slot, a.transport)
       case 'disconnect': {
         const c = this.#conns.get(a.peerId)
         if (!c) return
@@ -654,7 +657,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     if (c.ready && c.peer) this.emit('peer-closed', c.peer, reason)
   }
 
-  #connect(id: number, addr: PeerAddress, requiredServices: bigint, slot: SlotType): void {
+  #connect(id: number, addr: PeerAddress, requiredServices: bigint, slot: SlotType, transport: 'v1' | 'v2'): void {
     const c = this.#newConn(id, slot === 'feeler')
     this.#attempts++
     const p = Peer.connect(addr, {
@@ -663,6 +666,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
       clock: this.#clock,
       random: this.#random,
       connector: this.#connector,
+      transport,
       requiredServices,
       signal: c.abort.signal,
       isOwnNonce: (n) => this.#isOwnNonce(n),
@@ -676,6 +680,8 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
         if (this.machine.stopped) peer.close('pool stopped')
       },
       (e: unknown) => {
+        // A refused or garbled v2 handshake: the next dial of this peer is v1 (BIP324's advice, as Core).
+        if (transport === 'v2' && e instanceof PeerError && mayRetryInV1(e)) this.machine.v2Refused(this.#clock.now(), addr)
         // Before the transport was up no Peer exists to report its close: report it here.
         if (c.peer) return
         const reason: DisconnectReason = e instanceof PeerError ? e.reason : { kind: 'transport', error: new TransportError('connect-failed', String(e), e) }
@@ -696,6 +702,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     const c = this.#newConn(id)
     const p = Peer.accept(t, {
       ...this.#peerOptions,
+      transport: this.#inboundTransport,
       network: this.#network,
       clock: this.#clock,
       random: this.#random,
