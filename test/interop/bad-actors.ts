@@ -20,7 +20,7 @@ import { Peer, PeerError, type DisconnectReason, type Transport } from '@bitp2p/
 import { encodeMessage, ipFromString, mainnet, regtest, Services, type WireErrorCode } from '@bitp2p/wire'
 import { TcpConnector, TcpListener } from '@bitp2p/transport-tcp'
 import { LOOPBACK, type InteropNode } from './node.js'
-import { check, checkEqual, CONNECT_TIMEOUT_MS, regtestPeerOptions, since, waitUntil, within } from './util.js'
+import { check, checkEqual, CONNECT_TIMEOUT_MS, PING_TIMEOUT_MS, regtestPeerOptions, since, waitUntil, within } from './util.js'
 
 /** A frame header: magic (4), command (12), length (4), checksum (4). */
 const FRAME_HEADER_BYTES = 24
@@ -148,7 +148,7 @@ export async function badActors(node: InteropNode): Promise<BadActorsReport> {
     try {
       const goodHandshakeMs = since(dialAt)
       check(/bcoin/.test(good.info!.peer.userAgent), `good peer user agent ${good.info!.peer.userAgent}`)
-      const goodRttMs = await good.ping({ timeoutMs: 5_000 })
+      const goodRttMs = await good.ping({ timeoutMs: PING_TIMEOUT_MS })
       check(goodRttMs > 0, `good peer RTT ${goodRttMs} is not > 0`)
       return { attacks: results, goodHandshakeMs, goodRttMs, ms: since(start) }
     } finally {
