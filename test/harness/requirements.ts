@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { scaled } from './timing.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -52,7 +53,7 @@ interface Requirement {
 function runtimeBinary(path: string, install: string): () => string | undefined {
   return () => {
     if (!existsSync(path)) return `${path} not found (${install})`
-    const r = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: 30_000 })
+    const r = spawnSync(path, ['--version'], { encoding: 'utf8', timeout: scaled(30_000) })
     return r.status === 0 ? undefined : `${path} --version failed (${install}): ${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}`
   }
 }

@@ -19,14 +19,15 @@
  * guessed for half of it. The result is multiplied by TIME_SCALE:
  *
  * - BITP2P_TIME_SCALE, when set to a positive number, is used as is.
- * - Otherwise it is measured once per run: the first process that loads
- *   this module (a package's vitest config, before its workers start)
- *   times a fixed CPU-bound workload, divides the median of a few samples
- *   by what the workload takes on the idle reference machine, and rounds
- *   the ratio up to a tenth within [1, MAX_MEASURED_SCALE]. It then sets
- *   BITP2P_TIME_SCALE, so vitest's workers, their child processes and the
- *   browser project use the same factor instead of measuring again, and
- *   prints it on one line ("[timing] ...").
+ * - Otherwise it is measured once per vitest run (`npm test` runs one per
+ *   package): the first process that loads this module, the package's
+ *   vitest config before any worker starts, times a fixed CPU-bound
+ *   workload, divides the median of a few samples by what the workload
+ *   takes on the idle reference machine, and rounds the ratio up to a
+ *   tenth within [1, MAX_MEASURED_SCALE]. It then sets BITP2P_TIME_SCALE,
+ *   so vitest's workers, their child processes and the browser project use
+ *   the same factor instead of measuring again, and prints it on one line
+ *   ("[timing] ...").
  *
  * So a machine that is slower, or already busy when the run starts, gets
  * proportionally longer deadlines; a faster one keeps the budgets; load

@@ -32,7 +32,7 @@ async function bridgeWith(options: Parameters<typeof startBridge>[0]) {
 }
 
 const connector = (bridge: Bridge, extra: { token?: string; WebSocket?: WebSocketConstructor; connectTimeoutMs?: number } = {}) =>
-  new WsConnector({ url: bridge.url, WebSocket: WsCtor, connectTimeoutMs: 5_000, ...extra })
+  new WsConnector({ url: bridge.url, WebSocket: WsCtor, connectTimeoutMs: scaled(5_000), ...extra })
 
 const info = (err: TransportError): BridgeCloseInfo => err.cause as BridgeCloseInfo
 
