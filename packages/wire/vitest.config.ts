@@ -1,2 +1,4 @@
 import { defineConfig } from 'vitest/config'
-export default defineConfig({ test: { environment: 'node', include: ['test/**/*.test.ts'], testTimeout: 60_000 } })
+import { vitestTimeouts } from '../../test/harness/timing.js'
+
+export default defineConfig({ test: { environment: 'node', include: ['test/**/*.test.ts'], ...vitestTimeouts } })

@@ -19,6 +19,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Transport, TransportCloseKind, TransportError } from '@bitp2p/session'
+import { scaled } from '../harness/timing.js'
 
 /** A fixture: a fresh endpoint pair factory for one transport. */
 export interface TransportFixture {
@@ -35,8 +36,8 @@ export interface TransportPairFactory {
   teardown(): Promise<void>
 }
 
-/** Per-test limit: the 4 MB+ cases move tens of MB through a real stack. */
-const TEST_TIMEOUT_MS = 30_000
+/** Per-test limit: the 4 MB+ cases move tens of MB through a real stack (well under a second on an idle machine). */
+const TEST_TIMEOUT_MS = scaled(30_000)
 /** Size of the big write: above Bitcoin's 4 MB message cap, as a block would be. */
 const BIG_WRITE_BYTES = 4 * 1024 * 1024 + 4099
 /** Number of tiny writes. */

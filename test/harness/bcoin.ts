@@ -16,13 +16,25 @@
  */
 import type { PeerAddress } from '@bitp2p/session'
 import { spawnBcoin } from './spawn-bcoin.mjs'
+import { forWork, scaled } from './timing.js'
 
-/** How long bcoin may take to open, mine and print its ready line. */
-const READY_TIMEOUT_MS = 60_000
+/** Budget for bcoin's start-up before mining: its process, chain and wallet (about 0.7 s on an idle machine). */
+const START_BUDGET_MS = 10_000
+/** Budget per block bcoin mines, at start or by RPC (about 1 ms on an idle machine). */
+const BLOCK_BUDGET_MS = 10
 /** How long stop() waits after SIGTERM before SIGKILL. */
-const STOP_GRACE_MS = 5_000
+const STOP_GRACE_MS = scaled(5_000)
 /** How long sendFromWallet waits for its tx to enter the mempool. */
-const MEMPOOL_WAIT_MS = 10_000
+const MEMPOOL_WAIT_MS = scaled(10_000)
+
+/**
+ * A deadline for starting bcoin with `blocks` mined: its ready wait, and the
+ * hook or test that starts it. Mining `blocks` more by RPC needs the same
+ * per block, so `bcoinBudget(start + mined)` covers a start followed by `mine()`.
+ */
+export function bcoinBudget(blocks: number): number {
+  return forWork(blocks, BLOCK_BUDGET_MS, START_BUDGET_MS)
+}
 
 /** Options of startBcoin. */
 export interface BcoinOptions {
@@ -118,7 +130,7 @@ export async function startBcoin(opts: BcoinOptions = {}): Promise<BcoinNode> {
       LOG_LEVEL: opts.logLevel ?? 'error',
       ...(opts.invMs !== undefined ? { INV_MS: String(opts.invMs) } : {}),
     },
-    { readyTimeoutMs: READY_TIMEOUT_MS, captureStderr: true },
+    { readyTimeoutMs: bcoinBudget(opts.mine ?? 0), captureStderr: true },
   )
   const exited = new Promise<void>((resolve) => {
     if (child.exitCode !== null || child.signalCode !== null) resolve()

@@ -25,7 +25,7 @@ import { mainnet, regtest, Services, type WireErrorCode } from '@bitp2p/wire'
 import { TcpConnector, TcpListener } from '@bitp2p/transport-tcp'
 import { frameHeader, noise, versionFrame } from '../harness/hostile-bytes.js'
 import { LOOPBACK, type InteropNode } from './node.js'
-import { check, checkEqual, CONNECT_TIMEOUT_MS, regtestPeerOptions, since, waitUntil, within } from './util.js'
+import { check, checkEqual, CONNECT_TIMEOUT_MS, PING_TIMEOUT_MS, regtestPeerOptions, since, waitUntil, within } from './util.js'
 
 /** One hostile client and the reason we expect. */
 interface Attack {
@@ -111,7 +111,7 @@ export async function badActors(node: InteropNode): Promise<BadActorsReport> {
     try {
       const goodHandshakeMs = since(dialAt)
       check(/bcoin/.test(good.info!.peer.userAgent), `good peer user agent ${good.info!.peer.userAgent}`)
-      const goodRttMs = await good.ping({ timeoutMs: 5_000 })
+      const goodRttMs = await good.ping({ timeoutMs: PING_TIMEOUT_MS })
       check(goodRttMs > 0, `good peer RTT ${goodRttMs} is not > 0`)
       return { attacks: results, goodHandshakeMs, goodRttMs, ms: since(start) }
     } finally {

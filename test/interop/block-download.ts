@@ -30,9 +30,10 @@ import {
 } from '@bitp2p/wire'
 import { createSignedTx, waitForWalletTx, type InteropNode } from './node.js'
 import { check, checkEqual, connectPeer, InteropError, since } from './util.js'
+import { scaled } from '../harness/timing.js'
 
 /** Deadline of the getdata, from its last progress. */
-const GETDATA_TIMEOUT_MS = 30_000
+const GETDATA_TIMEOUT_MS = scaled(30_000)
 /** Outputs of the large payment: ~34 bytes each, ~100 KB in all. */
 export const LARGE_TX_OUTPUTS = 3_000
 /** Sats per output of the large payment (above the dust limit). */

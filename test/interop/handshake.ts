@@ -18,7 +18,7 @@
 import { Services, type Command } from '@bitp2p/wire'
 import type { PeerFeatures } from '@bitp2p/session'
 import type { InteropNode } from './node.js'
-import { check, checkEqual, connectPeer, nextEvent, since } from './util.js'
+import { check, checkEqual, connectPeer, nextEvent, PING_TIMEOUT_MS, since } from './util.js'
 
 /** bcoin 1.0.2's protocol version (lib/net/common.js PROTOCOL_VERSION). */
 export const BCOIN_PROTOCOL_VERSION = 70015
@@ -74,7 +74,7 @@ export async function handshakeAndPing(node: InteropNode): Promise<HandshakeRepo
 
     const [firstRttMs] = (await firstRtt!) as [number]
     check(firstRttMs > 0, `first RTT ${firstRttMs} ms is not > 0`)
-    const pingRttMs = await peer.ping({ timeoutMs: 5_000 })
+    const pingRttMs = await peer.ping({ timeoutMs: PING_TIMEOUT_MS })
     check(pingRttMs > 0, `ping RTT ${pingRttMs} ms is not > 0`)
     check(peer.rtt.samples >= 2, `rtt stats count ${peer.rtt.samples} samples, expected >= 2`)
 

@@ -10,7 +10,7 @@ import { DEFAULT_USER_AGENT, Peer, type Transport } from '@bitp2p/session'
 import { Services } from '@bitp2p/wire'
 import { TcpListener } from '@bitp2p/transport-tcp'
 import { LOOPBACK, type InteropNode } from './node.js'
-import { check, checkEqual, regtestPeerOptions, since, waitUntil, within } from './util.js'
+import { check, checkEqual, PING_TIMEOUT_MS, regtestPeerOptions, since, waitUntil, within } from './util.js'
 
 /** What step 7 measured. */
 export interface InboundReport {
@@ -54,7 +54,7 @@ export async function inboundFromBcoin(node: InteropNode): Promise<InboundReport
       checkEqual(info.direction, 'inbound', 'direction')
       check(/bcoin/.test(info.peer.userAgent), `user agent ${info.peer.userAgent} is not bcoin's`)
       checkEqual(info.peer.startHeight, await node.rpc('getblockcount', []), "bcoin's start height")
-      const rttMs = await peer.ping({ timeoutMs: 5_000 })
+      const rttMs = await peer.ping({ timeoutMs: PING_TIMEOUT_MS })
       check(rttMs > 0, `ping RTT ${rttMs} ms is not > 0`)
 
       // bcoin's view: an outbound connection to our port, speaking our user agent.

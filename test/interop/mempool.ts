@@ -11,6 +11,7 @@
 import { hashToHex, hexToHash, InvType, serializeTx, toHex, txid, txVsize, type InvItem, type Transaction } from '@bitp2p/wire'
 import type { InteropNode } from './node.js'
 import { check, checkEqual, connectPeer, nextEvent, since } from './util.js'
+import { scaled } from '../harness/timing.js'
 
 /** What step 4 measured. */
 export interface MempoolReport {
@@ -45,7 +46,7 @@ export async function mempoolTx(node: InteropNode, btc = 0.5): Promise<MempoolRe
     const announceMs = since(sendStart)
 
     const fetchStart = performance.now()
-    const res = await peer.getData([{ type: InvType.MSG_WITNESS_TX, hash }], { timeoutMs: 10_000 })
+    const res = await peer.getData([{ type: InvType.MSG_WITNESS_TX, hash }], { timeoutMs: scaled(10_000) })
     const fetchMs = since(fetchStart)
     checkEqual(res.notFound.length, 0, 'transactions bcoin did not have')
     const m = res.found[0]?.message

@@ -10,11 +10,12 @@
  * Everything talks to 127.0.0.1 only.
  */
 import type { PeerAddress } from '@bitp2p/session'
+import { scaled } from '../harness/timing.js'
 
 /** The loopback host every endpoint lives on. */
 export const LOOPBACK = '127.0.0.1'
 /** How long sendFromWallet waits for its transaction to reach bcoin's mempool. */
-export const MEMPOOL_WAIT_MS = 10_000
+export const MEMPOOL_WAIT_MS = scaled(10_000)
 /** Poll interval while waiting on bcoin's mempool. */
 const POLL_MS = 20
 

@@ -10,7 +10,7 @@
  */
 import { blockHash, hashToHex, InvType, MSG_WITNESS_FLAG, type BlockHeader } from '@bitp2p/wire'
 import type { InteropNode } from './node.js'
-import { check, checkEqual, connectPeer, since, waitUntil } from './util.js'
+import { check, checkEqual, connectPeer, PING_TIMEOUT_MS, since, waitUntil } from './util.js'
 
 /** What step 6 measured. */
 export interface SendHeadersReport {
@@ -44,7 +44,7 @@ export async function sendHeadersAnnouncements(node: InteropNode, count = 3): Pr
   })
   try {
     // A round trip: bcoin has read our sendheaders (sent before the ping) once the pong is back.
-    await peer.ping({ timeoutMs: 5_000 })
+    await peer.ping({ timeoutMs: PING_TIMEOUT_MS })
     const tipBefore: string = await node.rpc('getbestblockhash', [])
     const mineAt = performance.now()
     const mined = await node.mine(count)

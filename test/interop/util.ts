@@ -8,11 +8,14 @@ import { Peer, type ConnectOptions, type PeerEvents, type PeerOptions } from '@b
 import { regtest } from '@bitp2p/wire'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import type { InteropNode } from './node.js'
+import { scaled } from '../harness/timing.js'
 
 /** How long any single wait of a step may take before the step fails. */
-export const STEP_WAIT_MS = 15_000
+export const STEP_WAIT_MS = scaled(15_000)
 /** TCP connect deadline to bcoin on loopback. */
-export const CONNECT_TIMEOUT_MS = 5_000
+export const CONNECT_TIMEOUT_MS = scaled(5_000)
+/** Deadline of one ping round trip to bcoin on loopback (well under a millisecond on an idle machine). */
+export const PING_TIMEOUT_MS = scaled(5_000)
 
 /** A check of an interop step failed. */
 export class InteropError extends Error {

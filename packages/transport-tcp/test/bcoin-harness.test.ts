@@ -2,7 +2,9 @@
 // TcpConnector/TcpListener against a real, independent node on 127.0.0.1.
 import { encodeMessage, MessageDecoder, ipFromString, type FramingParams, type Message } from '@bitp2p/wire'
 import { describe, expect, it } from 'vitest'
-import { startBcoin } from '../../../test/harness/bcoin.js'
+import { bcoinBudget, startBcoin } from '../../../test/harness/bcoin.js'
+import { needs } from '../../../test/harness/needs.js'
+import { scaled } from '../../../test/harness/timing.js'
 import { TcpConnector, TcpListener, type TcpTransport } from '../src/index.js'
 import { acceptQueue, rejection } from './helpers.js'
 
@@ -46,8 +48,11 @@ function ourVersion(startHeight: number): Message {
   }
 }
 
-describe('bcoin regtest harness', () => {
-  it('starts with 10 blocks, speaks P2P over TcpConnector, mines, connects out, and stops', { timeout: 90_000 }, async () => {
+/** Budget of what a test does with its node besides starting it: P2P exchanges, RPC calls, a few blocks mined (well under a second on an idle machine). */
+const NODE_WORK_BUDGET_MS = 20_000
+
+needs('bcoin').describe('bcoin regtest harness', () => {
+  it('starts with 10 blocks, speaks P2P over TcpConnector, mines, connects out, and stops', { timeout: bcoinBudget(10) + scaled(NODE_WORK_BUDGET_MS) }, async () => {
     const node = await startBcoin({ mine: 10 })
     let stopped = false
     try {
@@ -58,7 +63,7 @@ describe('bcoin regtest harness', () => {
       const framing = regtestFraming(node.info.magic)
 
       // Inbound to bcoin: send our version, get bcoin's version back.
-      const t = await new TcpConnector({ connectTimeoutMs: 5_000 }).connect(node.p2p)
+      const t = await new TcpConnector({ connectTimeoutMs: scaled(5_000) }).connect(node.p2p)
       const got = waitForCommand(t, framing, 'version')
       t.send(encodeMessage(ourVersion(0), framing))
       const msgs = await got
@@ -115,7 +120,7 @@ describe('bcoin regtest harness', () => {
     }
   })
 
-  it('creates and broadcasts a wallet transaction that shows in the mempool until mined', { timeout: 90_000 }, async () => {
+  it('creates and broadcasts a wallet transaction that shows in the mempool until mined', { timeout: bcoinBudget(101) + scaled(NODE_WORK_BUDGET_MS) }, async () => {
     const node = await startBcoin({ mine: 101, wallet: true, invMs: 50 })
     try {
       expect(await node.mempool()).toEqual([])
@@ -131,7 +136,7 @@ describe('bcoin regtest harness', () => {
     }
   })
 
-  it('reports a failing RPC as a BcoinRpcError', { timeout: 60_000 }, async () => {
+  it('reports a failing RPC as a BcoinRpcError', { timeout: bcoinBudget(0) + scaled(NODE_WORK_BUDGET_MS) }, async () => {
     const node = await startBcoin()
     try {
       await expect(node.rpc('getblockhash', [999])).rejects.toThrow(/bcoin rpc getblockhash/)

@@ -14,7 +14,9 @@ import { until } from './helpers.js'
 import { Peer, RealtimeClock } from '@bitp2p/session'
 import { hashToHex, regtest } from '@bitp2p/wire'
 import { TcpListener } from '../src/index.js'
-import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { needs } from '../../../test/harness/needs.js'
+import { forWork, scaled } from '../../../test/harness/timing.js'
 import { createSignedTx, waitForWalletTx } from '../../../test/interop/node.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -23,8 +25,16 @@ const DISTS = ['wire', 'session', 'transport-tcp', 'transport-ws'].map((p) => jo
 const WS_DIST = join(ROOT, 'packages/transport-ws/dist/index.js')
 /** Blocks bcoin mines at start (past coinbase maturity, so its wallet can pay). */
 const START_BLOCKS = 300
-/** How long one CLI run may take before it is killed. */
-const RUN_TIMEOUT_MS = 15_000
+/**
+ * Budget of one CLI run: Node's start-up, the built SDK, a handshake with
+ * bcoin and a little work (0.2 to 0.5 s of CPU on an idle machine). Runs
+ * started together share the cores, so n of them get n budgets: a CLI run is
+ * killed after forWork(n, CLI_RUN_BUDGET_MS), and a test gets one budget more
+ * than the runs it makes.
+ */
+const CLI_RUN_BUDGET_MS = 5_000
+/** Budget of bcoin's side of a test: wallet payments, a mined block, RPC calls, a CLI waiting on them (well under a second on an idle machine). */
+const BCOIN_WORK_BUDGET_MS = 10_000
 /** The commands this file covers; `bitp2p --help` lists each. */
 const COMMANDS = ['demo', 'headers', 'mempool', 'block', 'broadcast', 'crawl', 'bridge']
 /** util-linux `script` runs a command on a pseudo-terminal (for the progress bar). */
@@ -43,14 +53,14 @@ interface Running {
   output: Promise<Run>
 }
 
-/** Spawn `command args` in the repository root; `output` resolves when it exits. */
-function spawnRun(command: string, args: readonly string[]): Running {
+/** Spawn `command args` in the repository root; `output` resolves when it exits; killed after `killAfterMs`. */
+function spawnRun(command: string, args: readonly string[], killAfterMs = forWork(1, CLI_RUN_BUDGET_MS)): Running {
   const child = spawn(command, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (s: string) => (stdout += s))
   child.stderr!.setEncoding('utf8').on('data', (s: string) => (stderr += s))
-  const timer = setTimeout(() => child.kill('SIGKILL'), RUN_TIMEOUT_MS)
+  const timer = setTimeout(() => child.kill('SIGKILL'), killAfterMs)
   const output = new Promise<Run>((resolve, reject) => {
     child.once('error', reject)
     child.once('close', (code) => {
@@ -61,9 +71,16 @@ function spawnRun(command: string, args: readonly string[]): Running {
   return { child, stdout: () => stdout, stderr: () => stderr, output }
 }
 
-/** A running CLI child. */
-const start = (args: readonly string[]): Running => spawnRun(process.execPath, [CLI, ...args])
+/** A running CLI child, one of `together` started at once, that may also wait `waitBudgetMs` for bcoin or the test. */
+const start = (args: readonly string[], together = 1, waitBudgetMs = 0): Running =>
+  spawnRun(process.execPath, [CLI, ...args], forWork(together, CLI_RUN_BUDGET_MS, waitBudgetMs))
 const cli = (...args: string[]): Promise<Run> => start(args).output
+/** CLI runs of `argvs` at once, each killed after the budget of all of them. */
+const cliAll = (argvs: readonly (readonly string[])[]): Promise<Run[]> => Promise.all(argvs.map((a) => start(a, argvs.length).output))
+/** The per-test timeout for `runs` CLI runs (started together or one after another) and `extraMs` more (a deadline, already scaled). */
+const cliTest = (runs: number, extraMs = 0): { timeout: number } => ({ timeout: forWork(runs + 1, CLI_RUN_BUDGET_MS) + extraMs })
+/** The deadline of bcoin's side of a test (BCOIN_WORK_BUDGET_MS, scaled). */
+const BCOIN_WORK_MS = scaled(BCOIN_WORK_BUDGET_MS)
 
 /** A 127.0.0.1 port nothing listens on: bound, then closed. */
 async function closedPort(): Promise<number> {
@@ -73,6 +90,25 @@ async function closedPort(): Promise<number> {
   await new Promise((r) => server.close(r))
   return port
 }
+
+/** Command lines that must be refused with exit code 2 (checked by index below). */
+const BAD_ARGUMENTS: readonly (readonly string[])[] = [
+  ['frobnicate'],
+  ['headers', '--bogus'],
+  ['headers', '--network', 'nonet', '--peer', '127.0.0.1:1'],
+  ['headers', '--network', 'regtest'],
+  ['headers', '--network', 'regtest', '--peer', '127.0.0.1'],
+  ['mempool', '--network', 'regtest', '--peer', '127.0.0.1:1', '--count', 'many'],
+  ['block', 'not-a-hash', '--network', 'regtest', '--peer', '127.0.0.1:1'],
+  ['broadcast', 'abc', '--network', 'regtest', '--peer', '127.0.0.1:1'],
+  ['crawl', '--network', 'regtest'],
+  ['crawl', '--seed', 'nowhere'],
+  ['crawl', '--seed', '127.0.0.1:1', '--concurrency', '0'],
+  ['demo', '--seed', '3'],
+  ['demo', '--sim', '--seed', '-1'],
+  ['headers', '--network', 'regtest', '--peer', '127.0.0.1:1', '--timeout', '0'],
+  ['crawl', '--network', 'regtest', '--seed', '127.0.0.1:1', '--timeout', '0'],
+]
 
 /** The stack-frame lines of an error print ("    at f (file:...)"): never shown for a known failure. */
 const STACK_LINE = /^\s+at /m
@@ -84,19 +120,19 @@ let storeDir: string
 /** Peers bcoin has connected now. */
 const peerCount = async (): Promise<number> => (await node.rpc('getpeerinfo', [])).length
 
-describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run build`)', () => {
+needs('bcoin').describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run build`)', () => {
   beforeAll(async () => {
     node = await startBcoin({ mine: START_BLOCKS, wallet: true, invMs: 50 })
     peerArgs = ['--network', 'regtest', '--peer', `127.0.0.1:${node.p2p.port}`]
     storeDir = mkdtempSync(join(tmpdir(), 'bitp2p-cli-'))
-  }, 60_000)
+  }, bcoinBudget(START_BLOCKS))
   afterAll(async () => {
     await node?.stop()
     if (storeDir) rmSync(storeDir, { recursive: true, force: true })
   })
 
-  it('--help lists every command; each command --help shows its usage', async () => {
-    const [all, ...each] = await Promise.all([cli('--help'), ...COMMANDS.map((c) => cli(c, '--help'))])
+  it('--help lists every command; each command --help shows its usage', cliTest(COMMANDS.length + 1), async () => {
+    const [all, ...each] = await cliAll([['--help'], ...COMMANDS.map((c) => [c, '--help'])])
     expect(all.code).toBe(0)
     for (const c of COMMANDS) expect(all.stdout).toMatch(new RegExp(`^  ${c} +\\S`, 'm'))
     each.forEach((r, i) => {
@@ -112,25 +148,9 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     expect(each[COMMANDS.indexOf('bridge')]!.stdout).toContain('--allow host:port')
   })
 
-  it('bad arguments exit 2 with one line on stderr', async () => {
-    const cases = [
-      ['frobnicate'],
-      ['headers', '--bogus'],
-      ['headers', '--network', 'nonet', '--peer', '127.0.0.1:1'],
-      ['headers', '--network', 'regtest'],
-      ['headers', '--network', 'regtest', '--peer', '127.0.0.1'],
-      ['mempool', '--network', 'regtest', '--peer', '127.0.0.1:1', '--count', 'many'],
-      ['block', 'not-a-hash', '--network', 'regtest', '--peer', '127.0.0.1:1'],
-      ['broadcast', 'abc', '--network', 'regtest', '--peer', '127.0.0.1:1'],
-      ['crawl', '--network', 'regtest'],
-      ['crawl', '--seed', 'nowhere'],
-      ['crawl', '--seed', '127.0.0.1:1', '--concurrency', '0'],
-      ['demo', '--seed', '3'],
-      ['demo', '--sim', '--seed', '-1'],
-      ['headers', '--network', 'regtest', '--peer', '127.0.0.1:1', '--timeout', '0'],
-      ['crawl', '--network', 'regtest', '--seed', '127.0.0.1:1', '--timeout', '0'],
-    ]
-    const runs = await Promise.all(cases.map((c) => cli(...c)))
+  it('bad arguments exit 2 with one line on stderr', cliTest(BAD_ARGUMENTS.length + 1), async () => {
+    const cases = BAD_ARGUMENTS
+    const runs = await cliAll(cases)
     runs.forEach((r, i) => {
       const what = cases[i]!.join(' ')
       expect(r.code, what).toBe(2)
@@ -166,12 +186,12 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     expect(r.stderr).not.toMatch(STACK_LINE)
   })
 
-  it('a peer on another network: named from its magic bytes, exit 1, no stack trace', async () => {
+  it('a peer on another network: named from its magic bytes, exit 1, no stack trace', cliTest(3), async () => {
     const where = `127.0.0.1:${node.p2p.port}`
-    const runs = await Promise.all([
-      cli('headers', '--network', 'mainnet', '--peer', where),
-      cli('mempool', '--network', 'testnet4', '--peer', where),
-      cli('block', '1', '--network', 'signet', '--peer', where),
+    const runs = await cliAll([
+      ['headers', '--network', 'mainnet', '--peer', where],
+      ['mempool', '--network', 'testnet4', '--peer', where],
+      ['block', '1', '--network', 'signet', '--peer', where],
     ])
     runs.forEach((r, i) => {
       const net = ['mainnet', 'testnet4', 'signet'][i]!
@@ -181,7 +201,7 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     })
   })
 
-  it('random bytes that merely start like a network magic name no network', { timeout: 30_000 }, async () => {
+  it('random bytes that merely start like a network magic name no network', cliTest(1), async () => {
     // A loopback server that answers the handshake with garbage starting 0xf9 (mainnet's first magic byte).
     const sockets: Socket[] = []
     const server = createServer((s: Socket) => {
@@ -201,7 +221,7 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     }
   })
 
-  it("headers syncs to bcoin's tip; with --store a second run resumes; another network's store is refused", { timeout: 20_000 }, async () => {
+  it("headers syncs to bcoin's tip; with --store a second run resumes; another network's store is refused", cliTest(3), async () => {
     const best: string = await node.rpc('getbestblockhash')
     const first = await cli('headers', ...peerArgs, '--store', storeDir)
     expect(first.stderr).toBe('')
@@ -213,9 +233,9 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     expect(first.stdout).toContain(`tip ${best} at height ${START_BLOCKS}`)
     expect(first.stdout).not.toContain('resumed')
 
-    const [second, otherNet] = await Promise.all([
-      cli('headers', ...peerArgs, '--store', storeDir),
-      cli('headers', '--network', 'testnet4', '--peer', `127.0.0.1:${node.p2p.port}`, '--store', storeDir),
+    const [second, otherNet] = await cliAll([
+      ['headers', ...peerArgs, '--store', storeDir],
+      ['headers', '--network', 'testnet4', '--peer', `127.0.0.1:${node.p2p.port}`, '--store', storeDir],
     ])
     expect(second.code).toBe(0)
     expect(second.stdout).toContain(`resumed at height ${START_BLOCKS}`)
@@ -234,10 +254,10 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     expect(r.stdout).toMatch(new RegExp(`\\r\\[#{24}\\] height ${height}/${height} \\(100%\\), \\d+ headers/s, ETA 0s\\x1b\\[K\\r?\\n`))
   })
 
-  it('mempool prints each relayed tx with its first-seen peer, and fee and fee rate once its inputs are known', { timeout: 20_000 }, async () => {
+  it('mempool prints each relayed tx with its first-seen peer, and fee and fee rate once its inputs are known', cliTest(2, BCOIN_WORK_MS), async () => {
     const me = `127.0.0.1:${node.p2p.port}`
-    const json = start(['mempool', ...peerArgs, '--json', '--count', '2'])
-    const text = start(['mempool', ...peerArgs, '--count', '2'])
+    const json = start(['mempool', ...peerArgs, '--json', '--count', '2'], 2, BCOIN_WORK_BUDGET_MS)
+    const text = start(['mempool', ...peerArgs, '--count', '2'], 2, BCOIN_WORK_BUDGET_MS)
     await until(() => json.stderr().includes('connected to') && text.stdout().includes('connected to'), 'both CLIs to connect')
 
     // A wallet payment (its inputs are older than this session: fee unknown) ...
@@ -268,17 +288,17 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     await waitForWalletTx(node, child)
   })
 
-  it('Ctrl-C on mempool closes its connection and exits 130', async () => {
+  it('Ctrl-C on mempool closes its connection and exits 130', cliTest(1, BCOIN_WORK_MS), async () => {
     // Nothing else talks to this bcoin node: wait for earlier runs' connections to be gone.
-    await until(async () => (await peerCount()) === 0, "bcoin to drop earlier runs' connections", 5_000)
-    const run = start(['mempool', ...peerArgs])
+    await until(async () => (await peerCount()) === 0, "bcoin to drop earlier runs' connections", scaled(5_000))
+    const run = start(['mempool', ...peerArgs], 1, BCOIN_WORK_BUDGET_MS)
     await until(() => run.stdout().includes('connected to'), 'the CLI to connect')
     await until(async () => (await peerCount()) === 1, "bcoin to list the CLI's connection")
     run.child.kill('SIGINT')
     const r = await run.output
     expect(r.code).toBe(130)
     expect(r.stderr).toBe('bitp2p: interrupted\n')
-    await until(async () => (await peerCount()) === 0, 'bcoin to drop the connection', 5_000)
+    await until(async () => (await peerCount()) === 0, 'bcoin to drop the connection', scaled(5_000))
   })
 
   it('Ctrl-C on headers while the handshake hangs aborts it, closes the socket and exits 130', async () => {
@@ -301,21 +321,21 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
       expect(r.code).toBe(130)
       expect(r.stdout).toBe('')
       expect(r.stderr).toBe('bitp2p: interrupted\n')
-      await until(() => ended, 'the CLI to close its socket', 2_000)
+      await until(() => ended, 'the CLI to close its socket', scaled(2_000))
     } finally {
       for (const s of sockets) s.destroy()
       silent.close()
     }
   })
 
-  it("block <height> streams the block and reports rpc getblock's tx count; an unknown hash exits 1", async () => {
+  it("block <height> streams the block and reports rpc getblock's tx count; an unknown hash exits 1", cliTest(2, BCOIN_WORK_MS), async () => {
     await node.sendFromWallet(1)
     const [hash] = await node.mine(1)
     const height: number = await node.rpc('getblockcount', [])
     const expected = await node.rpc('getblock', [hash, true, false])
     expect(expected.tx.length).toBeGreaterThanOrEqual(2)
     const unknown = 'ab'.repeat(32)
-    const [r, missing] = await Promise.all([cli('block', String(height), ...peerArgs), cli('block', unknown, ...peerArgs)])
+    const [r, missing] = await cliAll([['block', String(height), ...peerArgs], ['block', unknown, ...peerArgs]])
     expect(r.stderr).toBe('')
     expect(r.code).toBe(0)
     expect(r.stdout).toContain(`headers synced to height ${height}`)
@@ -326,7 +346,7 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     expect(missing.stderr).toBe(`bitp2p: block ${unknown}: 127.0.0.1:${node.p2p.port} did not send it (notfound, or no answer in time)\n`)
   })
 
-  it('broadcast of a wallet-signed unsent tx: bcoin fetches it and takes it into its mempool', async () => {
+  it('broadcast of a wallet-signed unsent tx: bcoin fetches it and takes it into its mempool', cliTest(1, BCOIN_WORK_MS), async () => {
     const signed = await createSignedTx(node, 10_000_000)
     expect(await node.mempool()).not.toContain(signed.txid)
     const r = await cli('broadcast', signed.hex, ...peerArgs, '--settle', '500')
@@ -337,10 +357,10 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     expect(r.stdout).toContain(`txid ${signed.txid}`)
     expect(r.stdout).toMatch(new RegExp(`^fetchedBy: .*${me.replace(/\./g, '\\.')}`, 'm'))
     expect(r.stdout).toMatch(/^outcome: (fetched|propagated)$/m)
-    await until(async () => (await node.mempool()).includes(signed.txid), "the tx in bcoin's mempool", 5_000)
+    await until(async () => (await node.mempool()).includes(signed.txid), "the tx in bcoin's mempool", scaled(5_000))
   })
 
-  it('crawl visits two bcoin nodes, reports an unreachable seed as a failure, and summarises (table and --json)', { timeout: 25_000 }, async () => {
+  it('crawl visits two bcoin nodes, reports an unreachable seed as a failure, and summarises (table and --json)', cliTest(3, bcoinBudget(0)), async () => {
     const second = await startBcoin({ mine: 0 })
     try {
       const dead = await closedPort()
@@ -349,7 +369,7 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
       const x = `127.0.0.1:${dead}`
       const heightA: number = await node.rpc('getblockcount', [])
       const args = ['crawl', '--network', 'regtest', '--seed', a, '--seed', b, '--seed', x, '--addr-wait', '300']
-      const [text, json, capped] = await Promise.all([cli(...args), cli(...args, '--json'), cli(...args, '--max', '1')])
+      const [text, json, capped] = await cliAll([args, [...args, '--json'], [...args, '--max', '1']])
 
       expect(text.stderr).toBe('')
       expect(text.code).toBe(0)
@@ -414,8 +434,8 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
     expect(r.stderr).toBe('bitp2p: no node reachable (1 failed)\n')
   })
 
-  it('bridge: serves a WebSocket client to the allowed bcoin node, exits 0 on Ctrl-C', { timeout: 20_000 }, async () => {
-    const run = start(['bridge', '--listen', '127.0.0.1:0', '--allow', `127.0.0.1:${node.p2p.port}`, '--allow-private'])
+  it('bridge: serves a WebSocket client to the allowed bcoin node, exits 0 on Ctrl-C', cliTest(1, BCOIN_WORK_MS), async () => {
+    const run = start(['bridge', '--listen', '127.0.0.1:0', '--allow', `127.0.0.1:${node.p2p.port}`, '--allow-private'], 1, BCOIN_WORK_BUDGET_MS)
     const events = (): { event: string; [k: string]: unknown }[] =>
       run.stdout().split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l))
     await until(() => events().some((e) => e.event === 'listening'), 'the bridge to listen')
@@ -425,7 +445,7 @@ describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx turbo run buil
 
     // A bitp2p Peer over the built WebSocket client, through the bridge, to bcoin.
     const { WsConnector } = await import(pathToFileURL(WS_DIST).href)
-    const connector = new WsConnector({ url: `ws://127.0.0.1:${listening.port}/`, WebSocket: NodeWebSocket, connectTimeoutMs: 5_000 })
+    const connector = new WsConnector({ url: `ws://127.0.0.1:${listening.port}/`, WebSocket: NodeWebSocket, connectTimeoutMs: scaled(5_000) })
     const peer = await Peer.connect(node.p2p, { connector, network: regtest, clock: new RealtimeClock() })
     expect(peer.info!.peer.userAgent).toBe('/bcoin:v1.0.2/')
     expect(await peer.ping()).toBeGreaterThanOrEqual(0)

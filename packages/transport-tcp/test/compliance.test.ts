@@ -2,11 +2,12 @@
 import { runTransportCompliance } from '../../../test/compliance/transport.js'
 import { TcpConnector, TcpListener } from '../src/index.js'
 import { acceptQueue } from './helpers.js'
+import { scaled } from '../../../test/harness/timing.js'
 
 runTransportCompliance('tcp 127.0.0.1', {
   async setup() {
     const listener = await TcpListener.listen({ host: '127.0.0.1', port: 0 })
-    const connector = new TcpConnector({ connectTimeoutMs: 5_000 })
+    const connector = new TcpConnector({ connectTimeoutMs: scaled(5_000) })
     return {
       connect: (signal) => connector.connect(listener.address, signal),
       accept: acceptQueue(listener),

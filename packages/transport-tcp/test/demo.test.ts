@@ -11,11 +11,21 @@ import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
 import { TcpConnector } from '../src/index.js'
 import { rejection } from './helpers.js'
+import { needs } from '../../../test/harness/needs.js'
+import { forWork, scaled } from '../../../test/harness/timing.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const DISTS = ['wire', 'session', 'transport-tcp', 'transport-mock'].map((p) => `${ROOT}packages/${p}/dist/index.js`)
-const DEMO_TIMEOUT_MS = 60_000
-const SIM_TIMEOUT_MS = 20_000
+/** Budget of one `bitp2p demo` run: Node, a bcoin it starts with 200 blocks, a header sync, two transactions (about 2.4 s on an idle machine). */
+const DEMO_BUDGET_MS = 30_000
+/** Budget of one `bitp2p demo --sim` run: it mines 4,500 regtest blocks, then runs in virtual time (about 1.7 s of CPU on an idle machine). */
+const SIM_RUN_BUDGET_MS = 15_000
+/** The `--sim` runs, started at once: seed 7 twice, seed 8, the default seed. They share the cores, so each is killed after the budget of all of them. */
+const SIM_ARGS = [['--sim', '--seed', '7'], ['--sim', '--seed', '7'], ['--sim', '--seed', '8'], ['--sim']]
+const SIM_RUNS = SIM_ARGS.length
+/** Kill timers of the child processes. */
+const DEMO_TIMEOUT_MS = scaled(DEMO_BUDGET_MS)
+const SIM_TIMEOUT_MS = forWork(SIM_RUNS, SIM_RUN_BUDGET_MS)
 
 interface Run {
   code: number | null
@@ -52,7 +62,7 @@ function expectLines(lines: readonly string[], expected: readonly RegExp[]): voi
 }
 
 describe('bitp2p demo', () => {
-  it('starts bcoin, syncs headers, receives and broadcasts a transaction, closes, exits 0', { timeout: DEMO_TIMEOUT_MS + 5_000 }, async () => {
+  needs('bcoin').it('starts bcoin, syncs headers, receives and broadcasts a transaction, closes, exits 0', { timeout: DEMO_TIMEOUT_MS + scaled(5_000) }, async () => {
     const missing = DISTS.filter((d) => !existsSync(d))
     expect(missing, 'run `npx turbo run build` first').toEqual([])
 
@@ -90,20 +100,15 @@ describe('bitp2p demo', () => {
 
     // The node it started is gone: its P2P port refuses connections.
     const port = Number(r.stdout.match(/P2P on 127\.0\.0\.1:(\d+)/)![1])
-    const err = await rejection(new TcpConnector({ connectTimeoutMs: 2_000 }).connect({ host: '127.0.0.1', port }))
+    const err = await rejection(new TcpConnector({ connectTimeoutMs: scaled(2_000) }).connect({ host: '127.0.0.1', port }))
     expect(err.kind).toBe('connect-failed')
   })
 
-  it('--sim: the walkthrough on a simulated network; a seed replays byte for byte with the same trace hash, another seed differs', { timeout: SIM_TIMEOUT_MS + 5_000 }, async () => {
+  it('--sim: the walkthrough on a simulated network; a seed replays byte for byte with the same trace hash, another seed differs', { timeout: forWork(SIM_RUNS + 1, SIM_RUN_BUDGET_MS) }, async () => {
     const missing = DISTS.filter((d) => !existsSync(d))
     expect(missing, 'run `npx turbo run build` first').toEqual([])
 
-    const [first, again, other, fallback] = await Promise.all([
-      runDemo(['--sim', '--seed', '7'], SIM_TIMEOUT_MS),
-      runDemo(['--sim', '--seed', '7'], SIM_TIMEOUT_MS),
-      runDemo(['--sim', '--seed', '8'], SIM_TIMEOUT_MS),
-      runDemo(['--sim'], SIM_TIMEOUT_MS),
-    ])
+    const [first, again, other, fallback] = await Promise.all(SIM_ARGS.map((args) => runDemo(args, SIM_TIMEOUT_MS)))
     console.log(`[demo --sim] ${first.ms} ms, exit ${first.code}`)
     for (const r of [first, again, other, fallback]) {
       expect(r.stderr).toBe('')

@@ -3,6 +3,7 @@
  */
 import type { TransportError } from '@bitp2p/session'
 import type { TcpTransport } from '../src/index.js'
+import { scaled } from '../../../test/harness/timing.js'
 
 export { acceptQueue } from '../../../test/compliance/accept-queue.js'
 
@@ -24,14 +25,15 @@ export async function rejection(p: Promise<unknown>): Promise<TransportError> {
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
- * Polls `cond` every 20 ms until it is true; throws after `ms`, naming
- * `what` (a function is called then, so it can describe the state at the
- * deadline). An error thrown by `cond` ends the wait at once.
+ * Polls `cond` every 20 ms until it is true; throws after `ms` (a
+ * deadline: pass it scaled), naming `what` (a function is called then, so it
+ * can describe the state at the deadline). An error thrown by `cond` ends
+ * the wait at once.
  */
-export async function until(cond: () => boolean | Promise<boolean>, what: string | (() => string), ms = 10_000): Promise<void> {
+export async function until(cond: () => boolean | Promise<boolean>, what: string | (() => string), ms = scaled(10_000)): Promise<void> {
   const deadline = Date.now() + ms
   while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${typeof what === 'function' ? what() : what}`)
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`)
     await sleep(20)
   }
 }

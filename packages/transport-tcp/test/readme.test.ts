@@ -8,13 +8,17 @@ import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { until } from './helpers.js'
-import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { needs } from '../../../test/harness/needs.js'
+import { scaled } from '../../../test/harness/timing.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const README = readFileSync(new URL('README.md', `file://${ROOT}`), 'utf8')
 const BUILT = ['wire', 'session', 'transport-tcp'].every((p) => existsSync(`${ROOT}packages/${p}/dist/index.js`))
 /** Blocks bcoin mines first (past coinbase maturity, so its wallet can pay). */
 const START_BLOCKS = 110
+/** How long the quick start may take to print each line: Node, the built SDK, a handshake and a sync of START_BLOCKS headers, or a relayed tx (about 0.3 s on an idle machine). */
+const PRINT_WAIT_MS = scaled(20_000)
 
 /** The code of the first ```ts block after `heading`. */
 function codeBlockAfter(markdown: string, heading: string): string {
@@ -25,12 +29,12 @@ function codeBlockAfter(markdown: string, heading: string): string {
   return m[1]!
 }
 
-describe.skipIf(!BUILT)('README quick start (needs `npx turbo run build`)', () => {
+needs('bcoin').describe.skipIf(!BUILT)('README quick start (needs `npx turbo run build`)', () => {
   let node: BcoinNode
 
   beforeAll(async () => {
     node = await startBcoin({ mine: START_BLOCKS, wallet: true, invMs: 50 })
-  }, 60_000)
+  }, bcoinBudget(START_BLOCKS))
   afterAll(async () => {
     await node?.stop()
   })
@@ -56,7 +60,7 @@ describe.skipIf(!BUILT)('README quick start (needs `npx turbo run build`)', () =
           return stdout.includes(line)
         },
         () => `'${line}'; stdout: ${stdout}; stderr: ${stderr}`,
-        20_000,
+        PRINT_WAIT_MS,
       )
     try {
       const best: string = await node.rpc('getbestblockhash')
@@ -71,5 +75,5 @@ describe.skipIf(!BUILT)('README quick start (needs `npx turbo run build`)', () =
       child.kill('SIGTERM')
       await exited
     }
-  }, 60_000)
+  }, 3 * PRINT_WAIT_MS)
 })

@@ -14,7 +14,9 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { spreadHost } from '@bitp2p/transport-mock'
 import { fromHex, hashToHex, parseTx, serializeTx, toHex, txid } from '@bitp2p/wire'
-import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { needs } from '../../../test/harness/needs.js'
+import { forWork, scaled } from '../../../test/harness/timing.js'
 import { createSignedTx, waitForWalletTx } from '../../../test/interop/node.js'
 import { waitUntil } from '../../../test/interop/util.js'
 
@@ -25,9 +27,14 @@ const BUN = `${ROOT}node_modules/.bin/bun`
 const DISTS = ['wire', 'session', 'transport-tcp', 'transport-mock'].map((p) => `${ROOT}packages/${p}/dist/index.js`)
 /** Blocks bcoin mines at start: past coinbase maturity (100), so its wallet can pay. */
 const START_BLOCKS = 110
+/** Budget of one example run (0.2 to 0.4 s on an idle machine; broadcast-tx.mjs waits out its 3 s deadline). */
+const RUN_BUDGET_MS = 20_000
 /** Longest one example may run before it is killed (and its test fails). */
-const RUN_TIMEOUT_MS = 20_000
-const TEST_TIMEOUT_MS = RUN_TIMEOUT_MS + 10_000
+const RUN_TIMEOUT_MS = scaled(RUN_BUDGET_MS)
+/** Budget of what a test does besides running examples: bcoin mining and paying, RPC calls. */
+const BCOIN_WORK_BUDGET_MS = 10_000
+/** The timeout of a test that runs `runs` examples one after another. */
+const exampleTest = (runs: number): { timeout: number } => ({ timeout: forWork(runs, RUN_BUDGET_MS, BCOIN_WORK_BUDGET_MS) })
 /** Chunk size the indexer runs with: small, so transactions straddle chunks. */
 const INDEX_CHUNK_BYTES = 100
 /** Reachable nodes of the simulated crawl; island and dead addresses as crawler.mjs lays them out. */
@@ -112,7 +119,7 @@ function expectConnectAndPing(r: Run, userAgent: string, height: number): void {
   expect(r.lines.at(-1)).toBe('closed (local: done)')
 }
 
-describe('examples/ against bcoin regtest and the simulated network (built packages)', () => {
+needs('bcoin').describe('examples/ against bcoin regtest and the simulated network (built packages)', () => {
   let node: BcoinNode
   let peer: string
   let userAgent: string
@@ -127,21 +134,21 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
     peer = `127.0.0.1:${node.p2p.port}`
     userAgent = `/bcoin:${node.info.bcoin}/`
     storeDir = mkdtempSync(join(tmpdir(), 'bitp2p-spv-'))
-  }, 90_000)
+  }, bcoinBudget(START_BLOCKS))
 
   afterAll(async () => {
     await node?.stop()
     if (storeDir) rmSync(storeDir, { recursive: true, force: true })
   })
 
-  it('connect-and-ping.mjs: bcoin\'s user agent, its height, three round trips, a clean close', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('connect-and-ping.mjs: bcoin\'s user agent, its height, three round trips, a clean close', exampleTest(1), async () => {
     const r = await example('connect-and-ping.mjs', peer)
     expect(r.lines[0]).toBe(`connecting to ${peer} (regtest)`)
     expectConnectAndPing(r, userAgent, await node.rpc('getblockcount', []))
     expect(r.lines[6]).toMatch(/^rtt over [1-9]\d* pongs: min \d+\.\d\d ms, smoothed \d+\.\d\d ms$/)
   })
 
-  it('spv-sync.mjs: syncs to bcoin\'s best block into --store; a second run resumes from the stored height', { timeout: 2 * TEST_TIMEOUT_MS }, async () => {
+  it('spv-sync.mjs: syncs to bcoin\'s best block into --store; a second run resumes from the stored height', exampleTest(2), async () => {
     const height1: number = await node.rpc('getblockcount', [])
     const r1 = await example('spv-sync.mjs', peer, '--store', storeDir)
     expectClean(r1)
@@ -166,7 +173,7 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
     expect(statSync(join(storeDir, 'headers.dat')).size).toBe((height2 + 1) * 80)
   })
 
-  it('mempool-monitor.mjs: prints the txid of a payment bcoin\'s wallet makes while it runs, then exits after --count 1', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('mempool-monitor.mjs: prints the txid of a payment bcoin\'s wallet makes while it runs, then exits after --count 1', exampleTest(1), async () => {
     const run = start(process.execPath, ['examples/mempool-monitor.mjs', peer, '--count', '1'])
     await run.line(/watching for transactions/)
     const sent = await node.sendFromWallet(1)
@@ -181,10 +188,10 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
     handled.push(sent)
   })
 
-  it('broadcast-tx.mjs: a wallet-signed, unsent transaction ends in bcoin\'s mempool; the result names bcoin as the fetcher', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('broadcast-tx.mjs: a wallet-signed, unsent transaction ends in bcoin\'s mempool; the result names bcoin as the fetcher', exampleTest(1), async () => {
     const signed = await createSignedTx(node, 10_000_000)
     expect(await node.mempool()).not.toContain(signed.txid)
-    const r = await example('broadcast-tx.mjs', signed.hex, peer, '--deadline', '3000')
+    const r = await example('broadcast-tx.mjs', signed.hex, peer, '--deadline', String(scaled(3_000)))
     expectClean(r)
     expect(r.lines).toEqual([
       `connected to ${userAgent}`,
@@ -198,13 +205,13 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
       'seenFrom: -',
       'rejectedBy: -',
     ])
-    await waitUntil(async () => (await node.mempool()).includes(signed.txid), 'broadcast tx in bcoin\'s mempool', 10_000)
+    await waitUntil(async () => (await node.mempool()).includes(signed.txid), 'broadcast tx in bcoin\'s mempool', scaled(10_000))
     // Let the wallet see its own transaction before it pays again (no double spend of the same coin).
     await waitForWalletTx(node, signed.txid)
     handled.push(signed.txid)
   })
 
-  it('block-indexer.mjs: txids, offsets and lengths equal bcoin\'s blocks, cut into 100-byte chunks', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('block-indexer.mjs: txids, offsets and lengths equal bcoin\'s blocks, cut into 100-byte chunks', exampleTest(1), async () => {
     // Two blocks with wallet transactions (the two above and three more) and one with only its coinbase.
     handled.push(await node.sendFromWallet(1), await node.sendFromWallet(2))
     await node.mine(1)
@@ -253,7 +260,7 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
     expect(r.lines.at(-1)).toBe(`indexed ${total} transactions in 4 blocks with 2 workers`)
   })
 
-  it('crawler.mjs against bcoin: lists bcoin, and nothing else', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('crawler.mjs against bcoin: lists bcoin, and nothing else', exampleTest(1), async () => {
     const r = await example('crawler.mjs', peer, '--addr-wait', '1000')
     expectClean(r)
     expect(r.lines).toEqual([
@@ -263,7 +270,7 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
     ])
   })
 
-  it('crawler.mjs --sim: reaches exactly the reachable nodes, fails exactly the dead addresses, never has more than --max-peers open', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('crawler.mjs --sim: reaches exactly the reachable nodes, fails exactly the dead addresses, never has more than --max-peers open', exampleTest(3), async () => {
     const args = ['--sim', '--seed', 'examples-test', '--nodes', String(SIM_NODES), '--max-peers', String(SIM_CAP)]
     const r = await example('crawler.mjs', ...args)
     expectClean(r)
@@ -288,7 +295,7 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
     expect(capped.lines.filter((l) => l.startsWith('node ') || l.startsWith('failed '))).toHaveLength(10)
   })
 
-  it('miners-sim.mjs: the same seed gives the same tips, reorgs and trace hash; another seed another', { timeout: TEST_TIMEOUT_MS }, async () => {
+  it('miners-sim.mjs: the same seed gives the same tips, reorgs and trace hash; another seed another', exampleTest(3), async () => {
     const a = await example('miners-sim.mjs', '--seed', 'examples-a')
     const again = await example('miners-sim.mjs', '--seed', 'examples-a')
     const b = await example('miners-sim.mjs', '--seed', 'examples-b')
@@ -306,14 +313,14 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
     expect(b.stdout).not.toBe(a.stdout)
   })
 
-  it.skipIf(!existsSync(DENO))('deno/connect-and-ping.ts: the same session on Deno, its network permission limited to bcoin\'s port (needs node_modules/.bin/deno)', { timeout: TEST_TIMEOUT_MS }, async () => {
+  needs('deno').it('deno/connect-and-ping.ts: the same session on Deno, its network permission limited to bcoin\'s port', exampleTest(1), async () => {
     const r = await start(DENO, ['run', `--allow-net=${peer}`, '--allow-env=BITP2P_PEER,BITP2P_NETWORK', 'examples/deno/connect-and-ping.ts', peer]).done
     console.log(`[examples] deno connect-and-ping.ts: ${r.ms} ms, exit ${r.code}`)
     expect(r.lines[0]).toMatch(new RegExp(`^deno \\d+\\.\\d+\\.\\d+: connecting to ${peer} \\(regtest\\)$`))
     expectConnectAndPing(r, userAgent, await node.rpc('getblockcount', []))
   })
 
-  it.skipIf(!existsSync(BUN))('bun/connect-and-ping.ts: the same session on Bun (needs node_modules/.bin/bun)', { timeout: TEST_TIMEOUT_MS }, async () => {
+  needs('bun').it('bun/connect-and-ping.ts: the same session on Bun', exampleTest(1), async () => {
     const r = await start(BUN, ['examples/bun/connect-and-ping.ts', peer]).done
     console.log(`[examples] bun connect-and-ping.ts: ${r.ms} ms, exit ${r.code}`)
     expect(r.lines[0]).toMatch(new RegExp(`^bun \\d+\\.\\d+\\.\\d+: connecting to ${peer} \\(regtest\\)$`))
@@ -322,7 +329,7 @@ describe('examples/ against bcoin regtest and the simulated network (built packa
 })
 
 describe('examples/ refuse bad numeric arguments before doing anything (built packages, no node needed)', () => {
-  it('broadcast-tx.mjs --deadline and crawler.mjs --max-peers / --nodes / --max-nodes / --addr-wait: a clear message and exit code 2, never NaN', { timeout: 4 * TEST_TIMEOUT_MS }, async () => {
+  it('broadcast-tx.mjs --deadline and crawler.mjs --max-peers / --nodes / --max-nodes / --addr-wait: a clear message and exit code 2, never NaN', exampleTest(5), async () => {
     const missing = DISTS.filter((d) => !existsSync(d))
     if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run \`npx turbo run build\` first`)
     // A well-formed transaction: the deadline is what is wrong (nothing listens on the port, which it never reaches).

@@ -6,7 +6,9 @@ import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { needs } from '../../../test/harness/needs.js'
+import { scaled } from '../../../test/harness/timing.js'
 import { endpointsToEnv } from '../../../test/interop/node.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -17,8 +19,8 @@ const BUN = `${ROOT}node_modules/.bin/bun`
 const DISTS = ['wire', 'session', 'transport-tcp'].map((p) => `${ROOT}packages/${p}/dist/index.js`)
 /** Blocks bcoin mines at start; each runtime syncs all of them. */
 const BLOCKS = 300
-/** A runtime's whole smoke run, start-up included. */
-const RUN_TIMEOUT_MS = 60_000
+/** A runtime's whole smoke run, start-up included (0.3 to 1.5 s on an idle machine), scaled: its kill timer. */
+const RUN_TIMEOUT_MS = scaled(30_000)
 /** The steps rt-smoke.ts runs, in order. */
 const STEPS = ['handshake', 'headers', 'mempool']
 
@@ -64,7 +66,7 @@ function expectSmokeOutput(r: Run, runtime: string, tip: string): void {
   expect(r.code).toBe(0)
 }
 
-describe('rt-smoke on Deno and Bun against bcoin (built packages)', () => {
+needs('bcoin').describe('rt-smoke on Deno and Bun against bcoin (built packages)', () => {
   let node: BcoinNode
   let env: Record<string, string>
   let tip: string
@@ -75,13 +77,13 @@ describe('rt-smoke on Deno and Bun against bcoin (built packages)', () => {
     node = await startBcoin({ mine: BLOCKS, wallet: true, invMs: 50 })
     env = { ...endpointsToEnv(node), BITP2P_RT_MIN_BLOCKS: String(BLOCKS) }
     tip = await node.rpc('getbestblockhash', [])
-  }, 90_000)
+  }, bcoinBudget(BLOCKS))
 
   afterAll(async () => {
     await node?.stop()
   })
 
-  it.skipIf(!existsSync(DENO))('deno: handshake, header sync and mempool tx', { timeout: RUN_TIMEOUT_MS + 5_000 }, async () => {
+  needs('deno').it('deno: handshake, header sync and mempool tx', { timeout: RUN_TIMEOUT_MS + scaled(5_000) }, async () => {
     // --sloppy-imports: test/interop uses the repo's '.js' specifiers for '.ts' files.
     const r = await run(DENO, ['run', '--sloppy-imports', '--allow-net=127.0.0.1', '--allow-read', '--allow-env', SCRIPT], env)
     console.log(`[runtimes] deno: ${r.ms} ms\n${r.stdout.trim()}`)
@@ -91,7 +93,7 @@ describe('rt-smoke on Deno and Bun against bcoin (built packages)', () => {
     expect(await node.mempool()).toContain(txid)
   })
 
-  it.skipIf(!existsSync(BUN))('bun: handshake, header sync and mempool tx', { timeout: RUN_TIMEOUT_MS + 5_000 }, async () => {
+  needs('bun').it('bun: handshake, header sync and mempool tx', { timeout: RUN_TIMEOUT_MS + scaled(5_000) }, async () => {
     const r = await run(BUN, [SCRIPT], env)
     console.log(`[runtimes] bun: ${r.ms} ms\n${r.stdout.trim()}`)
     expectSmokeOutput(r, 'bun', tip)

@@ -27,7 +27,9 @@ import {
   type SyncReorg,
 } from '@bitp2p/session'
 import { bytesEqual, fromHex, hashToHex, hexToHash, merkleRoot, parseTx, regtest, serializeTx, toHex, txid } from '@bitp2p/wire'
-import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { needs } from '../../../test/harness/needs.js'
+import { forWork, scaled } from '../../../test/harness/timing.js'
 import { createSignedTx, waitForWalletTx } from '../../../test/interop/node.js'
 import { connectPeer, waitUntil, within } from '../../../test/interop/util.js'
 
@@ -37,12 +39,18 @@ const START_BLOCKS = 5_000
 const STARTUP_BLOCKS = 101
 /** Blocks the BlockFetcher downloads (the last ones of the chain). */
 const FETCH_BLOCKS = 200
-/** Per-test vitest timeout. */
-const TEST_TIMEOUT_MS = 60_000
+/** Per-test vitest timeout (each test takes 0.1 to 2.3 s on an idle machine). */
+const TEST_TIMEOUT_MS = scaled(60_000)
 /** How long one wait on bcoin may take before a test fails. */
-const WAIT_MS = 15_000
-/** The Broadcaster's deadline: bcoin never announces a tx back to the peer that announced it to bcoin, so the broadcast ends here. */
-const BROADCAST_DEADLINE_MS = 2_000
+const WAIT_MS = scaled(15_000)
+/**
+ * The Broadcaster's deadline: bcoin never announces a tx back to the peer
+ * that announced it to bcoin, so the broadcast ends here. bcoin's getdata
+ * must come before it (a few ms on an idle machine), so it is scaled too.
+ */
+const BROADCAST_DEADLINE_MS = scaled(2_000)
+/** Budget per block the BlockFetcher downloads and checks (about 1.3 ms on an idle machine). */
+const FETCH_BUDGET_MS = 100
 
 let node: BcoinNode
 let suiteStart = 0
@@ -87,7 +95,7 @@ async function tipIsBcoins(what: string): Promise<string> {
   return best
 }
 
-describe('session services against bcoin 1.0.2 over TCP (regtest, 127.0.0.1)', () => {
+needs('bcoin').describe('session services against bcoin 1.0.2 over TCP (regtest, 127.0.0.1)', () => {
   beforeAll(async () => {
     suiteStart = performance.now()
     node = await startBcoin({ mine: STARTUP_BLOCKS, wallet: true, invMs: 50 })
@@ -101,7 +109,7 @@ describe('session services against bcoin 1.0.2 over TCP (regtest, 127.0.0.1)', (
       `[services] bcoin ${node.info.bcoin} up with ${STARTUP_BLOCKS} blocks in ${startMs} ms (its own startup_ms ${node.info.startup_ms}); ` +
         `mining ${mined.length} more by generatetoaddress: ${mineMs} ms (${Math.round((mined.length * 1000) / mineMs)} blocks/s)`,
     )
-  }, 120_000)
+  }, bcoinBudget(START_BLOCKS))
 
   afterAll(async () => {
     sync?.stop()
@@ -254,7 +262,7 @@ describe('session services against bcoin 1.0.2 over TCP (regtest, 127.0.0.1)', (
         txids.set(key, list)
       })
       download.on('block', (b) => blocks.push(b))
-      const summary = await within(download.done, `${FETCH_BLOCKS} blocks`, 45_000)
+      const summary = await within(download.done, `${FETCH_BLOCKS} blocks`, forWork(FETCH_BLOCKS, FETCH_BUDGET_MS))
       const ms = performance.now() - t0
       console.log(
         `[services]   ${summary.blocks} blocks, ${summary.bytes} bytes, ${chunks} chunks in ${Math.round(ms)} ms ` +

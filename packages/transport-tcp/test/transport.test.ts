@@ -1,7 +1,7 @@
 import { createServer, type Server, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { TcpConnector, type TcpTransport } from '../src/index.js'
-import { closed, sleep } from './helpers.js'
+import { closed, sleep, until } from './helpers.js'
 
 /**
  * A raw node:net server, so each test controls the far side's socket
@@ -90,7 +90,11 @@ describe('TcpTransport close kinds', () => {
     const { t, s } = await connectedPair()
     t.onData(() => {})
     s.end()
-    await sleep(50)
+    // Our side answers the FIN with its own (allowHalfOpen false) in the same
+    // turn as it reports the FIN: once the far side reads that, the close has
+    // happened here. (A fixed sleep would race a busy event loop.)
+    s.resume()
+    await new Promise((r) => s.once('end', r))
     let calls = 0
     let arg: unknown
     t.onClose((e) => {
@@ -122,7 +126,7 @@ describe('TcpTransport reading', () => {
       }),
     )
     await done
-    await sleep(20)
+    await until(() => events.some((e) => e.startsWith('close')), () => `the close after the data; events ${events.join(' ')}`)
     expect(got).toEqual([1, 2, 3, 4, 5])
     expect(events.at(-1)).toBe('close:remote')
     expect(events.filter((e) => e.startsWith('close')).length).toBe(1)
@@ -211,7 +215,7 @@ describe('TcpTransport backpressure', () => {
     )
     s.resume()
     await all
-    await sleep(20)
+    await until(() => drains.length > 0, 'onDrain')
     expect(drains).toEqual([0])
     t.close()
   })

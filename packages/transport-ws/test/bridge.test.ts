@@ -9,6 +9,7 @@ import { WsConnector, type BridgeCloseInfo, type WebSocketConstructor } from '..
 import type { Bridge } from '../src/bridge.js'
 import { BridgeCloseCode, SUBPROTOCOL_REFUSED, SUBPROTOCOL_V1 } from '../src/protocol.js'
 import { rejection, sleep, startBridge, startEcho, startUpstream, waitFor, WsCtor, type Upstream } from './helpers.js'
+import { scaled } from '../../../test/harness/timing.js'
 
 const REGTEST_MAGIC = Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda)
 
@@ -31,7 +32,7 @@ async function bridgeWith(options: Parameters<typeof startBridge>[0]) {
 }
 
 const connector = (bridge: Bridge, extra: { token?: string; WebSocket?: WebSocketConstructor; connectTimeoutMs?: number } = {}) =>
-  new WsConnector({ url: bridge.url, WebSocket: WsCtor, connectTimeoutMs: 5_000, ...extra })
+  new WsConnector({ url: bridge.url, WebSocket: WsCtor, connectTimeoutMs: scaled(5_000), ...extra })
 
 const info = (err: TransportError): BridgeCloseInfo => err.cause as BridgeCloseInfo
 
@@ -154,7 +155,7 @@ describe('bridge: refusals', () => {
     const bClosed = closed(b)
     b.close()
     await bClosed
-    await waitFor(() => bridge.metrics().connectionsCurrent === 1, 5_000, 'the bridge to see the close')
+    await waitFor(() => bridge.metrics().connectionsCurrent === 1, scaled(5_000), 'the bridge to see the close')
     const d = await c.connect(peer)
     expect(await roundTrip(d, Uint8Array.of(4))).toEqual(Uint8Array.of(4))
     a.close()
@@ -263,14 +264,21 @@ describe('bridge: relaying and closes', () => {
   })
 
   it('closes an idle connection with 4008, and counts bytes both ways while active', async () => {
+    // The idle timeout is ten gaps long, and scaled, so a busy event loop
+    // stretching one gap does not close the connection early.
+    const IDLE_MS = scaled(1_000)
+    const GAP_MS = 100
     const up = await echo()
-    const { bridge } = await bridgeWith({ allow: [`127.0.0.1:${up.port}`], allowPrivate: true, idleTimeoutMs: 300 })
+    const { bridge } = await bridgeWith({ allow: [`127.0.0.1:${up.port}`], allowPrivate: true, idleTimeoutMs: IDLE_MS })
     const t = await connector(bridge).connect({ host: '127.0.0.1', port: up.port })
     const done = closed(t)
-    // Traffic every 100 ms keeps it open past the timeout...
-    for (let i = 0; i < 5; i++) {
-      expect(await roundTrip(t, Uint8Array.of(i))).toEqual(Uint8Array.of(i))
-      await sleep(100)
+    // Traffic every GAP_MS keeps it open for longer than the timeout...
+    const started = performance.now()
+    let rounds = 0
+    while (performance.now() - started < IDLE_MS + 2 * GAP_MS) {
+      expect(await roundTrip(t, Uint8Array.of(rounds & 0xff))).toEqual(Uint8Array.of(rounds & 0xff))
+      rounds++
+      await sleep(GAP_MS)
     }
     expect(bridge.metrics().connectionsCurrent).toBe(1)
     // ...silence closes it.
@@ -278,8 +286,8 @@ describe('bridge: relaying and closes', () => {
     expect(err?.kind).toBe('refused')
     expect(info(err!)).toMatchObject({ code: 4008, name: 'idle-timeout' })
     const m = bridge.metrics()
-    expect(m.bytesToUpstream).toBe(5)
-    expect(m.bytesToClient).toBe(5)
+    expect(m.bytesToUpstream).toBe(rounds)
+    expect(m.bytesToClient).toBe(rounds)
     await waitFor(() => bridge.metrics().closes['idle-timeout'] === 1)
   })
 
@@ -376,7 +384,7 @@ describe('bridge: relaying and closes', () => {
     ac.abort(new Error('user gave up'))
     const err = await rejection(p)
     expect(err.kind).toBe('aborted')
-    await waitFor(() => bridge.metrics().connectionsPending === 0, 5_000, 'the slot to be released')
+    await waitFor(() => bridge.metrics().connectionsPending === 0, scaled(5_000), 'the slot to be released')
     release()
     await waitFor(() => events.some((e) => e.event === 'abandoned'))
     await sleep(50)

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { parseAst } from 'rollup/parseAst'
 import { bundleForBrowser, shippedSizes } from '../../../examples/browser/build.mjs'
+import { scaled } from '../../../test/harness/timing.js'
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url))
 const PACKAGES = ['wire', 'session', 'transport-ws'] as const
@@ -80,7 +81,7 @@ describe.skipIf(!built)('browser bundle of wire + session + transport-ws (from d
     ['light client', LIGHT_CLIENT, LIGHT_CLIENT_GZIP_BUDGET],
     ['whole SDK', WHOLE_SDK, undefined],
   ] as const) {
-    it(`${name}: self-contained, no node:* import, no Node globals${budget ? `, gzip < ${kb(budget)}` : ''}`, { timeout: 60_000 }, async () => {
+    it(`${name}: self-contained, no node:* import, no Node globals${budget ? `, gzip < ${kb(budget)}` : ''}`, { timeout: scaled(60_000) }, async () => {
       const b = await bundleForBrowser({ id: `\0bitp2p-${name.replace(' ', '-')}`, code })
       expect(b.warnings).toEqual([])
       // Everything is inside: no import left, of node:* or anything else.
@@ -105,7 +106,7 @@ describe.skipIf(!built)('browser bundle of wire + session + transport-ws (from d
 })
 
 describe('what dominates the minified bundle (per source module)', () => {
-  it('lists the biggest modules of the whole SDK, all of them browser code', { timeout: 60_000 }, async () => {
+  it('lists the biggest modules of the whole SDK, all of them browser code', { timeout: scaled(60_000) }, async () => {
     // The dist files are one module per package, so the per-module view
     // comes from an esbuild bundle of the sources (same exports, minified).
     const src = (p: string): string => here(`../../${p}/src/index.ts`)

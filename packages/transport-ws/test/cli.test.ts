@@ -2,11 +2,12 @@
 // (in-process through runCli, and as a real process under Bun).
 import { afterEach, describe, expect, it } from 'vitest'
 import { spawn } from 'node:child_process'
-import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { CliUsageError, parseCliArgs, runCli, TOKEN_ENV, USAGE } from '../src/cli.js'
 import { WsConnector } from '../src/client.js'
 import { startEcho, waitFor, WsCtor } from './helpers.js'
+import { needs } from '../../../test/harness/needs.js'
+import { scaled } from '../../../test/harness/timing.js'
 
 const cleanups: (() => Promise<void>)[] = []
 afterEach(async () => {
@@ -139,7 +140,7 @@ const BUN = fileURLToPath(new URL('../../../node_modules/.bin/bun', import.meta.
 const BIN = fileURLToPath(new URL('../src/bin.ts', import.meta.url))
 
 describe('bin.ts as a process', () => {
-  it.skipIf(!existsSync(BUN))('starts, relays, and shuts down on SIGTERM with exit code 0 (run by Bun, which runs .ts)', { timeout: 20_000 }, async () => {
+  needs('bun').it('starts, relays, and shuts down on SIGTERM with exit code 0 (run by Bun, which runs .ts)', { timeout: scaled(20_000) }, async () => {
     const echo = await startEcho()
     cleanups.push(() => echo.close())
     const proc = spawn(BUN, [BIN, '--listen', '127.0.0.1:0', '--allow', `127.0.0.1:${echo.port}`, '--allow-private'], {
@@ -158,7 +159,7 @@ describe('bin.ts as a process', () => {
       }
     })
     const exited = new Promise<number | null>((r) => proc.on('exit', (code) => r(code)))
-    await waitFor(() => lines.some((l) => l.event === 'listening'), 10_000, 'the bridge to listen')
+    await waitFor(() => lines.some((l) => l.event === 'listening'), scaled(10_000), 'the bridge to listen')
     const port = lines.find((l) => l.event === 'listening')!.port!
     const c = new WsConnector({ url: `ws://127.0.0.1:${port}/`, WebSocket: WsCtor, token: 'env-token' })
     const t = await c.connect({ host: '127.0.0.1', port: echo.port })

@@ -4,12 +4,13 @@ import { runTransportCompliance } from '../../../test/compliance/transport.js'
 import { TcpListener } from '@bitp2p/transport-tcp'
 import { WsConnector } from '../src/client.js'
 import { acceptQueue, startBridge, WsCtor } from './helpers.js'
+import { scaled } from '../../../test/harness/timing.js'
 
 runTransportCompliance('ws through the bridge', {
   async setup() {
     const listener = await TcpListener.listen({ host: '127.0.0.1', port: 0 })
     const { bridge } = await startBridge({ allow: [`127.0.0.1:${listener.address.port}`], allowPrivate: true })
-    const connector = new WsConnector({ url: bridge.url, WebSocket: WsCtor, connectTimeoutMs: 5_000 })
+    const connector = new WsConnector({ url: bridge.url, WebSocket: WsCtor, connectTimeoutMs: scaled(5_000) })
     return {
       connect: (signal) => connector.connect(listener.address, signal),
       accept: acceptQueue(listener),

@@ -10,17 +10,21 @@ import { fileURLToPath } from 'node:url'
 import { chromium, type Browser } from 'playwright'
 import { buildExample } from '../../../examples/browser/build.mjs'
 import { startServer } from '../../../examples/browser/serve.mjs'
-import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { needs } from '../../../test/harness/needs.js'
+import { CHROMIUM_PATH as CHROMIUM } from '../../../test/harness/requirements.js'
+import { scaled } from '../../../test/harness/timing.js'
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url))
 const BIN = here('../dist/bin.js')
 const built = ['wire', 'session', 'transport-ws'].every((p) => existsSync(here(`../../${p}/dist/index.js`))) && existsSync(BIN)
-const CHROMIUM = [process.env.CHROMIUM_PATH, '/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => p !== undefined && existsSync(p))
 
 /** Blocks bcoin mines at start (over 100, so the wallet can spend). */
 const BLOCKS = 120
 /** How long the page may take to show each change. */
-const PAGE_WAIT_MS = 20_000
+const PAGE_WAIT_MS = scaled(20_000)
+/** Budget of the example's build (esbuild, about 1.4 s on an idle machine), the bridge CLI's start and Chromium's launch. */
+const SETUP_BUDGET_MS = 30_000
 
 /** Start the bitp2p-bridge CLI; resolves with its port once it logs 'listening'. */
 function startBridgeCli(args: string[]): Promise<{ child: ChildProcess; port: number }> {
@@ -42,7 +46,7 @@ function startBridgeCli(args: string[]): Promise<{ child: ChildProcess; port: nu
 }
 
 describe.skipIf(!built)('examples/browser (needs `npm run build`)', () => {
-  it('builds a self-contained browser bundle with no node:* import', { timeout: 60_000 }, async () => {
+  it('builds a self-contained browser bundle with no node:* import', { timeout: scaled(60_000) }, async () => {
     const r = await buildExample()
     expect(r.warnings).toEqual([])
     const code = readFileSync(r.file, 'utf8')
@@ -53,7 +57,7 @@ describe.skipIf(!built)('examples/browser (needs `npm run build`)', () => {
     console.log(`[example-browser] dist/main.js: ${r.minifiedBytes} B minified, ${r.gzipBytes} B gzipped`)
   })
 
-  describe.skipIf(CHROMIUM === undefined)('the page in headless Chromium against bcoin regtest (needs Debian chromium)', () => {
+  needs('chromium', 'bcoin').describe('the page in headless Chromium against bcoin regtest', () => {
     let node: BcoinNode
     let bridge: ChildProcess | undefined
     let bridgePort: number
@@ -74,7 +78,7 @@ describe.skipIf(!built)('examples/browser (needs `npm run build`)', () => {
         executablePath: CHROMIUM,
         args: ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--no-first-run', '--disable-quic'],
       })
-    }, 90_000)
+    }, bcoinBudget(BLOCKS) + scaled(SETUP_BUDGET_MS))
 
     afterAll(async () => {
       await browser?.close()
@@ -87,7 +91,7 @@ describe.skipIf(!built)('examples/browser (needs `npm run build`)', () => {
       await node?.stop()
     })
 
-    it('shows the peer, the synced header height, a wallet tx, and its confirmation', { timeout: 90_000 }, async () => {
+    it('shows the peer, the synced header height, a wallet tx, and its confirmation', { timeout: 5 * PAGE_WAIT_MS }, async () => {
       const page = await browser!.newPage()
       const errors: string[] = []
       page.on('pageerror', (e) => errors.push(e.message))

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import type { Socket } from 'node:net'
 import { WsConnector } from '../src/client.js'
 import { startBridge, startEcho, startUpstream, sleep, waitFor, WsCtor } from './helpers.js'
+import { forWork, scaled } from '../../../test/harness/timing.js'
 
 const FLOOD_BYTES = 50 * 1024 * 1024
 const MAX_BUFFERED = 256 * 1024
@@ -18,6 +19,9 @@ const MAX_FRAME = 64 * 1024
  */
 const ONE_READ = 64 * 1024
 const CLIENT = fileURLToPath(new URL('./fixtures/flood-client.mjs', import.meta.url))
+/** Budget per MiB of the flood queued, relayed up to the mark and checked (the 50 MiB test takes about 5 s on an idle machine). */
+const MIB_BUDGET_MS = 800
+const FLOOD_TEST_TIMEOUT_MS = forWork(FLOOD_BYTES / (1024 * 1024), MIB_BUDGET_MS)
 
 const children: ChildProcess[] = []
 const cleanups: (() => Promise<void>)[] = []
@@ -43,8 +47,8 @@ function child(args: string[]): { proc: ChildProcess; lines: Record<string, unkn
   return { proc, lines }
 }
 
-/** Wait until `read()` stops changing for `quietMs`. */
-async function settle(read: () => number, quietMs = 400, maxMs = 15_000): Promise<number> {
+/** Wait until `read()` stops changing for `quietMs` (scaled: a starved process changes nothing for a while). */
+async function settle(read: () => number, quietMs = scaled(400), maxMs = scaled(15_000)): Promise<number> {
   const until = Date.now() + maxMs
   let last = read()
   let since = Date.now()
@@ -60,7 +64,7 @@ async function settle(read: () => number, quietMs = 400, maxMs = 15_000): Promis
 }
 
 describe('bridge: flow control under a flood', () => {
-  it('a client sending 50 MB to an upstream that never reads: bridge memory stays bounded', { timeout: 40_000 }, async () => {
+  it('a client sending 50 MB to an upstream that never reads: bridge memory stays bounded', { timeout: FLOOD_TEST_TIMEOUT_MS }, async () => {
     // The upstream accepts and never reads (a net.Socket without a 'data' listener is paused).
     const stuck = await startUpstream(() => {})
     cleanups.push(() => stuck.close())
@@ -72,13 +76,13 @@ describe('bridge: flow control under a flood', () => {
       maxBufferedBytes: MAX_BUFFERED,
       maxFrameBytes: MAX_FRAME,
       // The dead flooder's FIN sits behind bytes the bridge no longer reads; the idle timer ends it.
-      idleTimeoutMs: 2_000,
+      idleTimeoutMs: scaled(2_000),
     })
     cleanups.push(() => bridge.close())
 
     const rssBefore = process.memoryUsage().rss
     const flood = child([`${bridge.url}?peer=127.0.0.1:${stuck.port}`, 'flood', String(FLOOD_BYTES), String(MAX_FRAME)])
-    await waitFor(() => flood.lines.some((l) => l.sent === FLOOD_BYTES), 20_000, 'the child to queue 50 MB')
+    await waitFor(() => flood.lines.some((l) => l.sent === FLOOD_BYTES), scaled(20_000), 'the child to queue 50 MB')
     const relayed = await settle(() => bridge.metrics().bytesToUpstream)
     const m = bridge.metrics()
     const rssGrowth = process.memoryUsage().rss - rssBefore
@@ -102,11 +106,11 @@ describe('bridge: flow control under a flood', () => {
 
     // The stuck relay is dropped by the idle timer, freeing its slot.
     flood.proc.kill('SIGKILL')
-    await waitFor(() => bridge.metrics().connectionsCurrent === 0, 10_000, 'the relay to close')
+    await waitFor(() => bridge.metrics().connectionsCurrent === 0, scaled(10_000), 'the relay to close')
     expect(bridge.metrics().closes['idle-timeout']).toBe(1)
   })
 
-  it('an upstream sending to a client that never reads: the WebSocket queue stays bounded', { timeout: 40_000 }, async () => {
+  it('an upstream sending to a client that never reads: the WebSocket queue stays bounded', { timeout: FLOOD_TEST_TIMEOUT_MS }, async () => {
     let written = 0
     let upSocket: Socket | undefined
     // The upstream writes as fast as the bridge takes it, honouring backpressure itself.
@@ -130,7 +134,7 @@ describe('bridge: flow control under a flood', () => {
     })
     cleanups.push(() => bridge.close())
     const stall = child([`${bridge.url}?peer=127.0.0.1:${source.port}`, 'stall'])
-    await waitFor(() => stall.lines.some((l) => l.open === true), 10_000, 'the child to connect')
+    await waitFor(() => stall.lines.some((l) => l.open === true), scaled(10_000), 'the child to connect')
     const relayed = await settle(() => bridge.metrics().bytesToClient)
     const m = bridge.metrics()
     expect(m.connectionsCurrent).toBe(1)

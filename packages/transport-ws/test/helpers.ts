@@ -7,6 +7,7 @@ import { WebSocket as NodeWebSocket } from 'ws'
 import type { Transport, TransportError } from '@bitp2p/session'
 import { createBridge, type Bridge, type BridgeLogEvent, type BridgeOptions } from '../src/bridge.js'
 import type { WebSocketConstructor } from '../src/client.js'
+import { scaled } from '../../../test/harness/timing.js'
 
 /** Node 20 has no global WebSocket: the client gets the `ws` package's. */
 export const WsCtor = NodeWebSocket as unknown as WebSocketConstructor
@@ -64,11 +65,11 @@ export async function rejection(p: Promise<unknown>): Promise<TransportError> {
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
-/** Poll `cond` every 10 ms until it holds, or fail after `ms`. */
-export async function waitFor(cond: () => boolean, ms = 5_000, what = 'condition'): Promise<void> {
+/** Poll `cond` every 10 ms until it holds, or fail after `ms` (a deadline: pass it scaled). */
+export async function waitFor(cond: () => boolean, ms = scaled(5_000), what = 'condition'): Promise<void> {
   const until = Date.now() + ms
   while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`)
+    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
     await sleep(10)
   }
 }

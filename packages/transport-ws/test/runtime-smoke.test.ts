@@ -2,17 +2,21 @@
 // of each runtime against a bridge and a TCP echo server started here.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { execFile } from 'node:child_process'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import type { Bridge } from '../src/bridge.js'
 import { startBridge, startEcho, type Upstream } from './helpers.js'
+import { needs } from '../../../test/harness/needs.js'
+import { scaled } from '../../../test/harness/timing.js'
 
 const bin = (name: string): string => fileURLToPath(new URL(`../../../node_modules/.bin/${name}`, import.meta.url))
 const DENO = bin('deno')
 const BUN = bin('bun')
+/** A runtime's whole smoke run, start-up included (0.1 to 0.5 s on an idle machine), scaled: its kill timer. */
+const RUN_TIMEOUT_MS = scaled(20_000)
 const SESSION_SRC = fileURLToPath(new URL('../../session/src/index.ts', import.meta.url))
 
 let dir: string
@@ -48,7 +52,7 @@ afterAll(async () => {
 
 function run(cmd: string, args: string[]): Promise<Record<string, unknown>[]> {
   return new Promise((resolve, reject) => {
-    execFile(cmd, args, { timeout: 20_000, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } }, (err, stdout, stderr) => {
+    execFile(cmd, args, { timeout: RUN_TIMEOUT_MS, env: { ...process.env, NO_COLOR: '1', DENO_NO_UPDATE_CHECK: '1' } }, (err, stdout, stderr) => {
       if (err) return reject(new Error(`${cmd} failed: ${err.message}\n${stderr}`))
       resolve(
         stdout
@@ -75,11 +79,11 @@ function expectSmoke(lines: Record<string, unknown>[], runtime: RegExp): void {
 }
 
 describe('runtime smoke: the client on the runtime global WebSocket through the bridge', () => {
-  it.skipIf(!existsSync(DENO))('Deno', { timeout: 30_000 }, async () => {
+  needs('deno').it('Deno', { timeout: RUN_TIMEOUT_MS + scaled(10_000) }, async () => {
     const lines = await run(DENO, ['run', '--allow-net=127.0.0.1', '--allow-read', '--allow-env', bundle, bridge.url, String(echo.port), String(refusedPort)])
     expectSmoke(lines, /^deno \d/)
   })
-  it.skipIf(!existsSync(BUN))('Bun', { timeout: 30_000 }, async () => {
+  needs('bun').it('Bun', { timeout: RUN_TIMEOUT_MS + scaled(10_000) }, async () => {
     const lines = await run(BUN, [bundle, bridge.url, String(echo.port), String(refusedPort)])
     expectSmoke(lines, /^bun \d/)
   })

@@ -7,6 +7,7 @@
  */
 import { WsConnector } from '../src/client.js'
 import type { TransportError } from '@bitp2p/session'
+import { scaled } from '../../../test/harness/timing.js'
 
 interface RuntimeGlobals {
   Deno?: { version: { deno: string }; args: string[] }
@@ -22,7 +23,8 @@ const print = (o: object): void => console.log(JSON.stringify(o))
 print({ runtime, webSocket: typeof WebSocket })
 
 // No WebSocket option: the runtime's global is used.
-const connector = new WsConnector({ url, connectTimeoutMs: 5_000 })
+// The deadline scales with BITP2P_TIME_SCALE, inherited from the vitest run.
+const connector = new WsConnector({ url, connectTimeoutMs: scaled(5_000) })
 
 const t = await connector.connect({ host: '127.0.0.1', port: echoPort })
 const sent = new Uint8Array(100_000).map((_, i) => (i * 31) & 0xff)

@@ -7,6 +7,12 @@ import { commands } from 'vitest/browser'
 import { HeaderTree, Peer } from '@bitp2p/session'
 import { hashToHex, InvType, regtest, txid, type InvItem } from '@bitp2p/wire'
 import { WsConnector } from '../src/client.js'
+import { scaled } from '../../../test/harness/timing.js'
+
+/** Deadline of one request to bcoin through the bridge (milliseconds on an idle machine). */
+const REQUEST_TIMEOUT_MS = scaled(10_000)
+/** How long bcoin may take to announce a block it mined or a wallet tx (its inv flush is 50 ms here). */
+const INV_WAIT_MS = scaled(15_000)
 
 /** Largest headers message (Core's MAX_HEADERS_RESULTS): a shorter one means the peer has no more. */
 const MAX_HEADERS_RESULTS = 2000
@@ -49,7 +55,7 @@ function invWaiter(): { onInv: (items: readonly InvItem[]) => void; next: (match
 async function syncHeaders(peer: Peer, tree: HeaderTree, now: number): Promise<number[]> {
   const batches: number[] = []
   for (;;) {
-    const headers = await peer.getHeaders(tree.locator(), { timeoutMs: 10_000 })
+    const headers = await peer.getHeaders(tree.locator(), { timeoutMs: REQUEST_TIMEOUT_MS })
     batches.push(headers.length)
     const r = tree.acceptMany(headers, now)
     expect(r.rejected).toBeUndefined()
@@ -66,7 +72,7 @@ describe('the SDK in the browser against bcoin regtest', () => {
     expect(typeof WebSocket).toBe('function')
   })
 
-  it('handshakes through the bridge, syncs and validates every header, and fetches a wallet tx bcoin announces', { timeout: 60_000 }, async () => {
+  it('handshakes through the bridge, syncs and validates every header, and fetches a wallet tx bcoin announces', { timeout: scaled(60_000) }, async () => {
     const height = inject('sdkBcoinHeight')
     expect(height).toBe(300) // startBcoin({ mine: 300 }) in sdk.global.ts
     const invs = invWaiter()
@@ -99,7 +105,7 @@ describe('the SDK in the browser against bcoin regtest', () => {
       // inv (we did not send sendheaders), and a getheaders from the
       // synced tree's locator returns just the new headers.
       const mined = await commands.bcoinMine(3)
-      const lastInv = await invs.next((i) => hashToHex(i.hash) === mined[2], 15_000)
+      const lastInv = await invs.next((i) => hashToHex(i.hash) === mined[2], INV_WAIT_MS)
       expect(lastInv.type).toBe(InvType.MSG_BLOCK)
       expect(await syncHeaders(peer, tree, now)).toEqual([3])
       expect(tree.height).toBe(height + 3)
@@ -109,9 +115,9 @@ describe('the SDK in the browser against bcoin regtest', () => {
       // command); bcoin announces it to us with an inv, and we fetch it.
       const sent = await commands.bcoinSendFromWallet()
       expect(sent).toMatch(/^[0-9a-f]{64}$/)
-      const item = await invs.next((i) => hashToHex(i.hash) === sent, 15_000)
+      const item = await invs.next((i) => hashToHex(i.hash) === sent, INV_WAIT_MS)
       expect(item.type).toBe(InvType.MSG_TX)
-      const { found, notFound } = await peer.getData([{ type: InvType.MSG_TX, hash: item.hash }], { timeoutMs: 10_000 })
+      const { found, notFound } = await peer.getData([{ type: InvType.MSG_TX, hash: item.hash }], { timeoutMs: REQUEST_TIMEOUT_MS })
       expect(notFound).toEqual([])
       expect(found).toHaveLength(1)
       const msg = found[0]!.message

@@ -16,7 +16,10 @@ import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { chromium, type Browser, type Page } from 'playwright'
 import { WebSocket as NodeWebSocket } from 'ws'
-import { startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
+import { needs } from '../../../test/harness/needs.js'
+import { CHROMIUM_PATH as CHROMIUM } from '../../../test/harness/requirements.js'
+import { forWork, scaled } from '../../../test/harness/timing.js'
 import { bsv, encodeExtHeader, encodeFrame, regtest } from '@bitp2p/wire'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
 import { applyEvent, checkEvent, createTally, MAX_COMMANDS, OTHER_COMMAND, summarize, summaryMismatches } from '../../../cli/view/events.mjs'
@@ -33,20 +36,19 @@ const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const CLI = join(ROOT, 'cli/bitp2p.mjs')
 const DISTS = ['wire', 'session', 'transport-tcp', 'transport-mock'].map((p) => join(ROOT, `packages/${p}/dist/index.js`))
 const BUILT = DISTS.every((p) => existsSync(p))
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
-const HAS_CHROMIUM = existsSync(CHROMIUM)
 /** Screenshots go here (gitignored: packages/[name]/test-output/). */
 const OUT_DIR = fileURLToPath(new URL('../test-output/', import.meta.url))
 /** The seed the page is checked on, and the virtual minutes it runs (the CLI default). */
 const SEED = 7
 const SIM_MINUTES = 180
 /** How long the page may take to reach a state. */
-const PAGE_WAIT_MS = 15_000
+const PAGE_WAIT_MS = scaled(15_000)
+/** Budget of one `bitp2p view --sim` run to its trace (about 0.5 s on an idle machine). */
+const SIM_RUN_BUDGET_MS = 10_000
 /** Blocks bcoin mines at start. */
 const BCOIN_BLOCKS = 20
 
 if (!BUILT) console.warn('[view] skipped: build the packages first (npx turbo run build)')
-if (!HAS_CHROMIUM) console.warn(`[view] skipped: no Chromium at ${CHROMIUM} (apt install chromium, or set CHROMIUM_PATH)`)
 
 /** A running `bitp2p view`, its URL, and its output so far. */
 interface View {
@@ -586,7 +588,7 @@ describe('a view that runs for ever keeps bounded memory (no browser)', () => {
   })
 })
 
-describe.skipIf(!BUILT || !HAS_CHROMIUM)('bitp2p view in Chromium (needs `npx turbo run build` and /usr/bin/chromium)', () => {
+needs('chromium').describe.skipIf(!BUILT)('bitp2p view in Chromium (needs `npx turbo run build`)', () => {
   let browser: Browser
   let dir: string
   const views: View[] = []
@@ -603,7 +605,7 @@ describe.skipIf(!BUILT || !HAS_CHROMIUM)('bitp2p view in Chromium (needs `npx tu
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     })
-  }, 30_000)
+  }, scaled(30_000))
 
   afterAll(async () => {
     await browser?.close()
@@ -611,7 +613,7 @@ describe.skipIf(!BUILT || !HAS_CHROMIUM)('bitp2p view in Chromium (needs `npx tu
     if (dir) rmSync(dir, { recursive: true, force: true })
   })
 
-  it('shows a seeded simulation running and then exactly the numbers of its trace; Ctrl-C exits 130', { timeout: 40_000 }, async () => {
+  it('shows a seeded simulation running and then exactly the numbers of its trace; Ctrl-C exits 130', { timeout: scaled(60_000) }, async () => {
     const trace = join(dir, 'sim-7.jsonl')
     const view = await start(['--sim', '--seed', String(SEED), '--trace', trace, '--port', '0'])
     expect(view.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/)
@@ -665,7 +667,7 @@ describe.skipIf(!BUILT || !HAS_CHROMIUM)('bitp2p view in Chromium (needs `npx tu
     expect(view.stderr()).toContain('interrupted')
   })
 
-  it('the same seed writes the same trace byte for byte; another seed does not', { timeout: 30_000 }, async () => {
+  it('the same seed writes the same trace byte for byte; another seed does not', { timeout: forWork(3, SIM_RUN_BUDGET_MS) }, async () => {
     const run = async (seed: number, file: string): Promise<Buffer> => {
       const v = await start(['--sim', '--seed', String(seed), '--trace', file, '--port', '0'])
       await v.line(/^view: trace written to /)
@@ -680,7 +682,7 @@ describe.skipIf(!BUILT || !HAS_CHROMIUM)('bitp2p view in Chromium (needs `npx tu
     expect(c.equals(a)).toBe(false)
   })
 
-  it('replays a trace at high speed to the same final numbers', { timeout: 30_000 }, async () => {
+  it('replays a trace at high speed to the same final numbers', { timeout: scaled(30_000) }, async () => {
     const trace = join(dir, 'replayed.jsonl')
     const sim = await start(['--sim', '--seed', String(SEED), '--peers', '6', '--minutes', '120', '--trace', trace])
     await sim.line(/^view: trace written to /)
@@ -708,16 +710,16 @@ describe.skipIf(!BUILT || !HAS_CHROMIUM)('bitp2p view in Chromium (needs `npx tu
     expect(await view.interrupt()).toBe(130)
   })
 
-  describe('--peer against bcoin regtest', () => {
+  needs('bcoin').describe('--peer against bcoin regtest', () => {
     let node: BcoinNode
     beforeAll(async () => {
       node = await startBcoin({ mine: BCOIN_BLOCKS })
-    }, 60_000)
+    }, bcoinBudget(BCOIN_BLOCKS))
     afterAll(async () => {
       await node?.stop()
     })
 
-    it("shows bcoin's height and tip live, follows a new block, and writes a trace with a summary", { timeout: 40_000 }, async () => {
+    it("shows bcoin's height and tip live, follows a new block, and writes a trace with a summary", { timeout: scaled(60_000) }, async () => {
       const trace = join(dir, 'live.jsonl')
       const view = await start(['--peer', `127.0.0.1:${node.p2p.port}`, '--network', 'regtest', '--trace', trace])
       await view.line(/^view: connected to .*bcoin/)

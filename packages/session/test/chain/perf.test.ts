@@ -8,13 +8,19 @@ import { regtest, serializeBlockHeader, sha256d } from '@bitp2p/wire'
 import type { BlockHeader } from '@bitp2p/wire'
 import { HeaderTree } from '../../src/chain/tree.js'
 import { mineChain } from './helpers.js'
+import { forWork } from '../../../../test/harness/timing.js'
 
 const N = 100_000
 /** Headers per simulated headers message (Core's MAX_HEADERS_RESULTS). */
 const BATCH = 2000
+/** Wall-clock budgets per header (mining and validating; linking a trusted one), about 20 and 7 µs on an idle machine: hang nets. */
+const VALIDATE_BUDGET_MS = 0.25
+const TRUSTED_BUDGET_MS = 0.1
+/** Headers in the trusted tree. */
+const TRUSTED_N = 200_000
 
 describe('measure', () => {
-  it(`validates ${N} mined regtest headers (prints headers/s)`, { timeout: 180_000 }, () => {
+  it(`validates ${N} mined regtest headers (prints headers/s)`, { timeout: forWork(N, VALIDATE_BUDGET_MS) }, () => {
     const chain: BlockHeader[] = mineChain(regtest.genesis, 0, N, { bits: regtest.powLimitBits, spacing: 600 })
     const tree = new HeaderTree(regtest)
     const start = performance.now()
@@ -27,10 +33,10 @@ describe('measure', () => {
     console.log(`[chain] validated ${N} regtest headers in ${ms.toFixed(0)} ms: ${Math.round((N / ms) * 1000)} headers/s`)
   })
 
-  it('bytes per header of a trusted 200k-header tree (prints)', { timeout: 120_000 }, () => {
+  it('bytes per header of a trusted 200k-header tree (prints)', { timeout: forWork(TRUSTED_N, TRUSTED_BUDGET_MS) }, () => {
     // Linked headers without proof of work: a trusted base is not PoW-checked,
     // which is what a restart from the file store does.
-    const n = 200_000
+    const n = TRUSTED_N
     const raw = new Uint8Array(n * 80)
     let prev: Uint8Array = new Uint8Array(32)
     for (let i = 0; i < n; i++) {

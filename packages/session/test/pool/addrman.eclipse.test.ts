@@ -8,6 +8,7 @@ import { AddressBook, BUCKET_SIZE, FifoAddressBook, NEW_BUCKETS_PER_SOURCE_GROUP
 import { endpointKey, endpointToPeerAddress, type Endpoint } from '../../src/pool/netgroup.js'
 import type { Random } from '../../src/transport.js'
 import { NOW, input, randomIPv4 } from './fixtures.js'
+import { forWork } from '../../../../test/harness/timing.js'
 
 /** Outbound connections a node makes: the selections of one round. */
 const OUTBOUND = 8
@@ -17,6 +18,8 @@ const HONEST_SOURCES = 50
 const HONEST_PER_SOURCE = 20
 /** The attacker sends full addr messages (MAX_ADDR_TO_SEND). */
 const ATTACK_MESSAGE = 1000
+/** Wall-clock budget per address added per seed, both books (about 20 µs on an idle machine): the test's hang net. */
+const ADDRESS_BUDGET_MS = 0.25
 
 interface Message {
   readonly source: Endpoint
@@ -129,6 +132,6 @@ describe('eclipse: one flooding source vs 50 honest sources', () => {
       expect(bucketed.selectShare).toBeLessThan(fifo.selectShare / 3)
       expect(bucketed.eclipsed).toBe(0)
       expect(fifo.eclipsed).toBeGreaterThan(0)
-    }, 60_000)
+    }, forWork(seeds * (flood + HONEST_SOURCES * HONEST_PER_SOURCE), ADDRESS_BUDGET_MS))
   }
 })

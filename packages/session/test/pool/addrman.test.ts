@@ -20,6 +20,7 @@ import {
 } from '../../src/pool/addrman.js'
 import { endpointKey, type Endpoint } from '../../src/pool/netgroup.js'
 import { DAY, NOW, input, ip4, randomIPv4, randomOnion } from './fixtures.js'
+import { forWork } from '../../../../test/harness/timing.js'
 
 const HOUR = 3600
 const src = (a: number, b: number, c = 1, d = 1) => ({ host: `${a}.${b}.${c}.${d}`, port: 8333 })
@@ -571,5 +572,5 @@ describe('AddressBook: throughput (printed, not asserted)', () => {
         `serialize ${bytes.length} bytes in ${serMs.toFixed(0)} ms, deserialize in ${deMs.toFixed(0)} ms`,
     )
     expect(picked).toBe(10_000)
-  }, 60_000)
+  }, forWork(100_000, 0.25)) // about 20 µs per address inserted, selected and serialized on an idle machine
 })

@@ -16,6 +16,7 @@ import { SeededRandom } from '../../src/random.js'
 import { Pool } from '../../src/pool/pool.js'
 import { EVICTION_REASON } from '../../src/pool/machine.js'
 import { NET, Node, PORT, hostIn, run, setup, watchCaps, checkCaps } from './sim.js'
+import { forWork } from '../../../../test/harness/timing.js'
 
 const NODES = 300
 const GROUPS = 150
@@ -33,6 +34,10 @@ const HONEST_LATE = 4
 const LATE_FROM_MS = 2 * 3600_000
 const ATTACK_GROUPS = [220, 221, 222]
 const ATTACKS_PER_STEP = 3
+/** Runs of the simulation in the test (a, its replay b, another seed c). */
+const RUNS = 3
+/** Wall-clock budget per virtual step of one run (about 3 ms on an idle machine): the test's hang net. */
+const STEP_BUDGET_MS = 40
 
 interface SimResult {
   hash: string
@@ -286,5 +291,5 @@ describe('Pool simulation: feelers and inbound eviction over six virtual hours',
     expect(b.log).toEqual(a.log)
     const c = await simulate('feelers-2')
     expect(c.hash).not.toBe(a.hash)
-  }, 120_000)
+  }, forWork(RUNS * (DURATION_MS / STEP_MS), STEP_BUDGET_MS))
 })

@@ -8,6 +8,7 @@ import { blockHash, InvType, toHex, type Message } from '@bitp2p/wire'
 import { SeededRandom } from '../../src/random.js'
 import { Pool } from '../../src/pool/pool.js'
 import { Node, PORT, hostIn, makeChain, run, setup, watchCaps, checkCaps } from './sim.js'
+import { forWork } from '../../../../test/harness/timing.js'
 
 const NODES = 2_000
 const GROUPS = 400 // /16 groups, 5 nodes each
@@ -26,6 +27,10 @@ const RESTART_DOWN_MS = 120_000
 const DURATION_MS = 30 * 60_000
 const STEP_MS = 5_000
 const WARMUP_MS = 30_000
+/** Runs of the simulation in the test (a and its replay b). */
+const RUNS = 2
+/** Wall-clock budget per virtual step of one run (about 2 ms on an idle machine): the test's hang net. */
+const STEP_BUDGET_MS = 25
 
 interface SimResult {
   hash: string
@@ -205,5 +210,5 @@ describe('Pool simulation: 2,000 gossiping nodes, 30 % churn', () => {
     expect(b.hash).toBe(a.hash)
     expect(b.blocksOk).toBe(a.blocksOk)
     expect(b.peersAdded).toBe(a.peersAdded)
-  }, 60_000)
+  }, forWork(RUNS * (DURATION_MS / STEP_MS), STEP_BUDGET_MS))
 })

@@ -87,7 +87,7 @@ describe('HeaderSync', () => {
     expect(reloaded.tree.height).toBe(5_000)
     reloaded.stop()
     sync.stop()
-  }, 60_000)
+  })
 
   it('follows announcements by headers (sendheaders) and by inv', async () => {
     const chain = mineChain('hs-ann', 10)

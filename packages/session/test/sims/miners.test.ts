@@ -286,7 +286,7 @@ describe('miners racing on competing branches', () => {
     expect(r.laggardStored).toBe(true)
     expect(r.laggardTip.chainWork).toBeLessThan(r.finalTip.chainWork)
     expect(r.tips.some((t) => t.endsWith(hashToHex(r.laggardTip.hash)))).toBe(false)
-  }, 120_000)
+  })
 
   it('same seed, same race: identical tip sequence, reorgs and trace; another seed differs', async () => {
     const a = await race('miners-2')
@@ -299,5 +299,5 @@ describe('miners racing on competing branches', () => {
     const c = await race('miners-3')
     expect(c.violations).toEqual([])
     expect(c.tips).not.toEqual(a.tips)
-  }, 120_000)
+  })
 })

@@ -24,6 +24,7 @@ import {
   syntheticBlockBytes,
   type SyntheticBlockStreamOptions,
 } from '../../src/chain/stream-block.js'
+import { forWork } from '../../../../test/harness/timing.js'
 
 const MB = 1024 * 1024
 
@@ -97,6 +98,11 @@ describe('streamSyntheticBlock: small blocks, parsed whole', () => {
   })
 })
 
+/** Transactions of the 50 MB block (1,000 bytes each, plus the coinbase). */
+const BIG_TX_COUNT = 50 * 1_000 + 1
+/** Wall-clock budget per transaction generated and parsed, with gc samples (about 60 µs on an idle machine): the test's hang net. */
+const BIG_TX_BUDGET_MS = 0.6
+
 describe('streamSyntheticBlock through BlockStreamParser', () => {
   it('a segwit block in odd chunks: every transaction event, verified root and commitment', () => {
     const opts = { txCount: 300, txBytes: 1_234, chunkBytes: 4_099, random: new SeededRandom(9), segwit: true }
@@ -134,7 +140,7 @@ describe('streamSyntheticBlock through BlockStreamParser', () => {
     }
 
     const txBytes = 1_000
-    const txCount = 50 * 1_000 + 1
+    const txCount = BIG_TX_COUNT
     const opts = { txCount, txBytes, chunkBytes: 64 * 1024 + 13, random: new SeededRandom(50) }
     const stream = new SyntheticBlockStream(opts)
     expect(stream.totalBytes).toBeGreaterThan(50_000_000)
@@ -161,5 +167,5 @@ describe('streamSyntheticBlock through BlockStreamParser', () => {
     // Holding the block, or even one tenth of it, would show here.
     console.info(`50 MB stream: ${chunks} chunks, peak retained growth ${(peak / MB).toFixed(2)} MB`)
     expect(peak).toBeLessThan(4 * MB)
-  }, 120_000)
+  }, forWork(BIG_TX_COUNT, BIG_TX_BUDGET_MS))
 })

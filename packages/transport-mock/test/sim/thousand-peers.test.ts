@@ -2,11 +2,14 @@ import { describe, it, expect } from 'vitest'
 import { bytesEqual } from '@bitp2p/wire'
 import { Simulation, type SimulationOptions, type VisitResult } from '../../src/peers/simulation.js'
 import { ipv4Group16 } from '../../src/peers/addresses.js'
+import { forWork } from '../../../../test/harness/timing.js'
 
 const PEERS = 1000
 const LINK = { latency: 20, jitter: 15, maxChunk: 512 }
 const CHAIN_LENGTH = 6
 const TXS_PER_BLOCK = 3
+/** Wall-clock budget per peer visited (about 1.5 ms on an idle machine): the tests' hang net. */
+const VISIT_BUDGET_MS = 20
 
 /** One driver visits every peer at once; returns the simulation and the results. */
 async function visitAll(seed: SimulationOptions['seed']): Promise<{ sim: Simulation; results: VisitResult[] }> {
@@ -40,7 +43,7 @@ describe('one driver against 1,000 virtual peers', () => {
     expect(sim.net.connections()).toHaveLength(0)
     expect(sim.peers.every((p) => p.sessionCount === 0)).toBe(true)
     expect(sim.labeler!.tracked).toBe(0)
-  }, 60_000)
+  }, forWork(PEERS, VISIT_BUDGET_MS))
 
   it('gives the same trace hash for the same seed and a different one for another seed', async () => {
     const a1 = await visitAll('thousand-b')
@@ -51,7 +54,7 @@ describe('one driver against 1,000 virtual peers', () => {
     expect(a2.sim.clock.eventsRun).toBe(a1.sim.clock.eventsRun)
     expect(a2.results.map((r) => r.rttMs)).toEqual(a1.results.map((r) => r.rttMs))
     expect(b.sim.traceHash()).not.toBe(a1.sim.traceHash())
-  }, 60_000)
+  }, forWork(3 * PEERS, VISIT_BUDGET_MS))
 })
 
 describe('labelled trace of one visit', () => {

@@ -133,9 +133,10 @@ describe('tx codec: hostile and malformed input', () => {
 
   it('0xffffffff inputs fails on the count, before reading or allocating anything', () => {
     const bytes = hex(VERSION, 'feffffffff', INPUT)
-    const t0 = performance.now()
+    // OVERSIZE for the count, at the count: no input was read, and nothing
+    // sized by the count was allocated (that would have thrown a RangeError
+    // or never returned, not this WireError).
     const e = wireErrorOf(() => parseTx(bytes))
-    expect(performance.now() - t0).toBeLessThan(50)
     expect(e.code).toBe('OVERSIZE')
     expect(e.detail.field).toBe('tx inputs')
     expect(e.detail.limit).toBe(MAX_TX_INPUTS)

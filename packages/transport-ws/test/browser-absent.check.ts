@@ -1,0 +1,8 @@
+// Run by vitest.config.ts as the browser project only in CI when Chromium
+// (or bcoin, which its SDK test talks to) is missing: the browser tests
+// cannot run, and in CI that is a failure, not a skip.
+import { needs } from '../../../test/harness/needs.js'
+
+needs('chromium', 'bcoin').it('the browser tests (test/*.browser.test.ts) run in headless Chromium', () => {
+  throw new Error('the browser project was left out although Chromium and bcoin are present: see vitest.config.ts')
+})
