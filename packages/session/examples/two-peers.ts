@@ -58,7 +58,9 @@ export async function runTwoPeers(seed = 'two-peers'): Promise<string[]> {
       userAgent: '/alice:1.0/',
     })
     const info = peer.info!
-    log.push(`${net.now()} ms alice: connected to ${info.peer.userAgent} (version ${info.negotiatedVersion}, wtxidrelay ${info.features.wtxidRelay})`)
+    log.push(
+      `${net.now()} ms alice: connected to ${info.peer.userAgent} (transport v${peer.transportVersion}, version ${info.negotiatedVersion}, wtxidrelay ${info.features.wtxidRelay})`,
+    )
     const genesis = new Uint8Array(32)
     const headers = await peer.getHeaders([genesis])
     log.push(`${net.now()} ms alice: ${headers.length} headers, tip ${hashToHex(blockHash(headers[headers.length - 1]!)).slice(0, 16)}...`)

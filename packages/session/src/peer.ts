@@ -32,7 +32,6 @@ import { EventEmitter } from 'eventemitter3'
 import {
   ipFromString,
   IP_BYTES,
-  Services,
   type Command,
   type FramingParams,
   type InvItem,
@@ -273,10 +272,8 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.maxSendBuffer = opts.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER
     const unixTimeOffsetMs = opts.unixTimeOffsetMs ?? (opts.clock ? 0 : performance.timeOrigin)
     const random = opts.random ?? systemRandom()
-    // Speaking v2, we say so (as Core does): NODE_P2P_V2 in our services.
-    const services = codec?.version === 2 ? (opts.services ?? 0n) | Services.NODE_P2P_V2 : opts.services
     const v1Fallback = transportMode(opts) !== 'v2'
-    this.conn = new Connection({ ...opts, services, direction, remoteAddress: netAddressOf(transport.remote), unixTimeOffsetMs, codec, v1Fallback }, random)
+    this.conn = new Connection({ ...opts, direction, remoteAddress: netAddressOf(transport.remote), unixTimeOffsetMs, codec, v1Fallback }, random)
     this.machine = this.conn.machine
     this.closed = new Promise((r) => (this.resolveClosed = r))
     transport.onData((bytes) => this.onData(bytes))
@@ -305,7 +302,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private static async connectOnce(addr: PeerAddress, opts: ConnectOptions, version: 'v1' | 'v2'): Promise<Peer> {
     const { signal } = opts
     if (signal?.aborted) throw new PeerError({ kind: 'aborted', reason: signal.reason }, { stage: 'transport' })
-    const codec = version === 'v2' ? (await loadV2Transport()).v2CodecFor('initiator', opts) : undefined
+    // Once loaded, synchronously: the connect then starts in this very tick (simulations rely on it).
+    const codec = version === 'v1' ? undefined : (v2Module ?? (await loadV2Transport())).v2CodecFor('initiator', opts)
     let transport: Transport
     try {
       transport = await opts.connector.connect(addr, signal)

@@ -132,3 +132,23 @@ export function connectorFor(end: PipeEnd | TransportError): Connector {
     },
   }
 }
+
+/**
+ * A dialler's connector to a listener: each connect makes a fresh pipe pair
+ * and hands the listener's end to `accept` (so a second attempt, e.g. a v1
+ * fallback, gets a connection of its own).
+ */
+export function listenerConnector(clock: FakeClock, accept: (end: PipeEnd) => void, latency = 5): Connector & { readonly connections: number } {
+  let connections = 0
+  return {
+    get connections() {
+      return connections
+    },
+    connect: async () => {
+      connections++
+      const { a, b } = pipePair(clock, latency)
+      accept(b)
+      return a
+    },
+  }
+}

@@ -10,8 +10,9 @@ import { connectorFor, FakeClock, pipePair, type PipeEnd } from './pair.js'
 const NET: FramingParams = { magic: Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda), maxMessageBytes: 4_000_000, maxBlockPayload: 4_000_000 }
 const LATENCY = 5
 
+/** These tests read the v1 frames each end writes: v1 unless a test says otherwise (v2: peer-v2.test.ts). */
 function opts(clock: FakeClock, seed: number, extra: Partial<PeerOptions> = {}): PeerOptions {
-  return { network: NET, clock, random: new SeededRandom(seed), ...extra }
+  return { network: NET, clock, random: new SeededRandom(seed), transport: 'v1', ...extra }
 }
 
 /** Dial a on b's end; run the clock until both handshakes settle. */

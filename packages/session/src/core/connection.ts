@@ -22,7 +22,9 @@
  *    ready wait inside the codec (v2 encrypts them once it has keys); a v2
  *    responder that meets a v1 peer carries on with v1 over the same bytes.
  */
-import { encodePayload, PROTOCOL_VERSION, type FramingParams, type KnownMessage } from '@bitp2p/wire'
+import { encodePayload, PROTOCOL_VERSION, Services, type FramingParams, type KnownMessage } from '@bitp2p/wire'
+
+const NODE_P2P_V2 = Services.NODE_P2P_V2
 import type { Random } from '../transport.js'
 import type { Offense } from '../fsm/misbehavior.js'
 import type { PeerEvent } from '../fsm/outbox.js'
@@ -73,9 +75,11 @@ export class Connection {
 
   constructor(config: ConnectionConfig, random: Random) {
     this.#network = config.network
-    this.#machine = new PeerMachine({ ...config, maxBlockPayload: config.maxBlockPayload ?? config.network.maxBlockPayload }, random)
     this.#decodeVersion = config.protocolVersion ?? PROTOCOL_VERSION
     this.#codec = config.codec ?? new V1Codec({ network: config.network, protocolVersion: this.#decodeVersion })
+    // Speaking v2, we say so in our version message (NODE_P2P_V2), as Core does.
+    const services = this.#codec.version === 2 ? (config.services ?? 0n) | NODE_P2P_V2 : config.services
+    this.#machine = new PeerMachine({ ...config, services, maxBlockPayload: config.maxBlockPayload ?? config.network.maxBlockPayload }, random)
     this.#v1Fallback = config.v1Fallback ?? true
   }
 
@@ -140,7 +144,10 @@ export class Connection {
   /** Bytes from the transport. */
   receive(now: number, bytes: Uint8Array): void {
     if (this.#machine.state === 'closed') return
-    this.#onCodecEvents(now, this.#codec.push(bytes))
+    const events = this.#codec.push(bytes)
+    // The codec may answer on its own (v2's handshake): those bytes go out first.
+    this.#flushCodec()
+    this.#onCodecEvents(now, events)
   }
 
   /** Deadlines due at `now`. Nothing due: no-op. */

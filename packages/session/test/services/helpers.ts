@@ -17,7 +17,7 @@ import { SyntheticChain } from '../../../transport-mock/src/chain/synthetic-chai
 export { SyntheticChain }
 
 /** Client-side Peer options a test may set. */
-export type ClientOptions = Partial<Pick<PeerOptions, 'streamBlocks' | 'wtxidRelay' | 'requestTimeouts' | 'onStall'>>
+export type ClientOptions = Partial<Pick<PeerOptions, 'streamBlocks' | 'wtxidRelay' | 'requestTimeouts' | 'onStall' | 'transport'>>
 
 export interface Remote {
   /** The remote node's side of the connection. */
@@ -78,7 +78,8 @@ export async function simulate(opts: {
   }
   const connector = net.connector('10.0.9.9')
   const pending = addresses.map((addr, i) =>
-    Peer.connect(addr, { network: regtest, clock, random: random.fork(`client-${i}`), connector, ...opts.client }),
+    // v1 unless a test asks for v2: its handshake costs milliseconds of CPU per side, and these tests are about the services.
+    Peer.connect(addr, { network: regtest, clock, random: random.fork(`client-${i}`), connector, transport: 'v1', ...opts.client }),
   )
   await clock.runAsync({ until: clock.now() + 1_000 })
   const clients = await Promise.all(pending)

@@ -129,6 +129,8 @@ async function schedule(seed: number): Promise<Outcome> {
   const clock = net.clock
   const behaviours: Behaviour[] = Array.from({ length: REMOTES }, () => BEHAVIOURS[random.int(BEHAVIOURS.length)]!)
   const streamBlocks = random.float() < 0.5
+  // One schedule in eight speaks v2 (its handshake is milliseconds of CPU per side; the rest stay v1).
+  const transport = random.float() < 0.125 ? 'v2-first' : 'v1'
   for (let i = 0; i < REMOTES; i++) {
     const b = behaviours[i]!
     const listener = net.listen({ host: `10.0.1.${i + 1}`, port: 18444 })
@@ -145,7 +147,7 @@ async function schedule(seed: number): Promise<Outcome> {
   }
   const connector = net.connector('10.0.9.9', { timeout: SETUP_MS / 2 })
   const connecting = Array.from({ length: REMOTES }, (_, i) =>
-    Peer.connect({ host: `10.0.1.${i + 1}`, port: 18444 }, { network: regtest, clock, random: random.fork(`client-${i}`), connector, streamBlocks }),
+    Peer.connect({ host: `10.0.1.${i + 1}`, port: 18444 }, { network: regtest, clock, random: random.fork(`client-${i}`), connector, streamBlocks, transport }),
   )
   const connected = Promise.allSettled(connecting)
   await clock.runAsync({ until: clock.now() + SETUP_MS })

@@ -1,0 +1,107 @@
+/**
+ * Peer over BIP324's v2 transport: what `transport` means for connect and
+ * accept, the v1 fallback (and what is remembered), the session id.
+ */
+import { describe, expect, it } from 'vitest'
+import { toHex, type FramingParams } from '@bitp2p/wire'
+import { Peer, PeerError, TransportMemory, type PeerOptions } from '../src/peer.js'
+import { SeededRandom } from '../src/random.js'
+import { FakeClock, listenerConnector } from './pair.js'
+
+const NET: FramingParams = { magic: Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda), maxMessageBytes: 4_000_000, maxBlockPayload: 4_000_000 }
+const ADDR = { host: '10.0.0.1', port: 50000 }
+
+function opts(clock: FakeClock, seed: string, extra: Partial<PeerOptions> = {}): PeerOptions {
+  return { network: NET, clock, random: new SeededRandom(seed), handshakeTimeoutMs: 5_000, ...extra }
+}
+
+/** A listener accepting with `accept` options; returns its connector and the accepted peers' outcomes. */
+function listener(clock: FakeClock, accept: Partial<PeerOptions>) {
+  const accepted: Promise<Peer | PeerError>[] = []
+  let n = 0
+  const connector = listenerConnector(clock, (end) => {
+    accepted.push(Peer.accept(end, opts(clock, `listener-${n++}`, accept)).catch((e: PeerError) => e))
+  })
+  return { connector, accepted }
+}
+
+/** Run the fake clock until `p` settles (or `ms` passed). */
+async function settle<T>(clock: FakeClock, p: Promise<T>, ms = 10_000): Promise<T | PeerError> {
+  let done = false
+  const out = p.then(
+    (v) => ((done = true), v),
+    (e: PeerError) => ((done = true), e),
+  )
+  for (let t = 0; t < ms && !done; t += 10) {
+    clock.advance(10)
+    await new Promise((r) => setTimeout(r, 0))
+  }
+  return out
+}
+
+describe('Peer over v2', () => {
+  it('connect and accept speak v2 by default; both ends hold the same session id', async () => {
+    const clock = new FakeClock()
+    const l = listener(clock, {})
+    const alice = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'alice'), connector: l.connector }))) as Peer
+    const bob = (await settle(clock, l.accepted[0]!)) as Peer
+    expect(alice).toBeInstanceOf(Peer)
+    expect([alice.transportVersion, bob.transportVersion]).toEqual([2, 2])
+    expect(toHex(alice.sessionId!)).toBe(toHex(bob.sessionId!))
+    expect(await settle(clock, alice.ping())).toBeTypeOf('number')
+    alice.close()
+  })
+
+  it("'v2-first' to a v1-only listener: one refused v2 attempt, then v1 in the same call; a TransportMemory skips the attempt next time", async () => {
+    const clock = new FakeClock()
+    const l = listener(clock, { transport: 'v1' })
+    const memory = new TransportMemory()
+    const first = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'a1'), connector: l.connector, transportMemory: memory }))) as Peer
+    expect(first).toBeInstanceOf(Peer)
+    expect(first.transportVersion).toBe(1)
+    expect(l.connector.connections).toBe(2)
+    expect(memory.isV1Only(ADDR)).toBe(true)
+    first.close()
+    const second = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'a2'), connector: l.connector, transportMemory: memory }))) as Peer
+    expect(second.transportVersion).toBe(1)
+    expect(l.connector.connections).toBe(3)
+    second.close()
+  })
+
+  it("'v2' only to a v1-only listener fails with a typed reason at the transport stage, no second attempt", async () => {
+    const clock = new FakeClock()
+    const l = listener(clock, { transport: 'v1' })
+    const err = await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'only'), connector: l.connector, transport: 'v2' }))
+    expect(err).toBeInstanceOf(PeerError)
+    expect((err as PeerError).stage).toBe('transport')
+    expect(l.connector.connections).toBe(1)
+  })
+
+  it("'v1' connects in plaintext to a v2 listener, which recognises it and serves it v1", async () => {
+    const clock = new FakeClock()
+    const l = listener(clock, {})
+    const alice = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'plain'), connector: l.connector, transport: 'v1' }))) as Peer
+    expect(alice.transportVersion).toBe(1)
+    expect(((await settle(clock, l.accepted[0]!)) as Peer).transportVersion).toBe(1)
+    alice.close()
+  })
+
+  it("an accept with transport 'v2' refuses a v1 client: 'v2' V1_REFUSED", async () => {
+    const clock = new FakeClock()
+    const l = listener(clock, { transport: 'v2' })
+    const alice = settle(clock, Peer.connect(ADDR, { ...opts(clock, 'refused'), connector: l.connector, transport: 'v1' }))
+    await alice
+    const bob = await l.accepted[0]
+    expect(bob).toBeInstanceOf(PeerError)
+    expect((bob as PeerError).reason).toMatchObject({ kind: 'v2', code: 'V1_REFUSED' })
+  })
+
+  it('a network with BSV extended messages stays v1 whatever is asked (v2 packets hold at most 16 MB)', async () => {
+    const clock = new FakeClock()
+    const bsv: FramingParams = { ...NET, supportsExtMsg: true }
+    const l = listener(clock, { network: bsv })
+    const alice = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'bsv'), network: bsv, connector: l.connector, transport: 'v2' }))) as Peer
+    expect(alice.transportVersion).toBe(1)
+    alice.close()
+  })
+})
