@@ -303,7 +303,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     const { signal } = opts
     if (signal?.aborted) throw new PeerError({ kind: 'aborted', reason: signal.reason }, { stage: 'transport' })
     // Once loaded, synchronously: the connect then starts in this very tick (simulations rely on it).
-    const codec = version === 'v1' ? undefined : (v2Module ?? (await loadV2Transport())).v2CodecFor('initiator', opts)
+    const codec = version === 'v1' ? undefined : (v2Module ?? (await v2Transport())).v2CodecFor('initiator', opts)
     let transport: Transport
     try {
       transport = await opts.connector.connect(addr, signal)
@@ -327,7 +327,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     const pending = new PendingCodec(2)
     const peer = new Peer(transport, 'inbound', opts, pending)
     const done = peer.handshake(opts)
-    loadV2Transport().then(
+    v2Transport().then(
       (m) => peer.codecLoaded(pending, m.v2CodecFor('responder', opts)),
       (e: unknown) => peer.closeWith({ kind: 'transport', error: new TransportError('refused', `the v2 transport did not load: ${String(e)}`, e) }),
     )
@@ -662,8 +662,14 @@ export function mayRetryInV1(e: PeerError): boolean {
   }
 }
 
+/** What the v2 transport's module gives the driver. */
+interface V2Transport {
+  /** A codec for one connection in `role`. */
+  readonly v2CodecFor: (role: 'initiator' | 'responder', opts: PeerOptions) => FrameCodec
+}
+
 /** The v2 transport's module, once loaded (a memo of the dynamic import: it never changes after). */
-let v2Module: { readonly v2CodecFor: (role: 'initiator' | 'responder', opts: PeerOptions) => FrameCodec } | undefined
+let v2Module: V2Transport | undefined
 
 /**
  * Load the v2 transport (BIP324: its ciphers and curve code) now rather
@@ -672,7 +678,12 @@ let v2Module: { readonly v2CodecFor: (role: 'initiator' | 'responder', opts: Pee
  * connection starts without waiting (and, in virtual time, at a time that
  * does not depend on how fast the module loads).
  */
-export async function loadV2Transport(): Promise<NonNullable<typeof v2Module>> {
+export async function loadV2Transport(): Promise<void> {
+  await v2Transport()
+}
+
+/** The v2 transport, loaded on first use. */
+async function v2Transport(): Promise<V2Transport> {
   if (v2Module) return v2Module
   const { V2Codec } = await import('./core/codec-v2.js')
   v2Module = {

@@ -119,8 +119,14 @@ export interface BridgeOptions {
    * Check that the client's bytes are Bitcoin P2P frames of this network
    * (magic, command, length caps, checksums), streaming: no payload is held.
    * Garbage closes the connection with 4009. Default: bytes are relayed as is.
+   *
+   * A stream whose first 4 bytes are not the network magic is, with `v2`
+   * (the default), taken for BIP324's encrypted transport: its bytes are
+   * ciphertext the bridge cannot (and should not) read, so only the limits
+   * hold for it (allowlist, byte caps, flow control, idle timeout). With
+   * `v2: false` it is refused with 4009, as garbage.
    */
-  readonly validateFraming?: { readonly magic: Uint8Array; readonly maxMessageBytes: number }
+  readonly validateFraming?: { readonly magic: Uint8Array; readonly maxMessageBytes: number; readonly v2?: boolean }
   /**
    * The client address used for maxPerIp and logs. Default: the socket's
    * peer address. Behind a reverse proxy, return the address the proxy
@@ -154,6 +160,8 @@ export interface BridgeMetrics {
   readonly connectionsPending: number
   /** Connections that reached the relaying state, ever. */
   readonly connectionsTotal: number
+  /** Of those, streams taken for BIP324 v2 (ciphertext; validating bridges only tell them apart). */
+  readonly v2Connections: number
   /** Bytes relayed client -> upstream. */
   readonly bytesToUpstream: number
   /** Bytes relayed upstream -> client. */
@@ -263,7 +271,10 @@ interface Relay {
   readonly ws: WebSocket
   readonly up: Socket
   readonly openedAt: number
-  readonly decoder: FrameDecoder | undefined
+  /** The v1 framing check, while it applies (dropped once a stream turns out to be v2). */
+  decoder: FrameDecoder | undefined
+  /** What the client speaks, once its first bytes told: 'v1', 'v2' (ciphertext), or unknown yet. */
+  transport: 'v1' | 'v2' | undefined
   readonly idle: ReturnType<typeof setTimeout> | undefined
   bytesToUpstream: number
   bytesToClient: number
@@ -314,6 +325,7 @@ class BridgeCore {
   private onAllClosed: (() => void) | undefined
   private readonly counters = {
     connectionsTotal: 0,
+    v2Connections: 0,
     bytesToUpstream: 0,
     bytesToClient: 0,
     peakBufferedToUpstream: 0,
@@ -554,6 +566,7 @@ class BridgeCore {
         this.framing === undefined
           ? undefined
           : new FrameDecoder({ magic: this.framing.magic, maxPayload: this.framing.maxMessageBytes, streamCommands: new EveryCommand() }),
+      transport: undefined,
       idle: setTimeout(() => this.drop(r, BridgeCloseCode.idleTimeout, 'idle timeout'), this.idleTimeoutMs),
       bytesToUpstream: 0,
       bytesToClient: 0,
@@ -603,10 +616,22 @@ class BridgeCore {
       if (r.closeCode !== undefined) return
       if (!isBinary) return this.drop(r, 1003, 'text frames are not allowed')
       const bytes = data as Buffer // binaryType 'nodebuffer' (the default): one Buffer per message
-      if (r.decoder !== undefined) {
-        for (const ev of r.decoder.push(bytes)) {
-          if (ev.type === 'error') return this.drop(r, BridgeCloseCode.framingViolation, `invalid framing: ${ev.error.code}`)
+      const decoder = r.decoder
+      if (decoder !== undefined) {
+        for (const ev of decoder.push(bytes)) {
+          if (ev.type === 'error') {
+            // Not the magic at the very start: BIP324 v2 (ciphertext), when allowed; no longer ours to read.
+            if (ev.error.code === 'BAD_MAGIC' && r.transport === undefined && decoder.bytesConsumed <= 4 && this.framing?.v2 !== false) {
+              r.decoder = undefined
+              r.transport = 'v2'
+              this.counters.v2Connections++
+              break
+            }
+            return this.drop(r, BridgeCloseCode.framingViolation, `invalid framing: ${ev.error.code}`)
+          }
+          r.transport ??= 'v1'
         }
+        if (r.decoder !== undefined && r.transport === undefined && decoder.bytesConsumed >= 4) r.transport = 'v1'
       }
       r.bytesToUpstream += bytes.length
       this.counters.bytesToUpstream += bytes.length

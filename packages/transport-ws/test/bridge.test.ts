@@ -291,12 +291,12 @@ describe('bridge: relaying and closes', () => {
     await waitFor(() => bridge.metrics().closes['idle-timeout'] === 1)
   })
 
-  it('relays valid P2P frames and drops a client sending garbage with 4009 (validateFraming)', async () => {
+  it('relays valid P2P frames and drops a client sending garbage with 4009 (validateFraming, v2 off)', async () => {
     const up = await echo()
     const { bridge } = await bridgeWith({
       allow: [`127.0.0.1:${up.port}`],
       allowPrivate: true,
-      validateFraming: { magic: REGTEST_MAGIC, maxMessageBytes: 4_000_000 },
+      validateFraming: { magic: REGTEST_MAGIC, maxMessageBytes: 4_000_000, v2: false },
     })
     const c = connector(bridge)
     const peer = { host: '127.0.0.1', port: up.port }
@@ -324,6 +324,32 @@ describe('bridge: relaying and closes', () => {
     bad2.send(corrupt)
     expect(info((await done2)!).reason).toContain('BAD_CHECKSUM')
     await waitFor(() => bridge.metrics().closes['framing-violation'] === 2)
+  })
+
+  it('with v2 (the default) a stream that does not start with the magic is BIP324 ciphertext: relayed unread, counted; v1 streams are still checked', async () => {
+    const up = await echo()
+    const { bridge } = await bridgeWith({
+      allow: [`127.0.0.1:${up.port}`],
+      allowPrivate: true,
+      validateFraming: { magic: REGTEST_MAGIC, maxMessageBytes: 4_000_000 },
+    })
+    const c = connector(bridge)
+    const peer = { host: '127.0.0.1', port: up.port }
+    // A v2 initiator's first bytes: a 64-byte key and garbage, random-looking.
+    const key = Uint8Array.from({ length: 200 }, (_, i) => (i * 97 + 13) & 0xff)
+    const t = await c.connect(peer)
+    const got = roundTrip(t, key)
+    expect(await got).toEqual(key)
+    t.close()
+    await waitFor(() => bridge.metrics().v2Connections === 1)
+    // A stream that starts as v1 and then breaks its framing is still refused.
+    const corrupt = encodeFrame(REGTEST_MAGIC, 'ping', Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8))
+    corrupt[corrupt.length - 1]! ^= 1
+    const bad = await c.connect(peer)
+    const done = closed(bad)
+    bad.send(corrupt)
+    expect(info((await done)!).reason).toContain('BAD_CHECKSUM')
+    expect(bridge.metrics().v2Connections).toBe(1)
   })
 
   it('closes a client that sends a text frame with 1003', async () => {

@@ -69,7 +69,7 @@ export interface SimulationOptions {
   readonly label?: boolean
   /** What the trace keeps. Default `{ record: false }`: hash only. */
   readonly trace?: TraceOptions
-  /** Options of every production Peer the driver opens. */
+  /** Options of every production Peer the driver opens (its `transport` is v1 unless given). */
   readonly driver?: Partial<Omit<ConnectOptions, 'connector' | 'network' | 'clock' | 'random'>>
   /** Options of the virtual peers' own drivers. */
   readonly virtualDriver?: VirtualPeerDriverOptions
@@ -211,6 +211,8 @@ export class Simulation {
     const dial = this.#dials++
     return Peer.connect(addr, {
       unixTimeOffsetMs: this.chain.tip.header.time * 1000,
+      // v1 unless the driver options ask for v2: its handshake is milliseconds of CPU per connection, which thousands of virtual peers feel.
+      transport: 'v1',
       ...this.#driver,
       ...opts,
       network: this.network,

@@ -234,6 +234,7 @@ export class VirtualPeer {
     }
     return Peer.connect(addr, {
       ...this.#options(),
+      transport: this.behavior === 'honest' ? (this.#driver?.transport ?? 'v1') : 'v1',
       connector,
       signal: opts.signal,
       setup: (peer) => this.#attach(peer, shaped!),
@@ -295,7 +296,11 @@ export class VirtualPeer {
       // A slowloris peer is patient: its own pings would be answered only
       // after its dribble, so it neither pings nor gives up on pongs.
       ...(this.behavior === 'slowloris' ? { ping: SLOWLORIS_PING } : {}),
-      ...this.#driver,
+      // Accepting, an honest peer takes v2 and v1 clients alike (a v1 client costs nothing);
+      // dialling, it speaks v1 unless its driver options say otherwise (v2's handshake is CPU a big simulation feels).
+      // A misbehaving one speaks v1 only: its modes rewrite v1 frames.
+      transport: this.behavior === 'honest' ? 'v2-first' : 'v1',
+      ...(this.behavior === 'honest' ? this.#driver : { ...this.#driver, transport: 'v1' as const }),
       network: this.network,
       clock: this.#net.clock,
       random: this.#random,
