@@ -5,6 +5,8 @@ const src = (pkg: string) => new URL(`./packages/${pkg}/src/index.ts`, import.me
 
 /** resolve.alias for every package's vitest config. */
 export const sourceAliases: Record<string, string> = {
+  // Subpath entries first: '@bitp2p/session' would match them as a prefix.
+  '@bitp2p/session/v2': new URL('./packages/session/src/v2.ts', import.meta.url).pathname,
   '@bitp2p/wire': src('wire'),
   '@bitp2p/bip324': src('bip324'),
   '@bitp2p/session': src('session'),

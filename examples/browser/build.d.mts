@@ -16,16 +16,30 @@ export interface ModuleSize {
   readonly id: string
   readonly bytes: number
 }
-/** Bundle a file, or an entry given as text, for the browser. */
-export declare function bundleForBrowser(input: string | { readonly id: string; readonly code: string }): Promise<{
+/** A chunk loaded on demand. */
+export interface LazyChunk {
+  readonly fileName: string
   readonly code: string
-  /** Imports left in the bundle (bare or node:*); empty for a self-contained bundle. */
   readonly imports: readonly string[]
-  /** Largest first. */
   readonly modules: readonly ModuleSize[]
+}
+/** Bundle a file, or an entry given as text, for the browser (`inline`: lazy chunks inlined, one file). */
+export declare function bundleForBrowser(
+  input: string | { readonly id: string; readonly code: string },
+  options?: { readonly inline?: boolean },
+): Promise<{
+  /** What the page loads at once: the entry chunk and the chunks it imports statically (one item with `inline`). */
+  readonly code: readonly string[]
+  /** Imports left outside the bundle (bare or node:*); empty for a self-contained bundle. */
+  readonly imports: readonly string[]
+  /** Their modules, largest first. */
+  readonly modules: readonly ModuleSize[]
+  /** Chunks the entry loads on demand (the v2 transport). */
+  readonly lazy: readonly LazyChunk[]
   readonly warnings: readonly string[]
 }>
-/** Minified code and the sizes a page would ship. */
+/** Minified code and the sizes a page would ship (several chunks: each minified and gzipped on its own, sizes summed). */
 export declare function shippedSizes(code: string): Promise<{ readonly minified: string; readonly bytes: number; readonly minifiedBytes: number; readonly gzipBytes: number }>
+export declare function shippedSizes(code: readonly string[]): Promise<{ readonly minified: readonly string[]; readonly bytes: number; readonly minifiedBytes: number; readonly gzipBytes: number }>
 /** Build examples/browser/dist/main.js. */
 export declare function buildExample(): Promise<{ readonly file: string; readonly warnings: readonly string[]; readonly bytes: number; readonly minifiedBytes: number; readonly gzipBytes: number }>

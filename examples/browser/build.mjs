@@ -118,11 +118,22 @@ export function stripTypes() {
 }
 
 /**
- * Bundle `input` (a file, or `{ id, code }` of an entry module given as text)
- * for the browser. Returns the ESM code, its bare and node:* imports left
- * external, and the rendered (unminified) bytes of each module.
+ * Rollup warnings that say nothing about our code: a dependency's
+ * `@__PURE__` comment in a place rollup cannot use (@scure/base, under
+ * the v2 transport's @scure/btc-signer). Rollup drops the comment; the
+ * code is unchanged.
  */
-export async function bundleForBrowser(input) {
+const HARMLESS_WARNINGS = new Set(['INVALID_ANNOTATION'])
+
+/**
+ * Bundle `input` (a file, or `{ id, code }` of an entry module given as text)
+ * for the browser. Returns the entry chunk's ESM code, its bare and node:*
+ * imports left external, and the rendered (unminified) bytes of each of
+ * its modules; `lazy` holds the chunks it loads on demand (the v2
+ * transport: `Peer` imports it only when a connection speaks v2). With
+ * `{ inline: true }` the lazy code is inlined: one file.
+ */
+export async function bundleForBrowser(input, { inline = false } = {}) {
   const virtual = typeof input === 'string' ? undefined : input
   const entry = {
     name: 'bitp2p-virtual-entry',
@@ -133,34 +144,63 @@ export async function bundleForBrowser(input) {
   const bundle = await rollup({
     input: virtual === undefined ? input : virtual.id,
     plugins: [entry, browserResolve(), stripTypes()],
-    onwarn: (w) => warnings.push(w.message),
+    onwarn: (w) => {
+      if (!HARMLESS_WARNINGS.has(w.code) || !String(w.id ?? w.loc?.file ?? w.message).includes('node_modules')) warnings.push(w.message)
+    },
   })
   try {
-    const { output } = await bundle.generate({ format: 'es' })
-    const chunk = output[0]
-    const modules = Object.entries(chunk.modules)
-      .map(([id, m]) => ({ id, bytes: m.renderedLength }))
-      .sort((a, b) => b.bytes - a.bytes)
-    return { code: chunk.code, imports: chunk.imports, modules, warnings }
+    const { output } = await bundle.generate({ format: 'es', inlineDynamicImports: inline })
+    const chunks = output.filter((c) => c.type === 'chunk')
+    const sizes = (chunk) =>
+      Object.entries(chunk.modules)
+        .map(([id, m]) => ({ id, bytes: m.renderedLength }))
+        .sort((a, b) => b.bytes - a.bytes)
+    // What the page loads at once: the entry and the chunks it imports statically (shared code);
+    // the rest is loaded on demand.
+    const byName = new Map(chunks.map((c) => [c.fileName, c]))
+    const eager = []
+    const visit = (c) => {
+      if (eager.includes(c)) return
+      eager.push(c)
+      for (const i of c.imports) if (byName.has(i)) visit(byName.get(i))
+    }
+    visit(chunks.find((c) => c.isEntry))
+    const external = [...new Set(eager.flatMap((c) => c.imports.filter((i) => !byName.has(i))))]
+    const lazy = chunks.filter((c) => !eager.includes(c)).map((c) => ({ fileName: c.fileName, code: c.code, imports: c.imports, modules: sizes(c) }))
+    return {
+      code: eager.map((c) => c.code),
+      imports: external,
+      modules: eager.flatMap((c) => sizes(c)).sort((a, b) => b.bytes - a.bytes),
+      lazy,
+      warnings,
+    }
   } finally {
     await bundle.close()
   }
 }
 
-/** Minify with esbuild and gzip (level 9): the sizes a page would ship. */
+/**
+ * Minify with esbuild and gzip (level 9): the sizes a page would ship. Given
+ * several chunks, each is minified and gzipped on its own (as served) and
+ * the sizes are summed; `minified` is then the chunks' code, one per item.
+ */
 export async function shippedSizes(code) {
-  const minified = (await transform(code, { minify: true, format: 'esm', target: 'es2022' })).code
+  const parts = typeof code === 'string' ? [code] : code
+  const minified = []
+  for (const c of parts) minified.push((await transform(c, { minify: true, format: 'esm', target: 'es2022' })).code)
   return {
-    minified,
-    bytes: Buffer.byteLength(code),
-    minifiedBytes: Buffer.byteLength(minified),
-    gzipBytes: gzipSync(minified, { level: 9 }).length,
+    minified: typeof code === 'string' ? minified[0] : minified,
+    bytes: parts.reduce((n, c) => n + Buffer.byteLength(c), 0),
+    minifiedBytes: minified.reduce((n, c) => n + Buffer.byteLength(c), 0),
+    gzipBytes: minified.reduce((n, c) => n + gzipSync(c, { level: 9 }).length, 0),
   }
 }
 
 /** Build examples/browser/dist/main.js (minified); returns its path and sizes. */
 export async function buildExample() {
-  const { code, imports, warnings } = await bundleForBrowser(join(HERE, 'main.ts'))
+  // One file for the page: the v2 transport inlined.
+  const { code: chunks, imports, warnings } = await bundleForBrowser(join(HERE, 'main.ts'), { inline: true })
+  const code = chunks.join('\n')
   if (imports.length > 0) throw new Error(`the example bundle still imports ${imports.join(', ')}`)
   const sizes = await shippedSizes(code)
   mkdirSync(join(HERE, 'dist'), { recursive: true })

@@ -1,2 +1,2 @@
 import { config } from '../../rollup.shared.mjs'
-export default config(new URL('./', import.meta.url), { entries: { node: 'src/node.ts' } })
+export default config(new URL('./', import.meta.url), { entries: { node: 'src/node.ts', v2: 'src/v2.ts' } })

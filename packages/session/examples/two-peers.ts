@@ -6,11 +6,12 @@
  * Everything is seeded, so the output is the same on every run. Executed by
  * test/examples/two-peers.test.ts.
  */
-// In your own code: import { Peer, SeededRandom } from '@bitp2p/session'
+// In your own code: import { Peer, SeededRandom } from '@bitp2p/session' and { v2 } from '@bitp2p/session/v2'
 import { MockNetwork } from '@bitp2p/transport-mock'
 import { blockHash, hashToHex, type BlockHeader, type FramingParams } from '@bitp2p/wire'
 import { Peer } from '../src/peer.js'
 import { SeededRandom } from '../src/random.js'
+import { v2 } from '../src/v2.js'
 
 /** Regtest framing: magic fabfb5da and Core's 4 MB caps (wire's `regtest` params satisfy this too). */
 const REGTEST: FramingParams = { magic: Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda), maxMessageBytes: 4_000_000, maxBlockPayload: 4_000_000 }
@@ -41,6 +42,7 @@ export async function runTwoPeers(seed = 'two-peers'): Promise<string[]> {
       clock,
       random: random.fork('bob'),
       userAgent: '/bob:1.0/',
+      v2,
       setup: (bob) => {
         bob.on('getheaders', (m) => bob.send({ command: 'headers', headers: chainAfter(m.locator[0]!, 3) }))
         bob.on('close', (reason) => log.push(`${net.now()} ms bob: closed (${reason.kind})`))
@@ -56,6 +58,7 @@ export async function runTwoPeers(seed = 'two-peers'): Promise<string[]> {
       random: random.fork('alice'),
       connector: net.connector('10.0.0.2'),
       userAgent: '/alice:1.0/',
+      v2, // BIP324: the encrypted transport, v1 as a fallback
     })
     const info = peer.info!
     log.push(

@@ -44,7 +44,8 @@ import {
   type PayloadStartEvent,
 } from '@bitp2p/wire'
 import { Connection, type ConnectionAction, type ConnectionEvent } from './core/connection.js'
-import { PendingCodec, type FrameCodec } from './core/codec.js'
+import type { FrameCodec, V2Support } from './core/codec.js'
+import type { TransportMemory } from './transport-memory.js'
 import type { HandshakeInfo, PeerFeatures } from './fsm/handshake.js'
 import type { Offense } from './fsm/misbehavior.js'
 import type { PeerMachine, PeerMachineConfig, PeerMachineState } from './fsm/peer.js'
@@ -74,16 +75,23 @@ export interface PeerOptions extends Omit<PeerMachineConfig, 'direction' | 'remo
    */
   readonly unixTimeOffsetMs?: number
   /**
-   * The transport protocol (BIP324). Peer.connect: 'v2-first' (default)
-   * tries the encrypted v2 transport and, when that handshake is refused or
-   * garbled (a v1-only node), connects once more in v1; 'v2' only v2; 'v1'
-   * only the plaintext framing. Peer.accept: 'v2-first' and 'v2' take a v2
-   * client and recognise a v1 one by its first bytes ('v2' then refuses
-   * it); 'v1' speaks v1 only. The v2 code is loaded only when used.
+   * BIP324's v2 encrypted transport: pass `v2` from `@bitp2p/session/v2`
+   * (its own entry, so an app without it carries no cipher code). With it
+   * the default `transport` is 'v2-first'; without it, 'v1'.
+   */
+  readonly v2?: V2Support
+  /**
+   * The transport protocol. Peer.connect: 'v2-first' tries v2 and, when
+   * that handshake is refused or garbled (a v1-only node), connects once
+   * more in v1; 'v2' only v2; 'v1' only the plaintext framing.
+   * Peer.accept: 'v2-first' and 'v2' take a v2 client and recognise a v1
+   * one by its first bytes ('v2' then refuses it); 'v1' speaks v1 only.
+   * Default: 'v2-first' with `v2`, else 'v1'. Networks with BSV extended
+   * messages are always v1.
    */
   readonly transport?: TransportMode
   /** v2 tuning, for tests: garbage length (default uniform in 0..4094) and decoy packets before the version packet. */
-  readonly v2?: { readonly garbageLen?: number; readonly decoys?: readonly number[] }
+  readonly v2Options?: { readonly garbageLen?: number; readonly decoys?: readonly number[] }
   /** Where Peer.connect remembers peers that only speak v1 (a Pool keeps one); without it nothing is remembered. */
   readonly transportMemory?: TransportMemory
   /** Default DEFAULT_HIGH_WATER_MARK. */
@@ -141,50 +149,6 @@ export interface PeerEvents extends CommandEvents {
 
 /** Which transport protocol a Peer speaks or tries; see PeerOptions.transport. */
 export type TransportMode = 'v2-first' | 'v2' | 'v1'
-
-/** Largest number of peers a TransportMemory remembers (the oldest is forgotten first). */
-export const TRANSPORT_MEMORY_SIZE = 10_000
-
-/**
- * Peers known to speak only v1 (their v2 handshake was refused or garbled),
- * by "host:port", so a 'v2-first' connect goes straight to v1 next time.
- * Bounded: the oldest entries are forgotten past TRANSPORT_MEMORY_SIZE.
- */
-export class TransportMemory {
-  readonly #v1 = new Set<string>()
-  readonly #limit: number
-
-  constructor(limit = TRANSPORT_MEMORY_SIZE) {
-    this.#limit = limit
-  }
-
-  /** True when `addr` is known to speak only v1. */
-  isV1Only(addr: PeerAddress): boolean {
-    return this.#v1.has(addressKey(addr))
-  }
-
-  /** Remember that `addr` speaks only v1. */
-  rememberV1Only(addr: PeerAddress): void {
-    const k = addressKey(addr)
-    this.#v1.delete(k)
-    this.#v1.add(k)
-    if (this.#v1.size > this.#limit) this.#v1.delete(this.#v1.values().next().value!)
-  }
-
-  /** Forget what is known of `addr` (it may have been upgraded). */
-  forget(addr: PeerAddress): void {
-    this.#v1.delete(addressKey(addr))
-  }
-
-  /** Peers remembered. */
-  get size(): number {
-    return this.#v1.size
-  }
-}
-
-function addressKey(addr: PeerAddress): string {
-  return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`
-}
 
 /** A connection that did not get to (or past) the handshake, with the typed reason. */
 export class PeerError extends Error {
@@ -302,8 +266,7 @@ export class Peer extends EventEmitter<PeerEvents> {
   private static async connectOnce(addr: PeerAddress, opts: ConnectOptions, version: 'v1' | 'v2'): Promise<Peer> {
     const { signal } = opts
     if (signal?.aborted) throw new PeerError({ kind: 'aborted', reason: signal.reason }, { stage: 'transport' })
-    // Once loaded, synchronously: the connect then starts in this very tick (simulations rely on it).
-    const codec = version === 'v1' ? undefined : (v2Module ?? (await v2Transport())).v2CodecFor('initiator', opts)
+    const codec = version === 'v1' ? undefined : v2CodecFor('initiator', opts)
     let transport: Transport
     try {
       transport = await opts.connector.connect(addr, signal)
@@ -315,31 +278,10 @@ export class Peer extends EventEmitter<PeerEvents> {
     return new Peer(transport, 'outbound', opts, codec).handshake(opts)
   }
 
-  /**
-   * Complete the handshake on an accepted inbound transport. The transport
-   * is taken at once (its bytes are not lost while the v2 code loads, the
-   * first time; `loadV2Transport()` loads it ahead).
-   */
+  /** Complete the handshake on an accepted inbound transport. */
   static accept(transport: Transport, opts: PeerOptions): Promise<Peer> {
-    if (transportMode(opts) === 'v1') return new Peer(transport, 'inbound', opts, undefined).handshake(opts)
-    const loaded = v2Module
-    if (loaded) return new Peer(transport, 'inbound', opts, loaded.v2CodecFor('responder', opts)).handshake(opts)
-    const pending = new PendingCodec(2)
-    const peer = new Peer(transport, 'inbound', opts, pending)
-    const done = peer.handshake(opts)
-    v2Transport().then(
-      (m) => peer.codecLoaded(pending, m.v2CodecFor('responder', opts)),
-      (e: unknown) => peer.closeWith({ kind: 'transport', error: new TransportError('refused', `the v2 transport did not load: ${String(e)}`, e) }),
-    )
-    return done
-  }
-
-  /** The v2 codec of a pending accept has loaded: replay what arrived meanwhile. */
-  private codecLoaded(pending: PendingCodec, real: FrameCodec): void {
-    pending.resolve(real)
-    if (this.isClosed()) return
-    this.conn.receive(this.clock.now(), EMPTY_BYTES)
-    this.flush()
+    const codec = transportMode(opts) === 'v1' ? undefined : v2CodecFor('responder', opts)
+    return new Peer(transport, 'inbound', opts, codec).handshake(opts)
   }
 
   private handshake(opts: PeerOptions): Promise<Peer> {
@@ -662,45 +604,7 @@ export function mayRetryInV1(e: PeerError): boolean {
   }
 }
 
-/** What the v2 transport's module gives the driver. */
-interface V2Transport {
-  /** A codec for one connection in `role`. */
-  readonly v2CodecFor: (role: 'initiator' | 'responder', opts: PeerOptions) => FrameCodec
-}
 
-/** The v2 transport's module, once loaded (a memo of the dynamic import: it never changes after). */
-let v2Module: V2Transport | undefined
-
-/**
- * Load the v2 transport (BIP324: its ciphers and curve code) now rather
- * than at the first v2 connection. Peers load it themselves when needed; a
- * server or a simulation calls this first so that its first inbound v2
- * connection starts without waiting (and, in virtual time, at a time that
- * does not depend on how fast the module loads).
- */
-export async function loadV2Transport(): Promise<void> {
-  await v2Transport()
-}
-
-/** The v2 transport, loaded on first use. */
-async function v2Transport(): Promise<V2Transport> {
-  if (v2Module) return v2Module
-  const { V2Codec } = await import('./core/codec-v2.js')
-  v2Module = {
-    v2CodecFor: (role, opts) =>
-      new V2Codec({
-        role,
-        network: opts.network,
-        random: opts.random ?? systemRandom(),
-        protocolVersion: opts.protocolVersion,
-        garbageLen: opts.v2?.garbageLen,
-        decoys: opts.v2?.decoys,
-      }),
-  }
-  return v2Module
-}
-
-const EMPTY_BYTES = new Uint8Array(0)
 
 /**
  * The transport mode in force: the option, 'v2-first' by default; always
@@ -709,5 +613,22 @@ const EMPTY_BYTES = new Uint8Array(0)
  */
 function transportMode(opts: PeerOptions): TransportMode {
   if (opts.network.supportsExtMsg) return 'v1'
+  if (!opts.v2) {
+    if (opts.transport === 'v2' || opts.transport === 'v2-first') {
+      throw new RangeError(`transport '${opts.transport}' needs the v2 support: pass { v2 } from '@bitp2p/session/v2'`)
+    }
+    return 'v1'
+  }
   return opts.transport ?? 'v2-first'
+}
+
+/** A v2 codec for one connection in `role` (transportMode checked that `opts.v2` is there). */
+function v2CodecFor(role: 'initiator' | 'responder', opts: PeerOptions): FrameCodec {
+  return opts.v2!.codecFor(role, {
+    network: opts.network,
+    random: opts.random ?? systemRandom(),
+    protocolVersion: opts.protocolVersion,
+    garbageLen: opts.v2Options?.garbageLen,
+    decoys: opts.v2Options?.decoys,
+  })
 }

@@ -4,15 +4,17 @@
  */
 import { describe, expect, it } from 'vitest'
 import { toHex, type FramingParams } from '@bitp2p/wire'
-import { Peer, PeerError, TransportMemory, type PeerOptions } from '../src/peer.js'
+import { Peer, PeerError, type PeerOptions } from '../src/peer.js'
+import { TransportMemory } from '../src/transport-memory.js'
 import { SeededRandom } from '../src/random.js'
 import { FakeClock, listenerConnector } from './pair.js'
+import { v2 } from '../src/v2.js'
 
 const NET: FramingParams = { magic: Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda), maxMessageBytes: 4_000_000, maxBlockPayload: 4_000_000 }
 const ADDR = { host: '10.0.0.1', port: 50000 }
 
 function opts(clock: FakeClock, seed: string, extra: Partial<PeerOptions> = {}): PeerOptions {
-  return { network: NET, clock, random: new SeededRandom(seed), handshakeTimeoutMs: 5_000, ...extra }
+  return { network: NET, clock, random: new SeededRandom(seed), handshakeTimeoutMs: 5_000, v2, ...extra }
 }
 
 /** A listener accepting with `accept` options; returns its connector and the accepted peers' outcomes. */
@@ -40,7 +42,7 @@ async function settle<T>(clock: FakeClock, p: Promise<T>, ms = 10_000): Promise<
 }
 
 describe('Peer over v2', () => {
-  it('connect and accept speak v2 by default; both ends hold the same session id', async () => {
+  it('with v2 support, connect and accept speak v2 by default; both ends hold the same session id', async () => {
     const clock = new FakeClock()
     const l = listener(clock, {})
     const alice = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'alice'), connector: l.connector }))) as Peer
@@ -94,6 +96,15 @@ describe('Peer over v2', () => {
     const bob = await l.accepted[0]
     expect(bob).toBeInstanceOf(PeerError)
     expect((bob as PeerError).reason).toMatchObject({ kind: 'v2', code: 'V1_REFUSED' })
+  })
+
+  it('without v2 support a Peer speaks v1, and asking for v2 is a RangeError naming the entry to import', async () => {
+    const clock = new FakeClock()
+    const l = listener(clock, { v2: undefined })
+    const alice = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'nov2'), v2: undefined, connector: l.connector }))) as Peer
+    expect(alice.transportVersion).toBe(1)
+    alice.close()
+    await expect(Peer.connect(ADDR, { ...opts(clock, 'nov2b'), v2: undefined, transport: 'v2', connector: l.connector })).rejects.toThrow(/@bitp2p\/session\/v2/)
   })
 
   it('a network with BSV extended messages stays v1 whatever is asked (v2 packets hold at most 16 MB)', async () => {

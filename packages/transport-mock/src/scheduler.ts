@@ -11,7 +11,7 @@
  * rebuilt, so a driver that keeps re-arming timers cannot grow it without
  * bound. `pendingTimers` counts live `setTimer` timers, for leak checks.
  */
-import { loadV2Transport, type Cancel, type Clock } from '@bitp2p/session'
+import type { Cancel, Clock } from '@bitp2p/session'
 
 /** Default event budget of `runUntilIdle`: a simulation with a periodic timer is never idle. */
 export const DEFAULT_MAX_EVENTS = 10_000_000
@@ -192,13 +192,8 @@ export class VirtualClock implements Clock {
    * every pending microtask (promise continuation) runs at that virtual
    * time, before time moves on. Microtask order is deterministic, so the
    * same seed still gives the same trace.
-   *
-   * It first loads the v2 transport (BIP324), once per process: a v2
-   * connection opened in virtual time would otherwise wait for the module
-   * for as long as the disk takes, and the trace would depend on it.
    */
   async runAsync(options: RunOptions = {}): Promise<number> {
-    await loadV2Transport()
     const until = options.until
     const max = options.maxEvents ?? Number.POSITIVE_INFINITY
     const always = (options.settle ?? 'instant') === 'instant'

@@ -16,8 +16,10 @@ const PACKAGES = ['wire', 'session', 'transport-ws'] as const
 const DIST = PACKAGES.map((p) => here(`../../${p}/dist/index.js`))
 const built = DIST.every((f) => existsSync(f))
 
-/** Gzip budget of a light client's bundle. */
+/** Gzip budget of a light client's bundle (v1 only: the v2 transport is its own entry). */
 const LIGHT_CLIENT_GZIP_BUDGET = 40 * 1024
+/** Gzip budget of the same light client speaking BIP324 v2 (`v2` from `@bitp2p/session/v2` added). */
+const V2_LIGHT_CLIENT_GZIP_BUDGET = 80 * 1024
 
 /** What a browser light client imports (what examples/browser/main.ts uses). */
 const LIGHT_CLIENT = `
@@ -25,10 +27,15 @@ export { WsConnector } from '@bitp2p/transport-ws'
 export { describeDisconnect, HeaderTree, Peer } from '@bitp2p/session'
 export { blockHash, hashToHex, InvType, networkByName, Services, txid, txVsize } from '@bitp2p/wire'
 `
-/** Every export of the three packages: the upper bound. */
+/** The light client with the v2 transport. */
+const V2_LIGHT_CLIENT = `${LIGHT_CLIENT}
+export { v2 } from '@bitp2p/session/v2'
+`
+/** Every export of the three packages (and session's v2 entry): the upper bound. */
 const WHOLE_SDK = `
 export * from '@bitp2p/wire'
 export * from '@bitp2p/session'
+export * from '@bitp2p/session/v2'
 export * from '@bitp2p/transport-ws'
 `
 
@@ -79,21 +86,26 @@ describe('nodeGlobalReferences (the checker used below)', () => {
 describe.skipIf(!built)('browser bundle of wire + session + transport-ws (from dist; run `npm run build` first)', () => {
   for (const [name, code, budget] of [
     ['light client', LIGHT_CLIENT, LIGHT_CLIENT_GZIP_BUDGET],
+    ['v2 light client', V2_LIGHT_CLIENT, V2_LIGHT_CLIENT_GZIP_BUDGET],
     ['whole SDK', WHOLE_SDK, undefined],
   ] as const) {
     it(`${name}: self-contained, no node:* import, no Node globals${budget ? `, gzip < ${kb(budget)}` : ''}`, { timeout: scaled(60_000) }, async () => {
-      const b = await bundleForBrowser({ id: `\0bitp2p-${name.replace(' ', '-')}`, code })
+      const b = await bundleForBrowser({ id: `\0bitp2p-${name.replaceAll(' ', '-')}`, code })
+      // One file: nothing is loaded on demand.
+      expect(b.lazy).toEqual([])
       expect(b.warnings).toEqual([])
       // Everything is inside: no import left, of node:* or anything else.
       expect(b.imports).toEqual([])
-      expect(b.code).not.toMatch(/\bfrom\s*["']node:|\bimport\(\s*["']node:|\brequire\(/)
+      for (const c of b.code) expect(c).not.toMatch(/\bfrom\s*["']node:|\bimport\(\s*["']node:|\brequire\(/)
       // Built from the dist files (one module per source module), the browser build of wire (not dist/node-variant).
       const ids = b.modules.map((m) => m.id)
       for (const p of PACKAGES) expect(ids.some((id) => id.startsWith(here(`../../${p}/dist/`))), p).toBe(true)
+      // The ciphers only where v2 is asked for.
+      expect(ids.some((id) => id.includes('/bip324/dist/') || id.includes('@noble/curves'))).toBe(name !== 'light client')
       expect(ids.filter((id) => /\/dist\/node-variant\/|\.node\.js$|\/bridge\.js$|node_modules\/ws\//.test(id))).toEqual([])
 
       const s = await shippedSizes(b.code)
-      expect(nodeGlobalReferences(s.minified)).toEqual([])
+      for (const m of s.minified) expect(nodeGlobalReferences(m)).toEqual([])
       expect(s.gzipBytes).toBeLessThan(s.minifiedBytes)
       console.log(
         `[bundle-size] ${name}: ${s.bytes} B bundled, ${s.minifiedBytes} B minified (${kb(s.minifiedBytes)}), ` +
@@ -119,7 +131,7 @@ describe('what dominates the minified bundle (per source module)', () => {
       format: 'esm',
       platform: 'browser',
       metafile: true,
-      alias: Object.fromEntries(PACKAGES.map((p) => [`@bitp2p/${p}`, src(p)])),
+      alias: { '@bitp2p/session/v2': here('../../session/src/v2.ts'), ...Object.fromEntries(PACKAGES.map((p) => [`@bitp2p/${p}`, src(p)])) },
       logLevel: 'silent',
     })
     const out = Object.values(r.metafile!.outputs)[0]!
@@ -127,14 +139,14 @@ describe('what dominates the minified bundle (per source module)', () => {
       .map(([file, v]) => ({ file, bytes: v.bytesInOutput }))
       .filter((x) => x.bytes > 0)
       .sort((a, b) => b.bytes - a.bytes)
-    // Only the three packages' sources and their two dependencies, no Node-only module.
+    // Only the packages' sources (bip324 from its build, under session's v2 entry) and their dependencies, no Node-only module.
     for (const { file } of rows) {
-      expect(file).toMatch(/packages\/(wire|session|transport-ws)\/src\/|node_modules\/(@noble\/hashes|eventemitter3)\//)
+      expect(file).toMatch(/packages\/(wire|session|transport-ws)\/src\/|packages\/bip324\/dist\/|node_modules\/(@noble\/(hashes|curves|ciphers)|@scure\/(base|btc-signer)|eventemitter3)\//)
       expect(file).not.toMatch(/\.node\.ts$|transport-ws\/src\/(bridge|cli|bin|policy|ip)\.ts$/)
     }
     const byPackage = new Map<string, number>()
     for (const { file, bytes } of rows) {
-      const pkg = /packages\/([^/]+)\/src\//.exec(file)?.[1] ?? /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(file)![1]!
+      const pkg = /packages\/([^/]+)\/(src|dist)\//.exec(file)?.[1] ?? /node_modules\/((@[^/]+\/)?[^/]+)\//.exec(file)![1]!
       byPackage.set(pkg, (byPackage.get(pkg) ?? 0) + bytes)
     }
     const total = rows.reduce((a, x) => a + x.bytes, 0)

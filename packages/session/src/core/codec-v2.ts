@@ -22,8 +22,8 @@
  *  - any v2 failure is a 'v2' disconnect reason carrying the error's code
  *    and whether a v1 retry makes sense.
  *
- * This module is only loaded when a connection uses v2 (`Peer` imports it
- * dynamically), so a v1-only app does not carry the ciphers.
+ * It is reached only through the `@bitp2p/session/v2` entry, so a v1-only
+ * app does not carry the ciphers.
  */
 import { isV2Error, shortIdOf, V2Handshake, type V2Error, type V2HandshakeEvent, type V2Session } from '@bitp2p/bip324'
 import {

@@ -32,6 +32,7 @@ import {
   type MessageEvent,
   type WireError,
 } from '@bitp2p/wire'
+import type { Random } from '../transport.js'
 
 /** One frame in or out, for metering: its command and its size on the wire (headers or packet overhead included). */
 export interface FrameMeterEvent {
@@ -174,71 +175,24 @@ export class V1Codec implements FrameCodec {
 
 const EMPTY = new Uint8Array(0)
 
-/** Bytes a PendingCodec holds while its codec loads (a v2 key and garbage are at most 4,159 bytes). */
-export const MAX_PENDING_CODEC_BYTES = 64 * 1024
+/** What a v2 codec is made from (a connection's network, randomness and tuning). */
+export interface V2CodecContext {
+  readonly network: FramingParams
+  /** Keys, their encoding and the garbage come from here (seeded in simulations). */
+  readonly random: Random
+  readonly protocolVersion?: number
+  /** Garbage bytes to send (default: uniform in 0..4094). */
+  readonly garbageLen?: number
+  /** Content lengths of decoy packets to send before the version packet. */
+  readonly decoys?: readonly number[]
+}
 
 /**
- * A codec that is still loading (the v2 code is loaded on first use): it
- * holds the bytes that arrive (at most MAX_PENDING_CODEC_BYTES) and the
- * messages written, and hands both to the real codec once `resolve` gives
- * it; the next `push` (an empty one will do) replays what was held.
+ * BIP324 v2 support, given to a Peer (or Pool) to speak the encrypted
+ * transport: `v2` from `@bitp2p/session/v2`. It is an object passed in,
+ * not a default, so an app that never speaks v2 carries none of its code.
  */
-export class PendingCodec implements FrameCodec {
-  readonly version: 1 | 2
-  #real: FrameCodec | undefined
-  #held: Uint8Array[] = []
-  #heldBytes = 0
-  readonly #writes: { readonly command: string; readonly payload: Uint8Array }[] = []
-  #protocolVersion: number | undefined
-  #failed = false
-
-  constructor(version: 1 | 2) {
-    this.version = version
-  }
-
-  get ready(): boolean {
-    return this.#real?.ready ?? false
-  }
-
-  /** The codec has loaded. */
-  resolve(real: FrameCodec): void {
-    if (this.#real) return
-    this.#real = real
-    if (this.#protocolVersion !== undefined) real.setProtocolVersion(this.#protocolVersion)
-    for (const w of this.#writes.splice(0)) real.write(w.command, w.payload)
-  }
-
-  push(bytes: Uint8Array): CodecEvent[] {
-    const real = this.#real
-    if (!real) {
-      if (this.#failed) return []
-      this.#heldBytes += bytes.length
-      if (this.#heldBytes > MAX_PENDING_CODEC_BYTES) {
-        this.#failed = true
-        this.#held = []
-        return [{ type: 'v2-error', failure: { code: 'OVERSIZE', message: `more than ${MAX_PENDING_CODEC_BYTES} bytes before the transport was ready`, retryV1: false } }]
-      }
-      if (bytes.length > 0) this.#held.push(bytes)
-      return []
-    }
-    const out: CodecEvent[] = []
-    for (const b of this.#held.splice(0)) out.push(...real.push(b))
-    if (bytes.length > 0) out.push(...real.push(bytes))
-    return out
-  }
-
-  write(command: string, payload: Uint8Array): number {
-    if (this.#real) return this.#real.write(command, payload)
-    this.#writes.push({ command, payload })
-    return payload.length
-  }
-
-  poll(): Uint8Array | undefined {
-    return this.#real?.poll()
-  }
-
-  setProtocolVersion(v: number): void {
-    if (this.#real) this.#real.setProtocolVersion(v)
-    else this.#protocolVersion = v
-  }
+export interface V2Support {
+  /** A codec for one connection in `role`. */
+  codecFor(role: 'initiator' | 'responder', ctx: V2CodecContext): FrameCodec
 }

@@ -54,6 +54,7 @@ import type { HandshakeInfo } from '../fsm/handshake.js'
 import { describeDisconnect, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure, RequestResult } from '../fsm/requests.js'
 import { mayRetryInV1, Peer, PeerError, RequestError, type PeerOptions } from '../peer.js'
+import type { V2Support } from '../core/codec.js'
 import { systemRandom } from '../random.js'
 import { RealtimeClock } from '../realtime-clock.js'
 import { TransportError, type Cancel, type Clock, type Connector, type Listener, type PeerAddress, type Random, type Transport } from '../transport.js'
@@ -86,7 +87,7 @@ export const RELAY_BLOCK_TIME_WINDOW_S = 2 * 60 * 60
 export type Resolver = (host: string) => Promise<string[]>
 
 /** Options of every Peer the pool opens (network, clock, random, signal and services are the pool's). */
-export type PoolPeerOptions = Omit<PeerOptions, 'network' | 'clock' | 'random' | 'signal' | 'setup' | 'requiredServices' | 'transport' | 'transportMemory'>
+export type PoolPeerOptions = Omit<PeerOptions, 'network' | 'clock' | 'random' | 'signal' | 'setup' | 'requiredServices' | 'transport' | 'transportMemory' | 'v2'>
 
 /** Options of a Pool. */
 export interface PoolOptions extends PoolMachineConfig {
@@ -96,6 +97,13 @@ export interface PoolOptions extends PoolMachineConfig {
    * peer eviction credit; without it only `creditRelay` does.
    */
   readonly network: FramingParams & { readonly powLimit?: bigint }
+  /**
+   * BIP324 v2 support: `v2` from `@bitp2p/session/v2` (its own entry, so a
+   * pool without it carries no cipher code). With it, outbound peers that
+   * advertise NODE_P2P_V2 are dialled in v2 (see `transport`) and inbound
+   * clients may speak either; without it, everything is v1.
+   */
+  readonly v2?: V2Support
   /**
    * Credit relayed blocks that pass proof of work on their own (default
    * true; see the module doc). False: only `creditRelay` credits blocks.
@@ -222,6 +230,8 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   readonly #peerOptions: PoolPeerOptions
   /** Inbound: v1 only, or v2 with v1 clients recognised. */
   readonly #inboundTransport: 'v1' | 'v2-first'
+  /** The v2 transport, unless the pool speaks v1 only. */
+  readonly #v2: V2Support | undefined
   readonly #conns = new Map<number, Conn>()
   readonly #waiters = new Map<number, Waiter>()
   readonly #broadcasts = new Map<number, { resolve(n: number): void; reject(e: PoolRequestError): void }>()
@@ -251,7 +261,8 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     this.#resolve = options.resolve
     const unixTimeOffsetMs = options.unixTimeOffsetMs ?? (options.clock ? 0 : performance.timeOrigin)
     this.#peerOptions = { unixTimeOffsetMs, ...options.peer }
-    this.#inboundTransport = options.transport === 'v1' || options.network.supportsExtMsg ? 'v1' : 'v2-first'
+    this.#v2 = options.transport === 'v1' || options.network.supportsExtMsg ? undefined : options.v2
+    this.#inboundTransport = this.#v2 ? 'v2-first' : 'v1'
     this.machine = new PoolMachine({ ...options, unixTimeOffsetMs }, this.#random)
     // Relay times only matter to inbound eviction.
     this.#autoBlockCredit =
@@ -666,7 +677,8 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
       clock: this.#clock,
       random: this.#random,
       connector: this.#connector,
-      transport,
+      transport: this.#v2 ? transport : 'v1',
+      v2: this.#v2,
       requiredServices,
       signal: c.abort.signal,
       isOwnNonce: (n) => this.#isOwnNonce(n),
@@ -703,6 +715,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     const p = Peer.accept(t, {
       ...this.#peerOptions,
       transport: this.#inboundTransport,
+      v2: this.#v2,
       network: this.#network,
       clock: this.#clock,
       random: this.#random,

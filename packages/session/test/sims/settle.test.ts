@@ -24,6 +24,7 @@ import { HeaderSync, HeaderSyncError } from '../../src/services/header-sync.js'
 import { PeerList } from '../../src/services/source.js'
 import type { Transport } from '../../src/transport.js'
 import { TxFactory } from '../../../transport-mock/src/chain/txgen.js'
+import { v2 } from '../../src/v2.js'
 import { dripFrames, SyntheticChain } from '../services/helpers.js'
 
 const SCHEDULES = Number(process.env.SETTLE_N ?? 1_000)
@@ -147,7 +148,7 @@ async function schedule(seed: number): Promise<Outcome> {
   }
   const connector = net.connector('10.0.9.9', { timeout: SETUP_MS / 2 })
   const connecting = Array.from({ length: REMOTES }, (_, i) =>
-    Peer.connect({ host: `10.0.1.${i + 1}`, port: 18444 }, { network: regtest, clock, random: random.fork(`client-${i}`), connector, streamBlocks, transport }),
+    Peer.connect({ host: `10.0.1.${i + 1}`, port: 18444 }, { network: regtest, clock, random: random.fork(`client-${i}`), connector, streamBlocks, transport, v2 }),
   )
   const connected = Promise.allSettled(connecting)
   await clock.runAsync({ until: clock.now() + SETUP_MS })

@@ -25,6 +25,7 @@
  * random source, so a simulation with the same seed replays exactly.
  */
 import { MAX_BLOCKS_TO_ANNOUNCE, Peer, type Connector, type PeerAddress, type PeerOptions, type Random, type Transport } from '@bitp2p/session'
+import { v2 } from '@bitp2p/session/v2'
 import {
   BIP155Network,
   blockHash,
@@ -299,8 +300,7 @@ export class VirtualPeer {
       // Accepting, an honest peer takes v2 and v1 clients alike (a v1 client costs nothing);
       // dialling, it speaks v1 unless its driver options say otherwise (v2's handshake is CPU a big simulation feels).
       // A misbehaving one speaks v1 only: its modes rewrite v1 frames.
-      transport: this.behavior === 'honest' ? 'v2-first' : 'v1',
-      ...(this.behavior === 'honest' ? this.#driver : { ...this.#driver, transport: 'v1' as const }),
+      ...(this.behavior === 'honest' ? { v2, transport: 'v2-first' as const, ...this.#driver } : { ...this.#driver, transport: 'v1' as const }),
       network: this.network,
       clock: this.#net.clock,
       random: this.#random,
