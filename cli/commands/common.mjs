@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util'
 import { networkByName, NETWORKS, toHex } from '@bitp2p/wire'
 import { describeDisconnect, Peer, PeerError, RealtimeClock } from '@bitp2p/session'
+import { v2 } from '@bitp2p/session/v2'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 
 /** Exit code of a bad command line. */
@@ -41,6 +42,7 @@ export const PEER_OPTIONS = {
   network: { type: 'string', default: 'mainnet' },
   peer: { type: 'string' },
   timeout: { type: 'string' },
+  transport: { type: 'string', default: 'v2-first' },
   help: { type: 'boolean', short: 'h' },
 }
 
@@ -51,6 +53,7 @@ export const NETWORK_HELP = `  --network <net>    ${NETWORKS.map((n) => n.name).
 export const PEER_OPTIONS_HELP = `${NETWORK_HELP}
   --peer host:port   the peer to connect to (required); [v6-address]:port for IPv6
   --timeout <ms>     connect and handshake deadline (default ${DEFAULT_CONNECT_TIMEOUT_MS})
+  --transport <t>    v2-first | v2 | v1: BIP324 encrypted transport first, with a v1 fallback (default), v2 only, or v1 only
   -h, --help         this help`
 
 /** parseArgs in strict mode; its complaints become UsageErrors. */
@@ -81,6 +84,16 @@ export function timeoutOption(values) {
   const ms = intOption(values, 'timeout', DEFAULT_CONNECT_TIMEOUT_MS)
   if (ms < 1) throw new UsageError(`--timeout must be at least 1 ms, got ${ms}`)
   return ms
+}
+
+/** The transport modes --transport takes. */
+const TRANSPORTS = ['v2-first', 'v2', 'v1']
+
+/** Peer options for --transport: the mode, and the v2 support unless v1 only. */
+export function transportOption(values) {
+  const t = values.transport ?? 'v2-first'
+  if (!TRANSPORTS.includes(t)) throw new UsageError(`--transport must be one of ${TRANSPORTS.join(', ')}, got '${t}'`)
+  return t === 'v1' ? { transport: 'v1' } : { transport: t, v2 }
 }
 
 /** The network named by --network. */
@@ -165,6 +178,7 @@ export async function connect(ctx, values, extra = {}) {
   const network = networkOption(values)
   const addr = peerOption(values)
   const timeoutMs = timeoutOption(values)
+  const transport = transportOption(values)
   const clock = new RealtimeClock()
   let peer
   try {
@@ -174,6 +188,7 @@ export async function connect(ctx, values, extra = {}) {
       clock,
       handshakeTimeoutMs: timeoutMs,
       signal: ctx.signal,
+      ...transport,
       ...extra,
     })
   } catch (e) {

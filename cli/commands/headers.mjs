@@ -62,7 +62,7 @@ export async function run(argv, ctx) {
 
   const { peer, network, clock, lost, close } = await connect(ctx, values)
   const v = peer.info.peer
-  console.log(`connected to ${printable(v.userAgent)} (protocol ${peer.info.negotiatedVersion}), its height ${v.startHeight}`)
+  console.log(`connected to ${printable(v.userAgent)} (protocol ${peer.info.negotiatedVersion}), its height ${v.startHeight}, transport v${peer.transportVersion}`)
 
   sync = new HeaderSync({ source: singlePeer(peer), network, clock, store, unixTimeOffsetMs: performance.timeOrigin })
   sync.on('error', (e) => console.error(`bitp2p: header store write failed: ${e?.message ?? e}`))
