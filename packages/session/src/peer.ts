@@ -615,7 +615,7 @@ function transportMode(opts: PeerOptions): TransportMode {
   if (opts.network.supportsExtMsg) return 'v1'
   if (!opts.v2) {
     if (opts.transport === 'v2' || opts.transport === 'v2-first') {
-      throw new RangeError(`transport '${opts.transport}' needs the v2 support: pass { v2 } from '@bitp2p/session/v2'`)
+      throw new RangeError(`transport '${opts.transport}' needs the v2 support: the \`v2\` export of @bitp2p/session/v2, passed as \`v2\``)
     }
     return 'v1'
   }

@@ -11,14 +11,16 @@
  *    machine ties it to its request as it does for v1;
  *  - a responder that meets a v1 peer hands the bytes back ('fallback-v1');
  *  - an initiator sends its 64-byte key at once but holds its garbage back
- *    until the responder's first 4 bytes are in: a v1 node answers the key
- *    with v1 frames (a reject, or nothing), and a v1 node that scores each
- *    bad frame header (bcoin: 10 points per 24 bytes) would ban us for
- *    4 KB of garbage; 64 bytes cost 20. The stream is the same, only later;
- *  - an initiator that hears the network magic first is talking to a v1
- *    node (a v2 responder's first bytes are a random-looking key: the
- *    chance of matching 4 bytes is 2^-32): it fails at once with
- *    V1_RESPONDER, `retryV1` set, instead of waiting for the deadline;
+ *    until the responder's 64-byte key is in (it could not send its
+ *    terminator sooner anyway): a v1 node answers the key with v1 frames (a
+ *    reject, or nothing), and a v1 node that scores each bad frame header
+ *    (bcoin: 10 points per 24 bytes, a ban at 100) would ban us for 4 KB of
+ *    garbage; 64 bytes cost it 30. The stream is the same, only later;
+ *  - an initiator that hears a network magic first (any network's: a node
+ *    of another network answers with its own) is talking to a v1 node (a v2
+ *    responder's first bytes are a random-looking key: the chance of
+ *    matching is a few in 2^32): it fails at once with V1_RESPONDER,
+ *    `retryV1` set, instead of waiting for the deadline;
  *  - any v2 failure is a 'v2' disconnect reason carrying the error's code
  *    and whether a v1 retry makes sense.
  *
@@ -29,6 +31,7 @@ import { isV2Error, shortIdOf, V2Handshake, type V2Error, type V2HandshakeEvent,
 import {
   bytesEqual,
   decodePayload,
+  NETWORKS,
   isWireError,
   maxPayloadFor,
   PROTOCOL_VERSION,
@@ -72,8 +75,10 @@ export class V2Codec implements FrameCodec {
   /** The responder's first bytes, while fewer than MAGIC_BYTES have come (initiator only). */
   #prefix: Uint8Array | undefined
   #failed = false
-  /** The initiator's garbage, held until the responder's first bytes show it speaks v2. */
+  /** The initiator's garbage, held until the responder's key is in. */
   #heldGarbage: Uint8Array | undefined
+  /** Bytes received (counted up to the key's 64). */
+  #received = 0
 
   constructor(opts: V2CodecOptions) {
     this.#role = opts.role
@@ -123,13 +128,11 @@ export class V2Codec implements FrameCodec {
         return []
       }
       this.#prefix = undefined
-      if (!bytesEqual(next, this.#magic) && this.#heldGarbage) {
-        this.#out.push(this.#heldGarbage)
-        this.#heldGarbage = undefined
-      }
-      if (bytesEqual(next, this.#magic)) {
+      const v1 = NETWORKS.find((n) => bytesEqual(next, n.magic))
+      if (v1 !== undefined) {
         this.#failed = true
-        return [{ type: 'v2-error', failure: { code: 'V1_RESPONDER', message: 'the responder answered with v1 framing (its first bytes are the network magic)', retryV1: true } }]
+        const what = bytesEqual(v1.magic, this.#magic) ? 'the network magic' : `${v1.name}'s magic`
+        return [{ type: 'v2-error', failure: { code: 'V1_RESPONDER', message: `the responder answered with v1 framing (its first bytes are ${what})`, retryV1: true } }]
       }
       return [...this.#feed(next), ...(bytes.length > take ? this.#feed(bytes.subarray(take)) : [])]
     }
@@ -160,6 +163,12 @@ export class V2Codec implements FrameCodec {
   }
 
   #feed(bytes: Uint8Array): CodecEvent[] {
+    this.#received += bytes.length
+    if (this.#heldGarbage && this.#received >= ELLSWIFT_KEY_BYTES) {
+      // The responder's key is in: it speaks v2; our garbage goes out ahead of anything the handshake adds.
+      this.#out.push(this.#heldGarbage)
+      this.#heldGarbage = undefined
+    }
     let step: { send: readonly Uint8Array[]; events: readonly V2HandshakeEvent[] }
     try {
       step = this.#session ? { send: [], events: this.#session.push(bytes) } : this.#hs.push(bytes)
