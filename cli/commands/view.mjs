@@ -150,17 +150,19 @@ export async function run(argv, ctx) {
   return 0
 }
 
-/** Connect to --peer through the recorder's tap and run HeaderSync and MempoolMonitor on it. */
+/** Connect to --peer, with the recorder following its frames, and run HeaderSync and MempoolMonitor on it. */
 async function attach(ctx, values, recorder) {
   const opts = { ...values, network: values.network ?? 'mainnet' }
   const network = networkOption(opts)
   const addr = peerOption(opts)
   const timeoutMs = timeoutOption(opts)
   recorder.start({ source: 'peer', network: network.name, address: label(addr) })
-  const connector = recorder.connector(new TcpConnector({ connectTimeoutMs: timeoutMs }), network)
   const { peer, clock, lost } = await connect(ctx, opts, {
-    connector,
-    setup: (p) => p.once('ready', () => recorder.addPeer(p)),
+    connector: new TcpConnector({ connectTimeoutMs: timeoutMs }),
+    setup: (p) => {
+      recorder.watch(p)
+      p.once('ready', () => recorder.addPeer(p))
+    },
   })
   console.log(`view: connected to ${peer.info.peer.userAgent} at ${label(addr)}, its height ${peer.info.peer.startHeight}`)
   const source = singlePeer(peer)

@@ -14,7 +14,7 @@
 //   peer-removed  peer, reason: the connection ended
 //   message       from, to, command, bytes: one whole frame (header
 //                 included) crossed the wire; from/to are SELF or a peer.
-//                 command is as session's FrameMeter labels it: the name,
+//                 command is as the Peer's frame events name it: the name,
 //                 or '(invalid)', '(other)' (past 64 names), '(unframed)'.
 //                 A handshake's frames follow its peer-added (their t may
 //                 be a little earlier)

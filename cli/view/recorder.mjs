@@ -4,7 +4,6 @@ import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
 import { describeDisconnect, peerLabel } from '@bitp2p/session'
 import { blockHash, hashToHex } from '@bitp2p/wire'
 import { applyEvent, checkEvent, createTally, SELF, summarize, TRACE_FORMAT } from './events.mjs'
-import { tapConnector } from './tap.mjs'
 
 /** Largest trace file --replay reads. */
 export const MAX_TRACE_BYTES = 256 * 1024 * 1024
@@ -135,7 +134,9 @@ const workHex = (w) => w.toString(16)
 
 /**
  * Produces the view events of one source into an EventLog: frames through
- * `connector()`, handshakes and closes through `addPeer`, tips, reorgs and
+ * `watch(peer)` (the Peer's own 'frame' events: the connection machine
+ * parses the stream, so this works for the encrypted v2 transport too),
+ * handshakes and closes through `addPeer`, tips, reorgs and
  * per-peer heights through `watchSync`, transactions through
  * `watchMempool`. `now()` gives each event's `t`; `finish()` appends the
  * summary and ignores everything after it.
@@ -146,7 +147,7 @@ export class Recorder {
   #tally = createTally()
   #done = false
   #nextId = 1
-  /** peer.remote (the tap's object) -> id. */
+  /** Peer -> id. */
   #ids = new WeakMap()
   /** id -> frames seen before the handshake completed. */
   #early = new Map()
@@ -187,28 +188,31 @@ export class Recorder {
     this.#emit({ type: 'start', format: TRACE_FORMAT, ...meta })
   }
 
-  /** A connector whose connections report their frames as message events (`network`: parameters or magic, see tapConnector). */
-  connector(inner, network) {
-    return tapConnector(inner, network, {
-      onConnection: (remote) => {
-        this.#ids.set(remote, this.#nextId++)
-      },
-      onFrame: (remote, dir, command, bytes) => {
-        const id = this.#ids.get(remote)
-        const ev = { type: 'message', t: this.#now(), from: dir === 'in' ? id : SELF, to: dir === 'in' ? SELF : id, command, bytes }
-        const early = this.#early.get(id)
-        if (early) early.push(ev)
-        else if (this.#added.has(id)) this.#append(ev)
-        else this.#early.set(id, [ev])
-      },
-      // A connection that never finished its handshake leaves no events.
-      onClosed: (remote) => this.#early.delete(this.#ids.get(remote)),
+  /**
+   * Follow `peer`'s frames from the start of its handshake (call it from
+   * the Peer's `setup`): they are held until `addPeer`, and dropped if the
+   * connection never completes its handshake (a v2 attempt that fell back
+   * to v1 leaves nothing behind).
+   */
+  watch(peer) {
+    if (this.#ids.has(peer)) return
+    const id = this.#nextId++
+    this.#ids.set(peer, id)
+    peer.on('frame', (dir, command, bytes) => {
+      const ev = { type: 'message', t: this.#now(), from: dir === 'in' ? id : SELF, to: dir === 'in' ? SELF : id, command, bytes }
+      const early = this.#early.get(id)
+      if (early) early.push(ev)
+      else if (this.#added.has(id)) this.#append(ev)
+      else this.#early.set(id, [ev])
+    })
+    peer.once('close', () => {
+      if (!this.#added.has(id)) this.#early.delete(id)
     })
   }
 
-  /** A peer (opened through `connector()`) finished its handshake. */
+  /** A peer (followed through `watch`) finished its handshake. */
   addPeer(peer) {
-    const id = this.#ids.get(peer.remote)
+    const id = this.#ids.get(peer)
     if (id === undefined || this.#added.has(id)) return
     this.#added.add(id)
     const v = peer.info.peer

@@ -197,12 +197,12 @@ export async function runSim(sim, recorder) {
     })
   }
 
-  // Our node: one production Peer per virtual peer, through the recorder's tap, feeding one HeaderSync.
+  // Our node: one production Peer per virtual peer, its frames followed by the recorder, feeding one HeaderSync.
   const list = new PeerList()
   const sync = new HeaderSync({ source: list, network: regtest, clock })
   recorder.watchSync(sync)
   await sync.start()
-  const connector = recorder.connector(net.connector(OUR_HOST, { timeout: 10_000 }), regtest)
+  const connector = net.connector(OUR_HOST, { timeout: 10_000 })
   const clients = addresses.map((addr, i) =>
     Peer.connect(addr, {
       network: regtest,
@@ -210,7 +210,10 @@ export async function runSim(sim, recorder) {
       random: random.fork(`client-${i}`),
       connector,
       unixTimeOffsetMs: t0 * 1000,
-      setup: (peer) => peer.once('ready', () => recorder.addPeer(peer)),
+      setup: (peer) => {
+        recorder.watch(peer)
+        peer.once('ready', () => recorder.addPeer(peer))
+      },
     }).then(
       (peer) => (list.add(peer), peer),
       () => undefined,

@@ -7,6 +7,7 @@
 // CLI wrote. The same seed must give the same trace byte for byte, a replay
 // of the trace must end on the same numbers, and a live view of a bcoin
 // regtest node must show bcoin's height and follow a new block.
+import { EventEmitter } from 'node:events'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs'
 import { request } from 'node:http'
@@ -20,15 +21,13 @@ import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/b
 import { needs } from '../../../test/harness/needs.js'
 import { CHROMIUM_PATH as CHROMIUM } from '../../../test/harness/requirements.js'
 import { forWork, scaled } from '../../../test/harness/timing.js'
-import { bsv, encodeExtHeader, encodeFrame, regtest } from '@bitp2p/wire'
+import { regtest } from '@bitp2p/wire'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
 import { applyEvent, checkEvent, createTally, MAX_COMMANDS, OTHER_COMMAND, summarize, summaryMismatches } from '../../../cli/view/events.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
 import { parseSpeed, Player } from '../../../cli/view/player.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
 import { EventLog, MAX_LIVE_EVENTS, MAX_TRACE_BYTES, readTrace as readTraceLog, Recorder, writeTrace } from '../../../cli/view/recorder.mjs'
-// @ts-expect-error plain ES modules of the CLI, without type declarations
-import { tapConnector } from '../../../cli/view/tap.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
 import { FEED_PATH, startViewServer } from '../../../cli/view/server.mjs'
 
@@ -390,27 +389,6 @@ describe('the view server and trace files (no browser)', () => {
 describe('a view that runs for ever keeps bounded memory (no browser)', () => {
   const msg = (t: number, command = 'ping'): TraceEvent => ({ type: 'message', t, from: 1, to: 0, command, bytes: 32 })
 
-  /** A tapped connection over a fake transport: what we send, and `deliver` for what the peer sends. */
-  async function tapped(network: unknown, onFrame: (dir: string, command: string, bytes: number) => void) {
-    let deliver: (b: Uint8Array) => void = () => undefined
-    const inner = {
-      remote: { host: '127.0.0.1', port: 18444 },
-      bufferedAmount: 0,
-      send: () => undefined,
-      close: () => undefined,
-      onData: (cb: (b: Uint8Array) => void) => void (deliver = cb),
-      onClose: () => undefined,
-      onDrain: () => undefined,
-    }
-    const connector = tapConnector({ connect: async () => inner }, network, {
-      onConnection: () => undefined,
-      onFrame: (_remote: unknown, dir: string, command: string, bytes: number) => onFrame(dir, command, bytes),
-    })
-    const t = await connector.connect({ host: '127.0.0.1', port: 18444 })
-    t.onData(() => undefined)
-    return { t, deliver: (b: Uint8Array) => deliver(b) }
-  }
-
   it('an EventLog never holds more than its cap, drops the oldest first, and defaults to MAX_LIVE_EVENTS', () => {
     const cap = 10
     const log = new EventLog({ maxEvents: cap })
@@ -525,32 +503,16 @@ describe('a view that runs for ever keeps bounded memory (no browser)', () => {
   it('a peer sending 1,000 distinct commands (and us 1,000 more) leaves at most 64 names and (other) in the recorder', async () => {
     const log = new EventLog()
     const recorder = new Recorder({ log, now: () => 0 })
-    const connector = recorder.connector(
-      {
-        connect: async () => ({
-          remote: { host: '127.0.0.1', port: 18444 },
-          bufferedAmount: 0,
-          send: () => undefined,
-          close: () => undefined,
-          onData: (cb: (b: Uint8Array) => void) => void (deliver = cb),
-          onClose: () => undefined,
-          onDrain: () => undefined,
-        }),
-      },
-      regtest,
-    )
-    let deliver: (b: Uint8Array) => void = () => undefined
-    const t = await connector.connect({ host: '127.0.0.1', port: 18444 })
-    t.onData(() => undefined)
-    recorder.addPeer({
-      remote: t.remote,
+    // A Peer as the recorder sees it: its 'frame' events (the connection machine's meter) and its handshake result.
+    const peer = Object.assign(new EventEmitter(), {
+      remote: { host: '127.0.0.1', port: 18444 },
       info: { peer: { userAgent: '/flood/', version: 70016, services: 1n, startHeight: 0 } },
-      on: () => undefined,
-      once: () => undefined,
     })
+    recorder.watch(peer)
+    recorder.addPeer(peer)
     for (let i = 0; i < 1_000; i++) {
-      deliver(encodeFrame(regtest.magic, `in${i}`, new Uint8Array(1)))
-      t.send(encodeFrame(regtest.magic, `out${i}`, new Uint8Array(1)))
+      peer.emit('frame', 'in', `in${i}`, 25)
+      peer.emit('frame', 'out', `out${i}`, 25)
     }
     const names = [...recorder.tally.messages.keys()]
     expect(names.length).toBeLessThanOrEqual(MAX_COMMANDS + 1)
@@ -558,33 +520,6 @@ describe('a view that runs for ever keeps bounded memory (no browser)', () => {
     let count = 0
     for (const m of recorder.tally.messages.values()) count += m.count
     expect(count).toBe(2_000)
-  })
-
-  it('the tap (session FrameMeter) reports whole frames, BSV extended messages by their real command and size', async () => {
-    const heard: [string, string, number][] = []
-    const { t, deliver } = await tapped(bsv, (dir, command, bytes) => heard.push([dir, command, bytes]))
-    const payload = new Uint8Array(300)
-    const ext = new Uint8Array(44 + payload.length)
-    ext.set(encodeExtHeader(bsv.magic, 'block', payload.length))
-    const ping = encodeFrame(bsv.magic, 'ping', new Uint8Array(8))
-    // The extended message arrives in three pieces: reported once, after its last byte.
-    deliver(ext.subarray(0, 30))
-    deliver(ext.subarray(30, 100))
-    expect(heard).toEqual([])
-    deliver(ext.subarray(100))
-    t.send(ping)
-    deliver(encodeFrame(Uint8Array.of(1, 2, 3, 4), 'ping', new Uint8Array(8)))
-    deliver(ping)
-    expect(heard).toEqual([
-      ['in', 'block', 344],
-      ['out', 'ping', 32],
-      ['in', '(unframed)', 24], // the receiving decoder stops at a wrong magic: so does the tap
-    ])
-    // Given only the magic (as before), the tap reads v1 headers.
-    const v1: [string, string, number][] = []
-    const plain = await tapped(regtest.magic, (dir, command, bytes) => v1.push([dir, command, bytes]))
-    plain.deliver(encodeFrame(regtest.magic, 'verack', new Uint8Array(0)))
-    expect(v1).toEqual([['in', 'verack', 24]])
   })
 })
 
