@@ -129,6 +129,8 @@ export function readTrace(path) {
 }
 
 const entry = (e) => ({ height: e.height, hash: hashToHex(e.hash) })
+/** A message event: one whole frame between us and peer `id`, in direction `dir`. */
+const frameEvent = (t, id, dir, command, bytes) => ({ type: 'message', t, from: dir === 'in' ? id : SELF, to: dir === 'in' ? SELF : id, command, bytes })
 /** Work as lowercase hex, like Core's chainwork without the zero padding. */
 const workHex = (w) => w.toString(16)
 
@@ -147,9 +149,11 @@ export class Recorder {
   #tally = createTally()
   #done = false
   #nextId = 1
-  /** Peer -> id. */
+  /** Peer -> id, given when its handshake completed. */
   #ids = new WeakMap()
-  /** id -> frames seen before the handshake completed. */
+  /** Peers followed through `watch`. */
+  #watched = new WeakSet()
+  /** Peer -> frames seen before its handshake completed. */
   #early = new Map()
   /** id -> hash (bytes) of the last header it sent, until our tree has it. */
   #pendingHeights = new Map()
@@ -190,30 +194,30 @@ export class Recorder {
 
   /**
    * Follow `peer`'s frames from the start of its handshake (call it from
-   * the Peer's `setup`): they are held until `addPeer`, and dropped if the
-   * connection never completes its handshake (a v2 attempt that fell back
-   * to v1 leaves nothing behind).
+   * the Peer's `setup`): they are held until `addPeer` gives the peer its
+   * number, and dropped if the connection never completes its handshake
+   * (a v2 attempt that fell back to v1 leaves nothing behind, not even a
+   * number).
    */
   watch(peer) {
-    if (this.#ids.has(peer)) return
-    const id = this.#nextId++
-    this.#ids.set(peer, id)
+    if (this.#watched.has(peer)) return
+    this.#watched.add(peer)
+    const early = []
+    this.#early.set(peer, early)
     peer.on('frame', (dir, command, bytes) => {
-      const ev = { type: 'message', t: this.#now(), from: dir === 'in' ? id : SELF, to: dir === 'in' ? SELF : id, command, bytes }
-      const early = this.#early.get(id)
-      if (early) early.push(ev)
-      else if (this.#added.has(id)) this.#append(ev)
-      else this.#early.set(id, [ev])
+      const id = this.#ids.get(peer)
+      const t = this.#now()
+      if (id === undefined) early.push({ t, dir, command, bytes })
+      else this.#append(frameEvent(t, id, dir, command, bytes))
     })
-    peer.once('close', () => {
-      if (!this.#added.has(id)) this.#early.delete(id)
-    })
+    peer.once('close', () => this.#early.delete(peer))
   }
 
   /** A peer (followed through `watch`) finished its handshake. */
   addPeer(peer) {
-    const id = this.#ids.get(peer)
-    if (id === undefined || this.#added.has(id)) return
+    if (this.#ids.has(peer) || !this.#watched.has(peer)) return
+    const id = this.#nextId++
+    this.#ids.set(peer, id)
     this.#added.add(id)
     const v = peer.info.peer
     this.#emit({
@@ -226,9 +230,9 @@ export class Recorder {
       startHeight: v.startHeight,
     })
     // The handshake's frames, with the times they crossed.
-    const early = this.#early.get(id) ?? []
-    this.#early.delete(id)
-    for (const ev of early) this.#append(ev)
+    const early = this.#early.get(peer) ?? []
+    this.#early.delete(peer)
+    for (const f of early) this.#append(frameEvent(f.t, id, f.dir, f.command, f.bytes))
     peer.on('headers', (m) => {
       if (m.headers.length > 0) this.#pendingHeights.set(id, blockHash(m.headers.at(-1)))
     })
