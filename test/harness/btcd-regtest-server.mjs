@@ -14,7 +14,7 @@
 //
 // Prints ONE JSON line on stdout when ready:
 //   {"ready":true,"pid","btcdPid","btcd","network":"regtest","magic":"fabfb5da",
-//    "p2p","rpc","connect","datadir","height","mineAddress","v2transport",
+//    "p2p","rpc","connect","datadir","height","mineAddress","mineKeyHash","v2transport",
 //    "txindex","addrindex","startup_ms"}
 // Env: BTCD_TOOLS (the tools directory; default ../shared/tools/btcd beside
 //      the repository), P2P_PORT / RPC_PORT (0 = a free port, the default),
@@ -171,7 +171,7 @@ async function startOnce(mineAddress) {
 
 ;(async () => {
   // interopaddr prints the P2WPKH address, the P2PKH address and the key hash; btcd mines to the first.
-  const mineAddress = execFileSync(BIN('interopaddr'), { encoding: 'utf8' }).trim().split(/\s+/)[0]
+  const [mineAddress, , mineKeyHash] = execFileSync(BIN('interopaddr'), { encoding: 'utf8' }).trim().split(/\s+/)
   let started
   for (let attempt = 1; ; attempt++) {
     try {
@@ -199,7 +199,7 @@ async function startOnce(mineAddress) {
     ready: true, pid: process.pid, btcdPid: btcd.pid, btcd: '0.25.0',
     network: 'regtest', magic: 'fabfb5da',
     p2p: started.p2p, rpc: started.rpcPort, connect: started.connect, datadir: dir,
-    height, mineAddress,
+    height, mineAddress, mineKeyHash,
     v2transport: flag('V2TRANSPORT'), txindex: flag('TXINDEX'), addrindex: flag('ADDRINDEX'),
     startup_ms: Date.now() - t0,
   }

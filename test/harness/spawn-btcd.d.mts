@@ -32,6 +32,8 @@ export interface BtcdReadyLine {
   readonly height: number
   /** The interop key's P2WPKH address, where blocks are mined. */
   readonly mineAddress: string
+  /** The interop key's hash160, hex: its P2WPKH script is 0014 + this. */
+  readonly mineKeyHash: string
   readonly v2transport: boolean
   readonly txindex: boolean
   readonly addrindex: boolean
