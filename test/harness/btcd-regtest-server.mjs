@@ -142,10 +142,18 @@ async function startOnce(mineAddress) {
   btcd.stdout.setEncoding('utf8').on('data', keep)
   btcd.stderr.setEncoding('utf8').on('data', keep)
   let exited = false
-  exitedPromise = new Promise((resolve) => btcd.once('exit', (code, signal) => {
-    exited = true
-    resolve({ code, signal })
-  }))
+  exitedPromise = new Promise((resolve) => {
+    btcd.once('exit', (code, signal) => {
+      exited = true
+      resolve({ code, signal })
+    })
+    // A binary that cannot be started (ENOENT, EACCES) gives 'error' and maybe no 'exit'.
+    btcd.once('error', (e) => {
+      keep(`${e.message}\n`)
+      exited = true
+      resolve({ code: null, signal: null })
+    })
+  })
   const deadline = Date.now() + READY_TIMEOUT_MS
   for (;;) {
     if (exited) {

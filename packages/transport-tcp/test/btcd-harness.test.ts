@@ -2,7 +2,9 @@
 // RPC helpers, a signed P2WPKH spend mined into a block, the loopback
 // guards, and clean shutdown (process gone, temporary directory removed),
 // also when the test process goes away without stopping it.
-import { existsSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { btcdBudget, COINBASE_MATURITY, SEGWIT_HEIGHT, startBtcd } from '../../../test/harness/btcd.js'
 import { needs } from '../../../test/harness/needs.js'
@@ -75,6 +77,19 @@ needs('btcd').describe('btcd regtest harness', () => {
     expect(existsSync(info.datadir)).toBe(false)
   })
 
+  it('with addrindex (and so txindex): searchrawtransactions finds what the interop key received, getrawtransaction a confirmed tx', { timeout: btcdBudget(5) + scaled(NODE_WORK_BUDGET_MS) }, async () => {
+    const node = await startBtcd({ mine: 5, addrindex: true })
+    try {
+      expect(node.info).toMatchObject({ txindex: true, addrindex: true })
+      const found: { txid: string }[] = await node.rpc('searchrawtransactions', [node.info.mineAddress, 1, 0, 100])
+      const coinbases = await Promise.all([1, 2, 3, 4, 5].map(async (h) => (await node.coinbase(h)).txid))
+      expect(found.map((t) => t.txid).sort()).toEqual(coinbases.sort())
+      expect((await node.rpc('getrawtransaction', [coinbases[0], 1])).txid).toBe(coinbases[0])
+    } finally {
+      await node.stop()
+    }
+  })
+
   it('refuses a non-loopback --connect', async () => {
     await expect(startBtcd({ connect: { host: '10.0.0.1', port: 8333 } })).rejects.toThrow(/127\.x\.x\.x/)
   })
@@ -87,5 +102,16 @@ describe('btcd harness without btcd binaries', () => {
 
   it('a start without binaries rejects with the reason, and leaves no directory behind', { timeout: scaled(20_000) }, async () => {
     await expect(spawnBtcd({ BTCD_TOOLS: '/nonexistent/btcd-tools' }, { readyTimeoutMs: scaled(15_000) })).rejects.toThrow(/before btcd was ready[\s\S]*ENOENT/)
+    // btcd itself missing (interopaddr, run first, present): the data directory made for it is removed.
+    const base = mkdtempSync(join(tmpdir(), 'bitp2p-btcd-harness-test-'))
+    try {
+      mkdirSync(join(base, 'tools', 'bin'), { recursive: true })
+      mkdirSync(join(base, 'tmp'))
+      writeFileSync(join(base, 'tools', 'bin', 'interopaddr'), '#!/bin/sh\necho bcrt1qaddress mAddress 00112233445566778899aabbccddeeff00112233\n', { mode: 0o755 })
+      await expect(spawnBtcd({ BTCD_TOOLS: join(base, 'tools'), TMPDIR: join(base, 'tmp') }, { readyTimeoutMs: scaled(15_000) })).rejects.toThrow(/before btcd was ready[\s\S]*ENOENT/)
+      expect(readdirSync(join(base, 'tmp'))).toEqual([])
+    } finally {
+      rmSync(base, { recursive: true, force: true })
+    }
   })
 })
