@@ -33,8 +33,10 @@ import { forWork, scaled } from './timing.js'
 const START_BUDGET_MS = 10_000
 /** Budget per block btcd mines, at start or by RPC (about 4 ms on an idle machine). */
 const BLOCK_BUDGET_MS = 40
-/** How long stop() waits for the guard (btcd flushes its UTXO cache) before SIGKILL. */
-const STOP_GRACE_MS = scaled(15_000)
+/** How long the guard waits for btcd to exit after SIGTERM (it flushes its UTXO cache: well under a second) before SIGKILL. */
+const GUARD_STOP_GRACE_MS = scaled(10_000)
+/** How long stop() waits for the guard before SIGKILL: the guard's own grace and then some. */
+const STOP_GRACE_MS = GUARD_STOP_GRACE_MS + scaled(5_000)
 
 /** Height at which segwit (and taproot) activate on btcd's regtest. */
 export const SEGWIT_HEIGHT = 432
@@ -155,6 +157,8 @@ export async function startBtcd(opts: BtcdOptions = {}): Promise<BtcdNode> {
     ADDRINDEX: opts.addrindex ? '1' : '0',
     ...(opts.connect ? { CONNECT: `${opts.connect.host}:${opts.connect.port}` } : {}),
     ...(opts.debugLevel ? { DEBUGLEVEL: opts.debugLevel } : {}),
+    // How long the guard gives btcd to flush and exit on stop before SIGKILL.
+    STOP_GRACE_MS: String(GUARD_STOP_GRACE_MS),
   }
   const { child, info } = await spawnBtcd(env, { readyTimeoutMs: btcdBudget(opts.mine ?? 0) })
   const exited = new Promise<void>((resolve) => {

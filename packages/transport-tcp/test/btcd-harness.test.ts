@@ -57,6 +57,12 @@ needs('btcd').describe('btcd regtest harness', () => {
       expect(await node.getCFilter(hash!)).toMatch(/^[0-9a-f]+$/)
       expect(await node.getCFilterHeader(hash!)).toMatch(/^[0-9a-f]{64}$/)
       expect(await node.getPeerInfo()).toEqual([])
+      // invalidateblock rewinds to the parent; reconsiderblock brings the block back.
+      const parent = await node.getBlockHash(START_BLOCKS)
+      await node.invalidateBlock(hash!)
+      expect(await node.getBestBlockHash()).toBe(parent)
+      await node.reconsiderBlock(hash!)
+      expect(await node.getBestBlockHash()).toBe(hash)
       await expect(node.rpc('nosuchmethod')).rejects.toThrow(/btcd rpc nosuchmethod/)
     } finally {
       await node.stop()
