@@ -82,7 +82,12 @@ export interface PeerOptions extends Omit<PeerMachineConfig, 'direction' | 'remo
    * it); 'v1' speaks v1 only. The v2 code is loaded only when used.
    */
   readonly transport?: TransportMode
-  /** v2 tuning, for tests: garbage length (default uniform in 0..4094) and decoy packets before the version packet. */
+  /**
+   * v2 tuning, for tests: garbage length (default uniform in 0..4094) and
+   * decoy packets before the version packet. A 'v2-first' connect sends its
+   * key alone first and the garbage once the peer answers like a v2 node, so
+   * a v1 node never reads the garbage.
+   */
   readonly v2?: { readonly garbageLen?: number; readonly decoys?: readonly number[] }
   /** Where Peer.connect remembers peers that only speak v1 (a Pool keeps one); without it nothing is remembered. */
   readonly transportMemory?: TransportMemory
@@ -684,6 +689,8 @@ export async function loadV2Transport(): Promise<NonNullable<typeof v2Module>> {
         protocolVersion: opts.protocolVersion,
         garbageLen: opts.v2?.garbageLen,
         decoys: opts.v2?.decoys,
+        // Not knowing whether the peer speaks v2, send it only our key until it answers like a v2 node (see V2Codec).
+        holdGarbage: role === 'initiator' && transportMode(opts) === 'v2-first',
       }),
   }
   return v2Module

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest'
 import { toHex, type FramingParams } from '@bitp2p/wire'
 import { Peer, PeerError, TransportMemory, type PeerOptions } from '../src/peer.js'
 import { SeededRandom } from '../src/random.js'
-import { FakeClock, listenerConnector } from './pair.js'
+import { FakeClock, listenerConnector, type PipeEnd } from './pair.js'
 
 const NET: FramingParams = { magic: Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda), maxMessageBytes: 4_000_000, maxBlockPayload: 4_000_000 }
 const ADDR = { host: '10.0.0.1', port: 50000 }
@@ -66,6 +66,42 @@ describe('Peer over v2', () => {
     expect(second.transportVersion).toBe(1)
     expect(l.connector.connections).toBe(3)
     second.close()
+  })
+
+  it("'v2-first' sends its key alone and its garbage once the peer answered like a v2 node; 'v2' sends key and garbage at once", async () => {
+    for (const [transport, firstWrite] of [
+      ['v2-first', 64],
+      ['v2', 64 + 1_000],
+    ] as const) {
+      const clock = new FakeClock()
+      const ends: PipeEnd[] = []
+      const connector = listenerConnector(clock, (end) => {
+        ends.push(end)
+        Peer.accept(end, opts(clock, `listener-${transport}`)).catch(() => {})
+      })
+      const alice = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, `garbage-${transport}`), connector, transport, v2: { garbageLen: 1_000 } }))) as Peer
+      expect(alice.transportVersion).toBe(2)
+      const sent = ends[0]!.other.sentChunks.map((c) => c.length)
+      expect(sent[0]).toBe(firstWrite)
+      // The garbage goes before anything else that follows the key (the terminator comes after it).
+      if (transport === 'v2-first') expect(sent[1]).toBe(1_000)
+      alice.close()
+    }
+  })
+
+  it("a v1 node reads only our key from a 'v2-first' attempt, never its garbage (bcoin bans an address for ten malformed 24-byte headers)", async () => {
+    const clock = new FakeClock()
+    const ends: PipeEnd[] = []
+    const connector = listenerConnector(clock, (end) => {
+      ends.push(end)
+      Peer.accept(end, opts(clock, `v1-listener-${ends.length}`, { transport: 'v1' })).catch(() => {})
+    })
+    const alice = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'held'), connector, v2: { garbageLen: 4_094 } }))) as Peer
+    expect(alice.transportVersion).toBe(1)
+    expect(ends).toHaveLength(2)
+    // The first attempt: 64 bytes in all; the v1 node answered in v1 (or closed) before any garbage went.
+    expect(ends[0]!.other.sentChunks.reduce((n, c) => n + c.length, 0)).toBe(64)
+    alice.close()
   })
 
   it("'v2' only to a v1-only listener fails with a typed reason at the transport stage, no second attempt", async () => {

@@ -16,11 +16,12 @@
 //  - it serves a v1 client on its --v2transport port;
 //  - it answers a v2 key on a v1-only port by closing at once.
 //
-// And bcoin 1.0.2's (v1 only): it reads our v2 key and garbage as v1
+// And bcoin 1.0.2's (v1 only): it reads a v2 key and garbage as v1
 // headers, answers each with a v1 `reject` (so we see its magic and retry
-// in v1 at once), scores each 10 ban points and bans at 100. A 'v2-first'
-// attempt with 176+ bytes of garbage (our default draws up to 4,094) gets
-// 127.0.0.1 banned, and its v1 retry refused: pinned below.
+// in v1 at once), scores each 10 ban points and bans at 100: a first
+// flight of 240 bytes (key + 176 bytes of garbage) gets 127.0.0.1 banned.
+// So a 'v2-first' connect sends its key alone and its garbage only once the
+// peer answers like a v2 node; both are pinned below.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { MAX_SEND_GARBAGE_BYTES } from '@bitp2p/bip324'
 import {
@@ -84,12 +85,12 @@ const BIP324_MAX_GARBAGE = 4_095
 /**
  * bcoin 1.0.2 reads a v2 key and garbage as v1 headers, 24 bytes each; each
  * is a malformed message worth 10 ban points, and it bans at 100: ten
- * headers, 240 bytes. So the most garbage a v2 attempt to bcoin may carry
- * without getting loopback banned is 240 - 64 - 1 bytes.
+ * headers, 240 bytes. A first flight of the key and 176 bytes of garbage
+ * gets loopback banned.
  */
 const V1_HEADER_BYTES = 24
 const BCOIN_BAN_MESSAGES = 10
-const BCOIN_TOLERATED_GARBAGE = BCOIN_BAN_MESSAGES * V1_HEADER_BYTES - ELLSWIFT_BYTES - 1
+const BCOIN_BANNED_GARBAGE = BCOIN_BAN_MESSAGES * V1_HEADER_BYTES - ELLSWIFT_BYTES
 
 /** Budget of the spends and blocks mined after start (a few RPC calls and interopspend runs each; well under a second on an idle machine). */
 const SETUP_WORK_MS = 20_000
@@ -311,7 +312,7 @@ needs('btcd').describe('BIP324 v2 against btcd 0.25.0 over TCP (regtest, 127.0.0
     peer.close()
   })
 
-  it(`garbage at the edges: 0 and ${MAX_SEND_GARBAGE_BYTES} bytes work; btcd drops ${BIP324_MAX_GARBAGE} (its quirk); our default never draws more than ${MAX_SEND_GARBAGE_BYTES}`, { timeout: TEST_TIMEOUT_MS }, async () => {
+  it(`garbage at the edges: 0 and ${MAX_SEND_GARBAGE_BYTES} bytes work, also held back by 'v2-first'; btcd drops ${BIP324_MAX_GARBAGE} (its quirk); our default never draws more than ${MAX_SEND_GARBAGE_BYTES}`, { timeout: TEST_TIMEOUT_MS }, async () => {
     for (const garbageLen of [0, MAX_SEND_GARBAGE_BYTES]) {
       const connector = new RecordingConnector(CONNECT_MS)
       const peer = await connect({ connector, v2: { garbageLen } })
@@ -331,6 +332,15 @@ needs('btcd').describe('BIP324 v2 against btcd 0.25.0 over TCP (regtest, 127.0.0
     expect(connector.attempts).toHaveLength(1)
     expect((await node.getPeerInfo()).some((p) => p.subver === ua)).toBe(false)
     console.log(`[btcd-v2]   garbage ${BIP324_MAX_GARBAGE}: ${err.message} (stage ${err.stage}); btcd sent us ${connector.attempts[0]!.received} bytes first`)
+
+    // 'v2-first' (the default) holds its garbage until btcd's key has come: key, then garbage, then the rest; btcd takes it.
+    const heldConnector = new RecordingConnector(CONNECT_MS)
+    const held = await connect({ connector: heldConnector, transport: 'v2-first', v2: { garbageLen: MAX_SEND_GARBAGE_BYTES } })
+    expect(held.transportVersion).toBe(2)
+    expect(heldConnector.attempts).toHaveLength(1)
+    expect(heldConnector.attempts[0]!.sends.slice(0, 2)).toEqual([ELLSWIFT_BYTES, MAX_SEND_GARBAGE_BYTES])
+    expect(await held.ping({ timeoutMs: WAIT_MS })).toBeGreaterThan(0)
+    held.close()
 
     // Our default draws uniformly in 0..MAX_SEND_GARBAGE_BYTES: with every draw at its largest, it sends 4,094 and btcd takes it.
     const base = systemRandom()
@@ -470,6 +480,7 @@ needs('btcd').describe("'v2-first' to btcd without --v2transport: one refused v2
     expect(await peer.ping({ timeoutMs: WAIT_MS })).toBeGreaterThan(0)
     // It cost one refused attempt, refused by btcd closing (the handshake deadline is minutes away).
     expect(connector.attempts).toHaveLength(2)
+    expect(connector.attempts[0]!.sends).toEqual([ELLSWIFT_BYTES])
     expect(connector.attempts[0]!.received).toBe(0)
     expect(reasons[0]?.kind).toBe('transport')
     expect(['reset', 'remote']).toContain(transportKind(reasons[0]))
@@ -491,25 +502,28 @@ needs('bcoin').describe("'v2-first' to bcoin 1.0.2 (v1 only)", () => {
     await bcoin?.stop()
   })
 
-  it(`bcoin answers our v2 key with v1 reject messages: V1_RESPONDER at its first bytes, and the v1 retry works (garbage ${BCOIN_TOLERATED_GARBAGE}: the most bcoin bears)`, { timeout: bcoinBudget(10) + TEST_TIMEOUT_MS }, async () => {
+  it(`bcoin reads only our key (${MAX_SEND_GARBAGE_BYTES} bytes of garbage held back), answers with v1 reject messages: V1_RESPONDER at its first bytes, the v1 retry works, nothing banned`, { timeout: bcoinBudget(10) + TEST_TIMEOUT_MS }, async () => {
     bcoin = await startBcoin({ mine: 10 })
-    const { result, connector, memory, reasons } = await v2First(bcoin.p2p, { v2: { garbageLen: BCOIN_TOLERATED_GARBAGE } })
+    const { result, connector, memory, reasons } = await v2First(bcoin.p2p, { v2: { garbageLen: MAX_SEND_GARBAGE_BYTES } })
     expect(result).toBeInstanceOf(Peer)
     const peer = result as Peer
     expect(peer.transportVersion).toBe(1)
     expect(peer.info!.peer.userAgent).toMatch(/bcoin/)
     expect(await peer.ping({ timeoutMs: WAIT_MS })).toBeGreaterThan(0)
     expect(connector.attempts).toHaveLength(2)
-    // bcoin answered in v1 framing: we knew at its first 4 bytes (the magic), without waiting.
+    // The v2 attempt sent its key and nothing else; bcoin answered in v1 framing: we knew at its first 4 bytes (the magic).
+    expect(connector.attempts[0]!.sends).toEqual([ELLSWIFT_BYTES])
     expect(reasons[0]).toMatchObject({ kind: 'v2', code: 'V1_RESPONDER', retryV1: true })
     expect(memory.isV1Only(bcoin.p2p)).toBe(true)
     expect(await bcoin.rpc('listbanned', [])).toEqual([])
     peer.close()
   })
 
-  it(`bcoin bans loopback after a v2 attempt with ${BCOIN_TOLERATED_GARBAGE + 1} bytes of garbage (${BCOIN_BAN_MESSAGES} malformed 24-byte headers); a v1 connect is then refused`, { timeout: bcoinBudget(10) + TEST_TIMEOUT_MS }, async () => {
+  it(`why the garbage waits: a 'v2' attempt sends key and garbage at once, and with ${BCOIN_BANNED_GARBAGE} bytes of garbage (${BCOIN_BAN_MESSAGES} malformed 24-byte headers) bcoin bans loopback; a v1 connect is then refused`, { timeout: bcoinBudget(10) + TEST_TIMEOUT_MS }, async () => {
     // One v2 attempt: bcoin answers in v1 (or has already closed), fast either way.
-    const err = await peerError(connect({ transport: 'v2', v2: { garbageLen: BCOIN_TOLERATED_GARBAGE + 1 } }, bcoin!.p2p))
+    const connector = new RecordingConnector(CONNECT_MS)
+    const err = await peerError(connect({ connector, transport: 'v2', v2: { garbageLen: BCOIN_BANNED_GARBAGE } }, bcoin!.p2p))
+    expect(connector.attempts[0]!.sends[0]).toBe(ELLSWIFT_BYTES + BCOIN_BANNED_GARBAGE)
     expect(['v2', 'transport']).toContain(err.reason.kind)
     // bcoin bans once it has parsed our bytes (on a busy machine, possibly after a 'v2-first' retry has already got in).
     let banned: { address: string }[] = []
@@ -519,7 +533,7 @@ needs('bcoin').describe("'v2-first' to bcoin 1.0.2 (v1 only)", () => {
     }, "127.0.0.1 in bcoin's listbanned", WAIT_MS)
     const refused = await peerError(connect({ transport: 'v1' }, bcoin!.p2p))
     expect(refused.reason.kind).toBe('transport')
-    console.log(`[btcd-v2]   bcoin after ${ELLSWIFT_BYTES + BCOIN_TOLERATED_GARBAGE + 1} bytes of v2 key and garbage: listbanned ${JSON.stringify(banned)}; then v1: ${refused.message}`)
+    console.log(`[btcd-v2]   bcoin after ${ELLSWIFT_BYTES + BCOIN_BANNED_GARBAGE} bytes of v2 key and garbage: listbanned ${JSON.stringify(banned)}; then v1: ${refused.message}`)
     await bcoin!.rpc('clearbanned', [])
     // Unbanned, v1 works again: the refusal was the ban.
     const peer = await connect({ transport: 'v1' }, bcoin!.p2p)

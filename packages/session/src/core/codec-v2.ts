@@ -15,12 +15,20 @@
  *    chance of matching 4 bytes is 2^-32): it fails at once with
  *    V2_V1_RESPONDER, `retryV1` set, instead of waiting for the deadline;
  *  - any v2 failure is a 'v2' disconnect reason carrying the error's code
- *    and whether a v1 retry makes sense.
+ *    and whether a v1 retry makes sense;
+ *  - with `holdGarbage` (an initiator that does not know whether the peer
+ *    speaks v2: Peer's 'v2-first'), only the 64-byte key goes out first;
+ *    the garbage follows once the responder's first bytes show it is not a
+ *    v1 node (BIP324 lets garbage go any time before the terminator, which
+ *    needs the responder's key anyway). A v1 node then reads 64 bytes, not
+ *    up to 4,158: bcoin 1.0.2 reads every 24 bytes as a malformed message
+ *    (10 ban points each) and bans the address at 100, so a full first
+ *    flight of 176+ garbage bytes got us banned before the v1 retry.
  *
  * This module is only loaded when a connection uses v2 (`Peer` imports it
  * dynamically), so a v1-only app does not carry the ciphers.
  */
-import { isV2Error, shortIdOf, V2Handshake, type V2Error, type V2HandshakeEvent, type V2Session } from '@bitp2p/bip324'
+import { ELLSWIFT_BYTES, isV2Error, shortIdOf, V2Handshake, type V2Error, type V2HandshakeEvent, type V2Session } from '@bitp2p/bip324'
 import {
   bytesEqual,
   decodePayload,
@@ -45,6 +53,12 @@ export interface V2CodecOptions {
   readonly garbageLen?: number
   /** Content lengths of decoy packets to send before the version packet. */
   readonly decoys?: readonly number[]
+  /**
+   * Initiator: send the key alone first, the garbage once the responder's
+   * first bytes are not the network magic (see the module comment). Default
+   * false: key and garbage in one write, as Core sends them.
+   */
+  readonly holdGarbage?: boolean
 }
 
 /** Bytes of the network magic an initiator compares the responder's first bytes with. */
@@ -64,6 +78,8 @@ export class V2Codec implements FrameCodec {
   readonly #pending: { readonly command: string; readonly payload: Uint8Array }[] = []
   /** The responder's first bytes, while fewer than MAGIC_BYTES have come (initiator only). */
   #prefix: Uint8Array | undefined
+  /** Our garbage, held until the responder shows it is not a v1 node (holdGarbage). */
+  #heldGarbage: Uint8Array | undefined
   #failed = false
 
   constructor(opts: V2CodecOptions) {
@@ -81,7 +97,12 @@ export class V2Codec implements FrameCodec {
     })
     this.#prefix = opts.role === 'initiator' ? new Uint8Array(0) : undefined
     const first = this.#hs.start()
-    if (first.length > 0) this.#out.push(first)
+    if (opts.role === 'initiator' && opts.holdGarbage === true && first.length > ELLSWIFT_BYTES) {
+      this.#out.push(first.subarray(0, ELLSWIFT_BYTES))
+      this.#heldGarbage = first.subarray(ELLSWIFT_BYTES)
+    } else if (first.length > 0) {
+      this.#out.push(first)
+    }
   }
 
   get ready(): boolean {
@@ -113,7 +134,13 @@ export class V2Codec implements FrameCodec {
       this.#prefix = undefined
       if (bytesEqual(next, this.#magic)) {
         this.#failed = true
+        this.#heldGarbage = undefined
         return [{ type: 'v2-error', failure: { code: 'V1_RESPONDER', message: 'the responder answered with v1 framing (its first bytes are the network magic)', retryV1: true } }]
+      }
+      // A v2 responder: the garbage goes now, ahead of the terminator the handshake sends once it has the key.
+      if (this.#heldGarbage !== undefined) {
+        this.#out.push(this.#heldGarbage)
+        this.#heldGarbage = undefined
       }
       return [...this.#feed(next), ...(bytes.length > take ? this.#feed(bytes.subarray(take)) : [])]
     }
