@@ -3,7 +3,7 @@
  * accept, the v1 fallback (and what is remembered), the session id.
  */
 import { describe, expect, it } from 'vitest'
-import { toHex, type FramingParams } from '@bitp2p/wire'
+import { encodeMessage, toHex, type FramingParams } from '@bitp2p/wire'
 import { Peer, PeerError, TransportMemory, type PeerOptions } from '../src/peer.js'
 import { SeededRandom } from '../src/random.js'
 import { FakeClock, listenerConnector, type PipeEnd } from './pair.js'
@@ -102,6 +102,22 @@ describe('Peer over v2', () => {
     // The first attempt: 64 bytes in all; the v1 node answered in v1 (or closed) before any garbage went.
     expect(ends[0]!.other.sentChunks.reduce((n, c) => n + c.length, 0)).toBe(64)
     alice.close()
+  })
+
+  it("a v1 node of another network answering a 'v2-first' attempt is known by its first 16 bytes: no garbage sent, and the v1 retry names the wrong magic", async () => {
+    const clock = new FakeClock()
+    const mainnetMagic = Uint8Array.of(0xf9, 0xbe, 0xb4, 0xd9)
+    const ends: PipeEnd[] = []
+    // A v1 node on mainnet: whatever it reads, it answers with a mainnet-framed ping (bcoin answers with reject).
+    const connector = listenerConnector(clock, (end) => {
+      ends.push(end)
+      end.onData(() => end.send(encodeMessage({ command: 'ping', nonce: 7n }, { magic: mainnetMagic })))
+    })
+    const reasons: string[] = []
+    const err = await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'other-net'), connector, v2: { garbageLen: 4_094 }, setup: (p) => p.once('close', (r) => reasons.push(r.kind === 'v2' ? `v2 ${r.code}` : r.kind === 'framing' ? `framing ${r.error.code}` : r.kind)) }))
+    expect(err).toBeInstanceOf(PeerError)
+    expect(reasons).toEqual(['v2 V1_RESPONDER', 'framing BAD_MAGIC'])
+    expect(ends[0]!.other.sentChunks.reduce((n, c) => n + c.length, 0)).toBe(64)
   })
 
   it("'v2' only to a v1-only listener fails with a typed reason at the transport stage, no second attempt", async () => {

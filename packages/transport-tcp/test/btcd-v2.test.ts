@@ -52,6 +52,7 @@ import {
   hashToHex,
   hexToHash,
   InvType,
+  mainnet,
   parseBlock,
   regtest,
   Services,
@@ -517,6 +518,17 @@ needs('bcoin').describe("'v2-first' to bcoin 1.0.2 (v1 only)", () => {
     expect(memory.isV1Only(bcoin.p2p)).toBe(true)
     expect(await bcoin.rpc('listbanned', [])).toEqual([])
     peer.close()
+  })
+
+  it("a 'v2-first' connect on mainnet to regtest bcoin: its v1 reply with another magic is known at 16 bytes (no garbage sent), and the v1 retry fails naming the wrong network; nothing banned", { timeout: TEST_TIMEOUT_MS }, async () => {
+    const { result, connector, reasons } = await v2First(bcoin!.p2p, { network: mainnet, v2: { garbageLen: MAX_SEND_GARBAGE_BYTES } })
+    expect(result).toBeInstanceOf(PeerError)
+    expect(connector.attempts).toHaveLength(2)
+    expect(connector.attempts[0]!.sends).toEqual([ELLSWIFT_BYTES])
+    expect(reasons[0]).toMatchObject({ kind: 'v2', code: 'V1_RESPONDER' })
+    expect((reasons[0] as { message: string }).message).toContain('fabfb5da')
+    expect((result as PeerError).reason).toMatchObject({ kind: 'framing', error: { code: 'BAD_MAGIC' } })
+    expect(await bcoin!.rpc('listbanned', [])).toEqual([])
   })
 
   it(`why the garbage waits: a 'v2' attempt sends key and garbage at once, and with ${BCOIN_BANNED_GARBAGE} bytes of garbage (${BCOIN_BAN_MESSAGES} malformed 24-byte headers) bcoin bans loopback; a v1 connect is then refused`, { timeout: bcoinBudget(10) + TEST_TIMEOUT_MS }, async () => {

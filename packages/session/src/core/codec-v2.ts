@@ -13,7 +13,10 @@
  *  - an initiator that hears the network magic first is talking to a v1
  *    node (a v2 responder's first bytes are a random-looking key: the
  *    chance of matching 4 bytes is 2^-32): it fails at once with
- *    V2_V1_RESPONDER, `retryV1` set, instead of waiting for the deadline;
+ *    V1_RESPONDER, `retryV1` set, instead of waiting for the deadline; so
+ *    does one whose first 16 bytes are a v1 header of another network
+ *    (any magic, then a NUL-padded lowercase command), so that the v1 retry
+ *    names the wrong network instead of a v2 error;
  *  - any v2 failure is a 'v2' disconnect reason carrying the error's code
  *    and whether a v1 retry makes sense;
  *  - with `holdGarbage` (an initiator that does not know whether the peer
@@ -31,6 +34,7 @@
 import { ELLSWIFT_BYTES, isV2Error, shortIdOf, V2Handshake, type V2Error, type V2HandshakeEvent, type V2Session } from '@bitp2p/bip324'
 import {
   bytesEqual,
+  toHex,
   decodePayload,
   isWireError,
   maxPayloadFor,
@@ -63,6 +67,24 @@ export interface V2CodecOptions {
 
 /** Bytes of the network magic an initiator compares the responder's first bytes with. */
 const MAGIC_BYTES = 4
+/** A v1 header's magic and command field: what an initiator reads before deciding a responder that does not use our magic is v2. */
+const V1_HEADER_PREFIX_BYTES = 16
+
+/**
+ * True when `b` (16 bytes) starts like a v1 message header of any network:
+ * 4 magic bytes, then a command of 1 to 12 lowercase letters or digits,
+ * NUL-padded (every Bitcoin command is such). A v2 responder's first 16
+ * bytes are part of a uniformly random key: they pass with probability
+ * below 36^12 / 256^12, about 6e-11.
+ */
+function looksLikeV1Header(b: Uint8Array): boolean {
+  let i = MAGIC_BYTES
+  const isCommandChar = (c: number) => (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39)
+  if (!isCommandChar(b[i]!)) return false
+  while (i < V1_HEADER_PREFIX_BYTES && isCommandChar(b[i]!)) i++
+  while (i < V1_HEADER_PREFIX_BYTES && b[i] === 0) i++
+  return i === V1_HEADER_PREFIX_BYTES
+}
 
 /** See the module comment. */
 export class V2Codec implements FrameCodec {
@@ -76,7 +98,7 @@ export class V2Codec implements FrameCodec {
   #outHead = 0
   /** Messages written before the session existed. */
   readonly #pending: { readonly command: string; readonly payload: Uint8Array }[] = []
-  /** The responder's first bytes, while fewer than MAGIC_BYTES have come (initiator only). */
+  /** The responder's first bytes, until they show whether it is a v1 node (initiator only). */
   #prefix: Uint8Array | undefined
   /** Our garbage, held until the responder shows it is not a v1 node (holdGarbage). */
   #heldGarbage: Uint8Array | undefined
@@ -121,21 +143,25 @@ export class V2Codec implements FrameCodec {
   push(bytes: Uint8Array): CodecEvent[] {
     if (this.#failed) return []
     if (this.#prefix !== undefined) {
-      // Initiator: the first 4 bytes decide whether this is a v1 node answering.
+      // Initiator: the responder's first bytes decide whether a v1 node is answering.
       const have = this.#prefix
-      const take = Math.min(MAGIC_BYTES - have.length, bytes.length)
+      const take = Math.min(V1_HEADER_PREFIX_BYTES - have.length, bytes.length)
       const next = new Uint8Array(have.length + take)
       next.set(have)
       next.set(bytes.subarray(0, take), have.length)
-      if (next.length < MAGIC_BYTES) {
+      const ours = next.length >= MAGIC_BYTES && bytesEqual(next.subarray(0, MAGIC_BYTES), this.#magic)
+      if (!ours && next.length < V1_HEADER_PREFIX_BYTES) {
         this.#prefix = next
         return []
       }
       this.#prefix = undefined
-      if (bytesEqual(next, this.#magic)) {
+      if (ours || looksLikeV1Header(next)) {
         this.#failed = true
         this.#heldGarbage = undefined
-        return [{ type: 'v2-error', failure: { code: 'V1_RESPONDER', message: 'the responder answered with v1 framing (its first bytes are the network magic)', retryV1: true } }]
+        const message = ours
+          ? 'the responder answered with v1 framing (its first bytes are the network magic)'
+          : `the responder answered with v1 framing of another network (magic ${toHex(next.subarray(0, MAGIC_BYTES))})`
+        return [{ type: 'v2-error', failure: { code: 'V1_RESPONDER', message, retryV1: true } }]
       }
       // A v2 responder: the garbage goes now, ahead of the terminator the handshake sends once it has the key.
       if (this.#heldGarbage !== undefined) {
