@@ -26,7 +26,7 @@ import ts from 'typescript'
 import { scaled } from '../../../test/harness/timing.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const PACKAGES = ['wire', 'bip324', 'session', 'transport-tcp', 'transport-ws', 'transport-mock']
+const PACKAGES = ['wire', 'bip324', 'session', 'transport-tcp', 'transport-ws', 'transport-mock', 'light']
 /** TypeDoc's ReflectionKind values used here. */
 const KIND_MODULE = 2
 const KIND_REFERENCE = 4194304
