@@ -47,6 +47,10 @@ describe('published packages', () => {
         }
       })
 
+      it('states the runtime and TypeScript floors in its README', () => {
+        expect(readFileSync(join(p.dir, 'README.md'), 'utf8')).toContain('Requires Node 20.19+, Deno 2, Bun 1.2+ or an ES2022 browser; TypeScript 5.7+')
+      })
+
       it("has README links that resolve on the registry page (absolute, or this page's anchors)", () => {
         const readme = readFileSync(join(p.dir, 'README.md'), 'utf8')
         const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!)
