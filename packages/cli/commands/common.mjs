@@ -60,7 +60,7 @@ export const PEER_OPTIONS_HELP = `${NETWORK_HELP}
 export function parse(argv, options, { positionals = 0 } = {}) {
   let parsed
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: positionals > 0, strict: true })
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: positionals > 0, strict: true })
   } catch (e) {
     // parseArgs explains some mistakes over several lines: keep the one-line contract.
     throw new UsageError(e.message.replace(/\s*\n\s*/g, ' '))
@@ -69,6 +69,26 @@ export function parse(argv, options, { positionals = 0 } = {}) {
     throw new UsageError(`unexpected argument '${parsed.positionals[positionals]}'`)
   }
   return parsed
+}
+
+/**
+ * `--count -5` as `--count=-5`: parseArgs takes a value that starts with a
+ * dash for an option and fails with its own wording; joined, the value
+ * reaches our checks, whose message says what the option accepts.
+ */
+function joinNegativeValues(argv, options) {
+  const out = []
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([\w-]+)$/.exec(argv[i])?.[1]
+    const next = argv[i + 1]
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`)
+      i++
+    } else {
+      out.push(argv[i])
+    }
+  }
+  return out
 }
 
 /** A non-negative integer option, or `fallback` when absent. */
