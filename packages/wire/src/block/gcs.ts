@@ -21,8 +21,9 @@ import { ByteWriter } from '../bytes/writer.js'
 import { toHex } from '../bytes/hex.js'
 import { WireError } from '../errors.js'
 import { sha256d, sha256dPair } from '../hash/sha256.js'
-import { type SipHashKey, sipHashKeyFromBytes, siphash24Into } from '../hash/siphash.js'
+import { SipHashBatch, type SipHashKey, sipHashKeyFromBytes, siphash24Into } from '../hash/siphash.js'
 import type { Transaction } from '../tx/types.js'
+import { bitmapShape, decodeGolombRiceInto, fillBitmap, type FilterLookup, lookupHashes, truncatedStream } from './gcs-fast.js'
 
 /** BIP158 basic filter: Golomb-Rice parameter (bits of remainder). */
 export const BASIC_FILTER_P = 19
@@ -201,6 +202,38 @@ export function basicFilterItems(txs: readonly Transaction[], prevOutputScripts:
   return out
 }
 
+/**
+ * The head of a serialized filter: N, checked against MAX_GCS_ITEMS, the
+ * bits present (every item takes at least P + 1) and the range limit, and
+ * where the bit stream starts.
+ */
+function readFilterHead(encoded: Uint8Array, params: GcsParams): { n: number; streamStart: number } {
+  const r = new ByteReader(encoded)
+  const n = r.compactSize()
+  if (n > MAX_GCS_ITEMS) {
+    throw new WireError('OVERSIZE', `GCS filter: N = ${n} exceeds ${MAX_GCS_ITEMS}`, { field: 'N', limit: MAX_GCS_ITEMS, actual: n })
+  }
+  if (n * (params.p + 1) > r.remaining * 8) {
+    throw new WireError('TRUNCATED', `GCS filter: ${n} items need at least ${n * (params.p + 1)} bits, have ${r.remaining * 8}`, {
+      field: 'N',
+      expected: n * (params.p + 1),
+      actual: r.remaining * 8,
+    })
+  }
+  checkRange(n, params.m)
+  return { n, streamStart: r.offset }
+}
+
+/** After the last value, no whole byte may be left (Core's GCSFilter check). */
+function checkStreamEnd(encoded: Uint8Array, consumed: number): void {
+  if (consumed !== encoded.length) {
+    throw new WireError('TRAILING_BYTES', `GCS filter: ${encoded.length - consumed} bytes after the last item`, {
+      offset: consumed,
+      actual: encoded.length - consumed,
+    })
+  }
+}
+
 /** MSB-first reader over the Golomb-Rice bit stream. */
 class BitReader {
   private pos: number
@@ -221,9 +254,7 @@ class BitReader {
   }
 
   private next(): void {
-    if (this.pos >= this.end) {
-      throw new WireError('TRUNCATED', 'GCS filter: bit stream ends inside a value', { offset: this.pos, field: 'gcs bits' })
-    }
+    if (this.pos >= this.end) throw truncatedStream(this.pos)
     this.byte = this.bytes[this.pos++]!
     this.left = 8
   }
@@ -281,29 +312,11 @@ export class GcsFilter {
   /** Decode and check a serialized filter. Throws only WireError. */
   static decode(encoded: Uint8Array, key: SipHashKey, params: GcsParams): GcsFilter {
     checkParams(params)
-    const r = new ByteReader(encoded)
-    // Every item takes at least P + 1 bits, which bounds N by the bytes present.
-    const n = r.compactSize()
-    if (n > MAX_GCS_ITEMS) {
-      throw new WireError('OVERSIZE', `GCS filter: N = ${n} exceeds ${MAX_GCS_ITEMS}`, { field: 'N', limit: MAX_GCS_ITEMS, actual: n })
-    }
-    if (n * (params.p + 1) > r.remaining * 8) {
-      throw new WireError('TRUNCATED', `GCS filter: ${n} items need at least ${n * (params.p + 1)} bits, have ${r.remaining * 8}`, {
-        field: 'N',
-        expected: n * (params.p + 1),
-        actual: r.remaining * 8,
-      })
-    }
-    checkRange(n, params.m)
-    const f = new GcsFilter(encoded, n, r.offset, params, key)
-    const br = new BitReader(encoded, r.offset)
+    const { n, streamStart } = readFilterHead(encoded, params)
+    const f = new GcsFilter(encoded, n, streamStart, params, key)
+    const br = new BitReader(encoded, streamStart)
     for (let i = 0; i < n; i++) readGolombRice(br, params.p)
-    if (br.consumed !== encoded.length) {
-      throw new WireError('TRAILING_BYTES', `GCS filter: ${encoded.length - br.consumed} bytes after the last item`, {
-        offset: br.consumed,
-        actual: encoded.length - br.consumed,
-      })
-    }
+    checkStreamEnd(encoded, br.consumed)
     return f
   }
 
@@ -324,7 +337,11 @@ export class GcsFilter {
     return this.matchAny([item])
   }
 
-  /** True if any of `items` may be in the set: one pass over the stream for all of them. */
+  /**
+   * True if any of `items` may be in the set: one pass over the stream for
+   * all of them (after hashing and sorting them). To test one watched set
+   * against many filters, FilterMatcher is many times faster.
+   */
   matchAny(items: readonly Uint8Array[]): boolean {
     if (this.n === 0 || items.length === 0) return false
     const queries = hashedSet(this.key, items, this.n * this.params.m)
@@ -338,6 +355,107 @@ export class GcsFilter {
       if (queries[qi] === v) return true
     }
     return false
+  }
+}
+
+/**
+ * Watched scripts hashed per step of FilterMatcher: the hash scratch stays
+ * at 4 KiB, and matchAny stops after the step that found a match.
+ */
+const MATCH_HASH_STEP = 512
+/** FilterMatcher's per-filter scratch grows to the next multiple of this many values. */
+const MATCH_SCRATCH_STEP = 4096
+
+/**
+ * Matches one fixed set of watched scripts against many filters: what a
+ * light client does with every block's filter.
+ *
+ * The key changes with every block, so each script is hashed again for
+ * every filter; that is the cost, and it is kept down three ways:
+ * - the scripts are prepared once (SipHashBatch: their SipHash message
+ *   words gathered up front), so a filter costs only the SipRounds;
+ * - hash-to-range works on uint32 halves in doubles, no BigInt;
+ * - nothing is sorted: the filter's values come out of the stream in
+ *   order, a bitmap of about 48 bits per value marks where they lie, and
+ *   each script's value is placed by a double-precision estimate. A clear
+ *   bit (for about 98 % of scripts not in the filter) ends the lookup;
+ *   otherwise the exact value is searched for among the sorted values.
+ * That is O(N + scripts) per filter, allocating nothing but the result;
+ * the scratch (about 14 bytes per value) grows with the largest filter seen.
+ *
+ * Every call decodes and checks the whole filter before looking anything
+ * up, so a malformed filter throws the same WireError as
+ * GcsFilter.decode, whatever the scripts; on well-formed filters the
+ * answers are those of GcsFilter.matchAny.
+ *
+ * To change the watched set, build a new matcher (one pass over the scripts).
+ */
+export class FilterMatcher {
+  /** Number of watched scripts. */
+  readonly size: number
+  /** The filter type's parameters. */
+  readonly params: GcsParams
+  private readonly batch: SipHashBatch
+  private readonly hashes = new Uint32Array(2 * MATCH_HASH_STEP)
+  /** Positions in `hashes` that matched. */
+  private readonly hits = new Int32Array(MATCH_HASH_STEP)
+  /** The current filter, decoded and indexed (scratch, grown in steps). */
+  private readonly lookup: FilterLookup = { values: new Float64Array(0), n: 0, fLo: 0, fHi: 0, perBit: 1, nbits: 0, bits: new Int32Array(0) }
+
+  /** The scripts are read once here (their bytes are not kept); `params` defaults to the basic filter's. */
+  constructor(scripts: readonly Uint8Array[], params: GcsParams = BASIC_FILTER_PARAMS) {
+    checkParams(params)
+    this.params = params
+    this.size = scripts.length
+    this.batch = new SipHashBatch(scripts)
+  }
+
+  /** True if any watched script may be in the block's filter. Throws only WireError (a malformed filter or a bad hash length). */
+  matchAny(blockHash: Uint8Array, filter: Uint8Array): boolean {
+    return this.scan(blockHash, filter, null)
+  }
+
+  /**
+   * The indices (into the constructor's scripts, ascending) of the watched
+   * scripts the block's filter may hold; empty when none. Throws only WireError.
+   */
+  matches(blockHash: Uint8Array, filter: Uint8Array): number[] {
+    const out: number[] = []
+    this.scan(blockHash, filter, out)
+    return out
+  }
+
+  /** Decode and index the filter, then look every script up; with `out` null, stop at the first match. */
+  private scan(blockHash: Uint8Array, filter: Uint8Array, out: number[] | null): boolean {
+    const key = gcsKey(blockHash)
+    const { n, streamStart } = readFilterHead(filter, this.params)
+    const lookup = this.lookup
+    if (n > lookup.values.length) lookup.values = new Float64Array(Math.ceil(n / MATCH_SCRATCH_STEP) * MATCH_SCRATCH_STEP)
+    checkStreamEnd(filter, decodeGolombRiceInto(filter, streamStart, n, this.params.p, lookup.values))
+    if (n === 0 || this.size === 0) return false
+
+    const f = n * this.params.m
+    const { perBit, nbits } = bitmapShape(f, this.params.m)
+    const words = (nbits + 31) >>> 5
+    if (words > lookup.bits.length) lookup.bits = new Int32Array(Math.ceil(words / MATCH_SCRATCH_STEP) * MATCH_SCRATCH_STEP)
+    lookup.n = n
+    lookup.fHi = Math.floor(f / 0x100000000)
+    lookup.fLo = f - lookup.fHi * 0x100000000
+    lookup.perBit = perBit
+    lookup.nbits = nbits
+    fillBitmap(lookup)
+
+    let found = false
+    for (let first = 0; first < this.size && !(found && out === null); first += MATCH_HASH_STEP) {
+      const count = Math.min(MATCH_HASH_STEP, this.size - first)
+      this.batch.hashRangeInto(key, first, first + count, this.hashes)
+      const hits = lookupHashes(this.hashes, count, lookup, out === null, this.hits)
+      if (hits > 0) {
+        found = true
+        if (out !== null) for (let h = 0; h < hits; h++) out.push(first + this.hits[h]!)
+      }
+    }
+    return found
   }
 }
 
