@@ -23,7 +23,7 @@ import { WireError } from '../errors.js'
 import { sha256d, sha256dPair } from '../hash/sha256.js'
 import { SipHashBatch, type SipHashKey, sipHashKeyFromBytes, siphash24Into } from '../hash/siphash.js'
 import type { Transaction } from '../tx/types.js'
-import { bitmapShape, decodeGolombRiceInto, fillBitmap, type FilterLookup, lookupHashes, truncatedStream } from './gcs-fast.js'
+import { decodeFilterInto, type FilterLookup, lookupHashes, newFilterLookup, prepareLookup, truncatedStream } from './gcs-fast.js'
 
 /** BIP158 basic filter: Golomb-Rice parameter (bits of remainder). */
 export const BASIC_FILTER_P = 19
@@ -363,8 +363,6 @@ export class GcsFilter {
  * at 4 KiB, and matchAny stops after the step that found a match.
  */
 const MATCH_HASH_STEP = 512
-/** FilterMatcher's per-filter scratch grows to the next multiple of this many values. */
-const MATCH_SCRATCH_STEP = 4096
 
 /**
  * Matches one fixed set of watched scripts against many filters: what a
@@ -400,7 +398,7 @@ export class FilterMatcher {
   /** Positions in `hashes` that matched. */
   private readonly hits = new Int32Array(MATCH_HASH_STEP)
   /** The current filter, decoded and indexed (scratch, grown in steps). */
-  private readonly lookup: FilterLookup = { values: new Float64Array(0), n: 0, fLo: 0, fHi: 0, perBit: 1, nbits: 0, bits: new Int32Array(0) }
+  private readonly lookup: FilterLookup = newFilterLookup()
 
   /** The scripts are read once here (their bytes are not kept); `params` defaults to the basic filter's. */
   constructor(scripts: readonly Uint8Array[], params: GcsParams = BASIC_FILTER_PARAMS) {
@@ -430,20 +428,9 @@ export class FilterMatcher {
     const key = gcsKey(blockHash)
     const { n, streamStart } = readFilterHead(filter, this.params)
     const lookup = this.lookup
-    if (n > lookup.values.length) lookup.values = new Float64Array(Math.ceil(n / MATCH_SCRATCH_STEP) * MATCH_SCRATCH_STEP)
-    checkStreamEnd(filter, decodeGolombRiceInto(filter, streamStart, n, this.params.p, lookup.values))
+    prepareLookup(lookup, n, this.params.m)
+    checkStreamEnd(filter, decodeFilterInto(filter, streamStart, this.params.p, lookup))
     if (n === 0 || this.size === 0) return false
-
-    const f = n * this.params.m
-    const { perBit, nbits } = bitmapShape(f, this.params.m)
-    const words = (nbits + 31) >>> 5
-    if (words > lookup.bits.length) lookup.bits = new Int32Array(Math.ceil(words / MATCH_SCRATCH_STEP) * MATCH_SCRATCH_STEP)
-    lookup.n = n
-    lookup.fHi = Math.floor(f / 0x100000000)
-    lookup.fLo = f - lookup.fHi * 0x100000000
-    lookup.perBit = perBit
-    lookup.nbits = nbits
-    fillBitmap(lookup)
 
     let found = false
     for (let first = 0; first < this.size && !(found && out === null); first += MATCH_HASH_STEP) {

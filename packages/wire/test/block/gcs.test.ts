@@ -24,7 +24,15 @@ import {
   gcsHashToRange,
   gcsKey,
 } from '../../src/block/gcs.js'
-import { bitmapShape, decodeGolombRiceInto, fillBitmap, type FilterLookup, lookupHashes, mulHighRange } from '../../src/block/gcs-fast.js'
+import {
+  bitmapShape,
+  decodeFilterInto,
+  type FilterLookup,
+  lookupHashes,
+  mulHighRange,
+  newFilterLookup,
+  prepareLookup,
+} from '../../src/block/gcs-fast.js'
 import { ByteWriter } from '../../src/bytes/writer.js'
 import { errorOf } from '../util.js'
 
@@ -332,6 +340,13 @@ function referenceMatches(filter: GcsFilter, scripts: readonly Uint8Array[]): nu
   return scripts.flatMap((s, i) => (filter.match(s) ? [i] : []))
 }
 
+/** The bits set in a lookup's bitmap, ascending. */
+function setBits(lookup: FilterLookup): number[] {
+  const out: number[] = []
+  for (let b = 0; b < lookup.nbits; b++) if ((lookup.bits[b >>> 5]! >>> (b & 31)) & 1) out.push(b)
+  return out
+}
+
 describe('fast hash-to-range and Golomb-Rice decoding (gcs-fast.ts)', () => {
   const u32 = fc.integer({ min: 0, max: 0xffffffff })
 
@@ -350,7 +365,7 @@ describe('fast hash-to-range and Golomb-Rice decoding (gcs-fast.ts)', () => {
     )
   })
 
-  it('decodeGolombRiceInto gives the values GcsFilter.values gives, for P = 0 .. 32', () => {
+  it('decodeFilterInto gives the values GcsFilter.values gives, for P = 0 .. 32, and sets exactly their bits', () => {
     const key = gcsKey(new Uint8Array(32).fill(7))
     fc.assert(
       fc.property(
@@ -361,12 +376,13 @@ describe('fast hash-to-range and Golomb-Rice decoding (gcs-fast.ts)', () => {
           fc.pre(items.length * m <= Number.MAX_SAFE_INTEGER)
           const encoded = buildGcsFilter(key, params, items)
           const f = GcsFilter.decode(encoded, key, params)
-          const values = new Float64Array(f.n)
           const head = new ByteReader(encoded)
           head.compactSize()
-          const start = head.offset
-          expect(decodeGolombRiceInto(encoded, start, f.n, p, values)).toBe(encoded.length)
-          expect(Array.from(values)).toEqual(f.values())
+          const lookup = newFilterLookup()
+          prepareLookup(lookup, f.n, m)
+          expect(decodeFilterInto(encoded, head.offset, p, lookup)).toBe(encoded.length)
+          expect(Array.from(lookup.values.subarray(0, f.n))).toEqual(f.values())
+          expect(setBits(lookup)).toEqual([...new Set(f.values().map((v) => Math.floor(v * lookup.perBit)))])
         },
       ),
       { numRuns: 400, seed: 19 },
@@ -385,8 +401,8 @@ describe('fast hash-to-range and Golomb-Rice decoding (gcs-fast.ts)', () => {
     for (let k = 1n; k <= 7n; k++) {
       const x = k * 2n ** 50n - 1n
       const nbits = Math.floor((f + 8) * perBit) + 1
-      const lookup: FilterLookup = { values: Float64Array.of(Number(x)), n: 1, fLo: f % 2 ** 32, fHi: Math.floor(f / 2 ** 32), perBit, nbits, bits: new Int32Array(1) }
-      fillBitmap(lookup)
+      const bit = Math.floor(Number(x) * perBit)
+      const lookup: FilterLookup = { values: Float64Array.of(Number(x)), n: 1, fLo: f % 2 ** 32, fHi: Math.floor(f / 2 ** 32), perBit, nbits, bits: Int32Array.of(1 << bit) }
       const hMin = ((x << 64n) + F - 1n) / F
       for (let h = hMin; (h * F) >> 64n === x; h += 1n) {
         const lo = Number(h & 0xffffffffn)
@@ -416,13 +432,28 @@ describe('fast hash-to-range and Golomb-Rice decoding (gcs-fast.ts)', () => {
     }
   })
 
+  it('prepareLookup clears the bits of the filter before (a reused lookup holds only the new filter)', () => {
+    const key = gcsKey(new Uint8Array(32).fill(5))
+    const big = buildGcsFilter(key, BASIC_FILTER_PARAMS, Array.from({ length: 3000 }, (_, i) => fromHex(i.toString(16).padStart(8, '0'))))
+    const small = buildGcsFilter(key, BASIC_FILTER_PARAMS, [fromHex('01'), fromHex('02')])
+    const lookup = newFilterLookup()
+    prepareLookup(lookup, 3000, BASIC_FILTER_M)
+    decodeFilterInto(big, 3, BASIC_FILTER_P, lookup)
+    expect(setBits(lookup).length).toBeGreaterThan(2900)
+    prepareLookup(lookup, 2, BASIC_FILTER_M)
+    decodeFilterInto(small, 1, BASIC_FILTER_P, lookup)
+    const values = GcsFilter.decode(small, key, BASIC_FILTER_PARAMS).values()
+    expect(setBits(lookup)).toEqual([...new Set(values.map((v) => Math.floor(v * lookup.perBit)))])
+  })
+
   it('long unary runs (values far apart) decode across many bytes', () => {
     // Deltas of 0, 1, 2^19 * 40 + 5 and 2^19 * 300: runs of 40 and 300 one-bits.
     const values = [0, 1, 2 ** 19 * 40 + 6, 2 ** 19 * 340 + 6]
     const encoded = encodeValues(values, 19)
-    const out = new Float64Array(4)
-    expect(decodeGolombRiceInto(encoded, 1, 4, 19, out)).toBe(encoded.length)
-    expect(Array.from(out)).toEqual(values)
+    const lookup = newFilterLookup()
+    prepareLookup(lookup, 4, BASIC_FILTER_M)
+    expect(decodeFilterInto(encoded, 1, 19, lookup)).toBe(encoded.length)
+    expect(Array.from(lookup.values.subarray(0, 4))).toEqual(values)
   })
 })
 
