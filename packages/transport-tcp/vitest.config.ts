@@ -4,7 +4,7 @@ import { noteAbsent } from '../../test/harness/requirements.js'
 import { vitestTimeouts } from '../../test/harness/timing.js'
 
 // One line per missing requirement of the interop and runtime tests (skipped locally, failing in CI).
-noteAbsent('@bitp2p/transport-tcp', ['bcoin', 'deno', 'bun'])
+noteAbsent('@bitp2p/transport-tcp', ['bcoin', 'btcd', 'deno', 'bun'])
 
 export default defineConfig({
   resolve: { alias: sourceAliases },

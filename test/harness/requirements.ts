@@ -1,9 +1,9 @@
 /// <reference types="node" />
 /**
  * What some tests need from the machine beyond `npm ci`: Chromium (the
- * browser tests), Deno and Bun (the runtime tests), a bcoin node (the
- * interop tests). Another interop node (btcd) is one more entry in
- * REQUIREMENTS and one more name in the tests that use it.
+ * browser tests), Deno and Bun (the runtime tests), a bcoin node and a
+ * btcd node (the interop tests: bcoin from npm, btcd's binaries from
+ * ../shared/tools/btcd).
  *
  * Locally, a test whose requirement is absent is skipped, its title saying
  * why, and the package's vitest config prints one line per absent
@@ -19,6 +19,7 @@ import { spawnSync } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
+import { btcdAbsence } from './spawn-btcd.mjs'
 import { scaled } from './timing.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
@@ -38,7 +39,7 @@ export const CHROMIUM_PATH: string =
 const npmBin = (name: string): string => `${ROOT}node_modules/.bin/${name}`
 
 /** Names of the requirements. */
-export type RequirementName = 'chromium' | 'deno' | 'bun' | 'bcoin'
+export type RequirementName = 'chromium' | 'deno' | 'bun' | 'bcoin' | 'btcd'
 
 interface Requirement {
   /** What it is, for messages ("Chromium"). */
@@ -78,6 +79,12 @@ export const REQUIREMENTS: Readonly<Record<RequirementName, Requirement>> = {
         return 'the bcoin package is not installed (npm ci installs it)'
       }
     },
+  },
+  btcd: {
+    label: 'btcd',
+    users: 'the btcd interop tests',
+    // The binaries of ../shared/tools/btcd (static Linux x86-64 builds of btcd 0.25.0): present, executable, answering --version.
+    probe: () => btcdAbsence(scaled(30_000)),
   },
 }
 

@@ -3,11 +3,11 @@
  * accept, the v1 fallback (and what is remembered), the session id.
  */
 import { describe, expect, it } from 'vitest'
-import { toHex, type FramingParams } from '@bitp2p/wire'
+import { encodeMessage, toHex, type FramingParams } from '@bitp2p/wire'
 import { Peer, PeerError, type PeerOptions } from '../src/peer.js'
 import { TransportMemory } from '../src/transport-memory.js'
 import { SeededRandom } from '../src/random.js'
-import { FakeClock, listenerConnector } from './pair.js'
+import { FakeClock, listenerConnector, type PipeEnd } from './pair.js'
 import { v2 } from '../src/v2.js'
 
 const NET: FramingParams = { magic: Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda), maxMessageBytes: 4_000_000, maxBlockPayload: 4_000_000 }
@@ -68,6 +68,61 @@ describe('Peer over v2', () => {
     expect(second.transportVersion).toBe(1)
     expect(l.connector.connections).toBe(3)
     second.close()
+  })
+
+  it('an initiator sends its key alone, and its garbage only once the responder\'s key is in (it could not send its terminator sooner anyway)', async () => {
+    for (const transport of ['v2-first', 'v2'] as const) {
+      const clock = new FakeClock()
+      const ends: PipeEnd[] = []
+      const connector = listenerConnector(clock, (end) => {
+        ends.push(end)
+        Peer.accept(end, opts(clock, `listener-${transport}`)).catch(() => {})
+      })
+      const alice = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, `garbage-${transport}`), connector, transport, v2Options: { garbageLen: 1_000 } }))) as Peer
+      expect(alice.transportVersion).toBe(2)
+      const sent = ends[0]!.other.sentChunks.map((c) => c.length)
+      expect(sent.slice(0, 2)).toEqual([64, 1_000])
+      alice.close()
+    }
+  })
+
+  it("a v1 node reads only our key from a 'v2-first' attempt, never its garbage (bcoin bans an address for ten malformed 24-byte headers)", async () => {
+    const clock = new FakeClock()
+    const ends: PipeEnd[] = []
+    const connector = listenerConnector(clock, (end) => {
+      ends.push(end)
+      Peer.accept(end, opts(clock, `v1-listener-${ends.length}`, { transport: 'v1' })).catch(() => {})
+    })
+    const alice = (await settle(clock, Peer.connect(ADDR, { ...opts(clock, 'held'), connector, v2Options: { garbageLen: 4_094 } }))) as Peer
+    expect(alice.transportVersion).toBe(1)
+    expect(ends).toHaveLength(2)
+    // The first attempt: 64 bytes in all; the v1 node answered in v1 (or closed) before any garbage went.
+    expect(ends[0]!.other.sentChunks.reduce((n, c) => n + c.length, 0)).toBe(64)
+    alice.close()
+  })
+
+  it("a v1 node of another network answering a 'v2-first' attempt is known by its magic: no garbage sent, and the v1 retry names the wrong magic", async () => {
+    const clock = new FakeClock()
+    const mainnetMagic = Uint8Array.of(0xf9, 0xbe, 0xb4, 0xd9)
+    const ends: PipeEnd[] = []
+    // A v1 node on mainnet: whatever it reads, it answers with a mainnet-framed ping (bcoin answers with reject).
+    const connector = listenerConnector(clock, (end) => {
+      ends.push(end)
+      end.onData(() => end.send(encodeMessage({ command: 'ping', nonce: 7n }, { magic: mainnetMagic, maxMessageBytes: 4_000_000, maxBlockPayload: 4_000_000 })))
+    })
+    const reasons: string[] = []
+    const err = await settle(
+      clock,
+      Peer.connect(ADDR, {
+        ...opts(clock, 'other-net'),
+        connector,
+        v2Options: { garbageLen: 4_094 },
+        setup: (p) => p.once('close', (r) => reasons.push(r.kind === 'v2' ? `v2 ${r.code}` : r.kind === 'framing' ? `framing ${r.error.code}` : r.kind)),
+      }),
+    )
+    expect(err).toBeInstanceOf(PeerError)
+    expect(reasons).toEqual(['v2 V1_RESPONDER', 'framing BAD_MAGIC'])
+    expect(ends[0]!.other.sentChunks.reduce((n, c) => n + c.length, 0)).toBe(64)
   })
 
   it("'v2' only to a v1-only listener fails with a typed reason at the transport stage, no second attempt", async () => {
