@@ -35,6 +35,7 @@ import {
 } from '../../src/block/gcs-fast.js'
 import { ByteWriter } from '../../src/bytes/writer.js'
 import { errorOf } from '../util.js'
+import { referenceHashToRange, referenceMatches, referenceValues } from './gcs-reference.js'
 
 // BIP158 test vectors (bitcoin/bips, bip-0158/testnet-19.json), copied to shared/data.
 const VECTORS_URL = new URL('../../../../../shared/data/bip-vectors/bip-0158_testnet-19.json', import.meta.url)
@@ -130,6 +131,30 @@ describe(`BIP158 test vectors (testnet-19.json)${NO_VECTORS}`, () => {
       checked += items.length
     }
     expect(checked).toBeGreaterThan(40)
+  })
+
+  it.skipIf(!haveVectors)("the test reference (gcs-reference.ts) reads every vector filter as the sorted values of the block's items, and so do GcsFilter and decodeFilterInto", () => {
+    let checked = 0
+    for (const v of vectors) {
+      const r = new ByteReader(v.block)
+      decodeBlockHeader(r)
+      const n = r.compactSize()
+      const txs: Transaction[] = []
+      for (let i = 0; i < n; i++) txs.push(decodeTx(r))
+      const unique = [...new Map(basicFilterItems(txs, v.prevScripts).map((it) => [toHex(it), it])).values()]
+      const key = gcsKey(v.blockHash)
+      const want = unique.map((it) => referenceHashToRange(key, it, unique.length * BASIC_FILTER_M)).sort((a, b) => a - b)
+      expect(referenceValues(v.filter, BASIC_FILTER_PARAMS), `height ${v.height}`).toEqual(want)
+      expect(decodeBasicFilter(v.blockHash, v.filter).values()).toEqual(want)
+      const lookup = newFilterLookup()
+      prepareLookup(lookup, want.length, BASIC_FILTER_M, 1)
+      const head = new ByteReader(v.filter)
+      head.compactSize()
+      expect(decodeFilterInto(v.filter, head.offset, BASIC_FILTER_P, lookup)).toBe(v.filter.length)
+      expect(Array.from(lookup.values.subarray(0, want.length))).toEqual(want)
+      checked += want.length
+    }
+    expect(checked).toBeGreaterThanOrEqual(40)
   })
 
   it.skipIf(!haveVectors)('the empty-data vector (no items) is just N = 0 and matches nothing', () => {
@@ -310,6 +335,96 @@ describe('GcsFilter.decode on hostile input', () => {
   })
 })
 
+/**
+ * Run `f` with the typed-array and Array constructors replaced by ones that
+ * record the length of every allocation; returns the largest (elements).
+ * The decoder's scratch is typed arrays, so an allocation sized by a
+ * claimed N shows here before any memory is taken (the recorder refuses
+ * lengths above `refuse` with a RangeError, which the caller sees as a
+ * non-WireError and fails on).
+ */
+function largestAllocation(f: () => void, refuse = 1 << 24): number {
+  const names = ['Float64Array', 'Int32Array', 'Uint32Array', 'Uint8Array', 'Array'] as const
+  const saved = names.map((name) => globalThis[name])
+  let largest = 0
+  const record = (args: readonly unknown[]) => {
+    if (typeof args[0] === 'number') {
+      largest = Math.max(largest, args[0])
+      if (args[0] > refuse) throw new RangeError(`allocation of ${args[0]} elements`)
+    }
+  }
+  for (const [i, name] of names.entries()) {
+    const original = saved[i]!
+    ;(globalThis as Record<string, unknown>)[name] = new Proxy(original, {
+      construct(target, args, newTarget) {
+        record(args)
+        return Reflect.construct(target, args, newTarget === (globalThis as Record<string, unknown>)[name] ? target : newTarget)
+      },
+      apply(target, thisArg, args) {
+        record(args)
+        return Reflect.apply(target as (...a: unknown[]) => unknown, thisArg, args)
+      },
+    })
+  }
+  try {
+    f()
+  } finally {
+    for (const [i, name] of names.entries()) (globalThis as Record<string, unknown>)[name] = saved[i]
+  }
+  return largest
+}
+
+describe('no allocation sized by a claimed N: decoding and matching allocate at most a fixed multiple of the bytes present', () => {
+  const blockHash = hexToHash('000000006c02c8ea6e4ff69651f7fcde348fb9d557a06e6957b65552002a7820')
+  const key = gcsKey(blockHash)
+  /**
+   * Every item takes at least P + 1 >= 1 bits, so N <= 8 * (bytes present);
+   * values take N entries and the bitmap at most 2N + 2 words; the
+   * matcher's scratch is rounded up to 4,096 entries.
+   */
+  const bound = (bytes: Uint8Array) => 16 * bytes.length + 4096 + 2
+
+  /** A CompactSize N (any size, up to 2^64 - 1), then `body`. */
+  const withN = (n: bigint, body: Uint8Array) => {
+    const w = new ByteWriter()
+    w.compactSize(n)
+    w.bytes(body)
+    return w.finish().slice()
+  }
+
+  it('hostile N (up to 2^64 - 1) over short or random streams, any P and M: a WireError or an answer, within the bound', () => {
+    const scripts = [fromHex('51'), fromHex('0014' + '11'.repeat(20))]
+    fc.assert(
+      fc.property(
+        fc.oneof(fc.bigInt({ min: 0n, max: 300n }), fc.bigInt({ min: 0n, max: (1n << 32n) - 1n }), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.oneof(fc.constant(BASIC_FILTER_PARAMS), paramsArb),
+        (n, body, params) => {
+          const bytes = withN(n, body)
+          for (const run of [() => GcsFilter.decode(bytes, key, params), () => new FilterMatcher(scripts, params).matches(blockHash, bytes)]) {
+            const largest = largestAllocation(() => {
+              errorOf(run)
+            })
+            expect(largest, `N = ${n}, ${bytes.length} bytes, P = ${params.p}, M = ${params.m}`).toBeLessThanOrEqual(bound(bytes))
+          }
+        },
+      ),
+      { numRuns: 400, seed: 4096 },
+    )
+  })
+
+  it('the largest N the bytes allow (P = 0, one bit an item) is decoded within the bound', () => {
+    const params = { p: 0, m: 64 }
+    const bytes = withN(8000n, new Uint8Array(1000)) // 8,000 one-bit values, all 0
+    const largest = largestAllocation(() => {
+      expect(GcsFilter.decode(bytes, key, params).n).toBe(8000)
+      expect(new FilterMatcher([fromHex('51')], params).matches(blockHash, bytes)).toEqual(refMatches(blockHash, bytes, [fromHex('51')], params))
+    })
+    expect(largest).toBeGreaterThanOrEqual(8000)
+    expect(largest).toBeLessThanOrEqual(bound(bytes))
+  })
+})
+
 /** A Golomb-Rice stream of the given ascending values: CompactSize N, then each delta (test-side encoder, for crafted filters). */
 function encodeValues(values: readonly number[], p: number): Uint8Array {
   let bits = ''
@@ -335,9 +450,9 @@ const paramsArb = fc
   .integer({ min: 0, max: 32 })
   .chain((p) => fc.record({ p: fc.constant(p), m: fc.oneof(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: Math.min(0xffffffff, 64 * 2 ** p) })) }))
 
-/** The answer of the straightforward path: the indices of `scripts` that GcsFilter.match accepts. */
-function referenceMatches(filter: GcsFilter, scripts: readonly Uint8Array[]): number[] {
-  return scripts.flatMap((s, i) => (filter.match(s) ? [i] : []))
+/** The reference's answer (gcs-reference.ts): the indices of `scripts` whose value is in the block's filter. */
+function refMatches(blockHash: Uint8Array, encoded: Uint8Array, scripts: readonly Uint8Array[], params = BASIC_FILTER_PARAMS): number[] {
+  return referenceMatches(encoded, gcsKey(blockHash), params, scripts)
 }
 
 /** The bits set in a lookup's bitmap, ascending. */
@@ -365,7 +480,7 @@ describe('fast hash-to-range and Golomb-Rice decoding (gcs-fast.ts)', () => {
     )
   })
 
-  it('decodeFilterInto gives the values GcsFilter.values gives, for P = 0 .. 32, and sets exactly their bits', () => {
+  it('decodeFilterInto gives the values of the reference decoder, for P = 0 .. 32, and sets exactly their bits', () => {
     const key = gcsKey(new Uint8Array(32).fill(7))
     fc.assert(
       fc.property(
@@ -375,14 +490,14 @@ describe('fast hash-to-range and Golomb-Rice decoding (gcs-fast.ts)', () => {
           const params = { p, m }
           fc.pre(items.length * m <= Number.MAX_SAFE_INTEGER)
           const encoded = buildGcsFilter(key, params, items)
-          const f = GcsFilter.decode(encoded, key, params)
+          const want = referenceValues(encoded, params)
           const head = new ByteReader(encoded)
           head.compactSize()
           const lookup = newFilterLookup()
-          prepareLookup(lookup, f.n, m)
+          prepareLookup(lookup, want.length, m, 1)
           expect(decodeFilterInto(encoded, head.offset, p, lookup)).toBe(encoded.length)
-          expect(Array.from(lookup.values.subarray(0, f.n))).toEqual(f.values())
-          expect(setBits(lookup)).toEqual([...new Set(f.values().map((v) => Math.floor(v * lookup.perBit)))])
+          expect(Array.from(lookup.values.subarray(0, want.length))).toEqual(want)
+          expect(setBits(lookup)).toEqual([...new Set(want.map((v) => Math.floor(v * lookup.perBit)))])
         },
       ),
       { numRuns: 400, seed: 19 },
@@ -402,7 +517,16 @@ describe('fast hash-to-range and Golomb-Rice decoding (gcs-fast.ts)', () => {
       const x = k * 2n ** 50n - 1n
       const nbits = Math.floor((f + 8) * perBit) + 1
       const bit = Math.floor(Number(x) * perBit)
-      const lookup: FilterLookup = { values: Float64Array.of(Number(x)), n: 1, fLo: f % 2 ** 32, fHi: Math.floor(f / 2 ** 32), perBit, nbits, bits: Int32Array.of(1 << bit) }
+      const lookup: FilterLookup = {
+        values: Float64Array.of(Number(x)),
+        n: 1,
+        fLo: f % 2 ** 32,
+        fHi: Math.floor(f / 2 ** 32),
+        perBit,
+        nbits,
+        bits: Int32Array.of(1 << bit),
+        cursor: new Float64Array(3),
+      }
       const hMin = ((x << 64n) + F - 1n) / F
       for (let h = hMin; (h * F) >> 64n === x; h += 1n) {
         const lo = Number(h & 0xffffffffn)
@@ -437,12 +561,12 @@ describe('fast hash-to-range and Golomb-Rice decoding (gcs-fast.ts)', () => {
     const big = buildGcsFilter(key, BASIC_FILTER_PARAMS, Array.from({ length: 3000 }, (_, i) => fromHex(i.toString(16).padStart(8, '0'))))
     const small = buildGcsFilter(key, BASIC_FILTER_PARAMS, [fromHex('01'), fromHex('02')])
     const lookup = newFilterLookup()
-    prepareLookup(lookup, 3000, BASIC_FILTER_M)
+    prepareLookup(lookup, 3000, BASIC_FILTER_M, 4096)
     decodeFilterInto(big, 3, BASIC_FILTER_P, lookup)
     expect(setBits(lookup).length).toBeGreaterThan(2900)
-    prepareLookup(lookup, 2, BASIC_FILTER_M)
+    prepareLookup(lookup, 2, BASIC_FILTER_M, 4096)
     decodeFilterInto(small, 1, BASIC_FILTER_P, lookup)
-    const values = GcsFilter.decode(small, key, BASIC_FILTER_PARAMS).values()
+    const values = referenceValues(small, BASIC_FILTER_PARAMS)
     expect(setBits(lookup)).toEqual([...new Set(values.map((v) => Math.floor(v * lookup.perBit)))])
   })
 
@@ -451,7 +575,7 @@ describe('fast hash-to-range and Golomb-Rice decoding (gcs-fast.ts)', () => {
     const values = [0, 1, 2 ** 19 * 40 + 6, 2 ** 19 * 340 + 6]
     const encoded = encodeValues(values, 19)
     const lookup = newFilterLookup()
-    prepareLookup(lookup, 4, BASIC_FILTER_M)
+    prepareLookup(lookup, 4, BASIC_FILTER_M, 1)
     expect(decodeFilterInto(encoded, 1, 19, lookup)).toBe(encoded.length)
     expect(Array.from(lookup.values.subarray(0, 4))).toEqual(values)
   })
@@ -461,7 +585,7 @@ describe('FilterMatcher (one watched set, many filters)', () => {
   const script = fc.uint8Array({ maxLength: 40 })
   const hash32 = fc.uint8Array({ minLength: 32, maxLength: 32 })
 
-  it('answers as the straightforward path does: random filters, watched sets holding some of their items', () => {
+  it('answers as the reference does (and as GcsFilter does): random filters, watched sets holding some of their items', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(script, { maxLength: 120, selector: toHex }),
@@ -472,12 +596,13 @@ describe('FilterMatcher (one watched set, many filters)', () => {
           const watched = [...others]
           for (const k of picks) if (items.length > 0) watched.splice(k % (watched.length + 1), 0, items[k % items.length]!)
           const encoded = buildBasicFilter(blockHash, items)
-          const ref = decodeBasicFilter(blockHash, encoded)
+          const decoded = decodeBasicFilter(blockHash, encoded)
           const matcher = new FilterMatcher(watched)
-          const want = referenceMatches(ref, watched)
+          const want = refMatches(blockHash, encoded, watched)
           expect(matcher.matches(blockHash, encoded)).toEqual(want)
-          expect(matcher.matchAny(blockHash, encoded)).toBe(ref.matchAny(watched))
           expect(matcher.matchAny(blockHash, encoded)).toBe(want.length > 0)
+          expect(decoded.matchAny(watched)).toBe(want.length > 0)
+          expect(watched.flatMap((w, i) => (decoded.match(w) ? [i] : []))).toEqual(want)
           if (picks.length > 0 && items.length > 0) expect(want.length).toBeGreaterThanOrEqual(1)
         },
       ),
@@ -485,7 +610,7 @@ describe('FilterMatcher (one watched set, many filters)', () => {
     )
   })
 
-  it('answers as the straightforward path does under other parameters: P = 0 .. 32, any M, ranges past 2^32', () => {
+  it('answers as the reference does under other parameters: P = 0 .. 32, any M, ranges past 2^32', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(script, { maxLength: 40, selector: toHex }),
@@ -498,10 +623,11 @@ describe('FilterMatcher (one watched set, many filters)', () => {
           const key = gcsKey(blockHash)
           const encoded = buildGcsFilter(key, params, items)
           const watched = [...others, ...items.filter((_, i) => i % 3 === 0)]
-          const ref = GcsFilter.decode(encoded, key, params)
+          const want = refMatches(blockHash, encoded, watched, params)
           const matcher = new FilterMatcher(watched, params)
-          expect(matcher.matches(blockHash, encoded)).toEqual(referenceMatches(ref, watched))
-          expect(matcher.matchAny(blockHash, encoded)).toBe(ref.matchAny(watched))
+          expect(matcher.matches(blockHash, encoded)).toEqual(want)
+          expect(matcher.matchAny(blockHash, encoded)).toBe(want.length > 0)
+          expect(GcsFilter.decode(encoded, key, params).matchAny(watched)).toBe(want.length > 0)
         },
       ),
       { numRuns: 300, seed: 32 },
@@ -516,8 +642,7 @@ describe('FilterMatcher (one watched set, many filters)', () => {
     const planted = [0, 511, 512, 1023, 1024, 1599]
     for (const [k, at] of planted.entries()) watched[at] = items[k * 400]!
     watched[700] = items[0]!
-    const ref = decodeBasicFilter(blockHash, encoded)
-    const want = referenceMatches(ref, watched)
+    const want = refMatches(blockHash, encoded, watched)
     expect(want).toEqual(expect.arrayContaining([...planted, 700]))
     const matcher = new FilterMatcher(watched)
     expect(matcher.size).toBe(1600)
@@ -534,7 +659,7 @@ describe('FilterMatcher (one watched set, many filters)', () => {
           const withSome = [...items, ...watched.slice(0, items.length % 3)]
           const unique = [...new Map(withSome.map((x) => [toHex(x), x])).values()]
           const encoded = buildBasicFilter(blockHash, unique)
-          expect(matcher.matches(blockHash, encoded)).toEqual(referenceMatches(decodeBasicFilter(blockHash, encoded), watched))
+          expect(matcher.matches(blockHash, encoded)).toEqual(refMatches(blockHash, encoded, watched))
         }
       }),
       { numRuns: 60, seed: 7 },
@@ -575,9 +700,12 @@ describe('FilterMatcher (one watched set, many filters)', () => {
     ]
     for (const values of cases) {
       const encoded = encodeValues(values, BASIC_FILTER_P)
-      const ref = decodeBasicFilter(blockHash, encoded)
-      expect(ref.values()).toEqual(values)
-      expect(new FilterMatcher([fromHex('00'), s]).matches(blockHash, encoded)).toEqual(referenceMatches(ref, [fromHex('00'), s]))
+      expect(referenceValues(encoded, BASIC_FILTER_PARAMS)).toEqual(values)
+      expect(decodeBasicFilter(blockHash, encoded).values()).toEqual(values)
+      const want = refMatches(blockHash, encoded, [fromHex('00'), s])
+      expect(want.includes(1)).toBe(values.includes(x))
+      expect(new FilterMatcher([fromHex('00'), s]).matches(blockHash, encoded)).toEqual(want)
+      expect(decodeBasicFilter(blockHash, encoded).match(s)).toBe(values.includes(x))
     }
   })
 
@@ -599,36 +727,49 @@ describe('FilterMatcher (one watched set, many filters)', () => {
   })
 })
 
-describe('FilterMatcher on hostile input: the same WireError as GcsFilter.decode, before any lookup', () => {
+describe('FilterMatcher and GcsFilter on hostile input: the error of the reference, the same WireError from both, before any lookup', () => {
   const blockHash = hexToHash('000000006c02c8ea6e4ff69651f7fcde348fb9d557a06e6957b65552002a7820')
   const key = gcsKey(blockHash)
   const good = buildBasicFilter(blockHash, [fromHex('aa'), fromHex('bb'), fromHex('cc')])
   const withExtra = new Uint8Array(good.length + 1)
   withExtra.set(good)
 
-  /** The error of decoding, or null; then the matcher must throw the same (code, message, detail) or agree. */
-  const sameAsDecode = (bytes: Uint8Array, scripts: readonly Uint8Array[], params = BASIC_FILTER_PARAMS) => {
-    let ref: GcsFilter | null = null
-    let refError: unknown = null
+  /**
+   * The reference decodes `bytes` or fails with some code. GcsFilter.decode
+   * must fail with that code (a WireError), and the matcher with the same
+   * error as GcsFilter.decode (code, message, detail); or all three agree
+   * on the values and the scripts that match. Returns the error or null.
+   */
+  const sameAsReference = (bytes: Uint8Array, scripts: readonly Uint8Array[], params = BASIC_FILTER_PARAMS) => {
+    let want: number[] | null = null
+    let refCode: string | null = null
     try {
-      ref = GcsFilter.decode(bytes, key, params)
+      want = referenceMatches(bytes, key, params, scripts)
     } catch (e) {
-      refError = e
+      expect(e).toBeInstanceOf(WireError)
+      refCode = (e as WireError).code
     }
+    const decodeError = errorOf(() => GcsFilter.decode(bytes, key, params))
+    expect(decodeError?.code ?? null, toHex(bytes)).toBe(refCode)
     const matcher = new FilterMatcher(scripts, params)
     for (const call of [() => matcher.matchAny(blockHash, bytes), () => matcher.matches(blockHash, bytes)]) {
-      if (refError !== null) {
+      if (decodeError !== undefined) {
         const e = errorOf(call)
         expect(e).toBeInstanceOf(WireError)
         expect({ code: e?.code, message: e?.message, detail: e?.detail }).toEqual({
-          code: (refError as WireError).code,
-          message: (refError as WireError).message,
-          detail: (refError as WireError).detail,
+          code: decodeError.code,
+          message: decodeError.message,
+          detail: decodeError.detail,
         })
       }
     }
-    if (ref !== null) expect(matcher.matches(blockHash, bytes)).toEqual(referenceMatches(ref, scripts))
-    return refError
+    if (want !== null) {
+      expect(matcher.matches(blockHash, bytes)).toEqual(want)
+      const decoded = GcsFilter.decode(bytes, key, params)
+      expect(decoded.values()).toEqual(referenceValues(bytes, params))
+      expect(decoded.matchAny(scripts)).toBe(want.length > 0)
+    }
+    return decodeError ?? null
   }
 
   it('the hostile cases of GcsFilter.decode, with scripts that would match the good prefix', () => {
@@ -642,17 +783,17 @@ describe('FilterMatcher on hostile input: the same WireError as GcsFilter.decode
       [fromHex('fd0100' + 'ffffff'), 'NON_CANONICAL'],
       [new Uint8Array(0), 'TRUNCATED'],
     ]
-    for (const [bytes, code] of cases) expect((sameAsDecode(bytes, scripts) as WireError | null)?.code, toHex(bytes)).toBe(code)
+    for (const [bytes, code] of cases) expect(sameAsReference(bytes, scripts)?.code, toHex(bytes)).toBe(code)
     // And under P = 32 and P = 0, where the remainder is read in pieces or not at all.
     for (const p of [0, 32]) {
       const params = { p, m: 1000 }
       const ok = buildGcsFilter(key, params, scripts)
-      expect(sameAsDecode(ok, scripts, params)).toBeNull()
-      expect((sameAsDecode(ok.subarray(0, ok.length - 1), scripts, params) as WireError | null)?.code).toBe('TRUNCATED')
+      expect(sameAsReference(ok, scripts, params)).toBeNull()
+      expect(sameAsReference(ok.subarray(0, ok.length - 1), scripts, params)?.code).toBe('TRUNCATED')
     }
   })
 
-  it('random bytes, and mutated real filters: the same error, or the same answers', () => {
+  it('random bytes, and mutated real filters: the same error, or the same values and answers', () => {
     const items = Array.from({ length: 50 }, (_, i) => fromHex('0014' + (i * 7919).toString(16).padStart(40, '0')))
     const real = buildBasicFilter(blockHash, items)
     const scripts = items.filter((_, i) => i % 5 === 0)
@@ -667,7 +808,7 @@ describe('FilterMatcher on hostile input: the same WireError as GcsFilter.decode
           }),
         ),
         (bytes) => {
-          sameAsDecode(bytes, scripts)
+          sameAsReference(bytes, scripts)
         },
       ),
       { numRuns: 1500, seed: 2012 },

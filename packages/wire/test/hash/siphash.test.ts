@@ -3,13 +3,13 @@ import fc from 'fast-check'
 import { fromHex, toHex } from '../../src/bytes/hex.js'
 import { sha256d } from '../../src/hash/sha256.js'
 import {
-  SipHashBatch,
   sipHashKey,
   sipHashKeyFromBytes,
   siphash24,
   siphash24Hash32Into,
   siphash24Into,
 } from '../../src/hash/siphash.js'
+import { SipHashBatch } from '../../src/hash/siphash-batch.js'
 import { WireError } from '../../src/errors.js'
 
 /**
