@@ -47,6 +47,7 @@ export interface LightStoreErrorDetail {
 
 /** Storage that cannot be used as it is; see the module comment. */
 export class LightStoreError extends Error {
+  /** Always 'LightStoreError' (what `isLightStoreError` checks across copies of the package). */
   override readonly name = 'LightStoreError'
   /** What went wrong, stable for programs. */
   readonly code: LightStoreErrorCode
