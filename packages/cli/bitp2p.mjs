@@ -6,7 +6,7 @@
 // Exit codes: 0 done, 1 failed at run time (e.g. unreachable peer),
 // 2 bad command line, 130 interrupted (Ctrl-C).
 import { readFileSync } from 'node:fs'
-import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from './commands/common.mjs'
+import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from './commands/errors.mjs'
 
 /** This package's version (the CLI's package.json ships with it). */
 const VERSION = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version
@@ -97,12 +97,15 @@ function context() {
 /**
  * The message for a command whose SDK modules are missing: in a checkout
  * that was never built, '@bitp2p/session' resolves to a dist/ that isn't
- * there. Undefined for any other failure.
+ * there; in a broken install, a package is absent. Undefined for any other
+ * failure.
  */
 function notBuilt(e) {
   if (e?.code !== 'ERR_MODULE_NOT_FOUND' && e?.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') return undefined
   const missing = /Cannot find (?:module|package) '([^']+)'/.exec(String(e.message))?.[1] ?? String(e.message)
-  if (/[\\/]packages[\\/][\w-]+[\\/]dist[\\/]/.test(missing)) {
+  // A published package always has its dist/; one without it is a workspace
+  // package (reached through node_modules/@bitp2p/<name> or packages/<name>).
+  if (/[\\/](?:packages|@bitp2p)[\\/][\w-]+[\\/]dist[\\/]/.test(missing)) {
     return `the bitp2p packages are not built (${missing} is missing): run 'npm run build' at the repository root first`
   }
   return `a module the command needs is missing (${missing}): reinstall bitp2p ('npm install bitp2p')`

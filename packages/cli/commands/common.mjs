@@ -6,36 +6,16 @@ import { networkByName, NETWORKS, toHex } from '@bitp2p/wire'
 import { describeDisconnect, Peer, PeerError, RealtimeClock } from '@bitp2p/session'
 import { v2 } from '@bitp2p/session/v2'
 import { TcpConnector } from '@bitp2p/transport-tcp'
+import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from './errors.mjs'
 
-/** Exit code of a bad command line. */
-export const EXIT_USAGE = 2
-/** Exit code of a failure at run time (unreachable peer, invalid data, ...). */
-export const EXIT_FAILURE = 1
-/** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
-export const EXIT_INTERRUPTED = 130
+export { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError }
+
 /** Default TCP connect + handshake deadline, ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 /** A plain (non-terminal) progress report is written at most this often, ms; the last one always. */
 export const PLAIN_PROGRESS_INTERVAL_MS = 1_000
 /** Width of the progress bar, characters. */
 const BAR_WIDTH = 24
-
-/** An error the CLI reports as one line on stderr, exiting with `code`. */
-export class CliError extends Error {
-  constructor(message, code = EXIT_FAILURE) {
-    super(message)
-    this.name = 'CliError'
-    this.code = code
-  }
-}
-
-/** A bad command line: exit code 2. */
-export class UsageError extends CliError {
-  constructor(message) {
-    super(message, EXIT_USAGE)
-    this.name = 'UsageError'
-  }
-}
 
 /** The options every network command takes, in node:util parseArgs form. */
 export const PEER_OPTIONS = {
