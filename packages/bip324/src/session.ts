@@ -363,10 +363,24 @@ export class PacketReceiver {
     this.#at = i + take
     const peeking = this.#received < this.#peekNeed
     if (peeking) this.#peekBuf.set(piece, this.#received)
-    this.#pieces.push(piece)
+    this.#keep(piece)
     this.#received += take
     if (peeking && this.#received === this.#peekNeed) this.#checkType()
     if (this.#received === this.#bodyBytes) this.#finish(out)
+  }
+
+  /**
+   * Holds a piece of the body. A piece that continues the last one in
+   * memory (the rest of the same chunk after the peek) extends it, so a
+   * packet that came in one chunk stays one view of it, which the
+   * node:crypto AEAD opens without a copy.
+   */
+  #keep(piece: Uint8Array): void {
+    const pieces = this.#pieces
+    const last = pieces[pieces.length - 1]
+    if (last !== undefined && last.buffer === piece.buffer && last.byteOffset + last.length === piece.byteOffset) {
+      pieces[pieces.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + piece.length)
+    } else pieces.push(piece)
   }
 
   /** Check 2: header and message type decrypted ahead of the tag; caps checked before buffering the rest. */

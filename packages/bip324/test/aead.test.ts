@@ -12,6 +12,9 @@
  *  - at the session level, packets sealed by a V2Session of one build are
  *    decoded by a V2Session of the other, both ways, across rekeys, and a
  *    flipped bit is the same typed BAD_TAG in both;
+ *  - copies: with node:crypto, a packet pushed in one chunk is opened where
+ *    it lies, and a payload is encrypted from where it lies; the pure AEAD,
+ *    which decrypts in place, always gets the receiver's own copy;
  *  - the Node variant falls back to @noble/ciphers at load, deterministically,
  *    when node:crypto lacks the cipher (Bun 1.4) or disagrees with it.
  */
@@ -176,6 +179,73 @@ describe('sessions of the two builds talk to each other', () => {
       }
     }
     expect(results).toEqual(Array(4).fill([{ type: 'error', code: 'BAD_TAG', detail: { packet: 1 }, retryV1: false }]))
+  })
+})
+
+describe('copies in the packet path', () => {
+  afterEach(() => {
+    vi.doUnmock('../src/aead.js')
+    vi.resetModules()
+  })
+
+  /** The session module over `backend`, with every aeadSeal tail and aeadOpen input recorded. */
+  async function recorded(backend: '../src/aead.js' | '../src/aead.node.js') {
+    const seen = { tails: [] as Uint8Array[], opened: [] as Uint8Array[] }
+    vi.resetModules()
+    vi.doMock('../src/aead.js', async () => {
+      const real = (await vi.importActual(backend)) as Aead
+      return {
+        ...real,
+        aeadSeal: (...a: Parameters<Aead['aeadSeal']>) => {
+          seen.tails.push(a[5])
+          real.aeadSeal(...a)
+        },
+        aeadOpen: (...a: Parameters<Aead['aeadOpen']>) => {
+          seen.opened.push(a[3])
+          return real.aeadOpen(...a)
+        },
+      }
+    })
+    const session = (await import('../src/session.js')) as typeof SessionModule
+    const keys = deriveV2Keys(randomBytes(new TestRandom(3), 32), REGTEST_MAGIC)
+    const tx = session.V2Session.fromKeys({ keys, role: 'initiator', maxPayload: 4_000_000 })
+    const rx = session.V2Session.fromKeys({ keys, role: 'responder', maxPayload: 4_000_000 })
+    return { seen, tx, rx }
+  }
+
+  it('node:crypto: the payload is read where it lies, and a packet pushed in one chunk is opened in that chunk', async () => {
+    const { seen, tx, rx } = await recorded('../src/aead.node.js')
+    const payload = randomBytes(new TestRandom(4), 5000)
+    const packet = tx.encrypt('block', payload)
+    expect(seen.tails[0]).toBe(payload)
+    // Received inside a larger read (another packet follows in the same chunk).
+    const chunk = concat([packet, tx.encrypt('ping', new Uint8Array(8))])
+    const events = rx.push(chunk)
+    expect(events.map((e) => e.type)).toEqual(['frame', 'frame'])
+    expect(seen.opened[0]!.buffer).toBe(chunk.buffer)
+    expect(seen.opened[0]!.byteOffset).toBe(chunk.byteOffset + 3)
+    expect(seen.opened[0]!.length).toBe(packet.length - 3)
+    expect(same((events[0] as { payload: Uint8Array }).payload, payload)).toBe(true)
+  })
+
+  it('node:crypto: a packet in several chunks is joined once; noble always opens a copy it owns', async () => {
+    for (const backend of ['../src/aead.node.js', '../src/aead.js'] as const) {
+      const { seen, tx, rx } = await recorded(backend)
+      const packet = tx.encrypt('tx', new Uint8Array(3000).fill(9))
+      const whole = packet.slice()
+      // Two reads into separate buffers (adjacent views of one buffer count as one piece).
+      const [first, second] = [packet.slice(0, 1000), packet.slice(1000)]
+      const events = [...rx.push(first), ...rx.push(second)]
+      expect(events.map((e) => e.type)).toEqual(['frame'])
+      expect([first.buffer, second.buffer]).not.toContain(seen.opened[0]!.buffer)
+      const single = tx.encrypt('tx', new Uint8Array(3000).fill(8))
+      rx.push(single)
+      expect(seen.opened[1]!.buffer === single.buffer, backend).toBe(backend === '../src/aead.node.js')
+      // Never written: the caller's chunks are the caller's.
+      expect(same(concat([first, second]), whole)).toBe(true)
+      expect(same(packet, whole)).toBe(true)
+      vi.doUnmock('../src/aead.js')
+    }
   })
 })
 
