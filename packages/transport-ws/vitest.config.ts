@@ -1,6 +1,7 @@
 import { defineConfig, type TestProjectInlineConfiguration } from 'vitest/config'
 import { playwright } from '@vitest/browser-playwright'
 import { sdkCommands } from './test/sdk.global.js'
+import { v2Commands } from './test/btcd.global.js'
 import { sourceAliases } from '../../vitest.aliases.js'
 import { CHROMIUM_PATH, IN_CI, noteAbsent } from '../../test/harness/requirements.js'
 import { TIME_SCALE, TIME_SCALE_ENV, vitestTimeouts } from '../../test/harness/timing.js'
@@ -34,10 +35,11 @@ const browserProject: TestProjectInlineConfiguration = {
     // Start, in the Node process, a TCP echo upstream and bridges
     // (bridge.global.ts), and bcoin regtest behind a validating bridge
     // (sdk.global.ts, whose commands the SDK test calls from the page).
-    globalSetup: ['./test/bridge.global.ts', './test/sdk.global.ts'],
+    // And btcd with BIP324 v2 behind a recording relay and a validating bridge (btcd.global.ts): the page speaks v2 end to end.
+    globalSetup: ['./test/bridge.global.ts', './test/sdk.global.ts', './test/btcd.global.ts'],
     browser: {
       enabled: true,
-      commands: sdkCommands,
+      commands: { ...sdkCommands, ...v2Commands },
       headless: true,
       provider: playwright({ launchOptions: { executablePath: CHROMIUM_PATH, args: chromiumArgs } }),
       instances: [{ browser: 'chromium' }],

@@ -1,7 +1,7 @@
 /**
  * The documentation builds and says what it should:
  *  - TypeDoc (the root typedoc.json, as `npm run docs` runs it) converts the
- *    five packages without an error or a warning;
+ *    packages without an error or a warning;
  *  - every public entry point (each "exports" subpath of each package.json)
  *    is documented, and every name it exports, as the TypeScript compiler
  *    lists them, is in the reflection with a doc comment;
@@ -26,7 +26,7 @@ import ts from 'typescript'
 import { scaled } from '../../../test/harness/timing.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const PACKAGES = ['wire', 'bip324', 'session', 'transport-tcp', 'transport-ws', 'transport-mock']
+const PACKAGES = ['wire', 'bip324', 'session', 'transport-tcp', 'transport-ws', 'transport-mock', 'light']
 /** TypeDoc's ReflectionKind values used here. */
 const KIND_MODULE = 2
 const KIND_REFERENCE = 4194304

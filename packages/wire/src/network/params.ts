@@ -145,6 +145,18 @@ export interface NetworkParams {
   readonly checkpoints: readonly Checkpoint[]
   /** BIP173 human-readable part for segwit addresses; absent without segwit. */
   readonly bech32Hrp?: string
+  /**
+   * Version byte of base58check P2PKH addresses (Core's
+   * base58Prefixes[PUBKEY_ADDRESS]): 0 on mainnet ('1...'), 111 on the test
+   * networks ('m...' or 'n...').
+   */
+  readonly base58PubKeyHashPrefix: number
+  /**
+   * Version byte of base58check P2SH addresses (Core's
+   * base58Prefixes[SCRIPT_ADDRESS]): 5 on mainnet ('3...'), 196 on the test
+   * networks ('2...').
+   */
+  readonly base58ScriptHashPrefix: number
 
   /** Cap on any frame's payload, in bytes. */
   readonly maxMessageBytes: number
@@ -256,6 +268,8 @@ export const mainnet: NetworkParams = define({
     [910000, '0000000000000000000108970acb9522ffd516eae17acddcb1bd16469194a821'],
   ]),
   bech32Hrp: 'bc',
+  base58PubKeyHashPrefix: 0,
+  base58ScriptHashPrefix: 5,
   maxMessageBytes: BITCOIN_MAX_MESSAGE_BYTES,
   maxBlockPayload: BITCOIN_MAX_BLOCK_BYTES,
   supportsExtMsg: false,
@@ -314,6 +328,8 @@ export const testnet3: NetworkParams = define({
     [2500000, '0000000000000093bcb68c03a9a168ae252572d348a2eaeba2cdf9231d73206f'],
   ]),
   bech32Hrp: 'tb',
+  base58PubKeyHashPrefix: 111,
+  base58ScriptHashPrefix: 196,
   maxMessageBytes: BITCOIN_MAX_MESSAGE_BYTES,
   maxBlockPayload: BITCOIN_MAX_BLOCK_BYTES,
   supportsExtMsg: false,
@@ -356,6 +372,8 @@ export const testnet4: NetworkParams = define({
     [91000, '000000000000000180a58e7fa3b0db84b5ea76377524894f53660d93ac839d9b'],
   ]),
   bech32Hrp: 'tb',
+  base58PubKeyHashPrefix: 111,
+  base58ScriptHashPrefix: 196,
   maxMessageBytes: BITCOIN_MAX_MESSAGE_BYTES,
   maxBlockPayload: BITCOIN_MAX_BLOCK_BYTES,
   supportsExtMsg: false,
@@ -403,6 +421,8 @@ export const signet: NetworkParams = define({
     [267665, '000000128586e26813922680309f04e1de713c7542fee86ed908f56368aefe2e'],
   ]),
   bech32Hrp: 'tb',
+  base58PubKeyHashPrefix: 111,
+  base58ScriptHashPrefix: 196,
   maxMessageBytes: BITCOIN_MAX_MESSAGE_BYTES,
   maxBlockPayload: BITCOIN_MAX_BLOCK_BYTES,
   supportsExtMsg: false,
@@ -444,6 +464,8 @@ export const regtest: NetworkParams = define({
   dnsSeeds: [],
   checkpoints: checkpoints([[0, '0f9188f13cb7b2c71f2a335e3a4fc328bf5beb436012afca590b1a11466e2206']]),
   bech32Hrp: 'bcrt',
+  base58PubKeyHashPrefix: 111,
+  base58ScriptHashPrefix: 196,
   maxMessageBytes: BITCOIN_MAX_MESSAGE_BYTES,
   maxBlockPayload: BITCOIN_MAX_BLOCK_BYTES,
   supportsExtMsg: false,
@@ -507,6 +529,8 @@ export const bsv: NetworkParams = define({
     // Monolith activation.
     [530359, '0000000000000000011ada8bd08f46074f44a8f155396f43e38acf9501c49103'],
   ]),
+  base58PubKeyHashPrefix: 0,
+  base58ScriptHashPrefix: 5,
   maxMessageBytes: BSV_MAX_BLOCK_BYTES,
   maxBlockPayload: BSV_MAX_BLOCK_BYTES,
   supportsExtMsg: true,

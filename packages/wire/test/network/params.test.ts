@@ -198,6 +198,17 @@ describe('network specifics', () => {
     expect([mainnet, testnet3, testnet4, signet, regtest].map((n) => n.bech32Hrp)).toEqual(['bc', 'tb', 'tb', 'tb', 'bcrt'])
   })
 
+  it('base58 version bytes follow Core: 0/5 on mainnet (and BSV), 111/196 on every test network', () => {
+    expect(NETWORKS.map((n) => [n.name, n.base58PubKeyHashPrefix, n.base58ScriptHashPrefix])).toEqual([
+      ['mainnet', 0, 5],
+      ['testnet3', 111, 196],
+      ['testnet4', 111, 196],
+      ['signet', 111, 196],
+      ['regtest', 111, 196],
+      ['bsv', 0, 5],
+    ])
+  })
+
   it('mainnet minimum chain work is far beyond genesis work; regtest has none', () => {
     expect(mainnet.minimumChainWork > 1n << 80n).toBe(true)
     expect(regtest.minimumChainWork).toBe(0n)
