@@ -42,10 +42,19 @@ const SYNC_BUDGET_MS = scaled(30_000)
  */
 const COMPLIANCE_BUDGET_MS = scaled(120_000)
 
+/** The first ```js block after `heading` in `markdown`. */
+function codeBlockAfter(markdown: string, heading: string): string {
+  const at = markdown.indexOf(`\n${heading}\n`)
+  if (at < 0) throw new Error(`no '${heading}' section`)
+  const m = /```js\n([\s\S]*?)```/.exec(markdown.slice(at))
+  if (m === null) throw new Error(`no js block under '${heading}'`)
+  return m[1]!
+}
+
 /** Bundle a worker: ES module, the browser/worker side of every package, `cloudflare:sockets` left to the runtime. */
-async function bundleWorker(entry: string): Promise<{ code: string; metafile: Metafile }> {
+async function bundleWorker(entry: string | { contents: string; resolveDir: string }): Promise<{ code: string; metafile: Metafile }> {
   const r = await build({
-    entryPoints: [entry],
+    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, resolveDir: entry.resolveDir, sourcefile: 'README.js', loader: 'js' } }),
     // Metafile paths relative to the repository root.
     absWorkingDir: ROOT,
     // A tsconfig without `paths`: @bitp2p/* resolve to the built dist/ through
@@ -201,6 +210,7 @@ needs('workerd').describe('CloudflareConnector in workerd (127.0.0.1 only)', () 
   needs('bcoin').describe('against bcoin regtest', () => {
     let node: BcoinNode
     let example: Workerd | undefined
+    let readme: Workerd | undefined
 
     beforeAll(async () => {
       node = await startBcoin({ mine: BLOCKS })
@@ -208,6 +218,7 @@ needs('workerd').describe('CloudflareConnector in workerd (127.0.0.1 only)', () 
 
     afterAll(async () => {
       await example?.stop()
+      await readme?.stop()
       await node?.stop()
     })
 
@@ -241,6 +252,16 @@ needs('workerd').describe('CloudflareConnector in workerd (127.0.0.1 only)', () 
       const r = await ask<{ peer: { userAgent: string; version: number; startHeight: number }; height: number; tip: string }>(example, '/')
       expect(r.peer.userAgent).toMatch(/^\/bcoin:/)
       expect(r.peer.startHeight).toBe(await node.rpc('getblockcount', []))
+      expect(r.height).toBe(await node.rpc('getblockcount', []))
+      expect(r.tip).toBe(await node.rpc('getbestblockhash', []))
+    })
+
+    it("runs the package README's example worker as written", { timeout: WORKERD_BUDGET_MS + SYNC_BUDGET_MS }, async () => {
+      const code = codeBlockAfter(readFileSync(`${ROOT}packages/transport-cloudflare/README.md`, 'utf8'), '## Example')
+      const bundle = await bundleWorker({ contents: code, resolveDir: `${ROOT}packages/transport-cloudflare` })
+      readme = await startWorkerd({ script: bundle.code, bindings: { BITCOIN_PEER: `127.0.0.1:${node.p2p.port}`, BITCOIN_NETWORK: 'regtest' } })
+      const r = await ask<{ peer: string; height: number; tip: string }>(readme, '/')
+      expect(r.peer).toMatch(/^\/bcoin:/)
       expect(r.height).toBe(await node.rpc('getblockcount', []))
       expect(r.tip).toBe(await node.rpc('getbestblockhash', []))
     })
