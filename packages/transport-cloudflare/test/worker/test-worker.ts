@@ -27,6 +27,9 @@ const CONNECT_TIMEOUT_MS = 30_000
 /** Deadline of each getheaders. bcoin sends nothing back to a getheaders it has nothing new for; HeaderSync then takes the silence as "nothing new". */
 const HEADERS_TIMEOUT_MS = 30_000
 
+/** 127.0.0.0/8: the only hosts /connect accepts. */
+const LOOPBACK_V4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/
+
 /** The splice port of the /compliance request being served (the suite's fixture reads it in setup). */
 let splicePort = 0
 
@@ -101,8 +104,12 @@ export default {
       switch (url.pathname) {
         case '/sync':
           return Response.json(await sync(port(url)))
-        case '/connect':
-          return Response.json(await connectOnce(url.searchParams.get('host') ?? '', port(url)))
+        case '/connect': {
+          const host = url.searchParams.get('host') ?? ''
+          // Loopback guard (besides workerd's network policy): this worker dials nothing else.
+          if (host !== '' && !LOOPBACK_V4.test(host)) return Response.json({ error: `refusing non-loopback host '${host}'` }, { status: 400 })
+          return Response.json(await connectOnce(host, port(url)))
+        }
         case '/compliance':
           splicePort = port(url)
           return Response.json({ results: await runCollected() })
