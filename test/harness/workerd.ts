@@ -49,6 +49,12 @@ export interface WorkerdOptions {
   readonly script: string
   /** Text bindings, seen by the worker as `env.NAME`. */
   readonly bindings?: Readonly<Record<string, string>>
+  /**
+   * The `internet` network's allow list. Default LOOPBACK_ONLY_ALLOW. A
+   * test may narrow it (`[]`: nothing) to show that connect() goes through
+   * it; widening it is refused.
+   */
+  readonly allow?: readonly string[]
 }
 
 /** A running workerd. */
@@ -71,9 +77,11 @@ function capnpText(s: string): string {
 /**
  * The workerd config: one worker `main` (module `worker.mjs` beside the
  * config), served on 127.0.0.1:`port`, with its `internet` service
- * restricted to LOOPBACK_ONLY_ALLOW.
+ * restricted to `allow` (LOOPBACK_ONLY_ALLOW, or a subset of it).
  */
-export function workerdConfig(port: number, bindings: Readonly<Record<string, string>> = {}): string {
+export function workerdConfig(port: number, bindings: Readonly<Record<string, string>> = {}, allow: readonly string[] = LOOPBACK_ONLY_ALLOW): string {
+  const wider = allow.filter((a) => !LOOPBACK_ONLY_ALLOW.includes(a))
+  if (wider.length > 0) throw new Error(`workerd harness: the worker's network allows ${LOOPBACK_ONLY_ALLOW.join(', ')} at most, not ${wider.join(', ')}`)
   const b = Object.entries(bindings)
     .map(([name, text]) => `(name = ${capnpText(name)}, text = ${capnpText(text)})`)
     .join(', ')
@@ -85,7 +93,7 @@ const config :Workerd.Config = (
     # Replaces workerd's implicit "internet" service (every worker's
     # globalOutbound): 127.0.0.1 only, so the worker reaches nothing but
     # this machine's loopback.
-    (name = "internet", network = (allow = [${LOOPBACK_ONLY_ALLOW.map(capnpText).join(', ')}])),
+    (name = "internet", network = (allow = [${allow.map(capnpText).join(', ')}])),
   ],
   sockets = [ (name = "http", address = ${capnpText(`127.0.0.1:${port}`)}, http = (), service = "main") ],
 );
@@ -115,11 +123,24 @@ process.once('exit', () => {
   for (const c of running) c.kill('SIGKILL')
 })
 
+/** Start attempts when the free port was taken before workerd bound it (another process won the race). */
+const PORT_ATTEMPTS = 3
+
 /** Start workerd serving `opts.script` on a free 127.0.0.1 port; resolves once it listens. */
 export async function startWorkerd(opts: WorkerdOptions): Promise<Workerd> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts)
+    } catch (e) {
+      if (attempt >= PORT_ATTEMPTS || !(e instanceof Error) || !/Address already in use/.test(e.message)) throw e
+    }
+  }
+}
+
+async function startOnce(opts: WorkerdOptions): Promise<Workerd> {
   const dir = mkdtempSync(join(tmpdir(), 'bitp2p-workerd-'))
   const port = await freePort()
-  const config = workerdConfig(port, opts.bindings)
+  const config = workerdConfig(port, opts.bindings, opts.allow)
   writeFileSync(join(dir, 'worker.mjs'), opts.script)
   writeFileSync(join(dir, 'config.capnp'), config)
   const child = spawn(WORKERD_BIN, ['serve', join(dir, 'config.capnp')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })

@@ -10,7 +10,7 @@
 // workerd's `internet` service (the worker's only way out) is overridden
 // by a network allowing 127.0.0.1 alone: see test/harness/workerd.ts.
 import { existsSync, readFileSync } from 'node:fs'
-import { createServer, connect as netConnect, type Server } from 'node:net'
+import { createServer, type Server } from 'node:net'
 import { fileURLToPath } from 'node:url'
 import { build, type Metafile } from 'esbuild'
 import { afterAll, beforeAll, expect, it } from 'vitest'
@@ -115,13 +115,16 @@ interface ConnectAnswer {
 needs('workerd').describe('CloudflareConnector in workerd (127.0.0.1 only)', () => {
   let wd: Workerd
   let metafile: Metafile
+  /** The bundled test worker. */
+  let script: string
 
   beforeAll(async () => {
     const missing = DISTS.filter((d) => !existsSync(d))
     if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run \`npm run build\` first`)
     const bundle = await bundleWorker(TEST_WORKER)
     metafile = bundle.metafile
-    wd = await startWorkerd({ script: bundle.code })
+    script = bundle.code
+    wd = await startWorkerd({ script })
   }, WORKERD_BUDGET_MS)
 
   afterAll(async () => {
@@ -153,32 +156,35 @@ needs('workerd').describe('CloudflareConnector in workerd (127.0.0.1 only)', () 
     expect(wd.config).toContain('address = "127.0.0.1:')
   })
 
-  it('the network policy is in force: 127.0.0.2, reachable from Node, is refused to the worker', { timeout: SYNC_BUDGET_MS }, async () => {
-    // A listener on 127.0.0.2 (still loopback: Linux routes all of 127/8 to lo).
+  it("connect() goes through the restricted network: with 127.0.0.1 taken out of it, the same listener is refused", { timeout: WORKERD_BUDGET_MS + SYNC_BUDGET_MS }, async () => {
+    // A listener on 127.0.0.1 that counts what reaches it.
     let accepted = 0
     const server: Server = createServer((s) => {
       accepted++
       s.destroy()
     })
-    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.2', () => resolve()))
+    await new Promise<void>((resolve, reject) => server.once('error', reject).listen(0, '127.0.0.1', () => resolve()))
     const port = (server.address() as { port: number }).port
+    // The same worker, with a network that allows nothing.
+    const closed = await startWorkerd({ script: script, allow: [] })
     try {
-      // Node reaches it...
-      await new Promise<void>((resolve, reject) => {
-        const c = netConnect({ host: '127.0.0.2', port }, () => {
-          c.destroy()
-          resolve()
-        })
-        c.once('error', reject)
-      })
+      expect(closed.config).toMatch(/\(name = "internet", network = \(allow = \[\]\)\)/)
+      // The test worker (127.0.0.1 allowed) reaches it...
+      expect(await ask<ConnectAnswer>(wd, `/connect?host=127.0.0.1&port=${port}`)).toEqual({ ok: true })
       expect(accepted).toBe(1)
-      // ...the worker does not: workerd refuses the address before dialing.
-      const r = await ask<ConnectAnswer>(wd, `/connect?host=127.0.0.2&port=${port}`)
+      // ...the one without 127.0.0.1 does not: workerd refuses the address before dialing.
+      const r = await ask<ConnectAnswer>(closed, `/connect?host=127.0.0.1&port=${port}`)
       expect(r).toMatchObject({ ok: false, name: 'TransportError', kind: 'connect-failed' })
       expect(accepted).toBe(1)
     } finally {
+      await closed.stop()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     }
+  })
+
+  it('the harness refuses a network wider than 127.0.0.1', () => {
+    expect(() => workerdConfig(8080, {}, ['127.0.0.1/32', 'local'])).toThrow(/not local/)
+    expect(() => workerdConfig(8080, {}, ['public'])).toThrow(/not public/)
   })
 
   it("types connect failures: a refused port and an invalid address are 'connect-failed' TransportErrors", { timeout: SYNC_BUDGET_MS }, async () => {
