@@ -6,6 +6,10 @@
 // `entries` adds further entry points (e.g. { node: 'src/node.ts' } for
 // Node-only extras exported as "<pkg>/node").
 //
+// `external` names further modules the runtime provides and that must never
+// be bundled (e.g. 'cloudflare:sockets'); node:* and the package's
+// dependencies are always external.
+//
 // With { nodeVariant: true } a second tree dist/node-variant/ is built in
 // which every relative import of `./x.js` is replaced by `./x.node.ts` when
 // that file exists. That is how Node-only speed-ups (node:crypto hashing and
@@ -29,14 +33,14 @@ export function nodeVariantPlugin() {
   }
 }
 
-export function config(pkgDir, { nodeVariant = false, entries = {} } = {}) {
+export function config(pkgDir, { nodeVariant = false, entries = {}, external: runtimeModules = [] } = {}) {
   // A clean dist every build: a module removed from src must not linger in
   // dist (and so in the tarball).
   rmSync(new URL('dist', pkgDir), { recursive: true, force: true })
   const pkg = JSON.parse(readFileSync(new URL('package.json', pkgDir), 'utf8'))
   const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]
   const external = (id) =>
-    id.startsWith('node:') || deps.some((d) => id === d || id.startsWith(d + '/'))
+    id.startsWith('node:') || runtimeModules.includes(id) || deps.some((d) => id === d || id.startsWith(d + '/'))
   const inputs = { index: 'src/index.ts', ...entries }
   const js = (dir, extra = []) => ({
     input: inputs,

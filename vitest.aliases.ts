@@ -14,6 +14,7 @@ export const sourceAliases: Record<string, string> = {
   '@bitp2p/session': src('session'),
   '@bitp2p/transport-mock': src('transport-mock'),
   '@bitp2p/transport-tcp': src('transport-tcp'),
+  '@bitp2p/transport-cloudflare': src('transport-cloudflare'),
   '@bitp2p/light': src('light'),
   '@bitp2p/transport-ws': src('transport-ws'),
   '@bitp2p/bridge': src('bridge'),
