@@ -51,11 +51,14 @@ export function config(pkgDir, { nodeVariant = false, entries = {}, external: ru
   return [
     js('dist'),
     ...(nodeVariant ? [js('dist/node-variant', [nodeVariantPlugin()])] : []),
-    ...Object.entries(inputs).map(([name, input]) => ({
-      input,
+    // One declaration build over every entry: a declaration two entries share
+    // (a class both reach) goes to one chunk both import, never a copy in
+    // each, so a class with private members stays one type to the compiler.
+    {
+      input: inputs,
       external,
       plugins: [dts({ tsconfig: 'tsconfig.json' })],
-      output: [{ file: `dist/${name}.d.ts`, format: 'es' }],
-    })),
+      output: [{ dir: 'dist', format: 'es', entryFileNames: '[name].d.ts', chunkFileNames: 'types/[name].d.ts' }],
+    },
   ]
 }

@@ -15,7 +15,8 @@
 import { spawnBcoin } from '../test/harness/spawn-bcoin.mjs'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
-import { BlockStreamParser, hexToHash, hashToHex, regtest, concatBytes, toHex } from '@bitp2p/wire'
+import { hexToHash, hashToHex, regtest, concatBytes, toHex } from '@bitp2p/wire'
+import { BlockStreamParser } from '@bitp2p/wire/codecs'
 import { BlockFetcher, Peer, singlePeer } from '@bitp2p/session'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 

@@ -58,7 +58,8 @@ const ISSUE_OLD = new Map([
 ])
 const RESULTS = new URL('./filters-results.json', import.meta.url)
 
-const { buildBasicFilter, decodeBasicFilter, FilterMatcher, siphash24Into, sipHashKeyFromBytes } = await import('@bitp2p/wire')
+const { buildBasicFilter, decodeBasicFilter, FilterMatcher } = await import('@bitp2p/wire/filters')
+const { siphash24Into, sipHashKeyFromBytes } = await import('@bitp2p/wire/hash')
 const { baselineDecode, baselineMatchAny } = await import('./gcs-baseline.mjs')
 // Internal to the package (not exported): the prepared-scripts SipHash, for its rate alone.
 const { SipHashBatch } = await import(new URL('../packages/wire/dist/node-variant/hash/siphash-batch.js', import.meta.url).href)

@@ -9,7 +9,8 @@
 //    on 16-bit limbs, sort the values, then read the stream again and
 //    merge the two ascending sequences.
 // Well-formed filters only (the bench builds them): errors are plain Errors.
-import { BASIC_FILTER_M, BASIC_FILTER_P, gcsKey, siphash24Into } from '@bitp2p/wire'
+import { BASIC_FILTER_M, BASIC_FILTER_P, gcsKey } from '@bitp2p/wire/filters'
+import { siphash24Into } from '@bitp2p/wire/hash'
 
 /** floor(h * f / 2^64) for h = hhi * 2^32 + hlo and f < 2^53, on 16-bit limbs. */
 function mulHigh64(hlo, hhi, f) {

@@ -41,12 +41,16 @@ const ROUNDS = quick ? 2 : 5
 const BATCH = 2_000
 /** The issue's goal for the Node build. */
 const GOAL = 1_000_000
-const PURE_WIRE = new URL('../packages/wire/dist/index.js', import.meta.url).href
-const NODE_WIRE = new URL('../packages/wire/dist/node-variant/index.js', import.meta.url).href
+/** The built wire's two trees: dist/<entry>.js (pure JS) and dist/node-variant/<entry>.js (node:crypto). */
+const PURE_WIRE_DIR = new URL('../packages/wire/dist/', import.meta.url).href
+const NODE_WIRE_DIR = new URL('../packages/wire/dist/node-variant/', import.meta.url).href
 
 const wire = await import('@bitp2p/wire')
-const { regtest, serializeBlockHeader, sha256dHeader, checkProofOfWork, headersCodec, ByteReader, ByteWriter } = wire
-const { HeaderTree } = await import('@bitp2p/session')
+const { regtest, serializeBlockHeader } = wire
+const { sha256dHeader, createHeaderHasher, SHA256_BACKEND } = await import('@bitp2p/wire/hash')
+const { checkProofOfWork } = await import('@bitp2p/wire/consensus')
+const { headersCodec, ByteReader, ByteWriter } = await import('@bitp2p/wire/codecs')
+const { HeaderTree } = await import('@bitp2p/session/chain')
 
 /** `count` regtest headers on genesis, each mined (nonce search) against its bits. */
 function mineHeaders(count) {
@@ -149,7 +153,7 @@ const fmt = (n) => Math.round(n).toLocaleString('en-US')
 if (child) {
   // Pure-JS child: report the tree rate on stdout as JSON.
   const batches = asMessages(mineHeaders(COUNT))
-  process.stdout.write(JSON.stringify({ backend: wire.SHA256_BACKEND, ...timeRounds(batches) }))
+  process.stdout.write(JSON.stringify({ backend: SHA256_BACKEND, ...timeRounds(batches) }))
 } else {
   // The machine's load average: on a shared machine the rates move with it.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
@@ -166,7 +170,8 @@ if (child) {
   )
 
   const hook = `data:text/javascript,${encodeURIComponent(
-    `export async function resolve(s, c, n) { return s === '@bitp2p/wire' ? { url: ${JSON.stringify(PURE_WIRE)}, shortCircuit: true } : n(s, c) }`,
+    // @bitp2p/wire and each of its subpaths, from the pure tree.
+    `export async function resolve(s, c, n) { const m = /^@bitp2p\\/wire(?:\\/([\\w-]+))?$/.exec(s); return m ? { url: ${JSON.stringify(PURE_WIRE_DIR)} + (m[1] ?? 'index') + '.js', shortCircuit: true } : n(s, c) }`,
   )}`
   const register = `data:text/javascript,${encodeURIComponent(`import { register } from 'node:module'; register(${JSON.stringify(hook)})`)}`
   const res = spawnSync(process.execPath, ['--import', register, fileURLToPath(import.meta.url), '--child', ...(quick ? ['--quick'] : [])], {
@@ -179,13 +184,13 @@ if (child) {
     `HeaderTree.acceptMany, pure-JS build (browser; general SHA-256: ${pure.backend}; header hash: the same JS): best ${fmt(pure.best)} headers/s, median ${fmt(pure.median)}`,
   )
 
-  const nodeWire = await import(NODE_WIRE)
-  const pureWire = await import(PURE_WIRE)
+  const nodeWire = await import(`${NODE_WIRE_DIR}hash.js`)
+  const pureWire = await import(`${PURE_WIRE_DIR}hash.js`)
   // hashInto as the tree uses it: headers side by side in one array, hashes into another.
   const all = new Uint8Array(raws.length * 80)
   raws.forEach((r, i) => all.set(r, i * 80))
   const digests = new Uint8Array(raws.length * 32)
-  const hasher = wire.createHeaderHasher()
+  const hasher = createHeaderHasher()
   const offsets = raws.map((_, i) => i)
   const hjs = hashRate((i) => hasher.hashInto(all, i * 80, digests, i * 32), offsets)
   const hjsAlloc = hashRate(sha256dHeader, raws)

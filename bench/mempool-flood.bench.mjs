@@ -34,10 +34,11 @@
 // leftovers. Nothing is asserted; the figures go to stdout and (not with
 // --quick, --session or --no-machine) bench/mempool-flood-results.json.
 import { spawn } from 'node:child_process'
-import { writeFileSync } from 'node:fs'
+import { existsSync, writeFileSync } from 'node:fs'
 import { loadavg } from 'node:os'
 import { fileURLToPath, pathToFileURL } from 'node:url'
-import { InvType, MAX_INV_SIZE, regtest, toHex, txid, wtxid } from '@bitp2p/wire'
+import { InvType, regtest, toHex, txid, wtxid } from '@bitp2p/wire'
+import { MAX_INV_SIZE } from '@bitp2p/wire/limits'
 import { TcpConnector, TcpListener } from '@bitp2p/transport-tcp'
 import { TxFactory, txFloodFrame } from '@bitp2p/transport-mock'
 
@@ -48,7 +49,17 @@ const arg = (name) => {
 }
 const quick = argv.includes('--quick')
 const sessionPath = arg('--session')
-const S = await import(sessionPath ? pathToFileURL(sessionPath).href : '@bitp2p/session')
+/**
+ * One entry of the session under test: `@bitp2p/session/<name>`, or with
+ * --session the file beside the given index.js (an older build without
+ * subpath entries had every name on its main entry).
+ */
+async function sessionEntry(name) {
+  if (!sessionPath) return await import(name === 'index' ? '@bitp2p/session' : `@bitp2p/session/${name}`)
+  const file = new URL(`${name}.js`, pathToFileURL(sessionPath))
+  return await import(existsSync(file) ? file.href : pathToFileURL(sessionPath).href)
+}
+const S = { ...(await sessionEntry('core')), ...(await sessionEntry('limits')), ...(await sessionEntry('index')) }
 const { MempoolMonitor, Peer, PeerList, RealtimeClock, SeededRandom } = S
 
 /** Flooding connections, one child process each. */

@@ -18,7 +18,8 @@
 //    table), then 100,000 select() calls; AddressBook (Core's bucketed
 //    addrman) against FifoAddressBook (a bounded ring, uniform pick).
 import { regtest } from '@bitp2p/wire'
-import { AddressBook, FifoAddressBook, Peer, SeededRandom } from '@bitp2p/session'
+import { Peer, SeededRandom } from '@bitp2p/session'
+import { AddressBook, FifoAddressBook } from '@bitp2p/session/core'
 import { MockNetwork } from '@bitp2p/transport-mock'
 
 const quick = process.argv.includes('--quick')

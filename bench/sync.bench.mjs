@@ -30,7 +30,8 @@ import path from 'node:path'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { hashToHex, regtest } from '@bitp2p/wire'
-import { HeaderTree, Peer } from '@bitp2p/session'
+import { Peer } from '@bitp2p/session'
+import { HeaderTree } from '@bitp2p/session/chain'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 
 const quick = process.argv.includes('--quick')

@@ -8,8 +8,16 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createHash, hash as nodeHash } from 'node:crypto'
 import { measure, do_not_optimize } from 'mitata'
-import * as native from '@bitp2p/wire' // "node" condition: node:crypto hashing
-import * as pure from '../packages/wire/dist/index.js' // default build: @noble/hashes
+import * as nativeMain from '@bitp2p/wire' // "node" condition: node:crypto hashing
+import * as nativeHash from '@bitp2p/wire/hash'
+import * as nativeConsensus from '@bitp2p/wire/consensus'
+import * as pureMain from '../packages/wire/dist/index.js' // default build: @noble/hashes
+import * as pureHash from '../packages/wire/dist/hash.js'
+import * as pureConsensus from '../packages/wire/dist/consensus.js'
+
+/** The entries of each build the benchmarks call, as one namespace. */
+const native = { ...nativeMain, ...nativeHash, ...nativeConsensus }
+const pure = { ...pureMain, ...pureHash, ...pureConsensus }
 
 const require = createRequire(import.meta.url)
 const BLOCKS_DIR = new URL('../../shared/data/blocks/', import.meta.url)

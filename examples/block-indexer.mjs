@@ -15,7 +15,8 @@
 // BITP2P_PEER and BITP2P_NETWORK (default regtest) work as in connect-and-ping.mjs.
 import { parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
-import { BlockFetcher, DEFAULT_CHUNK_BYTES, HeaderSync, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
+import { BlockFetcher, HeaderSync, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
+import { DEFAULT_CHUNK_BYTES } from '@bitp2p/session/limits'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { concatBytes, hashToHex, networkByName } from '@bitp2p/wire'
 

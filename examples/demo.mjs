@@ -15,7 +15,8 @@
 //
 // Everything stays on this machine (127.0.0.1). The packages are imported
 // as a user of the SDK would, from their built dist/ bundles.
-import { HeaderTree, Peer } from '@bitp2p/session'
+import { Peer } from '@bitp2p/session'
+import { HeaderTree } from '@bitp2p/session/chain'
 import { fromHex, hashToHex, hexToHash, InvType, parseTx, regtest, toHex, txid, txVsize } from '@bitp2p/wire'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { spawnBcoin } from '../test/harness/spawn-bcoin.mjs'

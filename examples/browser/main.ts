@@ -11,7 +11,8 @@
  * Bundled for the browser by build.mjs into dist/main.js.
  */
 import { WsConnector } from '@bitp2p/transport-ws'
-import { describeDisconnect, HeaderTree, Peer, type PeerAddress } from '@bitp2p/session'
+import { describeDisconnect, Peer, type PeerAddress } from '@bitp2p/session'
+import { HeaderTree } from '@bitp2p/session/chain'
 import { blockHash, hashToHex, InvType, networkByName, Services, txid, txVsize, type BlockHeader, type InvItem, type Transaction } from '@bitp2p/wire'
 
 /** Largest headers message (Core's MAX_HEADERS_RESULTS): a full one means there are more. */

@@ -7,7 +7,9 @@
  * steps that use it still run under Deno and Bun. Deterministic: no clock,
  * no Math.random.
  */
-import { encodeFrame, encodeMessage, HEADER_BYTES, ipFromString, type FramingParams, type KnownMessage } from '@bitp2p/wire'
+import { encodeMessage, ipFromString, type FramingParams, type KnownMessage } from '@bitp2p/wire'
+import { encodeFrame } from '@bitp2p/wire/codecs'
+import { HEADER_BYTES } from '@bitp2p/wire/limits'
 
 /** Byte offset of the length field in a v1 frame header. */
 const LENGTH_OFFSET = 16

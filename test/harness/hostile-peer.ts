@@ -35,14 +35,10 @@ import { setFlagsFromString } from 'node:v8'
 import type { Connector, DisconnectKind, PeerAddress, Transport, TransportError } from '@bitp2p/session'
 import {
   blockHash,
-  encodeFrame,
   encodeMessage,
   InvType,
   ipFromString,
   mainnet,
-  MAX_ADDR_TO_SEND,
-  MAX_HEADERS_RESULTS,
-  MAX_INV_SIZE,
   MessageDecoder,
   type Block,
   type BlockHeader,
@@ -53,6 +49,8 @@ import {
   type MessageOf,
   type NetworkParams,
 } from '@bitp2p/wire'
+import { encodeFrame } from '@bitp2p/wire/codecs'
+import { MAX_ADDR_TO_SEND, MAX_HEADERS_RESULTS, MAX_INV_SIZE } from '@bitp2p/wire/limits'
 import { frameHeader, hostileVersion, hugeCountFrames, noise, versionFrame, withBadChecksum } from './hostile-bytes.js'
 
 /** The only address a hostile server binds by default. */

@@ -18,16 +18,8 @@
  * codec and verified with verifyBlock/blockTxids.
  */
 import { type Peer } from '@bitp2p/session'
-import {
-  BlockStreamParser,
-  blockTxids,
-  hashToHex,
-  hexToHash,
-  InvType,
-  regtest,
-  verifyBlock,
-  type BlockStreamEnd,
-} from '@bitp2p/wire'
+import { blockTxids, hashToHex, hexToHash, InvType, regtest, verifyBlock } from '@bitp2p/wire'
+import { BlockStreamParser, type BlockStreamEnd } from '@bitp2p/wire/codecs'
 import { createSignedTx, waitForWalletTx, type InteropNode } from './node.js'
 import { check, checkEqual, connectPeer, InteropError, since } from './util.js'
 import { scaled } from '../harness/timing.js'

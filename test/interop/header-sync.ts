@@ -11,8 +11,9 @@
  * the step does not rest on the tree alone. Sync ends when a reply is
  * shorter than MAX_HEADERS_RESULTS; our tip must then be bcoin's.
  */
-import { HeaderTree } from '@bitp2p/session'
-import { blockHash, bytesEqual, checkProofOfWork, hashToHex, regtest } from '@bitp2p/wire'
+import { HeaderTree } from '@bitp2p/session/chain'
+import { blockHash, bytesEqual, hashToHex, regtest } from '@bitp2p/wire'
+import { checkProofOfWork } from '@bitp2p/wire/consensus'
 import type { InteropNode } from './node.js'
 import { check, checkEqual, connectPeer, since } from './util.js'
 import { scaled } from '../harness/timing.js'

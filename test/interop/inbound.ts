@@ -6,7 +6,8 @@
  * once segwit is active), so we advertise both. From bcoin's side the
  * connection must be outbound, to our address, with our user agent.
  */
-import { DEFAULT_USER_AGENT, Peer, type Transport } from '@bitp2p/session'
+import { Peer, type Transport } from '@bitp2p/session'
+import { DEFAULT_USER_AGENT } from '@bitp2p/session/limits'
 import { Services } from '@bitp2p/wire'
 import { TcpListener } from '@bitp2p/transport-tcp'
 import { LOOPBACK, type InteropNode } from './node.js'

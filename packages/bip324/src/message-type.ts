@@ -8,7 +8,8 @@
  * otherwise (version, verack, sendheaders, wtxidrelay, ...). We accept both
  * forms for every command, as the BIP requires.
  */
-import { COMMAND_BYTES, isCommandByte } from '@bitp2p/wire'
+import { isCommandByte } from '@bitp2p/wire/codecs'
+import { COMMAND_BYTES } from '@bitp2p/wire/limits'
 import { LONG_TYPE_BYTES } from './constants.js'
 import { V2Error } from './errors.js'
 

@@ -38,7 +38,7 @@
  * length field alone: a peer must send N bytes to make us hold N bytes, and
  * N is capped before that.
  */
-import type { FrameEvent } from '@bitp2p/wire'
+import type { FrameEvent } from '@bitp2p/wire/codecs'
 import {
   IGNORE_BIT,
   LENGTH_FIELD_BYTES,

@@ -17,7 +17,8 @@
  *    garbage, the version packet or a later packet.
  */
 import { describe, expect, it } from 'vitest'
-import { encodeFrame, regtest, testnet3 } from '@bitp2p/wire'
+import { regtest, testnet3 } from '@bitp2p/wire'
+import { encodeFrame } from '@bitp2p/wire/codecs'
 import { MAX_GARBAGE_BYTES, MAX_SEND_GARBAGE_BYTES } from '../src/constants.js'
 import { createEllSwiftKeyPair } from '../src/ellswift.js'
 import { V2Error } from '../src/errors.js'

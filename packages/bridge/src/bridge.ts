@@ -23,7 +23,7 @@ import type { Server as HttpsServer } from 'node:https'
 import { Socket, type SocketConstructorOpts } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
-import { FrameDecoder } from '@bitp2p/wire'
+import { FrameDecoder } from '@bitp2p/wire/codecs'
 import { canonicalIp } from './ip.js'
 import { checkTarget, compileAllowlist, type Resolver, type TargetPolicy } from './policy.js'
 import {

@@ -9,7 +9,8 @@
  * (::ffff:a.b.c.d) are the IPv4 address: one host has one key in the
  * allowlist, and a mapped loopback is loopback.
  */
-import { ipFromString, ipToString, ipv6ToString, isIPv4Mapped, WireError } from '@bitp2p/wire'
+import { ipFromString, ipToString, WireError } from '@bitp2p/wire'
+import { ipv6ToString, isIPv4Mapped } from '@bitp2p/wire/codecs'
 
 /** Where an address lives. Everything but 'global' is refused unless the bridge allows private targets. */
 export type IpScope =

@@ -3,7 +3,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { request } from 'node:http'
 import { WebSocket as NodeWebSocket } from 'ws'
-import { encodeFrame } from '@bitp2p/wire'
+import { encodeFrame } from '@bitp2p/wire/codecs'
 import type { Transport, TransportError } from '@bitp2p/session'
 import { WsConnector, type BridgeCloseInfo, type WebSocketConstructor } from '@bitp2p/transport-ws'
 import type { Bridge } from '../src/bridge.js'

@@ -82,7 +82,8 @@ export const v2Commands: {
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const { CODECS, regtest } = await import('@bitp2p/wire')
+  const { regtest } = await import('@bitp2p/wire')
+  const { CODECS } = await import('@bitp2p/wire/codecs')
   const { createBridge } = await import('../src/bridge.js')
   const { absence, IN_CI } = await import('../../../test/harness/requirements.js')
   const none = async (): Promise<void> => {}

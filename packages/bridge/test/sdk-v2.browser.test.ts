@@ -6,7 +6,8 @@
 // network magic and no command name.
 import { describe, expect, inject, it } from 'vitest'
 import { commands } from 'vitest/browser'
-import { HeaderTree, Peer } from '@bitp2p/session'
+import { Peer } from '@bitp2p/session'
+import { HeaderTree } from '@bitp2p/session/chain'
 import { v2 } from '@bitp2p/session/v2'
 import { hashToHex, regtest } from '@bitp2p/wire'
 import { WsConnector } from '@bitp2p/transport-ws'

@@ -4,7 +4,8 @@
 // (both started in Node by test/sdk.global.ts).
 import { describe, expect, inject, it } from 'vitest'
 import { commands } from 'vitest/browser'
-import { HeaderTree, Peer } from '@bitp2p/session'
+import { Peer } from '@bitp2p/session'
+import { HeaderTree } from '@bitp2p/session/chain'
 import { hashToHex, InvType, regtest, txid, type InvItem } from '@bitp2p/wire'
 import { WsConnector } from '@bitp2p/transport-ws'
 import { scaled } from '../../../test/harness/timing.js'

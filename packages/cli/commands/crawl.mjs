@@ -1,5 +1,6 @@
 // bitp2p crawl: visit the nodes reachable from some seeds and summarise them.
-import { crawl, DEFAULT_CRAWL_CONCURRENCY, RealtimeClock } from '@bitp2p/session'
+import { crawl, RealtimeClock } from '@bitp2p/session'
+import { DEFAULT_CRAWL_CONCURRENCY } from '@bitp2p/session/limits'
 import { serviceNames } from '@bitp2p/wire'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { CliError, DEFAULT_CONNECT_TIMEOUT_MS, describeReason, intOption, label, NETWORK_HELP, networkOption, parse, parseAddress, printable, timeoutOption, UsageError } from './common.mjs'

@@ -19,7 +19,8 @@
 // With 4 or more peers the last one is a cheat: a quarter into the run it
 // announces a long branch whose first header misses its proof-of-work
 // target, and HeaderSync drops it (a peer-removed event).
-import { checkHeaderPow, HeaderSync, Peer, PeerList, SeededRandom } from '@bitp2p/session'
+import { HeaderSync, Peer, PeerList, SeededRandom } from '@bitp2p/session'
+import { checkHeaderPow } from '@bitp2p/session/chain'
 import { MockNetwork, SyntheticChain, VIRTUAL_PEER_SERVICES } from '@bitp2p/transport-mock'
 import { blockHash, bytesEqual, InvType, regtest } from '@bitp2p/wire'
 

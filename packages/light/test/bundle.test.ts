@@ -25,7 +25,8 @@ const INDEXEDDB_STORES_ADDED_GZIP_BUDGET = 6 * 1024
 /** What a browser light client imports (as in packages/transport-ws/test/bundle-size.test.ts). */
 const LIGHT_CLIENT = `
 export { WsConnector } from '@bitp2p/transport-ws'
-export { describeDisconnect, HeaderTree, Peer } from '@bitp2p/session'
+export { describeDisconnect, Peer } from '@bitp2p/session'
+export { HeaderTree } from '@bitp2p/session/chain'
 export { blockHash, hashToHex, InvType, networkByName, Services, txid, txVsize } from '@bitp2p/wire'
 `
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`

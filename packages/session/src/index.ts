@@ -1,32 +1,69 @@
 /**
- * @bitp2p/session: sans-IO peer state machines and the drivers that run them.
+ * @bitp2p/session: Bitcoin P2P connections, one or a pool of them.
+ *
+ * This entry holds what applications use: Peer and Pool, the services
+ * (HeaderSync, MempoolMonitor, Broadcaster, BlockFetcher, crawl) and the
+ * PeerSource helpers that feed them, the typed errors and disconnect
+ * reasons, the Transport/Connector/Listener/Clock/Random interfaces
+ * transports implement, RealtimeClock and the random sources, and the
+ * HeaderStore interface with its memory store. The rest sits behind
+ * subpaths:
+ *
+ * - `@bitp2p/session/core`: the sans-IO state machines (connection, peer,
+ *   handshake, ping, requests, scheduler, tx requests) and the pool's
+ *   policy (PoolMachine, AddressBook, BanList, backoff, eviction, netgroups)
+ * - `@bitp2p/session/chain`: header validation, the most-work HeaderTree,
+ *   locators, the hash index
+ * - `@bitp2p/session/limits`: every tunable and default (timeouts, caps,
+ *   bucket sizes)
+ * - `@bitp2p/session/v2`: BIP324's v2 transport
+ * - `@bitp2p/session/node`: the file header store and DNS seeds (Node, Deno, Bun)
  * @module @bitp2p/session
  */
-export * from './transport.js'
-export * from './realtime-clock.js'
-export * from './random.js'
-export * from './fsm/reasons.js'
-export * from './fsm/misbehavior.js'
-export * from './fsm/errors.js'
-export * from './fsm/outbox.js'
-export * from './fsm/handshake.js'
-export * from './fsm/ping.js'
-export * from './fsm/requests.js'
-export * from './fsm/peer.js'
-export * from './core/scheduler.js'
-export * from './core/codec.js'
-export * from './core/connection.js'
-export * from './peer.js'
-export * from './transport-memory.js'
-export * from './chain/index.js'
-export * from './pool/netgroup.js'
-export * from './pool/addrman.js'
-export * from './pool/backoff.js'
-export * from './pool/banlist.js'
-export * from './services/index.js'
-export * from './pool/addr-rate.js'
-export * from './pool/meter.js'
-export * from './pool/machine.js'
-export * from './pool/eviction.js'
-export * from './pool/crawler.js'
-export * from './pool/pool.js'
+
+export {
+  TransportError,
+  type Cancel,
+  type Clock,
+  type Connector,
+  type Listener,
+  type PeerAddress,
+  type Random,
+  type Transport,
+  type TransportCloseKind,
+} from './transport.js'
+export { RealtimeClock } from './realtime-clock.js'
+export { SeededRandom, systemRandom } from './random.js'
+export { describeDisconnect, disconnectPolicy, type DisconnectKind, type DisconnectPolicy, type DisconnectReason } from './fsm/reasons.js'
+export type { Offense, OffenseKind } from './fsm/misbehavior.js'
+export type { HandshakeInfo, PeerFeatures, PeerVersionInfo } from './fsm/handshake.js'
+export type { RttStats } from './fsm/ping.js'
+export type { DataReply, PeerRequest, RequestResult } from './fsm/requests.js'
+export type { PeerMachineState } from './fsm/peer.js'
+export { Peer, PeerError, RequestError, type ConnectOptions, type PeerEvents, type PeerOptions, type RequestOptions } from './peer.js'
+export { MemoryHeaderStore, type HeaderStore } from './chain/store.js'
+export {
+  BlockDownload,
+  BlockFetcher,
+  BlockFetchError,
+  type BlockChunkEvent,
+  type BlockDoneEvent,
+  type BlockDownloadSummary,
+  type BlockFetcherOptions,
+  type BlockFetchEvent,
+} from './services/block-fetcher.js'
+export {
+  Broadcaster,
+  type BroadcasterEvents,
+  type BroadcasterOptions,
+  type BroadcastOptions,
+  type BroadcastRejection,
+  type BroadcastResult,
+} from './services/broadcaster.js'
+export { EventQueue } from './services/event-queue.js'
+export { HeaderSync, HeaderSyncError, type HeaderSyncEvents, type HeaderSyncOptions, type SyncProgress, type SyncReorg } from './services/header-sync.js'
+export { MempoolMonitor, type MempoolMonitorEvents, type MempoolMonitorOptions, type MempoolTx } from './services/mempool.js'
+export { peerLabel, PeerList, singlePeer, watchPeers, type PeerSource, type PeerSourceEvents } from './services/source.js'
+export type { PoolPeerInfo } from './pool/machine.js'
+export { crawl, type CrawlFailure, type CrawlOptions, type CrawlResult } from './pool/crawler.js'
+export { describeRemoval, Pool, PoolRequestError, type PoolEvents, type PoolOptions, type PoolRequestCallOptions, type PoolStats } from './pool/pool.js'

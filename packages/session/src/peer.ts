@@ -31,7 +31,6 @@
 import { EventEmitter } from 'eventemitter3'
 import {
   ipFromString,
-  IP_BYTES,
   type Command,
   type FramingParams,
   type InvItem,
@@ -39,10 +38,9 @@ import {
   type Message,
   type MessageOf,
   type NetAddress,
-  type PayloadChunkEvent,
-  type PayloadEndEvent,
-  type PayloadStartEvent,
 } from '@bitp2p/wire'
+import { type PayloadChunkEvent, type PayloadEndEvent, type PayloadStartEvent } from '@bitp2p/wire/codecs'
+import { IP_BYTES } from '@bitp2p/wire/limits'
 import { Connection, type ConnectionAction, type ConnectionEvent } from './core/connection.js'
 import type { FrameCodec, V2Support } from './core/codec.js'
 import type { TransportMemory } from './transport-memory.js'

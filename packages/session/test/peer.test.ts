@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { HEADER_BYTES, InvType, type BlockHeader, type FramingParams, type MessageOf } from '@bitp2p/wire'
+import { InvType, type BlockHeader, type FramingParams, type MessageOf } from '@bitp2p/wire'
+import { HEADER_BYTES } from '@bitp2p/wire/limits'
 import { Peer, PeerError, RequestError, type PeerOptions } from '../src/peer.js'
 import type { DisconnectReason } from '../src/fsm/reasons.js'
 import { SeededRandom } from '../src/random.js'

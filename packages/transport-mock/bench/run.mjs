@@ -13,7 +13,11 @@ const packages = resolve(here, '../..')
 const nodeVariant = {
   name: 'node-variant',
   setup(b) {
-    b.onResolve({ filter: /^@bitp2p\/(wire|session)$/ }, (a) => ({ path: join(packages, a.path.slice('@bitp2p/'.length), 'src/index.ts') }))
+    // @bitp2p/wire, @bitp2p/session and their subpaths (@bitp2p/wire/codecs -> wire/src/codecs.ts).
+    b.onResolve({ filter: /^@bitp2p\/(wire|session)(\/[\w-]+)?$/ }, (a) => {
+      const [, pkg, sub = 'index'] = /^@bitp2p\/(wire|session)(?:\/([\w-]+))?$/.exec(a.path)
+      return { path: join(packages, pkg, 'src', `${sub}.ts`) }
+    })
     b.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (a) => {
       const base = resolve(a.resolveDir, a.path.slice(0, -3))
       if (existsSync(base + '.node.ts')) return { path: base + '.node.ts' }

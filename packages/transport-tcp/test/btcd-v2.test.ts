@@ -30,7 +30,6 @@ import {
   Peer,
   PeerError,
   RealtimeClock,
-  TransportMemory,
   singlePeer,
   systemRandom,
   type BlockDoneEvent,
@@ -39,15 +38,9 @@ import {
   type Random,
   type Transport,
 } from '@bitp2p/session'
+import { TransportMemory } from '@bitp2p/session/v2'
 import { v2 } from '@bitp2p/session/v2'
 import {
-  basicFilterItems,
-  buildBasicFilter,
-  CODECS,
-  decodeBasicFilter,
-  FilterType,
-  filterHash,
-  filterHeader,
   fromHex,
   hashToHex,
   hexToHash,
@@ -59,6 +52,15 @@ import {
   toHex,
   type MessageOf,
 } from '@bitp2p/wire'
+import { CODECS } from '@bitp2p/wire/codecs'
+import {
+  basicFilterItems,
+  buildBasicFilter,
+  decodeBasicFilter,
+  FilterType,
+  filterHash,
+  filterHeader,
+} from '@bitp2p/wire/filters'
 import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
 import { BTCD_PROTOCOL_VERSION, btcdBudget, SEGWIT_HEIGHT, startBtcd, type BtcdNode, type BtcdPeerInfo } from '../../../test/harness/btcd.js'
 import { needs } from '../../../test/harness/needs.js'

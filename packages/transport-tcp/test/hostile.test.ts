@@ -25,8 +25,6 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import {
   BlockFetcher,
   BlockFetchError,
-  DATA_REQUEST_TIMEOUT_MS,
-  MIN_BLOCK_STREAM_BYTES_PER_SEC,
   disconnectPolicy,
   Peer,
   PeerError,
@@ -39,7 +37,9 @@ import {
   type PeerOptions,
   type Transport,
 } from '@bitp2p/session'
-import { blockHash, encodeMessage, hashToHex, InvType, MAX_HEADERS_RESULTS, regtest, type Block, type InvItem, type WireErrorCode } from '@bitp2p/wire'
+import { DATA_REQUEST_TIMEOUT_MS, MIN_BLOCK_STREAM_BYTES_PER_SEC } from '@bitp2p/session/limits'
+import { blockHash, encodeMessage, hashToHex, InvType, regtest, type Block, type InvItem, type WireErrorCode } from '@bitp2p/wire'
+import { MAX_HEADERS_RESULTS } from '@bitp2p/wire/limits'
 import { buildBlock, genesisBlock, VirtualClock } from '@bitp2p/transport-mock'
 import { TcpConnector, TcpListener } from '../src/index.js'
 import { scaled } from '../../../test/harness/timing.js'

@@ -20,8 +20,6 @@
 // wait for the first honest transaction timed out.
 import { afterAll, describe, expect, it } from 'vitest'
 import {
-  DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER,
-  DEFAULT_MAX_IN_FLIGHT_PER_PEER,
   MempoolMonitor,
   Peer,
   PeerList,
@@ -30,7 +28,10 @@ import {
   type MempoolTx,
   type Random,
 } from '@bitp2p/session'
-import { encodeFrame, InvType, MAX_INV_SIZE, regtest, toHex, txid, wtxid, type Transaction } from '@bitp2p/wire'
+import { DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER, DEFAULT_MAX_IN_FLIGHT_PER_PEER } from '@bitp2p/session/limits'
+import { InvType, regtest, toHex, txid, wtxid, type Transaction } from '@bitp2p/wire'
+import { encodeFrame } from '@bitp2p/wire/codecs'
+import { MAX_INV_SIZE } from '@bitp2p/wire/limits'
 import { TcpConnector, TcpListener, type TcpTransport } from '../src/index.js'
 import { TxFactory } from '../../transport-mock/src/chain/index.js'
 import { scaled } from '../../../test/harness/timing.js'

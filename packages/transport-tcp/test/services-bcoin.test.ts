@@ -20,13 +20,14 @@ import {
   peerLabel,
   singlePeer,
   type BlockDoneEvent,
-  type HeaderEntry,
   type MempoolTx,
   type Peer,
   type SyncProgress,
   type SyncReorg,
 } from '@bitp2p/session'
-import { bytesEqual, fromHex, hashToHex, hexToHash, merkleRoot, parseTx, regtest, serializeTx, toHex, txid } from '@bitp2p/wire'
+import { type HeaderEntry } from '@bitp2p/session/chain'
+import { bytesEqual, fromHex, hashToHex, hexToHash, parseTx, regtest, serializeTx, toHex, txid } from '@bitp2p/wire'
+import { merkleRoot } from '@bitp2p/wire/hash'
 import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
 import { needs } from '../../../test/harness/needs.js'
 import { forWork, scaled } from '../../../test/harness/timing.js'

@@ -11,7 +11,8 @@ import {
   BridgeCloseCode,
   BRIDGE_CLOSE_NAMES,
 } from '../src/protocol.js'
-import { ipToString, ipv6ToString } from '@bitp2p/wire'
+import { ipToString } from '@bitp2p/wire'
+import { ipv6ToString } from '@bitp2p/wire/codecs'
 
 describe('parsePeer / formatPeer', () => {
   it('parses host:port, bracketed IPv6 and names', () => {

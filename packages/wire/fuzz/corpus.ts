@@ -12,26 +12,18 @@ import {
   type Block,
   blockHash,
   blockTxids,
-  blockWtxids,
-  buildPartialMerkleTree,
-  CODECS,
-  type CodecContext,
-  DEFAULT_CODEC_CONTEXT,
-  encodePayload,
   fromHex,
-  ipv4Mapped,
   type KnownMessage,
-  merkleRoot,
   parseBlock,
   serializeBlock,
-  shortId,
-  shortIdKey,
   type Transaction,
   txid,
-  witnessCommitment,
-  witnessMerkleRoot,
   wtxid,
 } from '../src/index.js'
+import { CODECS, type CodecContext, DEFAULT_CODEC_CONTEXT, encodePayload, ipv4Mapped } from '../src/codecs.js'
+import { blockWtxids, witnessCommitment } from '../src/consensus.js'
+import { buildPartialMerkleTree } from '../src/filters.js'
+import { merkleRoot, shortId, shortIdKey, witnessMerkleRoot } from '../src/hash.js'
 
 /** One seed: a command and a payload its codec decodes. */
 export interface Sample {

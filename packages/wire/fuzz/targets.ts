@@ -16,16 +16,8 @@
  */
 import {
   blockTxids,
-  blockWtxids,
-  BlockStreamParser,
-  CODECS,
-  type Codec,
-  type CodecContext,
-  encodeExtHeader,
-  encodeFrame,
   encodeMessage,
   type KnownMessage,
-  merkleRoot,
   MessageDecoder,
   type MessageEvent,
   type NetworkParams,
@@ -33,17 +25,27 @@ import {
   regtest,
   bsv,
   verifyBlock,
-  ByteReader,
-  ByteWriter,
   toHex,
   bytesEqual,
   WireError,
   type WireErrorCode,
+  networkByMagic,
+} from '../src/index.js'
+import {
+  BlockStreamParser,
+  CODECS,
+  type Codec,
+  type CodecContext,
+  encodeExtHeader,
+  encodeFrame,
+  ByteReader,
+  ByteWriter,
   FrameDecoder,
   maxPayloadFor,
   type FrameDecoderEvent,
-  networkByMagic,
-} from '../src/index.js'
+} from '../src/codecs.js'
+import { blockWtxids } from '../src/consensus.js'
+import { merkleRoot } from '../src/hash.js'
 import { messageSamples, type Sample, syntheticBlocks } from './corpus.js'
 import { concat, mutate } from './mutate.js'
 import type { FuzzRng } from './rng.js'

@@ -32,8 +32,11 @@
  * reject with a LightStoreError rather than return a damaged chain.
  */
 import { deleteDB, openDB, type DBSchema, type IDBPDatabase, type IDBPTransaction, type StoreNames } from 'idb'
-import { BLOCK_HEADER_BYTES, parseBlockHeader, sha256d, bytesEqual } from '@bitp2p/wire'
-import { checkBatch, HashIndex, hashKey, type HeaderRecord, type HeaderStore, type StoredHeader, type TrustedBase } from '@bitp2p/session'
+import { parseBlockHeader, bytesEqual } from '@bitp2p/wire'
+import { sha256d } from '@bitp2p/wire/hash'
+import { BLOCK_HEADER_BYTES } from '@bitp2p/wire/limits'
+import { type HeaderStore } from '@bitp2p/session'
+import { checkBatch, HashIndex, hashKey, type HeaderRecord, type StoredHeader, type TrustedBase } from '@bitp2p/session/chain'
 import { LightStoreError, type LightStoreErrorCode } from './error.js'
 import { SerialQueue, stateToJson } from './serial.js'
 import { checkFilterHeaderWrite, STORED_FILTER_HEADER_BYTES, type JsonValue, type LightStore } from './store.js'

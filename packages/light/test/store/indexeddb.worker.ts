@@ -2,7 +2,7 @@
 // so, and then never closes them: the page terminates it, as a tab that is
 // closed or crashes goes away (see indexeddb.browser.test.ts).
 import { regtest } from '@bitp2p/wire'
-import { HeaderTree } from '@bitp2p/session'
+import { HeaderTree } from '@bitp2p/session/chain'
 import { openIndexedDbStores } from '../../src/indexeddb.js'
 import { mineChain } from '../../../session/test/chain/helpers.js'
 

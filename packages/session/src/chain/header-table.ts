@@ -26,8 +26,11 @@
  * Per header: 80 + 32 + 32 + 12 bytes of columns and 16-32 bytes of index,
  * plus the slack of the last chunk.
  */
-import { BLOCK_HEADER_BYTES, createHeaderHasher, writeBlockHeader } from '@bitp2p/wire'
-import type { BlockHeader, HeaderHasher } from '@bitp2p/wire'
+import { writeBlockHeader } from '@bitp2p/wire/codecs'
+import { createHeaderHasher } from '@bitp2p/wire/hash'
+import { BLOCK_HEADER_BYTES } from '@bitp2p/wire/limits'
+import type { BlockHeader } from '@bitp2p/wire'
+import type { HeaderHasher } from '@bitp2p/wire/hash'
 import { HashIndex, type HashSource, hashKey } from './hash-index.js'
 import { WORDS_256, fromWords256, hashAtMostWords } from './pow-words.js'
 

@@ -15,7 +15,8 @@
  * rules), so a store must only ever be written with headers a HeaderTree
  * accepted, and must live where only this program can write.
  */
-import { bytesEqual, hashToHex, parseBlockHeader, BLOCK_HEADER_BYTES } from '@bitp2p/wire'
+import { bytesEqual, hashToHex, parseBlockHeader } from '@bitp2p/wire'
+import { BLOCK_HEADER_BYTES } from '@bitp2p/wire/limits'
 import type { BlockHeader } from '@bitp2p/wire'
 import type { HeaderEntry, TrustedBase } from './tree.js'
 

@@ -35,7 +35,9 @@
  * dropped (they are bounded by the work an attacker must spend on them and
  * by maxReorgDepth).
  */
-import { BLOCK_HEADER_BYTES, TWO_POW_256, bitsToTarget, hashToHex, parseBlockHeader, serializeBlockHeader, workFromBits } from '@bitp2p/wire'
+import { hashToHex, parseBlockHeader, serializeBlockHeader } from '@bitp2p/wire'
+import { TWO_POW_256, bitsToTarget, workFromBits } from '@bitp2p/wire/consensus'
+import { BLOCK_HEADER_BYTES } from '@bitp2p/wire/limits'
 import type { BlockHeader, NetworkParams } from '@bitp2p/wire'
 import { HeaderTable } from './header-table.js'
 import { MedianTimeWindow } from './median-time.js'

@@ -33,8 +33,8 @@
 import { blockHash, bytesEqual, hashToHex } from '@bitp2p/wire'
 import type { BlockHeader } from '@bitp2p/wire'
 import type { NetworkParams } from '@bitp2p/wire'
-import { BSV_UAHF_HEIGHT, TWO_POW_256, bitsToTarget, checkProofOfWork, targetToBits } from '@bitp2p/wire'
-import type { PowFailure } from '@bitp2p/wire'
+import { BSV_UAHF_HEIGHT, TWO_POW_256, bitsToTarget, checkProofOfWork, targetToBits } from '@bitp2p/wire/consensus'
+import type { PowFailure } from '@bitp2p/wire/consensus'
 
 /** Core's MAX_FUTURE_BLOCK_TIME: a header may be at most 2 hours ahead of our clock. */
 export const MAX_FUTURE_BLOCK_TIME = 2 * 60 * 60

@@ -28,17 +28,8 @@
  * app does not carry the ciphers.
  */
 import { isV2Error, shortIdOf, V2Handshake, type V2Error, type V2HandshakeEvent, type V2Session } from '@bitp2p/bip324'
-import {
-  bytesEqual,
-  decodePayload,
-  NETWORKS,
-  isWireError,
-  maxPayloadFor,
-  PROTOCOL_VERSION,
-  type CodecContext,
-  type FramingParams,
-  type WireError,
-} from '@bitp2p/wire'
+import { bytesEqual, NETWORKS, isWireError, PROTOCOL_VERSION, type FramingParams, type WireError } from '@bitp2p/wire'
+import { decodePayload, maxPayloadFor, type CodecContext } from '@bitp2p/wire/codecs'
 import type { Random } from '../transport.js'
 import type { CodecEvent, FrameCodec, V2Failure } from './codec.js'
 

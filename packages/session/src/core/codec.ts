@@ -19,19 +19,15 @@
  *  - `ready` is false while a codec's own handshake runs (v2); the peer
  *    machine's version/verack start only once it is true.
  */
+import { isWireError, PROTOCOL_VERSION, type FramingParams, type MessageEvent, type WireError } from '@bitp2p/wire'
 import {
   decodePayload,
   encodeExtHeader,
   encodeFrame,
   FrameDecoder,
-  isWireError,
   maxPayloadFor,
-  PROTOCOL_VERSION,
   type CodecContext,
-  type FramingParams,
-  type MessageEvent,
-  type WireError,
-} from '@bitp2p/wire'
+} from '@bitp2p/wire/codecs'
 import type { Random } from '../transport.js'
 
 /** One frame in or out, for metering: its command and its size on the wire (headers or packet overhead included). */

@@ -22,7 +22,8 @@
  *    ready wait inside the codec (v2 encrypts them once it has keys); a v2
  *    responder that meets a v1 peer carries on with v1 over the same bytes.
  */
-import { encodePayload, PROTOCOL_VERSION, Services, type FramingParams, type KnownMessage } from '@bitp2p/wire'
+import { PROTOCOL_VERSION, Services, type FramingParams, type KnownMessage } from '@bitp2p/wire'
+import { encodePayload } from '@bitp2p/wire/codecs'
 
 const NODE_P2P_V2 = Services.NODE_P2P_V2
 import type { Random } from '../transport.js'

@@ -44,21 +44,23 @@
  * specification and `renderHandshakeTransitions()` prints it.
  */
 import {
-  BIP0031_VERSION,
-  FEEFILTER_VERSION,
   hasServices,
-  IP_BYTES,
-  MIN_PEER_PROTO_VERSION,
   PROTOCOL_VERSION,
-  SENDHEADERS_VERSION,
   Services,
-  SHORT_IDS_BLOCKS_VERSION,
-  WTXID_RELAY_VERSION,
   type KnownMessage,
   type Message,
   type MessageOf,
   type NetAddress,
 } from '@bitp2p/wire'
+import {
+  BIP0031_VERSION,
+  FEEFILTER_VERSION,
+  IP_BYTES,
+  MIN_PEER_PROTO_VERSION,
+  SENDHEADERS_VERSION,
+  SHORT_IDS_BLOCKS_VERSION,
+  WTXID_RELAY_VERSION,
+} from '@bitp2p/wire/limits'
 import type { Offense } from './misbehavior.js'
 import type { Outbox } from './outbox.js'
 import type { DisconnectReason } from './reasons.js'

@@ -4,7 +4,8 @@
  * Outbox). One queue per peer machine, shared by its parts, so actions come
  * out in the order they were decided.
  */
-import type { KnownMessage, Message, PayloadChunkEvent, PayloadEndEvent, PayloadStartEvent } from '@bitp2p/wire'
+import type { KnownMessage, Message } from '@bitp2p/wire'
+import type { PayloadChunkEvent, PayloadEndEvent, PayloadStartEvent } from '@bitp2p/wire/codecs'
 import type { HandshakeInfo, PeerFeatures } from './handshake.js'
 import type { Offense } from './misbehavior.js'
 import type { RttStats } from './ping.js'

@@ -35,17 +35,16 @@
  */
 import {
   blockHash,
-  decodePayload,
   PROTOCOL_VERSION,
-  sha256d,
   txid,
   WireError,
   type KnownMessage,
   type Message,
   type MessageEvent,
   type MessageOf,
-  type PayloadStartEvent,
 } from '@bitp2p/wire'
+import { decodePayload, type PayloadStartEvent } from '@bitp2p/wire/codecs'
+import { sha256d } from '@bitp2p/wire/hash'
 import type { Random } from '../transport.js'
 import { LocalProtocolError } from './errors.js'
 import {

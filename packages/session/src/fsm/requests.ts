@@ -46,8 +46,6 @@ import {
   blockHash,
   bytesEqual,
   InvType,
-  MAX_INV_SIZE,
-  MAX_LOCATOR_SZ,
   MSG_WITNESS_FLAG,
   toHex,
   txid,
@@ -59,6 +57,7 @@ import {
   type MessageOf,
   type KnownMessage,
 } from '@bitp2p/wire'
+import { MAX_INV_SIZE, MAX_LOCATOR_SZ } from '@bitp2p/wire/limits'
 import type { Random } from '../transport.js'
 import { LocalProtocolError } from './errors.js'
 import type { Outbox } from './outbox.js'

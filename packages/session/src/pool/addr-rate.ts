@@ -11,7 +11,7 @@
  *
  * Sans-IO: time is an argument (ms).
  */
-import { MAX_ADDR_TO_SEND } from '@bitp2p/wire'
+import { MAX_ADDR_TO_SEND } from '@bitp2p/wire/limits'
 
 /** Core's MAX_ADDR_RATE_PER_SECOND: addresses per second a peer earns. */
 export const MAX_ADDR_RATE_PER_SECOND = 0.1

@@ -40,7 +40,9 @@
  * binary format with a checksum; a corrupt or truncated file throws
  * `WireError` (the one typed decoding error of bitp2p).
  */
-import { ByteReader, ByteWriter, WireError, bip155AddressLength, hasServices, sha256, sha256d } from '@bitp2p/wire'
+import { WireError, hasServices } from '@bitp2p/wire'
+import { ByteReader, ByteWriter, bip155AddressLength } from '@bitp2p/wire/codecs'
+import { sha256, sha256d } from '@bitp2p/wire/hash'
 import type { Random } from '../transport.js'
 import {
   type AddressLike,

@@ -9,7 +9,8 @@
  * `serialize` / `BanList.deserialize` use the framed, checksummed format of
  * the address book (magic 'BPBL'); corrupt bytes throw `WireError`.
  */
-import { BIP155Network, ByteReader, ByteWriter, WireError, addrV2FromString, addrV2ToString, bip155AddressLength } from '@bitp2p/wire'
+import { BIP155Network, WireError, addrV2FromString, addrV2ToString } from '@bitp2p/wire'
+import { ByteReader, ByteWriter, bip155AddressLength } from '@bitp2p/wire/codecs'
 import { frameStore, unframeStore } from './addrman.js'
 import { type AddressLike, type Endpoint, isValidEndpoint, networkName, toEndpoint } from './netgroup.js'
 

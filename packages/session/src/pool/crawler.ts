@@ -14,7 +14,8 @@
  * The frontier is first-in first-out and keyed by endpoint, so the same
  * seeds on the same (simulated) network give the same visit order.
  */
-import type { AddrV2Entry, FramingParams, Message, TimestampedNetAddress } from '@bitp2p/wire'
+import type { FramingParams, Message, TimestampedNetAddress } from '@bitp2p/wire'
+import type { AddrV2Entry } from '@bitp2p/wire/messages'
 import type { DisconnectReason } from '../fsm/reasons.js'
 import { Peer, PeerError, type PeerOptions } from '../peer.js'
 import { systemRandom } from '../random.js'

@@ -48,15 +48,9 @@
  *    tick, after each feeler, and every COLLISION_CHECK_MS while any is
  *    pending, so they do not pile up.
  */
-import {
-  Services,
-  hasServices,
-  sha256,
-  type AddrV2Entry,
-  type KnownMessage,
-  type Message,
-  type TimestampedNetAddress,
-} from '@bitp2p/wire'
+import { Services, hasServices, type KnownMessage, type Message, type TimestampedNetAddress } from '@bitp2p/wire'
+import { sha256 } from '@bitp2p/wire/hash'
+import { type AddrV2Entry } from '@bitp2p/wire/messages'
 import type { HandshakeInfo } from '../fsm/handshake.js'
 import { describeDisconnect, disconnectPolicy, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure } from '../fsm/requests.js'

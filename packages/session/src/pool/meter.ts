@@ -20,15 +20,9 @@
  * `CommandMeter` keeps the same totals from whole frames a connection
  * reports (what the pool uses: it works for v2's encrypted stream too).
  */
-import {
-  COMMAND_BYTES,
-  EXT_HEADER_EXTRA_BYTES,
-  EXTMSG_COMMAND,
-  EXTMSG_LENGTH_MARKER,
-  HEADER_BYTES,
-  isCommandByte,
-  type FramingParams,
-} from '@bitp2p/wire'
+import { type FramingParams } from '@bitp2p/wire'
+import { EXTMSG_COMMAND, EXTMSG_LENGTH_MARKER, isCommandByte } from '@bitp2p/wire/codecs'
+import { COMMAND_BYTES, EXT_HEADER_EXTRA_BYTES, HEADER_BYTES } from '@bitp2p/wire/limits'
 import { UNKNOWN_OTHER } from '../fsm/peer.js'
 
 /** Bytes of a v1 frame header (wire's HEADER_BYTES). */

@@ -22,8 +22,11 @@
  * A group is bytes: a class byte (the BIP155 network id, or one of the
  * GROUP_CLASS_* values) then the prefix, with unused trailing bits zero.
  */
-import { BIP155Network, WireError, addrV2FromString, addrV2ToString, bip155AddressLength, ipv4Mapped, isIPv4Mapped, sha256 } from '@bitp2p/wire'
-import type { AddrV2Entry, NetAddress, TimestampedNetAddress } from '@bitp2p/wire'
+import { BIP155Network, WireError, addrV2FromString, addrV2ToString } from '@bitp2p/wire'
+import { bip155AddressLength, ipv4Mapped, isIPv4Mapped } from '@bitp2p/wire/codecs'
+import { sha256 } from '@bitp2p/wire/hash'
+import type { NetAddress, TimestampedNetAddress } from '@bitp2p/wire'
+import type { AddrV2Entry } from '@bitp2p/wire/messages'
 import type { PeerAddress } from '../transport.js'
 
 /** Group class of loopback and "this host" addresses (127/8, 0/8, ::1, ::). */

@@ -49,7 +49,8 @@
  * `nodeResolver` from dns.node.ts.
  */
 import { EventEmitter } from 'eventemitter3'
-import { blockHash, checkProofOfWork, toHex, type BlockHeader, type FramingParams, type InvItem, type KnownMessage, type Message, type MessageOf } from '@bitp2p/wire'
+import { blockHash, toHex, type BlockHeader, type FramingParams, type InvItem, type KnownMessage, type Message, type MessageOf } from '@bitp2p/wire'
+import { checkProofOfWork } from '@bitp2p/wire/consensus'
 import type { HandshakeInfo } from '../fsm/handshake.js'
 import { describeDisconnect, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure, RequestResult } from '../fsm/requests.js'

@@ -49,8 +49,6 @@
  */
 import { EventEmitter } from 'eventemitter3'
 import {
-  BLOCK_HEADER_BYTES,
-  BlockStreamParser,
   hashToHex,
   InvType,
   serializeBlock,
@@ -59,10 +57,14 @@ import {
   type Block,
   type BlockHeader,
   type Message,
+} from '@bitp2p/wire'
+import {
+  BlockStreamParser,
   type PayloadChunkEvent,
   type PayloadEndEvent,
   type PayloadStartEvent,
-} from '@bitp2p/wire'
+} from '@bitp2p/wire/codecs'
+import { BLOCK_HEADER_BYTES } from '@bitp2p/wire/limits'
 import type { HeaderTree } from '../chain/tree.js'
 import { RequestScheduler, type SchedulerFailure } from '../core/scheduler.js'
 import type { DisconnectReason } from '../fsm/reasons.js'

@@ -40,7 +40,8 @@
  * is loaded into a new tree by `start()`.
  */
 import { EventEmitter } from 'eventemitter3'
-import { bytesEqual, InvType, MAX_HEADERS_RESULTS, MSG_WITNESS_FLAG, type BlockHeader, type Message } from '@bitp2p/wire'
+import { bytesEqual, InvType, MSG_WITNESS_FLAG, type BlockHeader, type Message } from '@bitp2p/wire'
+import { MAX_HEADERS_RESULTS } from '@bitp2p/wire/limits'
 import type { HeaderStore } from '../chain/store.js'
 import { HeaderTree, type AcceptResult, type HeaderEntry, type TreeParams } from '../chain/tree.js'
 import type { DisconnectReason } from '../fsm/reasons.js'

@@ -2,7 +2,9 @@
  * Test helpers: mine real headers at easy difficulty, and the test networks
  * built from the real parameter objects.
  */
-import { bitsToTarget, blockHash, hashToBigInt, regtest, serializeBlockHeader, sha256d } from '@bitp2p/wire'
+import { blockHash, regtest, serializeBlockHeader } from '@bitp2p/wire'
+import { bitsToTarget, hashToBigInt } from '@bitp2p/wire/consensus'
+import { sha256d } from '@bitp2p/wire/hash'
 import type { BlockHeader, NetworkParams } from '@bitp2p/wire'
 
 /** A merkle root that makes headers of different tests differ: 32 bytes of `tag`. */

@@ -4,7 +4,8 @@
  * only check that the work measured was really done.
  */
 import { describe, expect, it } from 'vitest'
-import { regtest, serializeBlockHeader, sha256d } from '@bitp2p/wire'
+import { regtest, serializeBlockHeader } from '@bitp2p/wire'
+import { sha256d } from '@bitp2p/wire/hash'
 import type { BlockHeader } from '@bitp2p/wire'
 import { HeaderTree } from '../../src/chain/tree.js'
 import { mineChain } from './helpers.js'

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { hashToBigInt } from '@bitp2p/wire'
+import { hashToBigInt } from '@bitp2p/wire/consensus'
 import { WORDS_256, fromWords256, hashAtMostWords, toWords256 } from '../../src/chain/pow-words.js'
 
 const u256 = fc.bigInt({ min: 0n, max: 2n ** 256n - 1n })

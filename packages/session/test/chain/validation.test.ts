@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs'
 import { describe, expect, it } from 'vitest'
-import { bitsToTarget, blockHash, hashToBigInt, hashToHex, mainnet, parseBlockHeader, regtest, targetToBits, testnet3, testnet4 } from '@bitp2p/wire'
+import { blockHash, hashToHex, mainnet, parseBlockHeader, regtest, testnet3, testnet4 } from '@bitp2p/wire'
+import { bitsToTarget, hashToBigInt, targetToBits } from '@bitp2p/wire/consensus'
 import type { NetworkParams } from '@bitp2p/wire'
 import {
   type AncestorView,

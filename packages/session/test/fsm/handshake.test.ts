@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { CMPCT_VERSION_2, PROTOCOL_VERSION, Services, WTXID_RELAY_VERSION, type MessageOf } from '@bitp2p/wire'
+import { PROTOCOL_VERSION, Services, type MessageOf } from '@bitp2p/wire'
+import { WTXID_RELAY_VERSION } from '@bitp2p/wire/limits'
+import { CMPCT_VERSION_2 } from '@bitp2p/wire/messages'
 import {
   DEFAULT_USER_AGENT,
   HANDSHAKE_TIMEOUT_MS,

@@ -8,7 +8,6 @@
  *   h.disconnected()  the disconnect reason, if we hung up
  */
 import {
-  IP_BYTES,
   PROTOCOL_VERSION,
   Services,
   type BlockHeader,
@@ -17,6 +16,7 @@ import {
   type MessageEvent,
   type MessageOf,
 } from '@bitp2p/wire'
+import { IP_BYTES } from '@bitp2p/wire/limits'
 import { SeededRandom } from '../../src/random.js'
 import type { PeerAction, PeerEvent } from '../../src/fsm/outbox.js'
 import { PeerMachine, type PeerMachineConfig } from '../../src/fsm/peer.js'

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import {
   blockHash,
-  encodePayload,
   InvType,
   PROTOCOL_VERSION,
   serializeBlockHeader,
@@ -13,6 +12,7 @@ import {
   type InvItem,
   type MessageOf,
 } from '@bitp2p/wire'
+import { encodePayload } from '@bitp2p/wire/codecs'
 import { LocalProtocolError } from '../../src/fsm/errors.js'
 import type { PeerEvent } from '../../src/fsm/outbox.js'
 import {

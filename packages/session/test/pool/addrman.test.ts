@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { BIP155Network, ByteWriter, WireError, isWireError } from '@bitp2p/wire'
+import { BIP155Network, WireError, isWireError } from '@bitp2p/wire'
+import { ByteWriter } from '@bitp2p/wire/codecs'
 import { SeededRandom } from '../../src/random.js'
 import {
   ADDRESS_BOOK_FORMAT_VERSION,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { bsv, encodeExtHeader, encodeFrame, mainnet } from '@bitp2p/wire'
+import { bsv, mainnet } from '@bitp2p/wire'
+import { encodeExtHeader, encodeFrame } from '@bitp2p/wire/codecs'
 import {
   CommandMeter,
   FrameMeter,

@@ -1,6 +1,7 @@
 import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
-import { BIP155Network, addrV2ToString, ipFromString, ipv4Mapped } from '@bitp2p/wire'
+import { BIP155Network, addrV2ToString, ipFromString } from '@bitp2p/wire'
+import { ipv4Mapped } from '@bitp2p/wire/codecs'
 import {
   GROUP_CLASS_LOCAL,
   GROUP_CLASS_NAME,

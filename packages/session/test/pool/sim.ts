@@ -5,7 +5,6 @@ import { MockNetwork, type MockListener } from '@bitp2p/transport-mock'
 import {
   blockHash,
   bytesEqual,
-  checkProofOfWork,
   ipFromString,
   regtest,
   Services,
@@ -15,6 +14,7 @@ import {
   type FramingParams,
   type TimestampedNetAddress,
 } from '@bitp2p/wire'
+import { checkProofOfWork } from '@bitp2p/wire/consensus'
 import { Peer } from '../../src/peer.js'
 import { SeededRandom } from '../../src/random.js'
 import type { PeerAddress, Random } from '../../src/transport.js'

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { blockTxids, blockWtxids, concatBytes, hashToHex, parseBlock, regtest, serializeBlock, toHex, type Block } from '@bitp2p/wire'
+import { blockTxids, concatBytes, hashToHex, parseBlock, regtest, serializeBlock, toHex, type Block } from '@bitp2p/wire'
+import { blockWtxids } from '@bitp2p/wire/consensus'
 import { HeaderTree } from '../../src/chain/tree.js'
 import { SeededRandom } from '../../src/random.js'
 import { BlockFetchError, BlockFetcher, type BlockChunkEvent, type BlockDoneEvent } from '../../src/services/block-fetcher.js'

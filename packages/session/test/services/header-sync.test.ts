@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { blockHash, bytesEqual, hashToHex, InvType, MAX_HEADERS_RESULTS, regtest, type BlockHeader } from '@bitp2p/wire'
+import { blockHash, bytesEqual, hashToHex, InvType, regtest, type BlockHeader } from '@bitp2p/wire'
+import { MAX_HEADERS_RESULTS } from '@bitp2p/wire/limits'
 import { MemoryHeaderStore } from '../../src/chain/store.js'
 import { HeaderTree } from '../../src/chain/tree.js'
 import { checkHeaderPow } from '../../src/chain/validation.js'

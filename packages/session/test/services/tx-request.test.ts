@@ -4,7 +4,8 @@
  * is a number we pass in; nothing else runs.
  */
 import { describe, expect, it } from 'vitest'
-import { InvType, MAX_INV_SIZE, type InvItem } from '@bitp2p/wire'
+import { InvType, type InvItem } from '@bitp2p/wire'
+import { MAX_INV_SIZE } from '@bitp2p/wire/limits'
 import { SeededRandom } from '../../src/random.js'
 import {
   DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER,

@@ -16,7 +16,9 @@
  * the pure-JS hasher makes several times slower.
  */
 import { describe, expect, it, vi } from 'vitest'
-import { bsv, encodeExtHeader, hashToHex, regtest, SHA256_BACKEND, type NetworkParams } from '@bitp2p/wire'
+import { bsv, hashToHex, regtest, type NetworkParams } from '@bitp2p/wire'
+import { encodeExtHeader } from '@bitp2p/wire/codecs'
+import { SHA256_BACKEND } from '@bitp2p/wire/hash'
 import { MockNetwork, type MockTransport } from '@bitp2p/transport-mock'
 import { Peer } from '../../src/peer.js'
 import { SeededRandom } from '../../src/random.js'

@@ -18,22 +18,18 @@
  */
 import type { Random } from '@bitp2p/session'
 import {
-  checkProofOfWork,
   hasWitness,
-  merkleRoot,
   serializeBlockHeader,
-  sha256d,
   txid,
-  witnessCommitment,
-  WITNESS_COMMITMENT_HEADER,
-  WITNESS_RESERVED_VALUE_BYTES,
-  witnessMerkleRoot,
   wtxid,
   type Block,
   type BlockHeader,
   type NetworkParams,
   type Transaction,
 } from '@bitp2p/wire'
+import { checkProofOfWork, witnessCommitment, WITNESS_COMMITMENT_HEADER } from '@bitp2p/wire/consensus'
+import { merkleRoot, sha256d, witnessMerkleRoot } from '@bitp2p/wire/hash'
+import { WITNESS_RESERVED_VALUE_BYTES } from '@bitp2p/wire/limits'
 import { heightScript, OP_0, p2wpkhScript, pushData } from './script.js'
 
 /**

@@ -8,7 +8,7 @@
  * data is all a virtual peer needs to send.
  */
 import type { Random } from '@bitp2p/session'
-import { compactSizeLength } from '@bitp2p/wire'
+import { compactSizeLength } from '@bitp2p/wire/codecs'
 
 /** Pushes an empty array (false); also the witness version 0 of P2WPKH/P2WSH outputs. */
 export const OP_0 = 0x00

@@ -30,22 +30,19 @@
 import type { Random } from '@bitp2p/session'
 import { SeededRandom } from '@bitp2p/session'
 import {
-  BLOCK_HEADER_BYTES,
-  ByteWriter,
-  compactSizeLength,
-  encodeBlockHeader,
-  MerkleBuilder,
   regtest,
   serializeTx,
   txid,
   txSize,
-  WITNESS_RESERVED_VALUE_BYTES,
-  witnessCommitment,
   wtxid,
   type BlockHeader,
   type NetworkParams,
   type Transaction,
 } from '@bitp2p/wire'
+import { ByteWriter, compactSizeLength, encodeBlockHeader } from '@bitp2p/wire/codecs'
+import { witnessCommitment } from '@bitp2p/wire/consensus'
+import { MerkleBuilder } from '@bitp2p/wire/hash'
+import { BLOCK_HEADER_BYTES, WITNESS_RESERVED_VALUE_BYTES } from '@bitp2p/wire/limits'
 import { blockSubsidy, buildCoinbase, halvingIntervalOf, mineHeader, SYNTHETIC_BLOCK_VERSION } from './miner.js'
 import {
   fakePubkey,

@@ -26,20 +26,20 @@
  * Time is always an argument: nothing reads a clock.
  */
 import type { Random } from '@bitp2p/session'
-import { locatorHeights } from '@bitp2p/session'
+import { locatorHeights } from '@bitp2p/session/chain'
 import {
   bytesEqual,
-  isNullHashStop,
-  MAX_HEADERS_RESULTS,
   regtest,
   serializeBlock,
   toHex,
-  workFromBits,
   type Block,
   type BlockHeader,
   type NetworkParams,
   type Transaction,
 } from '@bitp2p/wire'
+import { isNullHashStop } from '@bitp2p/wire/codecs'
+import { workFromBits } from '@bitp2p/wire/consensus'
+import { MAX_HEADERS_RESULTS } from '@bitp2p/wire/limits'
 import { genesisBlock } from './genesis.js'
 import { blockSubsidy, buildBlock, halvingIntervalOf, SYNTHETIC_BLOCK_VERSION } from './miner.js'
 import { HASH160_BYTES, randomBytes } from './script.js'

@@ -39,20 +39,9 @@
  * the stream cannot be resynchronised anyway.
  */
 import type { Cancel, Clock, Random, Transport, TransportError } from '@bitp2p/session'
-import {
-  ByteWriter,
-  COMMAND_BYTES,
-  encodeFrame,
-  HEADER_BYTES,
-  isCommandByte,
-  MAX_ADDR_TO_SEND,
-  MAX_INV_SIZE,
-  bytesEqual,
-  mainnet,
-  testnet3,
-  InvType,
-  type FramingParams,
-} from '@bitp2p/wire'
+import { bytesEqual, mainnet, testnet3, InvType, type FramingParams } from '@bitp2p/wire'
+import { ByteWriter, encodeFrame, isCommandByte } from '@bitp2p/wire/codecs'
+import { COMMAND_BYTES, HEADER_BYTES, MAX_ADDR_TO_SEND, MAX_INV_SIZE } from '@bitp2p/wire/limits'
 
 /** Every mode of a virtual peer; 'honest' follows the protocol. */
 export const VIRTUAL_PEER_BEHAVIORS = [

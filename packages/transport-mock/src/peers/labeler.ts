@@ -18,7 +18,8 @@
  * The state of a direction is dropped when its receiving end closes, so a
  * long simulation holds state only for live connections.
  */
-import { COMMAND_BYTES, HEADER_BYTES, isCommandByte } from '@bitp2p/wire'
+import { isCommandByte } from '@bitp2p/wire/codecs'
+import { COMMAND_BYTES, HEADER_BYTES } from '@bitp2p/wire/limits'
 import type { DeliverHook, TraceEvent } from '../trace.js'
 
 /** Label of a chunk whose frame header is not a valid header of this network. */

@@ -24,21 +24,18 @@
  * Everything runs on the network's virtual clock and the given seeded
  * random source, so a simulation with the same seed replays exactly.
  */
-import { MAX_BLOCKS_TO_ANNOUNCE, Peer, type Connector, type PeerAddress, type PeerOptions, type Random, type Transport } from '@bitp2p/session'
+import { Peer, type Connector, type PeerAddress, type PeerOptions, type Random, type Transport } from '@bitp2p/session'
+import { MAX_BLOCKS_TO_ANNOUNCE } from '@bitp2p/session/limits'
 import { v2 } from '@bitp2p/session/v2'
 import {
   BIP155Network,
   blockHash,
   InvType,
-  isIPv4Mapped,
-  MAX_ADDR_TO_SEND,
-  MAX_INV_SIZE,
   MSG_WITNESS_FLAG,
   Services,
   toHex,
   txid,
   wtxid,
-  type AddrV2Entry,
   type Block,
   type BlockHeader,
   type InvItem,
@@ -48,6 +45,9 @@ import {
   type TimestampedNetAddress,
   type Transaction,
 } from '@bitp2p/wire'
+import { isIPv4Mapped } from '@bitp2p/wire/codecs'
+import { MAX_ADDR_TO_SEND, MAX_INV_SIZE } from '@bitp2p/wire/limits'
+import { type AddrV2Entry } from '@bitp2p/wire/messages'
 import type { MockListener, MockNetwork } from '../network.js'
 import type { SyntheticBlock, SyntheticChain } from '../chain/index.js'
 import {

@@ -3,10 +3,6 @@ import { SeededRandom } from '@bitp2p/session'
 import {
   blockHash,
   bytesEqual,
-  checkProofOfWork,
-  coinbaseHeight,
-  findWitnessCommitment,
-  heightFromScriptSig,
   mainnet,
   parseBlock,
   regtest,
@@ -16,6 +12,7 @@ import {
   type BlockHeader,
   type Transaction,
 } from '@bitp2p/wire'
+import { checkProofOfWork, coinbaseHeight, findWitnessCommitment, heightFromScriptSig } from '@bitp2p/wire/consensus'
 import {
   blockSubsidy,
   buildBlock,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { SeededRandom } from '@bitp2p/session'
-import { compactSizeLength, heightFromScriptSig } from '@bitp2p/wire'
+import { compactSizeLength } from '@bitp2p/wire/codecs'
+import { heightFromScriptSig } from '@bitp2p/wire/consensus'
 import {
   fakePubkey,
   fakeSignature,

@@ -2,19 +2,8 @@ import { describe, expect, it } from 'vitest'
 import v8 from 'node:v8'
 import vm from 'node:vm'
 import { SeededRandom } from '@bitp2p/session'
-import {
-  blockHash,
-  bytesEqual,
-  checkProofOfWork,
-  coinbaseHeight,
-  concatBytes,
-  findWitnessCommitment,
-  hashToHex,
-  parseBlock,
-  regtest,
-  txSize,
-  verifyBlock,
-} from '@bitp2p/wire'
+import { blockHash, bytesEqual, concatBytes, hashToHex, parseBlock, regtest, txSize, verifyBlock } from '@bitp2p/wire'
+import { checkProofOfWork, coinbaseHeight, findWitnessCommitment } from '@bitp2p/wire/consensus'
 // Not yet re-exported from @bitp2p/wire's index; the same module the alias resolves to.
 import { BlockStreamParser } from '../../../wire/src/block/stream.js'
 import {

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { HeaderTree, SeededRandom } from '@bitp2p/session'
+import { SeededRandom } from '@bitp2p/session'
+import { HeaderTree } from '@bitp2p/session/chain'
 import {
   blockHash,
   bytesEqual,
-  checkProofOfWork,
-  coinbaseHeight,
-  findWitnessCommitment,
   hashToHex,
   parseBlock,
   regtest,
@@ -13,6 +11,7 @@ import {
   testnet4,
   verifyBlock,
 } from '@bitp2p/wire'
+import { checkProofOfWork, coinbaseHeight, findWitnessCommitment } from '@bitp2p/wire/consensus'
 import { SyntheticChain, type SyntheticBlock } from '../../src/chain/synthetic-chain.js'
 import { TxFactory } from '../../src/chain/txgen.js'
 

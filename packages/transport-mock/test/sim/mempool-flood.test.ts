@@ -12,15 +12,10 @@
  * dropped: the honest transactions were never fetched.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER,
-  DEFAULT_MAX_IN_FLIGHT_PER_PEER,
-  MempoolMonitor,
-  PeerList,
-  SeededRandom,
-  type Peer,
-} from '@bitp2p/session'
-import { MAX_INV_SIZE, toHex, txid, type Transaction } from '@bitp2p/wire'
+import { MempoolMonitor, PeerList, SeededRandom, type Peer } from '@bitp2p/session'
+import { DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER, DEFAULT_MAX_IN_FLIGHT_PER_PEER } from '@bitp2p/session/limits'
+import { toHex, txid, type Transaction } from '@bitp2p/wire'
+import { MAX_INV_SIZE } from '@bitp2p/wire/limits'
 import { Simulation } from '../../src/peers/simulation.js'
 import { TxFactory } from '../../src/chain/index.js'
 import { TX_FLOOD_INTERVAL_MS } from '../../src/peers/behavior.js'

@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest'
-import { DATA_REQUEST_TIMEOUT_MS, disconnectPolicy, HANDSHAKE_TIMEOUT_MS, PeerError, type DisconnectReason, type Peer } from '@bitp2p/session'
+import { disconnectPolicy, PeerError, type DisconnectReason, type Peer } from '@bitp2p/session'
+import { DATA_REQUEST_TIMEOUT_MS, HANDSHAKE_TIMEOUT_MS } from '@bitp2p/session/limits'
 import { InvType } from '@bitp2p/wire'
 import { Simulation, type SimulationOptions } from '../../src/peers/simulation.js'
 import { SLOWLORIS_BYTE_INTERVAL_MS, VIRTUAL_PEER_BEHAVIORS, type MisbehaviorTrigger, type VirtualPeerBehavior } from '../../src/peers/behavior.js'
