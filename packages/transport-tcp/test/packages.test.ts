@@ -4,8 +4,8 @@
  * it), its own LICENSE, our packages as peers (one copy per app), and a
  * README whose links work on the registry page.
  */
-import { readFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error: a plain .mjs script without types
 import { isApplication, publishedPackages, withMetadata } from '../../../scripts/package-metadata.mjs'
@@ -66,6 +66,40 @@ describe('published packages', () => {
         const readme = readFileSync(join(p.dir, 'README.md'), 'utf8')
         const targets = [...readme.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]!)
         for (const t of targets) expect(t, `link ${t}`).toMatch(/^(https:\/\/|#)/)
+      })
+    })
+  }
+})
+
+/** Every .d.ts file under `dir` (the Node variant's tree holds none). */
+function declarationFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true, recursive: true })
+    .filter((d) => d.isFile() && d.name.endsWith('.d.ts'))
+    .map((d) => join(d.parentPath, d.name))
+}
+
+describe('built declarations (dist/*.d.ts; run `npm run build` first)', () => {
+  for (const p of packages.filter((q) => q.json.types !== undefined)) {
+    const dist = join(p.dir, 'dist')
+    describe.skipIf(!existsSync(join(p.dir, p.json.types)))(p.json.name, () => {
+      it('declare each class once, however many entry points reach it (a copy per entry would make two types of it)', () => {
+        const where = new Map<string, string[]>()
+        for (const f of declarationFiles(dist)) {
+          for (const m of readFileSync(f, 'utf8').matchAll(/^declare (?:abstract )?class (\w+)/gm)) {
+            where.set(m[1]!, [...(where.get(m[1]!) ?? []), relative(dist, f)])
+          }
+        }
+        expect([...where].filter(([, files]) => files.length > 1)).toEqual([])
+      })
+
+      it('give every "exports" entry its declarations, whose relative imports name files that exist', () => {
+        const entries = Object.entries<any>(p.json.exports).filter(([k]) => k !== './package.json')
+        for (const [subpath, target] of entries) expect(existsSync(join(p.dir, target.types)), `${subpath} -> ${target.types}`).toBe(true)
+        for (const f of declarationFiles(dist)) {
+          for (const m of readFileSync(f, 'utf8').matchAll(/from '(\.\.?\/[^']+)\.js'/g)) {
+            expect(existsSync(resolve(dirname(f), `${m[1]}.d.ts`)), `${relative(dist, f)} imports ${m[1]}.js`).toBe(true)
+          }
+        }
       })
     })
   }
