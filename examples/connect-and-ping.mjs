@@ -10,6 +10,7 @@
 // but that one address is contacted. To get a local regtest node, see
 // examples/README.md.
 import { describeDisconnect, Peer } from '@bitp2p/session'
+import { v2 } from '@bitp2p/session/v2'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { networkByName, serviceNames } from '@bitp2p/wire'
 
@@ -36,10 +37,13 @@ async function main() {
   const peer = await Peer.connect(addr, {
     connector: new TcpConnector({ connectTimeoutMs: TIMEOUT_MS }),
     network, // the magic bytes and message size caps of the chain
+    v2, // BIP324: the encrypted transport first; one more attempt in v1 if the node does not speak it
     handshakeTimeoutMs: TIMEOUT_MS,
   })
   const v = peer.info.peer
-  console.log(`connected: ${v.userAgent}, protocol ${peer.info.negotiatedVersion}, height ${v.startHeight}`)
+  console.log(`connected: ${v.userAgent}, protocol ${peer.info.negotiatedVersion}, height ${v.startHeight}, transport v${peer.transportVersion}`)
+  // Over v2 both ends hold the same session id: compare it out of band (Core: getpeerinfo) to rule out a man in the middle.
+  if (peer.sessionId) console.log(`session id: ${Buffer.from(peer.sessionId).toString('hex')}`)
   console.log(`services: ${serviceNames(v.services).join(' ') || 'none'}`)
 
   try {

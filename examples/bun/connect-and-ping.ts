@@ -8,6 +8,7 @@
 // BITP2P_PEER can give the peer instead; BITP2P_NETWORK the network
 // (mainnet, testnet3, testnet4, signet or regtest, the default).
 import { describeDisconnect, Peer } from '@bitp2p/session'
+import { v2 } from '@bitp2p/session/v2'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { networkByName, serviceNames } from '@bitp2p/wire'
 
@@ -27,9 +28,9 @@ async function main(): Promise<void> {
   if (!network) throw new Error(`unknown network '${Bun.env.BITP2P_NETWORK}'`)
   console.log(`bun ${Bun.version}: connecting to ${addr.host}:${addr.port} (${network.name})`)
 
-  const peer = await Peer.connect(addr, { connector: new TcpConnector({ connectTimeoutMs: TIMEOUT_MS }), network, handshakeTimeoutMs: TIMEOUT_MS })
+  const peer = await Peer.connect(addr, { connector: new TcpConnector({ connectTimeoutMs: TIMEOUT_MS }), network, v2, handshakeTimeoutMs: TIMEOUT_MS })
   const v = peer.info!.peer
-  console.log(`connected: ${v.userAgent}, protocol ${peer.info!.negotiatedVersion}, height ${v.startHeight}`)
+  console.log(`connected: ${v.userAgent}, protocol ${peer.info!.negotiatedVersion}, height ${v.startHeight}, transport v${peer.transportVersion}`)
   console.log(`services: ${serviceNames(v.services).join(' ') || 'none'}`)
   try {
     for (let i = 1; i <= PINGS; i++) console.log(`ping ${i}: rtt ${(await peer.ping()).toFixed(2)} ms`)

@@ -22,3 +22,5 @@ export {
   type AddressType,
   type ScriptType,
 } from './address/script.js'
+export { checkFilterHeaderWrite, STORED_FILTER_HEADER_BYTES, type JsonValue, type LightStore } from './store/store.js'
+export { MemoryLightStore, type MemoryStorage } from './store/memory.js'
