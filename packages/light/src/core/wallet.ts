@@ -300,7 +300,7 @@ export class WatchWallet {
   static restore(s: WalletSnapshot): WatchWallet {
     const w = new WatchWallet()
     try {
-      if (!Array.isArray(s.scripts) || !Array.isArray(s.coins) || !Array.isArray(s.txs)) throw new RangeError('scripts, coins and txs must be arrays')
+      if (![s.scripts, s.coins, s.txs].every((x: unknown) => Array.isArray(x))) throw new RangeError('scripts, coins and txs must be arrays')
       for (const c of s.coins) {
         count(c.index, 'coin index')
         count(c.height, 'coin height')
