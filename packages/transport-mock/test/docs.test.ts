@@ -62,6 +62,7 @@ function entryPoints(): Entry[] {
   for (const dir of PACKAGES) {
     const pj = JSON.parse(readFileSync(join(ROOT, 'packages', dir, 'package.json'), 'utf8')) as { name: string; exports: Record<string, { default: string }> }
     for (const [subpath, target] of Object.entries(pj.exports)) {
+      if (subpath === './package.json') continue // metadata, not code
       const m = /^\.\/dist\/([\w-]+)\.js$/.exec(target.default)
       if (m === null) throw new Error(`${pj.name}: export ${subpath} -> ${target.default} does not map to a source file`)
       const file = m[1]!
