@@ -596,6 +596,9 @@ export class LightMachine {
   /** Peers whose request passed its deadline are reported 'stalled' and forgotten. */
   timeout(now: number): void {
     for (const p of [...this.#peers.values()]) {
+      // Checkpoints are a cross-check, not the sync: a peer that does not send them (btcd does not
+      // until it thinks itself synced) is only not compared at checkpoints.
+      for (let i = p.pending.length - 1; i >= 0; i--) if (p.pending[i]!.kind === 'checkpt' && now >= p.pending[i]!.deadline) p.pending.splice(i, 1)
       const late = p.pending.find((r) => now >= r.deadline)
       if (!late) continue
       this.#emit({ type: 'stalled', peer: p.id, request: describeReq(late), waitedMs: now - late.deadline + this.#timeoutMs })

@@ -203,6 +203,18 @@ describe('LightMachine: hostile peers', () => {
     expect(h.punished).toEqual([])
   })
 
+  it('a peer that never sends checkpoints (btcd before it thinks itself synced) is not dropped for it', () => {
+    const { w, expected } = base
+    const h = new MachineHarness(w, { requestTimeoutMs: 5_000 })
+    h.machine.addScripts(h.now, [A, B], 0)
+    h.machine.chainUpdated(h.now, chainOf(w))
+    h.addPeer(1, { server: new FilterServer(w), ignores: new Set(['getcfcheckpt']) })
+    h.elapse(60_000)
+    expect(h.stalled).toEqual([])
+    expect(h.found()).toEqual(expected)
+    expect(h.machine.nextDeadline()).toBeUndefined()
+  })
+
   it('a single peer that never answers leaves the scan waiting, not failed; a new peer finishes it', () => {
     const { w, expected } = base
     const h = new MachineHarness(w, { requestTimeoutMs: 5_000 })
