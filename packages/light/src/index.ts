@@ -62,6 +62,7 @@ export {
 export {
   ScriptWatcher,
   WatcherError,
+  watchedScript,
   DEFAULT_WATCHER_PEER_WAIT_MS,
   MAX_WATCHED_SCRIPT_BYTES,
   type ScriptWatcherEvents,

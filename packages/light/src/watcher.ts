@@ -682,20 +682,30 @@ export class ScriptWatcher extends EventEmitter<ScriptWatcherEvents> implements 
   // --- scripts ---------------------------------------------------------------------
 
   #scriptOf(x: string | Uint8Array): Uint8Array {
-    if (x instanceof Uint8Array) {
-      if (x.length === 0 || x.length > MAX_WATCHED_SCRIPT_BYTES) throw new WatcherError('bad-script', `a watched script must be 1..${MAX_WATCHED_SCRIPT_BYTES} bytes, got ${x.length}`)
-      return x.slice()
-    }
-    try {
-      return addressToScript(x, this.#network)
-    } catch (e) {
-      if (!isAddressError(e)) throw e
-      // Not an address: a script in hex?
-      if (/^(?:[0-9a-fA-F]{2})+$/.test(x) && x.length <= 2 * MAX_WATCHED_SCRIPT_BYTES) return fromHex(x.toLowerCase())
-      throw new WatcherError('bad-script', `'${x.length > 100 ? `${x.slice(0, 100)}...` : x}' is neither a ${this.#network.name} address (${e.code}: ${e.message}) nor a script in hex`, {
-        input: x,
-        cause: e,
-      })
-    }
+    return watchedScript(x, this.#network)
+  }
+}
+
+/**
+ * The output script `x` stands for: a copy of a script given as bytes, the
+ * script of an address of `network`, or a script in hex. Throws
+ * WatcherError 'bad-script' for anything else (with the address error as
+ * cause).
+ */
+export function watchedScript(x: string | Uint8Array, network: NetworkParams): Uint8Array {
+  if (x instanceof Uint8Array) {
+    if (x.length === 0 || x.length > MAX_WATCHED_SCRIPT_BYTES) throw new WatcherError('bad-script', `a watched script must be 1..${MAX_WATCHED_SCRIPT_BYTES} bytes, got ${x.length}`)
+    return x.slice()
+  }
+  try {
+    return addressToScript(x, network)
+  } catch (e) {
+    if (!isAddressError(e)) throw e
+    // Not an address: a script in hex?
+    if (/^(?:[0-9a-fA-F]{2})+$/.test(x) && x.length <= 2 * MAX_WATCHED_SCRIPT_BYTES) return fromHex(x.toLowerCase())
+    throw new WatcherError('bad-script', `'${x.length > 100 ? `${x.slice(0, 100)}...` : x}' is neither a ${network.name} address (${e.code}: ${e.message}) nor a script in hex`, {
+      input: x,
+      cause: e,
+    })
   }
 }
