@@ -12,7 +12,7 @@
 // behind the package's "node" export condition while the default stays pure.
 import esbuild from 'rollup-plugin-esbuild'
 import { dts } from 'rollup-plugin-dts'
-import { readFileSync, existsSync } from 'node:fs'
+import { readFileSync, existsSync, rmSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 
 function nodeVariantPlugin() {
@@ -27,6 +27,9 @@ function nodeVariantPlugin() {
 }
 
 export function config(pkgDir, { nodeVariant = false, entries = {} } = {}) {
+  // A clean dist every build: a module removed from src must not linger in
+  // dist (and so in the tarball).
+  rmSync(new URL('dist', pkgDir), { recursive: true, force: true })
   const pkg = JSON.parse(readFileSync(new URL('package.json', pkgDir), 'utf8'))
   const deps = [...Object.keys(pkg.dependencies ?? {}), ...Object.keys(pkg.peerDependencies ?? {})]
   const external = (id) =>

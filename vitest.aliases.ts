@@ -13,4 +13,6 @@ export const sourceAliases: Record<string, string> = {
   '@bitp2p/transport-mock': src('transport-mock'),
   '@bitp2p/transport-tcp': src('transport-tcp'),
   '@bitp2p/light': src('light'),
+  '@bitp2p/transport-ws': src('transport-ws'),
+  '@bitp2p/bridge': src('bridge'),
 }

@@ -21,7 +21,7 @@ import { createSignedTx, waitForWalletTx } from '../../../test/interop/node.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
 const CLI = join(ROOT, 'cli/bitp2p.mjs')
-const DISTS = ['wire', 'session', 'transport-tcp', 'transport-ws'].map((p) => join(ROOT, `packages/${p}/dist/index.js`))
+const DISTS = ['wire', 'session', 'transport-tcp', 'transport-ws', 'bridge'].map((p) => join(ROOT, `packages/${p}/dist/index.js`))
 const WS_DIST = join(ROOT, 'packages/transport-ws/dist/index.js')
 /** Blocks bcoin mines at start (past coinbase maturity, so its wallet can pay). */
 const START_BLOCKS = 300

@@ -20,7 +20,12 @@ const packages: Pkg[] = publishedPackages()
 
 describe('published packages', () => {
   it('are all found (the list is not empty by accident)', () => {
-    expect(packages.map((p) => p.json.name)).toEqual(expect.arrayContaining(['@bitp2p/wire', '@bitp2p/session', '@bitp2p/transport-tcp', '@bitp2p/transport-ws']))
+    expect(packages.map((p) => p.json.name)).toEqual(expect.arrayContaining(['@bitp2p/wire', '@bitp2p/session', '@bitp2p/transport-tcp', '@bitp2p/transport-ws', '@bitp2p/bridge']))
+  })
+
+  it('only the Node bridge depends on ws (browser users never install it)', () => {
+    const withWs = packages.filter((p) => 'ws' in (p.json.dependencies ?? {}) || 'ws' in (p.json.peerDependencies ?? {})).map((p) => p.json.name)
+    expect(withWs).toEqual(['@bitp2p/bridge'])
   })
 
   for (const p of packages) {

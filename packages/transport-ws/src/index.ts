@@ -1,6 +1,6 @@
 /**
  * @bitp2p/transport-ws: Bitcoin P2P over WebSocket for browsers, Deno, Bun and edge
- * workers. The Node bridge server is in '@bitp2p/transport-ws/bridge'.
+ * workers, through a bridge. The Node bridge server is '@bitp2p/bridge'.
  * @module @bitp2p/transport-ws
  */
 export {

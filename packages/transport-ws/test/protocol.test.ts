@@ -11,7 +11,7 @@ import {
   BridgeCloseCode,
   BRIDGE_CLOSE_NAMES,
 } from '../src/protocol.js'
-import { formatIp } from '../src/ip.js'
+import { ipToString, ipv6ToString } from '@bitp2p/wire'
 
 describe('parsePeer / formatPeer', () => {
   it('parses host:port, bracketed IPv6 and names', () => {
@@ -49,7 +49,7 @@ describe('parsePeer / formatPeer', () => {
     )
     fc.assert(
       fc.property(ip, fc.integer({ min: 1, max: 65535 }), (bytes, port) => {
-        const peer = { host: formatIp(bytes), port }
+        const peer = { host: bytes.length === 4 ? ipToString(bytes) : ipv6ToString(bytes), port }
         expect(parsePeer(formatPeer(peer))).toEqual(peer)
       }),
     )

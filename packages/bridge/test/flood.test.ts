@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import type { Socket } from 'node:net'
-import { WsConnector } from '../src/client.js'
+import { WsConnector } from '@bitp2p/transport-ws'
 import { startBridge, startEcho, startUpstream, sleep, waitFor, WsCtor } from './helpers.js'
 import { forWork, scaled } from '../../../test/harness/timing.js'
 

@@ -1,7 +1,7 @@
 /**
  * The bitp2p WebSocket bridge (Node): lets browsers and edge workers reach
  * Bitcoin peers over TCP, one WebSocket per TCP connection. The protocol is
- * described in protocol.ts and the README.
+ * described in @bitp2p/transport-ws (protocol.ts) and the README.
  *
  * Not an open proxy: a target must be on the allowlist and (unless
  * allowPrivate) global; DNS names are resolved and every address checked;
@@ -13,8 +13,7 @@
  * direction.
  *
  * Node only (node:http, node:net, node:dns, node:crypto, ws). Keep it out of
- * browser bundles: the client lives in client.ts.
- * @module @bitp2p/transport-ws/bridge
+ * browser bundles: the client is @bitp2p/transport-ws.
  */
 /// <reference types="node" />
 import { createHash, timingSafeEqual } from 'node:crypto'
@@ -37,25 +36,8 @@ import {
   SUBPROTOCOL_REFUSED,
   SUBPROTOCOL_V1,
   TOKEN_SUBPROTOCOL_PREFIX,
-} from './protocol.js'
+} from '@bitp2p/transport-ws'
 
-// The bridge entry point ('@bitp2p/transport-ws/bridge') also offers the
-// policy building blocks, for operators who check targets elsewhere too.
-export { canonicalIp, formatIp, ipScope, parseIp, type IpBytes, type IpScope } from './ip.js'
-export {
-  checkTarget,
-  compileAllowlist,
-  isHostname,
-  MAX_ALLOWLIST_ENTRIES,
-  MAX_RESOLVED_ADDRESSES,
-  type Allowlist,
-  type Resolver,
-  type TargetPolicy,
-  type TargetVerdict,
-} from './policy.js'
-export { BridgeCloseCode, closeCodeName } from './protocol.js'
-// The bitp2p-bridge command line, for tools that embed it (`bitp2p bridge`).
-export { parseCliArgs, runCli, CliUsageError, USAGE as BRIDGE_USAGE, type CliCommand, type CliIo } from './cli.js'
 
 /** Default cap on connections (relaying plus connecting). */
 export const DEFAULT_MAX_CONNECTIONS = 256

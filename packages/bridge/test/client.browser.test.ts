@@ -2,7 +2,7 @@
 // bridges started by test/bridge.global.ts to a TCP echo upstream.
 import { describe, expect, inject, it } from 'vitest'
 import type { TransportError } from '@bitp2p/session'
-import { WsConnector } from '../src/client.js'
+import { WsConnector } from '@bitp2p/transport-ws'
 
 const echo = { host: '127.0.0.1', port: inject('echoPort') }
 

@@ -17,7 +17,7 @@ import { scaled } from '../../../test/harness/timing.js'
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url))
 const BIN = here('../dist/bin.js')
-const built = ['wire', 'session', 'transport-ws'].every((p) => existsSync(here(`../../${p}/dist/index.js`))) && existsSync(BIN)
+const built = ['wire', 'session', 'transport-ws', 'bridge'].every((p) => existsSync(here(`../../${p}/dist/index.js`))) && existsSync(BIN)
 
 /** Blocks bcoin mines at start (over 100, so the wallet can spend). */
 const BLOCKS = 120

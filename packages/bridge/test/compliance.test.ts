@@ -2,7 +2,7 @@
 // WsConnector (with the `ws` constructor) -> bridge -> TcpListener on 127.0.0.1.
 import { runTransportCompliance } from '../../../test/compliance/transport.js'
 import { TcpListener } from '@bitp2p/transport-tcp'
-import { WsConnector } from '../src/client.js'
+import { WsConnector } from '@bitp2p/transport-ws'
 import { acceptQueue, startBridge, WsCtor } from './helpers.js'
 import { scaled } from '../../../test/harness/timing.js'
 

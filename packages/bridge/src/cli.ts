@@ -8,7 +8,7 @@
 /// <reference types="node" />
 import { NETWORKS, networkByName } from '@bitp2p/wire'
 import { createBridge, type Bridge, type BridgeOptions } from './bridge.js'
-import { parsePeer } from './protocol.js'
+import { parsePeer } from '@bitp2p/transport-ws'
 
 /** Listen address when --listen is not given. */
 export const DEFAULT_CLI_LISTEN = '127.0.0.1:8080'

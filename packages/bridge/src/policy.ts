@@ -11,7 +11,7 @@
  *
  * Pure: the resolver is injected (the bridge passes node:dns).
  */
-import { BridgeCloseCode } from './protocol.js'
+import { BridgeCloseCode } from '@bitp2p/transport-ws'
 import { canonicalIp, formatIp, ipScope, parseIp, type IpScope } from './ip.js'
 
 /** Resolves a DNS name to IP literals (both families). Rejects or returns [] when the name does not resolve. */

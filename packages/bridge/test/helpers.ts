@@ -6,7 +6,7 @@ import { createServer, type AddressInfo, type Server, type Socket } from 'node:n
 import { WebSocket as NodeWebSocket } from 'ws'
 import type { Transport, TransportError } from '@bitp2p/session'
 import { createBridge, type Bridge, type BridgeLogEvent, type BridgeOptions } from '../src/bridge.js'
-import type { WebSocketConstructor } from '../src/client.js'
+import type { WebSocketConstructor } from '@bitp2p/transport-ws'
 import { scaled } from '../../../test/harness/timing.js'
 
 /** Node 20 has no global WebSocket: the client gets the `ws` package's. */

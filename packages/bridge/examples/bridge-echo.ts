@@ -9,11 +9,11 @@
  */
 // In your own code:
 //   import { WsConnector } from '@bitp2p/transport-ws'
-//   import { createBridge } from '@bitp2p/transport-ws/bridge'
+//   import { createBridge } from '@bitp2p/bridge'
 import { createServer, type AddressInfo } from 'node:net'
 import { WebSocket as NodeWebSocket } from 'ws'
 import { createBridge } from '../src/bridge.js'
-import { WsConnector, type WebSocketConstructor } from '../src/client.js'
+import { WsConnector, type WebSocketConstructor } from '@bitp2p/transport-ws'
 
 /** Runs the example and returns what happened, one line per step. */
 export async function runBridgeEcho(): Promise<string[]> {

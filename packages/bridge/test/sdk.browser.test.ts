@@ -6,7 +6,7 @@ import { describe, expect, inject, it } from 'vitest'
 import { commands } from 'vitest/browser'
 import { HeaderTree, Peer } from '@bitp2p/session'
 import { hashToHex, InvType, regtest, txid, type InvItem } from '@bitp2p/wire'
-import { WsConnector } from '../src/client.js'
+import { WsConnector } from '@bitp2p/transport-ws'
 import { scaled } from '../../../test/harness/timing.js'
 
 /** Deadline of one request to bcoin through the bridge (milliseconds on an idle machine). */

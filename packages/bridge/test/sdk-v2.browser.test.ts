@@ -9,7 +9,7 @@ import { commands } from 'vitest/browser'
 import { HeaderTree, Peer } from '@bitp2p/session'
 import { v2 } from '@bitp2p/session/v2'
 import { hashToHex, regtest } from '@bitp2p/wire'
-import { WsConnector } from '../src/client.js'
+import { WsConnector } from '@bitp2p/transport-ws'
 import { scaled } from '../../../test/harness/timing.js'
 
 /** Deadline of one request to btcd through the bridge. */

@@ -5,7 +5,7 @@
  *
  *   <runtime> runtime-smoke.bundle.mjs <bridgeUrl> <echoPort> <refusedPort>
  */
-import { WsConnector } from '../src/client.js'
+import { WsConnector } from '@bitp2p/transport-ws'
 import type { TransportError } from '@bitp2p/session'
 import { scaled } from '../../../test/harness/timing.js'
 
