@@ -97,6 +97,7 @@ export interface ScriptWatcherOptions {
 
 /** Why a watcher call failed. */
 export class WatcherError extends Error {
+  /** 'WatcherError', also across realms. */
   override readonly name = 'WatcherError'
   /**
    * 'no-peers': no filter peer for `waitedMs`; 'stopped': stop() was called;
@@ -105,7 +106,9 @@ export class WatcherError extends Error {
    * cause); 'not-started': called before start().
    */
   readonly kind: 'no-peers' | 'stopped' | 'bad-script' | 'not-started'
+  /** 'no-peers': how long it waited. */
   readonly waitedMs: number | undefined
+  /** 'bad-script': what was given. */
   readonly input: string | undefined
   constructor(kind: WatcherError['kind'], message: string, detail: { waitedMs?: number; input?: string; cause?: unknown } = {}) {
     super(message, { cause: detail.cause })

@@ -49,8 +49,11 @@ export interface AddressErrorDetail {
 
 /** An address that cannot be turned into a script for the given network. */
 export class AddressError extends Error {
+  /** 'AddressError', also across realms. */
   override readonly name = 'AddressError'
+  /** Why the string was refused (stable; see the README's table). */
   readonly code: AddressErrorCode
+  /** The values behind the code (position, expected and actual, networks). */
   readonly detail: AddressErrorDetail
 
   constructor(code: AddressErrorCode, message: string, detail: AddressErrorDetail = {}) {

@@ -211,6 +211,7 @@ export interface LightState {
 
 /** A saved state that cannot be used. */
 export class LightStateError extends Error {
+  /** 'LightStateError', also across realms. */
   override readonly name = 'LightStateError'
   /** 'wrong-network': saved for another genesis; 'malformed': not a state this version wrote. */
   readonly kind: 'wrong-network' | 'malformed'

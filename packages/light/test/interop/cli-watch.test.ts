@@ -31,8 +31,8 @@ interface Run {
   stderr: string
 }
 
-function start(args: readonly string[]) {
-  const child = spawn(process.execPath, [CLI, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+function start(args: readonly string[], script: readonly string[] = [CLI]) {
+  const child = spawn(process.execPath, [...script, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
   let stdout = ''
   let stderr = ''
   child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
@@ -108,6 +108,14 @@ needs('btcd').describe.skipIf(!DISTS.every(existsSync))('bitp2p watch against bt
     expect(r.code).toBe(130)
     const rows = r.stdout.trimEnd().split('\n').map((l) => JSON.parse(l))
     expect(rows.map((x) => x.txid)).toEqual([paid.txid, spend.txid])
+  })
+
+  it('examples/watch-addresses.mjs prints the transaction and exits 0 when caught up', { timeout: forWork(2, CLI_RUN_BUDGET_MS) }, async () => {
+    const r = await start([], ['examples/watch-addresses.mjs', watched, '--peer', `127.0.0.1:${node.p2p.port}`]).output
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).toContain(`tx ${paid.txid} in block ${paid.height}: +`)
+    expect(r.stdout).toContain(`sat to ${watched}`)
+    expect(r.stdout).toMatch(/caught up at height \d+: \d+ transaction\(s\)/)
   })
 
   it('a bad address is a usage error (exit 2) before any connection', async () => {
