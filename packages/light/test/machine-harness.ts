@@ -14,6 +14,8 @@ export interface HarnessPeer {
   readonly server: FilterServer
   /** Commands it never answers. */
   readonly ignores?: ReadonlySet<string>
+  /** Its replies arrive this long after the request (virtual ms; default at once). */
+  readonly delayMs?: number
 }
 
 /** The active chain of a world as a ChainView (its tip may be capped, to model header sync lagging). */
@@ -38,6 +40,9 @@ export class MachineHarness {
   readonly blocksFetched: number[] = []
   readonly stored = { headers: new Uint8Array(0), state: undefined as LightState | undefined }
   readonly #queue: (() => void)[] = []
+  /** Delayed replies: delivered by elapse() at their time, in order. */
+  readonly #timed: { at: number; seq: number; fn: () => void }[] = []
+  #seq = 0
 
   constructor(
     readonly world: World,
@@ -84,9 +89,18 @@ export class MachineHarness {
   elapse(ms: number): void {
     const end = this.now + ms
     for (;;) {
-      const at = this.machine.nextDeadline()
-      if (at === undefined || at > end) break
-      this.now = Math.max(this.now, at)
+      this.#timed.sort((x, y) => x.at - y.at || x.seq - y.seq)
+      const reply = this.#timed[0]
+      const deadline = this.machine.nextDeadline()
+      if (reply && reply.at <= end && (deadline === undefined || reply.at <= deadline)) {
+        this.#timed.shift()
+        this.now = Math.max(this.now, reply.at)
+        reply.fn()
+        this.run()
+        continue
+      }
+      if (deadline === undefined || deadline > end) break
+      this.now = Math.max(this.now, deadline)
       this.machine.timeout(this.now)
       this.run()
     }
@@ -101,7 +115,11 @@ export class MachineHarness {
         const p = this.peers.get(a.peer)
         if (!p || p.ignores?.has(a.message.command)) return
         const replies = p.server.reply(a.message)
-        for (const r of replies) this.#queue.push(() => m === this.machine && this.peers.has(a.peer) && m.message(this.now, a.peer, r))
+        for (const r of replies) {
+          const fn = () => m === this.machine && this.peers.has(a.peer) && m.message(this.now, a.peer, r)
+          if (p.delayMs) this.#timed.push({ at: this.now + p.delayMs, seq: this.#seq++, fn })
+          else this.#queue.push(fn)
+        }
         return
       }
       case 'fetch-block': {

@@ -746,7 +746,7 @@ export class LightMachine {
       // Put the range back: it is asked again when a peer can take it.
       this.#scanJobs.delete(a.job)
       this.#scanNext = Math.min(this.#scanNext, job.start)
-      this.#requeueGap()
+      this.#requeueGap(now)
       return
     }
     if (a.type !== 'assign') return
@@ -771,12 +771,13 @@ export class LightMachine {
     )
   }
 
-  /** After a failed batch: ranges already submitted beyond `#scanNext` are dropped and resubmitted in order. */
-  #requeueGap(): void {
-    for (const [id, j] of this.#scanJobs) {
+  /** After a failed batch: ranges already submitted beyond `#scanNext` are dropped (cancelled in the scheduler too) and resubmitted in order. */
+  #requeueGap(now: number): void {
+    for (const [id, j] of [...this.#scanJobs]) {
       if (j.start < this.#scanNext) continue
-      // Its requests (if any) become stale by job id.
+      // Its requests (if any) become stale by job id; its 'failed' action finds no job and is ignored.
       this.#scanJobs.delete(id)
+      this.#scanSched.cancel(now, id, 'requeued')
     }
     for (const s of [...this.#doneBatches.keys()]) if (s >= this.#scanNext) this.#doneBatches.delete(s)
   }
@@ -874,6 +875,8 @@ export class LightMachine {
     this.#servedBy.push({ start: r.start, stop: r.stop, peer: p.id })
     p.agreedTo = Math.max(p.agreedTo, r.stop)
     this.#emit({ type: 'save-headers', height: r.start, headers })
+    // The state names the headers' blocks: saved with them, so a restart keeps them even before any scan.
+    this.#emit({ type: 'save-state' })
     this.#progress()
     // Other peers' checkpoints in the new range.
     for (const q of [...this.#peers.values()]) if (q !== p) this.#compareCheckpoints(now, q, from, this.#headers.height)
@@ -1213,6 +1216,8 @@ export class LightMachine {
     this.#emit({ type: 'save-state' })
     this.#synced = false
     this.#progress()
+    // Peers waiting for a dispute that this rollback ended are checked afresh.
+    this.#nextDispute(now)
   }
 
   /** Scan again from `height` + 1: batches and blocks in flight are void. */

@@ -203,6 +203,34 @@ describe('LightMachine: hostile peers', () => {
     expect(h.punished).toEqual([])
   })
 
+  it('a batch that gives up (one attempt allowed, its peer stalled) is asked again in order, and the other batches are not left hanging', () => {
+    const { w, expected } = base
+    const h = new MachineHarness(w, { requestTimeoutMs: 5_000, maxAttempts: 1, filtersPerRequest: 100 })
+    h.machine.addScripts(h.now, [A, B], 0)
+    h.machine.chainUpdated(h.now, chainOf(w))
+    h.addPeer(1, { server: new FilterServer(w), ignores: new Set(['getcfilters']) })
+    // Its replies take a while: it holds batches when the other one stalls.
+    h.addPeer(2, { server: new FilterServer(w), delayMs: 1_000 })
+    h.elapse(120_000)
+    expect(h.stalled).toEqual([1])
+    expect(h.found()).toEqual(expected)
+    expect(h.machine.synced).toBe(true)
+  })
+
+  it('with nothing watched, a restart keeps the filter headers (the state is saved with them)', () => {
+    const { w } = base
+    const h = new MachineHarness(w)
+    h.machine.chainUpdated(h.now, chainOf(w))
+    h.addPeer(1, { server: new FilterServer(w) })
+    expect(h.machine.synced).toBe(true)
+    const before = h.sent.length
+    h.restart()
+    h.machine.chainUpdated(h.now, chainOf(w))
+    h.addPeer(1, { server: new FilterServer(w) })
+    expect(h.machine.filterHeaders.height).toBe(w.chain.tip.height)
+    expect(h.sent.slice(before).filter((x) => x.message.command === 'getcfheaders').length).toBeLessThanOrEqual(1)
+  })
+
   it('a peer that never sends checkpoints (btcd before it thinks itself synced) is not dropped for it', () => {
     const { w, expected } = base
     const h = new MachineHarness(w, { requestTimeoutMs: 5_000 })
@@ -253,6 +281,29 @@ describe('LightMachine: reorgs and restarts', () => {
     expect(h.found().slice(1)).toEqual([`${hashToHex(txid(p1))}@23`, `${hashToHex(txid(p2))}@24`])
     expect(h.machine.filterHeaders.height).toBe(27)
     expect(h.machine.wallet.transactions().map((t) => t.height)).toEqual([23, 24])
+  })
+
+  it('a reorg in the middle of a dispute ends it; the disagreeing peer is checked again and still punished', () => {
+    const { w, expected } = scenario(31)
+    const h = new MachineHarness(w)
+    h.machine.addScripts(h.now, [A, B], 0)
+    h.machine.chainUpdated(h.now, chainOf(w))
+    h.addPeer(1, { server: new FilterServer(w) })
+    const liar = new FilterServer(w, w.missingScript(w.chain.atHeight(300)!, A))
+    h.addPeer(2, { server: liar, delayMs: 1_000 })
+    h.elapse(1_000)
+    expect(h.events.some((e) => e.type === 'dispute')).toBe(true)
+    expect(h.punished).toEqual([])
+    // Two blocks on the tip's parent: a reorg of one block while the dispute waits for the liar.
+    const top = w.chain.tip.height
+    w.mineOn(w.mineOn(w.chain.atHeight(top - 1)!))
+    h.machine.reorg(h.now, top - 1, chainOf(w))
+    h.run()
+    h.elapse(60_000)
+    expect(h.punished.map((p) => p.peer)).toEqual([2])
+    expect(h.machine.wallet.transactions().map((t) => `${hashToHex(t.txid)}@${t.height}`)).toEqual(expected)
+    expect(h.machine.filterHeaders.height).toBe(top + 1)
+    expect(h.machine.synced).toBe(true)
   })
 
   it('restarts from its store without asking for filter headers or filters again, then follows new blocks', () => {
