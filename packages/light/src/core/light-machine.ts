@@ -289,6 +289,8 @@ interface Dispute {
   ourFilter: Uint8Array | undefined
   block: Block | undefined
   blockAsked: boolean
+  /** The first height the block could not decide. */
+  undecidedAt: number | undefined
   readonly epoch: number
 }
 
@@ -1013,6 +1015,7 @@ export class LightMachine {
       ourFilter: undefined,
       block: undefined,
       blockAsked: false,
+      undecidedAt: undefined,
       epoch: this.#hdrEpoch,
     }
     this.#dispute = d
@@ -1132,6 +1135,7 @@ export class LightMachine {
     // The block cannot tell: scan it whole, and look at the next difference.
     this.#forced.add(h)
     if (h <= this.#scanHeight) this.#restartScan(now, h - 1)
+    d.undecidedAt ??= h
     d.differ.shift()
     if (d.differ.length > 0) return this.#askDisputeFilters(now, d)
     this.#resolve(now, d, [], undefined, true, '')
@@ -1140,7 +1144,7 @@ export class LightMachine {
   /** End the dispute: punish `wrong`, roll our headers back if they were wrong, and take up the next disputed peer. */
   #resolve(now: number, d: Dispute, wrong: PeerRec[], rollbackTo: number | undefined, undecided: boolean, detail: string): void {
     this.#dispute = undefined
-    const height = d.differ[0] ?? d.high
+    const height = d.differ[0] ?? d.undecidedAt ?? d.high
     this.#event({ type: 'dispute-resolved', peer: d.peer.id, height, wrong: wrong.map((w) => w.id), rolledBackTo: rollbackTo, undecided })
     for (const w of wrong) if (this.#peers.has(w.id)) this.#punish(now, w, height, detail)
     if (rollbackTo !== undefined) {

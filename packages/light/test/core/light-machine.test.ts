@@ -171,6 +171,28 @@ describe('LightMachine: hostile peers', () => {
     expect(h.found()).toEqual(expected)
   })
 
+  it('filters that differ only in a spent script: the block cannot tell, nobody is punished, the block is scanned whole and the peer is not asked again', () => {
+    const { w, expected } = scenario(41)
+    const h = new MachineHarness(w)
+    h.machine.addScripts(h.now, [A, B], 0)
+    h.machine.chainUpdated(h.now, chainOf(w))
+    h.addPeer(1, { server: new FilterServer(w) })
+    // Block 1,200 spends A's coin: its filter without A still holds every output script.
+    h.addPeer(2, { server: new FilterServer(w, w.missingScript(w.chain.atHeight(1200)!, A)) })
+    h.run()
+    expect(h.punished).toEqual([])
+    expect(h.events.find((e) => e.type === 'dispute-resolved')).toMatchObject({ peer: 2, height: 1200, wrong: [], undecided: true })
+    expect(h.machine.state().forced).toEqual([1200])
+    expect(h.machine.wallet.transactions().map((t) => `${hashToHex(t.txid)}@${t.height}`)).toEqual(expected)
+    const resolvedAt = h.sent.length
+    // A new block: peer 2 is no longer asked for anything.
+    w.mine(1)
+    h.machine.chainUpdated(h.now, chainOf(w))
+    h.run()
+    expect(h.sent.slice(resolvedAt).filter((x) => x.peer === 2)).toEqual([])
+    expect(h.machine.synced).toBe(true)
+  })
+
   it('a peer whose cfheaders contradict its own cfcheckpt is punished at once', () => {
     const { w } = base
     const wrong = new FilterServer(w, w.wrongHeaders(w.chain.atHeight(500)!))
