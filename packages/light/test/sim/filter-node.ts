@@ -16,6 +16,8 @@ export interface NodeSpec {
   readonly server: FilterServer
   /** Commands it never answers. */
   readonly ignores?: ReadonlySet<string>
+  /** Services it announces (default NETWORK, WITNESS, COMPACT_FILTERS). */
+  readonly services?: bigint
 }
 
 /** The network, the client's peers (in node order) and the nodes' own sides. */
@@ -45,7 +47,7 @@ export async function startFilterNet(world: World, specs: readonly NodeSpec[], s
         network: regtest,
         clock,
         random: random.fork(`node-${i}`),
-        services: SERVICES,
+        services: spec.services ?? SERVICES,
         userAgent: `/filter-node-${i}/`,
         startHeight: world.chain.tip.height,
         unixTimeOffsetMs: world.chain.tip.header.time * 1000,
