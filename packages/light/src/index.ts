@@ -65,6 +65,8 @@ export {
   watchedScript,
   DEFAULT_WATCHER_PEER_WAIT_MS,
   MAX_WATCHED_SCRIPT_BYTES,
+  MAX_UNCONFIRMED_KEPT,
+  type UnconfirmedTx,
   type ScriptWatcherEvents,
   type ScriptWatcherOptions,
   type WatcherEvent,

@@ -44,11 +44,13 @@ import {
   type Clock,
   type HeaderStore,
   type HeaderTree,
+  type MempoolMonitor,
+  type MempoolTx,
   type Peer,
   type PeerSource,
   type ServiceOffense,
 } from '@bitp2p/session'
-import { fromHex, parseBlock, Services, WireError, type Message, type NetworkParams } from '@bitp2p/wire'
+import { fromHex, hashToHex, parseBlock, Services, WireError, type Message, type NetworkParams, type Transaction } from '@bitp2p/wire'
 import { addressToScript } from './address/address.js'
 import { isAddressError } from './address/error.js'
 import {
@@ -60,11 +62,13 @@ import {
   type LightProgress,
   type LightState,
 } from './core/light-machine.js'
-import type { WalletTx } from './core/wallet.js'
+import type { MatchedInput, MatchedOutput, WalletTx } from './core/wallet.js'
 import type { LightStore } from './store/store.js'
 
 /** Default time synced() waits with no filter peer before it rejects 'no-peers'. */
 export const DEFAULT_WATCHER_PEER_WAIT_MS = 60_000
+/** Unconfirmed matches remembered (to report each once, and to know which confirm later); the oldest are forgotten first. */
+export const MAX_UNCONFIRMED_KEPT = 10_000
 /** Longest hex script `watch` takes (a standard output script is at most 10,000 bytes, Core's MAX_SCRIPT_SIZE). */
 export const MAX_WATCHED_SCRIPT_BYTES = 10_000
 
@@ -93,6 +97,23 @@ export interface ScriptWatcherOptions {
   readonly peerWaitMs?: number
   /** Filters per getcfilters (at most 1,000). */
   readonly filtersPerRequest?: number
+  /**
+   * A MempoolMonitor (started by the caller) whose transactions are matched
+   * too: a match is reported as 'unconfirmed', and as 'tx' once a block
+   * holds it. Inputs are recognised when they spend a coin found in a block.
+   */
+  readonly mempool?: MempoolMonitor
+}
+
+/** A transaction from the mempool paying or spending a watched script. */
+export interface UnconfirmedTx {
+  /** Internal byte order. */
+  readonly txid: Uint8Array
+  readonly tx: Transaction
+  readonly outputs: readonly MatchedOutput[]
+  readonly inputs: readonly MatchedInput[]
+  /** "host:port" of the peer that delivered it. */
+  readonly receivedFrom: string
 }
 
 /** Why a watcher call failed. */
@@ -127,6 +148,7 @@ export interface WatcherProgress extends LightProgress {
 /** What `events()` yields. */
 export type WatcherEvent =
   | { readonly type: 'tx'; readonly tx: WalletTx }
+  | { readonly type: 'unconfirmed'; readonly tx: UnconfirmedTx }
   | { readonly type: 'reorg'; readonly fork: { readonly height: number; readonly hash: Uint8Array }; readonly unconfirmed: readonly WalletTx[] }
   | { readonly type: 'progress'; readonly progress: WatcherProgress }
   | { readonly type: 'synced'; readonly height: number; readonly hash: Uint8Array }
@@ -135,6 +157,8 @@ export type WatcherEvent =
 export interface ScriptWatcherEvents {
   /** A transaction paying or spending a watched script, in a block. */
   tx: [tx: WalletTx]
+  /** One from the mempool (the `mempool` option), before any block holds it. */
+  unconfirmed: [tx: UnconfirmedTx]
   /** The chain reorganised below the scan height: these transactions are no longer confirmed. */
   reorg: [reorg: { readonly fork: { readonly height: number; readonly hash: Uint8Array }; readonly unconfirmed: readonly WalletTx[] }]
   progress: [progress: WatcherProgress]
@@ -198,6 +222,8 @@ export class ScriptWatcher extends EventEmitter<ScriptWatcherEvents> implements 
   /** 'synced' was emitted for the current caught-up stretch. */
   #syncedReported = false
   readonly #queues = new Set<EventQueue<WatcherEvent>>()
+  /** Unconfirmed matches reported, by txid hex (insertion order: oldest first). */
+  readonly #unconfirmed = new Map<string, UnconfirmedTx>()
 
   constructor(opts: ScriptWatcherOptions) {
     super()
@@ -254,6 +280,7 @@ export class ScriptWatcher extends EventEmitter<ScriptWatcherEvents> implements 
     if (!this.#running) return
     this.#fetcher = new BlockFetcher({ source: this.#source, network: this.#network, tree: sync.tree, clock: this.#clock, maxInFlightPerPeer: 4 })
     this.#unwatch = watchPeers(this.#source, this.#onPeer, this.#onPeerClosed)
+    this.#opts.mempool?.on('tx', this.#onMempoolTx)
     if (sync.isSynced) this.#onHeadersSynced()
     this.#drain()
   }
@@ -273,6 +300,11 @@ export class ScriptWatcher extends EventEmitter<ScriptWatcherEvents> implements 
     this.#machine!.addScripts(this.#clock.now(), scripts, birthday)
     this.#drain()
     return scripts
+  }
+
+  /** Unconfirmed matches from the mempool not yet seen in a block, oldest first. */
+  unconfirmed(): UnconfirmedTx[] {
+    return [...this.#unconfirmed.values()]
   }
 
   /** The found transactions, in the order found. */
@@ -368,6 +400,7 @@ export class ScriptWatcher extends EventEmitter<ScriptWatcherEvents> implements 
       this.#running = false
       this.#unwatch?.()
       this.#unwatch = undefined
+      this.#opts.mempool?.off('tx', this.#onMempoolTx)
       for (const p of [...this.#ids.keys()]) this.#detach(p)
       const sync = this.#sync
       if (sync) {
@@ -417,6 +450,25 @@ export class ScriptWatcher extends EventEmitter<ScriptWatcherEvents> implements 
 
   readonly #onHeaderProgress = (): void => {
     if (this.#machine) this.#report({ type: 'progress', progress: this.#machine.progress() })
+  }
+
+  // --- the mempool -------------------------------------------------------------
+
+  readonly #onMempoolTx = (t: MempoolTx): void => {
+    const m = this.#machine
+    if (!this.#running || !m) return
+    const key = hashToHex(t.txid)
+    if (this.#unconfirmed.has(key) || m.wallet.hasTransaction(t.txid)) return
+    const match = m.wallet.match(t.tx)
+    if (match.outputs.length === 0 && match.inputs.length === 0) return
+    const u: UnconfirmedTx = { txid: t.txid, tx: t.tx, outputs: match.outputs, inputs: match.inputs, receivedFrom: t.receivedFrom }
+    this.#unconfirmed.set(key, u)
+    for (const k of this.#unconfirmed.keys()) {
+      if (this.#unconfirmed.size <= MAX_UNCONFIRMED_KEPT) break
+      this.#unconfirmed.delete(k)
+    }
+    this.emit('unconfirmed', u)
+    for (const q of this.#queues) q.push({ type: 'unconfirmed', tx: u })
   }
 
   // --- peers ---------------------------------------------------------------------
@@ -525,6 +577,8 @@ export class ScriptWatcher extends EventEmitter<ScriptWatcherEvents> implements 
   #onEvent(e: LightEvent): void {
     switch (e.type) {
       case 'tx':
+        // Confirmed: no longer an unconfirmed one.
+        this.#unconfirmed.delete(hashToHex(e.tx.txid))
         this.emit('tx', e.tx)
         return this.#report(e)
       case 'reorg':

@@ -176,6 +176,11 @@ export class WatchWallet {
     return min
   }
 
+  /** True when the transaction with this txid (internal order) was found in a block. */
+  hasTransaction(txid: Uint8Array): boolean {
+    return this.txMap.has(toHex(txid))
+  }
+
   /** The found transactions, in the order found. */
   transactions(): WalletTx[] {
     return [...this.txMap.values()]

@@ -8,7 +8,7 @@
  */
 import { Peer, SeededRandom } from '@bitp2p/session'
 import { MockNetwork } from '@bitp2p/transport-mock'
-import { InvType, MSG_WITNESS_FLAG, regtest, Services, type InvItem } from '@bitp2p/wire'
+import { InvType, MSG_WITNESS_FLAG, regtest, Services, toHex, txid, wtxid, type InvItem, type Transaction } from '@bitp2p/wire'
 import type { FilterServer, World } from '../world.js'
 
 /** One node's spec. */
@@ -27,8 +27,10 @@ export interface FilterNet {
   readonly clients: Peer[]
   /** Each node's live sessions. */
   readonly sessions: Peer[][]
-  /** Announce the world's tip to every session (headers: the client sends sendheaders? inv otherwise). */
+  /** Announce the world's tip to every session (headers to a client that sent sendheaders, inv otherwise). */
   announceTip(world: World): void
+  /** Hold `tx` in every node's mempool and announce it (inv by txid). */
+  announceTx(tx: Transaction): void
 }
 
 const SERVICES = Services.NODE_NETWORK | Services.NODE_WITNESS | Services.NODE_COMPACT_FILTERS
@@ -40,6 +42,8 @@ export async function startFilterNet(world: World, specs: readonly NodeSpec[], s
   const clock = net.clock
   const random = new SeededRandom(seed)
   const sessions: Peer[][] = specs.map(() => [])
+  /** Mempool of every node, by txid hex and by wtxid hex. */
+  const mempool = new Map<string, Transaction>()
   const addresses = specs.map((spec, i) => {
     const listener = net.listen({ host: `10.0.2.${i + 1}`, port: 18444 })
     listener.onConnection((t) => {
@@ -54,7 +58,7 @@ export async function startFilterNet(world: World, specs: readonly NodeSpec[], s
         setup: (peer) => {
           sessions[i]!.push(peer)
           peer.on('close', () => sessions[i]!.splice(sessions[i]!.indexOf(peer), 1))
-          serve(peer, world, spec)
+          serve(peer, world, spec, mempool)
         },
       }).catch(() => undefined)
     })
@@ -78,6 +82,11 @@ export async function startFilterNet(world: World, specs: readonly NodeSpec[], s
     clock,
     clients,
     sessions,
+    announceTx(tx: Transaction) {
+      mempool.set(toHex(txid(tx)), tx)
+      mempool.set(toHex(wtxid(tx)), tx)
+      for (const list of sessions) for (const s of list) if (s.state === 'ready') s.send({ command: 'inv', items: [{ type: InvType.MSG_TX, hash: txid(tx) }] })
+    },
     announceTip(w: World) {
       for (const list of sessions) {
         for (const s of list) {
@@ -89,7 +98,7 @@ export async function startFilterNet(world: World, specs: readonly NodeSpec[], s
   }
 }
 
-function serve(peer: Peer, world: World, spec: NodeSpec): void {
+function serve(peer: Peer, world: World, spec: NodeSpec, mempool: ReadonlyMap<string, Transaction>): void {
   const send = (m: Parameters<Peer['send']>[0]): void => {
     if (peer.state === 'ready') peer.send(m)
   }
@@ -99,7 +108,9 @@ function serve(peer: Peer, world: World, spec: NodeSpec): void {
     for (const it of m.items) {
       const base = (it.type & ~MSG_WITNESS_FLAG) >>> 0
       const block = base === InvType.MSG_BLOCK ? world.chain.block(it.hash) : undefined
+      const tx = base === InvType.MSG_TX || base === InvType.MSG_WTX ? mempool.get(toHex(it.hash)) : undefined
       if (block) send({ command: 'block', block })
+      else if (tx) send({ command: 'tx', tx })
       else missing.push(it)
     }
     if (missing.length > 0) send({ command: 'notfound', items: missing })

@@ -1,6 +1,6 @@
 // The ScriptWatcher's promises, errors and iterator, on the mock network.
 import { describe, expect, it } from 'vitest'
-import { PeerList } from '@bitp2p/session'
+import { MempoolMonitor, PeerList, SeededRandom } from '@bitp2p/session'
 import { hashToHex, regtest, Services, toHex, txid } from '@bitp2p/wire'
 import { ScriptWatcher, WatcherError, watchedScript, type WatcherEvent } from '../../src/watcher.js'
 import { FilterServer, p2wpkh, World } from '../world.js'
@@ -94,6 +94,32 @@ describe('ScriptWatcher API', () => {
     const watcher = new ScriptWatcher({ source: new PeerList(fnet.clients), network: regtest, clock: fnet.clock })
     await expect(watcher.watch([A, 'nonsense'])).rejects.toMatchObject({ kind: 'bad-script', input: 'nonsense' })
     expect(watcher.machine.wallet.scripts()).toEqual([])
+    await watcher.stop()
+  })
+
+  it("with a MempoolMonitor: a payment is reported 'unconfirmed' when relayed, then as 'tx' when a block holds it", async () => {
+    const { w } = smallWorld()
+    const fnet = await startFilterNet(w, [{ server: new FilterServer(w) }], 'api-5')
+    const source = new PeerList(fnet.clients)
+    const mempool = new MempoolMonitor({ source, clock: fnet.clock, random: new SeededRandom('api-5') }).start()
+    const watcher = new ScriptWatcher({ source, network: regtest, clock: fnet.clock, mempool })
+    const order: string[] = []
+    watcher.on('unconfirmed', (u) => order.push(`unconfirmed ${hashToHex(u.txid)} ${u.outputs.map((o) => o.value).join(',')}`))
+    watcher.on('tx', (t) => order.push(`tx ${hashToHex(t.txid)}@${t.height}`))
+    await watcher.watch([A], { birthday: 40 })
+    const synced = watcher.synced()
+    await fnet.clock.runAsync({ until: fnet.clock.now() + 20_000 })
+    await synced
+    const pay = w.pay([A], 7_777n)
+    fnet.announceTx(pay)
+    await fnet.clock.runAsync({ until: fnet.clock.now() + 10_000 })
+    expect(watcher.unconfirmed().map((u) => hashToHex(u.txid))).toEqual([hashToHex(txid(pay))])
+    w.mine(1, () => [pay])
+    fnet.announceTip(w)
+    await fnet.clock.runAsync({ until: fnet.clock.now() + 20_000 })
+    expect(order).toEqual([`unconfirmed ${hashToHex(txid(pay))} 7777`, `tx ${hashToHex(txid(pay))}@${w.chain.tip.height}`])
+    expect(watcher.unconfirmed()).toEqual([])
+    mempool.stop()
     await watcher.stop()
   })
 })
