@@ -8,14 +8,17 @@
 //
 // With { nodeVariant: true } a second tree dist/node-variant/ is built in
 // which every relative import of `./x.js` is replaced by `./x.node.ts` when
-// that file exists. That is how Node-only speed-ups (node:crypto hashing) sit
-// behind the package's "node" export condition while the default stays pure.
+// that file exists. That is how Node-only speed-ups (node:crypto hashing and
+// ChaCha20-Poly1305) sit behind the package's "node" export condition while
+// the default stays pure. A vitest config can run tests against the Node
+// variant with the same plugin (packages/bip324/vitest.config.ts).
 import esbuild from 'rollup-plugin-esbuild'
 import { dts } from 'rollup-plugin-dts'
 import { readFileSync, existsSync, rmSync } from 'node:fs'
 import { dirname, resolve } from 'node:path'
 
-function nodeVariantPlugin() {
+/** The resolver of the Node variant: `./x.js` -> `./x.node.ts` where that file exists (a rollup and vite plugin). */
+export function nodeVariantPlugin() {
   return {
     name: 'bitp2p-node-variant',
     resolveId(source, importer) {

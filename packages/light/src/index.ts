@@ -25,10 +25,16 @@ export {
   type ScriptType,
 } from './address/script.js'
 export { checkFilterHeaderWrite, STORED_FILTER_HEADER_BYTES, type JsonValue, type LightStore } from './store/store.js'
+export {
+  isLightStoreError,
+  LightStoreError,
+  type LightStoreErrorCode,
+  type LightStoreErrorDetail,
+} from './store/error.js'
 export { MemoryLightStore, type MemoryStorage } from './store/memory.js'
 export { FilterHeaderChain, chainFilterHashes, FILTER_HEADER_BYTES, ZERO_FILTER_HEADER } from './core/filter-header-chain.js'
 export { checkFilterAgainstBlock, describeFilterCheck, type FilterBlockCheck } from './core/filter-check.js'
-export { filterMatchesAny } from './core/match.js'
+export { filterMatchesAny, ScriptMatcher } from './core/match.js'
 export {
   WatchWallet,
   type MatchedInput,

@@ -49,11 +49,11 @@ export interface AddressErrorDetail {
 
 /** An address that cannot be turned into a script for the given network. */
 export class AddressError extends Error {
-  /** 'AddressError', also across realms. */
+  /** Always 'AddressError' (what `isAddressError` checks across copies of the package). */
   override readonly name = 'AddressError'
-  /** Why the string was refused (stable; see the README's table). */
+  /** Why the address was refused, stable for programs. */
   readonly code: AddressErrorCode
-  /** The values behind the code (position, expected and actual, networks). */
+  /** The values behind the failure. */
   readonly detail: AddressErrorDetail
 
   constructor(code: AddressErrorCode, message: string, detail: AddressErrorDetail = {}) {

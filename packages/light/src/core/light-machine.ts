@@ -79,7 +79,7 @@ import {
 import { RequestScheduler, type SchedulerAction } from '@bitp2p/session'
 import { checkFilterAgainstBlock, describeFilterCheck } from './filter-check.js'
 import { chainFilterHashes, FILTER_HEADER_BYTES, FilterHeaderChain } from './filter-header-chain.js'
-import { filterMatchesAny } from './match.js'
+import { ScriptMatcher } from './match.js'
 import { WatchWallet, type WalletSnapshot, type WalletTx } from './wallet.js'
 
 /** Filter hashes asked in one getcfheaders: BIP157's most. */
@@ -312,6 +312,8 @@ export class LightMachine {
   #outHead = 0
   readonly #headers: FilterHeaderChain
   readonly #wallet: WatchWallet
+  /** Prepared for the watched set, rebuilt when it changes. */
+  readonly #matcher = new ScriptMatcher()
   readonly #peers = new Map<number, PeerRec>()
   readonly #hdrSched: RequestScheduler<string>
   readonly #scanSched: RequestScheduler<string>
@@ -929,7 +931,7 @@ export class LightMachine {
     let matches = this.#forced.has(height)
     if (!matches) {
       try {
-        matches = filterMatchesAny(m.blockHash, m.filter, this.#wallet.scripts())
+        matches = this.#matcher.matches(m.blockHash, m.filter, this.#wallet.scripts())
       } catch {
         // It matched its header, so the header chain vouches for an undecodable filter: fetch the block to be safe.
         matches = true

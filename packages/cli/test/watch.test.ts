@@ -1,4 +1,4 @@
-// `bitp2p watch` (cli/bitp2p.mjs on the built packages) run as a user
+// `bitp2p watch` (packages/cli/bitp2p.mjs on the built packages) run as a user
 // would: a child process against btcd 0.25.0 on 127.0.0.1, checked by its
 // output and exit code. btcd mines to the interop key; its `interopspend`
 // pays that key's P2PKH address, which nothing else pays: the watched one.
@@ -9,14 +9,14 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { fromHex, regtest } from '@bitp2p/wire'
-import { scriptToAddress } from '../../src/address/address.js'
-import { btcdBudget, SEGWIT_HEIGHT, startBtcd, type BtcdNode } from '../../../../test/harness/btcd.js'
-import { needs } from '../../../../test/harness/needs.js'
-import { forWork, scaled } from '../../../../test/harness/timing.js'
-import { waitUntil } from '../../../../test/interop/util.js'
+import { scriptToAddress } from '@bitp2p/light'
+import { btcdBudget, SEGWIT_HEIGHT, startBtcd, type BtcdNode } from '../../../test/harness/btcd.js'
+import { needs } from '../../../test/harness/needs.js'
+import { forWork, scaled } from '../../../test/harness/timing.js'
+import { waitUntil } from '../../../test/interop/util.js'
 
-const ROOT = fileURLToPath(new URL('../../../../', import.meta.url))
-const CLI = join(ROOT, 'cli/bitp2p.mjs')
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
+const CLI = join(ROOT, 'packages/cli/bitp2p.mjs')
 const DISTS = ['wire', 'session', 'transport-tcp', 'light'].map((p) => join(ROOT, `packages/${p}/dist/index.js`))
 /** Blocks btcd mines at start: past segwit, so interopspend's P2WPKH spends are valid. */
 const START_BLOCKS = SEGWIT_HEIGHT + 8
@@ -82,7 +82,7 @@ needs('btcd').describe.skipIf(!DISTS.every(existsSync))('bitp2p watch against bt
     expect(rows[0].outputs[0].value).toBeGreaterThan(0)
   })
 
-  it('text, with --store and --from-height: one line naming the tx; a later birthday finds nothing', { timeout: forWork(3, CLI_RUN_BUDGET_MS) }, async () => {
+  it('text, with --store: one line naming the tx; a second run resumes from the store and prints only what is new', { timeout: forWork(3, CLI_RUN_BUDGET_MS) }, async () => {
     const r = await start(['watch', watched, ...peerArgs, '--store', storeDir]).output
     expect(r.code, r.stderr).toBe(0)
     const lines = r.stdout.split('\n').filter((l) => l.startsWith(paid.txid))
@@ -90,11 +90,18 @@ needs('btcd').describe.skipIf(!DISTS.every(existsSync))('bitp2p watch against bt
     expect(lines[0]).toContain(`height ${paid.height}`)
     expect(lines[0]).toContain(`to ${watched}`)
     expect(r.stdout).toMatch(/1 transaction, \d+ sat unspent/)
-    // Resumes from the stored headers; from a height after the payment, nothing is found.
-    const later = await start(['watch', watched, ...peerArgs, '--store', storeDir, '--from-height', String(paid.height + 1)]).output
-    expect(later.code, later.stderr).toBe(0)
-    expect(later.stdout).not.toContain(paid.txid)
-    expect(later.stdout).toMatch(/0 transactions/)
+    const again = await start(['watch', watched, ...peerArgs, '--store', storeDir]).output
+    expect(again.code, again.stderr).toBe(0)
+    expect(again.stdout).toMatch(/resumed: 1 transaction found before, scanned up to height 446/)
+    expect(again.stdout.split('\n').filter((l) => l.startsWith(paid.txid))).toEqual([])
+    expect(again.stdout).toMatch(/caught up at height 446 .*: 1 transaction, \d+ sat unspent/)
+  })
+
+  it('--from-height after the payment finds nothing', { timeout: forWork(2, CLI_RUN_BUDGET_MS) }, async () => {
+    const r = await start(['watch', watched, ...peerArgs, '--from-height', String(paid.height + 1)]).output
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stdout).not.toContain(paid.txid)
+    expect(r.stdout).toMatch(/0 transactions/)
   })
 
   it('--follow: after catching up, a new block paying the address is printed; Ctrl-C exits 130', { timeout: forWork(2, CLI_RUN_BUDGET_MS) + WAIT_MS }, async () => {

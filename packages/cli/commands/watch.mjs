@@ -1,11 +1,10 @@
 // bitp2p watch: find every transaction paying or spending addresses or
 // scripts, privately, with BIP157/158 compact block filters from one peer.
-import { mkdirSync } from 'node:fs'
-import { join } from 'node:path'
 import { singlePeer } from '@bitp2p/session'
 import { FileHeaderStore } from '@bitp2p/session/node'
 import { hashToHex, Services, toHex } from '@bitp2p/wire'
-import { MemoryLightStore, ScriptWatcher, WatcherError, scriptToAddress, watchedScript } from '@bitp2p/light'
+import { LightStateError, MemoryLightStore, ScriptWatcher, WatcherError, scriptToAddress, watchedScript } from '@bitp2p/light'
+import { FileLightStore } from '@bitp2p/light/node'
 import { CliError, connect, duration, intOption, label, networkOption, parse, PEER_OPTIONS, PEER_OPTIONS_HELP, printable, progressLine, UsageError } from './common.mjs'
 
 /**
@@ -36,8 +35,9 @@ otherwise. Exits when caught up with the peer, unless --follow.
 ${PEER_OPTIONS_HELP}
   --from-height <N>  scan from this height (default 0: the whole chain);
                      nothing before it is found
-  --store <dir>      keep the block headers in <dir>; a later run resumes
-                     from them (see the note below)
+  --store <dir>      keep block headers, filter headers and the scan state
+                     (watched scripts, transactions found, scan height) in
+                     <dir>; a later run resumes without downloading again
   --json             one JSON object per line on stdout:
                      {"type":"tx", txid, height, blockHash, position,
                       outputs: [{index, value, address, script}],
@@ -46,9 +46,8 @@ ${PEER_OPTIONS_HELP}
                      (values in satoshis; address null for a script without one)
   --follow           keep watching new blocks after catching up (Ctrl-C to stop)
 
-Note: --store keeps block headers only, for now: filter headers and the
-scan state are kept in memory until the Node file store of @bitp2p/light
-(FileLightStore) is available, so a second run scans again.`
+With --store, the addresses watched before are watched again, and the
+transactions found before are not printed again: a run prints what is new.`
 
 /** Watched items: each an address of the network or a script in hex. Checked before connecting. */
 function watchedItems(positionals) {
@@ -84,21 +83,28 @@ function progressText(p) {
   return `headers ${p.tip}/${target} | filter headers ${Math.max(0, p.filterHeaders + 1)}/${p.tip + 1} | filters ${Math.max(0, p.scanned + 1)}/${p.tip + 1} | blocks ${p.blocks}${p.blocksPending ? ` (+${p.blocksPending})` : ''}`
 }
 
-/** Open --store (block headers), refusing a directory that holds another network's chain. */
-async function openHeaderStore(dir, network) {
-  let store
+/**
+ * Open --store: the block headers (session's FileHeaderStore) and the
+ * light client's filter headers and state (FileLightStore), one directory;
+ * a directory that holds another network's chain is refused.
+ */
+async function openStores(dir, network) {
+  let headers
+  let light
   try {
-    mkdirSync(dir, { recursive: true })
-    store = await FileHeaderStore.open(join(dir, 'headers'))
+    light = await FileLightStore.open(dir)
+    headers = await FileHeaderStore.open(dir)
   } catch (e) {
+    await light?.close()
     throw new CliError(`cannot open --store ${dir}: ${e.message}`)
   }
-  const genesis = await store.getByHeight(0)
+  const genesis = await headers.getByHeight(0)
   if (genesis !== undefined && hashToHex(genesis.hash) !== hashToHex(network.genesisHash)) {
-    await store.close()
+    await headers.close()
+    await light.close()
     throw new CliError(`--store ${dir} holds headers of another network (genesis ${hashToHex(genesis.hash)}), not ${network.name}`)
   }
-  return store
+  return { headers, light }
 }
 
 export async function run(argv, ctx) {
@@ -122,11 +128,12 @@ export async function run(argv, ctx) {
     }
   }
 
-  const headerStore = values.store !== undefined ? await openHeaderStore(values.store, network) : undefined
+  const stores = values.store !== undefined ? await openStores(values.store, network) : undefined
+  const headerStore = stores?.headers
   const resumed = headerStore ? (await headerStore.tip()) !== undefined : false
   let watcher
   let storeClosed
-  const closeStore = () => (storeClosed ??= headerStore?.close())
+  const closeStore = () => (storeClosed ??= Promise.all([headerStore?.close(), stores?.light.close()]))
   ctx.onExit(async () => {
     await watcher?.stop()
     await closeStore()
@@ -146,7 +153,7 @@ export async function run(argv, ctx) {
     source: singlePeer(peer),
     network,
     clock,
-    store: new MemoryLightStore(),
+    store: stores?.light ?? new MemoryLightStore(),
     headerStore,
     unixTimeOffsetMs: performance.timeOrigin,
     ...(resumed ? { headersTimeoutMs: RESUME_HEADERS_TIMEOUT_MS } : {}),
@@ -172,7 +179,14 @@ export async function run(argv, ctx) {
   watcher.on('stuck', (s) => status(`waiting for block ${s.height}: ${s.reason}`))
   watcher.on('error', (e) => console.error(`bitp2p: header store write failed: ${e?.message ?? e}`))
 
-  await watcher.watch(items, { birthday: fromHeight })
+  try {
+    await watcher.watch(items, { birthday: fromHeight })
+  } catch (e) {
+    if (e instanceof LightStateError) throw new CliError(`--store ${values.store}: ${e.message}`)
+    throw e
+  }
+  const before = watcher.transactions().length
+  if (before > 0) status(`resumed: ${before} transaction${before === 1 ? '' : 's'} found before, scanned up to height ${watcher.machine.scanHeight}`)
   let tip
   try {
     tip = await Promise.race([watcher.synced(ctx.signal), lost])
