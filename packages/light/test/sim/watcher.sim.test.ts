@@ -39,6 +39,8 @@ interface Outcome {
   dropped: string[]
   stalled: string[]
   balance: bigint
+  /** How each client connection ended before the test closed the rest: host -> reason kind. */
+  closed: Record<string, string>
 }
 
 async function runOnce(seed: string, specs: readonly NodeSpec[], storage?: MemoryStorage, filtersPerRequest?: number): Promise<Outcome & { watcher: ScriptWatcher }> {
@@ -46,7 +48,7 @@ async function runOnce(seed: string, specs: readonly NodeSpec[], storage?: Memor
   const source = new PeerList(fnet.clients)
   const store = storage ? new MemoryLightStore(storage) : undefined
   const watcher = new ScriptWatcher({ source, network: regtest, clock: fnet.clock, store, requestTimeoutMs: 10_000, filtersPerRequest })
-  const out: Outcome = { found: [], dropped: [], stalled: [], balance: 0n }
+  const out: Outcome = { found: [], dropped: [], stalled: [], balance: 0n, closed: {} }
   const label = (p: { remote: { host: string } }) => p.remote.host
   watcher.on('tx', (t) => out.found.push(`${hashToHex(t.txid)}@${t.height}`))
   watcher.on('peer-dropped', (p) => out.dropped.push(label(p)))
@@ -61,6 +63,7 @@ async function runOnce(seed: string, specs: readonly NodeSpec[], storage?: Memor
   for (let i = 0; i < 600 && !done; i++) await fnet.clock.runAsync({ until: fnet.clock.now() + 1_000 })
   await synced
   out.balance = watcher.balance
+  for (const c of fnet.clients) if (c.closeReason) out.closed[c.remote.host] = c.closeReason.kind
   await watcher.stop()
   for (const c of fnet.clients) c.close('done')
   return { ...out, watcher }
@@ -98,6 +101,8 @@ describe('ScriptWatcher on the mock network', () => {
       expect(r.watcher.transactions().map((t) => `${hashToHex(t.txid)}@${t.height}`), seed).toEqual(W.expected)
       expect([...r.dropped].sort(), seed).toEqual(['10.0.2.1', '10.0.2.3'])
       expect(r.stalled, seed).toEqual(['10.0.2.4'])
+      // Punished: closed as misbehaving (score 100); the silent one closed by us, not banned.
+      expect(r.closed, seed).toEqual({ '10.0.2.1': 'misbehaving', '10.0.2.3': 'misbehaving', '10.0.2.4': 'local' })
       outcomes.push({ wallet: r.watcher.machine.wallet.snapshot(), dropped: [...r.dropped].sort() })
     }
     expect(new Set(outcomes.map((o) => JSON.stringify(o))).size).toBe(1)
