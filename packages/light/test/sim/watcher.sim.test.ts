@@ -41,6 +41,8 @@ interface Outcome {
   balance: bigint
   /** How each client connection ended before the test closed the rest: host -> reason kind. */
   closed: Record<string, string>
+  /** The network's delivery trace hash once caught up. */
+  trace: string
 }
 
 async function runOnce(seed: string, specs: readonly NodeSpec[], storage?: MemoryStorage, filtersPerRequest?: number): Promise<Outcome & { watcher: ScriptWatcher }> {
@@ -48,7 +50,7 @@ async function runOnce(seed: string, specs: readonly NodeSpec[], storage?: Memor
   const source = new PeerList(fnet.clients)
   const store = storage ? new MemoryLightStore(storage) : undefined
   const watcher = new ScriptWatcher({ source, network: regtest, clock: fnet.clock, store, requestTimeoutMs: 10_000, filtersPerRequest })
-  const out: Outcome = { found: [], dropped: [], stalled: [], balance: 0n, closed: {} }
+  const out: Outcome = { found: [], dropped: [], stalled: [], balance: 0n, closed: {}, trace: '' }
   const label = (p: { remote: { host: string } }) => p.remote.host
   watcher.on('tx', (t) => out.found.push(`${hashToHex(t.txid)}@${t.height}`))
   watcher.on('peer-dropped', (p) => out.dropped.push(label(p)))
@@ -64,6 +66,7 @@ async function runOnce(seed: string, specs: readonly NodeSpec[], storage?: Memor
   await synced
   out.balance = watcher.balance
   for (const c of fnet.clients) if (c.closeReason) out.closed[c.remote.host] = c.closeReason.kind
+  out.trace = fnet.net.trace.hash()
   await watcher.stop()
   for (const c of fnet.clients) c.close('done')
   return { ...out, watcher }
@@ -138,5 +141,21 @@ describe('ScriptWatcher on the mock network', () => {
     expect(second).toEqual(W.expected)
     expect(asked.filter((c) => c === 'getcfilters')).toEqual([])
     expect(asked.filter((c) => c === 'getcfheaders').length).toBeLessThanOrEqual(1)
+  })
+
+  it('the same seed gives the same trace, byte for byte (hostile nodes included)', async () => {
+    const bad = W.w.chain.atHeight(300)!
+    const specs: NodeSpec[] = [
+      { server: new FilterServer(W.w, W.w.missingScript(bad, A)) },
+      { server: new FilterServer(W.w) },
+      { server: new FilterServer(W.w), ignores: new Set(['getcfilters']) },
+    ]
+    const a = await runOnce('trace-1', specs, undefined, 100)
+    const b = await runOnce('trace-1', specs, undefined, 100)
+    const c = await runOnce('trace-2', specs, undefined, 100)
+    expect(a.trace).toMatch(/^[0-9a-f]{64}$/)
+    expect(b.trace).toBe(a.trace)
+    expect(c.trace).not.toBe(a.trace)
+    expect(b.found).toEqual(a.found)
   })
 })
