@@ -186,6 +186,12 @@ export function tarballTable(packs: readonly Packed[]): string {
   return [line(head), ...rows.map(line), line(total)].join('\n')
 }
 
+/** The commands a package installs (name -> file), as npm links them into node_modules/.bin. */
+export function binsOf(json: PackageJson): Record<string, string> {
+  if (json.bin === undefined) return {}
+  return typeof json.bin === 'string' ? { [json.name.split('/').pop()!]: json.bin } : { ...json.bin }
+}
+
 /** Every import specifier a package's "exports" offers for code (./package.json left out). */
 export function entrySpecifiers(json: PackageJson): string[] {
   return Object.keys(json.exports ?? { '.': null })
@@ -203,6 +209,7 @@ interface LockEntry {
   peerDependencies?: Record<string, string>
   optionalDependencies?: Record<string, string>
   engines?: Record<string, string>
+  bin?: Record<string, string>
   dev?: boolean
   optional?: boolean
   [key: string]: unknown
@@ -247,6 +254,8 @@ export function appManifest(packs: readonly Packed[], appDir: string): { package
       ...(p.json.dependencies !== undefined && { dependencies: { ...p.json.dependencies } }),
       ...(p.json.peerDependencies !== undefined && { peerDependencies: { ...p.json.peerDependencies } }),
       ...(p.json.engines !== undefined && { engines: { ...p.json.engines } }),
+      // npm ci links node_modules/.bin from the lockfile's "bin".
+      ...(p.json.bin !== undefined && { bin: binsOf(p.json) }),
     }
     for (const d of Object.keys(p.json.dependencies ?? {})) queue.push([d, folderOf(p.name), false])
     for (const d of Object.keys(p.json.peerDependencies ?? {})) {
@@ -297,11 +306,11 @@ export interface BrowserEntry {
 
 /**
  * The app's generated sources: src/entries.ts (a namespace import of every
- * entry point of every package) and the browser entries (the light
- * clients and the one helper of bundle-check.ts, and every entry point
- * that is not Node-only).
+ * entry point of every package), the browser entries (the light clients
+ * and the one helper of bundle-check.ts, and every entry point that is not
+ * Node-only) and require-check.cjs (every entry point through require()).
  */
-export function generatedSources(packs: readonly Packed[]): { entries: string; browser: BrowserEntry[] } {
+export function generatedSources(packs: readonly Packed[]): { entries: string; browser: BrowserEntry[]; requireCheck: string } {
   const specs = packs.flatMap((p) => entrySpecifiers(p.json))
   const entries = [
     '// Written by the consumer job (test/consumer/lib/app.ts) from the tarballs\' "exports": every entry point of every package.',
@@ -322,6 +331,25 @@ export function generatedSources(packs: readonly Packed[]): { entries: string; b
     `Object.assign(globalThis, { __bitp2p: { ${browserSpecs.map((s, i) => `'${s}': e${i}`).join(', ')} } })`,
     '',
   ].join('\n')
+  // CommonJS on Node >= 20.19 (require of an ES module): what a CommonJS app gets from require().
+  const requireCheck = [
+    '// Written by the consumer job: require() of every entry point from CommonJS (Node >= 20.19 loads ES modules this way).',
+    '// Prints { specifier: [names exported, same namespace as import()] } as JSON.',
+    `const SPECS = ${JSON.stringify(specs)}`,
+    'async function main() {',
+    '  const out = {}',
+    '  for (const s of SPECS) {',
+    '    const required = require(s)',
+    '    out[s] = [Object.keys(required).length, required === (await import(s))]',
+    '  }',
+    '  console.log(JSON.stringify(out))',
+    '}',
+    'main().catch((e) => {',
+    '  console.error(e)',
+    '  process.exitCode = 1',
+    '})',
+    '',
+  ].join('\n')
   const header = (what: string): string => `// ${what} (written by the consumer job from test/harness/bundle-check.ts).\n`
   const browser: BrowserEntry[] = [
     { name: 'one-helper', source: header('One helper alone') + retainModule(ONE_HELPER) },
@@ -329,7 +357,7 @@ export function generatedSources(packs: readonly Packed[]): { entries: string; b
     { name: 'v2-light', source: header('The light client with the v2 transport') + retainModule(V2_LIGHT_CLIENT) },
     { name: 'whole', source: whole },
   ]
-  return { entries, browser }
+  return { entries, browser, requireCheck }
 }
 
 /** The import set each browser entry stands for (undefined: the whole SDK). */
@@ -349,8 +377,9 @@ export async function createApp(appDir: string, packs: readonly Packed[], timeou
   const { packageJson, lock } = appManifest(packs, appDir)
   writeFileSync(join(appDir, 'package.json'), JSON.stringify(packageJson, null, 2) + '\n')
   writeFileSync(join(appDir, 'package-lock.json'), JSON.stringify(lock, null, 2) + '\n')
-  const { entries, browser } = generatedSources(packs)
+  const { entries, browser, requireCheck } = generatedSources(packs)
   writeFileSync(join(appDir, 'src', 'entries.ts'), entries)
+  writeFileSync(join(appDir, 'require-check.cjs'), requireCheck)
   mkdirSync(join(appDir, 'src', 'browser'), { recursive: true })
   for (const b of browser) writeFileSync(join(appDir, 'src', 'browser', `${b.name}.ts`), b.source)
   if (!existsSync(join(appDir, 'src', 'smoke.ts'))) throw new Error(`the template at ${TEMPLATE} was not copied`)

@@ -21,7 +21,7 @@
  *    test/harness/bundle-check.ts (one helper alone under 2 KB);
  *  - workerd: the marked place at the end.
  */
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
@@ -34,6 +34,7 @@ import { importedSpecifiers, LIGHT_CLIENT_GZIP_BUDGET, nodeGlobalReferences, ONE
 import { needs } from '../../harness/needs.js'
 import { scaled } from '../../harness/timing.js'
 import {
+  binsOf,
   BROWSER_IMPORTS,
   contentProblems,
   createApp,
@@ -62,6 +63,8 @@ const SMOKE_TIMEOUT_MS = scaled(30_000)
 const SMOKE_REQUEST_TIMEOUT_MS = scaled(10_000)
 /** One Vite build of one entry (about 2 s), scaled. */
 const VITE_TIMEOUT_MS = scaled(60_000)
+/** Deno without its update check (no traffic beyond the registry): packages come from the app's node_modules. */
+const DENO_ENV = { DENO_NO_UPDATE_CHECK: '1', DENO_NO_PROMPT: '1' }
 /** Blocks bcoin mines at start: the headers each runtime syncs. */
 const BLOCKS = 30
 
@@ -85,7 +88,10 @@ beforeAll(async () => {
 }, PACK_TIMEOUT_MS + INSTALL_TIMEOUT_MS)
 
 afterAll(() => {
-  if (work !== undefined) rmSync(work, { recursive: true, force: true })
+  // BITP2P_CONSUMER_KEEP=1 keeps the app and tarballs to look at (the path is printed).
+  if (work === undefined) return
+  if (process.env.BITP2P_CONSUMER_KEEP === '1') console.log(`[consumer] kept ${work}`)
+  else rmSync(work, { recursive: true, force: true })
 })
 
 describe('the tarballs', () => {
@@ -153,6 +159,22 @@ describe('the tarballs', () => {
       expect(r.code, r.stderr).toBe(0)
     }
   })
+
+  it(`attw (--profile ${ATTW_PROFILE}) does report a broken package (an entry point without types)`, { timeout: PACK_TIMEOUT_MS + ATTW_TIMEOUT_MS }, async () => {
+    const dir = join(work, 'broken')
+    mkdirSync(join(dir, 'dist'), { recursive: true })
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: 'broken', version: '1.0.0', type: 'module', exports: { '.': { types: './dist/index.d.ts', default: './dist/index.js' }, './x': './dist/x.js' } }))
+    for (const f of ['index.js', 'index.d.ts', 'x.js']) writeFileSync(join(dir, 'dist', f), 'export const a = 1\n')
+    const packed = await run('npm', ['pack', '--json', '--pack-destination', work], { cwd: dir, timeoutMs: PACK_TIMEOUT_MS })
+    expect(packed.code, packed.stderr).toBe(0)
+    const tgz = join(work, (JSON.parse(packed.stdout) as { filename: string }[])[0]!.filename)
+    const r = await run(rootBin('attw'), [tgz, '--profile', ATTW_PROFILE, '--format', 'json', '--no-definitely-typed'], { cwd: work, timeoutMs: ATTW_TIMEOUT_MS })
+    const problems = (JSON.parse(r.stdout) as { analysis: { problems: { kind: string; entrypoint?: string; resolutionKind?: string }[] } }).analysis.problems
+    expect(problems.filter((x) => x.resolutionKind !== undefined && !ATTW_IGNORED_RESOLUTIONS.has(x.resolutionKind))).toEqual(
+      expect.arrayContaining([expect.objectContaining({ kind: 'UntypedResolution', entrypoint: './x', resolutionKind: 'bundler' })]),
+    )
+    expect(r.code).not.toBe(0)
+  })
 })
 
 describe('the fresh app', () => {
@@ -190,6 +212,36 @@ describe('the fresh app', () => {
     // Installed from the tarballs: nothing from a registry or the workspace.
     const lock = JSON.parse(readFileSync(join(appDir, 'package-lock.json'), 'utf8')) as { packages: Record<string, { resolved?: string }> }
     for (const p of packs) expect(lock.packages[`node_modules/${p.name}`]?.resolved).toBe(`file:../tarballs/${p.filename}`)
+  })
+})
+
+describe('CommonJS on Node (require of ES modules, Node >= 20.19: the engines floor)', () => {
+  it('require() of every entry point gives the same module as import()', async () => {
+    const r = await run(process.execPath, ['require-check.cjs'], { cwd: appDir, timeoutMs: SMOKE_TIMEOUT_MS })
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    // No ExperimentalWarning or any other noise.
+    expect(r.stderr).toBe('')
+    const out = JSON.parse(r.stdout) as Record<string, [number, boolean]>
+    expect(Object.keys(out).sort()).toEqual(packs.flatMap((p) => entrySpecifiers(p.json)).sort())
+    for (const [spec, [n, same]] of Object.entries(out)) {
+      expect(n, spec).toBeGreaterThan(0)
+      expect(same, spec).toBe(true)
+    }
+    console.log(`[consumer] require() on node ${process.versions.node}: ${Object.keys(out).length} entry points, each the same module as import()`)
+  })
+})
+
+describe('the installed commands', () => {
+  it('each package bin runs from node_modules/.bin and prints its help (exit 0)', async () => {
+    const bins = packs.flatMap((p) => Object.keys(binsOf(p.json)).map((b) => ({ pkg: p.name, bin: b })))
+    expect(bins.map((b) => b.bin)).toContain('bitp2p-bridge')
+    for (const { pkg, bin } of bins) {
+      const r = await run(join(appDir, 'node_modules', '.bin', bin), ['--help'], { cwd: appDir, timeoutMs: SMOKE_TIMEOUT_MS })
+      expect(r.code, `${pkg} ${bin} --help: ${r.stdout}${r.stderr}`).toBe(0)
+      expect(r.stdout).toMatch(/usage/i)
+      expect(r.stdout).toContain(bin)
+      console.log(`[consumer] ${bin} --help (${pkg}): ${r.stdout.split('\n')[0]}`)
+    }
   })
 })
 
@@ -256,8 +308,8 @@ needs('bcoin').describe('the app on Node, Deno and Bun against a bcoin regtest n
   })
 
   /** Runs the smoke, checks its report against bcoin and returns it. */
-  async function smoke(runtime: string, cmd: string, args: readonly string[]): Promise<SmokeReport> {
-    const r = await run(cmd, args, { cwd: appDir, timeoutMs: SMOKE_TIMEOUT_MS, env })
+  async function smoke(runtime: string, cmd: string, args: readonly string[], extraEnv: Readonly<Record<string, string>> = {}): Promise<SmokeReport> {
+    const r = await run(cmd, args, { cwd: appDir, timeoutMs: SMOKE_TIMEOUT_MS, env: { ...env, ...extraEnv } })
     expect(r.code, `${runtime}: ${r.stdout}${r.stderr}`).toBe(0)
     const lines = r.stdout.trim().split('\n')
     expect(lines, r.stdout).toHaveLength(1)
@@ -288,8 +340,11 @@ needs('bcoin').describe('the app on Node, Deno and Bun against a bcoin regtest n
     await smoke('node', process.execPath, ['out/smoke.js'])
   })
 
-  needs('deno').it('deno: the TypeScript source, packages from node_modules', { timeout: SMOKE_TIMEOUT_MS + scaled(5_000) }, async () => {
-    await smoke('deno', rootBin('deno'), ['run', '--no-prompt', '--allow-net=127.0.0.1', '--allow-read', '--allow-env', 'src/smoke.ts'])
+  needs('deno').it('deno: deno check (Deno\'s TypeScript over the packages\' types), then the TypeScript source, packages from node_modules', { timeout: TSC_TIMEOUT_MS + SMOKE_TIMEOUT_MS + scaled(5_000) }, async () => {
+    const c = await run(rootBin('deno'), ['check', '--quiet', 'src/smoke.ts'], { cwd: appDir, timeoutMs: TSC_TIMEOUT_MS, env: DENO_ENV })
+    expect(c.code, c.stdout + c.stderr).toBe(0)
+    expect(c.stdout + c.stderr).toBe('')
+    await smoke('deno', rootBin('deno'), ['run', '--no-prompt', '--allow-net=127.0.0.1', '--allow-read', '--allow-env', 'src/smoke.ts'], DENO_ENV)
   })
 
   needs('bun').it('bun: the TypeScript source', { timeout: SMOKE_TIMEOUT_MS + scaled(5_000) }, async () => {
