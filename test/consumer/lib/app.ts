@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 // @ts-expect-error: a plain .mjs script without types
 import { publishedPackages } from '../../../scripts/package-metadata.mjs'
-import { LIGHT_CLIENT, ONE_HELPER, retainModule, V2_LIGHT_CLIENT, type ImportSet } from '../../harness/bundle-check.js'
+import { importedSpecifiers, LIGHT_CLIENT, ONE_HELPER, retainModule, V2_LIGHT_CLIENT, type ImportSet } from '../../harness/bundle-check.js'
 
 /** The repository root. */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -305,37 +305,93 @@ export interface BrowserEntry {
 }
 
 /**
- * The app's generated sources: src/entries.ts (a namespace import of every
- * entry point of every package), the browser entries (the light clients
- * and the one helper of bundle-check.ts, and every entry point that is not
- * Node-only) and require-check.cjs (every entry point through require()).
+ * The entry points of the packages, by where they can run. Worker-only
+ * entry points import a `cloudflare:` module (cloudflare:sockets), which
+ * exists only in Cloudflare-style workers (workerd): found by reading the
+ * installed packages' dist files, so a new package of that kind is
+ * sorted without a list to keep.
  */
-export function generatedSources(packs: readonly Packed[]): { entries: string; browser: BrowserEntry[]; requireCheck: string } {
-  const specs = packs.flatMap((p) => entrySpecifiers(p.json))
+export interface EntryPoints {
+  /** Every entry point of every package. */
+  readonly all: readonly string[]
+  /** Those that load on Node, Deno and Bun: all but the worker-only ones. */
+  readonly runnable: readonly string[]
+  /** Those bundled for the browser: all but the Node-only and worker-only ones. */
+  readonly browser: readonly string[]
+  /** Those that need a Cloudflare-style worker runtime. */
+  readonly workerOnly: readonly string[]
+}
+
+/** Names of the packages installed in `appDir` whose dist files import a `cloudflare:` module. */
+export function workerOnlyPackages(appDir: string, packs: readonly Packed[]): string[] {
+  return packs
+    .filter((p) =>
+      p.files
+        .filter((f) => f.startsWith('dist/') && f.endsWith('.js'))
+        .some((f) => importedSpecifiers(readFileSync(join(appDir, 'node_modules', p.name, f), 'utf8')).some((spec) => spec.startsWith('cloudflare:'))),
+    )
+    .map((p) => p.name)
+}
+
+/** Sorts every entry point of `packs` (see EntryPoints); `workerOnly` names whole packages. */
+export function classifyEntryPoints(packs: readonly Packed[], workerOnlyPkgs: readonly string[]): EntryPoints {
+  const all = packs.flatMap((p) => entrySpecifiers(p.json))
+  const workerOnly = packs.filter((p) => workerOnlyPkgs.includes(p.name)).flatMap((p) => entrySpecifiers(p.json))
+  const runnable = all.filter((s) => !workerOnly.includes(s))
+  return { all, runnable, browser: runnable.filter((s) => !NODE_ONLY_ENTRIES.includes(s)), workerOnly }
+}
+
+/** The app's generated sources, see generatedSources. */
+export interface GeneratedSources {
+  readonly entries: string
+  readonly workerEntries: string
+  readonly browser: BrowserEntry[]
+  readonly requireCheck: string
+}
+
+/**
+ * The app's generated sources: src/entries.ts (a namespace import of every
+ * runnable entry point, and every package.json), src/worker-entries.ts (the
+ * worker-only entry points: type-checked, never run on Node, Deno or Bun),
+ * the browser entries (the light clients and the one helper of
+ * bundle-check.ts, and every browser entry point) and require-check.cjs
+ * (every runnable entry point through require()).
+ */
+export function generatedSources(packs: readonly Packed[], eps: EntryPoints): GeneratedSources {
+  const namespaces = (specs: readonly string[]): string[] => specs.map((s, i) => `import * as e${i} from '${s}'`)
+  const record = (specs: readonly string[]): string => `{\n${specs.map((s, i) => `  '${s}': e${i},`).join('\n')}\n}`
   const entries = [
-    '// Written by the consumer job (test/consumer/lib/app.ts) from the tarballs\' "exports": every entry point of every package.',
-    ...specs.map((s, i) => `import * as e${i} from '${s}'`),
+    '// Written by the consumer job (test/consumer/lib/app.ts) from the tarballs\' "exports": every entry point of every package',
+    '// that loads on Node, Deno and Bun (worker-only ones are in worker-entries.ts).',
+    ...namespaces(eps.runnable),
     ...packs.map((p, i) => `import pkg${i} from '${p.name}/package.json' with { type: 'json' }`),
     '',
-    '/** Every entry point, by specifier. */',
-    `export const ENTRY_POINTS = {\n${specs.map((s, i) => `  '${s}': e${i},`).join('\n')}\n} as const`,
+    '/** Every runnable entry point, by specifier. */',
+    `export const ENTRY_POINTS = ${record(eps.runnable)} as const`,
     '',
     '/** Every package.json, through its "./package.json" export. */',
     `export const PACKAGE_JSONS = [${packs.map((_, i) => `pkg${i}`).join(', ')}] as const`,
     '',
   ].join('\n')
-  const browserSpecs = specs.filter((s) => !NODE_ONLY_ENTRIES.includes(s))
+  const workerEntries = [
+    '// Written by the consumer job: the worker-only entry points (they import cloudflare: modules). Type-checked; run only in workerd.',
+    ...namespaces(eps.workerOnly),
+    '',
+    '/** Every worker-only entry point, by specifier. */',
+    `export const WORKER_ENTRY_POINTS = ${record(eps.workerOnly)} as const`,
+    '',
+  ].join('\n')
   const whole = [
-    '// Every entry point that is not Node-only, all of it kept.',
-    ...browserSpecs.map((s, i) => `import * as e${i} from '${s}'`),
-    `Object.assign(globalThis, { __bitp2p: { ${browserSpecs.map((s, i) => `'${s}': e${i}`).join(', ')} } })`,
+    '// Every entry point that is neither Node-only nor worker-only, all of it kept.',
+    ...namespaces(eps.browser),
+    `Object.assign(globalThis, { __bitp2p: { ${eps.browser.map((s, i) => `'${s}': e${i}`).join(', ')} } })`,
     '',
   ].join('\n')
   // CommonJS on Node >= 20.19 (require of an ES module): what a CommonJS app gets from require().
   const requireCheck = [
-    '// Written by the consumer job: require() of every entry point from CommonJS (Node >= 20.19 loads ES modules this way).',
+    '// Written by the consumer job: require() of every runnable entry point from CommonJS (Node >= 20.19 loads ES modules this way).',
     '// Prints { specifier: [names exported, same namespace as import()] } as JSON.',
-    `const SPECS = ${JSON.stringify(specs)}`,
+    `const SPECS = ${JSON.stringify(eps.runnable)}`,
     'async function main() {',
     '  const out = {}',
     '  for (const s of SPECS) {',
@@ -357,7 +413,7 @@ export function generatedSources(packs: readonly Packed[]): { entries: string; b
     { name: 'v2-light', source: header('The light client with the v2 transport') + retainModule(V2_LIGHT_CLIENT) },
     { name: 'whole', source: whole },
   ]
-  return { entries, browser, requireCheck }
+  return { entries, workerEntries, browser, requireCheck }
 }
 
 /** The import set each browser entry stands for (undefined: the whole SDK). */
@@ -368,20 +424,32 @@ export const BROWSER_IMPORTS: Readonly<Record<string, ImportSet | undefined>> = 
   whole: undefined,
 }
 
+/** A fresh app, installed. */
+export interface App {
+  /** npm ci's run. */
+  readonly install: Run
+  /** The entry points, sorted by where they run (empty lists when the install failed). */
+  readonly entryPoints: EntryPoints
+}
+
 /**
- * A fresh app in `appDir`: the template, the generated sources, the
- * manifest and lockfile; then `npm ci --offline` installs it. Returns npm's run.
+ * A fresh app in `appDir`: the template, the manifest and lockfile, `npm ci
+ * --offline`; then the sources generated from what was installed.
  */
-export async function createApp(appDir: string, packs: readonly Packed[], timeoutMs: number): Promise<Run> {
+export async function createApp(appDir: string, packs: readonly Packed[], timeoutMs: number): Promise<App> {
   cpSync(TEMPLATE, appDir, { recursive: true })
+  if (!existsSync(join(appDir, 'src', 'smoke.ts'))) throw new Error(`the template at ${TEMPLATE} was not copied`)
   const { packageJson, lock } = appManifest(packs, appDir)
   writeFileSync(join(appDir, 'package.json'), JSON.stringify(packageJson, null, 2) + '\n')
   writeFileSync(join(appDir, 'package-lock.json'), JSON.stringify(lock, null, 2) + '\n')
-  const { entries, browser, requireCheck } = generatedSources(packs)
-  writeFileSync(join(appDir, 'src', 'entries.ts'), entries)
-  writeFileSync(join(appDir, 'require-check.cjs'), requireCheck)
+  const install = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel', 'error'], { cwd: appDir, timeoutMs })
+  if (install.code !== 0) return { install, entryPoints: { all: [], runnable: [], browser: [], workerOnly: [] } }
+  const entryPoints = classifyEntryPoints(packs, workerOnlyPackages(appDir, packs))
+  const src = generatedSources(packs, entryPoints)
+  writeFileSync(join(appDir, 'src', 'entries.ts'), src.entries)
+  writeFileSync(join(appDir, 'src', 'worker-entries.ts'), src.workerEntries)
+  writeFileSync(join(appDir, 'require-check.cjs'), src.requireCheck)
   mkdirSync(join(appDir, 'src', 'browser'), { recursive: true })
-  for (const b of browser) writeFileSync(join(appDir, 'src', 'browser', `${b.name}.ts`), b.source)
-  if (!existsSync(join(appDir, 'src', 'smoke.ts'))) throw new Error(`the template at ${TEMPLATE} was not copied`)
-  return run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel', 'error'], { cwd: appDir, timeoutMs })
+  for (const b of src.browser) writeFileSync(join(appDir, 'src', 'browser', `${b.name}.ts`), b.source)
+  return { install, entryPoints }
 }

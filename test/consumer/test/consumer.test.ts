@@ -45,6 +45,7 @@ import {
   rootBin,
   run,
   tarballTable,
+  type EntryPoints,
   type Packed,
   type Run,
 } from '../lib/app.js'
@@ -79,12 +80,13 @@ let work: string
 let appDir: string
 let packs: Packed[]
 let install: Run
+let eps: EntryPoints
 
 beforeAll(async () => {
   work = mkdtempSync(join(tmpdir(), 'bitp2p-consumer-'))
   appDir = join(work, 'app')
   packs = await packAll(join(work, 'tarballs'), PACK_TIMEOUT_MS)
-  install = await createApp(appDir, packs, INSTALL_TIMEOUT_MS)
+  ;({ install, entryPoints: eps } = await createApp(appDir, packs, INSTALL_TIMEOUT_MS))
 }, PACK_TIMEOUT_MS + INSTALL_TIMEOUT_MS)
 
 afterAll(() => {
@@ -227,7 +229,7 @@ describe('CommonJS on Node (require of ES modules, Node >= 20.19: the engines fl
     // No ExperimentalWarning or any other noise.
     expect(r.stderr).toBe('')
     const out = JSON.parse(r.stdout) as Record<string, [number, boolean]>
-    expect(Object.keys(out).sort()).toEqual(packs.flatMap((p) => entrySpecifiers(p.json)).sort())
+    expect(Object.keys(out).sort()).toEqual([...eps.runnable].sort())
     for (const [spec, [n, same]] of Object.entries(out)) {
       expect(n, spec).toBeGreaterThan(0)
       expect(same, spec).toBe(true)
@@ -263,12 +265,17 @@ describe('TypeScript (strict, noUncheckedIndexedAccess, exactOptionalPropertyTyp
     return runs
   }
 
-  it('the app imports every entry point of every package', () => {
+  it('the app imports every entry point of every package (worker-only ones in worker-entries.ts: type-checked, not run)', () => {
     const entries = readFileSync(join(appDir, 'src', 'entries.ts'), 'utf8')
+    const workerEntries = readFileSync(join(appDir, 'src', 'worker-entries.ts'), 'utf8')
     const specs = packs.flatMap((p) => entrySpecifiers(p.json))
     expect(specs).toEqual(expect.arrayContaining(['@bitp2p/wire', '@bitp2p/session', '@bitp2p/session/v2', '@bitp2p/session/node', '@bitp2p/bridge']))
-    for (const s of specs) expect(entries).toContain(`from '${s}'`)
+    expect([...eps.all].sort()).toEqual([...specs].sort())
+    expect([...eps.runnable, ...eps.workerOnly].sort()).toEqual([...specs].sort())
+    for (const s of eps.runnable) expect(entries).toContain(`from '${s}'`)
+    for (const s of eps.workerOnly) expect(workerEntries).toContain(`from '${s}'`)
     for (const p of packs) expect(entries).toContain(`from '${p.name}/package.json' with { type: 'json' }`)
+    console.log(`[consumer] entry points: ${eps.runnable.length} runnable on Node/Deno/Bun, ${eps.browser.length} for the browser, ${eps.workerOnly.length} worker-only${eps.workerOnly.length > 0 ? ` (${eps.workerOnly.join(', ')})` : ''}`)
   })
 
   for (const [key, title] of [
@@ -322,7 +329,7 @@ needs('bcoin').describe('the app on Node, Deno and Bun against a bcoin regtest n
     console.log(`[consumer] ${report.runtime}: ${report.userAgent} transport v${report.transportVersion}, ${report.headers} headers, tip ${report.tip}, ${Object.keys(report.entries).length} entry points loaded (${r.ms} ms)`)
     expect(report.runtime.startsWith(`${runtime} `)).toBe(true)
     // Every entry point loaded, each exporting something.
-    expect(Object.keys(report.entries).sort()).toEqual(packs.flatMap((p) => entrySpecifiers(p.json)).sort())
+    expect(Object.keys(report.entries).sort()).toEqual([...eps.runnable].sort())
     for (const [spec, n] of Object.entries(report.entries)) expect(n, spec).toBeGreaterThan(0)
     // bcoin speaks v1 only: the v2 attempt fell back.
     expect(report.userAgent).toBe('/bcoin:v1.0.2/')
@@ -489,16 +496,44 @@ describe('browser bundles of the installed packages', () => {
   })
 })
 
-describe('workerd', () => {
+describe('Cloudflare-style workers', () => {
+  it('the worker-only entry points bundle for a worker: esbuild with the workerd conditions, only cloudflare: modules left outside, no Node global', async (ctx) => {
+    if (eps.workerOnly.length === 0) {
+      ctx.skip('no package imports a cloudflare: module')
+      return
+    }
+    const source = [...eps.workerOnly.map((s, i) => `import * as w${i} from '${s}'`), ...eps.browser.map((s, i) => `import * as e${i} from '${s}'`)]
+    source.push(`export default { fetch: () => new Response(String(Object.keys({ ${[...eps.workerOnly.map((_, i) => `...w${i}`), ...eps.browser.map((_, i) => `...e${i}`)].join(', ')} }).length)) }`)
+    const r = await esbuild({
+      stdin: { contents: source.join('\n'), resolveDir: appDir, loader: 'ts', sourcefile: 'worker.ts' },
+      absWorkingDir: appDir,
+      bundle: true,
+      format: 'esm',
+      platform: 'neutral',
+      conditions: ['workerd', 'worker', 'browser'],
+      mainFields: ['module', 'main'],
+      external: ['cloudflare:*'],
+      target: 'es2022',
+      minify: true,
+      write: false,
+      logLevel: 'silent',
+    })
+    const code = r.outputFiles[0]!.text
+    expect(importedSpecifiers(code).filter((x) => !x.startsWith('cloudflare:'))).toEqual([])
+    expect(importedSpecifiers(code)).toEqual(expect.arrayContaining(['cloudflare:sockets']))
+    expect(nodeGlobalReferences(code)).toEqual([])
+    console.log(`[consumer] worker bundle (${eps.workerOnly.join(', ')} + every browser entry): ${gzipSync(code, { level: 9 }).length} B gz`)
+  })
+
   // ┌──────────────────────────────────────────────────────────────────────┐
   // │ WORKERD RUN: the place for the consumer bundle in workerd.           │
-  // │ The edge connector (cloudflare:sockets, branch h/edge) adds workerd  │
-  // │ to the root devDependencies. Once it is there: bundle src/worker.ts  │
-  // │ (the smoke with the edge connector instead of TcpConnector) with     │
-  // │ esbuild like the browser entries (conditions workerd, worker,        │
-  // │ browser), run it under node_modules/.bin/workerd with a config whose │
-  // │ "internet" service allows only 127.0.0.1, and check the same report  │
-  // │ as the Node/Deno/Bun smoke against the same bcoin.                   │
+  // │ It needs `workerd` in the root devDependencies and the workerd       │
+  // │ harness (test/harness/workerd.ts), both from the edge connector's    │
+  // │ change (@bitp2p/transport-cloudflare). Then: bundle the worker above │
+  // │ with a fetch handler that runs the smoke (the edge connector in      │
+  // │ place of TcpConnector), serve it with startWorkerd() (its internet   │
+  // │ service allows 127.0.0.1 only), ask it for the report and check it  │
+  // │ like the Node/Deno/Bun ones against the same bcoin.                  │
   // └──────────────────────────────────────────────────────────────────────┘
-  it.todo('the consumer bundle in workerd against bcoin (needs workerd in the root devDependencies: branch h/edge)')
+  it.todo('the consumer bundle in workerd against bcoin (needs workerd and test/harness/workerd.ts from the edge connector change)')
 })
