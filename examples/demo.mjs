@@ -10,7 +10,8 @@
 // 5. broadcasts a transaction: bcoin's wallet signs one without sending
 //    it, we announce it, bcoin fetches it from us and takes it into its
 //    mempool
-// 6. closes everything
+// 6. closes everything; with --keep, prints the bitp2p commands to try
+//    against the node and keeps it running until Ctrl-C
 //
 // Everything stays on this machine (127.0.0.1). The packages are imported
 // as a user of the SDK would, from their built dist/ bundles.
@@ -20,6 +21,8 @@ import { TcpConnector } from '@bitp2p/transport-tcp'
 import { spawnBcoin } from '../test/harness/spawn-bcoin.mjs'
 
 const BLOCKS = 200
+/** --keep: leave the node running after the tour, for the next commands. */
+const KEEP = process.argv.includes('--keep')
 const API_KEY = `bitp2p-demo-${process.pid}`
 const SATS_PER_BTC = 100_000_000n
 
@@ -174,6 +177,21 @@ async function main() {
     console.log('   announced it to bcoin (inv)')
     await waitFor(async () => (await rpc('getrawmempool')).includes(ourId), 'broadcast transaction in bcoin\'s mempool')
     console.log(`   in bcoin's mempool after ${ms(t0)}\n`)
+    peer.close('demo done')
+    peer = undefined
+    // The CLI defaults to mainnet: the next commands name the regtest node explicitly.
+    const at = `--peer 127.0.0.1:${info.p2p} --network regtest`
+    const next = [`bitp2p headers ${at}`, `bitp2p mempool ${at}`, `bitp2p block <hash> ${at}`, `bitp2p view ${at}`]
+    if (KEEP) {
+      console.log(`Next: the node keeps running. In another terminal, try:\n${next.map((c) => `   ${c}`).join('\n')}`)
+      console.log('Ctrl-C stops it.\n')
+      // In a terminal Ctrl-C reaches both `bitp2p` and this process, and
+      // `bitp2p` passes it on too: the first one stops, a later one while
+      // stopping is ignored (bcoin's stop is quick and bounded below).
+      await new Promise((resolve) => process.on('SIGINT', resolve))
+    } else {
+      console.log("Next: 'bitp2p demo --keep' leaves the node running and prints commands to try against it\n   (bitp2p headers, mempool, block, view with --peer 127.0.0.1:<port> --network regtest)\n")
+    }
   } finally {
     // 6. Close the connection and stop the node.
     console.log('6. Closing')

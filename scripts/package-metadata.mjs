@@ -21,6 +21,11 @@ export function publishedPackages() {
     .filter((p) => p.json.private !== true)
 }
 
+/** Applications (the CLI) pin our packages as plain dependencies instead of peers. */
+export function isApplication(p) {
+  return p.name === 'bitp2p'
+}
+
 /** The package.json `p` should have (a new object; key order kept readable). */
 export function withMetadata(p, folder) {
   const out = {}
@@ -41,7 +46,8 @@ export function withMetadata(p, folder) {
   // Our own packages are peers: npm then installs one copy of each (or refuses a
   // mix of versions) so `instanceof PeerError` holds across packages. The exact
   // version also sits in devDependencies so the workspace builds against it.
-  const internal = Object.entries(p.dependencies ?? {}).filter(([name]) => name.startsWith('@bitp2p/'))
+  // The CLI is an application, the end of the chain: it depends on exact versions.
+  const internal = isApplication(p) ? [] : Object.entries(p.dependencies ?? {}).filter(([name]) => name.startsWith('@bitp2p/'))
   if (internal.length > 0) {
     out.dependencies = Object.fromEntries(Object.entries(p.dependencies).filter(([name]) => !name.startsWith('@bitp2p/')))
     out.peerDependencies = { ...p.peerDependencies, ...Object.fromEntries(internal.map(([name, v]) => [name, `^${v.replace(/^[\^~]/, '')}`])) }

@@ -1,2 +1,3 @@
 import { config } from '../../rollup.shared.mjs'
-export default config(new URL('./', import.meta.url))
+// nodeVariant: dist/node-variant/ takes src/*.node.ts (node:crypto's ChaCha20-Poly1305), selected by the "node" export condition.
+export default config(new URL('./', import.meta.url), { nodeVariant: true })

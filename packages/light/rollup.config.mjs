@@ -1,2 +1,2 @@
 import { config } from '../../rollup.shared.mjs'
-export default config(new URL('./', import.meta.url))
+export default config(new URL('./', import.meta.url), { entries: { node: 'src/node.ts', indexeddb: 'src/indexeddb.ts' } })

@@ -1,7 +1,8 @@
 /// <reference types="node" />
 /**
  * What some tests need from the machine beyond `npm ci`: Chromium (the
- * browser tests), Deno and Bun (the runtime tests), a bcoin node and a
+ * browser tests), Deno and Bun (the runtime tests), workerd (the edge
+ * worker tests), a bcoin node and a
  * btcd node (the interop tests: bcoin from npm, btcd's binaries from
  * ../shared/tools/btcd).
  *
@@ -39,7 +40,7 @@ export const CHROMIUM_PATH: string =
 const npmBin = (name: string): string => `${ROOT}node_modules/.bin/${name}`
 
 /** Names of the requirements. */
-export type RequirementName = 'chromium' | 'deno' | 'bun' | 'bcoin' | 'btcd'
+export type RequirementName = 'chromium' | 'deno' | 'bun' | 'workerd' | 'bcoin' | 'btcd'
 
 interface Requirement {
   /** What it is, for messages ("Chromium"). */
@@ -68,6 +69,7 @@ export const REQUIREMENTS: Readonly<Record<RequirementName, Requirement>> = {
   },
   deno: { label: 'Deno', users: 'the Deno tests', probe: runtimeBinary(npmBin('deno'), 'npm ci installs it') },
   bun: { label: 'Bun', users: 'the Bun tests', probe: runtimeBinary(npmBin('bun'), 'npm ci installs it') },
+  workerd: { label: 'workerd', users: 'the workerd (edge worker) tests', probe: runtimeBinary(npmBin('workerd'), 'npm ci installs it') },
   bcoin: {
     label: 'bcoin',
     users: 'the bcoin interop tests',

@@ -1,16 +1,25 @@
 // BIP324 packet and handshake benchmarks, on the built dist (npm run build first).
 //
 // seal/open: V2Session.encrypt and the push decoder on 1 KB and 1 MB
-// payloads, against raw @noble/ciphers chacha20poly1305 encrypt/decrypt of
-// the same plaintext bytes in the same process; the ratio is what BIP324's
-// framing (length cipher, rekeying, message type, caps, copies) costs on top
-// of the AEAD. handshake: CPU time of a full in-memory handshake, both
-// sides (two ElligatorSwift keygens, two ECDHs, HKDF, first packets).
+// payloads, for both builds: the default one (dist/index.js, @noble/ciphers'
+// ChaCha20-Poly1305, what browsers get) and the Node variant
+// (dist/node-variant/index.js, node:crypto's, what the "node" export
+// condition selects), each against its raw AEAD (noble's
+// chacha20poly1305, node:crypto's createCipheriv) on the same plaintext
+// bytes in the same process; the ratio is what BIP324's framing (length
+// cipher, rekeying, message type, caps, copies) costs on top of the AEAD.
+// The push decoder gets each packet as one chunk. handshake: CPU time of a
+// full in-memory handshake, both sides (two ElligatorSwift keygens, two
+// ECDHs, HKDF, first packets).
 //
 // Timings are medians of 5 runs; nothing is asserted. Run: node bench/packets.bench.mjs [--quick]
 import { cpus, loadavg } from 'node:os'
+import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
-import { V2Handshake, V2Session, deriveV2Keys, createEllSwiftKeyPair } from '../dist/index.js'
+import * as pureBuild from '../dist/index.js'
+import * as nodeBuild from '../dist/node-variant/index.js'
+
+const { V2Handshake, deriveV2Keys, createEllSwiftKeyPair } = pureBuild
 
 const quick = process.argv.includes('--quick')
 const MIN_MS = quick ? 100 : 600
@@ -78,8 +87,44 @@ function row(label, size, ops) {
   return { label, size, ops, mbps }
 }
 
+/** The raw AEADs: seal and open of one message, as each build's backend does it. */
+const RAW = {
+  noble: {
+    seal: (key, nonce, pt) => chacha20poly1305(key, nonce, new Uint8Array(0)).encrypt(pt),
+    open: (key, nonce, ct) => chacha20poly1305(key, nonce, new Uint8Array(0)).decrypt(ct),
+  },
+  'node:crypto': {
+    seal: (key, nonce, pt) => {
+      const c = createCipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
+      c.setAAD(new Uint8Array(0), { plaintextLength: pt.length })
+      const ct = c.update(pt)
+      c.final()
+      const out = new Uint8Array(ct.length + 16)
+      out.set(ct)
+      out.set(c.getAuthTag(), ct.length)
+      return out
+    },
+    open: (key, nonce, sealed) => {
+      const d = createDecipheriv('chacha20-poly1305', key, nonce, { authTagLength: 16 })
+      d.setAAD(new Uint8Array(0), { plaintextLength: sealed.length - 16 })
+      d.setAuthTag(sealed.subarray(sealed.length - 16))
+      const pt = d.update(sealed.subarray(0, sealed.length - 16))
+      d.final()
+      return pt
+    },
+  },
+}
+const BUILDS = [
+  { name: 'default', build: pureBuild },
+  { name: 'node variant', build: nodeBuild },
+]
+if (pureBuild.PACKET_AEAD_BACKEND !== 'noble') throw new Error(`the default build uses ${pureBuild.PACKET_AEAD_BACKEND}`)
+
 const results = []
+for (const { name, build } of BUILDS)
 for (const size of [1024, 1024 * 1024]) {
+  const { V2Session } = build
+  const raw = RAW[build.PACKET_AEAD_BACKEND]
   const payload = crypto.getRandomValues(new Uint8Array(size >= 65536 ? 65536 : size))
   const body = new Uint8Array(size)
   for (let o = 0; o < size; o += payload.length) body.set(payload.subarray(0, Math.min(payload.length, size - o)), o)
@@ -98,7 +143,7 @@ for (const size of [1024, 1024 * 1024]) {
   const sealRaw = opsPerSec(
     () => null,
     (_, n) => {
-      for (let i = 0; i < n; i++) chacha20poly1305(rawKey, nonceOf(i), new Uint8Array(0)).encrypt(plaintext)
+      for (let i = 0; i < n; i++) raw.seal(rawKey, nonceOf(i), plaintext)
     },
   )
   const openV2 = opsPerSec(
@@ -112,12 +157,12 @@ for (const size of [1024, 1024 * 1024]) {
     },
   )
   const openRaw = opsPerSec(
-    (n) => Array.from({ length: n }, (_, i) => chacha20poly1305(rawKey, nonceOf(i), new Uint8Array(0)).encrypt(plaintext)),
+    (n) => Array.from({ length: n }, (_, i) => raw.seal(rawKey, nonceOf(i), plaintext)),
     (cts, n) => {
-      for (let i = 0; i < n; i++) chacha20poly1305(rawKey, nonceOf(i), new Uint8Array(0)).decrypt(cts[i])
+      for (let i = 0; i < n; i++) raw.open(rawKey, nonceOf(i), cts[i])
     },
   )
-  results.push({ size, sealV2, sealRaw, openV2, openRaw })
+  results.push({ name, backend: build.PACKET_AEAD_BACKEND, size, sealV2, sealRaw, openV2, openRaw })
 }
 
 // Handshake: both sides, in memory, until both are ready.
@@ -157,14 +202,14 @@ const keygenMs = cpuPer(() => createEllSwiftKeyPair(random), hsN)
 const fmt = (x, d = 1) => x.toFixed(d)
 console.log(`BIP324 packets: node ${process.version}, ${cpus().length} cpus (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}${quick ? ' (quick)' : ''}`)
 console.log('')
-console.log('size     | seal v2 MB/s | seal raw MB/s | seal ratio | open v2 MB/s | open raw MB/s | open ratio')
+console.log('build (AEAD)                | size | seal v2 MB/s | seal raw MB/s | seal ratio | open v2 MB/s | open raw MB/s | open ratio')
 for (const r of results) {
   const label = r.size >= 1 << 20 ? '1 MB' : '1 KB'
   const mb = (ops) => (ops * r.size) / 1e6
   console.log(
-    `${label.padEnd(8)} | ${fmt(mb(r.sealV2)).padStart(12)} | ${fmt(mb(r.sealRaw)).padStart(13)} | ${fmt(r.sealRaw / r.sealV2, 2).padStart(10)} | ${fmt(mb(r.openV2)).padStart(12)} | ${fmt(mb(r.openRaw)).padStart(13)} | ${fmt(r.openRaw / r.openV2, 2).padStart(10)}`,
+    `${`${r.name} (${r.backend})`.padEnd(26)} | ${label} | ${fmt(mb(r.sealV2)).padStart(12)} | ${fmt(mb(r.sealRaw)).padStart(13)} | ${fmt(r.sealRaw / r.sealV2, 2).padStart(10)} | ${fmt(mb(r.openV2)).padStart(12)} | ${fmt(mb(r.openRaw)).padStart(13)} | ${fmt(r.openRaw / r.openV2, 2).padStart(10)}`,
   )
 }
-console.log('(ratio = raw ops/s over v2 ops/s: 1.00 means BIP324 framing costs nothing over the bare AEAD)')
+console.log("(ratio = raw ops/s over v2 ops/s, raw being the build's own AEAD: 1.00 means BIP324 framing costs nothing over the bare AEAD)")
 console.log('')
 console.log(`handshake, both sides in memory: ${fmt(hsMs, 2)} ms CPU; ElligatorSwift keygen alone: ${fmt(keygenMs, 2)} ms CPU (median of ${RUNS} x ${hsN})`)

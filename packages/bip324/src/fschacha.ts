@@ -1,6 +1,8 @@
 /**
  * BIP324's rekeying wrappers around RFC 8439 ChaCha20 and ChaCha20-Poly1305
- * (both from @noble/ciphers; nothing here does cipher arithmetic).
+ * (nothing here does cipher arithmetic). ChaCha20 is @noble/ciphers'; the
+ * packet AEAD is aead.ts's: @noble/ciphers in the default build, node:crypto
+ * in the Node variant (the package's "node" export condition).
  *
  * One instance serves one direction: the sender and the receiver of a
  * direction hold identical instances and advance them in the same order.
@@ -17,7 +19,8 @@
  *   ChaCha20 keystream block 1 of that nonce (BIP324 notes the equivalence),
  *   so it is computed with chacha20 at counter 1 and no Poly1305.
  */
-import { chacha20, chacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { chacha20 } from '@noble/ciphers/chacha.js'
+import { aeadOpen, aeadSeal } from './aead.js'
 import { REKEY_INTERVAL, TAG_BYTES } from './constants.js'
 import { V2Error } from './errors.js'
 
@@ -25,6 +28,7 @@ const NONCE_BYTES = 12
 const KEY_BYTES = 32
 const BLOCK_BYTES = 64
 const ZERO_KEY = new Uint8Array(KEY_BYTES)
+const EMPTY = new Uint8Array(0)
 
 /** Writes a non-negative integer below 2^53 as u64 little-endian at `offset`. */
 function writeU64LE(out: Uint8Array, offset: number, n: number): void {
@@ -126,10 +130,25 @@ export class FSChaCha20Poly1305 {
   /**
    * Encrypts `buf[0 .. buf.length - 16]` in place and writes the tag into
    * the last 16 bytes of `buf`. Advances to the next packet.
+   * @throws V2Error RANGE when `buf` is shorter than the tag.
    */
   encryptInPlace(aad: Uint8Array, buf: Uint8Array): void {
-    const nonce = this.#currentNonce()
-    chacha20poly1305(this.#key, nonce, aad).encrypt(buf.subarray(0, buf.length - TAG_BYTES), buf)
+    this.seal(aad, buf, buf.length - TAG_BYTES, EMPTY)
+  }
+
+  /**
+   * Encrypts the plaintext `out[0 .. headBytes] || tail` into `out`:
+   * ciphertext, then the 16-byte tag (so `out.length` is headBytes +
+   * tail.length + 16). The tail is read where it lies: a packet's payload
+   * is not copied before encryption where the backend can read it directly
+   * (node:crypto). Advances to the next packet.
+   * @throws V2Error RANGE when the lengths do not fit.
+   */
+  seal(aad: Uint8Array, out: Uint8Array, headBytes: number, tail: Uint8Array): void {
+    if (!Number.isInteger(headBytes) || headBytes < 0 || out.length !== headBytes + tail.length + TAG_BYTES) {
+      throw new V2Error('RANGE', `sealing ${headBytes} + ${tail.length} plaintext bytes needs ${headBytes + tail.length + TAG_BYTES} bytes of output, got ${out.length}`)
+    }
+    aeadSeal(this.#key, this.#currentNonce(), aad, out, headBytes, tail)
     this.#advance()
   }
 
@@ -140,15 +159,31 @@ export class FSChaCha20Poly1305 {
    * @throws V2Error BAD_TAG when authentication fails; `buf` is then unchanged.
    */
   decryptInPlace(aad: Uint8Array, buf: Uint8Array): Uint8Array {
-    const nonce = this.#currentNonce()
-    const plain = buf.subarray(0, buf.length - TAG_BYTES)
+    const plain = this.open(aad, buf)
+    const inPlace = buf.subarray(0, buf.length - TAG_BYTES)
+    // node:crypto returns a new array: copy it back to keep this method's promise.
+    if (plain.buffer !== buf.buffer || plain.byteOffset !== buf.byteOffset) inPlace.set(plain)
+    return inPlace
+  }
+
+  /**
+   * Authenticates `sealed` (ciphertext then 16-byte tag) and returns the
+   * plaintext: decrypted in place (`sealed` without its tag) by the pure
+   * backend, or a new array from node:crypto, which only reads `sealed`
+   * (aead.ts's AEAD_OPEN_WRITES_INPUT says which). Advances to the next
+   * packet either way (a failure is fatal to the connection anyway).
+   * @throws V2Error RANGE when `sealed` is shorter than the tag; BAD_TAG when
+   * authentication fails (`sealed` is then unchanged).
+   */
+  open(aad: Uint8Array, sealed: Uint8Array): Uint8Array {
+    if (sealed.length < TAG_BYTES) throw new V2Error('RANGE', `a sealed packet holds at least the ${TAG_BYTES}-byte tag, got ${sealed.length} bytes`)
+    let plain: Uint8Array | undefined
     try {
-      chacha20poly1305(this.#key, nonce, aad).decrypt(buf, plain)
-    } catch {
-      throw new V2Error('BAD_TAG', 'packet authentication failed', { packet: this.#packets })
+      plain = aeadOpen(this.#key, this.#currentNonce(), aad, sealed)
     } finally {
       this.#advance()
     }
+    if (plain === undefined) throw new V2Error('BAD_TAG', 'packet authentication failed', { packet: this.#packets - 1 })
     return plain
   }
 

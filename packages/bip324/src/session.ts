@@ -30,10 +30,13 @@
  *
  * A decoding error is fatal and sticky: later pushes return the same error.
  * Memory: body bytes are kept as the chunks that carried them (the caller
- * must not modify a pushed chunk afterwards) and copied once, when the packet
- * is complete, into a buffer that is then decrypted in place. No buffer is
- * sized from the length field alone: a peer must send N bytes to make us
- * hold N bytes, and N is capped before that.
+ * must not modify a pushed chunk afterwards). When the packet is complete,
+ * the pure AEAD gets one copy of them, which it decrypts in place; the
+ * node:crypto AEAD (the Node variant) reads them and writes the plaintext
+ * into a new array, so a packet that came in one chunk is not copied at all
+ * and one that came in several is joined once. No buffer is sized from the
+ * length field alone: a peer must send N bytes to make us hold N bytes, and
+ * N is capped before that.
  */
 import type { FrameEvent } from '@bitp2p/wire'
 import {
@@ -46,6 +49,7 @@ import {
   PEEK_BYTES,
   TAG_BYTES,
 } from './constants.js'
+import { AEAD_OPEN_WRITES_INPUT } from './aead.js'
 import { V2Error } from './errors.js'
 import { FSChaCha20, FSChaCha20Poly1305 } from './fschacha.js'
 import type { V2Keys, V2Role } from './keys.js'
@@ -157,29 +161,32 @@ export class PacketSender {
    */
   encrypt(command: string, payload: Uint8Array, opts: EncryptOptions = {}): Uint8Array<ArrayBuffer> {
     const typeBytes = typeBytesFor(command)
-    const n = typeBytes + payload.length
-    const out = allocatePacket(n)
+    const out = allocatePacket(typeBytes + payload.length)
     writeMessageType(out, LENGTH_FIELD_BYTES + PACKET_HEADER_BYTES, command)
-    out.set(payload, LENGTH_FIELD_BYTES + PACKET_HEADER_BYTES + typeBytes)
-    return this.#seal(out, n, opts.decoy === true)
+    return this.#seal(out, payload, opts.decoy === true)
   }
 
   /** A decoy packet with `contentBytes` bytes of (zero) contents: the peer authenticates and ignores it. */
   decoy(contentBytes: number): Uint8Array<ArrayBuffer> {
-    return this.#seal(allocatePacket(contentBytes), contentBytes, true)
+    return this.#seal(allocatePacket(contentBytes), EMPTY, true)
   }
 
   /** A packet with raw `contents` (BIP324's v2_enc_packet; no message type is added). */
   encryptContents(contents: Uint8Array, ignore = false): Uint8Array<ArrayBuffer> {
-    const out = allocatePacket(contents.length)
-    out.set(contents, LENGTH_FIELD_BYTES + PACKET_HEADER_BYTES)
-    return this.#seal(out, contents.length, ignore)
+    return this.#seal(allocatePacket(contents.length), contents, ignore)
   }
 
-  /** Encrypts the packet laid out in `out` (contents at offset 4) in place: AEAD first, then the length (independent ciphers). */
-  #seal(out: Uint8Array<ArrayBuffer>, n: number, ignore: boolean): Uint8Array<ArrayBuffer> {
+  /**
+   * Encrypts a packet in place: `out` is laid out with its contents at
+   * offset 4, except their last `tail.length` bytes, which the AEAD reads
+   * from `tail` (a payload is not copied into the packet before it is
+   * encrypted). AEAD first, then the length (independent ciphers).
+   */
+  #seal(out: Uint8Array<ArrayBuffer>, tail: Uint8Array, ignore: boolean): Uint8Array<ArrayBuffer> {
+    const n = out.length - PACKET_OVERHEAD_BYTES
     out[LENGTH_FIELD_BYTES] = ignore ? IGNORE_BIT : 0
-    this.#p.encryptInPlace(this.#aad, out.subarray(LENGTH_FIELD_BYTES))
+    const sealed = out.subarray(LENGTH_FIELD_BYTES)
+    this.#p.seal(this.#aad, sealed, sealed.length - TAG_BYTES - tail.length, tail)
     this.#aad = EMPTY
     out[0] = n & 0xff
     out[1] = (n >>> 8) & 0xff
@@ -356,10 +363,24 @@ export class PacketReceiver {
     this.#at = i + take
     const peeking = this.#received < this.#peekNeed
     if (peeking) this.#peekBuf.set(piece, this.#received)
-    this.#pieces.push(piece)
+    this.#keep(piece)
     this.#received += take
     if (peeking && this.#received === this.#peekNeed) this.#checkType()
     if (this.#received === this.#bodyBytes) this.#finish(out)
+  }
+
+  /**
+   * Holds a piece of the body. A piece that continues the last one in
+   * memory (the rest of the same chunk after the peek) extends it, so a
+   * packet that came in one chunk stays one view of it, which the
+   * node:crypto AEAD opens without a copy.
+   */
+  #keep(piece: Uint8Array): void {
+    const pieces = this.#pieces
+    const last = pieces[pieces.length - 1]
+    if (last !== undefined && last.buffer === piece.buffer && last.byteOffset + last.length === piece.byteOffset) {
+      pieces[pieces.length - 1] = new Uint8Array(last.buffer, last.byteOffset, last.length + piece.length)
+    } else pieces.push(piece)
   }
 
   /** Check 2: header and message type decrypted ahead of the tag; caps checked before buffering the rest. */
@@ -391,9 +412,11 @@ export class PacketReceiver {
 
   /** Check 3: authenticate, then build the event from the verified plaintext. */
   #finish(out: V2SessionEvent[]): void {
-    const buf = joinPieces(this.#pieces, this.#bodyBytes)
+    const pieces = this.#pieces
+    // The pushed chunks are the caller's: an AEAD that decrypts in place gets a copy.
+    const sealed = pieces.length === 1 && !AEAD_OPEN_WRITES_INPUT ? pieces[0]! : joinPieces(pieces, this.#bodyBytes)
     this.#pieces = []
-    const plain = this.#p.decryptInPlace(this.#aad, buf)
+    const plain = this.#p.open(this.#aad, sealed)
     this.#aad = EMPTY
     this.#rx = Rx.Length
     const wireBytes = LENGTH_FIELD_BYTES + this.#bodyBytes
@@ -477,7 +500,7 @@ function checkCap(name: string, v: number): void {
   if (!Number.isSafeInteger(v) || v < 0) throw new V2Error('RANGE', `${name} must be a non-negative integer, got ${v}`)
 }
 
-/** One new buffer holding the pieces (always a copy: it is decrypted in place). */
+/** One new buffer holding the pieces (always a copy: the pure AEAD decrypts it in place). */
 function joinPieces(pieces: readonly Uint8Array[], length: number): Uint8Array {
   const out = new Uint8Array(length)
   let o = 0

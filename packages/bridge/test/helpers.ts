@@ -8,6 +8,8 @@ import type { Transport, TransportError } from '@bitp2p/session'
 import { createBridge, type Bridge, type BridgeLogEvent, type BridgeOptions } from '../src/bridge.js'
 import type { WebSocketConstructor } from '@bitp2p/transport-ws'
 import { scaled } from '../../../test/harness/timing.js'
+import { until } from '../../../test/harness/wait.js'
+import { rejection as rejectionOf } from '../../../test/harness/wait.js'
 
 /** Node 20 has no global WebSocket: the client gets the `ws` package's. */
 export const WsCtor = NodeWebSocket as unknown as WebSocketConstructor
@@ -53,25 +55,15 @@ export async function startBridge(options: BridgeOptions): Promise<{ bridge: Bri
   return { bridge, events }
 }
 
-/** The rejection of `p` (throws if `p` resolves). */
-export async function rejection(p: Promise<unknown>): Promise<TransportError> {
-  try {
-    await p
-  } catch (e) {
-    return e as TransportError
-  }
-  throw new Error('expected a rejection')
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
-
-/** Poll `cond` every 10 ms until it holds, or fail after `ms` (a deadline: pass it scaled). */
-export async function waitFor(cond: () => boolean, ms = scaled(5_000), what = 'condition'): Promise<void> {
-  const until = Date.now() + ms
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await sleep(10)
-  }
+/** Poll `cond` until it holds, or fail after `ms` (a deadline: pass it scaled). */
+export function waitFor(cond: () => boolean, ms = scaled(5_000), what = 'condition'): Promise<void> {
+  return until(cond, what, ms)
 }
 
 export { acceptQueue } from '../../../test/compliance/accept-queue.js'
+export { sleep, until } from '../../../test/harness/wait.js'
+
+/** The rejection of `p`, a transport's typed error (throws if `p` resolves). */
+export function rejection(p: Promise<unknown>): Promise<TransportError> {
+  return rejectionOf<TransportError>(p)
+}

@@ -23,4 +23,10 @@ export {
   type ScriptType,
 } from './address/script.js'
 export { checkFilterHeaderWrite, STORED_FILTER_HEADER_BYTES, type JsonValue, type LightStore } from './store/store.js'
+export {
+  isLightStoreError,
+  LightStoreError,
+  type LightStoreErrorCode,
+  type LightStoreErrorDetail,
+} from './store/error.js'
 export { MemoryLightStore, type MemoryStorage } from './store/memory.js'

@@ -2,9 +2,25 @@
 // and it does what its comments say.
 /// <reference types="node" />
 import { describe, expect, it } from 'vitest'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { readFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { mainnet, testnet4, toHex } from '@bitp2p/wire'
 import { addressToScript, isAddressError, scriptToAddress, scriptType } from '../src/index.js'
+import { FileLightStore } from '../src/node.js'
+
+/** The lines of this file between `// <marker>:start` and `// <marker>:end`, without the test's indentation. */
+function snippet(marker: string): string {
+  const test = readFileSync(new URL(import.meta.url), 'utf8')
+  const m = new RegExp(`// ${marker}:start\\n([\\s\\S]*?)\\n\\s*// ${marker}:end\\n`).exec(test)
+  expect(m).not.toBeNull()
+  const indent = /^ */.exec(m![1]!)![0]!.length
+  return m![1]!
+    .split('\n')
+    .map((l) => l.slice(Math.min(indent, /^ */.exec(l)![0]!.length)))
+    .join('\n')
+}
 
 describe('README example', () => {
   it('runs, and prints what the README says', () => {
@@ -38,5 +54,33 @@ describe('README example', () => {
       .join('\n')
     const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
     expect(readme).toContain(snippet + '\n```\n')
+  })
+
+  it('the Stores example runs: what was written is there after a reopen', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'bitp2p-light-readme-'))
+    const filterHeaders = new Uint8Array(3 * 32).fill(7)
+    try {
+      // readme-store:start
+      const store = await FileLightStore.open(dir)
+      await store.putFilterHeaders(0, filterHeaders) // heights 0..n-1, 32 bytes each
+      await store.saveState({ scanHeight: 41 })
+      await store.close()
+
+      // After a restart: what was written is there; nothing is downloaded again.
+      const again = await FileLightStore.open(dir)
+      const stored = await again.loadFilterHeaders() // the same n headers
+      const state = await again.loadState() // { scanHeight: 41 }
+      await again.close()
+      // readme-store:end
+      expect(stored).toEqual(filterHeaders)
+      expect(state).toEqual({ scanHeight: 41 })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
+  })
+
+  it('the Stores example is the code in README.md', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8')
+    expect(readme).toContain("import { FileLightStore } from '@bitp2p/light/node'\n\n" + snippet('readme-store') + '\n```\n')
   })
 })

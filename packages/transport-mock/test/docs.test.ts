@@ -26,7 +26,7 @@ import ts from 'typescript'
 import { scaled } from '../../../test/harness/timing.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const PACKAGES = ['wire', 'bip324', 'session', 'transport-tcp', 'transport-ws', 'bridge', 'transport-mock', 'light']
+const PACKAGES = ['wire', 'bip324', 'session', 'transport-tcp', 'transport-ws', 'bridge', 'transport-cloudflare', 'transport-mock', 'light']
 /** TypeDoc's ReflectionKind values used here. */
 const KIND_MODULE = 2
 const KIND_REFERENCE = 4194304
@@ -223,6 +223,7 @@ describe('API reference (TypeDoc)', () => {
       ['@bitp2p/wire', 'BlockStreamParser'],
       ['@bitp2p/transport-tcp', 'TcpConnector'],
       ['@bitp2p/transport-ws', 'WsConnector'],
+      ['@bitp2p/transport-cloudflare', 'CloudflareConnector'],
       ['@bitp2p/bridge', 'createBridge'],
       ['@bitp2p/transport-mock', 'MockNetwork.partition'],
       ['@bitp2p/transport-mock', 'Simulation.visit'],

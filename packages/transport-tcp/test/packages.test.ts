@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error: a plain .mjs script without types
-import { publishedPackages, withMetadata } from '../../../scripts/package-metadata.mjs'
+import { isApplication, publishedPackages, withMetadata } from '../../../scripts/package-metadata.mjs'
 
 interface Pkg {
   dir: string
@@ -23,9 +23,9 @@ describe('published packages', () => {
     expect(packages.map((p) => p.json.name)).toEqual(expect.arrayContaining(['@bitp2p/wire', '@bitp2p/session', '@bitp2p/transport-tcp', '@bitp2p/transport-ws', '@bitp2p/bridge']))
   })
 
-  it('only the Node bridge depends on ws (browser users never install it)', () => {
+  it('only the Node bridge and the CLI depend on ws (browser users never install it)', () => {
     const withWs = packages.filter((p) => 'ws' in (p.json.dependencies ?? {}) || 'ws' in (p.json.peerDependencies ?? {})).map((p) => p.json.name)
-    expect(withWs).toEqual(['@bitp2p/bridge'])
+    expect(withWs.sort()).toEqual(['@bitp2p/bridge', 'bitp2p'])
   })
 
   for (const p of packages) {
@@ -36,12 +36,18 @@ describe('published packages', () => {
         expect(p.json.description.length).toBeGreaterThan(20)
       })
 
+      it.runIf(isApplication(p.json))('as an application, pins our packages to the exact workspace versions', () => {
+        const ours = Object.entries<string>(p.json.dependencies ?? {}).filter(([name]) => name.startsWith('@bitp2p/'))
+        expect(ours.length).toBeGreaterThan(0)
+        for (const [name, version] of ours) expect(version).toBe(packages.find((q) => q.json.name === name)!.json.version)
+      })
+
       it("ships the root's LICENSE", () => {
         expect(readFileSync(join(p.dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'))
         expect(p.json.files).toContain('LICENSE')
       })
 
-      it('depends on our own packages only as peers, within the same minor version', () => {
+      it.skipIf(isApplication(p.json))('depends on our own packages only as peers, within the same minor version', () => {
         for (const name of Object.keys(p.json.dependencies ?? {})) expect(name.startsWith('@bitp2p/'), name).toBe(false)
         for (const [name, range] of Object.entries<string>(p.json.peerDependencies ?? {})) {
           if (!name.startsWith('@bitp2p/')) continue

@@ -49,8 +49,11 @@ export interface AddressErrorDetail {
 
 /** An address that cannot be turned into a script for the given network. */
 export class AddressError extends Error {
+  /** Always 'AddressError' (what `isAddressError` checks across copies of the package). */
   override readonly name = 'AddressError'
+  /** Why the address was refused, stable for programs. */
   readonly code: AddressErrorCode
+  /** The values behind the failure. */
   readonly detail: AddressErrorDetail
 
   constructor(code: AddressErrorCode, message: string, detail: AddressErrorDetail = {}) {

@@ -4,6 +4,8 @@
  * state. Two stores given the same `MemoryStorage` see one storage: that is
  * how a test restarts a client without a disk.
  */
+import { LightStoreError } from './error.js'
+import { stateToJson } from './serial.js'
 import { checkFilterHeaderWrite, STORED_FILTER_HEADER_BYTES, type JsonValue, type LightStore } from './store.js'
 
 /** What a MemoryLightStore keeps; share one between stores to model a restart. */
@@ -42,7 +44,7 @@ export class MemoryLightStore implements LightStore {
 
   async saveState(state: JsonValue): Promise<void> {
     this.checkOpen()
-    this.storage.state = JSON.stringify(state)
+    this.storage.state = stateToJson(state)
   }
 
   async close(): Promise<void> {
@@ -50,6 +52,6 @@ export class MemoryLightStore implements LightStore {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new Error('light store: closed')
+    if (this.closed) throw new LightStoreError('CLOSED', 'light store: closed')
   }
 }

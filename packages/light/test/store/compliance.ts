@@ -4,6 +4,7 @@
  * time it is called with the same `name` (a reopen after a restart).
  */
 import { describe, expect, it } from 'vitest'
+import { isLightStoreError } from '../../src/store/error.js'
 import type { LightStore } from '../../src/store/store.js'
 
 /** Options of one store implementation under test. */
@@ -101,11 +102,60 @@ export function lightStoreCompliance(store: StoreUnderTest): void {
       await s.close()
     })
 
-    it('rejects calls after close', async () => {
+    it('applies calls made without waiting in the order they were made', async () => {
+      const key = freshKey()
+      const s = await store.open(key)
+      const done = Promise.all([
+        s.putFilterHeaders(0, headers(0, 3)),
+        s.putFilterHeaders(3, headers(3, 2)),
+        s.saveState({ n: 1 }),
+        s.putFilterHeaders(1, headers(11, 2)),
+        s.saveState({ n: 2 }),
+      ])
+      const [loaded, state] = await Promise.all([s.loadFilterHeaders(), s.loadState()])
+      await done
+      const expected = new Uint8Array(3 * 32)
+      expected.set(headers(0, 1))
+      expected.set(headers(11, 2), 32)
+      expect(loaded).toEqual(expected)
+      expect(state).toEqual({ n: 2 })
+      await s.close()
+    })
+
+    it('refuses a state JSON cannot hold, and keeps the one before', async () => {
+      const s = await store.open(freshKey())
+      await s.saveState({ kept: true })
+      await expect(s.saveState(undefined as never)).rejects.toThrow(TypeError)
+      await expect(s.saveState({ n: 1n } as never)).rejects.toThrow(TypeError)
+      expect(await s.loadState()).toEqual({ kept: true })
+      await s.close()
+    })
+
+    it('rejects calls after close with LightStoreError CLOSED, and a second close is harmless', async () => {
       const s = await store.open(freshKey())
       await s.close()
-      await expect(s.loadFilterHeaders()).rejects.toThrow()
-      await expect(s.saveState(1)).rejects.toThrow()
+      for (const call of [() => s.loadFilterHeaders(), () => s.saveState(1), () => s.loadState(), () => s.putFilterHeaders(0, headers(0, 1))]) {
+        const e: unknown = await call().then(
+          () => undefined,
+          (err: unknown) => err,
+        )
+        expect(isLightStoreError(e) && e.code).toBe('CLOSED')
+      }
+      await s.close()
+    })
+
+    it('close waits for the calls made before it, and they take effect', async () => {
+      const key = freshKey()
+      const s = await store.open(key)
+      const put = s.putFilterHeaders(0, headers(0, 4))
+      const save = s.saveState('last')
+      await s.close()
+      await put
+      await save
+      const again = await store.open(key)
+      expect(await again.loadFilterHeaders()).toEqual(headers(0, 4))
+      expect(await again.loadState()).toBe('last')
+      await again.close()
     })
   })
 }

@@ -9,6 +9,7 @@ import {
   siphash24Hash32Into,
   siphash24Into,
 } from '../../src/hash/siphash.js'
+import { SipHashBatch } from '../../src/hash/siphash-batch.js'
 import { WireError } from '../../src/errors.js'
 
 /**
@@ -138,5 +139,65 @@ describe('SipHash-2-4', () => {
 
   it('the BigInt cross-check itself reproduces the reference vectors', () => {
     for (const i of [0, 7, 8, 9, 63]) expect(siphashBigint(0x0706050403020100n, 0x0f0e0d0c0b0a0908n, message(i))).toBe(VECTORS_SIP64[i])
+  })
+})
+
+describe('SipHashBatch (messages prepared once, hashed under many keys)', () => {
+  const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })
+  const asBigints = (out: Uint32Array, count: number) => Array.from({ length: count }, (_, j) => (BigInt(out[2 * j + 1]!) << 32n) | BigInt(out[2 * j]!))
+
+  it('hashes the 64 reference messages to the 64 reference vectors', () => {
+    const batch = new SipHashBatch(Array.from({ length: 64 }, (_, i) => message(i)))
+    expect(batch.count).toBe(64)
+    const out = batch.hashRangeInto(sipHashKeyFromBytes(KEY_BYTES), 0, 64, new Uint32Array(128))
+    expect(asBigints(out, 64)).toEqual(VECTORS_SIP64)
+  })
+
+  it('agrees with the BigInt implementation for random message lists (any lengths, incl. > 255 bytes) under several keys', () => {
+    fc.assert(
+      fc.property(fc.array(fc.uint8Array({ maxLength: 300 }), { maxLength: 12 }), fc.array(fc.tuple(u64, u64), { minLength: 1, maxLength: 3 }), (messages, keys) => {
+        const batch = new SipHashBatch(messages)
+        const out = new Uint32Array(2 * messages.length)
+        for (const [k0, k1] of keys) {
+          batch.hashRangeInto(sipHashKey(k0, k1), 0, messages.length, out)
+          expect(asBigints(out, messages.length)).toEqual(messages.map((m) => siphashBigint(k0, k1, m)))
+        }
+      }),
+      { numRuns: 200, seed: 0x5195 },
+    )
+  })
+
+  it('every message length 0 .. 300 (the length byte wraps past 255), against the BigInt implementation', () => {
+    const messages = Array.from({ length: 301 }, (_, n) => Uint8Array.from({ length: n }, (_, i) => (i * 37 + n) & 0xff))
+    const [k0, k1] = [0x0123456789abcdefn, 0xfedcba9876543210n]
+    const out = new SipHashBatch(messages).hashRangeInto(sipHashKey(k0, k1), 0, 301, new Uint32Array(602))
+    expect(asBigints(out, 301)).toEqual(messages.map((m) => siphashBigint(k0, k1, m)))
+  })
+
+  it('a sub-range writes its hashes from out[0], and nothing past them', () => {
+    const messages = Array.from({ length: 10 }, (_, i) => message(3 * i))
+    const key = sipHashKey(0x0706050403020100n, 0x0f0e0d0c0b0a0908n)
+    const out = new Uint32Array(10).fill(0xdeadbeef)
+    new SipHashBatch(messages).hashRangeInto(key, 4, 7, out)
+    expect(asBigints(out, 3)).toEqual([VECTORS_SIP64[12], VECTORS_SIP64[15], VECTORS_SIP64[18]])
+    expect(Array.from(out.subarray(6))).toEqual([0xdeadbeef, 0xdeadbeef, 0xdeadbeef, 0xdeadbeef])
+  })
+
+  it('does not keep the message bytes: changing them later changes nothing', () => {
+    const m = message(20)
+    const batch = new SipHashBatch([m])
+    m.fill(0xff)
+    const out = batch.hashRangeInto(sipHashKeyFromBytes(KEY_BYTES), 0, 1, new Uint32Array(2))
+    expect(asBigints(out, 1)).toEqual([VECTORS_SIP64[20]])
+  })
+
+  it('refuses a range outside the list or an output too small for it', () => {
+    const batch = new SipHashBatch([message(1), message(2)])
+    const key = sipHashKeyFromBytes(KEY_BYTES)
+    expect(() => batch.hashRangeInto(key, 0, 3, new Uint32Array(6))).toThrow(WireError)
+    expect(() => batch.hashRangeInto(key, -1, 1, new Uint32Array(6))).toThrow(WireError)
+    expect(() => batch.hashRangeInto(key, 2, 1, new Uint32Array(6))).toThrow(WireError)
+    expect(() => batch.hashRangeInto(key, 0, 2, new Uint32Array(3))).toThrow(WireError)
+    expect(batch.hashRangeInto(key, 2, 2, new Uint32Array(0)).length).toBe(0)
   })
 })

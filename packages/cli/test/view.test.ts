@@ -1,4 +1,4 @@
-// `bitp2p view` (cli/commands/view.mjs, cli/view/): the CLI serves the page
+// `bitp2p view` (commands/view.mjs, view/): the CLI serves the page
 // and its WebSocket feed; real Chromium (playwright, Debian's chromium)
 // loads it. A seeded simulation is watched to its end, screenshots of it
 // running and finished are saved, and every number the page shows (tip
@@ -23,16 +23,16 @@ import { CHROMIUM_PATH as CHROMIUM } from '../../../test/harness/requirements.js
 import { forWork, scaled } from '../../../test/harness/timing.js'
 import { regtest } from '@bitp2p/wire'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
-import { applyEvent, checkEvent, createTally, MAX_COMMANDS, OTHER_COMMAND, summarize, summaryMismatches } from '../../../cli/view/events.mjs'
+import { applyEvent, checkEvent, createTally, MAX_COMMANDS, OTHER_COMMAND, summarize, summaryMismatches } from '../view/events.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
-import { parseSpeed, Player } from '../../../cli/view/player.mjs'
+import { parseSpeed, Player } from '../view/player.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
-import { EventLog, MAX_LIVE_EVENTS, MAX_TRACE_BYTES, readTrace as readTraceLog, Recorder, writeTrace } from '../../../cli/view/recorder.mjs'
+import { EventLog, MAX_LIVE_EVENTS, MAX_TRACE_BYTES, readTrace as readTraceLog, Recorder, writeTrace } from '../view/recorder.mjs'
 // @ts-expect-error plain ES modules of the CLI, without type declarations
-import { FEED_PATH, startViewServer } from '../../../cli/view/server.mjs'
+import { FEED_PATH, startViewServer } from '../view/server.mjs'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const CLI = join(ROOT, 'cli/bitp2p.mjs')
+const CLI = join(ROOT, 'packages/cli/bitp2p.mjs')
 const DISTS = ['wire', 'session', 'transport-tcp', 'transport-mock'].map((p) => join(ROOT, `packages/${p}/dist/index.js`))
 const BUILT = DISTS.every((p) => existsSync(p))
 /** Screenshots go here (gitignored: packages/[name]/test-output/). */

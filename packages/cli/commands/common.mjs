@@ -6,36 +6,16 @@ import { networkByName, NETWORKS, toHex } from '@bitp2p/wire'
 import { describeDisconnect, Peer, PeerError, RealtimeClock } from '@bitp2p/session'
 import { v2 } from '@bitp2p/session/v2'
 import { TcpConnector } from '@bitp2p/transport-tcp'
+import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from './errors.mjs'
 
-/** Exit code of a bad command line. */
-export const EXIT_USAGE = 2
-/** Exit code of a failure at run time (unreachable peer, invalid data, ...). */
-export const EXIT_FAILURE = 1
-/** Exit code after Ctrl-C (128 + SIGINT), as shells report it. */
-export const EXIT_INTERRUPTED = 130
+export { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError }
+
 /** Default TCP connect + handshake deadline, ms. */
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000
 /** A plain (non-terminal) progress report is written at most this often, ms; the last one always. */
 export const PLAIN_PROGRESS_INTERVAL_MS = 1_000
 /** Width of the progress bar, characters. */
 const BAR_WIDTH = 24
-
-/** An error the CLI reports as one line on stderr, exiting with `code`. */
-export class CliError extends Error {
-  constructor(message, code = EXIT_FAILURE) {
-    super(message)
-    this.name = 'CliError'
-    this.code = code
-  }
-}
-
-/** A bad command line: exit code 2. */
-export class UsageError extends CliError {
-  constructor(message) {
-    super(message, EXIT_USAGE)
-    this.name = 'UsageError'
-  }
-}
 
 /** The options every network command takes, in node:util parseArgs form. */
 export const PEER_OPTIONS = {
@@ -60,7 +40,7 @@ export const PEER_OPTIONS_HELP = `${NETWORK_HELP}
 export function parse(argv, options, { positionals = 0 } = {}) {
   let parsed
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: positionals > 0, strict: true })
+    parsed = parseArgs({ args: joinNegativeValues(argv, options), options, allowPositionals: positionals > 0, strict: true })
   } catch (e) {
     // parseArgs explains some mistakes over several lines: keep the one-line contract.
     throw new UsageError(e.message.replace(/\s*\n\s*/g, ' '))
@@ -69,6 +49,26 @@ export function parse(argv, options, { positionals = 0 } = {}) {
     throw new UsageError(`unexpected argument '${parsed.positionals[positionals]}'`)
   }
   return parsed
+}
+
+/**
+ * `--count -5` as `--count=-5`: parseArgs takes a value that starts with a
+ * dash for an option and fails with its own wording; joined, the value
+ * reaches our checks, whose message says what the option accepts.
+ */
+function joinNegativeValues(argv, options) {
+  const out = []
+  for (let i = 0; i < argv.length; i++) {
+    const name = /^--([\w-]+)$/.exec(argv[i])?.[1]
+    const next = argv[i + 1]
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-\d/.test(next)) {
+      out.push(`--${name}=${next}`)
+      i++
+    } else {
+      out.push(argv[i])
+    }
+  }
+  return out
 }
 
 /** A non-negative integer option, or `fallback` when absent. */

@@ -1,4 +1,4 @@
-// The bitp2p command-line tool (cli/bitp2p.mjs, on the built packages), run
+// The bitp2p command-line tool (packages/cli/bitp2p.mjs, on the built packages), run
 // as a user would run it: a child process against bcoin regtest nodes on
 // 127.0.0.1, checked by its output and exit code. (`bitp2p demo` is run by
 // demo.test.ts.)
@@ -10,17 +10,17 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { WebSocket as NodeWebSocket } from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { until } from './helpers.js'
+import { until } from '../../../test/harness/wait.js'
 import { Peer, RealtimeClock } from '@bitp2p/session'
 import { hashToHex, regtest } from '@bitp2p/wire'
-import { TcpListener } from '../src/index.js'
+import { TcpListener } from '@bitp2p/transport-tcp'
 import { bcoinBudget, startBcoin, type BcoinNode } from '../../../test/harness/bcoin.js'
 import { needs } from '../../../test/harness/needs.js'
 import { forWork, scaled } from '../../../test/harness/timing.js'
 import { createSignedTx, waitForWalletTx } from '../../../test/interop/node.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const CLI = join(ROOT, 'cli/bitp2p.mjs')
+const CLI = join(ROOT, 'packages/cli/bitp2p.mjs')
 const DISTS = ['wire', 'session', 'transport-tcp', 'transport-ws', 'bridge'].map((p) => join(ROOT, `packages/${p}/dist/index.js`))
 const WS_DIST = join(ROOT, 'packages/transport-ws/dist/index.js')
 /** Blocks bcoin mines at start (past coinbase maturity, so its wallet can pay). */

@@ -1,11 +1,15 @@
 #!/usr/bin/env node
 // bitp2p: the command-line tool of the bitp2p SDK.
 //
-//   bitp2p <command> [options]      bitp2p <command> --help
+//   bitp2p <command> [options]      bitp2p <command> --help      bitp2p --version
 //
 // Exit codes: 0 done, 1 failed at run time (e.g. unreachable peer),
 // 2 bad command line, 130 interrupted (Ctrl-C).
-import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from './commands/common.mjs'
+import { readFileSync } from 'node:fs'
+import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from './commands/errors.mjs'
+
+/** This package's version (the CLI's package.json ships with it). */
+const VERSION = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version
 
 /** The commands, each a module exporting `summary`, `help` and `run(argv, ctx)`. */
 const COMMANDS = {
@@ -39,7 +43,7 @@ async function usage() {
     }
     lines.push(`  ${name.padEnd(10)} ${summary}`)
   }
-  lines.push('', "run 'bitp2p <command> --help' for a command's options")
+  lines.push('', "run 'bitp2p <command> --help' for a command's options, 'bitp2p --version' for the version")
   return lines.join('\n')
 }
 
@@ -90,6 +94,23 @@ function context() {
   }
 }
 
+/**
+ * The message for a command whose SDK modules are missing: in a checkout
+ * that was never built, '@bitp2p/session' resolves to a dist/ that isn't
+ * there; in a broken install, a package is absent. Undefined for any other
+ * failure.
+ */
+function notBuilt(e) {
+  if (e?.code !== 'ERR_MODULE_NOT_FOUND' && e?.code !== 'ERR_PACKAGE_PATH_NOT_EXPORTED') return undefined
+  const missing = /Cannot find (?:module|package) '([^']+)'/.exec(String(e.message))?.[1] ?? String(e.message)
+  // A published package always has its dist/; one without it is a workspace
+  // package (reached through node_modules/@bitp2p/<name> or packages/<name>).
+  if (/[\\/](?:packages|@bitp2p)[\\/][\w-]+[\\/]dist[\\/]/.test(missing)) {
+    return `the bitp2p packages are not built (${missing} is missing): run 'npm run build' at the repository root first`
+  }
+  return `a module the command needs is missing (${missing}): reinstall bitp2p ('npm install bitp2p')`
+}
+
 /** Resolves with the exit code; never resolves once interrupted (the SIGINT handler exits). */
 async function main(argv) {
   const [name, ...rest] = argv
@@ -97,13 +118,17 @@ async function main(argv) {
     process.stdout.write(`${await usage()}\n`)
     return name === undefined ? EXIT_USAGE : 0
   }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`bitp2p ${VERSION}\n`)
+    return 0
+  }
   const load = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined
-  if (!load) throw new UsageError(`unknown command '${name}' (run 'bitp2p --help')`)
+  if (!load) throw new UsageError(`unknown command '${name}'`)
   let cmd
   try {
     cmd = await load()
   } catch (e) {
-    throw new CliError(`command '${name}' is not available: ${e?.message ?? e}`)
+    throw new CliError(notBuilt(e) ?? `command '${name}' is not available: ${e?.message ?? e}`)
   }
   const ctx = context()
   const interrupted = () => new Promise(() => {}) // the SIGINT handler closes and exits
@@ -121,11 +146,14 @@ async function main(argv) {
   return code
 }
 
-main(process.argv.slice(2)).then(
+const argv = process.argv.slice(2)
+main(argv).then(
   (code) => process.exit(code),
   (e) => {
     if (e instanceof CliError) {
-      const hint = e.code === EXIT_USAGE ? " (see 'bitp2p --help')" : ''
+      // One hint, pointing at the help that explains the mistake: the command's own when there is one.
+      const command = argv[0] !== undefined && Object.hasOwn(COMMANDS, argv[0]) ? `${argv[0]} ` : ''
+      const hint = e.code === EXIT_USAGE ? ` (see 'bitp2p ${command}--help')` : ''
       process.stderr.write(`bitp2p: ${e.message}${hint}\n`)
       process.exit(e.code)
     }

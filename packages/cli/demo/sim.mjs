@@ -1,6 +1,6 @@
 // bitp2p demo --sim: the demo's walkthrough on a simulated network.
 //
-//   node examples/demo-sim.mjs [--seed N]      (or: bitp2p demo --sim [--seed N])
+//   bitp2p demo --sim [--seed N]      (or: node packages/cli/demo/sim.mjs [--seed N])
 //
 // The same steps as examples/demo.mjs, with no bcoin and no sockets: two
 // virtual regtest nodes from @bitp2p/transport-mock, each a real bitp2p

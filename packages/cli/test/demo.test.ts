@@ -2,16 +2,17 @@
 // it), in both variants, on the built packages:
 // - the default, examples/demo.mjs against a local bcoin regtest node:
 //   checks what it prints, its exit code, and that the node is gone after;
-// - `--sim [--seed N]`, examples/demo-sim.mjs on the in-memory network:
+// - `--sim [--seed N]`, packages/cli/demo/sim.mjs on the in-memory network:
 //   checks every line, and that a seed replays byte for byte (apart from
 //   the wall-time figures) with the same trace hash, another seed not.
 import { spawn } from 'node:child_process'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { describe, expect, it } from 'vitest'
-import { TcpConnector } from '../src/index.js'
-import { rejection } from './helpers.js'
+import type { TransportError } from '@bitp2p/session'
+import { TcpConnector } from '@bitp2p/transport-tcp'
 import { needs } from '../../../test/harness/needs.js'
+import { rejection, until } from '../../../test/harness/wait.js'
 import { forWork, scaled } from '../../../test/harness/timing.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
@@ -34,11 +35,11 @@ interface Run {
   ms: number
 }
 
-/** `node cli/bitp2p.mjs demo ...args` in the repository root. */
+/** `node packages/cli/bitp2p.mjs demo ...args` in the repository root. */
 function runDemo(args: readonly string[], timeoutMs: number): Promise<Run> {
   const t0 = performance.now()
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['cli/bitp2p.mjs', 'demo', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, ['packages/cli/bitp2p.mjs', 'demo', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
@@ -91,6 +92,8 @@ describe('bitp2p demo', () => {
       /^announced it to bcoin \(inv\)$/,
       /^bcoin asked for it \(getdata\); sending it \(tx\)$/,
       /^in bcoin's mempool after \d+ ms$/,
+      /^Next: 'bitp2p demo --keep' leaves the node running and prints commands to try against it$/,
+      /^\(bitp2p headers, mempool, block, view with --peer 127\.0\.0\.1:<port> --network regtest\)$/,
       /^6\. Closing$/,
       /^connection closed, bcoin stopped$/,
       /^done$/,
@@ -100,8 +103,41 @@ describe('bitp2p demo', () => {
 
     // The node it started is gone: its P2P port refuses connections.
     const port = Number(r.stdout.match(/P2P on 127\.0\.0\.1:(\d+)/)![1])
-    const err = await rejection(new TcpConnector({ connectTimeoutMs: scaled(2_000) }).connect({ host: '127.0.0.1', port }))
+    const err = await rejection<TransportError>(new TcpConnector({ connectTimeoutMs: scaled(2_000) }).connect({ host: '127.0.0.1', port }))
     expect(err.kind).toBe('connect-failed')
+  })
+
+  needs('bcoin').it('--keep: prints the next commands for its node, and the printed headers command syncs against it; Ctrl-C stops the node', { timeout: forWork(2, DEMO_BUDGET_MS) + scaled(5_000) }, async () => {
+    const missing = DISTS.filter((d) => !existsSync(d))
+    expect(missing, 'run `npx turbo run build` first').toEqual([])
+    const child = spawn(process.execPath, ['packages/cli/bitp2p.mjs', 'demo', '--keep'], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+    const timer = setTimeout(() => child.kill('SIGKILL'), forWork(2, DEMO_BUDGET_MS))
+    let stdout = ''
+    child.stdout.setEncoding('utf8').on('data', (d: string) => (stdout += d))
+    const exited = new Promise<number | null>((resolve) => child.once('close', resolve))
+    try {
+      await until(() => stdout.includes('Ctrl-C stops it.') || child.exitCode !== null, 'the demo to print its next commands', DEMO_TIMEOUT_MS)
+      const headers = /^\s*(bitp2p headers --peer 127\.0\.0\.1:\d+ --network regtest)$/m.exec(stdout)?.[1]
+      expect(headers, stdout).toBeDefined()
+      // Run the printed command as printed (the CLI of this checkout stands in for `bitp2p`).
+      const args = headers!.split(' ').slice(1)
+      const out = await new Promise<{ code: number | null; text: string }>((resolve, reject) => {
+        const c = spawn(process.execPath, ['packages/cli/bitp2p.mjs', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] })
+        let text = ''
+        c.stdout.setEncoding('utf8').on('data', (d: string) => (text += d))
+        c.once('error', reject)
+        c.once('close', (code) => resolve({ code, text }))
+      })
+      expect(out.code).toBe(0)
+      // The demo mined 200 blocks and mines none after (its payments stay in the mempool).
+      expect(out.text).toMatch(/^tip [0-9a-f]{64} at height 200$/m)
+      child.kill('SIGINT')
+      expect(await exited).toBe(0)
+      expect(stdout).toMatch(/connection closed, bcoin stopped/)
+    } finally {
+      clearTimeout(timer)
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
   })
 
   it('--sim: the walkthrough on a simulated network; a seed replays byte for byte with the same trace hash, another seed differs', { timeout: forWork(SIM_RUNS + 1, SIM_RUN_BUDGET_MS) }, async () => {
