@@ -3,7 +3,7 @@ import { noteAbsent } from '../harness/requirements.js'
 import { vitestTimeouts } from '../harness/timing.js'
 
 // One line per missing requirement (skipped locally, failing in CI).
-noteAbsent('consumer', ['bcoin', 'deno', 'bun'])
+noteAbsent('consumer', ['bcoin', 'deno', 'bun', 'workerd'])
 
 // No source aliases: this job sees the packages only as the tarballs npm
 // installs into a fresh app.

@@ -36,7 +36,7 @@ export const rootBin = (name: string): string => join(ROOT, 'node_modules', '.bi
  * each one really does need Node (a browser bundle of it fails on a node:
  * import), so nothing lands here by mistake.
  */
-export const NODE_ONLY_ENTRIES: readonly string[] = ['@bitp2p/session/node', '@bitp2p/transport-tcp', '@bitp2p/bridge']
+export const NODE_ONLY_ENTRIES: readonly string[] = ['@bitp2p/session/node', '@bitp2p/light/node', '@bitp2p/transport-tcp', '@bitp2p/bridge']
 
 /** The devDependencies of the app, at the root lockfile's versions: what a TypeScript user on Node installs. */
 const APP_DEV_DEPENDENCIES = ['typescript', '@types/node'] as const
@@ -158,14 +158,16 @@ function exportTargets(value: unknown): string[] {
 
 /**
  * What is wrong with a tarball's contents, one line each (empty when
- * nothing): LICENSE, README.md, package.json and dist/ present; no test,
- * fixture or tooling file; every file "exports" and "bin" name present.
+ * nothing): LICENSE, README.md, package.json present, and dist/ for a
+ * library; no test, fixture or tooling file; every file "exports" and
+ * "bin" name present.
  */
 export function contentProblems(p: Packed): string[] {
   const problems: string[] = []
   const files = new Set(p.files)
   for (const f of ['LICENSE', 'README.md', 'package.json']) if (!files.has(f)) problems.push(`no ${f}`)
-  if (!p.files.some((f) => f.startsWith('dist/'))) problems.push('no dist/')
+  // A library (code entry points in "exports") ships its build in dist/; a command-only package (the CLI) its own files.
+  if (entrySpecifiers(p.json).length > 0 && !p.files.some((f) => f.startsWith('dist/'))) problems.push('no dist/')
   for (const f of p.files) if (NOT_SHIPPED.test(f)) problems.push(`ships ${f}`)
   const bins = typeof p.json.bin === 'string' ? [p.json.bin] : Object.values(p.json.bin ?? {})
   for (const t of [...exportTargets(p.json.exports), ...bins]) {
@@ -257,10 +259,10 @@ export function appManifest(packs: readonly Packed[], appDir: string): { package
       // npm ci links node_modules/.bin from the lockfile's "bin".
       ...(p.json.bin !== undefined && { bin: binsOf(p.json) }),
     }
-    for (const d of Object.keys(p.json.dependencies ?? {})) queue.push([d, folderOf(p.name), false])
-    for (const d of Object.keys(p.json.peerDependencies ?? {})) {
-      if (!packs.some((q) => q.name === d)) queue.push([d, folderOf(p.name), false])
-    }
+    // Our own packages come from their tarballs (peers, or the CLI's plain dependencies): only third-party ones from the root lock.
+    const ours = (d: string): boolean => packs.some((q) => q.name === d)
+    for (const d of Object.keys(p.json.dependencies ?? {})) if (!ours(d)) queue.push([d, folderOf(p.name), false])
+    for (const d of Object.keys(p.json.peerDependencies ?? {})) if (!ours(d)) queue.push([d, folderOf(p.name), false])
   }
   const devDependencies: Record<string, string> = {}
   for (const d of APP_DEV_DEPENDENCIES) {
@@ -320,6 +322,8 @@ export interface EntryPoints {
   readonly browser: readonly string[]
   /** Those that need a Cloudflare-style worker runtime. */
   readonly workerOnly: readonly string[]
+  /** Those a worker loads: the browser ones and the worker-only ones. */
+  readonly worker: readonly string[]
 }
 
 /** Names of the packages installed in `appDir` whose dist files import a `cloudflare:` module. */
@@ -338,7 +342,8 @@ export function classifyEntryPoints(packs: readonly Packed[], workerOnlyPkgs: re
   const all = packs.flatMap((p) => entrySpecifiers(p.json))
   const workerOnly = packs.filter((p) => workerOnlyPkgs.includes(p.name)).flatMap((p) => entrySpecifiers(p.json))
   const runnable = all.filter((s) => !workerOnly.includes(s))
-  return { all, runnable, browser: runnable.filter((s) => !NODE_ONLY_ENTRIES.includes(s)), workerOnly }
+  const browser = runnable.filter((s) => !NODE_ONLY_ENTRIES.includes(s))
+  return { all, runnable, browser, workerOnly, worker: [...browser, ...workerOnly] }
 }
 
 /** The app's generated sources, see generatedSources. */
@@ -351,8 +356,9 @@ export interface GeneratedSources {
 
 /**
  * The app's generated sources: src/entries.ts (a namespace import of every
- * runnable entry point, and every package.json), src/worker-entries.ts (the
- * worker-only entry points: type-checked, never run on Node, Deno or Bun),
+ * runnable entry point, and every package.json), src/worker-entries.ts
+ * (every entry point a worker loads: the browser ones and the worker-only
+ * ones, which are never run on Node, Deno or Bun),
  * the browser entries (the light clients and the one helper of
  * bundle-check.ts, and every browser entry point) and require-check.cjs
  * (every runnable entry point through require()).
@@ -373,12 +379,14 @@ export function generatedSources(packs: readonly Packed[], eps: EntryPoints): Ge
     `export const PACKAGE_JSONS = [${packs.map((_, i) => `pkg${i}`).join(', ')}] as const`,
     '',
   ].join('\n')
+  const workerSpecs = eps.worker
   const workerEntries = [
-    '// Written by the consumer job: the worker-only entry points (they import cloudflare: modules). Type-checked; run only in workerd.',
-    ...namespaces(eps.workerOnly),
+    '// Written by the consumer job: every entry point a Cloudflare-style worker can load, the browser ones and the worker-only',
+    '// ones (they import cloudflare: modules). Type-checked everywhere; loaded only by worker.ts in workerd.',
+    ...namespaces(workerSpecs),
     '',
-    '/** Every worker-only entry point, by specifier. */',
-    `export const WORKER_ENTRY_POINTS = ${record(eps.workerOnly)} as const`,
+    '/** Every entry point a worker loads, by specifier. */',
+    `export const WORKER_ENTRY_POINTS = ${record(workerSpecs)} as const`,
     '',
   ].join('\n')
   const whole = [
@@ -443,7 +451,7 @@ export async function createApp(appDir: string, packs: readonly Packed[], timeou
   writeFileSync(join(appDir, 'package.json'), JSON.stringify(packageJson, null, 2) + '\n')
   writeFileSync(join(appDir, 'package-lock.json'), JSON.stringify(lock, null, 2) + '\n')
   const install = await run('npm', ['ci', '--offline', '--no-audit', '--no-fund', '--loglevel', 'error'], { cwd: appDir, timeoutMs })
-  if (install.code !== 0) return { install, entryPoints: { all: [], runnable: [], browser: [], workerOnly: [] } }
+  if (install.code !== 0) return { install, entryPoints: { all: [], runnable: [], browser: [], workerOnly: [], worker: [] } }
   const entryPoints = classifyEntryPoints(packs, workerOnlyPackages(appDir, packs))
   const src = generatedSources(packs, entryPoints)
   writeFileSync(join(appDir, 'src', 'entries.ts'), src.entries)
