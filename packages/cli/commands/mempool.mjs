@@ -64,6 +64,9 @@ function feeRate(fee, vsize) {
   return Math.round((Number(fee) * 100) / vsize) / 100
 }
 
+/** The column headings above the text rows (aligned with them; --json has its field names instead). */
+export const COLUMNS = `${'txid'.padEnd(64)}  ${'vsize'.padStart(9)}  ${'fee'.padStart(14)} ${'fee rate'.padStart(16)}  first seen by`
+
 export async function run(argv, ctx) {
   const { values } = parse(argv, { ...PEER_OPTIONS, json: { type: 'boolean' }, count: { type: 'string' } })
   if (values.help) return void console.log(help)
@@ -74,7 +77,7 @@ export async function run(argv, ctx) {
   // With --json, stdout carries only the JSON lines: the status line goes to stderr.
   const status = `connected to ${printable(peer.info.peer.userAgent)}; waiting for transactions (Ctrl-C to stop)`
   if (values.json) console.error(status)
-  else console.log(status)
+  else console.log(`${status}\n${COLUMNS}`)
   const monitor = new MempoolMonitor({ source: singlePeer(peer), clock }).start()
   ctx.onExit(() => monitor.stop())
   const outputs = new OutputCache()

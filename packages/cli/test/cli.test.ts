@@ -281,9 +281,15 @@ needs('bcoin').describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx
     expect(rows[1]).toMatchObject({ vsize: sizes[1], fee: 10_000, feeRate: Math.round(1_000_000 / sizes[1]!) / 100, firstSeenBy: me, receivedFrom: me })
 
     const lines = t.stdout.trimEnd().split('\n')
-    expect(lines).toHaveLength(3) // the status line, then one per transaction
-    expect(lines[1]).toMatch(new RegExp(`^${parent} +${sizes[0]} vB +- +- +first seen by ${me.replace(/\./g, '\\.')}$`))
-    expect(lines[2]).toMatch(new RegExp(`^${child} +${sizes[1]} vB +10000 sat +${rows[1].feeRate.toFixed(2)} sat/vB +first seen by ${me.replace(/\./g, '\\.')}$`))
+    expect(lines).toHaveLength(4) // the status line, the column headings, then one per transaction
+    expect(lines[1]).toMatch(/^txid +vsize +fee +fee rate +first seen by$/)
+    expect(lines[2]).toMatch(new RegExp(`^${parent} +${sizes[0]} vB +- +- +first seen by ${me.replace(/\./g, '\\.')}$`))
+    expect(lines[3]).toMatch(new RegExp(`^${child} +${sizes[1]} vB +10000 sat +${rows[1].feeRate.toFixed(2)} sat/vB +first seen by ${me.replace(/\./g, '\\.')}$`))
+    // Each heading ends where its column ends (right-aligned numbers) or starts where it starts.
+    const headEnd = (h: string): number => lines[1]!.indexOf(h) + h.length
+    expect(headEnd('vsize')).toBe(lines[3]!.indexOf(' vB') + 3)
+    expect(headEnd('fee rate')).toBe(lines[3]!.indexOf(' sat/vB') + 7)
+    expect(lines[1]!.indexOf('first seen by')).toBe(lines[3]!.indexOf('first seen by'))
     // The wallet learns of the child from the mempool; later steps must not pick the spent output again.
     await waitForWalletTx(node, child)
   })

@@ -107,16 +107,17 @@ interface Numbers {
   events: string
   time: string
   messageTotal: string
-  peers: Record<string, { height: string; hash: string; state: string }>
+  peers: Record<string, { height: string; hash: string; state: string; reason: string; status: string }>
   messages: Record<string, string>
 }
 
 async function readPage(page: Page): Promise<Numbers> {
   return page.evaluate(() => {
     const v = (id: string): string => document.getElementById(id)!.dataset.value ?? ''
-    const peers: Record<string, { height: string; hash: string; state: string }> = {}
+    const peers: Record<string, { height: string; hash: string; state: string; reason: string; status: string }> = {}
     for (const tr of Array.from(document.querySelectorAll<HTMLElement>('#peers tbody tr'))) {
-      peers[tr.dataset.peer!] = { height: tr.dataset.height!, hash: tr.dataset.hash!, state: tr.dataset.state! }
+      const status = tr.querySelector<HTMLElement>('td.state')?.textContent ?? ''
+      peers[tr.dataset.peer!] = { height: tr.dataset.height!, hash: tr.dataset.hash!, state: tr.dataset.state!, reason: tr.dataset.reason!, status }
     }
     const messages: Record<string, string> = {}
     for (const tr of Array.from(document.querySelectorAll<HTMLElement>('#messages tbody tr'))) messages[tr.dataset.command!] = tr.dataset.count!
@@ -157,8 +158,8 @@ function expectedFrom(events: readonly TraceEvent[]): Numbers {
     time = Math.max(time, ev.t)
     if (ev.type === 'tip') tip = ev
     else if (ev.type === 'reorg') reorgs++
-    else if (ev.type === 'peer-added') peers[ev.peer] = { height: '', hash: '', state: 'ready' }
-    else if (ev.type === 'peer-removed') peers[ev.peer]!.state = 'removed'
+    else if (ev.type === 'peer-added') peers[ev.peer] = { height: '', hash: '', state: 'ready', reason: '', status: 'ready' }
+    else if (ev.type === 'peer-removed') Object.assign(peers[ev.peer]!, { state: 'removed', reason: ev.reason, status: `dropped: ${ev.reason}` })
     else if (ev.type === 'height') Object.assign(peers[ev.peer]!, { height: String(ev.height), hash: ev.hash })
     else if (ev.type === 'message') messages[ev.command] = (messages[ev.command] ?? 0) + 1
   }
@@ -595,6 +596,29 @@ needs('chromium').describe.skipIf(!BUILT)('bitp2p view in Chromium (needs `npx t
     // The reorg log lists each reorg with its fork point.
     const forks = events.filter((e) => e.type === 'reorg').map((e) => String(e.fork.height)).reverse()
     expect(await page.locator('#reorgs li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.forkHeight))).toEqual(forks)
+    // The dropped peer says why, in words (the trace's reason), not just a colour.
+    const dropped = Object.values(got.peers).find((p) => p.state === 'removed')!
+    expect(dropped.reason.length).toBeGreaterThan(0)
+    expect(dropped.status).toBe(`dropped: ${dropped.reason}`)
+    // Us and a peer elsewhere are told apart: different stroke colours.
+    const strokes = await page.evaluate(() => {
+      const stroke = (sel: string): string => getComputedStyle(document.querySelector(sel)!).stroke
+      return { self: stroke('#graph .self circle'), elsewhere: getComputedStyle(document.documentElement).getPropertyValue('--warn').trim() }
+    })
+    expect(strokes.self).not.toBe('')
+    expect(strokes.self).not.toMatch(/rgb\(247, 147, 26\)|rgb\(210, 153, 34\)/) // neither the brand orange nor the warn colour
+    // Narrow windows: nothing is clipped or pushed off screen; the page reflows to one column.
+    for (const width of [800, 600]) {
+      await page.setViewportSize({ width, height: 800 })
+      const fit = await page.evaluate(() => {
+        const right = (id: string): number => document.getElementById(id)!.getBoundingClientRect().right
+        return { scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth, side: right('side'), graph: right('graph-panel') }
+      })
+      expect(fit.scroll, `page width at ${width}px`).toBeLessThanOrEqual(fit.client)
+      expect(fit.side, `right column at ${width}px`).toBeLessThanOrEqual(fit.client)
+      expect(fit.graph, `graph at ${width}px`).toBeLessThanOrEqual(fit.client)
+    }
+    await page.screenshot({ path: join(OUT_DIR, 'view-sim-narrow.png'), fullPage: true })
     expect(errors).toEqual([])
     await page.close()
 
@@ -687,7 +711,7 @@ needs('chromium').describe.skipIf(!BUILT)('bitp2p view in Chromium (needs `npx t
       expect(events.at(-1)).toMatchObject({ type: 'summary', tip: { height: BCOIN_BLOCKS + 1, hash: mined } })
       expect(got.tipHash).toBe(want.tipHash)
       expect(got.peers['1']).toEqual(want.peers['1'])
-      expect(got.peers['1']).toEqual({ height: String(BCOIN_BLOCKS + 1), hash: mined, state: 'ready' })
+      expect(got.peers['1']).toEqual({ height: String(BCOIN_BLOCKS + 1), hash: mined, state: 'ready', reason: '', status: 'ready' })
       expect(Number(got.messages.headers)).toBeGreaterThan(0)
     })
   })

@@ -199,8 +199,9 @@ needs('bcoin').describe('examples/ against bcoin regtest and the simulated netwo
       `announced to ${peer} (inv)`,
       `fetched by ${peer} (getdata, we answered with tx)`,
       `txid ${signed.txid}`,
-      // bcoin does not announce a transaction back to the peer it came from: the broadcast runs to its deadline.
-      'outcome: deadline',
+      // bcoin does not announce a transaction back to the peer it came from: the broadcast runs to its
+      // deadline, and the outcome says what happened by then (the CLI's word too).
+      'outcome: fetched',
       `announcedTo: ${peer}`,
       `fetchedBy: ${peer}`,
       'seenFrom: -',

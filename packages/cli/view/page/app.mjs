@@ -89,6 +89,7 @@ function render() {
     tr.dataset.state = p.state
     tr.dataset.height = p.height === undefined ? '' : String(p.height)
     tr.dataset.hash = p.hash ?? ''
+    tr.dataset.reason = p.reason ?? ''
     if (t.tip && p.hash === t.tip.hash) tr.className = 'at-tip'
     tr.title = p.reason ? `removed: ${p.reason}` : `${p.userAgent}, protocol ${p.version}, claimed height ${p.startHeight}`
     cell(tr, String(p.peer))
@@ -96,6 +97,7 @@ function render() {
     cell(tr, p.userAgent, 'agent')
     cell(tr, p.height === undefined ? `(${p.startHeight})` : String(p.height), 'num')
     cell(tr, shortHash(p.hash), 'hash')
+    cell(tr, p.state === 'removed' ? `dropped: ${p.reason}` : p.state, 'state')
     peers.appendChild(tr)
   }
 

@@ -18,8 +18,10 @@
  * Schedule: the inv goes to every peer at once and to peers that join
  * later; every `reannounceMs` it is sent again to peers that have neither
  * fetched nor announced it, until it has been seen from `minSeen` peers or
- * the deadline passes. `broadcast()` resolves then (outcome 'propagated'
- * or 'deadline'). Until the deadline, getdata for it is still answered, so
+ * the deadline passes. `broadcast()` resolves then: outcome 'propagated',
+ * or at the deadline 'fetched' (a peer asked for it, fewer than `minSeen`
+ * echoed it: with one peer, which never echoes to its source, the best
+ * evidence there is) or 'deadline' (no peer even asked). Until the deadline, getdata for it is still answered, so
  * peers that were slow to ask still get it.
  */
 import { EventEmitter } from 'eventemitter3'
@@ -64,8 +66,12 @@ export interface BroadcastRejection {
 export interface BroadcastResult {
   readonly txid: Uint8Array
   readonly wtxid: Uint8Array
-  /** 'propagated': seen from minSeen peers; 'deadline': the deadline passed first. */
-  readonly outcome: 'propagated' | 'deadline'
+  /**
+   * 'propagated': seen from minSeen peers. At the deadline, 'fetched': at
+   * least one peer asked for it (fewer than minSeen announced it back);
+   * 'deadline': no peer asked for it or announced it.
+   */
+  readonly outcome: 'propagated' | 'fetched' | 'deadline'
   readonly announcedTo: readonly string[]
   readonly fetchedBy: readonly string[]
   readonly seenFrom: readonly string[]
@@ -197,7 +203,7 @@ export class Broadcaster extends EventEmitter<BroadcasterEvents> {
       signal?.addEventListener('abort', onAbort, { once: true })
       job.timers.push(
         this.clock.setTimer(deadlineMs, () => {
-          job.resolve('deadline')
+          job.resolve(job.fetchedLabels.length > 0 ? 'fetched' : 'deadline')
           job.end()
         }),
       )
