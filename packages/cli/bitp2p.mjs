@@ -19,6 +19,7 @@ const COMMANDS = {
   block: () => import('./commands/block.mjs'),
   broadcast: () => import('./commands/broadcast.mjs'),
   crawl: () => import('./commands/crawl.mjs'),
+  watch: () => import('./commands/watch.mjs'),
   bridge: () => import('./commands/bridge.mjs'),
   view: () => import('./commands/view.mjs'),
 }
@@ -30,7 +31,7 @@ const INTERRUPT_GRACE_MS = 1_000
  * Errors of the SDK whose message says it all: reported as one line. Any
  * other non-CliError is a bug and keeps its stack.
  */
-const SDK_ERRORS = new Set(['PeerError', 'RequestError', 'TransportError', 'WireError', 'BlockFetchError', 'PoolRequestError'])
+const SDK_ERRORS = new Set(['PeerError', 'RequestError', 'TransportError', 'WireError', 'BlockFetchError', 'PoolRequestError', 'WatcherError', 'LightStateError', 'LightStoreError'])
 
 async function usage() {
   const lines = ['usage: bitp2p <command> [options]', '', 'commands:']

@@ -36,7 +36,7 @@ const CLI_RUN_BUDGET_MS = 5_000
 /** Budget of bcoin's side of a test: wallet payments, a mined block, RPC calls, a CLI waiting on them (well under a second on an idle machine). */
 const BCOIN_WORK_BUDGET_MS = 10_000
 /** The commands this file covers; `bitp2p --help` lists each. */
-const COMMANDS = ['demo', 'headers', 'mempool', 'block', 'broadcast', 'crawl', 'bridge']
+const COMMANDS = ['demo', 'headers', 'mempool', 'block', 'broadcast', 'crawl', 'watch', 'bridge']
 /** util-linux `script` runs a command on a pseudo-terminal (for the progress bar). */
 const HAS_SCRIPT = spawnSync('script', ['--version']).status === 0
 
@@ -108,6 +108,9 @@ const BAD_ARGUMENTS: readonly (readonly string[])[] = [
   ['demo', '--sim', '--seed', '-1'],
   ['headers', '--network', 'regtest', '--peer', '127.0.0.1:1', '--timeout', '0'],
   ['crawl', '--network', 'regtest', '--seed', '127.0.0.1:1', '--timeout', '0'],
+  ['watch', '--network', 'regtest', '--peer', '127.0.0.1:1'],
+  ['watch', 'not-an-address', '--network', 'regtest', '--peer', '127.0.0.1:1'],
+  ['watch', '00', '--network', 'regtest', '--peer', '127.0.0.1:1', '--from-height', '-3'],
 ]
 
 /** The stack-frame lines of an error print ("    at f (file:...)"): never shown for a known failure. */

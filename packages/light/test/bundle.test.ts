@@ -13,8 +13,16 @@ import { scaled } from '../../../test/harness/timing.js'
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url))
 const built = ['light', 'wire', 'session', 'transport-ws'].every((p) => existsSync(here(`../../${p}/dist/index.js`))) && existsSync(here('../dist/indexeddb.js'))
 
-/** Gzip budget of everything the main entry exports (addresses with the networks they need, the memory store, the store types and errors). */
-const MAIN_ENTRY_GZIP_BUDGET = 24 * 1024
+/**
+ * Gzip budget of everything the main entry exports: the light client
+ * (ScriptWatcher and its LightMachine, with the session services they
+ * drive: HeaderSync, BlockFetcher, RequestScheduler, and the wire codecs
+ * they need), addresses with the networks, the memory store, the store
+ * types and errors. 54 KiB when the watcher came.
+ */
+const MAIN_ENTRY_GZIP_BUDGET = 64 * 1024
+/** Gzip budget of what ScriptWatcher adds to a browser light client: its core and wallet, HeaderSync, BlockFetcher with the streaming block parser, the scheduler, GCS matching and the address codecs (@scure/base). 29.8 KiB when it came. */
+const WATCHER_ADDED_GZIP_BUDGET = 36 * 1024
 /**
  * Gzip budget of what the IndexedDB stores add to a browser light client
  * (the bundle transport-ws's bundle-size test measures): idb and the two
@@ -50,6 +58,16 @@ describe.skipIf(!built)('browser bundles of @bitp2p/light (from dist; run `npm r
     expect(ids.some((id) => id.startsWith(here('../dist/')))).toBe(true)
     expect(ids.filter((id) => id.includes('/node_modules/idb/') || id.endsWith('/store/indexeddb.js'))).toEqual([])
     expect(gzipBytes).toBeLessThan(MAIN_ENTRY_GZIP_BUDGET)
+  })
+
+  it(`ScriptWatcher adds its core, the services it drives and the address codecs to a light client: gzip < ${kb(WATCHER_ADDED_GZIP_BUDGET)}`, { timeout: scaled(120_000) }, async () => {
+    const base = await browserBundle('light client', LIGHT_CLIENT)
+    const withWatcher = await browserBundle('light client + ScriptWatcher', `${LIGHT_CLIENT}export { ScriptWatcher, MemoryLightStore } from '@bitp2p/light'\n`)
+    expect(withWatcher.ids).toContain(here('../dist/watcher.js'))
+    expect(withWatcher.ids.filter((id) => id.includes('/node_modules/idb/'))).toEqual([])
+    const added = withWatcher.gzipBytes - base.gzipBytes
+    console.log(`[bundle-size] ScriptWatcher adds ${added} B gzipped (${kb(added)}) to a light client`)
+    expect(added).toBeLessThan(WATCHER_ADDED_GZIP_BUDGET)
   })
 
   it(`the IndexedDB stores add idb and themselves to a light client, nothing Node-only, gzip < ${kb(INDEXEDDB_STORES_ADDED_GZIP_BUDGET)}`, { timeout: scaled(120_000) }, async () => {

@@ -417,7 +417,8 @@ export class Peer extends EventEmitter<PeerEvents> {
 
   /**
    * Report invalid data this peer served (see Offense: 'invalid-header',
-   * 'invalid-block' score 100, so the peer is disconnected as 'misbehaving').
+   * 'invalid-block' and 'invalid-filter' score 100, so the peer is
+   * disconnected as 'misbehaving').
    */
   punish(offense: Offense): void {
     this.conn.punish(this.clock.now(), offense)

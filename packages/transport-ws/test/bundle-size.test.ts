@@ -7,32 +7,26 @@ import { describe, expect, it } from 'vitest'
 import { existsSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
-import { parseAst } from 'rollup/parseAst'
 import { bundleForBrowser, shippedSizes } from '../../../examples/browser/build.mjs'
 import { scaled } from '../../../test/harness/timing.js'
 import { sourceAliases } from '../../../vitest.aliases.js'
+import {
+  LIGHT_CLIENT as LIGHT_CLIENT_IMPORTS,
+  LIGHT_CLIENT_GZIP_BUDGET,
+  nodeGlobalReferences,
+  reexportModule,
+  V2_LIGHT_CLIENT as V2_LIGHT_CLIENT_IMPORTS,
+  V2_LIGHT_CLIENT_GZIP_BUDGET,
+} from '../../../test/harness/bundle-check.js'
 
 const here = (p: string): string => fileURLToPath(new URL(p, import.meta.url))
 const PACKAGES = ['wire', 'session', 'transport-ws'] as const
 const DIST = PACKAGES.map((p) => here(`../../${p}/dist/index.js`))
 const built = DIST.every((f) => existsSync(f))
 
-/** Gzip budget of a light client's bundle (v1 only: the v2 transport is its own entry). */
-const LIGHT_CLIENT_GZIP_BUDGET = 40 * 1024
-/** Gzip budget of the same light client speaking BIP324 v2 (`v2` from `@bitp2p/session/v2` added). */
-const V2_LIGHT_CLIENT_GZIP_BUDGET = 80 * 1024
-
-/** What a browser light client imports (what examples/browser/main.ts uses). */
-const LIGHT_CLIENT = `
-export { WsConnector } from '@bitp2p/transport-ws'
-export { describeDisconnect, Peer } from '@bitp2p/session'
-export { HeaderTree } from '@bitp2p/session/chain'
-export { blockHash, hashToHex, InvType, networkByName, Services, txid, txVsize } from '@bitp2p/wire'
-`
-/** The light client with the v2 transport. */
-const V2_LIGHT_CLIENT = `${LIGHT_CLIENT}
-export { v2 } from '@bitp2p/session/v2'
-`
+/** What a browser light client imports, with and without the v2 transport: the budgets are shared with the consumer job (test/consumer). */
+const LIGHT_CLIENT = reexportModule(LIGHT_CLIENT_IMPORTS)
+const V2_LIGHT_CLIENT = reexportModule(V2_LIGHT_CLIENT_IMPORTS)
 /** Every browser entry point of the three packages (session's Node-only /node aside): the upper bound. */
 const WHOLE_SDK = [
   '@bitp2p/wire',
@@ -43,40 +37,6 @@ const WHOLE_SDK = [
 ]
   .map((e) => `export * from '${e}'\n`)
   .join('')
-
-/** Node-only globals a browser bundle must not touch. */
-const NODE_GLOBALS = new Set(['process', 'Buffer', 'global', 'require', '__dirname', '__filename', 'module'])
-
-type AstNode = { type: string; [key: string]: unknown }
-
-/**
- * Names of NODE_GLOBALS that `code` references as variables: identifiers
- * anywhere but as a non-computed member name or property/method key
- * (noble's hashes have a method named `process`). Run it on minified code,
- * where locals are renamed, so what remains is a global.
- */
-function nodeGlobalReferences(code: string): string[] {
-  const found = new Set<string>()
-  const visit = (node: unknown, parent: AstNode | undefined, key: string): void => {
-    if (Array.isArray(node)) {
-      for (const n of node) visit(n, parent, key)
-      return
-    }
-    if (node === null || typeof node !== 'object' || typeof (node as AstNode).type !== 'string') return
-    const n = node as AstNode
-    if (n.type === 'Identifier' && NODE_GLOBALS.has(n.name as string)) {
-      const asName =
-        parent !== undefined &&
-        parent.computed !== true &&
-        ((parent.type === 'MemberExpression' && key === 'property') ||
-          ((parent.type === 'Property' || parent.type === 'MethodDefinition' || parent.type === 'PropertyDefinition') && key === 'key'))
-      if (!asName) found.add(n.name as string)
-    }
-    for (const [k, v] of Object.entries(n)) if (k !== 'type') visit(v, n, k)
-  }
-  visit(parseAst(code), undefined, '')
-  return [...found].sort()
-}
 
 const kb = (n: number): string => `${(n / 1024).toFixed(1)} KiB`
 

@@ -59,6 +59,13 @@ export type Offense =
   | { readonly kind: 'invalid-header'; readonly error: HeaderError }
   /** A block whose bytes, merkle root or witness commitment are wrong, found by a service. */
   | { readonly kind: 'invalid-block'; readonly hash: string; readonly error: WireError }
+  /**
+   * A BIP157 filter, filter header or checkpoint provably wrong, found by a
+   * service: it contradicts the block (an output script missing from the
+   * basic filter) or what the same peer said before. `hash` is the block's
+   * display hex, `height` its height, `detail` what was wrong.
+   */
+  | { readonly kind: 'invalid-filter'; readonly hash: string; readonly height: number; readonly detail: string }
 
 /** The `kind` tag of an Offense; OFFENSE_SCORES gives each one's score. */
 export type OffenseKind = Offense['kind']
@@ -95,6 +102,8 @@ export const OFFENSE_SCORES: Readonly<Record<OffenseKind, number>> = {
   // Core: Misbehaving(100) for an invalid header or block (BlockChecked, "invalid header received").
   'invalid-header': 100,
   'invalid-block': 100,
+  // Core (a filter server) never judges filters; a light client that proved one wrong gives up on its peer (ours, as BIP157's "Client Operation" advises).
+  'invalid-filter': 100,
 }
 
 /** The score of one offense. */

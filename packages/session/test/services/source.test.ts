@@ -2,7 +2,8 @@ import { EventEmitter } from 'eventemitter3'
 import { describe, expect, it } from 'vitest'
 import type { DisconnectReason } from '../../src/fsm/reasons.js'
 import type { Peer } from '../../src/peer.js'
-import { watchPeers, type PeerSource, type PeerSourceEvents } from '../../src/services/source.js'
+import { DISCOURAGEMENT_THRESHOLD, offenseScore } from '../../src/fsm/misbehavior.js'
+import { describeServiceOffense, watchPeers, type PeerSource, type PeerSourceEvents } from '../../src/services/source.js'
 
 /** A source whose peers are opaque tokens: watchPeers never looks inside a peer. */
 class FakeSource extends EventEmitter<PeerSourceEvents> implements PeerSource {
@@ -46,5 +47,13 @@ describe('watchPeers', () => {
     expect(seen).toEqual(['+a', '+b', '+c', '-a'])
     expect(source.listenerCount('peer')).toBe(0)
     expect(source.listenerCount('peer-closed')).toBe(0)
+  })
+})
+
+describe('describeServiceOffense', () => {
+  it('names a wrong BIP157 filter by its block, height and what was wrong; it scores 100 (one is enough)', () => {
+    const o = { kind: 'invalid-filter', hash: 'ab'.repeat(32), height: 1_234, detail: 'output script 0014aa.. of tx 2 output 0 missing' } as const
+    expect(describeServiceOffense(o)).toBe(`invalid-filter: block ${'ab'.repeat(32)} at height 1234: output script 0014aa.. of tx 2 output 0 missing`)
+    expect(offenseScore(o)).toBe(DISCOURAGEMENT_THRESHOLD)
   })
 })
