@@ -4,6 +4,7 @@
  * it), its own LICENSE, our packages as peers (one copy per app), and a
  * README whose links work on the registry page.
  */
+import { spawnSync } from 'node:child_process'
 import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -92,6 +93,14 @@ describe('built declarations (dist/*.d.ts; run `npm run build` first)', () => {
         expect([...where].filter(([, files]) => files.length > 1)).toEqual([])
       })
 
+      it('resolve every "exports" entry under the "node" condition to a build with the same exports as the default one', async () => {
+        const entries = Object.entries<any>(p.json.exports).filter(([k, t]) => k !== './package.json' && t.node !== undefined)
+        for (const [subpath, target] of entries) {
+          const [node, plain] = await Promise.all([import(join(p.dir, target.node)), import(join(p.dir, target.default))])
+          expect(Object.keys(node).sort(), `${p.json.name} ${subpath}`).toEqual(Object.keys(plain).sort())
+        }
+      })
+
       it('give every "exports" entry its declarations, whose relative imports name files that exist', () => {
         const entries = Object.entries<any>(p.json.exports).filter(([k]) => k !== './package.json')
         for (const [subpath, target] of entries) expect(existsSync(join(p.dir, target.types)), `${subpath} -> ${target.types}`).toBe(true)
@@ -103,4 +112,21 @@ describe('built declarations (dist/*.d.ts; run `npm run build` first)', () => {
       })
     })
   }
+})
+
+describe('the "node" export condition, as Node resolves it (built dist)', () => {
+  const wire = packages.find((q) => q.json.name === '@bitp2p/wire')!
+  const entries = Object.keys(wire.json.exports).filter((k) => k !== './package.json')
+  it.skipIf(!existsSync(join(wire.dir, 'dist', 'node-variant', 'index.js')))('gives every @bitp2p/wire entry the node:crypto build', () => {
+    // A plain node process from the repository root: node_modules/@bitp2p/wire and its "exports".
+    const specifiers = entries.map((k) => (k === '.' ? '@bitp2p/wire' : `@bitp2p/wire/${k.slice(2)}`))
+    const script = `const out = {}; for (const s of ${JSON.stringify(specifiers)}) out[s] = import.meta.resolve(s); console.log(JSON.stringify(out))`
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' })
+    expect(r.stderr).toBe('')
+    const resolved = JSON.parse(r.stdout) as Record<string, string>
+    expect(Object.keys(resolved).length).toBeGreaterThan(1)
+    for (const [s, url] of Object.entries(resolved)) expect(url, s).toMatch(/\/packages\/wire\/dist\/node-variant\/[\w-]+\.js$/)
+    const hash = spawnSync(process.execPath, ['--input-type=module', '-e', `console.log((await import('@bitp2p/wire/hash')).SHA256_BACKEND)`], { cwd: ROOT, encoding: 'utf8' })
+    expect(hash.stdout.trim()).toBe('node:crypto')
+  })
 })
