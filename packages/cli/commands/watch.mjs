@@ -155,7 +155,6 @@ export async function run(argv, ctx) {
     clock,
     store: stores?.light ?? new MemoryLightStore(),
     headerStore,
-    unixTimeOffsetMs: performance.timeOrigin,
     ...(resumed ? { headersTimeoutMs: RESUME_HEADERS_TIMEOUT_MS } : {}),
   })
   const progress = progressLine(process.stderr)

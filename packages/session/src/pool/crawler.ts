@@ -141,7 +141,7 @@ export function crawl(options: CrawlOptions): AsyncIterableIterator<CrawlItem> {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CRAWL_CONNECT_TIMEOUT_MS
   const addrWaitMs = options.addrWaitMs ?? DEFAULT_CRAWL_ADDR_WAIT_MS
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`crawl: concurrency must be a positive integer, got ${concurrency}`)
-  const unixTimeOffsetMs = options.peer?.unixTimeOffsetMs ?? (options.clock ? 0 : performance.timeOrigin)
+  const unixTimeOffsetMs = options.peer?.unixTimeOffsetMs ?? clock.unixTimeOffsetMs ?? 0
 
   const frontier: PeerAddress[] = []
   const seen = new Set<string>()
