@@ -110,7 +110,7 @@ function netSats(tx: WalletTx): bigint {
   return n
 }
 
-/** The table, rebuilt from the watcher's transactions (restored from IndexedDB, then found). */
+/** The table, newest first, rebuilt from the watcher's transactions (restored from IndexedDB, then found). */
 function renderTxs(watcher: ScriptWatcher): void {
   const body = $('txs')
   const rows = watcher.transactions().map((tx) => {
@@ -120,14 +120,15 @@ function renderTxs(watcher: ScriptWatcher): void {
     tr.dataset.txid = txid
     tr.dataset.height = String(tx.height)
     tr.dataset.block = block
-    for (const text of [txid, String(tx.height), block, netSats(tx).toString()]) {
+    for (const [text, numeric] of [[txid, false], [String(tx.height), true], [block, false], [netSats(tx).toString(), true]] as const) {
       const td = document.createElement('td')
       td.textContent = text
+      if (numeric) td.className = 'num'
       tr.append(td)
     }
     return tr
   })
-  body.replaceChildren(...rows)
+  body.replaceChildren(...rows.reverse())
   $('tx-count').textContent = String(rows.length)
   $('balance').textContent = `${watcher.balance} sat`
 }
@@ -233,6 +234,9 @@ async function run(): Promise<void> {
     renderTxs(w)
     log(`reorg below ${fork.height}: ${unconfirmed.length} transactions unconfirmed again`)
   })
+  w.on('stuck', ({ height, reason }) => log(`waiting at block ${height}: ${reason}`))
+  // A failed IndexedDB write: the watcher goes on in memory, but a reload would not resume from here.
+  w.on('error', (e) => fail(e instanceof Error ? `writing to IndexedDB: ${e.message}` : `writing to IndexedDB: ${String(e)}`))
   w.on('progress', onProgress)
   w.on('synced', () => void onSynced(w))
   $<HTMLButtonElement>('stop').disabled = false
@@ -245,10 +249,15 @@ async function run(): Promise<void> {
   await onSynced(w)
 }
 
-run().catch((e: unknown) => {
-  if (stopped) return
-  const message = e instanceof Error ? e.message : String(e)
+/** Show an error; the page is no longer synced. */
+function fail(message: string): void {
+  syncRound++
+  app.dataset.synced = 'false'
   app.dataset.error = message
   setState('error', `error: ${message}`)
   log(`error: ${message}`)
+}
+
+run().catch((e: unknown) => {
+  if (!stopped) fail(e instanceof Error ? e.message : String(e))
 })
