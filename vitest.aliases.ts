@@ -7,6 +7,7 @@ const src = (pkg: string) => new URL(`./packages/${pkg}/src/index.ts`, import.me
 export const sourceAliases: Record<string, string> = {
   // Subpath entries first: '@bitp2p/session' would match them as a prefix.
   '@bitp2p/session/v2': new URL('./packages/session/src/v2.ts', import.meta.url).pathname,
+  '@bitp2p/session/node': new URL('./packages/session/src/node.ts', import.meta.url).pathname,
   '@bitp2p/light/node': new URL('./packages/light/src/node.ts', import.meta.url).pathname,
   '@bitp2p/light/indexeddb': new URL('./packages/light/src/indexeddb.ts', import.meta.url).pathname,
   '@bitp2p/wire': src('wire'),
