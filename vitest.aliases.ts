@@ -13,4 +13,5 @@ export const sourceAliases: Record<string, string> = {
   '@bitp2p/transport-mock': src('transport-mock'),
   '@bitp2p/transport-tcp': src('transport-tcp'),
   '@bitp2p/light': src('light'),
+  '@bitp2p/jetstream': src('jetstream'),
 }

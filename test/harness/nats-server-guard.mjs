@@ -55,8 +55,9 @@ function config() {
     `server_name: ${JSON.stringify(name)}`,
     `listen: "127.0.0.1:${clientPort}"`,
     `max_payload: ${Number(env('NATS_MAX_PAYLOAD', String(1024 * 1024)))}`,
-    // JetStream limits small enough for a test machine: the store is a temp dir.
-    `jetstream { store_dir: ${JSON.stringify(storeDir)}, max_memory_store: 64MB, max_file_store: 1GB }`,
+    // JetStream limits: streams reserve their max_bytes against max_file_store (a reservation, not disk used);
+    // tests give their streams small limits.
+    `jetstream { store_dir: ${JSON.stringify(storeDir)}, max_memory_store: 64MB, max_file_store: 8GB }`,
   ]
   let clusterPort = null
   const cport = env('NATS_CLUSTER_PORT')

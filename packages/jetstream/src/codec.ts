@@ -197,6 +197,8 @@ export function decodeBlockPart(msg: Uint8Array): BlockPart {
   const v = new DataView(msg.buffer, msg.byteOffset, msg.byteLength)
   const flags = msg[5]!
   if ((flags & ~FLAG_HEIGHT) !== 0 || v.getUint16(6, true) !== 0) throw new PartCodecError('BAD_LAYOUT', 5, `unknown flags ${flags} or reserved bits set`, { field: 'flags' })
+  // One encoding per part: no height, no height field.
+  if (!(flags & FLAG_HEIGHT) && v.getUint32(40, true) !== 0) throw new PartCodecError('BAD_LAYOUT', 40, 'a height field without the height flag', { field: 'height' })
   const partIndex = v.getUint32(44, true)
   const partCount = v.getUint32(48, true)
   if (partIndex >= partCount) throw new PartCodecError('BAD_LAYOUT', 44, `part index ${partIndex} is not below the count ${partCount}`, { field: 'partIndex', partIndex, partCount })

@@ -1,0 +1,46 @@
+/// <reference types="node" />
+// Helpers of the JetStream tests: waiting on conditions (never on a fixed
+// sleep), and reading a whole stream back.
+import { jetstream, jetstreamManager, type JsMsg } from '@nats-io/jetstream'
+import type { NatsConnection } from '@nats-io/transport-node'
+import { scaled } from '../../../test/harness/timing.js'
+
+/** Polling step of `until`. */
+const POLL_MS = 25
+
+/**
+ * Poll `cond` until it holds; throws after `ms` (a hang net: pass it
+ * scaled), naming `what` (called then, so it can describe the state).
+ * Resolves with the time waited.
+ */
+export async function until(cond: () => boolean | Promise<boolean>, what: string | (() => string), ms = scaled(20_000)): Promise<number> {
+  const t0 = performance.now()
+  while (!(await cond())) {
+    if (performance.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${typeof what === 'function' ? what() : what}`)
+    await new Promise((r) => setTimeout(r, POLL_MS))
+  }
+  return performance.now() - t0
+}
+
+/** Every message of `stream` (limits retention), in order, through an ordered consumer. */
+export async function readAll(nc: NatsConnection, stream: string): Promise<JsMsg[]> {
+  const jsm = await jetstreamManager(nc)
+  const total = (await jsm.streams.info(stream)).state.messages
+  const out: JsMsg[] = []
+  if (total === 0) return out
+  const c = await jetstream(nc).consumers.get(stream)
+  while (out.length < total) {
+    const batch = await c.fetch({ max_messages: Math.min(500, total - out.length), expires: scaled(5_000) })
+    for await (const m of batch) out.push(m)
+  }
+  return out
+}
+
+/** Messages a stream holds now. */
+export async function streamMessages(nc: NatsConnection, stream: string): Promise<number> {
+  const jsm = await jetstreamManager(nc)
+  return (await jsm.streams.info(stream)).state.messages
+}
+
+/** Stream limits of the tests: small, so that many namespaces fit the server's reservation limit. */
+export const TEST_STREAMS = { blockStreamMaxBytes: 32 * 1024 * 1024, deadMaxBytes: 4 * 1024 * 1024, mempoolMaxBytes: 4 * 1024 * 1024 } as const
