@@ -15,6 +15,8 @@ const COMMANDS = {
   block: () => import('./commands/block.mjs'),
   broadcast: () => import('./commands/broadcast.mjs'),
   crawl: () => import('./commands/crawl.mjs'),
+  index: () => import('./commands/index.mjs'),
+  'index-worker': () => import('./commands/index-worker.mjs'),
   bridge: () => import('./commands/bridge.mjs'),
   view: () => import('./commands/view.mjs'),
 }
@@ -26,7 +28,7 @@ const INTERRUPT_GRACE_MS = 1_000
  * Errors of the SDK whose message says it all: reported as one line. Any
  * other non-CliError is a bug and keeps its stack.
  */
-const SDK_ERRORS = new Set(['PeerError', 'RequestError', 'TransportError', 'WireError', 'BlockFetchError', 'PoolRequestError'])
+const SDK_ERRORS = new Set(['PeerError', 'RequestError', 'TransportError', 'WireError', 'BlockFetchError', 'PoolRequestError', 'JetStreamAdapterError'])
 
 async function usage() {
   const lines = ['usage: bitp2p <command> [options]', '', 'commands:']
@@ -37,7 +39,7 @@ async function usage() {
     } catch {
       continue // a command whose module is missing or broken is left out of the list
     }
-    lines.push(`  ${name.padEnd(10)} ${summary}`)
+    lines.push(`  ${name.padEnd(12)} ${summary}`)
   }
   lines.push('', "run 'bitp2p <command> --help' for a command's options")
   return lines.join('\n')

@@ -30,7 +30,7 @@
  * Decoding checks every count against the bytes present before it
  * allocates, and the fields against each other (PartCodecError).
  */
-import { BLOCK_HEADER_BYTES, toHex } from '@bitp2p/wire'
+import { BLOCK_HEADER_BYTES, hashToHex, toHex } from '@bitp2p/wire'
 import { PartCodecError } from './errors.js'
 
 /** First bytes of every block part: "BPRT". */
@@ -101,9 +101,12 @@ export function partMsgId(hash: Uint8Array, chunkSize: number, partIndex: number
   return `${displayHex(hash)}:${chunkSize}:${partIndex}`
 }
 
-/** A hash in display (RPC) order, hex. */
+/**
+ * A hash in display (RPC) order, hex. Never reverses in place: message
+ * bodies from the NATS client are Node Buffers, whose slice() is a view.
+ */
 export function displayHex(hash: Uint8Array): string {
-  return toHex(hash.slice().reverse())
+  return hashToHex(hash)
 }
 
 function writeU64(v: DataView, at: number, n: number): void {

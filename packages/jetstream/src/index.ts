@@ -38,7 +38,7 @@ export {
 } from './publisher.js'
 export {
   NS_PER_MS,
-  DEFAULT_BLOCK_STREAM_MAX_BYTES,
+  DEFAULT_BLOCK_STREAM_MAX_MSGS,
   DEFAULT_DUPLICATE_WINDOW_MS,
   DEFAULT_MEMPOOL_MAX_AGE_MS,
   DEFAULT_MEMPOOL_MAX_BYTES,
@@ -121,3 +121,4 @@ export {
   type CrawlWorkerOptions,
   type EnqueueResult,
 } from './crawl.js'
+export { connectNats, natsServers, DEFAULT_NATS_CONNECT_TIMEOUT_MS, NATS_RECONNECT_WAIT_MS } from './connect.js'

@@ -102,8 +102,8 @@ export interface ProducerSummary {
 export interface BlockProducerEvents {
   /** Stored progress was found; the run starts at `from`. */
   resume: [info: { readonly progress: ProducerProgress; readonly from: number }]
-  /** One part was acknowledged (`duplicate`: the stream held it already). */
-  part: [info: { readonly hash: string; readonly height: number; readonly partIndex: number; readonly partCount: number; readonly txs: number; readonly duplicate: boolean }]
+  /** One part was acknowledged (`duplicate`: the stream held it already) at stream sequence `seq`. */
+  part: [info: { readonly hash: string; readonly height: number; readonly partIndex: number; readonly partCount: number; readonly txs: number; readonly duplicate: boolean; readonly seq: number }]
   /** Every part of a block was acknowledged. */
   block: [info: { readonly hash: string; readonly height: number; readonly parts: number; readonly txs: number; readonly bytes: number; readonly duplicates: number }]
   /** Every block up to `height` is in the stream (written to the progress bucket). */
@@ -222,7 +222,7 @@ export class BlockProducer extends EventEmitter<BlockProducerEvents> {
             (ack) => {
               summary.parts++
               if (ack.duplicate) duplicates++
-              this.emit('part', { hash, height, partIndex: part.partIndex, partCount: part.partCount, txs: part.txs.length, duplicate: ack.duplicate })
+              this.emit('part', { hash, height, partIndex: part.partIndex, partCount: part.partCount, txs: part.txs.length, duplicate: ack.duplicate, seq: ack.seq })
               if (--left > 0) return
               summary.blocks++
               summary.txs += ev.txCount

@@ -39,7 +39,7 @@ export const FIRST_RETRY_DELAY_MS = 50
 /** Longest pause between retries of one message. */
 export const MAX_RETRY_DELAY_MS = 2_000
 
-/** JetStream API error codes that mean "full for now": the stream's max_bytes or max_msgs with discard=new. */
+/** JetStream API error codes that mean "full for now": the stream's max_bytes (10077) or max_msgs (10078) with discard=new. */
 const STREAM_FULL_CODES = new Set([10077, 10078])
 
 /** Options of an AckedPublisher. */

@@ -3,7 +3,7 @@
  *
  *   stream          subjects                retention   why
  *   <ns>-blocks     <ns>.blocks.part        work queue  each part to one worker; acked parts are deleted;
- *                                                       max_bytes with discard=new bounds it: a full
+ *                                                       max_msgs with discard=new bounds it: a full
  *                                                       stream refuses publishes and the producer waits
  *   <ns>-mempool    <ns>.mempool.tx         limits      every subscriber sees every transaction; old ones
  *                                                       age out (max_age) or make room (max_bytes, discard=old)
@@ -20,6 +20,14 @@
  *
  * Only features of nats-server 2.9 are used (no per-consumer subject
  * lists, metadata, compression or subject transforms).
+ *
+ * Why the work queues are bounded by message count and not by bytes: on
+ * nats-server 2.9 (and 2.10 before the fix) a stream with discard=new and
+ * max_bytes can acknowledge a publish and then drop messages from the
+ * front to get back under max_bytes (nats-server issues 4771 and 4775:
+ * the two checks count a message's size differently). Our indexing test
+ * lost parts that way against Debian's 2.9.10. max_msgs has no such
+ * disagreement; the bytes are bounded by max_msgs times the largest part.
  */
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
@@ -29,8 +37,8 @@ import type { JetStreamNames } from './names.js'
 
 /** Nanoseconds in a millisecond (JetStream's durations are nanoseconds). */
 export const NS_PER_MS = 1_000_000
-/** Default bytes the block stream may hold before publishes wait. */
-export const DEFAULT_BLOCK_STREAM_MAX_BYTES = 256 * 1024 * 1024
+/** Default parts the block stream may hold before publishes wait (at the default 64 KiB chunks, about 1 GiB at most). */
+export const DEFAULT_BLOCK_STREAM_MAX_MSGS = 16_384
 /** Default de-duplication window of the block and crawl streams: a producer restarted within it republishes nothing twice. */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 10 * 60_000
 /** Default age of a mempool transaction in its stream. */
@@ -48,8 +56,8 @@ export const DEFAULT_DEAD_MAX_BYTES = 256 * 1024 * 1024
 export interface StreamOptions {
   /** Replicas of each stream and bucket created (1, or 3 in a 3-node cluster). Default 1. */
   readonly replicas?: number
-  /** Default DEFAULT_BLOCK_STREAM_MAX_BYTES. */
-  readonly blockStreamMaxBytes?: number
+  /** Default DEFAULT_BLOCK_STREAM_MAX_MSGS. */
+  readonly blockStreamMaxMsgs?: number
   /** Default DEFAULT_DUPLICATE_WINDOW_MS. */
   readonly duplicateWindowMs?: number
   /** Default DEFAULT_MEMPOOL_MAX_AGE_MS. */
@@ -121,7 +129,8 @@ export async function ensureBlockStreams(jsm: JetStreamManager, names: JetStream
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
     num_replicas: replicas,
-    max_bytes: opts.blockStreamMaxBytes ?? DEFAULT_BLOCK_STREAM_MAX_BYTES,
+    // Bounded by count, never by bytes: see the module comment.
+    max_msgs: opts.blockStreamMaxMsgs ?? DEFAULT_BLOCK_STREAM_MAX_MSGS,
     discard: DiscardPolicy.New,
     duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS) * NS_PER_MS,
   })

@@ -189,3 +189,14 @@ describe('block part codec', () => {
     )
   })
 })
+
+describe('displayHex', () => {
+  it('reads a hash in display order without touching it, also in a Node Buffer (whose slice() is a view)', async () => {
+    const { displayHex } = await import('../src/index.js')
+    const bytes = Buffer.from(Array.from({ length: 32 }, (_, i) => i))
+    const before = toHex(bytes)
+    expect(displayHex(bytes)).toBe(toHex(Uint8Array.from(bytes).reverse()))
+    expect(displayHex(bytes)).toBe(displayHex(bytes))
+    expect(toHex(bytes)).toBe(before)
+  })
+})

@@ -22,10 +22,14 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
   return performance.now() - t0
 }
 
-/** Every message of `stream` (limits retention), in order, through an ordered consumer. */
-export async function readAll(nc: NatsConnection, stream: string): Promise<JsMsg[]> {
+/** Every message of `stream` (limits retention), in order, through an ordered consumer (none when it does not exist and `mustExist` is false). */
+export async function readAll(nc: NatsConnection, stream: string, { mustExist = true } = {}): Promise<JsMsg[]> {
   const jsm = await jetstreamManager(nc)
-  const total = (await jsm.streams.info(stream)).state.messages
+  const info = await jsm.streams.info(stream).catch((e) => {
+    if (!mustExist && (e as Error)?.name === 'StreamNotFoundError') return undefined
+    throw e
+  })
+  const total = info?.state.messages ?? 0
   const out: JsMsg[] = []
   if (total === 0) return out
   const c = await jetstream(nc).consumers.get(stream)
@@ -43,4 +47,4 @@ export async function streamMessages(nc: NatsConnection, stream: string): Promis
 }
 
 /** Stream limits of the tests: small, so that many namespaces fit the server's reservation limit. */
-export const TEST_STREAMS = { blockStreamMaxBytes: 32 * 1024 * 1024, deadMaxBytes: 4 * 1024 * 1024, mempoolMaxBytes: 4 * 1024 * 1024 } as const
+export const TEST_STREAMS = { deadMaxBytes: 4 * 1024 * 1024, mempoolMaxBytes: 4 * 1024 * 1024 } as const

@@ -131,8 +131,8 @@ needs('nats-server').describe('worker and publisher against nats-server', () => 
 
   needs('nats-server').it('the publish window: at most maxInFlight awaiting acks; a full stream holds publishes back until a consumer makes room; every message stored once', { timeout: scaled(60_000) }, async () => {
     const jsm = await jetstreamManager(nc)
-    // A work queue of at most 40 KB: ten 4 KB messages fill it.
-    await jsm.streams.add({ name: 'pw', subjects: ['pw.x'], retention: RetentionPolicy.Workqueue, discard: DiscardPolicy.New, max_bytes: 40 * 1024, storage: StorageType.File })
+    // A work queue of at most ten messages (bounded by count: see streams.ts on max_bytes).
+    await jsm.streams.add({ name: 'pw', subjects: ['pw.x'], retention: RetentionPolicy.Workqueue, discard: DiscardPolicy.New, max_msgs: 10, storage: StorageType.File })
     const N = 120
     const MAX = 8
     const pub = new AckedPublisher({ js: jetstream(nc), maxInFlight: MAX, retryDeadlineMs: scaled(60_000) })
