@@ -1,6 +1,6 @@
 // bitp2p index: the producer of a distributed block index on NATS JetStream.
 import { HeaderSync, singlePeer } from '@bitp2p/session'
-import { BlockProducer, DEFAULT_PRODUCER_NAME, DEFAULT_MAX_IN_FLIGHT } from '@bitp2p/jetstream'
+import { BlockProducer, DEFAULT_MAX_BACKLOG, DEFAULT_PRODUCER_NAME, DEFAULT_MAX_IN_FLIGHT } from '@bitp2p/jetstream'
 import { DEFAULT_CHUNK_BYTES } from '@bitp2p/session'
 import { CliError, connect, intOption, parse, PEER_OPTIONS, PEER_OPTIONS_HELP, progressLine, UsageError } from './common.mjs'
 import { adapterFailure, NATS_OPTIONS, NATS_OPTIONS_HELP, namesOption, natsOption, natsUrls, streamsOption } from './nats.mjs'
@@ -25,6 +25,8 @@ ${NATS_OPTIONS_HELP}
   --to <H>              last height (default the peer's tip)
   --chunk-size <bytes>  bytes per part (default ${DEFAULT_CHUNK_BYTES}); a resume must use the same
   --max-in-flight <n>   publishes awaiting their ack at once (default ${DEFAULT_MAX_IN_FLIGHT})
+  --max-backlog <n>     most parts waiting in the stream for workers; beyond, the producer waits
+                        and stops downloading (default ${DEFAULT_MAX_BACKLOG})
   --name <name>         the producer's progress key (default ${DEFAULT_PRODUCER_NAME})
   --json                one JSON object per line on stdout: resume, part, block, and done with the summary`
 
@@ -36,6 +38,7 @@ export async function run(argv, ctx) {
     to: { type: 'string' },
     'chunk-size': { type: 'string' },
     'max-in-flight': { type: 'string' },
+    'max-backlog': { type: 'string' },
     name: { type: 'string', default: DEFAULT_PRODUCER_NAME },
     json: { type: 'boolean' },
   })
@@ -49,6 +52,8 @@ export async function run(argv, ctx) {
   const chunkSize = intOption(values, 'chunk-size', DEFAULT_CHUNK_BYTES)
   const maxInFlight = intOption(values, 'max-in-flight', DEFAULT_MAX_IN_FLIGHT)
   if (maxInFlight < 1) throw new UsageError('--max-in-flight must be at least 1')
+  const maxBacklog = intOption(values, 'max-backlog', DEFAULT_MAX_BACKLOG)
+  if (maxBacklog < 1) throw new UsageError('--max-backlog must be at least 1')
   if (!/^[A-Za-z0-9_-]{1,64}$/.test(values.name)) throw new UsageError(`--name must be 1 to 64 letters, digits, '-' or '_', got '${values.name}'`)
   const out = values.json ? (obj) => process.stdout.write(`${JSON.stringify(obj)}\n`) : undefined
   const say = values.json ? (line) => console.error(line) : (line) => console.log(line)
@@ -67,7 +72,7 @@ export async function run(argv, ctx) {
 
   let producer
   try {
-    producer = new BlockProducer({ nc, names, source, network, tree: sync.tree, chunkSize, streams, name: values.name, publish: { maxInFlight } })
+    producer = new BlockProducer({ nc, names, source, network, tree: sync.tree, chunkSize, streams, name: values.name, publish: { maxInFlight }, maxBacklog })
   } catch (e) {
     throw new UsageError(e.message)
   }
@@ -109,6 +114,7 @@ export async function run(argv, ctx) {
     fullRetries: result.publish.fullRetries,
     maxInFlight: result.publish.maxInFlightSeen,
     maxHeldBytes: result.maxHeldBytes,
+    backlogWaits: result.backlogWaits,
     resumedFrom: result.resumedFrom?.height ?? null,
   }
   if (out) out(doc)

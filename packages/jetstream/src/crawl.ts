@@ -18,8 +18,9 @@
  * The crawl is over when the consumer has nothing pending and nothing
  * delivered unacknowledged (`frontierIdle`).
  *
- * The frontier is bounded (DEFAULT_CRAWL_FRONTIER_MAX messages, discard
- * new): an address that finds it full is dropped and counted.
+ * The frontier is bounded: while the stream holds `maxFrontier` addresses
+ * (its count when last asked, plus what was enqueued since), new ones are
+ * dropped and counted. (Not by the stream's own limits: see streams.ts.)
  */
 import { crawlNode, type CrawlNodeOptions, type PeerAddress } from '@bitp2p/session'
 import { jetstream, JetStreamApiError, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
@@ -30,6 +31,8 @@ import { jetStreamNames, type JetStreamNames } from './names.js'
 import { ensureBucket, ensureCrawlStreams, type StreamOptions } from './streams.js'
 import { WorkQueueWorker, type WorkQueueWorkerOptions } from './worker.js'
 
+/** Default most addresses waiting in the frontier. */
+export const DEFAULT_MAX_FRONTIER = 1_000_000
 /** Longest address text a frontier message may hold. */
 export const MAX_ADDRESS_CHARS = 300
 /** Attempts of one frontier publish that meets no stream leader or a timeout. */
@@ -100,7 +103,7 @@ export interface EnqueueResult {
   readonly queued: number
   /** Already known (in the bucket, or a duplicate publish). */
   readonly known: number
-  /** Refused by a full frontier. */
+  /** Dropped: the frontier held maxFrontier addresses. */
   readonly dropped: number
   /** Not addresses a key can be made of. */
   readonly invalid: number
@@ -113,6 +116,8 @@ export interface CrawlFrontierOptions {
   readonly names?: JetStreamNames
   /** Streams and bucket created when absent. */
   readonly streams?: StreamOptions
+  /** Default DEFAULT_MAX_FRONTIER. */
+  readonly maxFrontier?: number
 }
 
 /** The shared frontier and results; see the module comment. */
@@ -122,12 +127,16 @@ export class CrawlFrontier {
   private readonly opts: CrawlFrontierOptions
   private readonly js: JetStreamClient
   private kvOpen: Promise<KV> | undefined
+  private readonly maxFrontier: number
+  /** The frontier's size when last asked, plus what was enqueued since. */
+  private frontierSize = Infinity
 
   /** A frontier over `opts.nc`; its stream and bucket are made on first use. */
   constructor(opts: CrawlFrontierOptions) {
     this.opts = opts
     this.names = opts.names ?? jetStreamNames()
     this.js = jetstream(opts.nc)
+    this.maxFrontier = opts.maxFrontier ?? DEFAULT_MAX_FRONTIER
   }
 
   /** The crawl bucket (creating the stream and bucket when absent). */
@@ -173,7 +182,15 @@ export class CrawlFrontier {
         r.known++
         continue
       }
+      if (this.frontierSize >= this.maxFrontier) {
+        this.frontierSize = (await (await jetstreamManager(this.opts.nc, { checkAPI: false })).streams.info(this.names.crawlStream)).state.messages
+        if (this.frontierSize >= this.maxFrontier) {
+          r.dropped++
+          continue
+        }
+      }
       const outcome = await this.publish(key, a)
+      if (outcome === 'stored') this.frontierSize++
       if (outcome === 'full') {
         r.dropped++
         continue
@@ -187,6 +204,7 @@ export class CrawlFrontier {
   }
 
   private async publish(key: string, a: PeerAddress): Promise<'stored' | 'duplicate' | 'full'> {
+    // 'full' only from a stream given limits by its operator; the frontier bounds itself (maxFrontier).
     for (let attempt = 1; ; attempt++) {
       try {
         const ack = await this.js.publish(this.names.crawlSubject, JSON.stringify({ host: a.host, port: a.port }), { msgID: key, expect: { streamName: this.names.crawlStream }, retries: 0 })

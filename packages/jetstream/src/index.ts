@@ -38,11 +38,9 @@ export {
 } from './publisher.js'
 export {
   NS_PER_MS,
-  DEFAULT_BLOCK_STREAM_MAX_MSGS,
   DEFAULT_DUPLICATE_WINDOW_MS,
   DEFAULT_MEMPOOL_MAX_AGE_MS,
   DEFAULT_MEMPOOL_MAX_BYTES,
-  DEFAULT_CRAWL_FRONTIER_MAX,
   DEFAULT_DEAD_MAX_AGE_MS,
   DEFAULT_DEAD_MAX_BYTES,
   ensureBlockStreams,
@@ -54,6 +52,8 @@ export {
 export {
   BlockProducer,
   DEFAULT_PRODUCER_NAME,
+  DEFAULT_MAX_BACKLOG,
+  BACKLOG_POLL_MS,
   PART_HEADERS,
   progressKey,
   readProgress,
@@ -116,6 +116,7 @@ export {
   MAX_ADDRESS_CHARS,
   FRONTIER_PUBLISH_ATTEMPTS,
   FRONTIER_RETRY_DELAY_MS,
+  DEFAULT_MAX_FRONTIER,
   type CrawlRecord,
   type CrawlFrontierOptions,
   type CrawlWorkerOptions,

@@ -7,6 +7,15 @@
  * `Nats-Msg-Id` = `<block hash>:<chunk size>:<part index>` through an
  * AckedPublisher, whose bounded window paces the download (see there).
  *
+ * Backlog. The producer never lets the block stream hold more than
+ * `maxBacklog` parts (stored and waiting for their ack, as far as this
+ * producer knows: the stream's message count when last asked, plus what
+ * it published since). When the workers lag, it asks the stream again
+ * every BACKLOG_POLL_MS and publishes once there is room; meanwhile it
+ * takes no more events from its download, whose queue fills, and
+ * BlockFetcher stops asking for blocks. (The stream's own limits are not
+ * used for this: see streams.ts.)
+ *
  * Resuming. Once every part of every block from the start of the range up
  * to height H is acknowledged by the stream, H is written to the progress
  * bucket under `producer.<name>`. A producer started again (after a crash:
@@ -30,11 +39,15 @@ import { PartAssembler } from './assembler.js'
 import { displayHex, encodeBlockPart, partMsgId, type BlockPart } from './codec.js'
 import { JetStreamAdapterError } from './errors.js'
 import { jetStreamNames, type JetStreamNames } from './names.js'
-import { AckedPublisher, type AckedPublisherOptions, type PublisherStats } from './publisher.js'
+import { AckedPublisher, DEFAULT_RETRY_DEADLINE_MS, type AckedPublisherOptions, type PublisherStats } from './publisher.js'
 import { ensureBlockStreams, ensureBucket, type StreamOptions } from './streams.js'
 
 /** Default producer name: the key of its progress. */
 export const DEFAULT_PRODUCER_NAME = 'index'
+/** Default most parts in the block stream (stored and unacknowledged by workers, or on their way) before the producer waits. */
+export const DEFAULT_MAX_BACKLOG = 16_384
+/** How often a producer at its backlog asks the stream again. */
+export const BACKLOG_POLL_MS = 200
 
 /** Headers on every part message, for people looking at the stream (workers read the body). */
 export const PART_HEADERS = {
@@ -75,6 +88,8 @@ export interface BlockProducerOptions {
   readonly streams?: StreamOptions
   /** The progress key: `producer.<name>`. Default DEFAULT_PRODUCER_NAME. */
   readonly name?: string
+  /** Default DEFAULT_MAX_BACKLOG. */
+  readonly maxBacklog?: number
 }
 
 /** What a run did. */
@@ -94,6 +109,8 @@ export interface ProducerSummary {
   readonly publish: PublisherStats
   /** The most bytes of parts held for blocks not yet published. */
   readonly maxHeldBytes: number
+  /** Times the producer waited for the workers (its backlog was full). */
+  readonly backlogWaits: number
   /** Where the run resumed from, when it found progress. */
   readonly resumedFrom: ProducerProgress | undefined
 }
@@ -143,6 +160,7 @@ export class BlockProducer extends EventEmitter<BlockProducerEvents> {
   private readonly names: JetStreamNames
   private readonly chunkSize: number
   private readonly name: string
+  private readonly maxBacklog: number
 
   /** A producer; run() does the work. */
   constructor(opts: BlockProducerOptions) {
@@ -151,6 +169,8 @@ export class BlockProducer extends EventEmitter<BlockProducerEvents> {
     this.names = opts.names ?? jetStreamNames()
     this.chunkSize = opts.chunkSize ?? DEFAULT_CHUNK_BYTES
     this.name = opts.name ?? DEFAULT_PRODUCER_NAME
+    this.maxBacklog = opts.maxBacklog ?? DEFAULT_MAX_BACKLOG
+    if (!Number.isSafeInteger(this.maxBacklog) || this.maxBacklog < 1) throw new JetStreamAdapterError('bad-option', `maxBacklog must be a positive integer, got ${this.maxBacklog}`, { option: 'maxBacklog' })
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(this.name)) throw new JetStreamAdapterError('bad-option', `producer name must be 1 to 64 letters, digits, '-' or '_', got ${JSON.stringify(this.name)}`, { option: 'name' })
     // PartAssembler checks the chunk size as BlockFetcher will.
     new PartAssembler(this.chunkSize)
@@ -189,12 +209,44 @@ export class BlockProducer extends EventEmitter<BlockProducerEvents> {
       }
     }
     const publish = new AckedPublisher({ ...this.opts.publish, js: jetstream(nc), signal, maxPayload: nc.info?.max_payload })
-    const summary = { from, to, blocks: 0, parts: 0, txs: 0, bytes: 0, maxHeldBytes: 0, resumedFrom }
+    const summary = { from, to, blocks: 0, parts: 0, txs: 0, bytes: 0, maxHeldBytes: 0, backlogWaits: 0, resumedFrom }
+    // The backlog: the stream's count when last asked, plus parts submitted since.
+    let polled = 0
+    let sent = 0
+    const retryDeadlineMs = this.opts.publish?.retryDeadlineMs ?? DEFAULT_RETRY_DEADLINE_MS
+    const poll = async () => {
+      // Retried like a publish: while a cluster elects a stream leader the API does not answer.
+      const t0 = performance.now()
+      for (;;) {
+        try {
+          polled = (await jsm.streams.info(names.blockStream)).state.messages
+          sent = publish.waiting // still on their way: not in that count yet
+          return
+        } catch (e) {
+          if (signal?.aborted) throw new JetStreamAdapterError('stopped', 'the producer was stopped', {}, signal.reason)
+          if (performance.now() - t0 > retryDeadlineMs) {
+            throw new JetStreamAdapterError('publish-failed', `the block stream's size could not be read for ${retryDeadlineMs} ms: ${(e as Error)?.message ?? e}`, { stream: names.blockStream }, e)
+          }
+          await new Promise((r) => setTimeout(r, BACKLOG_POLL_MS))
+        }
+      }
+    }
+    const room = async () => {
+      if (polled + sent < this.maxBacklog) return
+      await poll()
+      while (polled + sent >= this.maxBacklog) {
+        if (signal?.aborted) throw new JetStreamAdapterError('stopped', 'the producer was stopped', {}, signal.reason)
+        summary.backlogWaits++
+        await new Promise((r) => setTimeout(r, BACKLOG_POLL_MS))
+        await poll()
+      }
+    }
     if (from > to) return { ...summary, publish: publish.stats }
 
     const assembler = new PartAssembler(this.chunkSize)
     const fetcher = new BlockFetcher({ ...this.opts.fetcher, source: this.opts.source, network: this.opts.network, tree, chunkSize: this.chunkSize })
     const watermark = new Watermark(from - 1)
+    await poll()
     const saver = new ProgressSaver(kv, this.name)
     let download
     try {
@@ -217,6 +269,8 @@ export class BlockProducer extends EventEmitter<BlockProducerEvents> {
         let left = parts.length
         let duplicates = 0
         for (const part of parts) {
+          await room()
+          sent++
           const { acked } = await publish.submit({ subject: names.blockSubject, data: encodeBlockPart(part), msgId: partMsgId(part.hash, part.chunkSize, part.partIndex), headers: partHeaders(part), stream: names.blockStream })
           acked.then(
             (ack) => {

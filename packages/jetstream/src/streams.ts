@@ -3,11 +3,11 @@
  *
  *   stream          subjects                retention   why
  *   <ns>-blocks     <ns>.blocks.part        work queue  each part to one worker; acked parts are deleted;
- *                                                       max_msgs with discard=new bounds it: a full
- *                                                       stream refuses publishes and the producer waits
+ *                                                       no limits: the producer bounds its backlog
+ *                                                       (BlockProducer's maxBacklog)
  *   <ns>-mempool    <ns>.mempool.tx         limits      every subscriber sees every transaction; old ones
  *                                                       age out (max_age) or make room (max_bytes, discard=old)
- *   <ns>-crawl      <ns>.crawl.addr         work queue  the crawl frontier; max_msgs with discard=new bounds it
+ *   <ns>-crawl      <ns>.crawl.addr         work queue  the crawl frontier, bounded by CrawlFrontier (maxFrontier)
  *   <ns>-dead       <ns>.dead.>             limits      dead letters, kept max_age for a person to look at
  *
  *   bucket          keys
@@ -21,13 +21,15 @@
  * Only features of nats-server 2.9 are used (no per-consumer subject
  * lists, metadata, compression or subject transforms).
  *
- * Why the work queues are bounded by message count and not by bytes: on
- * nats-server 2.9 (and 2.10 before the fix) a stream with discard=new and
- * max_bytes can acknowledge a publish and then drop messages from the
- * front to get back under max_bytes (nats-server issues 4771 and 4775:
- * the two checks count a message's size differently). Our indexing test
- * lost parts that way against Debian's 2.9.10. max_msgs has no such
- * disagreement; the bytes are bounded by max_msgs times the largest part.
+ * Why the work queues have no limits of their own: on nats-server 2.9 a
+ * stream with discard=new can acknowledge a publish and then drop messages
+ * from the front to get back under its limit, silently. With max_bytes on
+ * one server (nats-server issues 4771 and 4775: the two checks count a
+ * message's size differently) and with max_msgs in a cluster (issue 4247).
+ * This package's tests lost parts both ways against Debian's 2.9.10. So
+ * the writers bound them instead: the producer waits while the block
+ * stream holds maxBacklog parts, the crawl frontier drops (and counts)
+ * addresses while it holds maxFrontier.
  */
 import { DiscardPolicy, RetentionPolicy, StorageType, type JetStreamManager, type StreamConfig } from '@nats-io/jetstream'
 import { Kvm, type KV } from '@nats-io/kv'
@@ -37,16 +39,12 @@ import type { JetStreamNames } from './names.js'
 
 /** Nanoseconds in a millisecond (JetStream's durations are nanoseconds). */
 export const NS_PER_MS = 1_000_000
-/** Default parts the block stream may hold before publishes wait (at the default 64 KiB chunks, about 1 GiB at most). */
-export const DEFAULT_BLOCK_STREAM_MAX_MSGS = 16_384
 /** Default de-duplication window of the block and crawl streams: a producer restarted within it republishes nothing twice. */
 export const DEFAULT_DUPLICATE_WINDOW_MS = 10 * 60_000
 /** Default age of a mempool transaction in its stream. */
 export const DEFAULT_MEMPOOL_MAX_AGE_MS = 60 * 60_000
 /** Default bytes of the mempool stream (the oldest go first). */
 export const DEFAULT_MEMPOOL_MAX_BYTES = 256 * 1024 * 1024
-/** Default most addresses waiting in the crawl frontier. */
-export const DEFAULT_CRAWL_FRONTIER_MAX = 1_000_000
 /** Default age of a dead letter. */
 export const DEFAULT_DEAD_MAX_AGE_MS = 7 * 24 * 60 * 60_000
 /** Default bytes of the dead-letter stream (the oldest go first). */
@@ -56,16 +54,12 @@ export const DEFAULT_DEAD_MAX_BYTES = 256 * 1024 * 1024
 export interface StreamOptions {
   /** Replicas of each stream and bucket created (1, or 3 in a 3-node cluster). Default 1. */
   readonly replicas?: number
-  /** Default DEFAULT_BLOCK_STREAM_MAX_MSGS. */
-  readonly blockStreamMaxMsgs?: number
   /** Default DEFAULT_DUPLICATE_WINDOW_MS. */
   readonly duplicateWindowMs?: number
   /** Default DEFAULT_MEMPOOL_MAX_AGE_MS. */
   readonly mempoolMaxAgeMs?: number
   /** Default DEFAULT_MEMPOOL_MAX_BYTES. */
   readonly mempoolMaxBytes?: number
-  /** Default DEFAULT_CRAWL_FRONTIER_MAX. */
-  readonly crawlFrontierMax?: number
   /** Default DEFAULT_DEAD_MAX_AGE_MS. */
   readonly deadMaxAgeMs?: number
   /** Default DEFAULT_DEAD_MAX_BYTES. */
@@ -129,9 +123,7 @@ export async function ensureBlockStreams(jsm: JetStreamManager, names: JetStream
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
     num_replicas: replicas,
-    // Bounded by count, never by bytes: see the module comment.
-    max_msgs: opts.blockStreamMaxMsgs ?? DEFAULT_BLOCK_STREAM_MAX_MSGS,
-    discard: DiscardPolicy.New,
+    // No limits: see the module comment.
     duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS) * NS_PER_MS,
   })
   await ensureStream(jsm, deadStream(names, opts, replicas))
@@ -161,8 +153,7 @@ export async function ensureCrawlStreams(jsm: JetStreamManager, names: JetStream
     retention: RetentionPolicy.Workqueue,
     storage: StorageType.File,
     num_replicas: replicas,
-    max_msgs: opts.crawlFrontierMax ?? DEFAULT_CRAWL_FRONTIER_MAX,
-    discard: DiscardPolicy.New,
+    // No limits: see the module comment.
     duplicate_window: (opts.duplicateWindowMs ?? DEFAULT_DUPLICATE_WINDOW_MS) * NS_PER_MS,
   })
   await ensureStream(jsm, deadStream(names, opts, replicas))

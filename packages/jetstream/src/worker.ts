@@ -34,6 +34,7 @@
  * worker pulls again (through another server once the client reconnects,
  * and from the new leader once one is elected). The time from the stall
  * to the next message is reported by the 'recovered' event.
+
  */
 import { EventEmitter } from 'eventemitter3'
 import { AckPolicy, DeliverPolicy, type Consumer, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream'
@@ -310,7 +311,6 @@ export class WorkQueueWorker<T> extends EventEmitter<WorkQueueWorkerEvents> {
         } finally {
           stop.removeEventListener('abort', onStop)
         }
-        // A pull that ends without its expiry having passed and without messages was cut short: count nothing, just pull again.
       } catch (e) {
         if (stop.aborted) break
         this.counters.pullErrors++

@@ -20,8 +20,10 @@ export interface CliChild {
   readonly events: Record<string, any>[]
   /** The tail of stderr. */
   stderr(): string
-  /** Resolves with the exit code (or the signal's name) once it exited. */
+  /** Resolves with the exit code (or the signal's name) once it exited and its output is read. */
   readonly exited: Promise<number | string>
+  /** True once it exited and its output is read. */
+  readonly closed: boolean
   /** SIGKILL. Resolves once it exited. */
   kill(): Promise<void>
   /** SIGINT (Ctrl-C: a clean stop). Resolves once it exited. */
@@ -46,15 +48,21 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   child.stderr!.setEncoding('utf8').on('data', (s: string) => {
     err = (err + s).slice(-4000)
   })
+  let closed = false
+  // 'close', not 'exit': the last lines of stdout may be read after 'exit'.
   const exited = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       children.delete(child)
+      closed = true
       resolve(code ?? signal ?? 'unknown')
     })
   })
   return {
     child,
     events,
+    get closed() {
+      return closed
+    },
     stderr: () => err,
     exited,
     kill: async () => {

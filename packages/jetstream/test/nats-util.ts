@@ -22,17 +22,35 @@ export async function until(cond: () => boolean | Promise<boolean>, what: string
   return performance.now() - t0
 }
 
+/**
+ * `fn()`, again after a failure that passes (no JetStream answer: a
+ * cluster electing a leader) until it succeeds; throws after `ms`.
+ */
+export async function retrying<T>(fn: () => Promise<T>, what: string, ms = scaled(30_000)): Promise<T> {
+  const t0 = performance.now()
+  for (;;) {
+    try {
+      return await fn()
+    } catch (e) {
+      const name = (e as Error)?.name
+      const passing = name === 'TimeoutError' || name === 'NoRespondersError' || name === 'RequestError' || /no responders|timeout|leader/i.test((e as Error)?.message ?? '')
+      if (!passing || performance.now() - t0 > ms) throw e
+      await new Promise((r) => setTimeout(r, POLL_MS * 4))
+    }
+  }
+}
+
 /** Every message of `stream` (limits retention), in order, through an ordered consumer (none when it does not exist and `mustExist` is false). */
 export async function readAll(nc: NatsConnection, stream: string, { mustExist = true } = {}): Promise<JsMsg[]> {
   const jsm = await jetstreamManager(nc)
-  const info = await jsm.streams.info(stream).catch((e) => {
+  const info = await retrying(() => jsm.streams.info(stream), `info of ${stream}`).catch((e) => {
     if (!mustExist && (e as Error)?.name === 'StreamNotFoundError') return undefined
     throw e
   })
   const total = info?.state.messages ?? 0
   const out: JsMsg[] = []
   if (total === 0) return out
-  const c = await jetstream(nc).consumers.get(stream)
+  const c = await retrying(() => jetstream(nc).consumers.get(stream), `a reader of ${stream}`)
   while (out.length < total) {
     const batch = await c.fetch({ max_messages: Math.min(500, total - out.length), expires: scaled(5_000) })
     for await (const m of batch) out.push(m)
@@ -43,7 +61,7 @@ export async function readAll(nc: NatsConnection, stream: string, { mustExist = 
 /** Messages a stream holds now. */
 export async function streamMessages(nc: NatsConnection, stream: string): Promise<number> {
   const jsm = await jetstreamManager(nc)
-  return (await jsm.streams.info(stream)).state.messages
+  return (await retrying(() => jsm.streams.info(stream), `info of ${stream}`)).state.messages
 }
 
 /** Stream limits of the tests: small, so that many namespaces fit the server's reservation limit. */

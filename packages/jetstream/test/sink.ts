@@ -9,7 +9,7 @@ import { Kvm } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { blockSubsidy, REGTEST_HALVING_INTERVAL, type BlockStats } from '../src/index.js'
 import type { ChainTruth } from './chain.js'
-import { readAll } from './nats-util.js'
+import { readAll, retrying, until } from './nats-util.js'
 
 /** The handler module the tests' workers load. */
 export const SINK_HANDLER = fileURLToPath(new URL('./fixtures/sink-handler.mjs', import.meta.url))
@@ -27,6 +27,7 @@ export interface LogEntry {
   readonly deliveryCount: number
   readonly txids: readonly string[]
   readonly hang: boolean
+  readonly gate: boolean
 }
 
 /** Every handler run logged in namespace `ns` (none before a worker made the log). */
@@ -34,22 +35,36 @@ export async function readLog(nc: NatsConnection, ns: string): Promise<LogEntry[
   return (await readAll(nc, `${ns}-testlog`, { mustExist: false })).map((m) => m.json<LogEntry>())
 }
 
-/** Every entry of the block-stats bucket of `ns`, by block hash. */
-export async function readStats(nc: NatsConnection, ns: string): Promise<Map<string, BlockStats>> {
+/**
+ * The block-stats entries of `hashes` (display hex) in namespace `ns`, by
+ * hash (absent ones left out). Direct gets only, each retried until the
+ * bucket answers (after a cluster node fails, its stream elects a leader).
+ */
+export async function readStats(nc: NatsConnection, ns: string, hashes: readonly string[]): Promise<Map<string, BlockStats>> {
   const kv = await new Kvm(nc).open(`${ns}-block-stats`)
   const out = new Map<string, BlockStats>()
-  for await (const k of await kv.keys()) {
-    const e = await kv.get(k)
-    if (e && e.operation === 'PUT') out.set(k, e.json<BlockStats>())
+  for (const h of hashes) {
+    let e: Awaited<ReturnType<typeof kv.get>> | undefined
+    await until(async () => {
+      e = await kv.get(h).catch(() => undefined)
+      return e !== undefined
+    }, `the block-stats bucket to answer for ${h}`)
+    if (e && e.operation === 'PUT') out.set(h, e.json<BlockStats>())
   }
   return out
 }
 
-/** True once the block consumer of `ns` has nothing pending and nothing unacknowledged. */
+/**
+ * True once the block work queue of `ns` is empty (a work queue deletes a
+ * message when it is acknowledged) and its consumer has nothing delivered
+ * unacknowledged. The stream is asked, not only the consumer: after a
+ * consumer leader changes, its num_pending can read 0 while messages wait.
+ */
 export async function consumerIdle(nc: NatsConnection, ns: string): Promise<boolean> {
   const jsm = await jetstreamManager(nc)
-  const info = await jsm.consumers.info(`${ns}-blocks`, `${ns}-indexers`).catch(() => undefined)
-  return info !== undefined && info.num_pending === 0 && info.num_ack_pending === 0
+  const stream = await retrying(() => jsm.streams.info(`${ns}-blocks`), 'the block stream').catch(() => undefined)
+  const info = await retrying(() => jsm.consumers.info(`${ns}-blocks`, `${ns}-indexers`), 'the consumer').catch(() => undefined)
+  return stream?.state.messages === 0 && info !== undefined && info.num_ack_pending === 0
 }
 
 /** Entries with one entry per part (the first of each msgId). */
