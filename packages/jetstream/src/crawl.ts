@@ -23,7 +23,7 @@
  * dropped and counted. (Not by the stream's own limits: see streams.ts.)
  */
 import { crawlNode, type CrawlNodeOptions, type PeerAddress } from '@bitp2p/session'
-import { jetstream, JetStreamApiError, jetstreamManager, type JetStreamClient, type JetStreamManager } from '@nats-io/jetstream'
+import { jetstream, JetStreamApiError, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream'
 import type { KV } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
 import { JetStreamAdapterError } from './errors.js'
@@ -221,10 +221,16 @@ export class CrawlFrontier {
   }
 }
 
-/** True when the crawl consumer has nothing pending and nothing delivered unacknowledged: the crawl is over. */
-export async function frontierIdle(jsm: JetStreamManager, names: JetStreamNames, consumer: string = names.crawlConsumer): Promise<boolean> {
-  const info = await jsm.consumers.info(names.crawlStream, consumer)
-  return info.num_pending === 0 && info.num_ack_pending === 0
+/**
+ * True when the crawl is over: the frontier stream is empty (a work queue
+ * deletes an address when its visit is acknowledged) and the consumer has
+ * nothing delivered unacknowledged (no visit in progress). Visits publish
+ * what they learn before they are acknowledged, so nothing can come after.
+ */
+export async function frontierIdle(nc: NatsConnection, names: JetStreamNames, consumer: string = names.crawlConsumer): Promise<boolean> {
+  const jsm = await jetstreamManager(nc, { checkAPI: false })
+  const [stream, info] = await Promise.all([jsm.streams.info(names.crawlStream), jsm.consumers.info(names.crawlStream, consumer)])
+  return stream.state.messages === 0 && info.num_ack_pending === 0
 }
 
 /** Options of crawlWorker. */

@@ -20,6 +20,8 @@ export interface CliChild {
   readonly events: Record<string, any>[]
   /** The tail of stderr. */
   stderr(): string
+  /** Everything printed on stdout. */
+  stdout(): string
   /** Resolves with the exit code (or the signal's name) once it exited and its output is read. */
   readonly exited: Promise<number | string>
   /** True once it exited and its output is read. */
@@ -37,12 +39,14 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
   const events: Record<string, any>[] = []
   let buf = ''
   let err = ''
+  let all = ''
   child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+    all += s
     buf += s
     for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
       const line = buf.slice(0, nl).trim()
       buf = buf.slice(nl + 1)
-      if (line.startsWith('{')) events.push(JSON.parse(line))
+      if (line.startsWith('{') && line.endsWith('}')) events.push(JSON.parse(line))
     }
   })
   child.stderr!.setEncoding('utf8').on('data', (s: string) => {
@@ -64,6 +68,7 @@ export function runCli(args: readonly string[], env: Record<string, string> = {}
       return closed
     },
     stderr: () => err,
+    stdout: () => all,
     exited,
     kill: async () => {
       child.kill('SIGKILL')

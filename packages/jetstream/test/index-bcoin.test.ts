@@ -56,10 +56,11 @@ needs('bcoin', 'nats-server').describe('bitp2p index and index-worker against bc
     const ns = 'ix'
     // A backlog of 40 parts: the producer reaches it long before the chain is out, with no worker yet.
     const p = producer(ns, ['--max-backlog', '40'])
-    await until(async () => (await streamMessages(nc, `${ns}-blocks`).catch(() => 0)) === 40, 'the backlog to fill')
+    const acked = () => p.events.filter((e) => e.event === 'part').length
+    await until(async () => (await streamMessages(nc, `${ns}-blocks`).catch(() => 0)) === 40 && acked() === 40, 'the backlog to fill')
     // Held back: the producer is not done, and the stream holds no more than its backlog.
     expect(doneEvent(p)).toBeUndefined()
-    expect(p.events.filter((e) => e.event === 'part').length).toBe(40)
+    expect(await streamMessages(nc, `${ns}-blocks`)).toBe(40)
     const published = p.events.filter((e) => e.event === 'block').length
     expect(published).toBeLessThan(truth.blocks.length)
 
