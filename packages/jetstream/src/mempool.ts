@@ -102,16 +102,17 @@ export class MempoolPublisher extends EventEmitter<MempoolPublisherEvents> {
   }
 
   /**
-   * Publish `monitor`'s transactions (start() it yourself) until `signal`
+   * Publish `monitor`'s transactions (start() it yourself) from the call on, until `signal`
    * aborts or the monitor stops; resolves with the summary once the last
    * publishes are acknowledged. Rejects with JetStreamAdapterError
    * ('publish-failed', 'connection-closed').
    */
   async run(monitor: MempoolMonitor, signal: AbortSignal): Promise<MempoolPublishSummary> {
     const { nc } = this.opts
+    // Subscribed before the first await: transactions from now on are taken.
+    const queue = monitor.stream({ signal, limit: this.opts.queueLimit ?? DEFAULT_MEMPOOL_QUEUE_LIMIT })
     await ensureMempoolStream(await jetstreamManager(nc, { checkAPI: false }), this.names, this.opts.streams)
     const publish = new AckedPublisher({ ...this.opts.publish, js: jetstream(nc), maxPayload: nc.info?.max_payload })
-    const queue = monitor.stream({ signal, limit: this.opts.queueLimit ?? DEFAULT_MEMPOOL_QUEUE_LIMIT })
     let published = 0
     for await (const t of queue) {
       const wtxid = displayHex(t.wtxid)

@@ -29,7 +29,8 @@ export const chainBudget = (): number => bcoinBudget(CHAIN_HEIGHT) + forWork(TX_
 
 /** Start bcoin and mine the chain; returns the node and its truth. */
 export async function buildChain(): Promise<{ node: BcoinNode; truth: ChainTruth }> {
-  const node = await startBcoin({ wallet: true, mine: MATURE_BLOCKS })
+  // invMs: bcoin announces new transactions every 100 ms (not 5 s), for the mempool test.
+  const node = await startBcoin({ wallet: true, mine: MATURE_BLOCKS, invMs: 100 })
   for (let i = 0; i < TX_BLOCKS; i++) {
     const n = 1 + (i % 4)
     for (let k = 0; k < n; k++) await node.walletRpc('sendtoaddress', [node.info.mineAddress, 0.1 + k])

@@ -15,10 +15,13 @@ import type { BcoinNode } from '../../../test/harness/bcoin.js'
 import { needs } from '../../../test/harness/needs.js'
 import { natsBudget, startNats, type NatsCluster } from '../../../test/harness/nats.js'
 import { forWork, scaled } from '../../../test/harness/timing.js'
-import { DEAD_HEADERS, DEFAULT_DUPLICATE_WINDOW_MS, ensureBlockStreams, jetStreamNames, NS_PER_MS } from '../src/index.js'
+import { DEAD_HEADERS, decodeMempoolTx, DEFAULT_DUPLICATE_WINDOW_MS, jetStreamNames, MempoolPublisher, NS_PER_MS } from '../src/index.js'
+import { MempoolMonitor, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
+import { TcpConnector } from '@bitp2p/transport-tcp'
+import { hashToHex, regtest, txid } from '@bitp2p/wire'
 import { buildChain, chainBudget, CHAIN_HEIGHT, MATURE_BLOCKS, type ChainTruth } from './chain.js'
 import { killAll, runCli, type CliChild } from './cli-child.js'
-import { readAll, streamMessages, until } from './nats-util.js'
+import { readAll, streamMessages, TEST_STREAMS, until } from './nats-util.js'
 import { byPart, consumerIdle, expectChainAtSink, readLog, readStats, SINK_HANDLER, THROWING_HANDLER } from './sink.js'
 
 /** Bytes per part: small, so blocks have several parts and transactions cross chunks. */
@@ -169,5 +172,30 @@ needs('bcoin', 'nats-server').describe('bitp2p index and index-worker against bc
     expect(w.events.filter((e) => e.event === 'retry')).toHaveLength(done.parts)
     expect(w.events.filter((e) => e.event === 'dead-letter')).toHaveLength(done.parts)
     await w.interrupt()
+  })
+
+  needs('bcoin', 'nats-server').it('MempoolPublisher: the transactions bcoin relays land in the mempool stream once each, with their ids', { timeout: scaled(60_000) }, async () => {
+    const ns = 'mx'
+    const clock = new RealtimeClock()
+    const peer = await Peer.connect(node.p2p, { connector: new TcpConnector(), network: regtest, clock, transport: 'v1' })
+    const monitor = new MempoolMonitor({ source: singlePeer(peer), clock }).start()
+    const stop = new AbortController()
+    const publisher = new MempoolPublisher({ nc, names: jetStreamNames(ns), streams: TEST_STREAMS })
+    const running = publisher.run(monitor, stop.signal)
+    const sent: string[] = []
+    for (let i = 0; i < 3; i++) sent.push(await node.walletRpc('sendtoaddress', [node.info.mineAddress, 0.5 + i]))
+    await until(async () => (await streamMessages(nc, `${ns}-mempool`).catch(() => 0)) === 3, 'three transactions in the mempool stream')
+    stop.abort()
+    const summary = await running
+    monitor.stop()
+    peer.close('done')
+    expect(summary).toMatchObject({ published: 3, dropped: 0 })
+    const got = (await readAll(nc, `${ns}-mempool`)).map((m) => ({ ...decodeMempoolTx(m.data, m.headers), msgId: m.headers?.get('Nats-Msg-Id') }))
+    expect(got.map((t) => t.txid).sort()).toEqual([...sent].sort())
+    for (const t of got) {
+      expect(hashToHex(txid(t.tx))).toBe(t.txid)
+      expect(t.msgId).toBe(t.wtxid)
+      expect(t.receivedFrom).toBe(`127.0.0.1:${node.p2p.port}`)
+    }
   })
 })
