@@ -20,6 +20,7 @@ export type PartCodecErrorCode =
 
 /** A message that is not a well-formed block part (see PartCodecErrorCode). */
 export class PartCodecError extends Error {
+  /** 'PartCodecError' (also across realms). */
   override readonly name = 'PartCodecError'
   /** What is wrong. */
   readonly code: PartCodecErrorCode
@@ -60,6 +61,7 @@ export type JetStreamAdapterErrorKind =
 
 /** An adapter failure; see JetStreamAdapterErrorKind. */
 export class JetStreamAdapterError extends Error {
+  /** 'JetStreamAdapterError' (also across realms). */
   override readonly name = 'JetStreamAdapterError'
   /** What failed. */
   readonly kind: JetStreamAdapterErrorKind
