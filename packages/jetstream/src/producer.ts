@@ -293,6 +293,7 @@ export class BlockProducer extends EventEmitter<BlockProducerEvents> {
           )
         }
       }
+      // An aborted download's iterator just ends; drain() then rejects with 'stopped'.
       await publish.drain()
       await saver.flush()
     } catch (e) {

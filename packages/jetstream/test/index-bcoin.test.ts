@@ -15,8 +15,8 @@ import type { BcoinNode } from '../../../test/harness/bcoin.js'
 import { needs } from '../../../test/harness/needs.js'
 import { natsBudget, startNats, type NatsCluster } from '../../../test/harness/nats.js'
 import { forWork, scaled } from '../../../test/harness/timing.js'
-import { DEAD_HEADERS, decodeMempoolTx, DEFAULT_DUPLICATE_WINDOW_MS, jetStreamNames, MempoolPublisher, NS_PER_MS } from '../src/index.js'
-import { MempoolMonitor, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
+import { BlockProducer, DEAD_HEADERS, decodeMempoolTx, DEFAULT_DUPLICATE_WINDOW_MS, jetStreamNames, MempoolPublisher, NS_PER_MS } from '../src/index.js'
+import { HeaderSync, MempoolMonitor, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { hashToHex, regtest, txid } from '@bitp2p/wire'
 import { buildChain, chainBudget, CHAIN_HEIGHT, MATURE_BLOCKS, type ChainTruth } from './chain.js'
@@ -196,6 +196,34 @@ needs('bcoin', 'nats-server').describe('bitp2p index and index-worker against bc
       expect(hashToHex(txid(t.tx))).toBe(t.txid)
       expect(t.msgId).toBe(t.wtxid)
       expect(t.receivedFrom).toBe(`127.0.0.1:${node.p2p.port}`)
+    }
+  })
+
+  needs('bcoin', 'nats-server').it('BlockProducer.run with an aborted signal rejects with "stopped" and publishes nothing; held at its backlog, an abort stops it too', { timeout: scaled(60_000) }, async () => {
+    const ns = 'sx'
+    const clock = new RealtimeClock()
+    const peer = await Peer.connect(node.p2p, { connector: new TcpConnector(), network: regtest, clock, transport: 'v1', streamBlocks: true })
+    try {
+      const sync = new HeaderSync({ source: singlePeer(peer), network: regtest, clock, unixTimeOffsetMs: performance.timeOrigin })
+      await sync.start()
+      await sync.synced()
+      sync.stop()
+      const producer = new BlockProducer({ nc, names: jetStreamNames(ns), source: singlePeer(peer), network: regtest, tree: sync.tree, maxBacklog: 5, streams: TEST_STREAMS })
+      const early = new AbortController()
+      early.abort('test')
+      await expect(producer.run({ from: 0, to: truth.height }, early.signal)).rejects.toMatchObject({ name: 'JetStreamAdapterError', kind: 'stopped' })
+      expect(await streamMessages(nc, `${ns}-blocks`)).toBe(0)
+
+      const held = new AbortController()
+      const blocks: number[] = []
+      producer.on('block', (b) => blocks.push(b.height))
+      const running = producer.run({ from: 0, to: truth.height }, held.signal)
+      await until(async () => (await streamMessages(nc, `${ns}-blocks`)) === 5, 'the producer to reach its backlog of 5')
+      held.abort('test')
+      await expect(running).rejects.toMatchObject({ kind: 'stopped' })
+      expect(blocks.length).toBeLessThan(truth.blocks.length)
+    } finally {
+      peer.close('done')
     }
   })
 })
