@@ -305,7 +305,7 @@ export class WorkQueueWorker<T> extends EventEmitter<WorkQueueWorkerEvents> {
           for await (const m of batch) {
             this.noteRecovered()
             if (stop.aborted) break // left unacknowledged: it comes back
-            // handle() settles every outcome itself; what is left (an ack on a closed connection) is reported, never unhandled.
+            // handle() settles every outcome itself; a throwing event listener is reported, never an unhandled rejection.
             const p: Promise<void> = this.handle(m)
               .catch((error: unknown) => void this.emit('stall', { error }))
               .finally(() => this.active.delete(p))
@@ -351,13 +351,7 @@ export class WorkQueueWorker<T> extends EventEmitter<WorkQueueWorkerEvents> {
     }
     const t0 = performance.now()
     // Keep the message ours while the handler runs.
-    const beat = setInterval(() => {
-      try {
-        m.working()
-      } catch {
-        // The connection is closing: the message comes back to whoever pulls it next.
-      }
-    }, Math.max(1, Math.floor(this.ackWaitMs / 3)))
+    const beat = setInterval(() => m.working(), Math.max(1, Math.floor(this.ackWaitMs / 3)))
     try {
       await this.opts.handler(item, { deliveryCount, streamSeq, msgId, subject: m.subject, worker: this.name, signal: this.stopper.signal })
     } catch (e) {
