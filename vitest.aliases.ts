@@ -19,4 +19,5 @@ export const sourceAliases: Record<string, string> = {
   '@bitp2p/light': src('light'),
   '@bitp2p/transport-ws': src('transport-ws'),
   '@bitp2p/bridge': src('bridge'),
+  '@bitp2p/jetstream': src('jetstream'),
 }
