@@ -20,6 +20,7 @@
 // result goes to stdout and bench/bigblock-results.json (not with --quick).
 import { spawn } from 'node:child_process'
 import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { bsv, hashToHex, hexToHash, regtest } from '@bitp2p/wire'
 import { encodeExtHeader } from '@bitp2p/wire/codecs'
@@ -152,6 +153,9 @@ async function receive() {
   try {
     globalThis.gc?.()
     const processBase = process.memoryUsage().rss
+    // The machine's load averages (1, 5, 15 min) around the downloads: on the shared machine the times move with them.
+    const loadStart = loadavg()
+    console.log(`load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`)
     const rounds = []
     for (let r = 0; r < ROUNDS; r++) {
       const x = await round(sender, processBase)
@@ -166,7 +170,9 @@ async function receive() {
     const worst = growth[growth.length - 1]
     const goal = GOAL_BYTES / MB
     console.log(`peak RSS growth over ${ROUNDS} rounds: median ${median} MiB, worst ${worst} MiB (goal < ${goal} MiB: ${worst < goal ? 'met in every round' : median < goal ? 'met by the median, not by the worst round' : 'NOT met'})`)
-    const result = { date: new Date().toISOString().slice(0, 10), node: process.version, hashing: SHA256_BACKEND, blockBytes: sender.bytes, goalMB: goal, medianPeakRssGrowthMB: median, worstPeakRssGrowthMB: worst, rounds }
+    const loadEnd = loadavg()
+    console.log(`load average at the end ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`)
+    const result = { date: new Date().toISOString().slice(0, 10), node: process.version, loadStart, loadEnd, hashing: SHA256_BACKEND, blockBytes: sender.bytes, goalMB: goal, medianPeakRssGrowthMB: median, worstPeakRssGrowthMB: worst, rounds }
     if (!quick) writeFileSync(RESULTS, `${JSON.stringify(result, null, 2)}\n`)
   } finally {
     sender.child.removeAllListeners('exit')

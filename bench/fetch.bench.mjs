@@ -14,6 +14,7 @@
 // ~100 KB. Nothing is asserted; results go to stdout and bench/fetch-results.json.
 import { spawnBcoin } from '../test/harness/spawn-bcoin.mjs'
 import { readFileSync, writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { hexToHash, hashToHex, regtest, concatBytes, toHex } from '@bitp2p/wire'
 import { BlockStreamParser } from '@bitp2p/wire/codecs'
@@ -192,6 +193,9 @@ try {
   }
   console.log(`blocks: ${blockInfo.count}, ${blockInfo.txs} txs, ${r2(mb(totalBytes))} MB; sizes min ${blockInfo.minBytes} / median ${blockInfo.medianBytes} / mean ${blockInfo.meanBytes} / max ${blockInfo.maxBytes} bytes`)
 
+  // The machine's load averages (1, 5, 15 min) around the timed rounds: on the shared machine the figures move with them.
+  const loadStart = loadavg()
+  console.log(`load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`)
   const rounds = []
   const cpu = { bcoinMs: 0, oursMs: 0, wallMs: 0 }
   for (let i = 0; i < ROUNDS; i++) {
@@ -220,6 +224,8 @@ try {
   const results = {
     date: new Date().toISOString(),
     node: process.version,
+    loadStart,
+    loadEnd: loadavg(),
     bcoin: info.bcoin,
     transport: `TCP ${LOOPBACK}, one peer, streamBlocks, BlockFetcher defaults (16 blocks in flight, 64 KiB chunk events)`,
     blocks: blockInfo,
@@ -247,7 +253,7 @@ try {
   }
   console.log(`BlockFetcher over TCP:     ${results.fetch.blocksPerSec} blocks/s, ${results.fetch.mbPerSec} MB/s (median of ${ROUNDS} rounds, ${results.fetch.medianMs} ms)`)
   console.log(`BlockStreamParser alone:   ${results.parseOnly.blocksPerSec} blocks/s, ${results.parseOnly.mbPerSec} MB/s (median of ${PARSE_ROUNDS} rounds, ${results.parseOnly.medianMs} ms)`)
-  console.log(`fetch time / parse time:   ${results.fetchOverParse}x`)
+  console.log(`fetch time / parse time:   ${results.fetchOverParse}x; load average at the end ${results.loadEnd.map((l) => l.toFixed(2)).join(' ')}`)
   console.log(`CPU busy during the fetch rounds: bcoin ${results.cpuShare.bcoin ?? 'n/a'}, bitp2p ${results.cpuShare.bitp2p} (CPU time / wall time)`)
   if (!quick) {
     writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')

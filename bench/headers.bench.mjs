@@ -3,8 +3,8 @@
 // HeaderSync feeds them). Uses the built packages (run `npm run build`
 // first):
 //
-//   node bench/headers.bench.mjs              # 100,000 headers, 5 timed rounds
-//   node bench/headers.bench.mjs --quick      # 20,000 headers, 2 timed rounds
+//   node bench/headers.bench.mjs              # 100,000 headers, 5 timed rounds; writes bench/headers-results.json
+//   node bench/headers.bench.mjs --quick      # 20,000 headers, 2 timed rounds, writes nothing
 //   node bench/headers.bench.mjs --profile    # also profile two rounds and name the top costs
 //
 // Before any timing, the headers are mined (a nonce search against
@@ -26,6 +26,7 @@
 // beats a node:crypto call. The per-header hashing rates of that hasher, of
 // node:crypto's and of @noble/hashes' sha256d are printed for comparison.
 import { spawnSync } from 'node:child_process'
+import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
 import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
@@ -44,6 +45,7 @@ const GOAL = 1_000_000
 /** The built wire's two trees: dist/<entry>.js (pure JS) and dist/node-variant/<entry>.js (node:crypto). */
 const PURE_WIRE_DIR = new URL('../packages/wire/dist/', import.meta.url).href
 const NODE_WIRE_DIR = new URL('../packages/wire/dist/node-variant/', import.meta.url).href
+const RESULTS = new URL('./headers-results.json', import.meta.url)
 
 const wire = await import('@bitp2p/wire')
 const { regtest, serializeBlockHeader } = wire
@@ -157,6 +159,7 @@ if (child) {
 } else {
   // The machine's load average: on a shared machine the rates move with it.
   const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
+  const loadStart = loadavg()
   console.log(`Node ${process.version}; ${fmt(COUNT)} regtest headers, batches of ${BATCH}, ${ROUNDS} timed rounds after one warm-up; load average ${load()}`)
   const t0 = performance.now()
   const raws = mineHeaders(COUNT)
@@ -202,6 +205,24 @@ if (child) {
   )
   console.log(`the header hash alone caps the tree at ${fmt(hjs)}/s; the Node build reaches ${((native.best / hjs) * 100).toFixed(0)} % of that`)
   console.log(`load average at the end: ${load()}`)
+  if (!quick) {
+    const rates = (r) => ({ best: Math.round(r.best), median: Math.round(r.median), rounds: r.rounds.map(Math.round) })
+    const results = {
+      date: new Date().toISOString(),
+      node: process.version,
+      loadStart,
+      loadEnd: loadavg(),
+      headers: COUNT,
+      batch: BATCH,
+      rounds: ROUNDS,
+      goal: GOAL,
+      nodeBuild: rates(native),
+      pureBuild: { sha256: pure.backend, ...rates(pure) },
+      sha256dPerSecond: { headerHashInto: Math.round(hjs), sha256dHeader: Math.round(hjsAlloc), nodeCrypto: Math.round(hn), noble: Math.round(hp) },
+    }
+    writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')
+    console.log(`wrote ${fileURLToPath(RESULTS)}`)
+  }
 
   if (profile) {
     const top = await profileRounds(batches)

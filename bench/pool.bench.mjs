@@ -1,8 +1,8 @@
 // Per-peer cost of the session driver and address-book rates. Uses the
 // built packages (run `npm run build` first):
 //
-//   node --expose-gc bench/pool.bench.mjs          # 1,000 peers, 100k addresses
-//   node --expose-gc bench/pool.bench.mjs --quick  # 200 peers, 20k addresses
+//   node --expose-gc bench/pool.bench.mjs          # 1,000 peers, 100k addresses; writes bench/pool-results.json
+//   node --expose-gc bench/pool.bench.mjs --quick  # 200 peers, 20k addresses, writes nothing
 //
 // 1. Peers: 1,000 remote nodes (real session Peers accepted on their own
 //    MockNetwork listener) and 1,000 client Peers dialing them, in virtual
@@ -17,6 +17,9 @@
 //    messages of 1,000 from 500 sources, then 10,000 marked good (tried
 //    table), then 100,000 select() calls; AddressBook (Core's bucketed
 //    addrman) against FifoAddressBook (a bounded ring, uniform pick).
+import { writeFileSync } from 'node:fs'
+import { loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
 import { regtest } from '@bitp2p/wire'
 import { Peer, SeededRandom } from '@bitp2p/session'
 import { AddressBook, FifoAddressBook } from '@bitp2p/session/core'
@@ -33,6 +36,7 @@ const IDLE_MINUTES = 10
 const MINUTE = 60_000
 /** Unix seconds of the address-book run. */
 const NOW = 1_763_000_000
+const RESULTS = new URL('./pool-results.json', import.meta.url)
 
 const gc = globalThis.gc
 if (!gc) console.log('(run with --expose-gc for heap figures after collection)')
@@ -122,18 +126,54 @@ const GOAL_GOOD = () => GOOD
 
 // --- run -----------------------------------------------------------------------
 
-console.log(`Node ${process.version}; ${fmt(PEERS)} connections, ${fmt(ADDRESSES)} addresses, ${fmt(SELECTS)} selects`)
+// The machine's load averages (1, 5, 15 min) at the start and the end: on the shared machine the CPU figures move with them.
+const loadStart = loadavg()
+console.log(`Node ${process.version}; ${fmt(PEERS)} connections, ${fmt(ADDRESSES)} addresses, ${fmt(SELECTS)} selects; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`)
 const p = await peers()
 const perConn = (p.after - p.before) / PEERS
 console.log(`connect ${fmt(PEERS)} peer pairs (handshakes in virtual time): ${fmt(p.connectWall)} ms wall, ${fmt(p.connectCpu)} ms CPU (${fmt(p.connectCpu / PEERS * 1000)} µs per connection)`)
 console.log(`heap per connection (both ends): ${fmt(perConn / 1024, 1)} KiB (${fmt((p.after - p.before) / 1024 / 1024, 1)} MiB for ${fmt(PEERS)}); after ${IDLE_MINUTES} idle virtual minutes: ${fmt((p.afterIdle - p.before) / PEERS / 1024, 1)} KiB`)
 console.log(`idle with pings: ${fmt(p.idleCpu / IDLE_MINUTES, 1)} ms CPU per virtual minute for ${fmt(PEERS)} connections = ${fmt(p.idleCpu / IDLE_MINUTES / PEERS * 1000, 1)} µs per connection-minute (${fmt(p.idleWall)} ms wall for ${IDLE_MINUTES} min); ${p.alive}/${PEERS} still ready, ${p.pinged} with an RTT sample`)
 
-for (const r of [
+const books = [
   book('AddressBook', () => new AddressBook({ random: new SeededRandom('ab') })),
   book('FifoAddressBook', () => new FifoAddressBook({ random: new SeededRandom('fifo'), capacity: ADDRESSES })),
-]) {
+]
+for (const r of books) {
   console.log(
     `${r.name.padEnd(16)} add ${fmt(r.addRate)}/s (${fmt(r.added)} new, ${fmt(r.size)} kept, ~${fmt(r.bytesPerEntry)} B heap each), select ${fmt(r.selectRate)}/s (${fmt(r.found)} found)`,
   )
+}
+const loadEnd = loadavg()
+console.log(`load average at the end: ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`)
+// Heap figures mean something only after a collection, so nothing is written without --expose-gc.
+if (!quick && gc) {
+  const r1 = (x) => Math.round(x * 10) / 10
+  const results = {
+    date: new Date().toISOString(),
+    node: process.version,
+    loadStart,
+    loadEnd,
+    connections: {
+      count: PEERS,
+      heapPerConnectionKiB: r1(perConn / 1024),
+      heapPerConnectionAfterIdleKiB: r1((p.afterIdle - p.before) / PEERS / 1024),
+      connectCpuUsPerConnection: Math.round((p.connectCpu / PEERS) * 1000),
+      idleMinutes: IDLE_MINUTES,
+      idleCpuMsPerMinute: r1(p.idleCpu / IDLE_MINUTES),
+      idleCpuUsPerConnectionMinute: r1((p.idleCpu / IDLE_MINUTES / PEERS) * 1000),
+      stillReady: p.alive,
+      withRtt: p.pinged,
+    },
+    addressBooks: books.map((r) => ({
+      name: r.name,
+      addresses: ADDRESSES,
+      kept: r.size,
+      addsPerSecond: Math.round(r.addRate),
+      selectsPerSecond: Math.round(r.selectRate),
+      heapBytesPerEntry: Math.round(r.bytesPerEntry),
+    })),
+  }
+  writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')
+  console.log(`wrote ${fileURLToPath(RESULTS)}`)
 }

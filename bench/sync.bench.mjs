@@ -228,6 +228,9 @@ try {
   const addr = { host: LOOPBACK, port: info.p2p }
   const bcoin = loadBcoin()
 
+  // The machine's load averages (1, 5, 15 min) around the timed rounds: on the shared machine the figures move with them.
+  const loadStart = os.loadavg()
+  console.log(`load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`)
   const ours = []
   const theirs = []
   const cpuOurs = { wallMs: 0, clientMs: 0, fullNodeMs: 0 }
@@ -250,6 +253,8 @@ try {
   const results = {
     date: new Date().toISOString(),
     node: process.version,
+    loadStart,
+    loadEnd: os.loadavg(),
     bcoin: info.bcoin,
     blocks: target,
     rounds: ROUNDS,
@@ -276,7 +281,7 @@ try {
   }
   console.log(`\nbitp2p:    ${results.bitp2p.headersPerSec} headers/s (median ${Math.round(oursMs)} ms from connect; sync alone ${results.bitp2p.syncOnlyHeadersPerSec} headers/s)`)
   console.log(`bcoin SPV: ${results.bcoinSpv.headersPerSec} headers/s (median ${Math.round(theirsMs)} ms from connect)`)
-  console.log(`bitp2p is ${results.ratio}x bcoin's SPV node`)
+  console.log(`bitp2p is ${results.ratio}x bcoin's SPV node; load average at the end ${results.loadEnd.map((l) => l.toFixed(2)).join(' ')}`)
   const pct = (b) => `client ${b.clientPct}%, full node ${b.fullNodePct ?? '?'}%`
   console.log(`CPU busy (CPU time / wall time over the rounds, this process includes the SPV node's open/close): bitp2p rounds ${pct(results.bitp2p.busy)}; SPV rounds ${pct(results.bcoinSpv.busy)}`)
   if (!quick) {

@@ -7,6 +7,7 @@
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createHash, hash as nodeHash } from 'node:crypto'
+import { loadavg } from 'node:os'
 import { measure, do_not_optimize } from 'mitata'
 import * as nativeMain from '@bitp2p/wire' // "node" condition: node:crypto hashing
 import * as nativeHash from '@bitp2p/wire/hash'
@@ -95,7 +96,10 @@ function fmt(ns) {
   return ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`
 }
 
-const results = { date: new Date().toISOString(), node: process.version, blocks: {}, frames: null, headers: null }
+// The machine's 1-, 5- and 15-minute load averages at the start and the end: on
+// the shared machine the absolute times move with them (the ratios much less).
+const results = { date: new Date().toISOString(), node: process.version, loadStart: loadavg(), blocks: {}, frames: null, headers: null }
+console.log(`Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
 
 if (!existsSync(BLOCKS_DIR)) {
   console.log(`SKIP block benchmarks: ${BLOCKS_DIR.pathname} is absent (the shared data directory is not beside the repo)`)
@@ -178,4 +182,6 @@ if (!existsSync(BLOCKS_DIR)) {
   }
 }
 
+results.loadEnd = loadavg()
+console.log(`load average at the end: ${results.loadEnd.map((l) => l.toFixed(2)).join(' ')}`)
 if (!quick) writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n')

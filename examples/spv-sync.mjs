@@ -56,7 +56,7 @@ async function main() {
     store, // loaded by start(), then every header joining the best chain is written to it
     requestTimeoutMs: HEADERS_TIMEOUT_MS,
     staleTipMs: STALE_TIP_MS,
-    unixTimeOffsetMs: performance.timeOrigin, // enables the "not more than 2 h in the future" rule
+    // The RealtimeClock also gives wall time, which enables the "not more than 2 h in the future" rule.
   })
   sync.on('progress', (p) => console.log(`height ${p.height}/${p.peerHeight}, ${Math.round(p.headersPerSecond)} headers/s`))
   sync.on('reorg', (r) => console.log(`reorg at height ${r.fork.height}: -${r.disconnected.length} +${r.connected.length} blocks`))

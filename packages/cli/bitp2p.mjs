@@ -20,6 +20,8 @@ const COMMANDS = {
   broadcast: () => import('./commands/broadcast.mjs'),
   crawl: () => import('./commands/crawl.mjs'),
   watch: () => import('./commands/watch.mjs'),
+  index: () => import('./commands/index.mjs'),
+  'index-worker': () => import('./commands/index-worker.mjs'),
   bridge: () => import('./commands/bridge.mjs'),
   view: () => import('./commands/view.mjs'),
 }
@@ -31,7 +33,7 @@ const INTERRUPT_GRACE_MS = 1_000
  * Errors of the SDK whose message says it all: reported as one line. Any
  * other non-CliError is a bug and keeps its stack.
  */
-const SDK_ERRORS = new Set(['PeerError', 'RequestError', 'TransportError', 'WireError', 'BlockFetchError', 'PoolRequestError', 'WatcherError', 'LightStateError', 'LightStoreError'])
+const SDK_ERRORS = new Set(['PeerError', 'RequestError', 'TransportError', 'WireError', 'BlockFetchError', 'PoolRequestError', 'WatcherError', 'LightStateError', 'LightStoreError', 'JetStreamAdapterError'])
 
 async function usage() {
   const lines = ['usage: bitp2p <command> [options]', '', 'commands:']
@@ -42,7 +44,7 @@ async function usage() {
     } catch {
       continue // a command whose module is missing or broken is left out of the list
     }
-    lines.push(`  ${name.padEnd(10)} ${summary}`)
+    lines.push(`  ${name.padEnd(12)} ${summary}`)
   }
   lines.push('', "run 'bitp2p <command> --help' for a command's options, 'bitp2p --version' for the version")
   return lines.join('\n')

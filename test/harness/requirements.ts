@@ -4,7 +4,8 @@
  * browser tests), Deno and Bun (the runtime tests), workerd (the edge
  * worker tests), a bcoin node and a
  * btcd node (the interop tests: bcoin from npm, btcd's binaries from
- * ../shared/tools/btcd).
+ * ../shared/tools/btcd), and nats-server (the JetStream tests: Debian's
+ * package, which .ci/run installs).
  *
  * Locally, a test whose requirement is absent is skipped, its title saying
  * why, and the package's vitest config prints one line per absent
@@ -40,7 +41,7 @@ export const CHROMIUM_PATH: string =
 const npmBin = (name: string): string => `${ROOT}node_modules/.bin/${name}`
 
 /** Names of the requirements. */
-export type RequirementName = 'chromium' | 'deno' | 'bun' | 'workerd' | 'bcoin' | 'btcd'
+export type RequirementName = 'chromium' | 'deno' | 'bun' | 'workerd' | 'bcoin' | 'btcd' | 'nats-server'
 
 interface Requirement {
   /** What it is, for messages ("Chromium"). */
@@ -87,6 +88,16 @@ export const REQUIREMENTS: Readonly<Record<RequirementName, Requirement>> = {
     users: 'the btcd interop tests',
     // The binaries of ../shared/tools/btcd (static Linux x86-64 builds of btcd 0.25.0): present, executable, answering --version.
     probe: () => btcdAbsence(scaled(30_000)),
+  },
+  'nats-server': {
+    label: 'nats-server',
+    users: 'the JetStream tests',
+    // Debian's package (2.9): on PATH, answering --version.
+    probe: () => {
+      const r = spawnSync('nats-server', ['--version'], { encoding: 'utf8', timeout: scaled(30_000) })
+      if (r.error !== undefined || r.status !== 0) return `nats-server not found or not working (apt-get install nats-server): ${(r.error?.message ?? r.stderr ?? '').trim().split('\n')[0]}`
+      return undefined
+    },
   },
 }
 

@@ -30,7 +30,7 @@ export async function run(argv, ctx) {
   let tree
   let hash = want.hash
   if (want.height !== undefined) {
-    const sync = new HeaderSync({ source, network, clock, unixTimeOffsetMs: performance.timeOrigin })
+    const sync = new HeaderSync({ source, network, clock })
     await sync.start()
     const tip = await Promise.race([sync.synced(ctx.signal), lost])
     sync.stop()

@@ -249,7 +249,8 @@ export function progressLine(stream = process.stdout, { tty = stream.isTTY === t
     update(text, fraction, final = false) {
       if (tty) {
         // \r back to the start, \x1b[K clears what a longer previous line left.
-        stream.write(`\r${bar(fraction)} ${text}\x1b[K`)
+        // fraction undefined: the text draws its own bars.
+        stream.write(`\r${fraction === undefined ? '' : `${bar(fraction)} `}${text}\x1b[K`)
         drawn = true
         return
       }

@@ -64,7 +64,7 @@ export async function run(argv, ctx) {
   const v = peer.info.peer
   console.log(`connected to ${printable(v.userAgent)} (protocol ${peer.info.negotiatedVersion}), its height ${v.startHeight}, transport v${peer.transportVersion}`)
 
-  sync = new HeaderSync({ source: singlePeer(peer), network, clock, store, unixTimeOffsetMs: performance.timeOrigin })
+  sync = new HeaderSync({ source: singlePeer(peer), network, clock, store })
   sync.on('error', (e) => console.error(`bitp2p: header store write failed: ${e?.message ?? e}`))
   const progress = progressLine(process.stdout)
   ctx.onExit(() => progress.end())

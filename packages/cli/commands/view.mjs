@@ -166,7 +166,7 @@ async function attach(ctx, values, recorder) {
   })
   console.log(`view: connected to ${peer.info.peer.userAgent} at ${label(addr)}, its height ${peer.info.peer.startHeight}`)
   const source = singlePeer(peer)
-  const sync = new HeaderSync({ source, network, clock, unixTimeOffsetMs: performance.timeOrigin })
+  const sync = new HeaderSync({ source, network, clock })
   recorder.watchSync(sync)
   sync.on('error', (e) => console.error(`bitp2p: ${e?.message ?? e}`))
   const monitor = new MempoolMonitor({ source, clock })

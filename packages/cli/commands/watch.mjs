@@ -5,7 +5,7 @@ import { FileHeaderStore } from '@bitp2p/session/node'
 import { hashToHex, Services, toHex } from '@bitp2p/wire'
 import { LightStateError, MemoryLightStore, ScriptWatcher, WatcherError, scriptToAddress, watchedScript } from '@bitp2p/light'
 import { FileLightStore } from '@bitp2p/light/node'
-import { CliError, connect, duration, intOption, label, networkOption, parse, PEER_OPTIONS, PEER_OPTIONS_HELP, printable, progressLine, UsageError } from './common.mjs'
+import { bar, CliError, connect, duration, intOption, label, networkOption, parse, PEER_OPTIONS, PEER_OPTIONS_HELP, printable, progressLine, UsageError } from './common.mjs'
 
 /**
  * getheaders deadline when resuming from --store: a node at its tip may not
@@ -77,10 +77,23 @@ function txText(row) {
   return parts.join('  ')
 }
 
-/** "headers 1349 | filter headers 1349/1349 | filters 800/1349 | blocks 3" */
-function progressText(p) {
+/** Width of each stage's bar on a terminal. */
+const STAGE_BAR_WIDTH = 10
+
+/**
+ * The progress of the three stages and the blocks fetched. Plain:
+ * "headers 1349/1349 | filter headers 1349/1350 | filters 800/1350 | blocks 3";
+ * with `bars` (a terminal), each stage also gets its own bar.
+ */
+export function progressText(p, { bars = false } = {}) {
   const target = Math.max(p.tip, p.peerHeight)
-  return `headers ${p.tip}/${target} | filter headers ${Math.max(0, p.filterHeaders + 1)}/${p.tip + 1} | filters ${Math.max(0, p.scanned + 1)}/${p.tip + 1} | blocks ${p.blocks}${p.blocksPending ? ` (+${p.blocksPending})` : ''}`
+  const stages = [
+    ['headers', p.tip, target],
+    ['filter headers', Math.max(0, p.filterHeaders + 1), p.tip + 1],
+    ['filters', Math.max(0, p.scanned + 1), p.tip + 1],
+  ]
+  const text = stages.map(([name, done, of]) => `${name} ${bars ? `${bar(of > 0 ? done / of : 0, STAGE_BAR_WIDTH)} ` : ''}${done}/${of}`)
+  return `${text.join(' | ')} | blocks ${p.blocks}${p.blocksPending ? ` (+${p.blocksPending})` : ''}`
 }
 
 /**
@@ -155,13 +168,13 @@ export async function run(argv, ctx) {
     clock,
     store: stores?.light ?? new MemoryLightStore(),
     headerStore,
-    unixTimeOffsetMs: performance.timeOrigin,
     ...(resumed ? { headersTimeoutMs: RESUME_HEADERS_TIMEOUT_MS } : {}),
   })
   const progress = progressLine(process.stderr)
   ctx.onExit(() => progress.end())
   const t0 = performance.now()
-  watcher.on('progress', (p) => progress.update(progressText(p), p.tip > 0 ? (p.scanned + 1) / (p.tip + 1) : 0, p.scanned >= p.tip && p.filterHeaders >= p.tip))
+  // On a terminal a bar per stage; in a log, plain lines.
+  watcher.on('progress', (p) => progress.update(progressText(p, { bars: progress.tty }), undefined, p.scanned >= p.tip && p.filterHeaders >= p.tip))
   const print = (line) => {
     // Keep the progress bar off the line printed.
     progress.end()

@@ -87,7 +87,7 @@ export interface ScriptWatcherOptions {
   readonly headerStore?: HeaderStore
   /** For the HeaderSync made here: its getheaders deadline. */
   readonly headersTimeoutMs?: number
-  /** For the HeaderSync made here: Unix ms = clock.now() + this, to refuse headers from the future. */
+  /** For the HeaderSync made here: Unix ms = clock.now() + this, to refuse headers from the future (default: the clock's own). */
   readonly unixTimeOffsetMs?: number
   /** Deadline of each BIP157 request (see LightMachine). */
   readonly requestTimeoutMs?: number

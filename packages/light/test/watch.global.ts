@@ -1,7 +1,7 @@
 /**
  * globalSetup of the browser project (runs in Node): btcd 0.25 with BIP324
  * v2, 1,100+ blocks with two payments to the interop key's P2PKH address
- * (what `interopspend` pays; nothing else does), behind a
+ * (what `interopspend` pays; nothing else does: test/watch-chain.ts), behind a
  * framing-validating bitp2p-bridge that reaches only btcd. The page
  * (test/watch.browser.test.ts) runs a ScriptWatcher with the IndexedDB
  * stores through the bridge; btcd's own answer (searchrawtransactions) is
@@ -27,12 +27,8 @@ declare module 'vitest' {
   }
 }
 
-/** Blocks at start (past segwit, so interopspend's P2WPKH spends are valid). */
-const START_BLOCKS = 440
-
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
-  const { fromHex, regtest } = await import('@bitp2p/wire')
-  const { scriptToAddress } = await import('../src/address/address.js')
+  const { regtest } = await import('@bitp2p/wire')
   const { absence, IN_CI } = await import('../../../test/harness/requirements.js')
   const none = async (): Promise<void> => {}
   const why = absence('btcd')
@@ -50,20 +46,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
     empty()
     return none
   }
-  const { startBtcd } = await import('../../../test/harness/btcd.js')
+  const { btcdAnswer, startWatchedBtcd } = await import('./watch-chain.js')
   const { createBridge } = await import('../../bridge/src/bridge.js')
-  const node = await startBtcd({ mine: START_BLOCKS, v2transport: true, txindex: true, addrindex: true })
+  const { node, address } = await startWatchedBtcd()
   try {
-    const address = scriptToAddress(fromHex(`76a914${node.info.mineKeyHash}88ac`), regtest)!
-    for (const h of [1, 2]) {
-      // A block with the payment, then more on top.
-      await node.spend(await node.coinbase(h))
-      await node.generate(1)
-      await node.generate(h === 1 ? 400 : 300)
-    }
-    const list: { txid: string; blockhash: string }[] = await node.rpc('searchrawtransactions', [address, 1, 0, 100])
-    const expected: string[] = []
-    for (const t of list) expected.push(`${t.txid}@${(await node.getBlock(t.blockhash)).height}@${t.blockhash}`)
+    const expected = await btcdAnswer(node, address)
     const bridge = await createBridge({
       listen: { host: '127.0.0.1', port: 0 },
       allow: [`127.0.0.1:${node.p2p.port}`],
@@ -75,7 +62,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('watchBridgeUrl', bridge.url)
     project.provide('watchPeer', node.p2p)
     project.provide('watchAddress', address)
-    project.provide('watchExpected', expected.sort())
+    project.provide('watchExpected', expected)
     project.provide('watchHeight', await node.getBlockCount())
     return async () => {
       await bridge.close()

@@ -29,6 +29,7 @@ export {
   type HandshakeState,
   type HandshakeStateName,
   type HandshakeTransition,
+  type PeerVersionInfo,
 } from './fsm/handshake.js'
 export { Pinger, pingNonce, RttEstimator, type PingConfig, type PingDeadlineName, type PongOutcome } from './fsm/ping.js'
 export {
@@ -160,4 +161,4 @@ export {
 } from './pool/machine.js'
 export { explainEviction, selectInboundToEvict, type EvictionCandidate, type EvictionDecision, type EvictionProtection } from './pool/eviction.js'
 export type { CrawlItem } from './pool/crawler.js'
-export type { PoolPeerOptions, PoolState, Resolver } from './pool/pool.js'
+export type { PoolPeerOptions, PoolRequestCallOptions, PoolState, Resolver } from './pool/pool.js'

@@ -69,7 +69,8 @@ export interface PeerOptions extends Omit<PeerMachineConfig, 'direction' | 'remo
   readonly random?: Random
   /**
    * Unix ms = clock.now() + unixTimeOffsetMs, for the version timestamp.
-   * Default: performance.timeOrigin with the default clock, else 0.
+   * Default: the clock's own `unixTimeOffsetMs` (a RealtimeClock's is the
+   * platform's time origin), else 0.
    */
   readonly unixTimeOffsetMs?: number
   /**
@@ -232,7 +233,7 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.clock = opts.clock ?? new RealtimeClock()
     this.highWaterMark = opts.highWaterMark ?? DEFAULT_HIGH_WATER_MARK
     this.maxSendBuffer = opts.maxSendBuffer ?? DEFAULT_MAX_SEND_BUFFER
-    const unixTimeOffsetMs = opts.unixTimeOffsetMs ?? (opts.clock ? 0 : performance.timeOrigin)
+    const unixTimeOffsetMs = opts.unixTimeOffsetMs ?? this.clock.unixTimeOffsetMs ?? 0
     const random = opts.random ?? systemRandom()
     const v1Fallback = transportMode(opts) !== 'v2'
     this.conn = new Connection({ ...opts, direction, remoteAddress: netAddressOf(transport.remote), unixTimeOffsetMs, codec, v1Fallback }, random)

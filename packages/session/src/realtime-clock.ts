@@ -7,6 +7,9 @@ import type { Cancel, Clock } from './transport.js'
 
 /** The real-time `Clock` (performance.now, monotonic): the default of Peer, Pool and crawl; simulations pass a virtual one instead. */
 export class RealtimeClock implements Clock {
+  /** Unix ms at now() = 0: the platform's time origin (the only wall time the SDK reads). */
+  readonly unixTimeOffsetMs: number = performance.timeOrigin
+
   now(): number {
     return performance.now()
   }

@@ -107,6 +107,12 @@ export type Cancel = () => void
 export interface Clock {
   /** Milliseconds, monotonic non-decreasing. */
   now(): number
+  /**
+   * Wall time: Unix ms = now() + unixTimeOffsetMs (for version timestamps and
+   * address times). The real-time clock gives the platform's time origin; a
+   * virtual clock its epoch. Absent means 0: a clock whose now() is Unix ms.
+   */
+  readonly unixTimeOffsetMs?: number
   /** Call `cb` once, `ms` milliseconds of this clock's time from now (0 or less: as soon as possible, but never before setTimer returns). */
   setTimer(ms: number, cb: () => void): Cancel
 }

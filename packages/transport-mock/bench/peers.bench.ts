@@ -12,7 +12,9 @@
  *     real block), for reference.
  *
  * Run: node bench/run.mjs [peers]   (bundles this file with esbuild from the
- * sources, with the node:crypto SHA-256 that Node builds use).
+ * sources, with the node:crypto SHA-256 that Node builds use). The figures
+ * are also exported as `results`; run.mjs writes them to
+ * bench/peers-results.json when run with the default 10,000 peers.
  * Goal from the issue: 10,000 peers through handshake and ping in < 3 s.
  */
 import type { Peer } from '@bitp2p/session'
@@ -26,6 +28,28 @@ const PINGING_PEERS = 1_000
 const VIRTUAL_MINUTES = 60
 const VISIT_PEERS = 1_000
 const GOAL_MS = 3_000
+
+/** One handshake run: `peers` through handshake and first ping, with or without the labelled, hashed trace. */
+export interface HandshakeResult {
+  readonly trace: boolean
+  readonly peers: number
+  readonly wallMs: number
+  readonly cpuMs: number | null
+  readonly buildMs: number
+  readonly peersPerSecond: number
+  readonly events: number
+  readonly goalMs: number
+}
+
+/** What one run of the bench measured (what run.mjs writes to peers-results.json). */
+export interface PeersBenchResults {
+  handshakes: HandshakeResult[]
+  pinging?: { peers: number; virtualMinutes: number; wallMs: number; virtualSecondsPerWallSecond: number; pongs: number; events: number }
+  visits?: { peers: number; ok: number; wallMs: number; visitsPerSecond: number }
+}
+
+/** Filled in as the runs below complete. */
+export const results: PeersBenchResults = { handshakes: [] }
 
 function ms(t: number): string {
   return `${t.toFixed(0)} ms`
@@ -44,12 +68,22 @@ async function handshakes(n: number, trace: boolean): Promise<void> {
   const c0 = cpuMs()
   const visits = sim.peers.map((_, i) => sim.visit(i, { upTo: 'ping' }))
   await sim.run()
-  const results = await Promise.all(visits)
+  const outcomes = await Promise.all(visits)
   const t1 = performance.now()
   const cpu = cpuMs() - c0
-  const ok = results.filter((r) => r.ok).length
+  const ok = outcomes.filter((r) => r.ok).length
   if (ok !== n) throw new Error(`only ${ok} of ${n} handshakes completed`)
   const wall = t1 - tBuilt
+  results.handshakes.push({
+    trace,
+    peers: n,
+    wallMs: Math.round(wall),
+    cpuMs: Number.isNaN(cpu) ? null : Math.round(cpu),
+    buildMs: Math.round(tBuilt - t0),
+    peersPerSecond: Math.round((n * 1000) / wall),
+    events: sim.clock.eventsRun,
+    goalMs: GOAL_MS,
+  })
   console.log(
     `handshake+ping (${trace ? 'labelled, hashed trace' : 'no trace'}): ${n} peers in ${ms(wall)} wall, ${ms(cpu)} CPU (+ ${ms(tBuilt - t0)} to build), ` +
       `${Math.round((n * 1000) / wall)} peers/s, ${sim.clock.eventsRun} events; goal < ${GOAL_MS} ms: ${wall < GOAL_MS ? 'met' : 'NOT met'}`,
@@ -72,6 +106,14 @@ async function pinging(n: number): Promise<void> {
   const virtualS = (sim.now() - v0) / 1000
   for (const p of drivers) p.close('bench done')
   await sim.run()
+  results.pinging = {
+    peers: n,
+    virtualMinutes: VIRTUAL_MINUTES,
+    wallMs: Math.round(wall),
+    virtualSecondsPerWallSecond: Math.round(virtualS / (wall / 1000)),
+    pongs,
+    events: sim.clock.eventsRun - events0,
+  }
   console.log(
     `pinging: ${n} peers for ${VIRTUAL_MINUTES} virtual min in ${ms(wall)} wall: ` +
       `${Math.round(virtualS / (wall / 1000))} virtual s per wall s, ${pongs} pongs, ${sim.clock.eventsRun - events0} events`,
@@ -83,9 +125,10 @@ async function visits(n: number): Promise<void> {
   const t0 = performance.now()
   const all = sim.peers.map((_, i) => sim.visit(i))
   await sim.run()
-  const results = await Promise.all(all)
+  const outcomes = await Promise.all(all)
   const wall = performance.now() - t0
-  const ok = results.filter((r) => r.ok).length
+  const ok = outcomes.filter((r) => r.ok).length
+  results.visits = { peers: n, ok, wallMs: Math.round(wall), visitsPerSecond: Math.round((n * 1000) / wall) }
   console.log(`full visits: ${ok}/${n} in ${ms(wall)} wall, ${Math.round((n * 1000) / wall)} visits/s`)
 }
 

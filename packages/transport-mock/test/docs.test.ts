@@ -6,7 +6,7 @@
  *    is documented, and every name it exports, as the TypeScript compiler
  *    lists them, is in the reflection with a doc comment;
  *  - each package page is the package's README with an API overview, and
- *    the two guides are pages of the site;
+ *    the guides are pages of the site;
  *  - the relative links of README.md, docs/*.md and packages/*\/README.md
  *    point to files that exist inside the repository;
  *  - the simulation guide's example is the code of test/guide-example.test.ts.
@@ -26,7 +26,7 @@ import ts from 'typescript'
 import { scaled } from '../../../test/harness/timing.js'
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url))
-const PACKAGES = ['wire', 'bip324', 'session', 'transport-tcp', 'transport-ws', 'bridge', 'transport-cloudflare', 'transport-mock', 'light']
+const PACKAGES = ['wire', 'bip324', 'session', 'transport-tcp', 'transport-ws', 'bridge', 'transport-cloudflare', 'transport-mock', 'light', 'jetstream']
 /** TypeDoc's ReflectionKind values used here. */
 const KIND_MODULE = 2
 const KIND_REFERENCE = 4194304
@@ -249,7 +249,7 @@ describe('API reference (TypeDoc)', () => {
       expect(readme, name).toMatch(new RegExp(`^# ${name.replace('/', '\\/')}\\n`))
       expect(readme, name).toContain('\n## API overview\n')
     }
-    expect((project.documents ?? []).map((d) => d.name).sort()).toEqual(['bridge-deployment', 'simulation-testing'])
+    expect((project.documents ?? []).map((d) => d.name).sort()).toEqual(['bridge-deployment', 'indexing-across-machines', 'simulation-testing'])
   })
 })
 

@@ -10,6 +10,8 @@ import { dirname, join, relative, resolve } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error: a plain .mjs script without types
 import { isApplication, publishedPackages, withMetadata } from '../../../scripts/package-metadata.mjs'
+// @ts-expect-error: a plain .mjs script without types
+import { cyclesIn, importCycles } from '../../../scripts/import-cycles.mjs'
 
 interface Pkg {
   dir: string
@@ -24,6 +26,12 @@ describe('published packages', () => {
     expect(packages.map((p) => p.json.name)).toEqual(expect.arrayContaining(['@bitp2p/wire', '@bitp2p/session', '@bitp2p/transport-tcp', '@bitp2p/transport-ws', '@bitp2p/bridge']))
   })
 
+  it('the cycle finder finds cycles (a check that cannot fail proves nothing)', () => {
+    const graph = new Map([['a', ['b']], ['b', ['c']], ['c', ['a']], ['d', ['a']]])
+    expect(cyclesIn(graph)).toEqual([['a', 'b', 'c', 'a']])
+    expect(cyclesIn(new Map([['a', ['b']], ['b', []]]))).toEqual([])
+  })
+
   it('only the Node bridge and the CLI depend on ws (browser users never install it)', () => {
     const withWs = packages.filter((p) => 'ws' in (p.json.dependencies ?? {}) || 'ws' in (p.json.peerDependencies ?? {})).map((p) => p.json.name)
     expect(withWs.sort()).toEqual(['@bitp2p/bridge', 'bitp2p'])
@@ -36,6 +44,13 @@ describe('published packages', () => {
         expect(typeof p.json.description).toBe('string')
         expect(p.json.description.length).toBeGreaterThan(20)
       })
+
+      // (The CLI has no src/: plain .mjs files, no library code to check.)
+      if (existsSync(join(p.dir, 'src'))) {
+        it('has no import cycles among its runtime imports', () => {
+          expect(importCycles(join(p.dir, 'src'))).toEqual([])
+        })
+      }
 
       it("ships the root's LICENSE", () => {
         expect(readFileSync(join(p.dir, 'LICENSE'), 'utf8')).toBe(readFileSync(join(ROOT, 'LICENSE'), 'utf8'))

@@ -14,8 +14,9 @@
  * The frontier is first-in first-out and keyed by endpoint, so the same
  * seeds on the same (simulated) network give the same visit order.
  */
-import type { FramingParams, Message, TimestampedNetAddress } from '@bitp2p/wire'
-import type { AddrV2Entry } from '@bitp2p/wire/messages'
+import { type FramingParams, type Message, type TimestampedNetAddress } from '@bitp2p/wire'
+import { MAX_ADDR_TO_SEND } from '@bitp2p/wire/limits'
+import { type AddrV2Entry } from '@bitp2p/wire/messages'
 import type { DisconnectReason } from '../fsm/reasons.js'
 import { Peer, PeerError, type PeerOptions } from '../peer.js'
 import { systemRandom } from '../random.js'
@@ -142,7 +143,8 @@ export function crawl(options: CrawlOptions): AsyncIterableIterator<CrawlItem> {
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CRAWL_CONNECT_TIMEOUT_MS
   const addrWaitMs = options.addrWaitMs ?? DEFAULT_CRAWL_ADDR_WAIT_MS
   if (!Number.isInteger(concurrency) || concurrency < 1) throw new RangeError(`crawl: concurrency must be a positive integer, got ${concurrency}`)
-  const unixTimeOffsetMs = options.peer?.unixTimeOffsetMs ?? (options.clock ? 0 : performance.timeOrigin)
+  const unixTimeOffsetMs = options.peer?.unixTimeOffsetMs ?? clock.unixTimeOffsetMs ?? 0
+  const nodeOptions: CrawlNodeOptions = { ...options, clock, random, connectTimeoutMs, addrWaitMs, peer: { ...options.peer, unixTimeOffsetMs } }
 
   const frontier: PeerAddress[] = []
   const seen = new Set<string>()
@@ -179,70 +181,11 @@ export function crawl(options: CrawlOptions): AsyncIterableIterator<CrawlItem> {
   const visit = async (address: PeerAddress): Promise<CrawlItem> => {
     const ac = new AbortController()
     inFlight.add(ac)
-    const t0 = clock.now()
-    let latencyMs = 0
-    const cancelConnect = clock.setTimer(connectTimeoutMs, () => ac.abort(new TransportError('timeout', `no handshake within ${connectTimeoutMs} ms`)))
-    const learned: PeerAddress[] = []
-    let answered: (() => void) | undefined
     try {
-      const connector: Connector = {
-        connect: async (a, signal) => {
-          const t = await options.connector.connect(a, signal)
-          latencyMs = clock.now() - t0
-          return t
-        },
-      }
-      const peer = await Peer.connect(address, {
-        ...options.peer,
-        unixTimeOffsetMs,
-        network: options.network,
-        clock,
-        random,
-        connector,
-        signal: ac.signal,
-        setup: (p) =>
-          p.on('message', (m) => {
-            const got = addressesOf(m)
-            if (got.length === 0) return
-            learned.push(...got)
-            if (got.length > 1) answered?.()
-          }),
-      })
-      cancelConnect()
-      const info = peer.info!
-      await new Promise<void>((resolve) => {
-        const cancelWait = clock.setTimer(addrWaitMs, () => done())
-        const done = () => {
-          cancelWait()
-          ac.signal.removeEventListener('abort', done)
-          peer.off('close', done)
-          resolve()
-        }
-        answered = done
-        peer.once('close', done)
-        ac.signal.addEventListener('abort', done, { once: true })
-        try {
-          peer.send({ command: 'getaddr' })
-        } catch {
-          done()
-        }
-      })
-      peer.close('crawled')
-      return {
-        type: 'node',
-        address,
-        version: info.peer.version,
-        services: info.peer.services,
-        userAgent: info.peer.userAgent,
-        startHeight: info.peer.startHeight,
-        latencyMs,
-        addrsLearned: learned.length,
-        newAddrs: learn(learned),
-      }
-    } catch (e) {
-      cancelConnect()
-      const reason: DisconnectReason = e instanceof PeerError ? e.reason : { kind: 'transport', error: new TransportError('connect-failed', String(e), e) }
-      return { type: 'failure', address, reason }
+      const out = await crawlNode(address, { ...nodeOptions, signal: ac.signal })
+      if (out.type === 'failure') return { type: 'failure', address: out.address, reason: out.reason }
+      const { learned, ...node } = out
+      return { ...node, newAddrs: learn(learned) }
     } finally {
       inFlight.delete(ac)
     }
@@ -268,4 +211,119 @@ export function crawl(options: CrawlOptions): AsyncIterableIterator<CrawlItem> {
   learn(options.seeds)
   pump()
   return queue
+}
+
+/** Most addresses kept from one node's answers: two full `addr` messages; more are ignored. */
+export const CRAWL_MAX_LEARNED_PER_NODE = 2 * MAX_ADDR_TO_SEND
+
+/** Options of `crawlNode`: those of `crawl` that concern one visit. */
+export interface CrawlNodeOptions {
+  readonly connector: Connector
+  readonly network: FramingParams
+  /** Default: a RealtimeClock. */
+  readonly clock?: Clock
+  /** Default: systemRandom(). */
+  readonly random?: Random
+  /** Default DEFAULT_CRAWL_CONNECT_TIMEOUT_MS. */
+  readonly connectTimeoutMs?: number
+  /** Default DEFAULT_CRAWL_ADDR_WAIT_MS. */
+  readonly addrWaitMs?: number
+  /** Passed to the Peer (userAgent, protocol version...). */
+  readonly peer?: Omit<PeerOptions, 'network' | 'clock' | 'random' | 'signal' | 'setup'>
+  /** Aborting ends the visit (a failure if the handshake was not done). */
+  readonly signal?: AbortSignal
+}
+
+/**
+ * One visit of a crawl: connect to `address`, complete the handshake,
+ * send getaddr, wait for the answer (or `addrWaitMs`), disconnect. Resolves
+ * with what `crawl` reports for the node and the addresses it told
+ * (`learned`, at most CRAWL_MAX_LEARNED_PER_NODE, valid and routable, in
+ * the order received); never rejects. For crawlers that keep their
+ * frontier elsewhere (a shared queue).
+ */
+export async function crawlNode(address: PeerAddress, options: CrawlNodeOptions): Promise<CrawlNodeOutcome> {
+  const clock = options.clock ?? new RealtimeClock()
+  const random = options.random ?? systemRandom()
+  const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CRAWL_CONNECT_TIMEOUT_MS
+  const addrWaitMs = options.addrWaitMs ?? DEFAULT_CRAWL_ADDR_WAIT_MS
+  const unixTimeOffsetMs = options.peer?.unixTimeOffsetMs ?? (options.clock ? 0 : performance.timeOrigin)
+  const ac = new AbortController()
+  const onAbort = () => ac.abort(options.signal?.reason)
+  if (options.signal?.aborted) onAbort()
+  else options.signal?.addEventListener('abort', onAbort, { once: true })
+  const t0 = clock.now()
+  let latencyMs = 0
+  const cancelConnect = clock.setTimer(connectTimeoutMs, () => ac.abort(new TransportError('timeout', `no handshake within ${connectTimeoutMs} ms`)))
+  const learned: PeerAddress[] = []
+  let answered: (() => void) | undefined
+  try {
+    const connector: Connector = {
+      connect: async (a, signal) => {
+        const t = await options.connector.connect(a, signal)
+        latencyMs = clock.now() - t0
+        return t
+      },
+    }
+    const peer = await Peer.connect(address, {
+      ...options.peer,
+      unixTimeOffsetMs,
+      network: options.network,
+      clock,
+      random,
+      connector,
+      signal: ac.signal,
+      setup: (p) =>
+        p.on('message', (m) => {
+          const got = addressesOf(m)
+          if (got.length === 0) return
+          // Bounded: a peer that keeps sending addr messages cannot grow this.
+          for (const a of got) if (learned.length < CRAWL_MAX_LEARNED_PER_NODE) learned.push(a)
+          if (got.length > 1) answered?.()
+        }),
+    })
+    cancelConnect()
+    const info = peer.info!
+    await new Promise<void>((resolve) => {
+      const cancelWait = clock.setTimer(addrWaitMs, () => done())
+      const done = () => {
+        cancelWait()
+        ac.signal.removeEventListener('abort', done)
+        peer.off('close', done)
+        resolve()
+      }
+      answered = done
+      peer.once('close', done)
+      ac.signal.addEventListener('abort', done, { once: true })
+      try {
+        peer.send({ command: 'getaddr' })
+      } catch {
+        done()
+      }
+    })
+    peer.close('crawled')
+    return {
+      type: 'node',
+      address,
+      version: info.peer.version,
+      services: info.peer.services,
+      userAgent: info.peer.userAgent,
+      startHeight: info.peer.startHeight,
+      latencyMs,
+      addrsLearned: learned.length,
+      learned,
+    }
+  } catch (e) {
+    cancelConnect()
+    const reason: DisconnectReason = e instanceof PeerError ? e.reason : { kind: 'transport', error: new TransportError('connect-failed', String(e), e) }
+    return { type: 'failure', address, reason, learned: [] }
+  } finally {
+    options.signal?.removeEventListener('abort', onAbort)
+  }
+}
+
+/** What `crawlNode` resolves with: the node (as `crawl` reports it, without `newAddrs`) or the failure, and the addresses it told. */
+export type CrawlNodeOutcome = (Omit<CrawlResult, 'newAddrs'> | CrawlFailure) & {
+  /** Addresses the node told (empty for a failure). */
+  readonly learned: readonly PeerAddress[]
 }

@@ -260,7 +260,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     this.#clock = options.clock ?? new RealtimeClock()
     this.#random = options.random ?? systemRandom()
     this.#resolve = options.resolve
-    const unixTimeOffsetMs = options.unixTimeOffsetMs ?? (options.clock ? 0 : performance.timeOrigin)
+    const unixTimeOffsetMs = options.unixTimeOffsetMs ?? this.#clock.unixTimeOffsetMs ?? 0
     this.#peerOptions = { unixTimeOffsetMs, ...options.peer }
     this.#v2 = options.transport === 'v1' || options.network.supportsExtMsg ? undefined : options.v2
     this.#inboundTransport = this.#v2 ? 'v2-first' : 'v1'

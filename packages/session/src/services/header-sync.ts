@@ -88,9 +88,10 @@ export interface HeaderSyncOptions {
   /** How long a synced() call waits with no usable peer before it rejects 'no-peers'. Default DEFAULT_SYNC_PEER_WAIT_MS. */
   readonly peerWaitMs?: number
   /**
-   * Unix ms = clock.now() + unixTimeOffsetMs. When given, headers more than
-   * 2 h in the future are rejected (Core's MAX_FUTURE_BLOCK_TIME); when
-   * absent that rule is not checked.
+   * Unix ms = clock.now() + unixTimeOffsetMs. Default: the clock's own
+   * (a RealtimeClock always has one). When known, headers more than 2 h in
+   * the future are rejected (Core's MAX_FUTURE_BLOCK_TIME); when neither is
+   * given (a virtual clock without an epoch) that rule is not checked.
    */
   readonly unixTimeOffsetMs?: number
 }
@@ -196,7 +197,7 @@ export class HeaderSync extends EventEmitter<HeaderSyncEvents> {
     this.staleTipMs = opts.staleTipMs ?? DEFAULT_STALE_TIP_MS
     this.peerWaitMs = opts.peerWaitMs ?? DEFAULT_SYNC_PEER_WAIT_MS
     if (!(this.peerWaitMs >= 0) || !Number.isFinite(this.peerWaitMs)) throw new RangeError(`peerWaitMs must be a finite number >= 0, got ${this.peerWaitMs}`)
-    this.unixTimeOffsetMs = opts.unixTimeOffsetMs
+    this.unixTimeOffsetMs = opts.unixTimeOffsetMs ?? opts.clock.unixTimeOffsetMs
   }
 
   /** The tree being synced. Throws before start() when none was given. */

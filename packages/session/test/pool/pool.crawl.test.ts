@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { SeededRandom } from '../../src/random.js'
-import { crawl, type CrawlItem } from '../../src/pool/crawler.js'
+import { crawl, crawlNode, CRAWL_MAX_LEARNED_PER_NODE, type CrawlItem } from '../../src/pool/crawler.js'
+import { ipFromString } from '@bitp2p/wire'
 import { NET, Node, PORT, UNIX0, hostIn, run, setup } from './sim.js'
 
 describe('crawl', () => {
@@ -85,5 +86,34 @@ describe('crawl', () => {
     await run(net, 10_000)
     // Nothing left open: every node's connections were closed.
     expect(nodes.every((n) => n.peers.size === 0)).toBe(true)
+  })
+
+  it('crawlNode visits one node and returns the addresses it told, at most CRAWL_MAX_LEARNED_PER_NODE of a flood', async () => {
+    const { net, options } = setup('crawl-node')
+    const told = Array.from({ length: 5 }, (_, k) =>
+      Array.from({ length: 1_000 }, (_, i) => ({ time: Math.floor(UNIX0 / 1000), services: 1n, host: ipFromString(`10.${k}.${i >> 8}.${i & 255}`), port: 8333 })),
+    )
+    // On getaddr it sends five full addr messages at once (5,000 addresses).
+    const flooder = new Node(net, { host: hostIn(1, 1), port: PORT }, { setup: (p) => p.on('getaddr', () => told.forEach((addresses) => p.send({ command: 'addr', addresses }))) }, 'flood')
+    const honest = new Node(net, { host: hostIn(2, 1), port: PORT }, { answerSize: 3 }, 'honest')
+    honest.behaviour.known = [flooder.addr, { host: '10.9.9.9', port: 8333 }, { host: '10.9.9.8', port: 8333 }]
+    flooder.up()
+    honest.up()
+    const base = { connector: options.connector, network: NET, clock: net.clock, random: new SeededRandom(5), peer: { unixTimeOffsetMs: UNIX0 }, addrWaitMs: 1_000 }
+    const a = crawlNode(flooder.addr, base)
+    const b = crawlNode(honest.addr, base)
+    await run(net, 30_000)
+    const [flood, fine] = await Promise.all([a, b])
+    expect(flood.type).toBe('node')
+    expect(flood.learned).toHaveLength(CRAWL_MAX_LEARNED_PER_NODE)
+    expect(flood.learned[0]).toEqual({ host: '10.0.0.0', port: 8333 })
+    expect(fine.type).toBe('node')
+    expect(new Set(fine.learned.map((x) => x.host))).toEqual(new Set([flooder.addr.host, '10.9.9.9', '10.9.9.8']))
+    // An unreachable node is a failure with nothing learned.
+    const gone = crawlNode({ host: hostIn(3, 1), port: PORT }, base)
+    await run(net, 30_000)
+    const g = await gone
+    expect(g.type).toBe('failure')
+    expect(g.learned).toEqual([])
   })
 })

@@ -271,28 +271,44 @@ describe('Pool simulation: feelers and inbound eviction over six virtual hours',
     expect(a.feelers.maxLive).toBe(1)
     // Feelers ran all along: each that answered moved its address from new to tried; each that
     // did not answer counts a failed attempt against the address.
-    expect(a.feelers.ok).toBeGreaterThan(60)
-    expect(a.feelers.tried).toBeGreaterThan(50)
     expect(a.feelers.notTriedAfter).toBe(0)
-    expect(a.feelers.failed).toBeGreaterThan(0)
     expect(a.feelers.failedUncounted).toBe(0)
-    expect(a.triedAtEnd).toBeGreaterThan(a.feelers.tried / 2)
     // ...without taking an outbound slot: every feeler was dialled beside 8 full-relay peers, the
     // slots stayed full at every sample, and only slot peers sent getaddr (feelers do not).
     expect(a.feelers.dialsBesideFullSlots).toBe(a.feelers.ok + a.feelers.failed)
     expect(a.fullSlotSamples).toBe(a.samples)
     expect(a.maxFeelersSampled).toBeLessThanOrEqual(1)
     expect(a.getaddrs).toBe(a.outboundAdded)
-    // The flood was felt: many evictions, many refusals, every victim the attacker's own.
-    expect(evictions.length).toBeGreaterThan(50)
+    // The flood was felt (many evictions, many refusals), every victim the attacker's own.
     const attackerGroups = ATTACK_GROUPS.map((g) => hostIn(g, 1).split('.').slice(0, 2).join('.'))
     for (const e of evictions) expect(attackerGroups).toContain(e.victim.split('.').slice(0, 2).join('.'))
     // Every honest client, early or late, got in and was never closed.
     expect(honestHosts).toHaveLength(HONEST_EARLY + HONEST_LATE)
     expect(a.honestClosed).toEqual([])
     expect(a.honestIn).toBe(HONEST_EARLY + HONEST_LATE)
-    // ...with the transactions they relayed credited by the application.
-    expect(a.txCredits).toBeGreaterThan(HONEST_EARLY + HONEST_LATE)
+    // The rest is exact for this seed (design rule 8): feelers ran all along (each that answered
+    // moved its address from new to tried, each that did not counted a failed attempt), the flood
+    // was felt, and the honest clients' transactions were credited. A change shows here and is a
+    // regression or re-pinned on purpose (read the new numbers off the console line above).
+    expect({
+      feelers: a.feelers,
+      triedAtEnd: a.triedAtEnd,
+      evictions: evictions.length,
+      refused: a.refused,
+      txCredits: a.txCredits,
+      samples: a.samples,
+      log: log.length,
+      hash: a.hash,
+    }).toEqual({
+      feelers: { ok: 101, failed: 94, tried: 101, notTriedAfter: 0, failedUncounted: 0, dialsBesideFullSlots: 195, maxLive: 1 },
+      triedAtEnd: 109,
+      evictions: 1006,
+      refused: 668,
+      txCredits: 906,
+      samples: 355,
+      log: 1201,
+      hash: 'a973c18bee21e3dd3309146dcc5c83424afda4e3ea879add22ba6bc2ebbca3b8',
+    })
 
     const b = await simulate('feelers-1')
     expect(b.hash).toBe(a.hash)

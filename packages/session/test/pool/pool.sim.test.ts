@@ -188,23 +188,46 @@ describe('Pool simulation: 2,000 gossiping nodes, 30 % churn', () => {
     console.log('pool sim:', JSON.stringify({ ...numbers, banned: banned.size, misbehaving: misbehaving.size, misbehavingContacted: misbehavingContacted.size }))
     console.log('pool sim trace hash:', a.hash)
 
+    // Invariants, tight by construction.
     expect(violations).toEqual([])
     // Slots: occupied (connecting or ready) at every sample after warm-up.
     expect(a.fullSlotSamples).toBe(a.samples)
-    expect(a.readyEightSamples).toBeGreaterThanOrEqual(Math.floor(a.samples * 0.95))
-    expect(a.restarts).toBeGreaterThan(50)
-    // Churn was felt: peers came and went many times.
-    expect(a.peersRemoved).toBeGreaterThan(50)
     // Every misbehaving node the pool reached is banned; nobody else is.
-    expect(misbehavingContacted.size).toBeGreaterThan(0)
     expect([...banned].sort()).toEqual([...misbehavingContacted].sort())
-    // Outbound peers came from many groups.
-    expect(a.groupsUsed).toBeGreaterThan(40)
-    // Gossip filled the book far beyond the 10 seeds.
-    expect(a.bookSize).toBeGreaterThan(500)
-    // Every block arrived, with failovers on the way.
+    // Every block arrived.
     expect(a.blocksOk).toBe(BLOCKS)
-    expect(a.failovers).toBeGreaterThan(0)
+    // The rest is exact for this seed (design rule 8): any change in pool
+    // behaviour shows here, and is either a regression or re-pinned on
+    // purpose (with the new numbers read off the console line above).
+    expect({
+      samples: a.samples,
+      readyEightSamples: a.readyEightSamples,
+      minReady: a.minReady,
+      restarts: a.restarts, // churn was felt: peers came and went many times
+      peersAdded: a.peersAdded,
+      peersRemoved: a.peersRemoved,
+      misbehavingContacted: misbehavingContacted.size,
+      groupsUsed: a.groupsUsed, // outbound peers came from many /16 groups
+      bookSize: a.bookSize, // gossip filled the book far beyond the 10 seeds
+      failovers: a.failovers, // blocks failed over when their peer went away
+      attempts: a.attempts,
+      churnEvents: a.churnEvents,
+      hash: a.hash,
+    }).toEqual({
+      samples: 354,
+      readyEightSamples: 354,
+      minReady: 8,
+      restarts: 59,
+      peersAdded: 81,
+      peersRemoved: 81,
+      misbehavingContacted: 3,
+      groupsUsed: 55,
+      bookSize: 964,
+      failovers: 8,
+      attempts: 104,
+      churnEvents: 21600,
+      hash: '4790a99ad3797923ba3537faaca702c8eb7b2fa2635a11927a6417167c35616f',
+    })
 
     const b = await simulate('pool-sim-1')
     expect(b.hash).toBe(a.hash)

@@ -17,7 +17,7 @@ import { MockNetwork } from '../../src/network.js'
 import { SyntheticChain, TxFactory } from '../../src/chain/index.js'
 import { Simulation } from '../../src/peers/simulation.js'
 import { VirtualPeer } from '../../src/peers/virtual-peer.js'
-import { MAX_SPREAD_HOSTS, spreadHost, ipv4Group16 } from '../../src/peers/addresses.js'
+import { MAX_SPREAD_HOSTS, MAX_VIRTUAL_HOSTS, spreadHost, ipv4Group16 } from '../../src/peers/addresses.js'
 
 /** A one-peer simulation with the driver connected; `msgs` collects what the driver receives after the handshake. */
 async function connected(driver: Parameters<Simulation['connect']>[1] = {}, seed = 'serve') {
@@ -197,7 +197,31 @@ describe('spreadHost', () => {
       groups.add(ipv4Group16(h))
     }
     expect(groups.size).toBe(Math.ceil(MAX_SPREAD_HOSTS / 7))
-    expect(() => spreadHost(MAX_SPREAD_HOSTS)).toThrow(RangeError)
     expect(() => spreadHost(-1)).toThrow(RangeError)
+    expect(() => spreadHost(1.5)).toThrow(RangeError)
+  })
+
+  it('past MAX_SPREAD_HOSTS, reuses the /16s with a distinct address for every index, up to MAX_VIRTUAL_HOSTS', () => {
+    // 100,000 and 1,000,000 virtual peers fit (the old cap was MAX_SPREAD_HOSTS, 55,296).
+    expect(MAX_VIRTUAL_HOSTS).toBeGreaterThan(1_000_000)
+    const seen = new Set<string>()
+    for (let i = 0; i < 200_000; i++) seen.add(spreadHost(i))
+    expect(seen.size).toBe(200_000)
+    // Index i and i + MAX_SPREAD_HOSTS share a /16 and differ in the address.
+    for (const i of [0, 1, 255, 256, MAX_SPREAD_HOSTS - 1]) {
+      expect(ipv4Group16(spreadHost(i + MAX_SPREAD_HOSTS))).toBe(ipv4Group16(spreadHost(i)))
+      expect(spreadHost(i + MAX_SPREAD_HOSTS)).not.toBe(spreadHost(i))
+    }
+    // The last rounds: still distinct, never x.y.255.255, every octet valid.
+    const tail = new Set<string>()
+    for (let i = MAX_VIRTUAL_HOSTS - 3 * MAX_SPREAD_HOSTS; i < MAX_VIRTUAL_HOSTS; i += 13) {
+      const h = spreadHost(i)
+      const parts = h.split('.').map(Number)
+      expect(parts.every((x) => Number.isInteger(x) && x >= 0 && x <= 255)).toBe(true)
+      expect(parts[2] === 255 && parts[3] === 255).toBe(false)
+      tail.add(h)
+    }
+    expect(tail.size).toBe(Math.ceil((3 * MAX_SPREAD_HOSTS) / 13))
+    expect(() => spreadHost(MAX_VIRTUAL_HOSTS)).toThrow(RangeError)
   })
 })

@@ -1,0 +1,2 @@
+import { config } from '../../rollup.shared.mjs'
+export default config(new URL('./', import.meta.url))

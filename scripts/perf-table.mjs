@@ -1,0 +1,451 @@
+// The figures the docs state about speed, rendered from the benchmarks'
+// latest results (bench/*results.json, packages/transport-mock/bench/
+// peers-results.json), each with the date and the machine's load of the run
+// it comes from, so no figure in those places is typed by hand:
+//
+//   node scripts/perf-table.mjs            # print every generated block
+//   node scripts/perf-table.mjs --write    # rewrite them in the docs (after a bench run)
+//   node scripts/perf-table.mjs --check    # exit 1 when a doc differs from its results
+//
+// A generated block sits between `<!-- perf:NAME ... -->` and
+// `<!-- /perf:NAME -->` in its file; only the text between the markers is
+// rewritten. packages/transport-tcp/test/perf-table.test.ts (run by the
+// suite) fails when a doc is out of date.
+import { readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export const ROOT = fileURLToPath(new URL('..', import.meta.url))
+
+/** Targets of the wire benchmark on block 702,861 (issue 1): ratios bitp2p must reach. */
+const WIRE_TARGETS = { vsBitcoinjs: 5, vsBcoin: 2, maxOverFloor: 1.5 }
+/** The block the README's headline parsing figure is about: the ~1.4 MB segwit block. */
+const HEADLINE_BLOCK = 'block702861.raw'
+
+/** Reads a results file (a path from the root); tests pass their own reader. */
+export function readResults(path) {
+  return JSON.parse(readFileSync(join(ROOT, path), 'utf8'))
+}
+
+// --- formatting -------------------------------------------------------------
+
+const int = (n) => Math.round(n).toLocaleString('en-US')
+const fixed = (n, d) => n.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d })
+/** Three significant digits at most, grouped: 1.25, 12.5, 125, 1,250. */
+const sig = (n) => (n >= 100 ? int(n) : fixed(n, n >= 10 ? 1 : 2))
+const day = (r) => r.date.slice(0, 10)
+const mib = (bytes) => bytes / 1024 / 1024
+
+/** The 1-minute load averages at the start and the end of a run, as each bench records them (arrays or strings). */
+export function loads(r) {
+  const first = (v) => (v === undefined ? undefined : Array.isArray(v) ? v[0] : Number(String(v).split(' ')[0]))
+  return { start: first(r.loadStart ?? r.loadBefore), end: first(r.loadEnd ?? r.loadAfter ?? r.loadAverage) }
+}
+
+/** "load 13.9 to 11.1" (1-minute averages at the start and the end), or what of it was recorded. */
+export function loadText(r) {
+  const { start, end } = loads(r)
+  if (start !== undefined && end !== undefined) return `load ${fixed(start, 1)} to ${fixed(end, 1)}`
+  if (end !== undefined) return `load ${fixed(end, 1)} at the end`
+  if (start !== undefined) return `load ${fixed(start, 1)} at the start`
+  return 'load not recorded'
+}
+
+/** The run a figure comes from: date and load. */
+const run = (r) => `${day(r)}, ${loadText(r)}`
+/** The same, in a sentence: Node version and both load averages; `extra` follows it. */
+function runSentence(r, extra = '') {
+  const { start, end } = loads(r)
+  const load =
+    start !== undefined && end !== undefined ? `1-minute load average ${fixed(start, 2)} at the start and ${fixed(end, 2)} at the end` : loadText(r).replace('load', '1-minute load average')
+  return `Last run: ${day(r)}, Node ${r.node}, on the project's shared machine with other work running (${load}).${extra ? ` ${extra}` : ''}`
+}
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+
+// --- the results ------------------------------------------------------------
+
+/** Every results file the docs quote, by name. */
+export const RESULT_FILES = {
+  wire: 'bench/results.json',
+  headers: 'bench/headers-results.json',
+  sync: 'bench/sync-results.json',
+  fetch: 'bench/fetch-results.json',
+  v2: 'bench/v2-results.json',
+  bigblock: 'bench/bigblock-results.json',
+  pool: 'bench/pool-results.json',
+  peers: 'packages/transport-mock/bench/peers-results.json',
+  filters: 'bench/filters-results.json',
+  flood: 'bench/mempool-flood-results.json',
+  lightScan: 'bench/light-scan-results.json',
+  setup: 'bench/setup-results.json',
+}
+
+function load(read) {
+  return Object.fromEntries(Object.entries(RESULT_FILES).map(([k, path]) => [k, read(path)]))
+}
+
+// --- root README ------------------------------------------------------------
+
+function wireRow(w) {
+  const b = w.blocks[HEADLINE_BLOCK]
+  if (!b) throw new Error(`${RESULT_FILES.wire} has no ${HEADLINE_BLOCK}: run the wire bench with ../shared/data/blocks present`)
+  const ours = b.ns['bitp2p (node:crypto)']
+  const x = (name) => fixed(b.ns[name] / ours, 1)
+  return [
+    `block parse + all txids + wtxids, block ${int(Number(HEADLINE_BLOCK.match(/\d+/)[0]))} (${int(b.txs)} txs, ${fixed(b.bytes / 1e6, 1)} MB)`,
+    `${sig(ours / 1e6)} ms: **${x('bitcoinjs-lib')}x** faster than bitcoinjs-lib, **${x('bcoin (node:crypto)')}x** than bcoin, ${x('@scure/btc-signer')}x than @scure/btc-signer; ${fixed(b.vsAllFloor, 2)}x the node:crypto hashing floor`,
+    run(w),
+    '`node bench/wire.bench.mjs`',
+  ]
+}
+
+function syncRow(s) {
+  return [
+    `header sync over TCP from bcoin, ${int(s.blocks)} headers, fully validated`,
+    `**${int(s.bitp2p.headersPerSec)} headers/s**, ${fixed(s.ratio, 1)}x bcoin's own SPV node (${int(s.bcoinSpv.headersPerSec)}/s)`,
+    run(s),
+    '`node bench/sync.bench.mjs`',
+  ]
+}
+
+function fetchRow(f) {
+  return [
+    `\`BlockFetcher\` over TCP from bcoin (${int(f.blocks.count)} blocks, ${fixed(f.blocks.totalBytes / 1e6, 1)} MB)`,
+    `**${int(f.fetch.blocksPerSec)} blocks/s, ${fixed(f.fetch.mbPerSec, 1)} MB/s** (the parser alone: ${fixed(f.parseOnly.mbPerSec, 1)} MB/s; CPU busy: bcoin ${int(f.cpuShare.bcoin * 100)} %, bitp2p ${int(f.cpuShare.bitp2p * 100)} %)`,
+    run(f),
+    '`node bench/fetch.bench.mjs`',
+  ]
+}
+
+function v2Row(v) {
+  const d = v.download
+  return [
+    `BIP324 v2 against v1: block download over TCP from one btcd ${v.btcd} (\`--v2transport\`), ${d.v1.rounds.length} rounds each of ${v.blocks.count} blocks, ${fixed(v.blocks.totalBytes / 1e6, 1)} MB, same blocks, same process`,
+    `v2 at **${fixed(d.v2OverV1, 2)}** of v1's MB/s (${fixed(d.v2.mbPerSec, 1)} against ${fixed(d.v1.mbPerSec, 1)} MB/s; median of the rounds' own ratios ${fixed(d.v2OverV1MedianOfRounds, 2)}; goal: ${d.goal}); CPU per MB, ours ${fixed(d.v2.cpuMsPerMB.bitp2p, 1)} ms in v2 and ${fixed(d.v1.cpuMsPerMB.bitp2p, 1)} in v1, btcd's ${fixed(d.v2.cpuMsPerMB.btcd, 1)} and ${fixed(d.v1.cpuMsPerMB.btcd, 1)}. Handshake ${sig(v.handshake.v2.medianMs)} ms (v1: ${sig(v.handshake.v1.medianMs)} ms)`,
+    run(v),
+    '`node bench/v2.bench.mjs`',
+  ]
+}
+
+function headersRow(h) {
+  return [
+    `header validation (\`HeaderTree.acceptMany\`, ${int(h.headers)} headers decoded from \`headers\` messages, full contextual rules)`,
+    `**${int(h.nodeBuild.best)} headers/s** (best of ${h.rounds} rounds; median ${int(h.nodeBuild.median)}; goal ${int(h.goal)}); the pure-JS (browser) build, whose header hash is a compact loop version of the same code: best ${int(h.pureBuild.best)}, median ${int(h.pureBuild.median)}. The Node build's 80-byte header hash alone: ${int(h.sha256dPerSecond.headerHashInto)}/s (a node:crypto sha256d call: ${int(h.sha256dPerSecond.nodeCrypto)}/s)`,
+    run(h),
+    '`node bench/headers.bench.mjs`',
+  ]
+}
+
+function bigblockRow(b) {
+  const secs = b.rounds.map((r) => r.seconds)
+  const rates = b.rounds.map((r) => r.mbPerSecond)
+  return [
+    `a ${fixed(b.blockBytes / 1e9, 1)} GB BSV block (${int(b.blockBytes)} bytes, one \`extmsg\`) streamed over TCP into \`Peer\` + \`BlockFetcher\`, merkle root checked`,
+    `${int(mib(b.blockBytes))} MiB in ${fixed(Math.min(...secs), 1)}-${fixed(Math.max(...secs), 1)} s (${int(Math.min(...rates))}-${int(Math.max(...rates))} MiB/s); **peak RSS ${fixed(b.medianPeakRssGrowthMB, 1)} MiB above baseline** (median of ${b.rounds.length}, worst ${fixed(b.worstPeakRssGrowthMB, 1)}; goal < ${int(b.goalMB)} MiB), sender in another process`,
+    run(b),
+    '`node --expose-gc bench/bigblock.bench.mjs`',
+  ]
+}
+
+function peersRow(p) {
+  const h = p.handshakes.find((x) => !x.trace)
+  return [
+    `${int(h.peers)} virtual peers through handshake and first ping (virtual time)`,
+    `**${fixed(h.wallMs / 1000, 1)} s** wall${h.cpuMs === null ? '' : ` (${fixed(h.cpuMs / 1000, 1)} s of CPU)`}, ${int(h.peersPerSecond)} peers/s (goal < ${fixed(h.goalMs / 1000, 0)} s of wall time)`,
+    run(p),
+    '`cd packages/transport-mock && node bench/run.mjs`',
+  ]
+}
+
+function poolRow(p) {
+  const c = p.connections
+  return [
+    `memory per connection (${int(c.count)} connections, both ends counted)`,
+    `**${fixed(c.heapPerConnectionKiB, 1)} KiB** of heap; ${fixed(c.idleCpuUsPerConnectionMinute, 1)} µs of CPU per connection-minute idle`,
+    run(p),
+    '`node --expose-gc bench/pool.bench.mjs`',
+  ]
+}
+
+function filtersRow(f) {
+  const at = (n) => f.sets.find((s) => s.scripts === n)
+  const parts = [1_000, 100_000].map(at).filter(Boolean)
+  return [
+    `BIP158 filter matching (\`FilterMatcher\`, ${int(f.filters.count)} mainnet-sized filters of ~${int(f.filters.meanN)} scripts, CPU time)`,
+    parts
+      .map((s, i) => `${i === 0 ? '**' : ''}${int(s.newMatchAny.median)} filters/s${i === 0 ? '**' : ''} watching ${int(s.scripts)} scripts (${fixed(s.speedup, 1)}x the old path${s.goal ? `; goal ${int(s.goal)}/s` : ''})`)
+      .join(', '),
+    run(f),
+    '`node bench/filters.bench.mjs`',
+  ]
+}
+
+function floodRow(m) {
+  const n = m.network
+  return [
+    `\`MempoolMonitor\` while ${n.flooders} peers flood maximal \`inv\`s over TCP`,
+    `**${n.fetched}/${n.honestTxs}** honest transactions fetched during the flood, median latency ${int(n.latencyMs.median)} ms (p95 ${int(n.latencyMs.p95)}); ${fixed(n.heapHeldPerFlooderMiB, 1)} MiB of heap held per flooding connection`,
+    run(m),
+    '`node --expose-gc bench/mempool-flood.bench.mjs`',
+  ]
+}
+
+function lightScanRow(l) {
+  const m = l.median
+  return [
+    `light client: \`ScriptWatcher\` from genesis over TCP from btcd ${l.btcd}, ${int(l.blocks)} blocks, one watched address paid ${l.payments} times`,
+    `**${int(m.wallMs)} ms** to caught up (median of ${l.rounds}: headers ${int(m.headersMs)} ms, filter headers ${int(m.filterHeadersMs)} ms, filters and the ${l.blocksFetched} matching blocks ${int(m.filtersAndBlocksMs)} ms); CPU bitp2p ${int(m.bitp2pCpuMs)} ms, btcd ${int(m.btcdCpuMs)} ms; peak RSS ${int(l.maxRssMB)} MB`,
+    run(l),
+    '`node bench/light-scan.bench.mjs`',
+  ]
+}
+
+function performance(r) {
+  const rows = [
+    wireRow(r.wire),
+    syncRow(r.sync),
+    fetchRow(r.fetch),
+    v2Row(r.v2),
+    headersRow(r.headers),
+    filtersRow(r.filters),
+    floodRow(r.flood),
+    lightScanRow(r.lightScan),
+    bigblockRow(r.bigblock),
+    peersRow(r.peers),
+    poolRow(r.pool),
+  ]
+  const nodes = [...new Set(Object.entries(r).filter(([k]) => k !== 'setup').map(([, x]) => x.node))].sort()
+  const cores = r.setup.firstBuild.cores
+  return [
+    `Each figure comes from the latest recorded run of its benchmark (\`bench/*results.json\`,`,
+    `\`packages/transport-mock/bench/peers-results.json\`), on the project's shared`,
+    `${cores}-core machine (Node ${nodes.join(', ')}) while other work was running on it: the`,
+    `run column gives the date and the machine's 1-minute load average at the start and the end`,
+    `of the run (above ${cores} means processes were waiting for a core, so absolute figures are`,
+    `pessimistic; ratios measured in one process much less so). Details and method in`,
+    `[\`bench/README.md\`](bench/README.md). Run \`npm run build\` first: the benchmarks use the`,
+    `built packages.`,
+    '',
+    '| what | figure | run | reproduce |',
+    '|---|---|---|---|',
+    ...rows.map((cells) => `| ${cells.join(' | ')} |`),
+  ].join('\n')
+}
+
+function setup(r) {
+  const b = r.setup.firstBuild
+  const s = r.setup.suite
+  const minutes = (secs) => (secs < 90 ? `${int(secs)} s` : `${int(secs)} s, about ${int(secs / 60)} min`)
+  return [
+    `How long it takes on the project's shared machine (${b.cores} cores, ${b.cpu}, other work running):`,
+    `the first \`npm run build\` (nothing built or cached) took **${minutes(b.seconds)}** (${run(b)}, Node ${b.node});`,
+    `\`npm test\` took **${minutes(s.npmTestSeconds)}** in the last CI run on record (${day(s)}; ${int(s.passed)} tests passed,`,
+    `${int(s.failed)} failed, ${int(s.skipped)} skipped; \`.ci/run\` in all, with \`npm ci\`: ${int(s.ciSeconds)} s). Measured with`,
+    `\`node bench/setup.bench.mjs\` (the build) and \`node bench/setup.bench.mjs --ci-log <.ci/run output>\` (the suite).`,
+  ].join('\n')
+}
+
+// --- bench/README.md --------------------------------------------------------
+
+function wireDetails(r) {
+  const w = r.wire
+  const lines = [runSentence(w, 'Times are mitata means: they move with the load, the ratios less.'), '', '### Block parse + all txids + all wtxids', '']
+  lines.push(
+    '| block | bitp2p (node:crypto) | bitp2p (pure JS) | bitcoinjs-lib | bcoin | @scure/btc-signer | vs bitcoinjs | vs bcoin | parse+txids / txid floor | parse+txids+wtxids / floor |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
+  )
+  const ms = (ns) => `${fixed(ns / 1e6, 2)} ms`
+  for (const [name, b] of Object.entries(w.blocks)) {
+    const ours = b.ns['bitp2p (node:crypto)']
+    lines.push(
+      `| ${name} (${b.txs} txs, ${b.segwit} segwit) | ${ms(ours)} | ${ms(b.ns['bitp2p (pure JS)'])} | ${ms(b.ns['bitcoinjs-lib'])} | ${ms(b.ns['bcoin (node:crypto)'])} | ${ms(b.ns['@scure/btc-signer'])} | ` +
+        `${fixed(b.ns['bitcoinjs-lib'] / ours, 2)}x | ${fixed(b.ns['bcoin (node:crypto)'] / ours, 2)}x | ${fixed(b.vsTxidFloor, 2)}x | ${fixed(b.vsAllFloor, 2)}x |`,
+    )
+  }
+  const b = w.blocks[HEADLINE_BLOCK]
+  if (b) {
+    const ours = b.ns['bitp2p (node:crypto)']
+    const verdict = (ok) => (ok ? 'met' : 'not met in this run')
+    const vsJs = b.ns['bitcoinjs-lib'] / ours
+    const vsBcoin = b.ns['bcoin (node:crypto)'] / ours
+    lines.push(
+      '',
+      `Targets on ${HEADLINE_BLOCK.replace('.raw', '')} (the ~1.4 MB segwit block): at least ${WIRE_TARGETS.vsBitcoinjs}x faster than bitcoinjs-lib (${fixed(vsJs, 2)}x: ${verdict(vsJs >= WIRE_TARGETS.vsBitcoinjs)}), ` +
+        `at least ${WIRE_TARGETS.vsBcoin}x faster than bcoin with node:crypto hashing (${fixed(vsBcoin, 2)}x: ${verdict(vsBcoin >= WIRE_TARGETS.vsBcoin)}), ` +
+        `within ${WIRE_TARGETS.maxOverFloor}x of the node:crypto hashing floor: parse + txids + wtxids against the txid + wtxid floor ${fixed(b.vsAllFloor, 2)}x (${verdict(b.vsAllFloor <= WIRE_TARGETS.maxOverFloor)}), ` +
+        `parse + txids alone against the txid-only floor ${fixed(b.vsTxidFloor, 2)}x (${verdict(b.vsTxidFloor <= WIRE_TARGETS.maxOverFloor)}).`,
+    )
+  }
+  const rate = (x) => int(x.perSecond)
+  lines.push(
+    '',
+    '### Frames and headers',
+    '',
+    `- Frame decode, ${int(w.frames['node:crypto'].messages)} small messages in 64 KiB chunks: ${rate(w.frames['node:crypto'])} messages/s (node:crypto), ${rate(w.frames['pure JS'])} messages/s (pure JS).`,
+    `- General-purpose \`sha256d\` on 80-byte inputs: ${rate(w.headers['node:crypto'])}/s (node:crypto), ${rate(w.headers['pure JS'])}/s (pure JS). Block hashes and header validation no longer use it: ` +
+      `they go through \`hash/header-hash.ts\` (\`header-hash.node.ts\` in the Node build), the dedicated 80-byte sha256d, at ${int(r.headers.sha256dPerSecond.headerHashInto)}/s in the Node build (headers bench, ${run(r.headers)}; see "Header validation" below).`,
+  )
+  return lines.join('\n')
+}
+
+function fetchDetails(r) {
+  const f = r.fetch
+  const mbps = (ms) => (f.blocks.totalBytes / 1e6) / (ms / 1000)
+  return [
+    runSentence(f),
+    '',
+    `- Blocks: ${int(f.blocks.count)}, ${int(f.blocks.txs)} transactions, ${fixed(f.blocks.totalBytes / 1e6, 2)} MB; ${int(f.blocks.minBytes)} to ${int(f.blocks.maxBytes)} bytes each (median ${int(f.blocks.medianBytes)}, mean ${int(f.blocks.meanBytes)}).`,
+    `- BlockFetcher over TCP from bcoin: **${int(f.fetch.blocksPerSec)} blocks/s, ${fixed(f.fetch.mbPerSec, 1)} MB/s** (median of ${f.fetch.rounds.length} rounds, ${int(f.fetch.medianMs)} ms; rounds ${int(mbps(Math.max(...f.fetch.rounds)))} to ${int(mbps(Math.min(...f.fetch.rounds)))} MB/s).`,
+    `- BlockStreamParser alone on the same bytes: **${int(f.parseOnly.blocksPerSec)} blocks/s, ${fixed(f.parseOnly.mbPerSec, 1)} MB/s** (median of ${f.parseOnly.rounds.length} rounds, ${fixed(f.parseOnly.medianMs, 1)} ms).`,
+    `- Fetch time is ${fixed(f.fetchOverParse, 1)}x the parse time. During the fetch rounds bcoin's process was busy ${int(f.cpuShare.bcoin * 100)} % of the wall time (CPU time / wall time, from /proc), ours ${int(f.cpuShare.bitp2p * 100)} %.`,
+  ].join('\n')
+}
+
+function syncDetails(r) {
+  const s = r.sync
+  return [
+    runSentence(s),
+    '',
+    `- bitp2p: **${int(s.bitp2p.headersPerSec)} headers/s** (median of ${s.rounds} rounds: ${int(s.bitp2p.medianMs)} ms for ${int(s.blocks)} headers, connect included; ${s.bitp2p.getheaders} getheaders; ${int(s.bitp2p.syncOnlyHeadersPerSec)} headers/s from the first getheaders).`,
+    `- bcoin SPV node: **${int(s.bcoinSpv.headersPerSec)} headers/s** (median of ${s.rounds} rounds: ${int(s.bcoinSpv.medianMs)} ms).`,
+    `- bitp2p is **${fixed(s.ratio, 1)}x** bcoin's SPV node here.`,
+    `- CPU time / wall time over the rounds: during the bitp2p rounds the full node was busy ${s.bitp2p.busy.fullNodePct} % and our process ${s.bitp2p.busy.clientPct} %; ` +
+      `during the SPV rounds the SPV node's process was busy ${s.bcoinSpv.busy.clientPct} % and the full node ${s.bcoinSpv.busy.fullNodePct} %.`,
+  ].join('\n')
+}
+
+function headersDetails(r) {
+  const h = r.headers
+  const hs = h.sha256dPerSecond
+  return [
+    `${runSentence(h)} ${int(h.headers)} headers, one warm-up round, then ${h.rounds} timed rounds; headers per second:`,
+    '',
+    '| | best round | median round |',
+    '|---|--:|--:|',
+    `| HeaderTree.acceptMany, Node build | **${int(h.nodeBuild.best)}** | ${int(h.nodeBuild.median)} |`,
+    `| HeaderTree.acceptMany, pure-JS build | ${int(h.pureBuild.best)} | ${int(h.pureBuild.median)} |`,
+    `| sha256d of one 80-byte header, Node build: header-hash.node.ts \`hashInto\` (best of 3 passes) | ${int(hs.headerHashInto)} | |`,
+    `| same, \`sha256dHeader\` (allocates its scratch and output) | ${int(hs.sha256dHeader)} | |`,
+    `| same, node:crypto \`sha256d\` | ${int(hs.nodeCrypto)} | |`,
+    `| same, @noble/hashes \`sha256d\` | ${int(hs.noble)} | |`,
+    '',
+    `Goal for the Node build: ${int(h.goal)} headers/s; the best round reached ${int((h.nodeBuild.best / h.goal) * 100)} % of it, the median ${int((h.nodeBuild.median / h.goal) * 100)} %.`,
+  ].join('\n')
+}
+
+function poolDetails(r) {
+  const p = r.pool
+  const c = p.connections
+  const [ab, fifo] = ['AddressBook', 'FifoAddressBook'].map((n) => p.addressBooks.find((b) => b.name === n))
+  return [
+    runSentence(p),
+    '',
+    `- ${int(c.count)} connections: **${fixed(c.heapPerConnectionKiB, 1)} KiB of heap per connection** (both ends; ${fixed(c.heapPerConnectionAfterIdleKiB, 1)} KiB after ${c.idleMinutes} idle minutes). Connecting (two handshakes each): ${int(c.connectCpuUsPerConnection)} µs of CPU per connection.`,
+    `- Idle with pings: **${fixed(c.idleCpuMsPerMinute, 1)} ms of CPU per virtual minute for ${int(c.count)} connections**, ${fixed(c.idleCpuUsPerConnectionMinute, 1)} µs per connection-minute (both ends pinging); ${int(c.stillReady)} still ready and ${int(c.withRtt)} with RTT samples at the end.`,
+    `- \`AddressBook\`: **${int(ab.addsPerSecond)} adds/s**, **${int(ab.selectsPerSecond)} selects/s**; it kept ${int(ab.kept)} of the ${int(ab.addresses)} (Core's bucketing: each source group reaches only 64 of the 1,024 new buckets, so colliding addresses are dropped), ~${int(ab.heapBytesPerEntry)} B of heap per entry.`,
+    `- \`FifoAddressBook\`: ${int(fifo.addsPerSecond)} adds/s (${fixed(fifo.addsPerSecond / ab.addsPerSecond, 1)}x), ${int(fifo.selectsPerSecond)} selects/s (${fixed(fifo.selectsPerSecond / ab.selectsPerSecond, 1)}x); kept ${int(fifo.kept)} of ${int(fifo.addresses)}, ~${int(fifo.heapBytesPerEntry)} B per entry.`,
+  ].join('\n')
+}
+
+function bigblockDetails(r) {
+  const b = r.bigblock
+  const secs = b.rounds.map((x) => x.seconds)
+  const rates = b.rounds.map((x) => x.mbPerSecond)
+  return [
+    runSentence(b, `Hashing: ${b.hashing}.`),
+    '',
+    '| | per round |',
+    '|---|--:|',
+    `| block | ${int(mib(b.blockBytes))} MiB, ${int(b.rounds[0].txCount)} txs, merkle root verified |`,
+    `| time | ${fixed(Math.min(...secs), 1)}-${fixed(Math.max(...secs), 1)} s (${int(Math.min(...rates))}-${int(Math.max(...rates))} MiB/s) |`,
+    `| peak RSS above baseline (${b.rounds.length} rounds) | median **${fixed(b.medianPeakRssGrowthMB, 1)} MiB**, worst ${fixed(b.worstPeakRssGrowthMB, 1)} MiB (goal < ${int(b.goalMB)} MiB) |`,
+    `| baseline RSS | ${fixed(median(b.rounds.map((x) => x.baselineRssMB)), 1)} MiB |`,
+  ].join('\n')
+}
+
+// --- packages/transport-mock/README.md ---------------------------------------
+
+function peersDetails(r) {
+  const p = r.peers
+  const row = (h) => {
+    const goal = `goal < ${fixed(h.goalMs / 1000, 0)} s: ${h.wallMs < h.goalMs ? 'met' : 'not met'}`
+    return h.trace
+      ? `| the same with the labelled, hashed trace | ${int(h.wallMs)} ms (${int(h.peersPerSecond)} peers/s; ${goal}) |`
+      : `| ${int(h.peers)} peers through handshake and first ping, no trace | **${int(h.wallMs)} ms** wall${h.cpuMs === null ? '' : `, ${int(h.cpuMs)} ms of CPU`} (${int(h.peersPerSecond)} peers/s; ${goal}) |`
+  }
+  return [
+    `Run on ${day(p)} (Node ${p.node}, the project's shared machine with other work running, ${loadText(p)}, 1-minute averages at the start and the end):`,
+    '',
+    '| run | figure |',
+    '|---|---|',
+    ...[...p.handshakes].sort((a, b) => Number(a.trace) - Number(b.trace)).map(row),
+    `| ${int(p.pinging.peers)} connected peers pinging for ${p.pinging.virtualMinutes} virtual minutes | ${int(p.pinging.wallMs)} ms wall: ${int(p.pinging.virtualSecondsPerWallSecond)} virtual seconds per wall second |`,
+    `| ${int(p.visits.peers)} full visits (handshake, ping, getheaders, getdata of a block) | ${int(p.visits.wallMs)} ms (${int(p.visits.visitsPerSecond)} visits/s) |`,
+  ].join('\n')
+}
+
+// --- the blocks -------------------------------------------------------------
+
+/** Every generated block: the file it lives in, its marker name and how to render it from the results. */
+export const BLOCKS = [
+  { file: 'README.md', name: 'setup', render: setup },
+  { file: 'README.md', name: 'performance', render: performance },
+  { file: 'bench/README.md', name: 'wire', render: wireDetails },
+  { file: 'bench/README.md', name: 'fetch', render: fetchDetails },
+  { file: 'bench/README.md', name: 'sync', render: syncDetails },
+  { file: 'bench/README.md', name: 'headers', render: headersDetails },
+  { file: 'bench/README.md', name: 'pool', render: poolDetails },
+  { file: 'bench/README.md', name: 'bigblock', render: bigblockDetails },
+  { file: 'packages/transport-mock/README.md', name: 'peers', render: peersDetails },
+]
+
+const begin = (name) => `<!-- perf:${name} (generated from the benchmarks' results by node scripts/perf-table.mjs --write; do not edit) -->`
+const end = (name) => `<!-- /perf:${name} -->`
+
+/** The text between a block's markers in `doc`, or undefined when the markers are missing. */
+export function extractBlock(doc, name) {
+  const a = doc.indexOf(begin(name))
+  const b = doc.indexOf(end(name))
+  if (a < 0 || b < a) return undefined
+  return doc.slice(a + begin(name).length, b).replace(/^\n/, '').replace(/\n$/, '')
+}
+
+/** `doc` with the block `name` replaced by `content`. */
+export function replaceBlock(doc, name, content) {
+  const a = doc.indexOf(begin(name))
+  const b = doc.indexOf(end(name))
+  if (a < 0 || b < a) throw new Error(`no '${begin(name)}' ... '${end(name)}' markers`)
+  return `${doc.slice(0, a)}${begin(name)}\n${content}\n${doc.slice(b)}`
+}
+
+/** Each block as rendered from the results `read` returns. */
+export function renderBlocks(read = readResults) {
+  const results = load(read)
+  return BLOCKS.map((b) => ({ ...b, content: b.render(results) }))
+}
+
+/** The blocks whose text in their file differs from the rendered one. */
+export function staleBlocks(read = readResults) {
+  return renderBlocks(read).filter((b) => extractBlock(readFileSync(join(ROOT, b.file), 'utf8'), b.name) !== b.content)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  if (process.argv.includes('--write')) {
+    for (const b of renderBlocks()) {
+      const path = join(ROOT, b.file)
+      const doc = readFileSync(path, 'utf8')
+      const next = replaceBlock(doc, b.name, b.content)
+      if (next !== doc) {
+        writeFileSync(path, next)
+        console.log(`updated ${b.file} (${b.name})`)
+      }
+    }
+  } else if (process.argv.includes('--check')) {
+    const stale = staleBlocks()
+    for (const b of stale) console.error(`${b.file}: the ${b.name} block differs from the results (run node scripts/perf-table.mjs --write)`)
+    process.exitCode = stale.length > 0 ? 1 : 0
+  } else {
+    for (const b of renderBlocks()) console.log(`${b.file} (${b.name}):\n${b.content}\n`)
+  }
+}
