@@ -247,7 +247,7 @@ export async function crawlNode(address: PeerAddress, options: CrawlNodeOptions)
   const random = options.random ?? systemRandom()
   const connectTimeoutMs = options.connectTimeoutMs ?? DEFAULT_CRAWL_CONNECT_TIMEOUT_MS
   const addrWaitMs = options.addrWaitMs ?? DEFAULT_CRAWL_ADDR_WAIT_MS
-  const unixTimeOffsetMs = options.peer?.unixTimeOffsetMs ?? (options.clock ? 0 : performance.timeOrigin)
+  const unixTimeOffsetMs = options.peer?.unixTimeOffsetMs ?? clock.unixTimeOffsetMs ?? 0
   const ac = new AbortController()
   const onAbort = () => ac.abort(options.signal?.reason)
   if (options.signal?.aborted) onAbort()
