@@ -1,10 +1,12 @@
 // One rollup config for every package: ESM with the source modules preserved
 // (dist/<path>.js per src/<path>.ts, so that with "sideEffects": false a
-// bundler drops every module an app does not reach), plus one bundled .d.ts
-// per entry point.
+// bundler drops every module an app does not reach), plus a .d.ts per entry
+// point (dist/<entry>.d.ts) with the declarations entries share in
+// dist/types/.
 //
 // `entries` adds further entry points (e.g. { node: 'src/node.ts' } for
-// Node-only extras exported as "<pkg>/node").
+// Node-only extras exported as "<pkg>/node"; { codecs: 'src/codecs.ts' }
+// for a subpath "<pkg>/codecs"), each also listed in package.json "exports".
 //
 // `external` names further modules the runtime provides and that must never
 // be bundled (e.g. 'cloudflare:sockets'); node:* and the package's

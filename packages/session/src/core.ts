@@ -6,6 +6,8 @@
  * policy, and the pool's policy (PoolMachine, AddressBook, BanList, Backoff,
  * RetryTracker, AddrRateLimiter, eviction, netgroups and endpoints,
  * metering). Peer, Pool and the services in `@bitp2p/session` drive these.
+ * Also the less common option, state and event types of those drivers
+ * (TransportMode, StallPolicy, BackoffPolicy, BlockDownloadEvents, ...).
  * @module @bitp2p/session/core
  */
 
