@@ -310,12 +310,38 @@ describe('TypeScript (strict, noUncheckedIndexedAccess, exactOptionalPropertyTyp
   ] as const) {
     it(title, { timeout: 2 * TSC_TIMEOUT_MS }, async () => {
       const r = await started()[key]
-      expect(r.stdout + r.stderr, `tsc -p tsconfig.${key}.json`).toBe('')
-      expect(r.code).toBe(0)
-      console.log(`[consumer] tsc ${key}: clean (${r.ms} ms)`)
+      const { ours, upstream } = splitUpstream(r.stdout + r.stderr)
+      expect(ours, `tsc -p tsconfig.${key}.json`).toBe('')
+      // tsc's exit code is 2 when only the upstream declarations fail (emit still happens).
+      expect(r.code).toBe(upstream.length > 0 ? 2 : 0)
+      if (upstream.length > 0) console.log(`[consumer] tsc ${key}: ${upstream.length} error(s) in upstream declarations only (see UPSTREAM_DECLARATION_ERRORS):\n  ${upstream.join('\n  ')}`)
+      console.log(`[consumer] tsc ${key}: clean${upstream.length > 0 ? " apart from those" : ""} (${r.ms} ms)`)
     })
   }
 })
+
+/**
+ * Errors tsc reports inside third-party declaration files we ship against
+ * but cannot change, each with why. @nats-io/nats-core 3.4's own classes do
+ * not satisfy its interfaces under exactOptionalPropertyTypes with
+ * skipLibCheck false (TS2420 in lib/msg.d.ts and lib/nats.d.ts): a user of
+ * @bitp2p/jetstream with those flags sees the same, which its README says.
+ * Anything else, and any error in our own files, fails the check.
+ */
+const UPSTREAM_DECLARATION_ERRORS: readonly RegExp[] = [/^node_modules\/@nats-io\/nats-core\/lib\/(msg|nats)\.d\.ts\(\d+,\d+\): error TS2420: /]
+
+/** tsc's output split into our errors and the known upstream ones above. */
+function splitUpstream(output: string): { ours: string; upstream: string[] } {
+  // An error is its first line plus the indented lines that explain it.
+  const errors: string[] = []
+  for (const line of output.split('\n')) {
+    if (line.trim() === '') continue
+    if (/^\s/.test(line) && errors.length > 0) errors[errors.length - 1] += `\n${line}`
+    else errors.push(line)
+  }
+  const upstream = errors.filter((e) => UPSTREAM_DECLARATION_ERRORS.some((re) => re.test(e)))
+  return { ours: errors.filter((e) => !upstream.includes(e)).join('\n'), upstream: upstream.map((e) => e.split('\n')[0]!) }
+}
 
 /** The smoke app's JSON report (test/consumer/app/src/smoke.ts). */
 interface SmokeReport {
