@@ -159,7 +159,33 @@ export async function ensureCrawlStreams(jsm: JetStreamManager, names: JetStream
   await ensureStream(jsm, deadStream(names, opts, replicas))
 }
 
-/** Open (creating when absent) a key-value bucket keeping one revision per key. */
+/**
+ * Attempts of ensureBucket when the server does not answer in time. A new
+ * replicated bucket needs a leader elected, and several workers starting
+ * together all create it: on a busy cluster the JetStream API request can
+ * time out while the bucket is being made (seen in CI: one of two workers
+ * lost its start this way). Each attempt waits the client's own timeout.
+ */
+const ENSURE_BUCKET_ATTEMPTS = 5
+
+/** A request that got no answer in time (the client's TimeoutError, or its 'timeout' message). */
+function isTimeout(e: unknown): boolean {
+  const err = e as { name?: unknown; message?: unknown; code?: unknown } | undefined
+  return err?.name === 'TimeoutError' || err?.message === 'timeout' || err?.code === 'TIMEOUT'
+}
+
+/**
+ * Open (creating when absent) a key-value bucket keeping one revision per
+ * key. A request that times out is tried again, up to
+ * ENSURE_BUCKET_ATTEMPTS times in all; any other error is thrown at once.
+ */
 export async function ensureBucket(nc: NatsConnection, bucket: string, opts: Pick<StreamOptions, 'replicas'> = {}): Promise<KV> {
-  return new Kvm(nc).create(bucket, { history: 1, replicas: replicasOf(opts) })
+  const kvm = new Kvm(nc)
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await kvm.create(bucket, { history: 1, replicas: replicasOf(opts) })
+    } catch (e) {
+      if (attempt >= ENSURE_BUCKET_ATTEMPTS || !isTimeout(e)) throw e
+    }
+  }
 }
