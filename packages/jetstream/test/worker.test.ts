@@ -13,7 +13,8 @@ import { toHex } from '@bitp2p/wire'
 import { needs } from '../../../test/harness/needs.js'
 import { startNats, natsBudget, type NatsCluster } from '../../../test/harness/nats.js'
 import { scaled } from '../../../test/harness/timing.js'
-import { AckedPublisher, blockWorker, DEAD_HEADERS, encodeBlockPart, jetStreamNames, PartAssembler, partMsgId, ensureBlockStreams, ensureWorkConsumer, type BlockPart } from '../src/index.js'
+import { AckedPublisher, blockWorker, DEAD_HEADERS, encodeBlockPart, ensureBucket, jetStreamNames, PartAssembler, partMsgId, ensureBlockStreams, ensureWorkConsumer, type BlockPart } from '../src/index.js'
+import { TimeoutError } from '@nats-io/nats-core'
 import { chunkEvents } from './chunks.js'
 import { readAll, streamMessages, TEST_STREAMS, until } from './nats-util.js'
 
@@ -166,5 +167,40 @@ needs('nats-server').describe('worker and publisher against nats-server', () => 
     expect(pub.stats.stored).toBe(N)
     expect(pub.stats.maxInFlightSeen).toBeLessThanOrEqual(MAX)
     expect(pub.stats.maxInFlightSeen).toBeGreaterThan(1)
+  })
+
+  /** `nc` whose first `failures` JetStream stream-create requests time out (as a busy cluster's do), counting them. */
+  function timingOut(failures: number): { nc: NatsConnection; timedOut: () => number } {
+    let left = failures
+    let count = 0
+    const proxy = new Proxy(nc, {
+      get(target, prop) {
+        if (prop === 'request') {
+          return (subject: string, ...rest: unknown[]) => {
+            if (subject.startsWith('$JS.API.STREAM.CREATE.') && left > 0) {
+              left--
+              count++
+              return Promise.reject(new TimeoutError())
+            }
+            return (target.request as (...a: unknown[]) => Promise<unknown>).call(target, subject, ...rest)
+          }
+        }
+        const v = Reflect.get(target, prop, target)
+        return typeof v === 'function' ? v.bind(target) : v
+      },
+    })
+    return { nc: proxy, timedOut: () => count }
+  }
+
+  needs('nats-server').it('ensureBucket tries again when the stream-create request times out, and gives up after its attempts', async () => {
+    const two = timingOut(2)
+    const kv = await ensureBucket(two.nc, 'retry-bucket')
+    expect(two.timedOut()).toBe(2)
+    await kv.put('k', 'v')
+    expect((await kv.get('k'))?.string()).toBe('v')
+    // Five timeouts in a row: the fifth is thrown, typed as the client's TimeoutError.
+    const always = timingOut(100)
+    await expect(ensureBucket(always.nc, 'never-bucket')).rejects.toMatchObject({ name: 'TimeoutError' })
+    expect(always.timedOut()).toBe(5)
   })
 })
