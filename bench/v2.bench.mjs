@@ -27,7 +27,7 @@ import { pubECDSA } from '@scure/btc-signer/utils.js'
 import { BlockFetcher, Peer, singlePeer, systemRandom } from '@bitp2p/session'
 import { V1Codec } from '@bitp2p/session/core'
 import { v2 } from '@bitp2p/session/v2'
-import { fromHex, hashToHex, hexToHash, regtest, toHex } from '@bitp2p/wire'
+import { concatBytes, fromHex, hashToHex, hexToHash, regtest, toHex } from '@bitp2p/wire'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { btcdAbsence, btcdRpcClient, spawnBtcd } from '../test/harness/spawn-btcd.mjs'
 
@@ -175,13 +175,7 @@ async function handshakes(addr, transport, btcdPid) {
 function drain(from) {
   const parts = []
   for (let b = from.poll(); b; b = from.poll()) parts.push(b)
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
+  return concatBytes(...parts)
 }
 
 /** A sender and a receiver codec of `transport`, past v2's handshake (the session's production codecs). */

@@ -7,7 +7,7 @@
  * steps that use it still run under Deno and Bun. Deterministic: no clock,
  * no Math.random.
  */
-import { encodeMessage, ipFromString, type FramingParams, type KnownMessage } from '@bitp2p/wire'
+import { concatBytes, encodeMessage, ipFromString, type FramingParams, type KnownMessage } from '@bitp2p/wire'
 import { encodeFrame } from '@bitp2p/wire/codecs'
 import { HEADER_BYTES } from '@bitp2p/wire/limits'
 
@@ -90,21 +90,12 @@ export const COMPACT_SIZE_U32_MAX = Uint8Array.of(0xfe, 0xff, 0xff, 0xff, 0xff)
  */
 export function hugeCountFrames(magic: Uint8Array): { readonly command: string; readonly announces: string; readonly frame: Uint8Array }[] {
   const version = Uint8Array.of(0x80, 0x11, 0x01, 0x00) // 70016, u32 LE
-  const cat = (...parts: Uint8Array[]): Uint8Array => {
-    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-    let o = 0
-    for (const p of parts) {
-      out.set(p, o)
-      o += p.length
-    }
-    return out
-  }
   const f = (command: string, announces: string, payload: Uint8Array) => ({ command, announces, frame: encodeFrame(magic, command, payload) })
   return [
     f('inv', '2^64-1 inventory items', COMPACT_SIZE_U64_MAX),
     f('addr', '2^32-1 addresses', COMPACT_SIZE_U32_MAX),
     f('headers', '2001 headers (limit 2000)', Uint8Array.of(0xfd, 0xd1, 0x07)),
-    f('getheaders', 'a locator of 2^32-1 hashes', cat(version, COMPACT_SIZE_U32_MAX)),
-    f('tx', 'a transaction of 2^32-1 inputs', cat(Uint8Array.of(0x01, 0x00, 0x00, 0x00), COMPACT_SIZE_U32_MAX)),
+    f('getheaders', 'a locator of 2^32-1 hashes', concatBytes(version, COMPACT_SIZE_U32_MAX)),
+    f('tx', 'a transaction of 2^32-1 inputs', concatBytes(Uint8Array.of(0x01, 0x00, 0x00, 0x00), COMPACT_SIZE_U32_MAX)),
   ]
 }

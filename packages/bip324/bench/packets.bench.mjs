@@ -16,6 +16,7 @@
 import { cpus, loadavg } from 'node:os'
 import { createCipheriv, createDecipheriv } from 'node:crypto'
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js'
+import { concatBytes } from '@bitp2p/wire'
 import * as pureBuild from '../dist/index.js'
 import * as nodeBuild from '../dist/node-variant/index.js'
 
@@ -171,18 +172,9 @@ function handshake() {
   const r = new V2Handshake({ role: 'responder', magic: new Uint8Array([0xfa, 0xbf, 0xb5, 0xda]), random, maxPayload: 4_000_000 })
   r.start()
   const s1 = r.push(i.start())
-  const s2 = i.push(concat(s1.send))
-  const s3 = r.push(concat(s2.send))
+  const s2 = i.push(concatBytes(...s1.send))
+  const s3 = r.push(concatBytes(...s2.send))
   if (s2.events.at(-1)?.type !== 'ready' || s3.events.at(-1)?.type !== 'ready') throw new Error('handshake failed')
-}
-function concat(parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
 }
 const cpuPer = (f, n) => {
   const samples = []

@@ -18,6 +18,7 @@ import { deriveV2Keys } from '../src/keys.js'
 import { V2Session, type V2SessionEvent } from '../src/session.js'
 import { V2Handshake, type V2HandshakeEvent } from '../src/handshake.js'
 import type { Random } from '../src/random.js'
+import { concatBytes } from '@bitp2p/wire'
 
 /** Fixed keys: an input is a byte stream and must replay alone. */
 const KEYS = deriveV2Keys(sha256(new TextEncoder().encode('bitp2p fuzz bip324')), new Uint8Array([0xfa, 0xbf, 0xb5, 0xda]))
@@ -89,7 +90,7 @@ function drive(push: (c: Uint8Array) => AnyEvent[], end: () => AnyEvent[], chunk
   const out: AnyEvent[] = []
   for (let k = 0; k < chunks.length; k++) {
     const ev = push(chunks[k]!)
-    for (const e of ev) out.push(e.type === 'v1' ? { type: 'v1', bytes: concat([e.bytes, ...chunks.slice(k + 1)]) } : e)
+    for (const e of ev) out.push(e.type === 'v1' ? { type: 'v1', bytes: concatBytes(e.bytes, ...chunks.slice(k + 1)) } : e)
     if (ev.some((e) => e.type === 'error' || e.type === 'v1')) return out
   }
   out.push(...end())
@@ -110,7 +111,7 @@ export function packetsTarget(): FuzzTarget {
         else if (k < 8) parts.push(tx.decoy(rng.size(500)))
         else parts.push(tx.sender.encryptContents(rng.bytes(rng.size(40))))
       }
-      const stream = concat(parts)
+      const stream = concatBytes(...parts)
       return rng.chance(0.6) ? mutate(rng, stream, { maxLength: 20_000 }) : stream
     },
     run(input, rng) {
@@ -141,17 +142,17 @@ export function handshakeTarget(): FuzzTarget {
         const r = responder(seed)
         const first = i.start()
         const reply = r.push(first)
-        const step = i.push(concat(reply.send))
+        const step = i.push(concatBytes(...reply.send))
         const session = i.session
         const tail = session ? [session.encrypt(rng.pick(COMMANDS), rng.bytes(rng.size(100)))] : []
-        stream = concat([first, ...step.send, ...tail])
+        stream = concatBytes(first, ...step.send, ...tail)
       } else if (k < 8) {
-        stream = concat([MAGIC, new TextEncoder().encode('version\0\0\0\0\0'), rng.bytes(rng.size(100))])
+        stream = concatBytes(MAGIC, new TextEncoder().encode('version\0\0\0\0\0'), rng.bytes(rng.size(100)))
       } else {
         stream = rng.bytes(rng.size(5000))
       }
       const body = rng.chance(0.7) ? mutate(rng, stream, { maxLength: 10_000 }) : stream
-      return concat([seed, body])
+      return concatBytes(seed, body)
     },
     run(input, rng) {
       if (input.length < 4) return true
@@ -179,16 +180,6 @@ function responder(seed: Uint8Array): V2Handshake {
   const hs = new V2Handshake({ role: 'responder', magic: MAGIC, random, ...LIMITS })
   hs.start()
   return hs
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
 }
 
 /** The bip324 targets, for the wire fuzzer's runner. */

@@ -27,7 +27,8 @@ import { REKEY_INTERVAL, TAG_BYTES } from '../src/constants.js'
 import { deriveV2Keys } from '../src/keys.js'
 import { randomBytes } from '../src/random.js'
 import type * as SessionModule from '../src/session.js'
-import { concat, plain, REGTEST_MAGIC, TestRandom } from './helpers.js'
+import { plain, REGTEST_MAGIC, TestRandom } from './helpers.js'
+import { concatBytes } from '@bitp2p/wire'
 
 type Aead = typeof pure
 const BACKENDS = [
@@ -150,7 +151,7 @@ describe('sessions of the two builds talk to each other', () => {
       const rx = to.V2Session.fromKeys({ keys, role: 'responder', receivedGarbage: Uint8Array.from([7, 7, 7]), ...limits })
       const payloads = Array.from({ length: REKEY_INTERVAL + 30 }, (_, i) => randomBytes(rng, i % 100 === 50 ? 200_000 : rng.int(300)))
       // Sent as one stream, then pushed in 1,000-byte reads: packets arrive in one piece and in many.
-      const stream = concat(payloads.map((p, i) => (i % 5 === 0 ? tx.decoy(i) : tx.encrypt('tx', p))))
+      const stream = concatBytes(...payloads.map((p, i) => (i % 5 === 0 ? tx.decoy(i) : tx.encrypt('tx', p))))
       const events = []
       for (let o = 0; o < stream.length; o += 1000) events.push(...rx.push(stream.subarray(o, o + 1000)))
       expect(events.filter((e) => e.type === 'error')).toEqual([])
@@ -219,7 +220,7 @@ describe('copies in the packet path', () => {
     const packet = tx.encrypt('block', payload)
     expect(seen.tails[0]).toBe(payload)
     // Received inside a larger read (another packet follows in the same chunk).
-    const chunk = concat([packet, tx.encrypt('ping', new Uint8Array(8))])
+    const chunk = concatBytes(packet, tx.encrypt('ping', new Uint8Array(8)))
     const events = rx.push(chunk)
     expect(events.map((e) => e.type)).toEqual(['frame', 'frame'])
     expect(seen.opened[0]!.buffer).toBe(chunk.buffer)
@@ -242,7 +243,7 @@ describe('copies in the packet path', () => {
       rx.push(single)
       expect(seen.opened[1]!.buffer === single.buffer, backend).toBe(backend === '../src/aead.node.js')
       // Never written: the caller's chunks are the caller's.
-      expect(same(concat([first, second]), whole)).toBe(true)
+      expect(same(concatBytes(first, second), whole)).toBe(true)
       expect(same(packet, whole)).toBe(true)
       vi.doUnmock('../src/aead.js')
     }

@@ -17,14 +17,14 @@
  *    garbage, the version packet or a later packet.
  */
 import { describe, expect, it } from 'vitest'
-import { regtest, testnet3 } from '@bitp2p/wire'
+import { concatBytes, regtest, testnet3 } from '@bitp2p/wire'
 import { encodeFrame } from '@bitp2p/wire/codecs'
 import { MAX_GARBAGE_BYTES, MAX_SEND_GARBAGE_BYTES } from '../src/constants.js'
 import { createEllSwiftKeyPair } from '../src/ellswift.js'
 import { V2Error } from '../src/errors.js'
 import { V2Handshake, type V2HandshakeEvent, type V2Step } from '../src/handshake.js'
 import type { V2Session } from '../src/session.js'
-import { byteChunks, concat, exchange, MAINNET_MAGIC, options, plain, randomChunks, REGTEST_MAGIC, TestRandom, toHex } from './helpers.js'
+import { byteChunks, exchange, MAINNET_MAGIC, options, plain, randomChunks, REGTEST_MAGIC, TestRandom, toHex } from './helpers.js'
 
 function ready(events: readonly V2HandshakeEvent[]): V2Session {
   const e = events.find((x) => x.type === 'ready')
@@ -72,8 +72,8 @@ describe('a full handshake', () => {
       expect(base.b.hs.state).toBe('ready')
       expect(base.a.hs.sessionId).toEqual(sa.sessionId)
       for (const r of runs.slice(1)) {
-        expect(toHex(concat(r.a.sent)), r.name).toBe(toHex(concat(base.a.sent)))
-        expect(toHex(concat(r.b.sent)), r.name).toBe(toHex(concat(base.b.sent)))
+        expect(toHex(concatBytes(...r.a.sent)), r.name).toBe(toHex(concatBytes(...base.a.sent)))
+        expect(toHex(concatBytes(...r.b.sent)), r.name).toBe(toHex(concatBytes(...base.b.sent)))
         expect(r.a.events.map(plain), r.name).toEqual(base.a.events.map(plain))
         expect(r.b.events.map(plain), r.name).toEqual(base.b.events.map(plain))
       }
@@ -89,8 +89,8 @@ describe('a full handshake', () => {
     const x = run(7, 8)
     const y = run(7, 8)
     const z = run(9, 8)
-    expect(toHex(concat(x.a.sent))).toBe(toHex(concat(y.a.sent)))
-    expect(toHex(concat(x.b.sent))).toBe(toHex(concat(y.b.sent)))
+    expect(toHex(concatBytes(...x.a.sent))).toBe(toHex(concatBytes(...y.a.sent)))
+    expect(toHex(concatBytes(...x.b.sent))).toBe(toHex(concatBytes(...y.b.sent)))
     expect(toHex(x.a.sent[0]!.subarray(0, 64))).not.toBe(toHex(z.a.sent[0]!.subarray(0, 64)))
     expect(toHex(ready(x.a.events).sessionId)).not.toBe(toHex(ready(z.a.events).sessionId))
   })
@@ -100,10 +100,10 @@ describe('a full handshake', () => {
     const r = new V2Handshake(options('responder', 2))
     r.start()
     const s1 = r.push(i.start())
-    const s2 = i.push(concat(s1.send))
+    const s2 = i.push(concatBytes(...s1.send))
     const si = ready(s2.events)
     // The initiator's terminator + version packet + two messages, in one chunk.
-    const stream = concat([...s2.send, si.encrypt('ping', new Uint8Array(8)), si.encrypt('sendheaders', new Uint8Array(0))])
+    const stream = concatBytes(...s2.send, si.encrypt('ping', new Uint8Array(8)), si.encrypt('sendheaders', new Uint8Array(0)))
     const s3 = r.push(stream)
     expect(s3.events.map((e) => e.type)).toEqual(['ready', 'frame', 'frame'])
     expect(s3.events.slice(1).map((e) => (e.type === 'frame' ? e.command : ''))).toEqual(['ping', 'sendheaders'])
@@ -133,7 +133,7 @@ describe('garbage: what we send, what we accept', () => {
     expect(i.start().length).toBe(64 + MAX_SEND_GARBAGE_BYTES)
     const r = new V2Handshake({ ...options('responder', 2), random: new MaxRandom(2) })
     r.start()
-    expect(concat(r.push(new Uint8Array([0])).send).length).toBe(64 + MAX_SEND_GARBAGE_BYTES)
+    expect(concatBytes(...r.push(new Uint8Array([0])).send).length).toBe(64 + MAX_SEND_GARBAGE_BYTES)
     const lengths = Array.from({ length: 40 }, (_, s) => new V2Handshake(options('initiator', s)).start().length - 64)
     expect(Math.max(...lengths)).toBeLessThanOrEqual(MAX_SEND_GARBAGE_BYTES)
     expect(new Set(lengths).size).toBeGreaterThan(30)
@@ -156,10 +156,10 @@ describe('garbage: what we send, what we accept', () => {
     const first = i.start()
     const r0 = new V2Handshake(options('responder', 6))
     r0.start()
-    const reply = concat(r0.push(first).send)
-    const rest = concat(i.push(reply).send) // terminator + version packet
+    const reply = concatBytes(...r0.push(first).send)
+    const rest = concatBytes(...i.push(reply).send) // terminator + version packet
     // A middlebox adds one garbage byte: key, 4,096 bytes of garbage, terminator, version packet.
-    const stream = concat([first, new Uint8Array([0x42]), rest])
+    const stream = concatBytes(first, new Uint8Array([0x42]), rest)
     const results = cuts.map(([, cut]) => {
       const r = new V2Handshake(options('responder', 6))
       r.start()
@@ -196,7 +196,7 @@ describe('a v1 peer at the responder', () => {
       // What was handed back, then the chunks the caller had not pushed yet, are the whole v1 stream.
       const handedBack = events[0]!.type === 'v1' ? events[0]!.bytes : new Uint8Array(0)
       expect(handedBack.length, name).toBeGreaterThanOrEqual(16)
-      expect(toHex(concat([handedBack, ...chunks.slice(k)])), name).toBe(toHex(version))
+      expect(toHex(concatBytes(handedBack, ...chunks.slice(k))), name).toBe(toHex(version))
       // The machine is done: pushing more is a caller bug.
       expect(() => r.push(new Uint8Array(1))).toThrow(expect.objectContaining({ code: 'STATE' }))
     }
@@ -242,9 +242,9 @@ describe('faults at every step end in a typed error', () => {
     const r = new V2Handshake(options('responder', seed + 1, { garbageLen: 100 }))
     const i1 = i.start()
     r.start()
-    const r1 = concat(r.push(i1).send)
+    const r1 = concatBytes(...r.push(i1).send)
     const s = i.push(r1)
-    return { i, r, i1, r1, i2: concat(s.send) }
+    return { i, r, i1, r1, i2: concatBytes(...s.send) }
   }
 
   it('truncation: end() in each state is TRUNCATED naming the state; retryV1 only when the peer sent nothing to our key', () => {
@@ -295,8 +295,8 @@ describe('faults at every step end in a typed error', () => {
     const i = new V2Handshake(options('initiator', 6))
     const r = new V2Handshake(options('responder', 7))
     r.start()
-    const r1 = concat(r.push(i.start()).send)
-    const swapped = concat([createEllSwiftKeyPair(new TestRandom(99)).ellswift, r1.subarray(64)])
+    const r1 = concatBytes(...r.push(i.start()).send)
+    const swapped = concatBytes(createEllSwiftKeyPair(new TestRandom(99)).ellswift, r1.subarray(64))
     const step = i.push(swapped)
     expect(step.send.length).toBe(2) // it derived (wrong) keys and sent its terminator + version
     const err = errorOf(i.push(new Uint8Array(4111)).events)!

@@ -1,7 +1,7 @@
 // Helpers shared by the bip324 tests: a seeded Random, the BIP vector files,
 // a pair of handshakes wired together in memory, and chunkings of a stream.
 import { existsSync, readFileSync } from 'node:fs'
-import { fromHex, toHex } from '@bitp2p/wire'
+import { concatBytes, fromHex, toHex } from '@bitp2p/wire'
 import type { Random } from '../src/random.js'
 import { V2Handshake, type V2HandshakeEvent, type V2HandshakeOptions } from '../src/handshake.js'
 
@@ -84,17 +84,6 @@ export function byteChunks(bytes: Uint8Array): Uint8Array[] {
   return Array.from(bytes, (_, i) => bytes.subarray(i, i + 1))
 }
 
-/** Concatenation of byte arrays. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
-
 /** An event as plain data for comparisons (the session object and error instances replaced by what identifies them). */
 export function plain(e: V2HandshakeEvent): unknown {
   switch (e.type) {
@@ -147,12 +136,12 @@ export function exchange(
   for (let round = 0; round < 10 && (toA.length > 0 || toB.length > 0); round++) {
     const nextA: Uint8Array[] = []
     const nextB: Uint8Array[] = []
-    for (const chunk of cut(concat(toB))) {
+    for (const chunk of cut(concatBytes(...toB))) {
       const step = b.push(chunk)
       nextA.push(...step.send)
       logB.events.push(...step.events)
     }
-    for (const chunk of cut(concat(toA))) {
+    for (const chunk of cut(concatBytes(...toA))) {
       const step = a.push(chunk)
       nextB.push(...step.send)
       logA.events.push(...step.events)

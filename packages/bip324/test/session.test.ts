@@ -22,8 +22,9 @@ import { LONG_TYPE_BYTES, MAX_CONTENTS_BYTES, REKEY_INTERVAL } from '../src/cons
 import { deriveV2Keys, type V2Keys } from '../src/keys.js'
 import { SHORT_IDS, shortIdOf } from '../src/message-type.js'
 import { type V2Limits, V2Session, type V2SessionEvent } from '../src/session.js'
-import { byteChunks, concat, plain, randomChunks, REGTEST_MAGIC, TestRandom, toHex } from './helpers.js'
+import { byteChunks, plain, randomChunks, REGTEST_MAGIC, TestRandom, toHex } from './helpers.js'
 import { randomBytes } from '../src/random.js'
+import { concatBytes } from '@bitp2p/wire'
 
 function keysFor(seed: number): V2Keys {
   return deriveV2Keys(randomBytes(new TestRandom(seed), 32), REGTEST_MAGIC)
@@ -64,7 +65,7 @@ describe('messages both ways', () => {
         sent.push({ command, payload: toHex(payload) })
         stream.push(from.encrypt(command, payload))
       }
-      const events = pushAll(to, randomChunks(concat(stream), rng, 500))
+      const events = pushAll(to, randomChunks(concatBytes(...stream), rng, 500))
       expect(events.map((e) => (e.type === 'frame' ? { command: e.command, payload: toHex(e.payload) } : e))).toEqual(sent)
       expect(from.sender.packets).toBe(n)
       expect(to.receiver.packets).toBe(n)
@@ -88,7 +89,7 @@ describe('messages both ways', () => {
 describe('decoys', () => {
   it('are authenticated and reported, never delivered, between messages, and can carry the ignore bit on a real message', () => {
     const { a, b } = pair(5)
-    const stream = concat([a.decoy(0), a.encrypt('ping', new Uint8Array(8)), a.decoy(1000), a.encrypt('tx', new Uint8Array(3), { decoy: true }), a.encrypt('pong', new Uint8Array(8))])
+    const stream = concatBytes(a.decoy(0), a.encrypt('ping', new Uint8Array(8)), a.decoy(1000), a.encrypt('tx', new Uint8Array(3), { decoy: true }), a.encrypt('pong', new Uint8Array(8)))
     expect(b.push(stream).map(plain)).toEqual([
       { type: 'decoy', contentBytes: 0, wireBytes: 20 },
       { type: 'frame', command: 'ping', payload: '0000000000000000', wireBytes: 29 },
@@ -117,7 +118,7 @@ describe('message types', () => {
     const long = new Uint8Array(LONG_TYPE_BYTES + 8)
     long.set(new TextEncoder().encode('ping'), 1)
     long.fill(9, LONG_TYPE_BYTES)
-    const events = b.push(concat([a.encrypt('ping', new Uint8Array(8).fill(9)), a.sender.encryptContents(long)]))
+    const events = b.push(concatBytes(a.encrypt('ping', new Uint8Array(8).fill(9)), a.sender.encryptContents(long)))
     expect(events.map(plain)).toEqual([
       { type: 'frame', command: 'ping', payload: '0909090909090909', wireBytes: 29 },
       { type: 'frame', command: 'ping', payload: '0909090909090909', wireBytes: 41 },
@@ -130,7 +131,7 @@ describe('message types', () => {
     badPad.set(new TextEncoder().encode('ab\0c'), 1)
     const nonAscii = new Uint8Array(LONG_TYPE_BYTES + 2)
     nonAscii[1] = 0x80
-    const stream = concat([
+    const stream = concatBytes(
       a.sender.encryptContents(new Uint8Array(0)),
       a.sender.encryptContents(new Uint8Array([200, 1, 2])),
       a.sender.encryptContents(new Uint8Array([0, 0x61, 0x62])), // long form cut short
@@ -138,7 +139,7 @@ describe('message types', () => {
       a.sender.encryptContents(nonAscii),
       a.sender.encryptContents(new Uint8Array(LONG_TYPE_BYTES)), // no command at all
       a.encrypt('feefilter', new Uint8Array(8)),
-    ])
+    )
     expect(b.push(stream).map(plain)).toEqual([
       { type: 'dropped', reason: 'EMPTY', wireBytes: 20 },
       { type: 'dropped', reason: 'UNKNOWN_SHORT_ID', shortId: 200, wireBytes: 23 },
@@ -183,7 +184,7 @@ describe('caps are checked before buffering', () => {
   it("a command's own cap (commandLimit), and unknownCommandLimit for commands without one", () => {
     const limits = { maxPayload: 4_000_000, commandLimit: (c: string) => (c === 'ping' ? 8 : undefined), unknownCommandLimit: 100 }
     const ok = pair(12, limits)
-    expect(ok.b.push(concat([ok.a.encrypt('ping', new Uint8Array(8)), ok.a.encrypt('mystery', new Uint8Array(100))])).map((e) => e.type)).toEqual(['frame', 'frame'])
+    expect(ok.b.push(concatBytes(ok.a.encrypt('ping', new Uint8Array(8)), ok.a.encrypt('mystery', new Uint8Array(100)))).map((e) => e.type)).toEqual(['frame', 'frame'])
     const p = pair(12, limits)
     const e1 = p.b.push(p.a.encrypt('ping', new Uint8Array(9)))
     expect(e1.map(plain)).toEqual([{ type: 'error', code: 'OVERSIZE', detail: { limit: 8, actual: 9, field: 'commandLimit', command: 'ping', packet: 0 }, retryV1: false }])
@@ -207,7 +208,7 @@ describe('caps are checked before buffering', () => {
 
   it('the same cap errors, at the same byte, byte by byte', () => {
     const { a, b } = pair(14, { maxPayload: 1000, commandLimit: (c) => (c === 'ping' ? 8 : undefined) })
-    const events = pushAll(b, byteChunks(concat([a.encrypt('ping', new Uint8Array(8)), a.encrypt('ping', new Uint8Array(9))])))
+    const events = pushAll(b, byteChunks(concatBytes(a.encrypt('ping', new Uint8Array(8)), a.encrypt('ping', new Uint8Array(9)))))
     expect(events.map((e) => e.type)).toEqual(['frame', 'error'])
     expect(b.receiver.bytesConsumed).toBe(29 + 3 + 11)
   })
@@ -261,7 +262,7 @@ describe('tampering and wrong keys', () => {
           const limits = { maxPayload: 200, commandLimit: (c: string) => (c === 'inv' ? 100 : c === 'ping' ? 8 : undefined), unknownCommandLimit: 150 }
           const make = () => pair(seed, limits)
           const { a } = make()
-          const stream = concat(
+          const stream = concatBytes(...
             packets.map((p) =>
               p.kind === 'msg' ? a.encrypt(p.command, new Uint8Array(p.size)) : p.kind === 'decoy' ? a.decoy(p.size) : a.sender.encryptContents(new Uint8Array(p.size + 1).fill(p.first, 0, 1)),
             ),

@@ -5,6 +5,7 @@
  * inserts, deletes, duplicated ranges, truncation and splicing with another
  * seed. Deterministic for a given generator state.
  */
+import { concatBytes } from '../src/bytes/hex.js'
 import type { FuzzRng } from './rng.js'
 
 /** Bytes that sit on boundaries decoders care about (CompactSize prefixes, sign bits, booleans). */
@@ -90,7 +91,7 @@ function mutateOnce(rng: FuzzRng, b: Uint8Array, opts: MutateOptions): Uint8Arra
       if (n === 0) return b
       const from = rng.below(n)
       const len = Math.max(1, Math.min(n - from, rng.size(n)))
-      return concat(b.subarray(0, from), b.subarray(from + len))
+      return concatBytes(b.subarray(0, from), b.subarray(from + len))
     }
     case 7: {
       // Duplicate a range (a repeated entry, an extra field).
@@ -103,13 +104,13 @@ function mutateOnce(rng: FuzzRng, b: Uint8Array, opts: MutateOptions): Uint8Arra
       // Truncate.
       return b.subarray(0, rng.below(n + 1))
     case 9:
-      return concat(b, rng.bytes(rng.int(1, 8)))
+      return concatBytes(b, rng.bytes(rng.int(1, 8)))
     case 10: {
       // Splice: this one's head with another seed's tail.
       const others = opts.others ?? []
       if (others.length === 0) return b
       const o = rng.pick(others)
-      return concat(b.subarray(0, at), o.subarray(rng.below(o.length + 1)))
+      return concatBytes(b.subarray(0, at), o.subarray(rng.below(o.length + 1)))
     }
     case 11: {
       // A random little-endian u32 boundary value.
@@ -130,24 +131,12 @@ function mutateOnce(rng: FuzzRng, b: Uint8Array, opts: MutateOptions): Uint8Arra
 }
 
 function insert(b: Uint8Array, at: number, piece: Uint8Array): Uint8Array {
-  return concat(b.subarray(0, at), piece, b.subarray(at))
+  return concatBytes(b.subarray(0, at), piece, b.subarray(at))
 }
 
 function overwrite(b: Uint8Array, at: number, seq: readonly number[]): Uint8Array {
-  const out = b.length >= at + seq.length ? b : concat(b, new Uint8Array(at + seq.length - b.length))
+  const out = b.length >= at + seq.length ? b : concatBytes(b, new Uint8Array(at + seq.length - b.length))
   for (let i = 0; i < seq.length; i++) out[at + i] = seq[i]!
   return out
 }
 
-/** The pieces joined into one new array. */
-export function concat(...parts: Uint8Array[]): Uint8Array {
-  let n = 0
-  for (const p of parts) n += p.length
-  const out = new Uint8Array(n)
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}

@@ -47,7 +47,8 @@ import {
 import { blockWtxids } from '../src/consensus.js'
 import { merkleRoot } from '../src/hash.js'
 import { messageSamples, type Sample, syntheticBlocks } from './corpus.js'
-import { concat, mutate } from './mutate.js'
+import { concatBytes } from '../src/bytes/hex.js'
+import { mutate } from './mutate.js'
 import type { FuzzRng } from './rng.js'
 
 /** One thing to fuzz. */
@@ -222,10 +223,10 @@ export function framesTarget(samples: readonly Sample[]): FuzzTarget {
         const s = rng.pick(samples)
         const command = rng.chance(0.05) ? rng.pick(['foo', 'sendheaders2', 'a'.repeat(12)]) : s.command
         const payload = rng.chance(0.6) ? mutate(rng, s.payload, { maxLength: s.payload.length + 1024, others: payloads }) : s.payload
-        if (net.supportsExtMsg && rng.chance(0.3)) frames.push(concat(encodeExtHeader(net.magic, command, payload.length), payload))
+        if (net.supportsExtMsg && rng.chance(0.3)) frames.push(concatBytes(encodeExtHeader(net.magic, command, payload.length), payload))
         else frames.push(encodeFrame(net.magic, command, payload))
       }
-      const stream = concat(...frames)
+      const stream = concatBytes(...frames)
       // Damage the framed bytes too now and then: header, checksum, length, magic.
       return rng.chance(0.35) ? mutate(rng, stream, { maxLength: stream.length + 64 }) : stream
     },
@@ -333,7 +334,7 @@ function frameEvents(net: NetworkParams, pv: number, pieces: readonly Uint8Array
         continue
       }
       if (ev.type === 'payload-end') {
-        out.push({ ...ev, payload: concat(...streamed) })
+        out.push({ ...ev, payload: concatBytes(...streamed) })
         streamed = []
         continue
       }
@@ -347,7 +348,7 @@ function frameEvents(net: NetworkParams, pv: number, pieces: readonly Uint8Array
     }
   }
   // Chunks of an unfinished payload: joined too.
-  if (streamed.length > 0) out.push({ type: 'partial', payload: concat(...streamed) })
+  if (streamed.length > 0) out.push({ type: 'partial', payload: concatBytes(...streamed) })
   return stableText(out)
 }
 

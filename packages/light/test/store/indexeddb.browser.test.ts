@@ -5,7 +5,7 @@
 // dies holding the stores, deletion, and damaged or foreign databases.
 import { afterEach, describe, expect, it } from 'vitest'
 import { openDB } from 'idb'
-import { hashToHex } from '@bitp2p/wire'
+import { concatBytes, hashToHex } from '@bitp2p/wire'
 import {
   deleteIndexedDbStores,
   FILTER_HEADERS_PER_CHUNK,
@@ -63,16 +63,6 @@ headerStoreCompliance({
 function headers(seed: number, count: number): Uint8Array {
   const out = new Uint8Array(count * 32)
   for (let i = 0; i < out.length; i++) out[i] = (i * 31 + seed) & 0xff
-  return out
-}
-
-function concat(...parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0))
-  let at = 0
-  for (const p of parts) {
-    out.set(p, at)
-    at += p.length
-  }
   return out
 }
 
@@ -159,7 +149,7 @@ describe('IndexedDB stores in Chromium', () => {
     const after = await rawRecords(name, 'filter-headers')
     expect([...after.keys()]).toEqual([0, 1])
     expect(after.get(0)).toEqual(before.get(0))
-    expect(await stores.light.loadFilterHeaders()).toEqual(concat(first.subarray(0, 3000 * 32), headers(3, 5)))
+    expect(await stores.light.loadFilterHeaders()).toEqual(concatBytes(first.subarray(0, 3000 * 32), headers(3, 5)))
     await stores.close()
   })
 

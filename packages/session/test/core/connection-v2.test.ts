@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import { bytesEqual, regtest, toHex, type Message } from '@bitp2p/wire'
+import { bytesEqual, concatBytes, regtest, toHex, type Message } from '@bitp2p/wire'
 import { V2Codec } from '../../src/core/codec-v2.js'
 import { Connection, type ConnectionAction, type ConnectionEvent } from '../../src/core/connection.js'
 import type { DisconnectReason } from '../../src/fsm/reasons.js'
@@ -102,9 +102,9 @@ describe('Connection over v2: the handshake', () => {
   it('the bytes on the wire carry no network magic and no command name', () => {
     const r = run('private')
     const all = [...r.wireBytes.a, ...r.wireBytes.b]
-    const text = new TextDecoder('latin1').decode(concat(all))
+    const text = new TextDecoder('latin1').decode(concatBytes(...all))
     for (const command of ['version', 'verack', 'wtxidrelay', 'sendaddrv2', 'sendheaders', 'ping']) expect(text).not.toContain(command)
-    expect(indexOf(concat(all), regtest.magic)).toBe(-1)
+    expect(indexOf(concatBytes(...all), regtest.magic)).toBe(-1)
   })
 
   it('property: any chunking of the byte stream gives the same messages', () => {
@@ -179,7 +179,7 @@ describe('Connection over v2: a fault at every handshake step ends in a typed di
     // b's first write is key, garbage, terminator, version packet: corrupt its terminator and send filler after it.
     const r = run('term', {
       garbage: { b: 100 },
-      tamper: (side, i, b) => (side === 'b' && i === 0 ? concat([flip(b, 64 + 100), new Uint8Array(4200)]) : b),
+      tamper: (side, i, b) => (side === 'b' && i === 0 ? concatBytes(flip(b, 64 + 100), new Uint8Array(4200)) : b),
     })
     expect(r.closed('a')).toMatchObject({ kind: 'v2', code: 'NO_TERMINATOR' })
   })
@@ -190,7 +190,7 @@ describe('Connection over v2: a fault at every handshake step ends in a typed di
   })
 
   it('a wrong key (a different 64 bytes): the terminators cannot match, NO_TERMINATOR', () => {
-    const r = run('key', { tamper: (side, i, b) => (side === 'a' && i === 0 ? concat([new Uint8Array(64).fill(7), b.subarray(64)]) : b) })
+    const r = run('key', { tamper: (side, i, b) => (side === 'a' && i === 0 ? concatBytes(new Uint8Array(64).fill(7), b.subarray(64)) : b) })
     // b derived other keys: a's terminator is not there for it; a, meanwhile, cannot read b.
     const reasons = [r.closed('a'), r.closed('b')].filter((x) => x !== undefined)
     expect(reasons.length).toBeGreaterThan(0)
@@ -202,16 +202,6 @@ describe('Connection over v2: a fault at every handshake step ends in a typed di
     expect(disconnectPolicy({ kind: 'v2', code: 'BAD_TAG', message: 'x', retryV1: false })).toMatchObject({ transient: true, banScore: 0 })
   })
 })
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
-}
 
 function indexOf(hay: Uint8Array, needle: Uint8Array): number {
   for (let i = 0; i + needle.length <= hay.length; i++) if (bytesEqual(hay.subarray(i, i + needle.length), needle)) return i

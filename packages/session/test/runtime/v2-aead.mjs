@@ -24,7 +24,7 @@ syncBuiltinESMExports()
 
 const { v2 } = await import('@bitp2p/session/v2')
 const { systemRandom } = await import('@bitp2p/session')
-const { regtest } = await import('@bitp2p/wire')
+const { concatBytes, regtest } = await import('@bitp2p/wire')
 const bip324 = await import('@bitp2p/bip324')
 
 /** Blocks sent each way after the handshake. */
@@ -36,13 +36,7 @@ const BLOCK_BYTES = 100_000
 function drain(codec) {
   const parts = []
   for (let b = codec.poll(); b; b = codec.poll()) parts.push(b)
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0))
-  let o = 0
-  for (const p of parts) {
-    out.set(p, o)
-    o += p.length
-  }
-  return out
+  return concatBytes(...parts)
 }
 
 const initiator = v2.codecFor('initiator', { network: regtest, random: systemRandom() })

@@ -20,7 +20,8 @@ import type { RejectMessage } from '../../src/messages/reject.js'
 import type { VersionMessage } from '../../src/messages/version.js'
 import { regtest } from '../../src/network/params.js'
 import { messageSamples, uncoveredCommands } from '../../fuzz/corpus.js'
-import { concat, mutate } from '../../fuzz/mutate.js'
+import { concatBytes } from '../../src/bytes/hex.js'
+import { mutate } from '../../fuzz/mutate.js'
 import { FuzzRng } from '../../fuzz/rng.js'
 import { BLOCKS_PRESENT, readBlock } from '../block/blocks-data.js'
 
@@ -225,7 +226,7 @@ describe('property: whatever decodes re-encodes byte-identically, for every code
           const payload = rng.chance(0.7) ? mutate(rng, s.payload, { maxLength: 20_000, others: PAYLOADS }) : s.payload
           return encodeFrame(regtest.magic, s.command, payload)
         })
-        let stream = concat(...frames)
+        let stream: Uint8Array = concatBytes(...frames)
         // Sometimes damage the framed bytes too (header, checksum or payload).
         if (rng.chance(0.3)) stream = mutate(rng, stream, { maxLength: stream.length + 64 })
         messages += expectFramesRoundTrip(stream, ctx.protocolVersion)
