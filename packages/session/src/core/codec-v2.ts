@@ -31,7 +31,7 @@ import { isV2Error, shortIdOf, V2Handshake, type V2Error, type V2HandshakeEvent,
 import { bytesEqual, NETWORKS, isWireError, PROTOCOL_VERSION, type FramingParams, type WireError } from '@bitp2p/wire'
 import { decodePayload, maxPayloadFor, type CodecContext } from '@bitp2p/wire/codecs'
 import type { Random } from '../transport.js'
-import type { CodecEvent, FrameCodec, V2Failure } from './codec.js'
+import { SendQueue, type CodecEvent, type FrameCodec, type V2Failure } from './codec.js'
 
 /** Options of a V2Codec. */
 export interface V2CodecOptions {
@@ -59,8 +59,7 @@ export class V2Codec implements FrameCodec {
   readonly #magic: Uint8Array
   #session: V2Session | undefined
   #ctx: CodecContext
-  readonly #out: Uint8Array[] = []
-  #outHead = 0
+  readonly #out = new SendQueue()
   /** Messages written before the session existed. */
   readonly #pending: { readonly command: string; readonly payload: Uint8Array }[] = []
   /** The responder's first bytes, while fewer than MAGIC_BYTES have come (initiator only). */
@@ -143,14 +142,7 @@ export class V2Codec implements FrameCodec {
   }
 
   poll(): Uint8Array | undefined {
-    if (this.#outHead >= this.#out.length) {
-      this.#out.length = 0
-      this.#outHead = 0
-      return undefined
-    }
-    const b = this.#out[this.#outHead]!
-    this.#out[this.#outHead++] = EMPTY
-    return b
+    return this.#out.poll()
   }
 
   #feed(bytes: Uint8Array): CodecEvent[] {
@@ -217,4 +209,3 @@ function packetOverhead(command: string): number {
   return 3 + 1 + 16 + (shortIdOf(command) !== undefined ? 1 : 13)
 }
 
-const EMPTY = new Uint8Array(0)

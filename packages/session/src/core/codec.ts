@@ -100,8 +100,7 @@ export class V1Codec implements FrameCodec {
   readonly #network: FramingParams
   readonly #frames: FrameDecoder
   #ctx: CodecContext
-  readonly #out: Uint8Array[] = []
-  #outHead = 0
+  readonly #out = new SendQueue()
 
   constructor(opts: V1CodecOptions) {
     this.#network = opts.network
@@ -158,18 +157,38 @@ export class V1Codec implements FrameCodec {
   }
 
   poll(): Uint8Array | undefined {
-    if (this.#outHead >= this.#out.length) {
-      this.#out.length = 0
-      this.#outHead = 0
-      return undefined
-    }
-    const b = this.#out[this.#outHead]!
-    this.#out[this.#outHead++] = EMPTY
-    return b
+    return this.#out.poll()
   }
 }
 
 const EMPTY = new Uint8Array(0)
+
+/**
+ * The bytes a codec has queued to send, in order: `poll` hands them out one
+ * array at a time (a FrameCodec's poll), dropping each reference as it goes
+ * and reusing the array once it is empty. Both codecs queue through it.
+ */
+export class SendQueue {
+  readonly #items: Uint8Array[] = []
+  #head = 0
+
+  /** Queues `bytes` (not copied: the caller gives them up). */
+  push(...bytes: Uint8Array[]): void {
+    for (const b of bytes) this.#items.push(b)
+  }
+
+  /** The next queued array, or undefined when all were handed out. */
+  poll(): Uint8Array | undefined {
+    if (this.#head >= this.#items.length) {
+      this.#items.length = 0
+      this.#head = 0
+      return undefined
+    }
+    const b = this.#items[this.#head]!
+    this.#items[this.#head++] = EMPTY
+    return b
+  }
+}
 
 /** What a v2 codec is made from (a connection's network, randomness and tuning). */
 export interface V2CodecContext {
