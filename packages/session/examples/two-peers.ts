@@ -9,8 +9,8 @@
 // In your own code: import { Peer, SeededRandom } from '@bitp2p/session' and { v2 } from '@bitp2p/session/v2'
 import { MockNetwork } from '@bitp2p/transport-mock'
 import { blockHash, hashToHex, type BlockHeader, type FramingParams } from '@bitp2p/wire'
-import { Peer } from '../src/peer.js'
-import { SeededRandom } from '../src/random.js'
+import { Peer } from '../src/driver/peer.js'
+import { SeededRandom } from '../src/core/random.js'
 import { v2 } from '../src/v2.js'
 
 /** Regtest framing: magic fabfb5da and Core's 4 MB caps (wire's `regtest` params satisfy this too). */

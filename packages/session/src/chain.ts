@@ -6,9 +6,9 @@
  * @module @bitp2p/session/chain
  */
 
-export { HashIndex, hashKey, type HashSource } from './chain/hash-index.js'
-export { locatorHeights } from './chain/locator.js'
-export { checkBatch, type HeaderRecord, type StoredHeader } from './chain/store.js'
+export { HashIndex, hashKey, type HashSource } from './core/chain/hash-index.js'
+export { locatorHeights } from './core/chain/locator.js'
+export { checkBatch, type HeaderRecord, type StoredHeader } from './core/chain/store.js'
 export {
   HeaderTree,
   type AcceptManyResult,
@@ -17,7 +17,7 @@ export {
   type HeaderTreeOptions,
   type TreeParams,
   type TrustedBase,
-} from './chain/tree.js'
+} from './core/chain/tree.js'
 export {
   checkCheckpoint,
   checkHeaderPow,
@@ -35,4 +35,4 @@ export {
   type HeaderError,
   type HeaderErrorKind,
   type HeaderRuleParams,
-} from './chain/validation.js'
+} from './core/chain/validation.js'

@@ -11,9 +11,9 @@
  * @module @bitp2p/session/core
  */
 
-export { framingOffense, Misbehavior, OFFENSE_SCORES, offenseScore, payloadOffense, type MisbehaviorResult } from './fsm/misbehavior.js'
-export { LocalProtocolError } from './fsm/errors.js'
-export { Outbox, type PeerAction, type PeerEvent } from './fsm/outbox.js'
+export { framingOffense, Misbehavior, OFFENSE_SCORES, offenseScore, payloadOffense, type MisbehaviorResult } from './core/fsm/misbehavior.js'
+export { LocalProtocolError } from './core/fsm/errors.js'
+export { Outbox, type PeerAction, type PeerEvent } from './core/fsm/outbox.js'
 export {
   applyFeatureMessage,
   commandOf,
@@ -32,8 +32,8 @@ export {
   type HandshakeStateName,
   type HandshakeTransition,
   type PeerVersionInfo,
-} from './fsm/handshake.js'
-export { Pinger, pingNonce, RttEstimator, type PingConfig, type PingDeadlineName, type PongOutcome } from './fsm/ping.js'
+} from './core/fsm/handshake.js'
+export { Pinger, pingNonce, RttEstimator, type PingConfig, type PingDeadlineName, type PongOutcome } from './core/fsm/ping.js'
 export {
   invItemKey,
   replyHeader,
@@ -46,12 +46,12 @@ export {
   type RequestSummary,
   type StreamClaim,
   type StreamProgress,
-} from './fsm/requests.js'
-export { PeerMachine, UNKNOWN_OTHER, type Deadline, type DeadlineName, type PeerMachineConfig, type StallPolicy } from './fsm/peer.js'
+} from './core/fsm/requests.js'
+export { PeerMachine, UNKNOWN_OTHER, type Deadline, type DeadlineName, type PeerMachineConfig, type StallPolicy } from './core/fsm/peer.js'
 export { RequestScheduler, type JobOptions, type PeerSelection, type SchedulerAction, type SchedulerConfig, type SchedulerFailure } from './core/scheduler.js'
 export { V1Codec, type CodecEvent, type FrameCodec, type FrameMeterEvent, type V1CodecOptions, type V2Failure } from './core/codec.js'
 export { Connection, type ConnectionAction, type ConnectionConfig, type ConnectionEvent } from './core/connection.js'
-export { mayRetryInV1, type TransportMode } from './peer.js'
+export { mayRetryInV1, type TransportMode } from './driver/peer.js'
 export {
   endpointBytes,
   endpointFromAddrV2,
@@ -77,7 +77,7 @@ export {
   toEndpoint,
   type AddressLike,
   type Endpoint,
-} from './pool/netgroup.js'
+} from './core/pool/netgroup.js'
 export {
   ADDRESS_BOOK_FORMAT_VERSION,
   ADDRESS_BOOK_MAGIC,
@@ -99,7 +99,7 @@ export {
   type SelectOptions,
   type SlotRef,
   type TerriblePolicy,
-} from './pool/addrman.js'
+} from './core/pool/addrman.js'
 export {
   Backoff,
   backoffCeiling,
@@ -109,7 +109,7 @@ export {
   type JitterMode,
   type RetryState,
   type RetryTrackerOptions,
-} from './pool/backoff.js'
+} from './core/pool/backoff.js'
 export {
   BAN_FOREVER,
   BAN_LIST_FORMAT_VERSION,
@@ -122,9 +122,9 @@ export {
   type BanListOptions,
   type BanTarget,
   type Subnet,
-} from './pool/banlist.js'
-export type { BlockAttemptFailure, BlockDownloadEvents, ChunkTx } from './services/block-fetcher.js'
-export { describeServiceOffense, type PickOptions, type ServiceOffense } from './services/source.js'
+} from './core/pool/banlist.js'
+export type { BlockAttemptFailure, BlockDownloadEvents, ChunkTx } from './driver/services/block-fetcher.js'
+export { describeServiceOffense, type PickOptions, type ServiceOffense } from './driver/services/source.js'
 export {
   txKey,
   TxRequestMachine,
@@ -133,8 +133,8 @@ export {
   type TxHash,
   type TxRequestAction,
   type TxRequestConfig,
-} from './services/tx-request.js'
-export { AddrRateLimiter, type AddrRateOptions } from './pool/addr-rate.js'
+} from './core/tx-request.js'
+export { AddrRateLimiter, type AddrRateOptions } from './core/pool/addr-rate.js'
 export {
   addCounts,
   CommandMeter,
@@ -145,7 +145,7 @@ export {
   type CommandCount,
   type CommandCounts,
   type FrameMeterOptions,
-} from './pool/meter.js'
+} from './core/meter.js'
 export {
   EVICTION_REASON,
   FEELER_DONE_REASON,
@@ -160,7 +160,7 @@ export {
   type PoolPeerState,
   type PoolRequestOptions,
   type SlotType,
-} from './pool/machine.js'
-export { explainEviction, selectInboundToEvict, type EvictionCandidate, type EvictionDecision, type EvictionProtection } from './pool/eviction.js'
-export type { CrawlItem } from './pool/crawler.js'
-export type { PoolPeerOptions, PoolRequestCallOptions, PoolState, Resolver } from './pool/pool.js'
+} from './core/pool/machine.js'
+export { explainEviction, selectInboundToEvict, type EvictionCandidate, type EvictionDecision, type EvictionProtection } from './core/pool/eviction.js'
+export type { CrawlItem } from './driver/crawler.js'
+export type { PoolPeerOptions, PoolRequestCallOptions, PoolState, Resolver } from './driver/pool.js'

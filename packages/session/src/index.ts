@@ -31,17 +31,18 @@ export {
   type Random,
   type Transport,
   type TransportCloseKind,
-} from './transport.js'
-export { RealtimeClock } from './realtime-clock.js'
-export { SeededRandom, systemRandom } from './random.js'
-export { describeDisconnect, disconnectPolicy, type DisconnectKind, type DisconnectPolicy, type DisconnectReason } from './fsm/reasons.js'
-export type { Offense, OffenseKind } from './fsm/misbehavior.js'
-export type { HandshakeInfo, PeerFeatures } from './fsm/handshake.js'
-export type { RttStats } from './fsm/ping.js'
-export type { DataReply, PeerRequest, RequestResult } from './fsm/requests.js'
-export type { PeerMachineState } from './fsm/peer.js'
-export { Peer, PeerError, RequestError, type ConnectOptions, type PeerEvents, type PeerOptions, type RequestOptions } from './peer.js'
-export { MemoryHeaderStore, type HeaderStore } from './chain/store.js'
+} from './core/ports.js'
+export { RealtimeClock } from './driver/realtime-clock.js'
+export { SeededRandom } from './core/random.js'
+export { systemRandom } from './driver/system-random.js'
+export { describeDisconnect, disconnectPolicy, type DisconnectKind, type DisconnectPolicy, type DisconnectReason } from './core/fsm/reasons.js'
+export type { Offense, OffenseKind } from './core/fsm/misbehavior.js'
+export type { HandshakeInfo, PeerFeatures } from './core/fsm/handshake.js'
+export type { RttStats } from './core/fsm/ping.js'
+export type { DataReply, PeerRequest, RequestResult } from './core/fsm/requests.js'
+export type { PeerMachineState } from './core/fsm/peer.js'
+export { Peer, PeerError, RequestError, type ConnectOptions, type PeerEvents, type PeerOptions, type RequestOptions } from './driver/peer.js'
+export { MemoryHeaderStore, type HeaderStore } from './core/chain/store.js'
 export {
   BlockDownload,
   BlockFetcher,
@@ -51,7 +52,7 @@ export {
   type BlockDownloadSummary,
   type BlockFetcherOptions,
   type BlockFetchEvent,
-} from './services/block-fetcher.js'
+} from './driver/services/block-fetcher.js'
 export {
   Broadcaster,
   type BroadcasterEvents,
@@ -59,11 +60,11 @@ export {
   type BroadcastOptions,
   type BroadcastRejection,
   type BroadcastResult,
-} from './services/broadcaster.js'
-export { EventQueue } from './services/event-queue.js'
-export { HeaderSync, HeaderSyncError, type HeaderSyncEvents, type HeaderSyncOptions, type SyncProgress, type SyncReorg } from './services/header-sync.js'
-export { MempoolMonitor, type MempoolMonitorEvents, type MempoolMonitorOptions, type MempoolTx } from './services/mempool.js'
-export { peerLabel, PeerList, singlePeer, watchPeers, type PeerSource, type PeerSourceEvents } from './services/source.js'
-export type { PoolPeerInfo } from './pool/machine.js'
-export { crawl, crawlNode, type CrawlFailure, type CrawlNodeOptions, type CrawlNodeOutcome, type CrawlOptions, type CrawlResult } from './pool/crawler.js'
-export { describeRemoval, Pool, PoolRequestError, type PoolEvents, type PoolOptions, type PoolStats } from './pool/pool.js'
+} from './driver/services/broadcaster.js'
+export { EventQueue } from './driver/services/event-queue.js'
+export { HeaderSync, HeaderSyncError, type HeaderSyncEvents, type HeaderSyncOptions, type SyncProgress, type SyncReorg } from './driver/services/header-sync.js'
+export { MempoolMonitor, type MempoolMonitorEvents, type MempoolMonitorOptions, type MempoolTx } from './driver/services/mempool.js'
+export { peerLabel, PeerList, singlePeer, watchPeers, type PeerSource, type PeerSourceEvents } from './driver/services/source.js'
+export type { PoolPeerInfo } from './core/pool/machine.js'
+export { crawl, crawlNode, type CrawlFailure, type CrawlNodeOptions, type CrawlNodeOutcome, type CrawlOptions, type CrawlResult } from './driver/crawler.js'
+export { describeRemoval, Pool, PoolRequestError, type PoolEvents, type PoolOptions, type PoolStats } from './driver/pool.js'

@@ -6,25 +6,26 @@
  * @module @bitp2p/session/limits
  */
 
-export { MAX_RANDOM_INT, SYSTEM_RANDOM_BATCH } from './random.js'
-export { DISCOURAGEMENT_THRESHOLD, MAX_BLOCKS_TO_ANNOUNCE } from './fsm/misbehavior.js'
-export { DEFAULT_USER_AGENT, HANDSHAKE_TIMEOUT_MS, SENDADDRV2_VERSION } from './fsm/handshake.js'
-export { PING_INTERVAL_MS, PONG_IDLE_TIMEOUT_MS, PONG_TIMEOUT_MS, RTT_SMOOTHING } from './fsm/ping.js'
+export { MAX_RANDOM_INT } from './core/random.js'
+export { SYSTEM_RANDOM_BATCH } from './driver/system-random.js'
+export { DISCOURAGEMENT_THRESHOLD, MAX_BLOCKS_TO_ANNOUNCE } from './core/fsm/misbehavior.js'
+export { DEFAULT_USER_AGENT, HANDSHAKE_TIMEOUT_MS, SENDADDRV2_VERSION } from './core/fsm/handshake.js'
+export { PING_INTERVAL_MS, PONG_IDLE_TIMEOUT_MS, PONG_TIMEOUT_MS, RTT_SMOOTHING } from './core/fsm/ping.js'
 export {
   DATA_REQUEST_TIMEOUT_MS,
   HEADERS_REQUEST_TIMEOUT_MS,
   MIN_BLOCK_STREAM_BYTES_PER_SEC,
   PING_REQUEST_TIMEOUT_MS,
   RETIRED_REQUESTS_KEPT,
-} from './fsm/requests.js'
-export { DEFAULT_STALL_POLICY, MAX_TRACKED_UNKNOWN_COMMANDS } from './fsm/peer.js'
-export { DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_SEND_BUFFER } from './peer.js'
-export { TRANSPORT_MEMORY_SIZE } from './transport-memory.js'
-export { HASH_INDEX_INITIAL_BUCKETS } from './chain/hash-index.js'
-export { LOCATOR_DENSE_ENTRIES } from './chain/locator.js'
-export { DEFAULT_MAX_REORG_DEPTH } from './chain/tree.js'
-export { MAX_FUTURE_BLOCK_TIME, MAX_TIMEWARP, MEDIAN_TIME_SPAN } from './chain/validation.js'
-export { MAX_GROUP_BYTES } from './pool/netgroup.js'
+} from './core/fsm/requests.js'
+export { DEFAULT_STALL_POLICY, MAX_TRACKED_UNKNOWN_COMMANDS } from './core/fsm/peer.js'
+export { DEFAULT_HIGH_WATER_MARK, DEFAULT_MAX_SEND_BUFFER } from './driver/peer.js'
+export { TRANSPORT_MEMORY_SIZE } from './core/transport-memory.js'
+export { HASH_INDEX_INITIAL_BUCKETS } from './core/chain/hash-index.js'
+export { LOCATOR_DENSE_ENTRIES } from './core/chain/locator.js'
+export { DEFAULT_MAX_REORG_DEPTH } from './core/chain/tree.js'
+export { MAX_FUTURE_BLOCK_TIME, MAX_TIMEWARP, MEDIAN_TIME_SPAN } from './core/chain/validation.js'
+export { MAX_GROUP_BYTES } from './core/pool/netgroup.js'
 export {
   ADDRESS_BOOK_KEY_BYTES,
   BUCKET_SIZE,
@@ -55,9 +56,9 @@ export {
   TEST_WINDOW_SECONDS,
   TRIED_BUCKET_COUNT,
   TRIED_BUCKETS_PER_GROUP,
-} from './pool/addrman.js'
-export { DEFAULT_BACKOFF, DEFAULT_FORGET_AFTER, MAX_TRACKED_ADDRESSES } from './pool/backoff.js'
-export { MAX_BAN_REASON_BYTES, MAX_BANS } from './pool/banlist.js'
+} from './core/pool/addrman.js'
+export { DEFAULT_BACKOFF, DEFAULT_FORGET_AFTER, MAX_TRACKED_ADDRESSES } from './core/pool/backoff.js'
+export { MAX_BAN_REASON_BYTES, MAX_BANS } from './core/pool/banlist.js'
 export {
   DEFAULT_BLOCK_TIMEOUT_MS,
   DEFAULT_BLOCKS_IN_FLIGHT_PER_PEER,
@@ -66,10 +67,10 @@ export {
   DEFAULT_MAX_QUEUED_BYTES,
   DEFAULT_PEER_WAIT_MS,
   MIN_CHUNK_BYTES,
-} from './services/block-fetcher.js'
-export { DEFAULT_BROADCAST_DEADLINE_MS, DEFAULT_MIN_SEEN, DEFAULT_REANNOUNCE_MS } from './services/broadcaster.js'
-export { DEFAULT_EVENT_QUEUE_LIMIT } from './services/event-queue.js'
-export { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_STALE_TIP_MS, DEFAULT_SYNC_PEER_WAIT_MS } from './services/header-sync.js'
+} from './driver/services/block-fetcher.js'
+export { DEFAULT_BROADCAST_DEADLINE_MS, DEFAULT_MIN_SEEN, DEFAULT_REANNOUNCE_MS } from './driver/services/broadcaster.js'
+export { DEFAULT_EVENT_QUEUE_LIMIT } from './driver/services/event-queue.js'
+export { DEFAULT_HEADERS_TIMEOUT_MS, DEFAULT_STALE_TIP_MS, DEFAULT_SYNC_PEER_WAIT_MS } from './driver/services/header-sync.js'
 export {
   ANNOUNCEMENT_BYTES,
   DEFAULT_MAX_ANNOUNCEMENTS_PER_PEER,
@@ -81,9 +82,9 @@ export {
   MAX_GETDATA_ITEMS,
   MAX_REPORTED_ANNOUNCERS,
   SEEN_ENTRY_BYTES,
-} from './services/tx-request.js'
-export { ADDR_INITIAL_TOKENS, MAX_ADDR_PROCESSING_TOKEN_BUCKET, MAX_ADDR_RATE_PER_SECOND } from './pool/addr-rate.js'
-export { FRAME_HEADER_BYTES, MAX_METERED_COMMANDS } from './pool/meter.js'
+} from './core/tx-request.js'
+export { ADDR_INITIAL_TOKENS, MAX_ADDR_PROCESSING_TOKEN_BUCKET, MAX_ADDR_RATE_PER_SECOND } from './core/pool/addr-rate.js'
+export { FRAME_HEADER_BYTES, MAX_METERED_COMMANDS } from './core/meter.js'
 export {
   COLLISION_CHECK_MS,
   DEFAULT_BAN_DURATION_MS,
@@ -103,7 +104,7 @@ export {
   NON_TRANSIENT_HOLD_MS,
   REFILL_IDLE_MS,
   REFILL_INTERVAL_MS,
-} from './pool/machine.js'
+} from './core/pool/machine.js'
 export {
   EVICTION_PROTECT_BLOCK_RELAY_ONLY,
   EVICTION_PROTECT_BLOCKS,
@@ -111,12 +112,12 @@ export {
   EVICTION_PROTECT_PING,
   EVICTION_PROTECT_TX,
   EVICTION_UPTIME_DIVISOR,
-} from './pool/eviction.js'
+} from './core/pool/eviction.js'
 export {
   CRAWL_MAX_LEARNED_PER_NODE,
   DEFAULT_CRAWL_ADDR_WAIT_MS,
   DEFAULT_CRAWL_CONCURRENCY,
   DEFAULT_CRAWL_CONNECT_TIMEOUT_MS,
   DEFAULT_CRAWL_MAX_NODES,
-} from './pool/crawler.js'
-export { RELAY_BLOCK_TIME_WINDOW_S, RELAY_SEEN_LIMIT } from './pool/pool.js'
+} from './driver/crawler.js'
+export { RELAY_BLOCK_TIME_WINDOW_S, RELAY_SEEN_LIMIT } from './driver/pool.js'

@@ -3,5 +3,5 @@
  * Kept out of the main entry so a browser bundle never sees node:fs.
  * @module @bitp2p/session/node
  */
-export * from './chain/file-store.node.js'
-export * from './pool/dns.node.js'
+export * from './driver/file-store.node.js'
+export * from './driver/dns.node.js'

@@ -18,7 +18,7 @@ import { V2Codec } from './core/codec-v2.js'
 
 export { V2Codec, type V2CodecOptions } from './core/codec-v2.js'
 export type { V2CodecContext, V2Support } from './core/codec.js'
-export { TransportMemory } from './transport-memory.js'
+export { TransportMemory } from './core/transport-memory.js'
 
 /** The v2 transport: give it to a Peer or a Pool as `v2`. */
 export const v2: V2Support = {

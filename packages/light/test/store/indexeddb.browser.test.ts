@@ -17,7 +17,7 @@ import {
 import { isLightStoreError, type LightStoreError } from '../../src/store/error.js'
 import type { JsonValue, LightStore } from '../../src/store/store.js'
 import type { HeaderStore } from '@bitp2p/session'
-import { headerStoreCompliance } from '../../../session/test/chain/store-compliance.js'
+import { headerStoreCompliance } from '../../../session/test/core/chain/store-compliance.js'
 import { lightStoreCompliance } from './compliance.js'
 import type { WorkerOrder } from './indexeddb.worker.js'
 

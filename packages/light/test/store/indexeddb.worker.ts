@@ -4,7 +4,7 @@
 import { regtest } from '@bitp2p/wire'
 import { HeaderTree } from '@bitp2p/session/chain'
 import { openIndexedDbStores } from '../../src/indexeddb.js'
-import { mineChain } from '../../../session/test/chain/helpers.js'
+import { mineChain } from '../../../session/test/core/chain/helpers.js'
 
 /** What the page sends: where, and how many filter headers to write. */
 export interface WorkerOrder {

@@ -30,7 +30,7 @@
 import { isV2Error, shortIdOf, V2Handshake, type V2Error, type V2HandshakeEvent, type V2Session } from '@bitp2p/bip324'
 import { bytesEqual, NETWORKS, isWireError, PROTOCOL_VERSION, type FramingParams, type WireError } from '@bitp2p/wire'
 import { decodePayload, maxPayloadFor, type CodecContext } from '@bitp2p/wire/codecs'
-import type { Random } from '../transport.js'
+import type { Random } from './ports.js'
 import { SendQueue, type CodecEvent, type FrameCodec, type V2Failure } from './codec.js'
 
 /** Options of a V2Codec. */

@@ -28,7 +28,7 @@ import {
   maxPayloadFor,
   type CodecContext,
 } from '@bitp2p/wire/codecs'
-import type { Random } from '../transport.js'
+import type { Random } from './ports.js'
 
 /** One frame in or out, for metering: its command and its size on the wire (headers or packet overhead included). */
 export interface FrameMeterEvent {

@@ -26,12 +26,12 @@ import { PROTOCOL_VERSION, Services, type FramingParams, type KnownMessage } fro
 import { encodePayload } from '@bitp2p/wire/codecs'
 
 const NODE_P2P_V2 = Services.NODE_P2P_V2
-import type { Random } from '../transport.js'
-import type { Offense } from '../fsm/misbehavior.js'
-import type { PeerEvent } from '../fsm/outbox.js'
-import { PeerMachine, type Deadline, type PeerMachineConfig, type PeerMachineState } from '../fsm/peer.js'
-import type { DisconnectReason } from '../fsm/reasons.js'
-import type { PeerRequest } from '../fsm/requests.js'
+import type { Random } from './ports.js'
+import type { Offense } from './fsm/misbehavior.js'
+import type { PeerEvent } from './fsm/outbox.js'
+import { PeerMachine, type Deadline, type PeerMachineConfig, type PeerMachineState } from './fsm/peer.js'
+import type { DisconnectReason } from './fsm/reasons.js'
+import type { PeerRequest } from './fsm/requests.js'
 import { V1Codec, type CodecEvent, type FrameCodec, type FrameMeterEvent } from './codec.js'
 
 /** Settings of a Connection: the peer machine's, the network's framing, and the codec. */

@@ -8,8 +8,8 @@ import fc from 'fast-check'
 import { bytesEqual, concatBytes, regtest, toHex, type Message } from '@bitp2p/wire'
 import { V2Codec } from '../../src/core/codec-v2.js'
 import { Connection, type ConnectionAction, type ConnectionEvent } from '../../src/core/connection.js'
-import type { DisconnectReason } from '../../src/fsm/reasons.js'
-import { SeededRandom } from '../../src/random.js'
+import type { DisconnectReason } from '../../src/core/fsm/reasons.js'
+import { SeededRandom } from '../../src/core/random.js'
 
 type Side = 'a' | 'b'
 
@@ -198,7 +198,7 @@ describe('Connection over v2: a fault at every handshake step ends in a typed di
   })
 
   it('a v2 failure is no misbehaviour: transient, no ban score', async () => {
-    const { disconnectPolicy } = await import('../../src/fsm/reasons.js')
+    const { disconnectPolicy } = await import('../../src/core/fsm/reasons.js')
     expect(disconnectPolicy({ kind: 'v2', code: 'BAD_TAG', message: 'x', retryV1: false })).toMatchObject({ transient: true, banScore: 0 })
   })
 })

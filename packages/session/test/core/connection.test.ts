@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { encodeMessage, regtest, WireError, type Message } from '@bitp2p/wire'
 import { Connection, type ConnectionAction, type ConnectionEvent } from '../../src/core/connection.js'
-import { SeededRandom } from '../../src/random.js'
+import { SeededRandom } from '../../src/core/random.js'
 
 /** Two connections joined back to back; bytes move only when `deliver` is called, in pieces of `cut` bytes. */
 function pair(seed = 1) {

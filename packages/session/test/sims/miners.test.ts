@@ -30,14 +30,14 @@
 import { describe, expect, it } from 'vitest'
 import { blockHash, bytesEqual, hashToHex, InvType, regtest, type BlockHeader } from '@bitp2p/wire'
 import { MockNetwork } from '@bitp2p/transport-mock'
-import type { HeaderEntry } from '../../src/chain/tree.js'
-import { checkHeaderPow } from '../../src/chain/validation.js'
-import { Peer } from '../../src/peer.js'
-import { SeededRandom } from '../../src/random.js'
-import { HeaderSync, type SyncReorg } from '../../src/services/header-sync.js'
-import { PeerList } from '../../src/services/source.js'
+import type { HeaderEntry } from '../../src/core/chain/tree.js'
+import { checkHeaderPow } from '../../src/core/chain/validation.js'
+import { Peer } from '../../src/driver/peer.js'
+import { SeededRandom } from '../../src/core/random.js'
+import { HeaderSync, type SyncReorg } from '../../src/driver/services/header-sync.js'
+import { PeerList } from '../../src/driver/services/source.js'
 import type { SyntheticBlock } from '../../../transport-mock/src/chain/synthetic-chain.js'
-import { SyntheticChain } from '../services/helpers.js'
+import { SyntheticChain } from '../driver/services/helpers.js'
 
 const MINUTE = 60_000
 /** Virtual duration of the race. */

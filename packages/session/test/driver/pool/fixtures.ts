@@ -1,0 +1,38 @@
+// Address generators shared by the pool tests. Every generator draws from a
+// SeededRandom, so each test is reproducible from its seed.
+import { BIP155Network } from '@bitp2p/wire'
+import type { Random } from '../../../src/core/ports.js'
+import type { Endpoint } from '../../../src/core/pool/netgroup.js'
+
+export const NOW = 1_750_000_000
+export const DAY = 86_400
+
+/** An IPv4 endpoint from its four numbers. */
+export function ip4(a: number, b: number, c: number, d: number, port = 8333): Endpoint {
+  return { network: BIP155Network.IPV4, bytes: Uint8Array.of(a, b, c, d), port }
+}
+
+/**
+ * A random public IPv4 endpoint whose first byte is in [lo, hi]. The default
+ * range 11..99 holds no reserved block (10/8, 100.64/10 and 127/8 are outside).
+ */
+export function randomIPv4(r: Random, lo = 11, hi = 99): Endpoint {
+  return ip4(lo + r.int(hi - lo + 1), r.int(256), r.int(256), 1 + r.int(254))
+}
+
+/** A random Tor v3 endpoint (any 32 bytes are a valid key for bucketing). */
+export function randomOnion(r: Random): Endpoint {
+  const bytes = new Uint8Array(32)
+  for (let i = 0; i < 32; i++) bytes[i] = r.int(256)
+  return { network: BIP155Network.TORV3, bytes, port: 8333 }
+}
+
+/** An addr-style input for the book. */
+export function input(addr: Endpoint, time = NOW - 3600, services = 1n) {
+  return { addr, services, time }
+}
+
+/** Text of an endpoint for readable assertions. */
+export function ipText(ep: Endpoint): string {
+  return `${Array.from(ep.bytes).join('.')}:${ep.port}`
+}
