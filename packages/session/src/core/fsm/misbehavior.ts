@@ -66,6 +66,17 @@ export type Offense =
    * display hex, `height` its height, `detail` what was wrong.
    */
   | { readonly kind: 'invalid-filter'; readonly hash: string; readonly height: number; readonly detail: string }
+  /**
+   * BIP152 data that cannot be right whoever else is honest, found by the
+   * compact block relay: a cmpctblock of no transactions, or a blocktxn
+   * whose count differs from what our getblocktxn asked. `hash` is the
+   * block's display hex, `detail` what was wrong. (A block that only fails
+   * its merkle root after filling is not this: a short id collision can
+   * cause that, so it falls back to the full block unpunished.)
+   */
+  | { readonly kind: 'invalid-compact-block'; readonly hash: string; readonly detail: string }
+  /** A blocktxn for a block we sent this peer no getblocktxn for (a late reply to one we gave up on is not this). */
+  | { readonly kind: 'unsolicited-blocktxn'; readonly hash: string }
 
 /** The `kind` tag of an Offense; OFFENSE_SCORES gives each one's score. */
 export type OffenseKind = Offense['kind']
@@ -104,6 +115,10 @@ export const OFFENSE_SCORES: Readonly<Record<OffenseKind, number>> = {
   'invalid-block': 100,
   // Core (a filter server) never judges filters; a light client that proved one wrong gives up on its peer (ours, as BIP157's "Client Operation" advises).
   'invalid-filter': 100,
+  // Core: Misbehaving(100, "invalid compact block") for READ_STATUS_INVALID, and for a blocktxn of the wrong count.
+  'invalid-compact-block': 100,
+  // Core ignores a blocktxn it did not ask for; a stray one is cheap to send, a stream of them is a pattern (ours).
+  'unsolicited-blocktxn': 10,
 }
 
 /** The score of one offense. */

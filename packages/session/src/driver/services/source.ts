@@ -43,7 +43,7 @@ export interface PickOptions {
 }
 
 /** Invalid data a service found a peer serving: the reason to drop it (an Offense scored 100). */
-export type ServiceOffense = Extract<Offense, { kind: 'invalid-header' | 'invalid-block' | 'invalid-filter' }>
+export type ServiceOffense = Extract<Offense, { kind: 'invalid-header' | 'invalid-block' | 'invalid-filter' | 'invalid-compact-block' }>
 
 /** The peers the services run on; see the module comment. */
 export interface PeerSource {
@@ -68,6 +68,8 @@ export function describeServiceOffense(o: ServiceOffense): string {
       return `invalid-block: ${o.hash} ${o.error.code}`
     case 'invalid-filter':
       return `invalid-filter: block ${o.hash} at height ${o.height}: ${o.detail}`
+    case 'invalid-compact-block':
+      return `invalid-compact-block: ${o.hash} ${o.detail}`
   }
 }
 
