@@ -1,4 +1,4 @@
 import { config } from '../../rollup.shared.mjs'
 // entries: the subpaths of package.json "exports" (the main entry is src/index.ts).
-const entries = Object.fromEntries(['core', 'chain', 'limits', 'node', 'v2'].map((e) => [e, `src/${e}.ts`]))
+const entries = Object.fromEntries(['core', 'chain', 'limits', 'node', 'v2', 'compact'].map((e) => [e, `src/${e}.ts`]))
 export default config(new URL('./', import.meta.url), { entries })

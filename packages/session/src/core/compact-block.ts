@@ -82,6 +82,7 @@ import type { CmpctblockMessage } from '@bitp2p/wire/messages'
 import { shortId, shortIdKey } from '@bitp2p/wire/hash'
 import { MAX_CMPCT_INDEX, SHORTTXID_BYTES } from '@bitp2p/wire/limits'
 import { checkHeaderPow } from './chain/validation.js'
+import { FRAME_HEADER_BYTES } from './meter.js'
 import type { Offense } from './fsm/misbehavior.js'
 
 /** Blocks rebuilt at once, over all peers (Core's MAX_BLOCKS_IN_TRANSIT_PER_PEER, 16, as a total: a relay follows the tip). */
@@ -98,8 +99,6 @@ export const DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS = 60_000
 export const DEFAULT_RECENT_COMPACT_BLOCKS = 1_000
 /** Rebuilds given up on whose peer may still answer late: a late blocktxn for one of these is ignored, not punished. */
 export const RETIRED_COMPACT_KEPT = 64
-/** Bytes of a v1 frame header (magic, command, length, checksum), counted in `bytesReceived`. */
-export const FRAME_HEADER_BYTES = 24
 
 /** A transaction the driver holds, offered to every rebuild. */
 export interface CompactCandidate {
@@ -185,11 +184,14 @@ export interface ReconstructionStats {
 
 /** What the machine asks its driver to do, or tells it. */
 export type CompactAction<P> =
-  /** Send `message` (getdata or getblocktxn) to `peer`. */
+  /** Send `message` (a getblocktxn) to `peer`. */
   | { readonly type: 'send'; readonly peer: P; readonly message: KnownMessage }
   /**
-   * Ask `peer` for the full block, a getdata the driver sends as a request
-   * (so its answer can come back through blockReceived / blockFailed).
+   * A getdata for one block the driver sends as a request, so that its
+   * answer comes back through blockReceived / blockFailed: the full block
+   * (MSG_WITNESS_BLOCK or MSG_BLOCK), or in low-bandwidth mode the
+   * cmpctblock (MSG_CMPCT_BLOCK; that reply arrives as a cmpctblock input,
+   * a full block in its place through blockReceived).
    */
   | { readonly type: 'request-block'; readonly peer: P; readonly hash: Uint8Array; readonly item: InvItem }
   /** A block, rebuilt (or fetched whole) and checked against its header. */
@@ -342,8 +344,9 @@ export class CompactBlockMachine<P> {
 
   /**
    * Low-bandwidth mode: `peer` announced block `hash` (inv or headers).
-   * Asks it for the cmpctblock, unless the block is known or a cap is
-   * reached (then nothing happens: the announcement is not ours to judge).
+   * Asks it for the cmpctblock ('request-block' of MSG_CMPCT_BLOCK), unless
+   * the block is known or a cap is reached (then nothing happens: the
+   * announcement is not ours to judge).
    */
   announced(now: number, peer: P, hash: Uint8Array, version: CompactVersion): void {
     const key = keyOf(hash)
@@ -351,7 +354,8 @@ export class CompactBlockMachine<P> {
     const r = this.open(now, peer, hash, key, version)
     r.stage = 'cmpct'
     r.deadline = now + this.cmpctTimeoutMs
-    this.push({ type: 'send', peer, message: { command: 'getdata', items: [{ type: InvType.MSG_CMPCT_BLOCK, hash }] } })
+    // A request, not a bare send: BIP152 lets the peer answer with the full block (Core and bcoin do for old blocks).
+    this.push({ type: 'request-block', peer, hash, item: { type: InvType.MSG_CMPCT_BLOCK, hash } })
   }
 
   /**
@@ -457,7 +461,8 @@ export class CompactBlockMachine<P> {
     const hash = blockHash(block.header)
     const r = this.rebuilds.get(keyOf(hash))
     // A block nobody here asked for: the peer machine judges unsolicited blocks, not us.
-    if (r === undefined || r.stage !== 'full' || r.peer !== peer) return
+    // Stage 'cmpct': the peer answered our getdata(MSG_CMPCT_BLOCK) with the full block, as BIP152 allows.
+    if (r === undefined || (r.stage !== 'full' && r.stage !== 'cmpct') || r.peer !== peer) return
     r.bytes += wireBytes ?? FRAME_HEADER_BYTES + blockSize(block)
     try {
       verifyBlock(block)
@@ -605,5 +610,76 @@ export class CompactBlockMachine<P> {
 
   private push(a: CompactAction<P>): void {
     this.queue.push(a)
+  }
+}
+
+/** Transactions a CompactTxPool holds by default. */
+export const DEFAULT_COMPACT_POOL_TXS = 50_000
+/** Serialized bytes a CompactTxPool holds by default: dozens of full blocks' worth of candidates, in bounded memory. */
+export const DEFAULT_COMPACT_POOL_BYTES = 64_000_000
+
+/**
+ * The candidates of a compact block rebuild: recent transactions by txid,
+ * oldest first, bounded by count and by serialized bytes (the oldest go
+ * first when either cap is passed). Not a validating mempool: whatever the
+ * driver saw relayed. A transaction that a block confirms is removed.
+ */
+export class CompactTxPool {
+  /** Most transactions held. */
+  readonly maxTxs: number
+  /** Most serialized bytes held. */
+  readonly maxBytes: number
+  private readonly txs = new Map<string, { readonly c: CompactCandidate; readonly size: number }>()
+  private total = 0
+
+  constructor(opts: { readonly maxTxs?: number; readonly maxBytes?: number } = {}) {
+    this.maxTxs = positive('maxTxs', opts.maxTxs, DEFAULT_COMPACT_POOL_TXS)
+    this.maxBytes = positive('maxBytes', opts.maxBytes, DEFAULT_COMPACT_POOL_BYTES)
+  }
+
+  /** Transactions held. */
+  get size(): number {
+    return this.txs.size
+  }
+
+  /** Serialized bytes held. */
+  get bytes(): number {
+    return this.total
+  }
+
+  /** Hold `c` (a no-op when its txid is held already or it alone passes maxBytes); evicts the oldest beyond the caps. */
+  add(c: CompactCandidate): void {
+    const key = hashToHex(c.txid)
+    if (this.txs.has(key)) return
+    const size = txSize(c.tx)
+    if (size > this.maxBytes) return
+    this.txs.set(key, { c, size })
+    this.total += size
+    while (this.txs.size > this.maxTxs || this.total > this.maxBytes) {
+      const [k, v] = this.txs.entries().next().value!
+      this.txs.delete(k)
+      this.total -= v.size
+    }
+  }
+
+  /** Whether a transaction of this txid is held. */
+  has(txidBytes: Uint8Array): boolean {
+    return this.txs.has(hashToHex(txidBytes))
+  }
+
+  /** Drop the transactions of these txids (e.g. a block's). */
+  remove(txids: Iterable<Uint8Array>): void {
+    for (const id of txids) {
+      const key = hashToHex(id)
+      const v = this.txs.get(key)
+      if (v === undefined) continue
+      this.txs.delete(key)
+      this.total -= v.size
+    }
+  }
+
+  /** The candidates, oldest first. */
+  *candidates(): IterableIterator<CompactCandidate> {
+    for (const v of this.txs.values()) yield v.c
   }
 }

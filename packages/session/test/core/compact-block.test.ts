@@ -8,15 +8,16 @@ import { describe, expect, it } from 'vitest'
 import { blockHash, hashToHex, InvType, txid, wtxid, type Block } from '@bitp2p/wire'
 import {
   CompactBlockMachine,
+  CompactTxPool,
   DEFAULT_BLOCKTXN_TIMEOUT_MS,
   DEFAULT_CMPCT_TIMEOUT_MS,
   DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS,
-  FRAME_HEADER_BYTES,
   RETIRED_COMPACT_KEPT,
   cmpctblockBytes,
   type CompactAction,
   type CompactBlockConfig,
 } from '../../src/core/compact-block.js'
+import { FRAME_HEADER_BYTES } from '../../src/core/meter.js'
 import { candidate, makeBlock, makeCmpct, makeTx } from './compact-fixtures.js'
 import { blockSize } from '@bitp2p/wire'
 
@@ -108,7 +109,7 @@ describe('CompactBlockMachine: reconstruction', () => {
     const hash = blockHash(block.header)
     const m = machine()
     m.announced(T0, 'a', hash, 2)
-    expect(only(m.drain(), 'send').message).toEqual({ command: 'getdata', items: [{ type: InvType.MSG_CMPCT_BLOCK, hash }] })
+    expect(only(m.drain(), 'request-block')).toEqual({ type: 'request-block', peer: 'a', hash, item: { type: InvType.MSG_CMPCT_BLOCK, hash } })
     expect(m.nextDeadline()).toBe(T0 + DEFAULT_CMPCT_TIMEOUT_MS)
     // A second announcement of the same block asks nothing.
     m.announced(T0 + 1, 'b', hash, 2)
@@ -116,6 +117,17 @@ describe('CompactBlockMachine: reconstruction', () => {
     m.cmpctblock(T0 + 30, 'a', makeCmpct(block, 2), 2, body.map(candidate))
     const b = only(m.drain(), 'block')
     expect(b.stats).toMatchObject({ startedAt: T0, finishedAt: T0 + 30 })
+  })
+
+  it('in low-bandwidth mode takes a full block in answer to its getdata(MSG_CMPCT_BLOCK)', () => {
+    const block = makeBlock(txs(1, 4))
+    const m = machine()
+    m.announced(T0, 'a', blockHash(block.header), 2)
+    m.drain()
+    m.blockReceived(T0 + 3, 'a', block)
+    const b = only(m.drain(), 'block')
+    expect(b).toMatchObject({ how: 'full', fallback: undefined })
+    expect(b.stats.bytesReceived).toBe(b.stats.fullBlockBytes)
   })
 })
 
@@ -361,5 +373,24 @@ describe('CompactBlockMachine: deadlines, peers and bounds', () => {
   it('rejects bad limits', () => {
     expect(() => machine({ maxBlocksInFlight: 0 })).toThrow(RangeError)
     expect(() => machine({ blocktxnTimeoutMs: 1.5 })).toThrow(RangeError)
+  })
+})
+
+describe('CompactTxPool', () => {
+  it('holds candidates by txid, oldest first, evicting the oldest beyond either cap', () => {
+    const pool = new CompactTxPool({ maxTxs: 3 })
+    const t = [1, 2, 3, 4].map((n) => makeTx(n))
+    for (const x of t) pool.add(candidate(x))
+    pool.add(candidate(t[3]!)) // held already: no-op
+    expect(pool.size).toBe(3)
+    expect([...pool.candidates()].map((c) => hashToHex(c.txid))).toEqual(t.slice(1).map((x) => hashToHex(txid(x))))
+    pool.remove([txid(t[2]!)])
+    expect(pool.has(txid(t[2]!))).toBe(false)
+    expect(pool.size).toBe(2)
+    const one = blockSize({ header: makeBlock([]).header, txs: [t[0]!] }) - 81
+    const byBytes = new CompactTxPool({ maxBytes: 2 * one })
+    for (const x of t) byBytes.add(candidate(x))
+    expect(byBytes.size).toBe(2)
+    expect(byBytes.bytes).toBe(2 * one)
   })
 })
