@@ -67,9 +67,12 @@ import {
   blockSize,
   bytesEqual,
   hashToHex,
+  hasWitness,
   InvType,
+  txid as txidOf,
   verifyBlock,
   WireError,
+  wtxid as wtxidOf,
   type Block,
   type BlockHeader,
   type InvItem,
@@ -79,7 +82,8 @@ import {
 } from '@bitp2p/wire'
 import { compactSizeLength } from '@bitp2p/wire/codecs'
 import type { CmpctblockMessage } from '@bitp2p/wire/messages'
-import { shortId, shortIdKey } from '@bitp2p/wire/hash'
+import { checkMerkleRoot, checkWitnessCommitment } from '@bitp2p/wire/consensus'
+import { shortId, shortIdKey, witnessMerkleRoot } from '@bitp2p/wire/hash'
 import { MAX_CMPCT_INDEX, SHORTTXID_BYTES } from '@bitp2p/wire/limits'
 import { checkHeaderPow } from './chain/validation.js'
 import { FRAME_HEADER_BYTES } from './meter.js'
@@ -100,7 +104,12 @@ export const DEFAULT_RECENT_COMPACT_BLOCKS = 1_000
 /** Rebuilds given up on whose peer may still answer late: a late blocktxn for one of these is ignored, not punished. */
 export const RETIRED_COMPACT_KEPT = 64
 
-/** A transaction the driver holds, offered to every rebuild. */
+/**
+ * A transaction the driver holds, offered to every rebuild. The ids must be
+ * the transaction's own (computed by the driver, never taken from a peer):
+ * the rebuilt block's merkle root and witness commitment are checked from
+ * them without hashing the transaction again.
+ */
 export interface CompactCandidate {
   readonly tx: Transaction
   readonly txid: Uint8Array
@@ -234,6 +243,9 @@ interface Rebuild<P> {
   header: BlockHeader | undefined
   /** One slot per transaction of the block; undefined while missing. */
   slots: (Transaction | undefined)[]
+  /** The txid and wtxid of each filled slot. */
+  txids: Uint8Array[]
+  wtxids: Uint8Array[]
   /** Indexes asked with getblocktxn, ascending. */
   missing: number[]
   prefilled: number
@@ -388,8 +400,10 @@ export class CompactBlockMachine<P> {
     r.bytes += FRAME_HEADER_BYTES + cmpctblockBytes(msg)
 
     const slots: (Transaction | undefined)[] = new Array<Transaction | undefined>(total).fill(undefined)
-    for (const p of msg.prefilledTxs) slots[p.index] = p.tx
     r.slots = slots
+    r.txids = new Array<Uint8Array>(total)
+    r.wtxids = new Array<Uint8Array>(total)
+    for (const p of msg.prefilledTxs) this.fill(r, p.index, p.tx)
     r.prefilled = msg.prefilledTxs.length
 
     // Short id -> slot. The short ids fill the slots the prefilled ones leave, in order.
@@ -419,7 +433,11 @@ export class CompactBlockMachine<P> {
         contested.add(slot)
       }
     }
-    for (const [slot, c] of claimed) slots[slot] = c.tx
+    for (const [slot, c] of claimed) {
+      slots[slot] = c.tx
+      r.txids[slot] = c.txid
+      r.wtxids[slot] = c.wtxid
+    }
     r.fromMempool = claimed.size
     r.collisions = contested.size
 
@@ -451,7 +469,7 @@ export class CompactBlockMachine<P> {
         detail: `blocktxn carries ${txs.length} transactions, getblocktxn asked for ${r.missing.length}`,
       })
     }
-    for (let i = 0; i < txs.length; i++) r.slots[r.missing[i]!] = txs[i]
+    for (let i = 0; i < txs.length; i++) this.fill(r, r.missing[i]!, txs[i]!)
     r.fetched = txs.length
     this.finish(now, r, 'blocktxn', 'blocktxn-mismatch')
   }
@@ -522,6 +540,8 @@ export class CompactBlockMachine<P> {
       version,
       header: undefined,
       slots: [],
+      txids: [],
+      wtxids: [],
       missing: [],
       prefilled: 0,
       fromMempool: 0,
@@ -535,11 +555,26 @@ export class CompactBlockMachine<P> {
     return r
   }
 
-  /** All slots filled: check against the header, deliver or fall back. */
+  /** Put a transaction that came from the peer into its slot, hashing it for its ids. */
+  private fill(r: Rebuild<P>, slot: number, tx: Transaction): void {
+    const id = txidOf(tx)
+    r.slots[slot] = tx
+    r.txids[slot] = id
+    r.wtxids[slot] = hasWitness(tx) ? wtxidOf(tx) : id
+  }
+
+  /**
+   * All slots filled: check against the header (verifyBlock's checks, from
+   * the ids already known: the candidates' are not hashed again), deliver
+   * or fall back.
+   */
   private finish(now: number, r: Rebuild<P>, how: 'mempool' | 'blocktxn', onMismatch: CompactFallbackReason): void {
     const block: Block = { header: r.header!, txs: r.slots as Transaction[] }
     try {
-      verifyBlock(block)
+      checkMerkleRoot(block.header, r.txids)
+      let segwit = false
+      for (let i = 0; i < r.txids.length && !segwit; i++) segwit = r.txids[i] !== r.wtxids[i] && !bytesEqual(r.txids[i]!, r.wtxids[i]!)
+      if (segwit) checkWitnessCommitment(block.txs[0]!, witnessMerkleRoot(r.wtxids))
     } catch (e) {
       if (!(e instanceof WireError)) throw e
       return this.toFull(now, r, onMismatch)
@@ -552,6 +587,8 @@ export class CompactBlockMachine<P> {
     r.stage = 'full'
     r.fallback = reason
     r.slots = []
+    r.txids = []
+    r.wtxids = []
     r.missing = []
     r.deadline = now + this.blockTimeoutMs
     this.push({ type: 'fallback', peer: r.peer, hash: r.hash, reason })
