@@ -799,7 +799,7 @@ export class MockNetwork {
    */
   closeAt(time: number, target: MockConnection | MockTransport, side: 'client' | 'server' = 'client'): void {
     const end = target instanceof MockTransport ? target : side === 'client' ? target.client : target.server
-    this.clock.callAt(time, (t: MockTransport) => t.close('closeAt'), end)
+    this.clock.callAt(time, (t: MockTransport) => t.close(), end)
   }
 
   /** Live connections, oldest first. */
