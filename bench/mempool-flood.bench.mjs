@@ -40,7 +40,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url'
 import { InvType, regtest, toHex, txid, wtxid } from '@bitp2p/wire'
 import { MAX_INV_SIZE } from '@bitp2p/wire/limits'
 import { TcpConnector, TcpListener } from '@bitp2p/transport-tcp'
-import { TxFactory, txFloodFrame } from '@bitp2p/transport-mock'
+import { TxFactory } from '@bitp2p/transport-mock'
+import { txFloodFrame } from '@bitp2p/transport-mock/peers'
 
 const argv = process.argv.slice(2)
 const arg = (name) => {

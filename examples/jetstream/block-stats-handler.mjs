@@ -20,7 +20,8 @@
 // Idempotent: a part delivered twice (a worker crashed after the merge,
 // before its ack) is merged once (BlockStatsSink keeps each block's merged
 // part indexes and updates by compare-and-set).
-import { BlockStatsSink, HALVING_INTERVAL, REGTEST_HALVING_INTERVAL } from '@bitp2p/jetstream'
+import { BlockStatsSink } from '@bitp2p/jetstream'
+import { HALVING_INTERVAL, REGTEST_HALVING_INTERVAL } from '@bitp2p/jetstream/limits'
 
 let sink
 

@@ -60,7 +60,7 @@ export function waitFor(cond: () => boolean, ms = scaled(5_000), what = 'conditi
   return until(cond, what, ms)
 }
 
-export { acceptQueue } from '../../../test/compliance/accept-queue.js'
+export { acceptQueue } from '@bitp2p/testkit/compliance'
 export { sleep, until } from '../../../test/harness/wait.js'
 
 /** The rejection of `p`, a transport's typed error (throws if `p` resolves). */

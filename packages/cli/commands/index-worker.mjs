@@ -2,7 +2,8 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { networkByName } from '@bitp2p/wire'
-import { blockWorker, DEFAULT_ACK_WAIT_MS, DEFAULT_MAX_DELIVERIES, DEFAULT_WORKER_CONCURRENCY, ensureBucket } from '@bitp2p/jetstream'
+import { blockWorker, ensureBucket } from '@bitp2p/jetstream'
+import { DEFAULT_ACK_WAIT_MS, DEFAULT_MAX_DELIVERIES, DEFAULT_WORKER_CONCURRENCY } from '@bitp2p/jetstream/limits'
 import { CliError, intOption, NETWORK_HELP, networkOption, parse, UsageError } from './common.mjs'
 import { adapterFailure, NATS_OPTIONS, NATS_OPTIONS_HELP, namesOption, natsOption, natsUrls, streamsOption } from './nats.mjs'
 

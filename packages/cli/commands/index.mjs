@@ -1,6 +1,7 @@
 // bitp2p index: the producer of a distributed block index on NATS JetStream.
 import { HeaderSync, singlePeer } from '@bitp2p/session'
-import { BlockProducer, DEFAULT_MAX_BACKLOG, DEFAULT_PRODUCER_NAME, DEFAULT_MAX_IN_FLIGHT } from '@bitp2p/jetstream'
+import { BlockProducer } from '@bitp2p/jetstream'
+import { DEFAULT_MAX_BACKLOG, DEFAULT_PRODUCER_NAME, DEFAULT_MAX_IN_FLIGHT } from '@bitp2p/jetstream/limits'
 import { DEFAULT_CHUNK_BYTES } from '@bitp2p/session/limits'
 import { CliError, connect, intOption, parse, PEER_OPTIONS, PEER_OPTIONS_HELP, progressLine, UsageError } from './common.mjs'
 import { adapterFailure, NATS_OPTIONS, NATS_OPTIONS_HELP, namesOption, natsOption, natsUrls, streamsOption } from './nats.mjs'

@@ -22,7 +22,8 @@
 import { parseArgs } from 'node:util'
 import { HeaderSync, MempoolMonitor, Peer, PeerList, SeededRandom, singlePeer } from '@bitp2p/session'
 import { hashToHex, InvType, regtest, toHex, txid, txVsize, wtxid } from '@bitp2p/wire'
-import { CommandLabeler, MockNetwork, SyntheticChain, TxFactory, VirtualPeer } from '@bitp2p/transport-mock'
+import { MockNetwork, SyntheticChain, TxFactory, VirtualPeer } from '@bitp2p/transport-mock'
+import { CommandLabeler } from '@bitp2p/transport-mock/peers'
 
 /** Seed when none is given. */
 const DEFAULT_SEED = 1

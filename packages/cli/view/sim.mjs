@@ -21,7 +21,8 @@
 // target, and HeaderSync drops it (a peer-removed event).
 import { HeaderSync, Peer, PeerList, SeededRandom } from '@bitp2p/session'
 import { checkHeaderPow } from '@bitp2p/session/chain'
-import { MockNetwork, SyntheticChain, VIRTUAL_PEER_SERVICES } from '@bitp2p/transport-mock'
+import { MockNetwork, SyntheticChain } from '@bitp2p/transport-mock'
+import { VIRTUAL_PEER_SERVICES } from '@bitp2p/transport-mock/limits'
 import { blockHash, bytesEqual, InvType, regtest } from '@bitp2p/wire'
 
 /** Default number of virtual peers. */

@@ -7,14 +7,19 @@
  * (ack after the handler, redelivery after a crash, dead letters after
  * the maximum deliveries); crawl workers share one frontier. Node, Deno
  * and Bun (the NATS client is @nats-io/transport-node).
+ *
+ * Every tunable (defaults, retry delays, sizes of the part format) is in
+ * `@bitp2p/jetstream/limits`.
  */
-export { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH, jetStreamNames, type JetStreamNames } from './names.js'
-export { JetStreamAdapterError, PartCodecError, isJetStreamAdapterError, type JetStreamAdapterErrorKind, type PartCodecErrorCode } from './errors.js'
+export { DEFAULT_NAMESPACE, jetStreamNames, type JetStreamNames } from './names.js'
 export {
-  PART_MAGIC,
-  PART_VERSION,
-  PART_FIXED_BYTES,
-  PART_TX_ENTRY_BYTES,
+  JetStreamAdapterError,
+  PartCodecError,
+  isJetStreamAdapterError,
+  type JetStreamAdapterErrorKind,
+  type PartCodecErrorCode,
+} from './errors.js'
+export {
   encodeBlockPart,
   decodeBlockPart,
   partTxBytes,
@@ -24,25 +29,8 @@ export {
   type PartTx,
 } from './codec.js'
 export { PartAssembler } from './assembler.js'
+export { AckedPublisher, type AckedPublisherOptions, type PublishRequest, type PublisherStats } from './publisher.js'
 export {
-  AckedPublisher,
-  DEFAULT_MAX_IN_FLIGHT,
-  DEFAULT_MAX_IN_FLIGHT_BYTES,
-  DEFAULT_ACK_TIMEOUT_MS,
-  DEFAULT_RETRY_DEADLINE_MS,
-  FIRST_RETRY_DELAY_MS,
-  MAX_RETRY_DELAY_MS,
-  type AckedPublisherOptions,
-  type PublishRequest,
-  type PublisherStats,
-} from './publisher.js'
-export {
-  NS_PER_MS,
-  DEFAULT_DUPLICATE_WINDOW_MS,
-  DEFAULT_MEMPOOL_MAX_AGE_MS,
-  DEFAULT_MEMPOOL_MAX_BYTES,
-  DEFAULT_DEAD_MAX_AGE_MS,
-  DEFAULT_DEAD_MAX_BYTES,
   ensureBlockStreams,
   ensureMempoolStream,
   ensureCrawlStreams,
@@ -51,9 +39,6 @@ export {
 } from './streams.js'
 export {
   BlockProducer,
-  DEFAULT_PRODUCER_NAME,
-  DEFAULT_MAX_BACKLOG,
-  BACKLOG_POLL_MS,
   PART_HEADERS,
   progressKey,
   readProgress,
@@ -65,16 +50,6 @@ export {
 export {
   WorkQueueWorker,
   ensureWorkConsumer,
-  DEFAULT_MAX_DELIVERIES,
-  DEFAULT_ACK_WAIT_MS,
-  DEFAULT_WORKER_CONCURRENCY,
-  DEFAULT_FETCH_EXPIRES_MS,
-  DEFAULT_IDLE_HEARTBEAT_MS,
-  DEFAULT_RETRY_BASE_MS,
-  DEFAULT_RETRY_MAX_MS,
-  DEFAULT_MAX_ACK_PENDING,
-  PULL_RETRY_DELAY_MS,
-  MAX_DEAD_ERROR_CHARS,
   DEAD_HEADERS,
   type DeadReason,
   type DeliveryContext,
@@ -88,10 +63,6 @@ export {
   BlockStatsSink,
   blockSubsidy,
   partStats,
-  INITIAL_SUBSIDY_SATS,
-  HALVING_INTERVAL,
-  REGTEST_HALVING_INTERVAL,
-  MAX_MERGE_ATTEMPTS,
   type BlockStats,
   type BlockStatsSinkOptions,
   type PartStats,
@@ -99,7 +70,6 @@ export {
 export {
   MempoolPublisher,
   decodeMempoolTx,
-  DEFAULT_MEMPOOL_QUEUE_LIMIT,
   MEMPOOL_HEADERS,
   type MempoolPublisherOptions,
   type MempoolPublisherEvents,
@@ -113,13 +83,9 @@ export {
   addressKey,
   addressLabel,
   decodeAddress,
-  MAX_ADDRESS_CHARS,
-  FRONTIER_PUBLISH_ATTEMPTS,
-  FRONTIER_RETRY_DELAY_MS,
-  DEFAULT_MAX_FRONTIER,
   type CrawlRecord,
   type CrawlFrontierOptions,
   type CrawlWorkerOptions,
   type EnqueueResult,
 } from './crawl.js'
-export { connectNats, natsServers, DEFAULT_NATS_CONNECT_TIMEOUT_MS, NATS_RECONNECT_WAIT_MS } from './connect.js'
+export { connectNats, natsServers } from './connect.js'

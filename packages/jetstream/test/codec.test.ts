@@ -7,7 +7,8 @@ import fc from 'fast-check'
 import { existsSync, readFileSync } from 'node:fs'
 import { parseTx, toHex, txid as txidOf } from '@bitp2p/wire'
 import { sha256d } from '@bitp2p/wire/hash'
-import { decodeBlockPart, encodeBlockPart, partMsgId, partTxBytes, PART_FIXED_BYTES, PartAssembler, PartCodecError, type BlockPart } from '../src/index.js'
+import { decodeBlockPart, encodeBlockPart, partMsgId, partTxBytes, PartAssembler, PartCodecError, type BlockPart } from '../src/index.js'
+import { PART_FIXED_BYTES } from '../src/limits.js'
 import { chunkEvents } from './chunks.js'
 
 const DATA = new URL('../../../../shared/data/blocks/', import.meta.url)

@@ -407,12 +407,19 @@ export class MockTransport implements Transport {
     this._out.send(this.#net._copy ? bytes.slice() : bytes)
   }
 
-  close(_reason?: unknown): void {
+  /**
+   * Close gracefully: queued bytes still go out, then a FIN. onClose fires
+   * with no error for close(), and with a TransportError of kind 'local'
+   * carrying `reason` as its cause for close(reason) (as every transport
+   * does: the transport compliance suite checks it). Idempotent.
+   */
+  close(reason?: unknown): void {
     if (this._state === CLOSED) return
     this._state = CLOSED
     this.#inbox = undefined
     this._out.send(FIN)
-    this.#setCloseDue(undefined, 'local')
+    const err = reason === undefined ? undefined : new TransportError('local', `closed by ${this._localName}`, reason)
+    this.#setCloseDue(err, 'local')
     this.connection._endClosed()
     this.#scheduleFlush()
   }
@@ -792,7 +799,7 @@ export class MockNetwork {
    */
   closeAt(time: number, target: MockConnection | MockTransport, side: 'client' | 'server' = 'client'): void {
     const end = target instanceof MockTransport ? target : side === 'client' ? target.client : target.server
-    this.clock.callAt(time, (t: MockTransport) => t.close('closeAt'), end)
+    this.clock.callAt(time, (t: MockTransport) => t.close(), end)
   }
 
   /** Live connections, oldest first. */

@@ -6,7 +6,7 @@ import type { TcpTransport } from '../src/index.js'
 import { scaled } from '../../../test/harness/timing.js'
 import { rejection as rejectionOf } from '../../../test/harness/wait.js'
 
-export { acceptQueue } from '../../../test/compliance/accept-queue.js'
+export { acceptQueue } from '@bitp2p/testkit/compliance'
 export { sleep, until } from '../../../test/harness/wait.js'
 
 /** The rejection of `p`, a transport's typed error (throws if `p` resolves). */

@@ -40,7 +40,8 @@ import {
 import { DATA_REQUEST_TIMEOUT_MS, MIN_BLOCK_STREAM_BYTES_PER_SEC } from '@bitp2p/session/limits'
 import { blockHash, encodeMessage, hashToHex, InvType, regtest, type Block, type InvItem, type WireErrorCode } from '@bitp2p/wire'
 import { MAX_HEADERS_RESULTS } from '@bitp2p/wire/limits'
-import { buildBlock, genesisBlock, VirtualClock } from '@bitp2p/transport-mock'
+import { genesisBlock, VirtualClock } from '@bitp2p/transport-mock'
+import { buildBlock } from '@bitp2p/transport-mock/chain'
 import { TcpConnector, TcpListener } from '../src/index.js'
 import { scaled } from '../../../test/harness/timing.js'
 import {

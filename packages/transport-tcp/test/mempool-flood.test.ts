@@ -33,7 +33,7 @@ import { InvType, regtest, toHex, txid, wtxid, type Transaction } from '@bitp2p/
 import { encodeFrame } from '@bitp2p/wire/codecs'
 import { MAX_INV_SIZE } from '@bitp2p/wire/limits'
 import { TcpConnector, TcpListener, type TcpTransport } from '../src/index.js'
-import { TxFactory } from '../../transport-mock/src/chain/index.js'
+import { TxFactory } from '@bitp2p/transport-mock'
 import { scaled } from '../../../test/harness/timing.js'
 import { sleep, until } from './helpers.js'
 

@@ -19,7 +19,8 @@ import { HeaderSync, Peer, RealtimeClock, singlePeer, type TransportError } from
 import { hashToHex, regtest } from '@bitp2p/wire'
 import { CloudflareConnector, CloudflareTransport } from '@bitp2p/transport-cloudflare'
 import type { Connector } from '@bitp2p/session'
-import { runTransportCompliance } from '../../../../test/compliance/transport.js'
+import { runTransportCompliance } from '@bitp2p/testkit/compliance'
+import { scaled } from '../../../../test/harness/timing.js'
 import { runCollected } from './vitest-shim.js'
 
 /** Connect deadline on loopback (a few ms on an idle machine); generous, as the machine may be loaded. */
@@ -34,6 +35,7 @@ const LOOPBACK_V4 = /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/
 let splicePort = 0
 
 runTransportCompliance('cloudflare sockets in workerd, through a loopback splice', {
+  timeoutMs: scaled(30_000),
   async setup() {
     const connector = new CloudflareConnector({ connectTimeoutMs: CONNECT_TIMEOUT_MS })
     const at = { host: '127.0.0.1', port: splicePort }

@@ -5,7 +5,7 @@ import { SeededRandom } from '@bitp2p/session'
 import { blockHash, bytesEqual, concatBytes, hashToHex, parseBlock, regtest, txSize, verifyBlock } from '@bitp2p/wire'
 import { checkProofOfWork, coinbaseHeight, findWitnessCommitment } from '@bitp2p/wire/consensus'
 // Not yet re-exported from @bitp2p/wire's index; the same module the alias resolves to.
-import { BlockStreamParser } from '../../../wire/src/block/stream.js'
+import { BlockStreamParser } from '@bitp2p/wire/codecs'
 import {
   minStreamTxBytes,
   streamSyntheticBlock,

@@ -16,7 +16,7 @@ import {
 } from '../../../src/core/pool/machine.js'
 import { FEELER_GRACE_SECONDS, TEST_WINDOW_SECONDS } from '../../../src/core/pool/addrman.js'
 import { TransportError, type PeerAddress } from '../../../src/core/ports.js'
-import { NET, hostIn } from '../../driver/pool/sim.js'
+import { NET, hostIn } from '../../driver/pool/fixtures.js'
 
 const FULL = Services.NODE_NETWORK | Services.NODE_WITNESS
 const UNIX0 = 1_750_000_000_000

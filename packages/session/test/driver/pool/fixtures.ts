@@ -1,8 +1,28 @@
 // Address generators shared by the pool tests. Every generator draws from a
 // SeededRandom, so each test is reproducible from its seed.
-import { BIP155Network } from '@bitp2p/wire'
+import { BIP155Network, regtest, type FramingParams } from '@bitp2p/wire'
 import type { Random } from '../../../src/core/ports.js'
 import type { Endpoint } from '../../../src/core/pool/netgroup.js'
+
+/**
+ * Regtest framing (magic fabfb5da), Core's 4 MB caps, and regtest's powLimit.
+ * The same value as NET in the pool simulations (@bitp2p/testkit's
+ * test/session/driver/pool/sim.ts), which moved out of this package because
+ * they run on the mock network.
+ */
+export const NET: FramingParams & { readonly powLimit: bigint } = {
+  magic: Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda),
+  maxMessageBytes: 4_000_000,
+  maxBlockPayload: 4_000_000,
+  powLimit: regtest.powLimit,
+}
+
+/** The text address of host `h` in netgroup `g` (11.0/16 .. 99.255/16: no reserved block), as the simulations' hostIn. */
+export function hostIn(g: number, h: number): string {
+  const a = 11 + Math.floor(g / 256)
+  const b = g % 256
+  return `${a}.${b}.${(h >> 8) & 255}.${(h & 255) || 1}`
+}
 
 export const NOW = 1_750_000_000
 export const DAY = 86_400

@@ -19,16 +19,13 @@ import { describe, expect, it, vi } from 'vitest'
 import { bsv, hashToHex, regtest, type NetworkParams } from '@bitp2p/wire'
 import { encodeExtHeader } from '@bitp2p/wire/codecs'
 import { SHA256_BACKEND } from '@bitp2p/wire/hash'
-import { MockNetwork, type MockTransport } from '@bitp2p/transport-mock'
-import { Peer } from '../../src/driver/peer.js'
-import { SeededRandom } from '../../src/core/random.js'
-import { BlockFetcher, type BlockDoneEvent } from '../../src/driver/services/block-fetcher.js'
-import { singlePeer } from '../../src/driver/services/source.js'
-// Not exported from the package index yet: import the module.
-import { SyntheticBlockStream } from '../../../transport-mock/src/chain/stream-block.js'
-import { forWork } from '../../../../test/harness/timing.js'
+import { MockNetwork, SyntheticBlockStream, type MockTransport } from '@bitp2p/transport-mock'
+import { type BlockDoneEvent, BlockFetcher, Peer, SeededRandom, singlePeer } from '@bitp2p/session'
+import { forWork } from '../../../../harness/timing.js'
 
-vi.mock('../../../wire/src/hash/sha256.js', async () => await import('../../../wire/src/hash/sha256.node.js'))
+// The module to swap is wire's own (the alias resolves @bitp2p/wire to its sources, without the
+// "node" export condition that picks the .node twin); wire is a declared dependency of this package.
+vi.mock('../../../../../packages/wire/src/hash/sha256.js', async () => await import('../../../../../packages/wire/src/hash/sha256.node.js'))
 
 /** Bytes of each streamed transaction. */
 const TX_BYTES = 1_000_000

@@ -1,11 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { blockTxids, concatBytes, hashToHex, parseBlock, regtest, serializeBlock, toHex, type Block } from '@bitp2p/wire'
 import { blockWtxids } from '@bitp2p/wire/consensus'
-import { HeaderTree } from '../../../src/core/chain/tree.js'
-import { SeededRandom } from '../../../src/core/random.js'
-import { BlockFetchError, BlockFetcher, type BlockChunkEvent, type BlockDoneEvent } from '../../../src/driver/services/block-fetcher.js'
-import { PeerList } from '../../../src/driver/services/source.js'
-import { TxFactory } from '../../../../transport-mock/src/chain/txgen.js'
+import { type BlockChunkEvent, type BlockDoneEvent, BlockFetcher, BlockFetchError, PeerList, SeededRandom } from '@bitp2p/session'
+import { HeaderTree } from '@bitp2p/session/chain'
+import { TxFactory } from '@bitp2p/transport-mock'
 import { dripFrames, serveBlocks, simulate, SyntheticChain } from './helpers.js'
 
 /** 50 blocks of 1..6 synthetic transactions after the coinbase (most segwit: witness commitments). */
@@ -35,7 +33,7 @@ describe.each([
     const outstanding = [0, 0, 0]
     const maxOutstanding = [0, 0, 0]
     const served = [0, 0, 0]
-    let clock = (): import('../../../src/core/ports.js').Clock => {
+    let clock = (): import('@bitp2p/session').Clock => {
       throw new Error('no clock yet')
     }
     const sim = await simulate({
@@ -207,7 +205,7 @@ describe.each([
   const peerWaitMs = 5_000
 
   /** One remote that answers every getdata with the wrong block (block 1 of the chain). */
-  const wrongBlock = (chain: SyntheticChain) => (i: number, p: import('../../../src/driver/peer.js').Peer) => {
+  const wrongBlock = (chain: SyntheticChain) => (i: number, p: import('@bitp2p/session').Peer) => {
     if (i === 0) p.on('getdata', () => p.send({ command: 'block', block: chain.atHeight(1)!.block! }))
     else serveBlocks(p, chain)
   }

@@ -6,13 +6,9 @@
  * handshake. The client dials each of them with a real Peer. Everything is
  * seeded.
  */
-import { MockNetwork } from '@bitp2p/transport-mock'
+import { MockNetwork, SyntheticChain } from '@bitp2p/transport-mock'
 import { InvType, MSG_WITNESS_FLAG, regtest, type InvItem } from '@bitp2p/wire'
-import { Peer, type PeerOptions } from '../../../src/driver/peer.js'
-import { SeededRandom } from '../../../src/core/random.js'
-import type { Transport } from '../../../src/core/ports.js'
-// SyntheticChain is not exported from the package index yet: import the module.
-import { SyntheticChain } from '../../../../transport-mock/src/chain/synthetic-chain.js'
+import { Peer, type PeerOptions, SeededRandom, type Transport } from '@bitp2p/session'
 
 export { SyntheticChain }
 

@@ -29,14 +29,9 @@
  */
 import { describe, expect, it } from 'vitest'
 import { blockHash, bytesEqual, hashToHex, InvType, regtest, type BlockHeader } from '@bitp2p/wire'
-import { MockNetwork } from '@bitp2p/transport-mock'
-import type { HeaderEntry } from '../../src/core/chain/tree.js'
-import { checkHeaderPow } from '../../src/core/chain/validation.js'
-import { Peer } from '../../src/driver/peer.js'
-import { SeededRandom } from '../../src/core/random.js'
-import { HeaderSync, type SyncReorg } from '../../src/driver/services/header-sync.js'
-import { PeerList } from '../../src/driver/services/source.js'
-import type { SyntheticBlock } from '../../../transport-mock/src/chain/synthetic-chain.js'
+import { MockNetwork, type SyntheticBlock } from '@bitp2p/transport-mock'
+import { HeaderSync, Peer, PeerList, SeededRandom, type SyncReorg } from '@bitp2p/session'
+import { checkHeaderPow, type HeaderEntry } from '@bitp2p/session/chain'
 import { SyntheticChain } from '../driver/services/helpers.js'
 
 const MINUTE = 60_000

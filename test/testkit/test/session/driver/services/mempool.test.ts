@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { hasWitness, InvType, toHex, txid, wtxid, type InvItem, type Transaction } from '@bitp2p/wire'
-import { SeededRandom } from '../../../src/core/random.js'
-import type { Peer } from '../../../src/driver/peer.js'
-import { MempoolMonitor, type MempoolTx } from '../../../src/driver/services/mempool.js'
-import { PeerList } from '../../../src/driver/services/source.js'
-import { TxFactory } from '../../../../transport-mock/src/chain/txgen.js'
+import { MempoolMonitor, type MempoolTx, type Peer, PeerList, SeededRandom } from '@bitp2p/session'
+import { TxFactory } from '@bitp2p/transport-mock'
 import { simulate } from './helpers.js'
 
 /** Remote behaviour: answer getdata for transactions in `txs` (by txid or wtxid); record each item and when. */

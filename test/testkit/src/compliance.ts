@@ -1,14 +1,29 @@
 /**
  * The transport compliance suite (design rule 11): one set of behaviours
- * every bitp2p Transport must show, run against tcp, ws and mock.
+ * every bitp2p Transport must show. In this repository it runs against tcp
+ * (packages/transport-tcp), ws through the bridge (packages/bridge), the
+ * mock (test/compliance/mock.test.ts here) and, inside workerd, cloudflare
+ * sockets (packages/transport-cloudflare).
  *
- *   import { runTransportCompliance } from '../../../test/compliance/transport.js'
- *   runTransportCompliance('tcp', { setup: async () => ({ connect, accept, teardown }) })
+ *   import { acceptQueue, runTransportCompliance } from '@bitp2p/testkit/compliance'
  *
- * The fixture gives a fresh, connected pair on demand: `connect(signal?)`
- * opens our side, `accept()` resolves with the matching far side, in the
- * order the connections were made. Nothing here depends on the runtime:
- * only vitest and the types of @bitp2p/session are imported.
+ *   runTransportCompliance('my transport', {
+ *     async setup() {
+ *       const listener = await MyListener.listen({ host: '127.0.0.1', port: 0 })
+ *       return {
+ *         connect: (signal) => new MyConnector().connect(listener.address, signal),
+ *         accept: acceptQueue(listener),
+ *         teardown: () => listener.close(),
+ *       }
+ *     },
+ *   })
+ *
+ * Call it at the top level of a vitest test file (it registers one
+ * describe block). The fixture gives a fresh, connected pair on demand:
+ * `connect(signal?)` opens our side, `accept()` resolves with the matching
+ * far side, in the order the connections were made. Nothing here depends on
+ * the runtime: only vitest and the types of @bitp2p/session are imported,
+ * so the file also runs in a worker (with a vitest stand-in) or a browser.
  *
  * What the suite pins down beyond the interface's doc comments:
  * - close() with no reason reports no error; close(reason) reports kind
@@ -19,12 +34,40 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Transport, TransportCloseKind, TransportError } from '@bitp2p/session'
-import { scaled } from '../harness/timing.js'
+
+export { acceptQueue } from './accept-queue.js'
 
 /** A fixture: a fresh endpoint pair factory for one transport. */
 export interface TransportFixture {
   setup(): Promise<TransportPairFactory>
+  /**
+   * Wall-clock budget of each case, in ms (default DEFAULT_CASE_TIMEOUT_MS):
+   * a net against a hang, never an assertion about speed. Raise it on a
+   * slow or loaded machine.
+   */
+  readonly timeoutMs?: number
+  /**
+   * Cases this transport cannot pass yet, each with the reason, shown as
+   * skipped in the report. For a documented gap only: a skipped case checks
+   * nothing.
+   */
+  readonly skip?: { readonly [C in ComplianceCase]?: string }
 }
+
+/** The cases of the suite, by id (for TransportFixture.skip). */
+export const COMPLIANCE_CASES = [
+  'small-write',
+  'big-write',
+  'tiny-writes',
+  'abort-before-connect',
+  'close-while-writing',
+  'close-kinds',
+  'backpressure',
+  'send-after-close',
+] as const
+
+/** One case of the suite. */
+export type ComplianceCase = (typeof COMPLIANCE_CASES)[number]
 
 /** What a fixture's setup() returns. */
 export interface TransportPairFactory {
@@ -36,8 +79,8 @@ export interface TransportPairFactory {
   teardown(): Promise<void>
 }
 
-/** Per-test limit: the 4 MB+ cases move tens of MB through a real stack (well under a second on an idle machine). */
-const TEST_TIMEOUT_MS = scaled(30_000)
+/** Default per-case budget: the 4 MB+ cases move tens of MB through a real stack (well under a second on an idle machine). */
+export const DEFAULT_CASE_TIMEOUT_MS = 30_000
 /** Size of the big write: above Bitcoin's 4 MB message cap, as a block would be. */
 const BIG_WRITE_BYTES = 4 * 1024 * 1024 + 4099
 /** Number of tiny writes. */
@@ -165,6 +208,13 @@ function expectKind(err: TransportError | undefined, kinds: readonly TransportCl
  * block. Each case makes its own connection(s) and closes them.
  */
 export function runTransportCompliance(name: string, fixture: TransportFixture): void {
+  const TEST_TIMEOUT_MS = fixture.timeoutMs ?? DEFAULT_CASE_TIMEOUT_MS
+  /** vitest's it, or it.skip (with the reason in the title) for a case the fixture skips. */
+  const test = (id: ComplianceCase, title: string, body: () => Promise<void>): void => {
+    const reason = fixture.skip?.[id]
+    if (reason === undefined) it(title, { timeout: TEST_TIMEOUT_MS }, body)
+    else it.skip(`${title} (skipped: ${reason})`, body)
+  }
   describe(`transport compliance: ${name}`, () => {
     let f: TransportPairFactory
     beforeAll(async () => {
@@ -180,7 +230,7 @@ export function runTransportCompliance(name: string, fixture: TransportFixture):
       return { a, b }
     }
 
-    it('delivers one small write each way', { timeout: TEST_TIMEOUT_MS }, async () => {
+    test('small-write', 'delivers one small write each way', async () => {
       const { a, b } = await pair()
       const pa = probe(a)
       const pb = probe(b)
@@ -193,7 +243,7 @@ export function runTransportCompliance(name: string, fixture: TransportFixture):
       await Promise.all([pa.closed, pb.closed])
     })
 
-    it('delivers a 4 MB+ write intact and in order, both ways at once', { timeout: TEST_TIMEOUT_MS }, async () => {
+    test('big-write', 'delivers a 4 MB+ write intact and in order, both ways at once', async () => {
       const { a, b } = await pair()
       const pa = probe(a)
       const pb = probe(b)
@@ -213,7 +263,7 @@ export function runTransportCompliance(name: string, fixture: TransportFixture):
       await Promise.all([pa.closed, pb.closed])
     })
 
-    it(`delivers ${TINY_WRITES} tiny writes in order`, { timeout: TEST_TIMEOUT_MS }, async () => {
+    test('tiny-writes', `delivers ${TINY_WRITES} tiny writes in order`, async () => {
       const { a, b } = await pair()
       const pa = probe(a)
       const pb = probe(b)
@@ -239,7 +289,7 @@ export function runTransportCompliance(name: string, fixture: TransportFixture):
       await Promise.all([pa.closed, pb.closed])
     })
 
-    it('rejects a connect whose signal is already aborted with kind aborted, opening nothing', { timeout: TEST_TIMEOUT_MS }, async () => {
+    test('abort-before-connect', 'rejects a connect whose signal is already aborted with kind aborted, opening nothing', async () => {
       const ac = new AbortController()
       ac.abort(new Error('test abort'))
       const err = await f.connect(ac.signal).then(
@@ -258,7 +308,7 @@ export function runTransportCompliance(name: string, fixture: TransportFixture):
       await Promise.all([pa.closed, pb.closed])
     })
 
-    it('survives a close while the other side is writing: each side closes once, nothing throws', { timeout: TEST_TIMEOUT_MS }, async () => {
+    test('close-while-writing', 'survives a close while the other side is writing: each side closes once, nothing throws', async () => {
       const { a, b } = await pair()
       const pa = probe(a)
       const pb = probe(b)
@@ -287,7 +337,7 @@ export function runTransportCompliance(name: string, fixture: TransportFixture):
       expect(pb.closeCalls()).toBe(1)
     })
 
-    it("reports kind 'local' for our close(reason), nothing for close(), 'remote' for the peer's", { timeout: TEST_TIMEOUT_MS }, async () => {
+    test('close-kinds', "reports kind 'local' for our close(reason), nothing for close(), 'remote' for the peer's", async () => {
       // close() with no reason: clean, no error; the peer sees 'remote'.
       {
         const { a, b } = await pair()
@@ -319,7 +369,7 @@ export function runTransportCompliance(name: string, fixture: TransportFixture):
       }
     })
 
-    it('shows backpressure: bufferedAmount rises for a peer that is not reading, onDrain fires once flushed', { timeout: TEST_TIMEOUT_MS }, async () => {
+    test('backpressure', 'shows backpressure: bufferedAmount rises for a peer that is not reading, onDrain fires once flushed', async () => {
       const { a, b } = await pair()
       const pa = probe(a)
       const pb = probe(b, { reading: false })
@@ -352,7 +402,7 @@ export function runTransportCompliance(name: string, fixture: TransportFixture):
       await Promise.all([pa.closed, pb.closed])
     })
 
-    it('drops a send after close without throwing, on both sides', { timeout: TEST_TIMEOUT_MS }, async () => {
+    test('send-after-close', 'drops a send after close without throwing, on both sides', async () => {
       const { a, b } = await pair()
       const pa = probe(a)
       const pb = probe(b)

@@ -11,12 +11,10 @@
 // trace, byte for byte.
 import { describe, expect, it } from 'vitest'
 import { InvType, toHex, txid, type Transaction } from '@bitp2p/wire'
-import { Peer } from '../../../src/driver/peer.js'
-import { SeededRandom } from '../../../src/core/random.js'
-import { Pool } from '../../../src/driver/pool.js'
-import { EVICTION_REASON } from '../../../src/core/pool/machine.js'
+import { Peer, Pool, SeededRandom } from '@bitp2p/session'
+import { EVICTION_REASON } from '@bitp2p/session/core'
 import { NET, Node, PORT, hostIn, run, setup, watchCaps, checkCaps } from './sim.js'
-import { forWork } from '../../../../../test/harness/timing.js'
+import { forWork } from '../../../../../harness/timing.js'
 
 const NODES = 300
 const GROUPS = 150

@@ -1,9 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvType, toHex, txid, wtxid, type InvItem, type Transaction } from '@bitp2p/wire'
-import { SeededRandom } from '../../../src/core/random.js'
-import { Broadcaster } from '../../../src/driver/services/broadcaster.js'
-import { PeerList } from '../../../src/driver/services/source.js'
-import { TxFactory } from '../../../../transport-mock/src/chain/txgen.js'
+import { Broadcaster, PeerList, SeededRandom } from '@bitp2p/session'
+import { TxFactory } from '@bitp2p/transport-mock'
 import { simulate } from './helpers.js'
 
 function oneTx(seed: string): Transaction {

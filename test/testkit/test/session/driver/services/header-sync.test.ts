@@ -1,11 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { blockHash, bytesEqual, hashToHex, InvType, regtest, type BlockHeader } from '@bitp2p/wire'
 import { MAX_HEADERS_RESULTS } from '@bitp2p/wire/limits'
-import { MemoryHeaderStore } from '../../../src/core/chain/store.js'
-import { HeaderTree } from '../../../src/core/chain/tree.js'
-import { checkHeaderPow } from '../../../src/core/chain/validation.js'
-import { HeaderSync, HeaderSyncError, type SyncProgress, type SyncReorg } from '../../../src/driver/services/header-sync.js'
-import { PeerList, singlePeer } from '../../../src/driver/services/source.js'
+import { HeaderSync, HeaderSyncError, MemoryHeaderStore, PeerList, singlePeer, type SyncProgress, type SyncReorg } from '@bitp2p/session'
+import { checkHeaderPow, HeaderTree } from '@bitp2p/session/chain'
 import { mineChain, serveHeaders, simulate } from './helpers.js'
 
 describe('HeaderSync', () => {

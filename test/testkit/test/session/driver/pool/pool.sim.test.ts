@@ -5,10 +5,9 @@
 // two runs of the same seed.
 import { describe, expect, it } from 'vitest'
 import { blockHash, InvType, toHex, type Message } from '@bitp2p/wire'
-import { SeededRandom } from '../../../src/core/random.js'
-import { Pool } from '../../../src/driver/pool.js'
+import { Pool, SeededRandom } from '@bitp2p/session'
 import { Node, PORT, hostIn, makeChain, run, setup, watchCaps, checkCaps } from './sim.js'
-import { forWork } from '../../../../../test/harness/timing.js'
+import { forWork } from '../../../../../harness/timing.js'
 
 const NODES = 2_000
 const GROUPS = 400 // /16 groups, 5 nodes each

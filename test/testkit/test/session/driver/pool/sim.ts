@@ -15,10 +15,7 @@ import {
   type TimestampedNetAddress,
 } from '@bitp2p/wire'
 import { checkProofOfWork } from '@bitp2p/wire/consensus'
-import { Peer } from '../../../src/driver/peer.js'
-import { SeededRandom } from '../../../src/core/random.js'
-import type { PeerAddress, Random } from '../../../src/core/ports.js'
-import { Pool, type PoolOptions } from '../../../src/driver/pool.js'
+import { Peer, type PeerAddress, Pool, type PoolOptions, type Random, SeededRandom } from '@bitp2p/session'
 
 /** Regtest framing (magic fabfb5da), Core's 4 MB caps, and regtest's powLimit (for the pool's block relay credit). */
 export const NET: FramingParams & { readonly powLimit: bigint } = {

@@ -4,14 +4,12 @@
  *
  * Bob answers getheaders with three headers that continue Alice's locator.
  * Everything is seeded, so the output is the same on every run. Executed by
- * test/examples/two-peers.test.ts.
+ * test/session/examples/two-peers.test.ts.
  */
-// In your own code: import { Peer, SeededRandom } from '@bitp2p/session' and { v2 } from '@bitp2p/session/v2'
 import { MockNetwork } from '@bitp2p/transport-mock'
 import { blockHash, hashToHex, type BlockHeader, type FramingParams } from '@bitp2p/wire'
-import { Peer } from '../src/driver/peer.js'
-import { SeededRandom } from '../src/core/random.js'
-import { v2 } from '../src/v2.js'
+import { Peer, SeededRandom } from '@bitp2p/session'
+import { v2 } from '@bitp2p/session/v2'
 
 /** Regtest framing: magic fabfb5da and Core's 4 MB caps (wire's `regtest` params satisfy this too). */
 const REGTEST: FramingParams = { magic: Uint8Array.of(0xfa, 0xbf, 0xb5, 0xda), maxMessageBytes: 4_000_000, maxBlockPayload: 4_000_000 }

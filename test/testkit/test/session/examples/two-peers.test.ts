@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { runTwoPeers } from '../../examples/two-peers.js'
+import { runTwoPeers } from '../../../examples/two-peers.js'
 
 describe('examples/two-peers.ts', () => {
   it('handshakes, fetches headers, pings and closes, in virtual time', async () => {

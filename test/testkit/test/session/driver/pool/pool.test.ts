@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { blockHash, InvType, Services, toHex, txid, type Block, type KnownMessage, type Message, type Transaction } from '@bitp2p/wire'
-import { Peer } from '../../../src/driver/peer.js'
-import { SeededRandom } from '../../../src/core/random.js'
-import type { DisconnectReason } from '../../../src/core/fsm/reasons.js'
-import { Pool, PoolRequestError, RELAY_BLOCK_TIME_WINDOW_S, type PoolOptions } from '../../../src/driver/pool.js'
-import { EVICTION_REASON } from '../../../src/core/pool/machine.js'
-import { explainEviction } from '../../../src/core/pool/eviction.js'
-import type { PoolPeerInfo } from '../../../src/core/pool/machine.js'
+import { type DisconnectReason, Peer, Pool, type PoolOptions, type PoolPeerInfo, PoolRequestError, SeededRandom } from '@bitp2p/session'
+import { EVICTION_REASON, explainEviction } from '@bitp2p/session/core'
+import { RELAY_BLOCK_TIME_WINDOW_S } from '@bitp2p/session/limits'
 import { FULL, NET, Node, PORT, POOL_HOST, UNIX0, hostIn, makeChain, mineBlock, run, setup, watchCaps } from './sim.js'
 
 const LIMITED = Services.NODE_NETWORK_LIMITED | Services.NODE_WITNESS

@@ -14,17 +14,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { InvType, MSG_WITNESS_FLAG, regtest, type Block, type InvItem, type Transaction } from '@bitp2p/wire'
-import { MockNetwork } from '@bitp2p/transport-mock'
-import { MIN_BLOCK_STREAM_BYTES_PER_SEC } from '../../src/core/fsm/requests.js'
-import { Peer, PeerError } from '../../src/driver/peer.js'
-import { SeededRandom } from '../../src/core/random.js'
-import { BlockFetchError, BlockFetcher } from '../../src/driver/services/block-fetcher.js'
-import { Broadcaster } from '../../src/driver/services/broadcaster.js'
-import { HeaderSync, HeaderSyncError } from '../../src/driver/services/header-sync.js'
-import { PeerList } from '../../src/driver/services/source.js'
-import type { Transport } from '../../src/core/ports.js'
-import { TxFactory } from '../../../transport-mock/src/chain/txgen.js'
-import { v2 } from '../../src/v2.js'
+import { MockNetwork, TxFactory } from '@bitp2p/transport-mock'
+import { BlockFetcher, BlockFetchError, Broadcaster, HeaderSync, HeaderSyncError, Peer, PeerError, PeerList, SeededRandom, type Transport } from '@bitp2p/session'
+import { MIN_BLOCK_STREAM_BYTES_PER_SEC } from '@bitp2p/session/limits'
+import { v2 } from '@bitp2p/session/v2'
 import { dripFrames, SyntheticChain } from '../driver/services/helpers.js'
 
 const SCHEDULES = Number(process.env.SETTLE_N ?? 1_000)

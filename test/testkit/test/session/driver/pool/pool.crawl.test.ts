@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { SeededRandom } from '../../../src/core/random.js'
-import { crawl, crawlNode, CRAWL_MAX_LEARNED_PER_NODE, type CrawlItem } from '../../../src/driver/crawler.js'
+import { crawl, crawlNode, SeededRandom } from '@bitp2p/session'
+import type { CrawlItem } from '@bitp2p/session/core'
+import { CRAWL_MAX_LEARNED_PER_NODE } from '@bitp2p/session/limits'
 import { ipFromString } from '@bitp2p/wire'
 import { NET, Node, PORT, UNIX0, hostIn, run, setup } from './sim.js'
 
