@@ -7,11 +7,10 @@
  */
 import { describe, expect, it } from 'vitest'
 import { blockHash, InvType, MSG_WITNESS_FLAG, type Block, type KnownMessage, type Transaction } from '@bitp2p/wire'
-import { CompactRelay, type CompactBlockEvent } from '../../../src/driver/services/compact-relay.js'
-import { PeerList } from '../../../src/driver/services/source.js'
-import type { Peer } from '../../../src/driver/peer.js'
-import type { CompactVersion } from '../../../src/core/compact-block.js'
-import { makeBlock, makeCmpct, makeTx } from '../../core/compact-fixtures.js'
+import { PeerList, type Peer } from '@bitp2p/session'
+import { CompactRelay, type CompactBlockEvent, type CompactVersion } from '@bitp2p/session/compact'
+// The BIP152 fixtures are session's (its machine tests use them); turbo.json lists the file as an input here.
+import { makeBlock, makeCmpct, makeTx } from '../../../../../../packages/session/test/core/compact-fixtures.js'
 import { simulate } from './helpers.js'
 
 const body: Transaction[] = Array.from({ length: 8 }, (_, i) => makeTx(i + 1, true))
