@@ -4,18 +4,20 @@
 // (TCP, framing, checksum, the fetcher's scheduling and chunk events) adds
 // to parsing. Uses the built packages (run `npm run build` first):
 //
-//   node bench/fetch.bench.mjs            # 300 blocks, 7 timed rounds
-//   node bench/fetch.bench.mjs --quick    # 100 blocks, 2 rounds
+//   node bench/fetch.bench.mjs            # 300 blocks, 5 to 15 timed rounds (until fetch / parse holds)
+//   node bench/fetch.bench.mjs --quick    # 100 blocks, 2 to 3 rounds, writes nothing
 //
 // bcoin runs as test/harness/bcoin-regtest-server.cjs (in-memory chain,
 // every socket on 127.0.0.1; the script refuses any other host). Its wallet
 // fills the blocks: before each block is mined it sends payments with many
 // outputs to a key hash nobody holds, so blocks range from a few KB to
-// ~100 KB. Nothing is asserted; results go to stdout and bench/fetch-results.json.
+// ~100 KB. Each round downloads the blocks once and parses them once: rounds
+// repeat until the fetch time over the parse time agrees within 10 % over
+// the last rounds, or the bench says it could not (bench/lib/harness.mjs,
+// which also prints and records the load and the machine's reference rates).
+// Nothing is asserted; results go to stdout and bench/fetch-results.json.
 import { spawnBcoin } from '../test/harness/spawn-bcoin.mjs'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { loadavg } from 'node:os'
-import { fileURLToPath } from 'node:url'
+import { finishRun, median, ownCpuMs, processCpuMs, startRun, untilStable, writeResults } from './lib/harness.mjs'
 import { hexToHash, hashToHex, regtest, concatBytes, toHex } from '@bitp2p/wire'
 import { BlockStreamParser } from '@bitp2p/wire/codecs'
 import { BlockFetcher, Peer, singlePeer } from '@bitp2p/session'
@@ -26,10 +28,10 @@ const quick = process.argv.includes('--quick')
 const STARTUP_BLOCKS = 200
 /** Blocks with wallet payments: the ones downloaded. */
 const BENCH_BLOCKS = quick ? 100 : 300
-/** Timed download rounds (each a fresh connection and fetcher). */
-const ROUNDS = quick ? 2 : 7
-/** Parser-only rounds over the collected bytes. */
-const PARSE_ROUNDS = quick ? 3 : 10
+/** Timed rounds, at least and at most (each a download on a fresh connection and fetcher, then a parse of the same bytes). */
+const ROUNDS = quick ? [2, 3] : [5, 15]
+/** Wall-time cap on the rounds, ms. */
+const ROUNDS_MAX_MS = quick ? 60_000 : 240_000
 /** Wallet payments per block, and their output counts (cycled): ~34 bytes per output. */
 const TXS_PER_BLOCK = 2
 const OUTPUT_COUNTS = [20, 200, 600, 1_200, 2_000]
@@ -144,27 +146,13 @@ function parseOnce(raws) {
   return { ms: performance.now() - t0, txs }
 }
 
-/** CPU ms (user + system) a process has used, from /proc on Linux; undefined elsewhere. */
-function procCpuMs(pid) {
-  try {
-    // Fields after the ')' that ends the command name: utime is the 12th, stime the 13th (clock ticks, 100/s on Linux).
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(f[11]) + Number(f[12])) * 10
-  } catch {
-    return undefined
-  }
-}
-
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 const rate = (n, ms) => (n * 1000) / ms
 const mb = (bytes) => bytes / 1e6
 const r2 = (x) => Math.round(x * 100) / 100
 
 // --- run ------------------------------------------------------------------------
 
+const run = startRun('fetch.bench')
 const { child, info } = await startBcoin()
 try {
   const rpc = rpcClient(info)
@@ -193,39 +181,33 @@ try {
   }
   console.log(`blocks: ${blockInfo.count}, ${blockInfo.txs} txs, ${r2(mb(totalBytes))} MB; sizes min ${blockInfo.minBytes} / median ${blockInfo.medianBytes} / mean ${blockInfo.meanBytes} / max ${blockInfo.maxBytes} bytes`)
 
-  // The machine's load averages (1, 5, 15 min) around the timed rounds: on the shared machine the figures move with them.
-  const loadStart = loadavg()
-  console.log(`load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`)
   const rounds = []
-  const cpu = { bcoinMs: 0, oursMs: 0, wallMs: 0 }
-  for (let i = 0; i < ROUNDS; i++) {
-    const bcoinCpu0 = procCpuMs(child.pid)
-    const ours0 = process.cpuUsage()
-    const w0 = performance.now()
-    const r = await downloadOnce(info, hashes, false)
-    cpu.wallMs += performance.now() - w0
-    const ours = process.cpuUsage(ours0)
-    cpu.oursMs += (ours.user + ours.system) / 1000
-    const bcoinCpu1 = procCpuMs(child.pid)
-    cpu.bcoinMs = bcoinCpu0 === undefined || bcoinCpu1 === undefined || Number.isNaN(cpu.bcoinMs) ? NaN : cpu.bcoinMs + bcoinCpu1 - bcoinCpu0
-    if (r.bytes !== totalBytes || r.txs !== warm.txs) throw new Error(`round ${i}: ${r.bytes} bytes / ${r.txs} txs, expected ${totalBytes} / ${warm.txs}`)
-    rounds.push(r.ms)
-    console.log(`  fetch round ${i + 1}: ${Math.round(r.ms)} ms, ${Math.round(rate(r.blocks, r.ms))} blocks/s, ${r2(rate(mb(r.bytes), r.ms))} MB/s`)
-  }
   const parses = []
-  for (let i = 0; i < PARSE_ROUNDS; i++) {
-    const p = parseOnce(warm.raw)
-    if (p.txs !== warm.txs) throw new Error(`parse round ${i}: ${p.txs} txs, expected ${warm.txs}`)
-    parses.push(p.ms)
-  }
+  const cpu = { bcoinMs: 0, oursMs: 0, wallMs: 0 }
+  const stability = await untilStable(
+    async (i) => {
+      const bcoinCpu0 = processCpuMs(child.pid)
+      const ours0 = ownCpuMs()
+      const w0 = performance.now()
+      const r = await downloadOnce(info, hashes, false)
+      cpu.wallMs += performance.now() - w0
+      cpu.oursMs += ownCpuMs() - ours0
+      const bcoinCpu1 = processCpuMs(child.pid)
+      cpu.bcoinMs = bcoinCpu0 === undefined || bcoinCpu1 === undefined || Number.isNaN(cpu.bcoinMs) ? NaN : cpu.bcoinMs + bcoinCpu1 - bcoinCpu0
+      if (r.bytes !== totalBytes || r.txs !== warm.txs) throw new Error(`round ${i}: ${r.bytes} bytes / ${r.txs} txs, expected ${totalBytes} / ${warm.txs}`)
+      rounds.push(r.ms)
+      const p = parseOnce(warm.raw)
+      if (p.txs !== warm.txs) throw new Error(`parse round ${i}: ${p.txs} txs, expected ${warm.txs}`)
+      parses.push(p.ms)
+      console.log(`  round ${i + 1}: fetch ${Math.round(r.ms)} ms, ${Math.round(rate(r.blocks, r.ms))} blocks/s, ${r2(rate(mb(r.bytes), r.ms))} MB/s; parse alone ${r2(p.ms)} ms`)
+      return { fetchOverParse: r.ms / p.ms }
+    },
+    { minRounds: ROUNDS[0], maxRounds: ROUNDS[1], maxMs: ROUNDS_MAX_MS, label: 'fetch / parse' },
+  )
 
   const fetchMs = median(rounds)
   const parseMs = median(parses)
   const results = {
-    date: new Date().toISOString(),
-    node: process.version,
-    loadStart,
-    loadEnd: loadavg(),
     bcoin: info.bcoin,
     transport: `TCP ${LOOPBACK}, one peer, streamBlocks, BlockFetcher defaults (16 blocks in flight, 64 KiB chunk events)`,
     blocks: blockInfo,
@@ -251,14 +233,12 @@ try {
       bitp2p: r2(cpu.oursMs / cpu.wallMs),
     },
   }
-  console.log(`BlockFetcher over TCP:     ${results.fetch.blocksPerSec} blocks/s, ${results.fetch.mbPerSec} MB/s (median of ${ROUNDS} rounds, ${results.fetch.medianMs} ms)`)
-  console.log(`BlockStreamParser alone:   ${results.parseOnly.blocksPerSec} blocks/s, ${results.parseOnly.mbPerSec} MB/s (median of ${PARSE_ROUNDS} rounds, ${results.parseOnly.medianMs} ms)`)
-  console.log(`fetch time / parse time:   ${results.fetchOverParse}x; load average at the end ${results.loadEnd.map((l) => l.toFixed(2)).join(' ')}`)
+  console.log(`BlockFetcher over TCP:     ${results.fetch.blocksPerSec} blocks/s, ${results.fetch.mbPerSec} MB/s (median of ${rounds.length} rounds, ${results.fetch.medianMs} ms)`)
+  console.log(`BlockStreamParser alone:   ${results.parseOnly.blocksPerSec} blocks/s, ${results.parseOnly.mbPerSec} MB/s (median of ${parses.length} rounds, ${results.parseOnly.medianMs} ms)`)
+  console.log(`fetch time / parse time:   ${results.fetchOverParse}x (medians)`)
   console.log(`CPU busy during the fetch rounds: bcoin ${results.cpuShare.bcoin ?? 'n/a'}, bitp2p ${results.cpuShare.bitp2p} (CPU time / wall time)`)
-  if (!quick) {
-    writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')
-    console.log(`wrote ${fileURLToPath(RESULTS)}`)
-  }
+  if (quick) finishRun(run)
+  else writeResults(RESULTS, run, stability, results)
 } finally {
   child.kill('SIGTERM')
 }

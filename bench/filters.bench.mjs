@@ -2,8 +2,8 @@
 // client can test against its watched scripts. Uses the built packages (run
 // `npm run build` first):
 //
-//   node bench/filters.bench.mjs           # 40 filters, 5 timed rounds per case; writes bench/filters-results.json
-//   node bench/filters.bench.mjs --quick   # 10 filters, 2 rounds, writes nothing
+//   node bench/filters.bench.mjs           # 40 filters, 5 to 10 timed rounds per set; writes bench/filters-results.json
+//   node bench/filters.bench.mjs --quick   # 10 filters, 2 to 3 rounds, writes nothing
 //
 // The filters are synthetic but mainnet-sized: each is built with wire's
 // own builder (buildBasicFilter) from about 2,500 random standard output
@@ -29,17 +29,24 @@
 // process's time on a core, so a busy shared machine moves them less than
 // wall time), median and best of the rounds; wall-time medians are printed
 // too. The answers of every path are compared on every filter of the
-// warm-up pass. The load average is printed before and after: on the
-// project's 2-core machine shared with other work, absolute rates move by
-// up to 2x between runs; the ratios to the old path much less.
-import { writeFileSync } from 'node:fs'
-import { loadavg } from 'node:os'
+// warm-up pass. Each round runs every path once on the same set; rounds
+// repeat until each path's rate over the old path's agrees within 10 % over
+// the last rounds, or the bench says it could not (bench/lib/harness.mjs,
+// which also prints and records the load average and the machine's
+// reference rates before and after): on the project's 2-core machine shared
+// with other work, absolute rates move by up to 2x between runs; the ratios
+// to the old path much less.
+import { finishRun, startRun, untilStable, writeResults } from './lib/harness.mjs'
 
 const quick = process.argv.includes('--quick')
 /** Distinct synthetic filters (each its own block hash). */
 const FILTERS = quick ? 10 : 40
-/** Timed rounds per case, after one untimed warm-up pass. */
-const ROUNDS = quick ? 2 : 5
+/** Timed rounds per watched set, after one untimed warm-up pass: at least, at most (see untilStable). */
+const ROUNDS = quick ? [2, 3] : [5, 10]
+/** Wall-time cap on one set's rounds, ms. */
+const ROUNDS_MAX_MS = quick ? 30_000 : 180_000
+/** Timed rounds of each part measured for reference (decoding alone). */
+const PART_ROUNDS = quick ? 2 : 5
 /** A round runs whole passes over the filters until at least this much CPU time (ms). */
 const ROUND_MS = quick ? 150 : 400
 /** Items per filter: uniform in [ITEMS_MIN, ITEMS_MAX]. */
@@ -115,15 +122,17 @@ function timed(fn) {
 }
 
 /**
- * Filters per second of one matching path: one untimed pass over the
- * filters, then ROUNDS rounds of whole passes until ROUND_MS of CPU time.
- * `check(i, answer)` sees every answer of the warm-up pass.
+ * One matching path: checks it with one untimed pass over the filters
+ * (`check(i, answer)` sees every answer), then returns `{ round, summary }`:
+ * `round()` times whole passes until ROUND_MS of CPU time and returns that
+ * round's CPU-time rate (filters/s), `summary()` the median, best and
+ * wall-time median of the rounds so far.
  */
-function measure(run, check) {
+function path(run, check) {
   for (let i = 0; i < filters.length; i++) check(i, run(filters[i]))
   const cpuRates = []
   const wallRates = []
-  for (let r = 0; r < ROUNDS; r++) {
+  const round = () => {
     let count = 0
     let cpu = 0
     let wall = 0
@@ -137,17 +146,27 @@ function measure(run, check) {
     }
     cpuRates.push(count / (cpu / 1000))
     wallRates.push(count / (wall / 1000))
+    return cpuRates[cpuRates.length - 1]
   }
-  const sorted = (xs) => [...xs].sort((a, b) => b - a)
-  const c = sorted(cpuRates)
-  const w = sorted(wallRates)
-  return { median: c[Math.floor(c.length / 2)], best: c[0], wallMedian: w[Math.floor(w.length / 2)], rounds: cpuRates }
+  const summary = () => {
+    const sorted = (xs) => [...xs].sort((a, b) => b - a)
+    const c = sorted(cpuRates)
+    const w = sorted(wallRates)
+    return { median: c[Math.floor(c.length / 2)], best: c[0], wallMedian: w[Math.floor(w.length / 2)], rounds: cpuRates }
+  }
+  return { round, summary }
+}
+
+/** A reference part's rate: PART_ROUNDS rounds of `run` (after its untimed pass), as `path(...).summary()`. */
+function measure(run) {
+  const p = path(run, () => {})
+  for (let r = 0; r < PART_ROUNDS; r++) p.round()
+  return p.summary()
 }
 
 const fmt = (n) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(1))
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
-
-console.log(`Node ${process.version}; ${FILTERS} synthetic mainnet-size filters, ${ROUNDS} rounds of >= ${ROUND_MS} ms CPU per case; load average ${load()}`)
+const run = startRun('filters.bench')
+console.log(`${FILTERS} synthetic mainnet-size filters, ${ROUNDS[0]} to ${ROUNDS[1]} rounds of >= ${ROUND_MS} ms CPU per path and set`)
 
 // The filters.
 const rnd = prng(158)
@@ -170,7 +189,8 @@ console.log(
 const HIT_FILTER = 3
 const hitScript = filters[HIT_FILTER].items[17]
 
-const results = { date: new Date().toISOString(), node: process.version, loadStart: loadavg(), filters: { count: FILTERS, meanN, meanBytes }, sets: [] }
+const results = { filters: { count: FILTERS, meanN, meanBytes }, sets: [] }
+const stability = {}
 
 for (const size of SET_SIZES) {
   const setRnd = prng(size)
@@ -180,11 +200,11 @@ for (const size of SET_SIZES) {
 
   // Old path: decode, then matchAny (re-hashes and sorts the scripts per filter).
   const oldAnswers = new Map()
-  const old = measure(
+  const oldPath = path(
     (f) => baselineMatchAny(baselineDecode(f.blockHash, f.filter), scripts),
     (i, a) => oldAnswers.set(i, a),
   )
-  const gcs = measure(
+  const gcsPath = path(
     (f) => decodeBasicFilter(f.blockHash, f.filter).matchAny(scripts),
     (i, a) => {
       if (a !== oldAnswers.get(i)) throw new Error(`${size} scripts, filter ${i}: GcsFilter.matchAny ${a}, old path ${oldAnswers.get(i)}`)
@@ -193,19 +213,28 @@ for (const size of SET_SIZES) {
 
   const tBuild = timed(() => new FilterMatcher(scripts))
   const matcher = new FilterMatcher(scripts)
-  const any = measure(
+  const anyPath = path(
     (f) => matcher.matchAny(f.blockHash, f.filter),
     (i, a) => {
       if (a !== oldAnswers.get(i)) throw new Error(`${size} scripts, filter ${i}: FilterMatcher.matchAny ${a}, old path ${oldAnswers.get(i)}`)
     },
   )
-  const all = measure(
+  const allPath = path(
     (f) => matcher.matches(f.blockHash, f.filter),
     (i, a) => {
       if (a.length > 0 !== oldAnswers.get(i)) throw new Error(`${size} scripts, filter ${i}: matches ${a}, old matchAny ${oldAnswers.get(i)}`)
       if (i === HIT_FILTER && !a.includes(hitIndex)) throw new Error(`${size} scripts: the planted script (index ${hitIndex}) not among matches ${a}`)
     },
   )
+  // One round: every path once, so the ratios of a round share the machine's moment.
+  stability[`scripts${size}`] = await untilStable(
+    () => {
+      const old = oldPath.round()
+      return { matchAnyOverOld: anyPath.round() / old, matchesOverOld: allPath.round() / old, gcsFilterOverOld: gcsPath.round() / old }
+    },
+    { minRounds: ROUNDS[0], maxRounds: ROUNDS[1], maxMs: ROUNDS_MAX_MS, label: `${size.toLocaleString('en-US')} scripts` },
+  )
+  const [old, gcs, any, all] = [oldPath, gcsPath, anyPath, allPath].map((p) => p.summary())
   const hits = [...oldAnswers.values()].filter(Boolean).length
   const goal = GOALS.get(size)
   const issueOld = ISSUE_OLD.get(size)
@@ -238,18 +267,9 @@ for (const size of SET_SIZES) {
 // against siphash24Into on the bytes.
 {
   const empty = new FilterMatcher([])
-  const decodeOnly = measure(
-    (f) => empty.matchAny(f.blockHash, f.filter),
-    () => {},
-  )
-  const gcsDecode = measure(
-    (f) => decodeBasicFilter(f.blockHash, f.filter),
-    () => {},
-  )
-  const oldDecode = measure(
-    (f) => baselineDecode(f.blockHash, f.filter),
-    () => {},
-  )
+  const decodeOnly = measure((f) => empty.matchAny(f.blockHash, f.filter))
+  const gcsDecode = measure((f) => decodeBasicFilter(f.blockHash, f.filter))
+  const oldDecode = measure((f) => baselineDecode(f.blockHash, f.filter))
   console.log(
     `decode + check alone: FilterMatcher ${fmt(decodeOnly.median)} filters/s, decodeBasicFilter ${fmt(gcsDecode.median)}/s, old ${fmt(oldDecode.median)}/s`,
   )
@@ -273,6 +293,5 @@ for (const size of SET_SIZES) {
   results.parts = { decodeOnly, gcsDecode, oldDecode, sipHashNs: { batch: nsBatch, siphash24Into: nsBytes } }
 }
 
-results.loadEnd = loadavg()
-console.log(`load average at the end: ${load()}`)
-if (!quick) writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')
+if (quick) finishRun(run)
+else writeResults(RESULTS, run, stability, results)

@@ -6,14 +6,21 @@
 // producer alone (publishing into the stream with no worker) and the
 // workers alone (draining a stream filled beforehand).
 //
-//   npm run build && node bench/jetstream.bench.mjs [--quick]
+//   npm run build && node bench/jetstream.bench.mjs [--quick]   # --quick: 30 blocks, writes nothing
+//
+// The core three (BlockFetcher alone, the producer alone, the pipeline with
+// one worker) run in rounds, fresh stream names each, until the producer's
+// and the pipeline's times over BlockFetcher's agree within 10 % over the
+// last rounds, or the bench says they could not (bench/lib/harness.mjs,
+// which also prints and records the load and the machine's reference
+// rates); the worker sweeps run once after them.
 //
 // Everything on 127.0.0.1: bcoin (test/harness/bcoin-regtest-server.cjs),
 // one nats-server with JetStream in a temporary directory
 // (test/harness/nats-server-guard.mjs). Nothing is asserted; results go to
 // stdout and bench/jetstream-results.json.
 import { spawn } from 'node:child_process'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -24,6 +31,7 @@ import { BlockFetcher, HeaderSync, Peer, RealtimeClock, singlePeer } from '@bitp
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { BlockProducer, connectNats, jetStreamNames } from '@bitp2p/jetstream'
 import { jetstreamManager } from '@nats-io/jetstream'
+import { finishRun, median, startRun, untilStable, writeResults } from './lib/harness.mjs'
 
 const quick = process.argv.includes('--quick')
 /** Empty blocks first, so the wallet has mature coinbases. */
@@ -36,15 +44,18 @@ const OUTPUT_COUNTS = [20, 200, 600, 1_200, 2_000]
 const NOBODY_P2PKH = `76a914${'42'.repeat(20)}88ac`
 /** Worker counts measured. */
 const WORKERS = [1, 2, 4]
-/** Rounds of BlockFetcher alone (median reported). */
-const FETCH_ROUNDS = quick ? 2 : 5
+/** Rounds of the core three (BlockFetcher alone, producer alone, pipeline with one worker): at least, at most; medians reported. */
+const ROUNDS = quick ? [2, 3] : [3, 6]
+/** Wall-time cap on those rounds, ms. */
+const ROUNDS_MAX_MS = quick ? 90_000 : 240_000
+/** How long a worker process takes to start (Node, the CLI, the handler): waited before a pipeline is timed. */
+const WORKER_START_MS = 1_500
 const CLI = fileURLToPath(new URL('../packages/cli/bitp2p.mjs', import.meta.url))
 const HANDLER = fileURLToPath(new URL('../examples/jetstream/block-stats-handler.mjs', import.meta.url))
 const GUARD = fileURLToPath(new URL('../test/harness/nats-server-guard.mjs', import.meta.url))
 const RESULTS = new URL('./jetstream-results.json', import.meta.url)
 const LOOPBACK = '127.0.0.1'
 
-const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 const r1 = (x) => Math.round(x * 10) / 10
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
@@ -138,6 +149,7 @@ async function produce(nc, ns, info, tree, from, to) {
   }
 }
 
+const run = startRun('jetstream.bench')
 const { child: bcoin, info } = await spawnBcoin({ API_KEY: `bitp2p-bench-${process.pid}`, MINE: String(STARTUP_BLOCKS), WALLET: '1', LOG_LEVEL: 'error', INV_MS: '50' })
 const nats = await startNats()
 const kids = []
@@ -156,17 +168,41 @@ try {
   const hashes = []
   for (let h = from; h <= tip.height; h++) hashes.push(Buffer.from(sync.tree.getByHeight(h).hash).reverse().toString('hex'))
 
-  const fetches = []
-  for (let i = 0; i < FETCH_ROUNDS; i++) fetches.push(await fetchAlone(info, hashes))
-  const fetchMs = median(fetches.map((f) => f.ms))
-  const bytes = fetches[0].bytes
+  const nc = await connectNats(nats.url)
+  /** The pipeline: `w` workers started first, then the producer; timed until the last part is handled. */
+  async function pipeline(ns, w, concurrency) {
+    const ws = Array.from({ length: w }, (_, i) => worker(nats.url, ns, i, concurrency))
+    kids.push(...ws)
+    await sleep(WORKER_START_MS) // not part of the throughput
+    const t0 = performance.now()
+    await produce(nc, ns, info, sync.tree, from, tip.height)
+    await drained(nc, ns)
+    const ms = performance.now() - t0
+    for (const k of ws) k.kill('SIGINT')
+    return ms
+  }
+
+  const core = { fetch: [], producer: [], pipeline: [] }
+  let pAlone
+  const stability = await untilStable(
+    async (i) => {
+      const f = await fetchAlone(info, hashes)
+      // The producer alone: into the stream, no worker.
+      pAlone = await produce(nc, `alone${i}`, info, sync.tree, from, tip.height)
+      const pipe = await pipeline(`pipe1c1r${i}`, 1, 1)
+      core.fetch.push(f)
+      core.producer.push(pAlone.ms)
+      core.pipeline.push(pipe)
+      console.log(`  round ${i + 1}: BlockFetcher ${Math.round(f.ms)} ms, producer alone ${Math.round(pAlone.ms)} ms, pipeline with 1 worker ${Math.round(pipe)} ms`)
+      return { producerOverFetch: pAlone.ms / f.ms, pipelineOneWorkerOverFetch: pipe / f.ms }
+    },
+    { minRounds: ROUNDS[0], maxRounds: ROUNDS[1], maxMs: ROUNDS_MAX_MS, label: 'jetstream core' },
+  )
+  const fetchMs = median(core.fetch.map((f) => f.ms))
+  const bytes = core.fetch[0].bytes
   const row = (what, ms, extra = {}) => ({ what, ms: Math.round(ms), blocksPerS: r1((BENCH_BLOCKS * 1000) / ms), mbPerS: r1(bytes / 1e3 / ms), ...extra })
   const results = [row('BlockFetcher alone', fetchMs)]
-
-  const nc = await connectNats(nats.url)
-  // The producer alone: into the stream, no worker.
-  const pAlone = await produce(nc, 'alone', info, sync.tree, from, tip.height)
-  results.push(row('producer alone (fetch, cut, publish, acks)', pAlone.ms, { parts: pAlone.parts }))
+  results.push(row('producer alone (fetch, cut, publish, acks)', median(core.producer), { parts: pAlone.parts }))
   // The workers alone: draining that stream.
   for (const w of WORKERS) {
     const ns = `drain${w}`
@@ -178,24 +214,19 @@ try {
     results.push(row(`${w} worker(s) alone, draining a filled stream (start-up included)`, performance.now() - t0))
     for (const k of ws) k.kill('SIGINT')
   }
-  // The pipeline: workers started first, then the producer; until the last part is handled.
+  // The pipeline with more workers, and with concurrency inside the workers (one worker, concurrency 1: the core rounds' median).
   for (const concurrency of [1, 8]) {
     for (const w of WORKERS) {
-      const ns = `pipe${w}c${concurrency}`
-      const ws = Array.from({ length: w }, (_, i) => worker(nats.url, ns, i, concurrency))
-      kids.push(...ws)
-      await sleep(1_500) // the workers start (Node, the CLI, the handler): not part of the throughput
-      const t0 = performance.now()
-      await produce(nc, ns, info, sync.tree, from, tip.height)
-      await drained(nc, ns)
-      results.push(row(`pipeline: producer + ${w} worker(s), --concurrency ${concurrency}`, performance.now() - t0))
-      for (const k of ws) k.kill('SIGINT')
+      const what = `pipeline: producer + ${w} worker(s), --concurrency ${concurrency}`
+      if (w === 1 && concurrency === 1) results.push(row(what, median(core.pipeline)))
+      else results.push(row(what, await pipeline(`pipe${w}c${concurrency}`, w, concurrency)))
     }
   }
   await nc.close()
-  console.log(`\n${BENCH_BLOCKS} blocks, ${r1(bytes / 1e6)} MB, ${pAlone.parts} parts (64 KiB chunks); ${FETCH_ROUNDS} fetch rounds (median)\n`)
+  console.log(`\n${BENCH_BLOCKS} blocks, ${r1(bytes / 1e6)} MB, ${pAlone.parts} parts (64 KiB chunks); ${core.fetch.length} rounds of the core three (medians)\n`)
   for (const r of results) console.log(`${r.what.padEnd(64)} ${String(r.ms).padStart(7)} ms  ${String(r.blocksPerS).padStart(7)} blocks/s  ${String(r.mbPerS).padStart(6)} MB/s`)
-  writeFileSync(RESULTS, `${JSON.stringify({ date: new Date().toISOString(), node: process.version, blocks: BENCH_BLOCKS, bytes, parts: pAlone.parts, results }, null, 2)}\n`)
+  if (quick) finishRun(run)
+  else writeResults(RESULTS, run, stability, { blocks: BENCH_BLOCKS, bytes, parts: pAlone.parts, rounds: core.fetch.length, results })
 } finally {
   for (const k of kids) k.kill('SIGKILL')
   bcoin.kill('SIGTERM')

@@ -1,8 +1,8 @@
 // Per-peer cost of the session driver and address-book rates. Uses the
 // built packages (run `npm run build` first):
 //
-//   node --expose-gc bench/pool.bench.mjs          # 1,000 peers, 100k addresses; writes bench/pool-results.json
-//   node --expose-gc bench/pool.bench.mjs --quick  # 200 peers, 20k addresses, writes nothing
+//   node --expose-gc bench/pool.bench.mjs          # 1,000 peers, 100k addresses, 3 to 8 rounds; writes bench/pool-results.json
+//   node --expose-gc bench/pool.bench.mjs --quick  # 200 peers, 20k addresses, 2 to 3 rounds, writes nothing
 //
 // 1. Peers: 1,000 remote nodes (real session Peers accepted on their own
 //    MockNetwork listener) and 1,000 client Peers dialing them, in virtual
@@ -17,13 +17,17 @@
 //    messages of 1,000 from 500 sources, then 10,000 marked good (tried
 //    table), then 100,000 select() calls; AddressBook (Core's bucketed
 //    addrman) against FifoAddressBook (a bounded ring, uniform pick).
-import { writeFileSync } from 'node:fs'
-import { loadavg } from 'node:os'
-import { fileURLToPath } from 'node:url'
+// Each round runs both parts afresh; rounds repeat until the figures agree
+// within 10 % over the last rounds (bench/lib/harness.mjs untilStable), or
+// the bench says it could not: heap per connection, CPU per connection (in
+// the machine's node:crypto sha256d calls, measured at the start, so the
+// figure travels between machines) and FifoAddressBook's rates over
+// AddressBook's. The figures recorded are the medians over every round.
 import { regtest } from '@bitp2p/wire'
 import { Peer, SeededRandom } from '@bitp2p/session'
 import { AddressBook, FifoAddressBook } from '@bitp2p/session/core'
 import { MockNetwork } from '@bitp2p/transport-mock'
+import { finishRun, median, startRun, untilStable, writeResults } from './lib/harness.mjs'
 
 const quick = process.argv.includes('--quick')
 const PEERS = quick ? 200 : 1_000
@@ -36,6 +40,9 @@ const IDLE_MINUTES = 10
 const MINUTE = 60_000
 /** Unix seconds of the address-book run. */
 const NOW = 1_763_000_000
+/** Rounds: at least, at most; and the wall-time cap on them, ms. */
+const ROUNDS = quick ? [2, 3] : [3, 8]
+const ROUNDS_MAX_MS = quick ? 60_000 : 300_000
 const RESULTS = new URL('./pool-results.json', import.meta.url)
 
 const gc = globalThis.gc
@@ -126,34 +133,64 @@ const GOAL_GOOD = () => GOOD
 
 // --- run -----------------------------------------------------------------------
 
-// The machine's load averages (1, 5, 15 min) at the start and the end: on the shared machine the CPU figures move with them.
-const loadStart = loadavg()
-console.log(`Node ${process.version}; ${fmt(PEERS)} connections, ${fmt(ADDRESSES)} addresses, ${fmt(SELECTS)} selects; load average ${loadStart.map((l) => l.toFixed(2)).join(' ')}`)
-const p = await peers()
-const perConn = (p.after - p.before) / PEERS
-console.log(`connect ${fmt(PEERS)} peer pairs (handshakes in virtual time): ${fmt(p.connectWall)} ms wall, ${fmt(p.connectCpu)} ms CPU (${fmt(p.connectCpu / PEERS * 1000)} µs per connection)`)
-console.log(`heap per connection (both ends): ${fmt(perConn / 1024, 1)} KiB (${fmt((p.after - p.before) / 1024 / 1024, 1)} MiB for ${fmt(PEERS)}); after ${IDLE_MINUTES} idle virtual minutes: ${fmt((p.afterIdle - p.before) / PEERS / 1024, 1)} KiB`)
-console.log(`idle with pings: ${fmt(p.idleCpu / IDLE_MINUTES, 1)} ms CPU per virtual minute for ${fmt(PEERS)} connections = ${fmt(p.idleCpu / IDLE_MINUTES / PEERS * 1000, 1)} µs per connection-minute (${fmt(p.idleWall)} ms wall for ${IDLE_MINUTES} min); ${p.alive}/${PEERS} still ready, ${p.pinged} with an RTT sample`)
+const run = startRun('pool.bench')
+console.log(`${fmt(PEERS)} connections, ${fmt(ADDRESSES)} addresses, ${fmt(SELECTS)} selects`)
+/** CPU milliseconds as node:crypto sha256d calls of this machine (64-byte inputs, at the start of the run). */
+const inCalls = (ms) => (ms / 1000) * run.referenceStart.nodeSha256d
 
-const books = [
-  book('AddressBook', () => new AddressBook({ random: new SeededRandom('ab') })),
-  book('FifoAddressBook', () => new FifoAddressBook({ random: new SeededRandom('fifo'), capacity: ADDRESSES })),
-]
-for (const r of books) {
-  console.log(
-    `${r.name.padEnd(16)} add ${fmt(r.addRate)}/s (${fmt(r.added)} new, ${fmt(r.size)} kept, ~${fmt(r.bytesPerEntry)} B heap each), select ${fmt(r.selectRate)}/s (${fmt(r.found)} found)`,
-  )
+/** One round: both parts afresh. */
+async function oneRound(i) {
+  const p = await peers()
+  const perConn = (p.after - p.before) / PEERS
+  console.log(`round ${i + 1}:`)
+  console.log(`  connect ${fmt(PEERS)} peer pairs (handshakes in virtual time): ${fmt(p.connectWall)} ms wall, ${fmt(p.connectCpu)} ms CPU (${fmt(p.connectCpu / PEERS * 1000)} µs per connection)`)
+  console.log(`  heap per connection (both ends): ${fmt(perConn / 1024, 1)} KiB (${fmt((p.after - p.before) / 1024 / 1024, 1)} MiB for ${fmt(PEERS)}); after ${IDLE_MINUTES} idle virtual minutes: ${fmt((p.afterIdle - p.before) / PEERS / 1024, 1)} KiB`)
+  console.log(`  idle with pings: ${fmt(p.idleCpu / IDLE_MINUTES, 1)} ms CPU per virtual minute for ${fmt(PEERS)} connections = ${fmt(p.idleCpu / IDLE_MINUTES / PEERS * 1000, 1)} µs per connection-minute (${fmt(p.idleWall)} ms wall for ${IDLE_MINUTES} min); ${p.alive}/${PEERS} still ready, ${p.pinged} with an RTT sample`)
+  const books = [
+    book('AddressBook', () => new AddressBook({ random: new SeededRandom('ab') })),
+    book('FifoAddressBook', () => new FifoAddressBook({ random: new SeededRandom('fifo'), capacity: ADDRESSES })),
+  ]
+  for (const r of books) {
+    console.log(
+      `  ${r.name.padEnd(16)} add ${fmt(r.addRate)}/s (${fmt(r.added)} new, ${fmt(r.size)} kept, ~${fmt(r.bytesPerEntry)} B heap each), select ${fmt(r.selectRate)}/s (${fmt(r.found)} found)`,
+    )
+  }
+  return { p, perConn, books }
 }
-const loadEnd = loadavg()
-console.log(`load average at the end: ${loadEnd.map((l) => l.toFixed(2)).join(' ')}`)
+
+const all = []
+const stability = await untilStable(
+  async (i) => {
+    const r = await oneRound(i)
+    all.push(r)
+    const [ab, fifo] = r.books
+    return {
+      heapPerConnectionKiB: r.perConn / 1024,
+      connectCpuPerConnectionInSha256dCalls: inCalls(r.p.connectCpu / PEERS),
+      idleCpuPerConnectionMinuteInSha256dCalls: inCalls(r.p.idleCpu / IDLE_MINUTES / PEERS),
+      fifoOverAddressBookAdds: fifo.addRate / ab.addRate,
+      fifoOverAddressBookSelects: fifo.selectRate / ab.selectRate,
+    }
+  },
+  { minRounds: ROUNDS[0], maxRounds: ROUNDS[1], maxMs: ROUNDS_MAX_MS, label: 'pool' },
+)
+// Every figure recorded is its median over the rounds.
+const med = (f) => median(all.map(f))
+const p = Object.fromEntries(Object.keys(all[0].p).map((k) => [k, med((r) => r.p[k])]))
+const perConn = med((r) => r.perConn)
+const books = all[0].books.map((b, j) => ({
+  name: b.name,
+  size: b.size,
+  addRate: med((r) => r.books[j].addRate),
+  selectRate: med((r) => r.books[j].selectRate),
+  bytesPerEntry: med((r) => r.books[j].bytesPerEntry),
+}))
 // Heap figures mean something only after a collection, so nothing is written without --expose-gc.
-if (!quick && gc) {
+if (quick || !gc) finishRun(run)
+else {
   const r1 = (x) => Math.round(x * 10) / 10
   const results = {
-    date: new Date().toISOString(),
-    node: process.version,
-    loadStart,
-    loadEnd,
+    rounds: all.length,
     connections: {
       count: PEERS,
       heapPerConnectionKiB: r1(perConn / 1024),
@@ -174,6 +211,5 @@ if (!quick && gc) {
       heapBytesPerEntry: Math.round(r.bytesPerEntry),
     })),
   }
-  writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')
-  console.log(`wrote ${fileURLToPath(RESULTS)}`)
+  writeResults(RESULTS, run, stability, results)
 }

@@ -4,8 +4,8 @@
 // each, and v2 / v1), then the handshake (wall time and CPU per connection,
 // ours and btcd's). Uses the built packages (run `npm run build` first):
 //
-//   node bench/v2.bench.mjs            # 30 blocks of ~620 KB, 9 rounds per transport, 100 handshakes each
-//   node bench/v2.bench.mjs --quick    # 8 blocks, 3 rounds, 20 handshakes; writes nothing
+//   node bench/v2.bench.mjs            # 30 blocks of ~620 KB, rounds until v2 / v1 holds (5 to 15), handshakes in rounds of 25
+//   node bench/v2.bench.mjs --quick    # 8 blocks, 3 to 4 rounds, handshakes in rounds of 10; writes nothing
 //
 // btcd runs through test/harness/btcd-regtest-server.mjs (../shared/tools/btcd,
 // every socket on 127.0.0.1, a temporary data directory it removes). The
@@ -15,13 +15,14 @@
 // @scure/btc-signer. Rounds alternate which transport goes first, each on a
 // fresh connection; the result is the median per transport, and the median
 // of each round's own v2 / v1 (robust to the load changing between rounds on
-// a shared machine). Nothing is asserted; results go to stdout and
+// a shared machine). Rounds repeat until those ratios agree within 10 %
+// (bench/lib/harness.mjs untilStable; the download, the handshakes and the
+// receive path each), or the bench says it could not. Load average and the
+// machine's reference rates are printed and recorded before and after.
+// Nothing is asserted; results go to stdout and
 // bench/v2-results.json. Skipped, with a message, when the btcd binaries are
 // absent.
 import { createHash } from 'node:crypto'
-import { readFileSync, writeFileSync } from 'node:fs'
-import { loadavg } from 'node:os'
-import { fileURLToPath } from 'node:url'
 import { Transaction, p2wpkh } from '@scure/btc-signer'
 import { pubECDSA } from '@scure/btc-signer/utils.js'
 import { BlockFetcher, Peer, singlePeer, systemRandom } from '@bitp2p/session'
@@ -29,7 +30,8 @@ import { V1Codec } from '@bitp2p/session/core'
 import { v2 } from '@bitp2p/session/v2'
 import { concatBytes, fromHex, hashToHex, hexToHash, regtest, toHex } from '@bitp2p/wire'
 import { TcpConnector } from '@bitp2p/transport-tcp'
-import { btcdAbsence, btcdRpcClient, spawnBtcd } from '../test/harness/spawn-btcd.mjs'
+import { finishRun, median, ownCpuMs, startRun, untilStable, writeResults } from './lib/harness.mjs'
+import { meteredByBtcd, startBenchBtcd } from './lib/btcd.mjs'
 
 const quick = process.argv.includes('--quick')
 /** Blocks downloaded in each round. */
@@ -40,41 +42,24 @@ const TXS_PER_BLOCK = 10
 const OUTPUTS_PER_TX = 2_000
 /** Fee per transaction, sats (btcd's minimum relay fee is 1 sat/vB; a transaction is ~62,000 vB). */
 const FEE_SATS = 200_000n
-/** Rounds of the in-process receive path (the session's codecs alone, no socket, no btcd). */
-const CODEC_ROUNDS = quick ? 3 : 9
+/** Rounds of the in-process receive path (the session's codecs alone, no socket, no btcd): at least, at most. */
+const CODEC_ROUNDS = quick ? [3, 4] : [5, 15]
 /** Piece size the codecs are fed in (a large TCP read). */
 const READ_BYTES = 64 * 1024
-/** Download rounds per transport. */
-const ROUNDS = quick ? 3 : 9
-/** Handshakes per transport (each a fresh TCP connection, closed after). */
-const HANDSHAKES = quick ? 20 : 100
+/** Download rounds per transport: at least, at most (more while v2 / v1 moves by 10 % or more). */
+const ROUNDS = quick ? [3, 4] : [5, 15]
+/** Handshakes per transport in one round (each a fresh TCP connection, closed after); rounds as ROUNDS. */
+const HANDSHAKES = quick ? 10 : 25
+/** Wall-time cap of each stabilised part, ms. */
+const PART_MAX_MS = quick ? 60_000 : 240_000
 /** Segwit activates at 432 on btcd's regtest; coinbases mature after 100 blocks. */
 const START_BLOCKS = 440
 const LOOPBACK = '127.0.0.1'
 const RESULTS = new URL('./v2-results.json', import.meta.url)
 
-const load = () => loadavg().map((l) => l.toFixed(2)).join(' ')
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 const r2 = (x) => Math.round(x * 100) / 100
 const r3 = (x) => Math.round(x * 1000) / 1000
 
-/** CPU ms (user + system) a process has used, from /proc on Linux; undefined elsewhere. */
-function procCpuMs(pid) {
-  try {
-    // Fields after the ')' that ends the command name: utime is the 12th, stime the 13th (clock ticks, 100/s on Linux).
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
-    return (Number(f[11]) + Number(f[12])) * 10
-  } catch {
-    return undefined
-  }
-}
-const ourCpuMs = () => {
-  const u = process.cpuUsage()
-  return (u.user + u.system) / 1000
-}
 
 // --- the chain ------------------------------------------------------------------
 
@@ -111,8 +96,8 @@ async function fillChain(rpc, info) {
 // --- measurements ---------------------------------------------------------------
 
 /** One download of every block over a fresh connection in `transport`; `check` compares the bytes of a few blocks with btcd's. */
-async function downloadOnce(addr, transport, hashes, btcdPid, check) {
-  const peer = await Peer.connect(addr, { connector: new TcpConnector({ connectTimeoutMs: 5_000 }), network: regtest, transport, v2, streamBlocks: true })
+async function downloadOnce(btcd, transport, hashes, check) {
+  const peer = await Peer.connect(btcd.addr, { connector: new TcpConnector({ connectTimeoutMs: 5_000 }), network: regtest, transport, v2, streamBlocks: true })
   try {
     if (peer.transportVersion !== (transport === 'v2' ? 2 : 1)) throw new Error(`asked for ${transport}, got v${peer.transportVersion}`)
     let wireIn = 0
@@ -121,53 +106,57 @@ async function downloadOnce(addr, transport, hashes, btcdPid, check) {
     })
     const fetcher = new BlockFetcher({ source: singlePeer(peer), network: regtest })
     const parts = new Map()
-    const btcd0 = procCpuMs(btcdPid)
-    const ours0 = ourCpuMs()
-    const t0 = performance.now()
-    const download = fetcher.fetch(hashes.map(hexToHash))
-    if (check) {
+    let witness = 0
+    const m = await meteredByBtcd(btcd, () => {
+      const download = fetcher.fetch(hashes.map(hexToHash))
+      if (check) {
       download.on('chunk', (c) => {
         const key = hashToHex(c.hash)
         if (!check.has(key)) return
         if (c.chunkIndex === 0) parts.set(key, [])
         parts.get(key).push(toHex(c.bytes))
+        })
+      }
+      download.on('block', (b) => {
+        if (b.witnessCommitment === 'verified') witness++
       })
-    }
-    let witness = 0
-    download.on('block', (b) => {
-      if (b.witnessCommitment === 'verified') witness++
+      return download.done
     })
-    const summary = await download.done
-    const ms = performance.now() - t0
-    const oursMs = ourCpuMs() - ours0
-    const btcd1 = procCpuMs(btcdPid)
+    const summary = m.value
     if (check) for (const [hash, hex] of check) if (parts.get(hash).join('') !== hex) throw new Error(`block ${hash} over ${transport}: bytes differ from btcd's getblock`)
     if (witness !== hashes.length) throw new Error(`${witness} of ${hashes.length} blocks had a verified witness commitment`)
-    return { ms, bytes: summary.bytes, wireIn, oursMs, btcdMs: btcd0 === undefined || btcd1 === undefined ? NaN : btcd1 - btcd0 }
+    return { ms: m.wallMs, bytes: summary.bytes, wireIn, oursMs: m.oursCpuMs, btcdMs: m.btcdCpuMs }
   } finally {
     peer.close('bench round done')
   }
 }
 
-/** HANDSHAKES connects in `transport`: wall ms of each (connect call to ready), our CPU and btcd's per handshake. */
-async function handshakes(addr, transport, btcdPid) {
+/** HANDSHAKES connects in `transport`: wall ms of each (connect call to ready), our CPU and btcd's over them all. */
+async function handshakes(btcd, transport) {
   const times = []
-  const btcd0 = procCpuMs(btcdPid)
   let oursMs = 0
-  for (let i = 0; i < HANDSHAKES; i++) {
-    const ours0 = ourCpuMs()
-    const t0 = performance.now()
-    const peer = await Peer.connect(addr, { connector: new TcpConnector({ connectTimeoutMs: 5_000 }), network: regtest, transport, v2 })
-    times.push(performance.now() - t0)
-    oursMs += ourCpuMs() - ours0
-    peer.close('bench handshake done')
-    await peer.closed
-  }
-  const btcd1 = procCpuMs(btcdPid)
+  const m = await meteredByBtcd(btcd, async () => {
+    for (let i = 0; i < HANDSHAKES; i++) {
+      const ours0 = ownCpuMs()
+      const t0 = performance.now()
+      const peer = await Peer.connect(btcd.addr, { connector: new TcpConnector({ connectTimeoutMs: 5_000 }), network: regtest, transport, v2 })
+      times.push(performance.now() - t0)
+      oursMs += ownCpuMs() - ours0
+      peer.close('bench handshake done')
+      await peer.closed
+    }
+  })
+  return { times, oursMs, btcdMs: m.btcdCpuMs }
+}
+
+/** Handshake figures over every round of `transport`: median time, CPU per handshake (ours, btcd's). */
+function handshakeSummary(rs) {
+  const times = rs.flatMap((r) => r.times)
+  const btcdMs = rs.reduce((n, r) => n + r.btcdMs, 0)
   return {
     medianMs: r3(median(times)),
-    oursCpuMsPerHandshake: r3(oursMs / HANDSHAKES),
-    btcdCpuMsPerHandshake: btcd0 === undefined || btcd1 === undefined ? null : r2((btcd1 - btcd0) / HANDSHAKES),
+    oursCpuMsPerHandshake: r3(rs.reduce((n, r) => n + r.oursMs, 0) / times.length),
+    btcdCpuMsPerHandshake: Number.isNaN(btcdMs) ? null : r2(btcdMs / times.length),
   }
 }
 
@@ -219,17 +208,11 @@ async function receivePath(transport, payloads) {
 
 // --- run ------------------------------------------------------------------------
 
-const absent = btcdAbsence()
-if (absent !== undefined) {
-  console.log(`v2.bench: skipped, btcd is not available here: ${absent}`)
-  process.exit(0)
-}
-
-console.log(`Node ${process.version}; load average ${load()}`)
-const { child, info } = await spawnBtcd({ V2TRANSPORT: '1', MINE: String(START_BLOCKS) }, { readyTimeoutMs: 120_000 })
+const run = startRun('v2.bench')
+const btcd = await startBenchBtcd('v2.bench', { V2TRANSPORT: '1', MINE: String(START_BLOCKS) }, { readyTimeoutMs: 120_000 })
+if (btcd === undefined) process.exit(0)
+const { info, rpc } = btcd
 try {
-  const rpc = btcdRpcClient(info.rpc)
-  const addr = { host: LOOPBACK, port: info.p2p }
   console.log(`btcd ${info.btcd} (--v2transport) regtest on ${LOOPBACK}:${info.p2p}, ${info.height} blocks at start, ready in ${info.startup_ms} ms`)
   const tFill = performance.now()
   const hashes = await fillChain(rpc, info)
@@ -241,24 +224,28 @@ try {
   // Warm-up, one round each, with the bytes of three blocks checked against btcd's serialization.
   const check = new Map()
   for (const i of [0, hashes.length >> 1, hashes.length - 1]) check.set(hashes[i], await rpc('getblock', [hashes[i], 0]))
-  for (const t of ['v1', 'v2']) await downloadOnce(addr, t, hashes, info.btcdPid, check)
+  for (const t of ['v1', 'v2']) await downloadOnce(btcd, t, hashes, check)
 
   const rounds = { v1: [], v2: [] }
   // v2 / v1 within each round: the two downloads run back to back, so a
   // change in the machine's load between rounds cancels out of it.
   const pairRatios = []
-  for (let i = 0; i < ROUNDS; i++) {
-    const order = i % 2 === 0 ? ['v1', 'v2'] : ['v2', 'v1']
-    const line = []
-    for (const t of order) {
-      const r = await downloadOnce(addr, t, hashes, info.btcdPid, undefined)
-      if (r.bytes !== totalBytes) throw new Error(`round ${i} ${t}: ${r.bytes} bytes, expected ${totalBytes}`)
-      rounds[t].push(r)
-      line.push(`${t} ${Math.round(r.ms)} ms ${r2(r.bytes / 1e3 / r.ms)} MB/s`)
-    }
-    pairRatios.push(rounds.v1[i].ms / rounds.v2[i].ms)
-    console.log(`  round ${i + 1}: ${line.join(', ')}; v2 / v1 ${r2(pairRatios[i])}`)
-  }
+  const downloadStability = await untilStable(
+    async (i) => {
+      const order = i % 2 === 0 ? ['v1', 'v2'] : ['v2', 'v1']
+      const line = []
+      for (const t of order) {
+        const r = await downloadOnce(btcd, t, hashes, undefined)
+        if (r.bytes !== totalBytes) throw new Error(`round ${i} ${t}: ${r.bytes} bytes, expected ${totalBytes}`)
+        rounds[t].push(r)
+        line.push(`${t} ${Math.round(r.ms)} ms ${r2(r.bytes / 1e3 / r.ms)} MB/s`)
+      }
+      pairRatios.push(rounds.v1[i].ms / rounds.v2[i].ms)
+      console.log(`  round ${i + 1}: ${line.join(', ')}; v2 / v1 ${r2(pairRatios[i])}`)
+      return { v2OverV1Download: pairRatios[i] }
+    },
+    { minRounds: ROUNDS[0], maxRounds: ROUNDS[1], maxMs: PART_MAX_MS, label: 'download v2 / v1' },
+  )
   const summarize = (rs) => {
     const ms = median(rs.map((r) => r.ms))
     const wall = rs.reduce((n, r) => n + r.ms, 0)
@@ -278,42 +265,52 @@ try {
   const v1 = summarize(rounds.v1)
   const v2 = summarize(rounds.v2)
 
-  const hs = { v1: await handshakes(addr, 'v1', info.btcdPid), v2: await handshakes(addr, 'v2', info.btcdPid) }
+  const hsRounds = { v1: [], v2: [] }
+  const handshakeStability = await untilStable(
+    async (i) => {
+      for (const t of i % 2 === 0 ? ['v1', 'v2'] : ['v2', 'v1']) hsRounds[t].push(await handshakes(btcd, t))
+      return { v2OverV1HandshakeTime: median(hsRounds.v2[i].times) / median(hsRounds.v1[i].times) }
+    },
+    { minRounds: ROUNDS[0] - 1, maxRounds: ROUNDS[1], maxMs: PART_MAX_MS, label: 'handshake time v2 / v1' },
+  )
+  const hs = { v1: handshakeSummary(hsRounds.v1), v2: handshakeSummary(hsRounds.v2) }
 
   const payloads = []
   for (const h of hashes) payloads.push(fromHex(await rpc('getblock', [h, 0])))
   const codecMs = { v1: [], v2: [] }
-  for (let i = 0; i < CODEC_ROUNDS; i++) for (const t of i % 2 === 0 ? ['v1', 'v2'] : ['v2', 'v1']) codecMs[t].push(await receivePath(t, payloads))
+  const receiveStability = await untilStable(
+    async (i) => {
+      for (const t of i % 2 === 0 ? ['v1', 'v2'] : ['v2', 'v1']) codecMs[t].push(await receivePath(t, payloads))
+      return { v2OverV1ReceivePath: codecMs.v1[i] / codecMs.v2[i] }
+    },
+    { minRounds: CODEC_ROUNDS[0], maxRounds: CODEC_ROUNDS[1], maxMs: PART_MAX_MS, label: 'receive path v2 / v1' },
+  )
   const codec = {
     v1: { medianMs: r2(median(codecMs.v1)), mbPerSec: r2(totalBytes / 1e3 / median(codecMs.v1)) },
     v2: { medianMs: r2(median(codecMs.v2)), mbPerSec: r2(totalBytes / 1e3 / median(codecMs.v2)) },
   }
 
+  const stability = { download: downloadStability, handshake: handshakeStability, receivePath: receiveStability }
   const results = {
-    date: new Date().toISOString().slice(0, 10),
-    node: process.version,
-    loadAverage: load(),
     btcd: info.btcd,
     transport: `TCP ${LOOPBACK}, one peer, streamBlocks, BlockFetcher defaults (16 blocks in flight, 64 KiB chunk events)`,
     blocks: { count: hashes.length, txsPerBlock: TXS_PER_BLOCK + 1, outputsPerTx: OUTPUTS_PER_TX, totalBytes, minBytes: Math.min(...sizes), maxBytes: Math.max(...sizes) },
     download: { v1, v2, v2OverV1: r3(v2.mbPerSec / v1.mbPerSec), v2OverV1ByRound: pairRatios.map(r3), v2OverV1MedianOfRounds: r3(median(pairRatios)), goal: 'v2 at least 0.8 of v1' },
-    handshake: { count: HANDSHAKES, v1: hs.v1, v2: hs.v2, v2OverV1Time: r2(hs.v2.medianMs / hs.v1.medianMs) },
-    receivePathOnly: { readBytes: READ_BYTES, rounds: CODEC_ROUNDS, v1: codec.v1, v2: codec.v2, v2OverV1: r3(codec.v2.mbPerSec / codec.v1.mbPerSec) },
+    handshake: { count: hsRounds.v1.length * HANDSHAKES, v1: hs.v1, v2: hs.v2, v2OverV1Time: r2(hs.v2.medianMs / hs.v1.medianMs) },
+    receivePathOnly: { readBytes: READ_BYTES, rounds: codecMs.v1.length, v1: codec.v1, v2: codec.v2, v2OverV1: r3(codec.v2.mbPerSec / codec.v1.mbPerSec) },
   }
-  console.log(`block download, ${r2(totalBytes / 1e6)} MB in ${hashes.length} blocks (median of ${ROUNDS} rounds each):`)
+  console.log(`block download, ${r2(totalBytes / 1e6)} MB in ${hashes.length} blocks (median of ${rounds.v1.length} rounds each):`)
   console.log(`  v1: ${v1.mbPerSec} MB/s (${v1.medianMs} ms; ${v1.wireBytes} bytes on the wire; CPU busy: bitp2p ${v1.cpuShare.bitp2p}, btcd ${v1.cpuShare.btcd}; CPU ms per MB: bitp2p ${v1.cpuMsPerMB.bitp2p}, btcd ${v1.cpuMsPerMB.btcd})`)
   console.log(`  v2: ${v2.mbPerSec} MB/s (${v2.medianMs} ms; ${v2.wireBytes} bytes on the wire; CPU busy: bitp2p ${v2.cpuShare.bitp2p}, btcd ${v2.cpuShare.btcd}; CPU ms per MB: bitp2p ${v2.cpuMsPerMB.bitp2p}, btcd ${v2.cpuMsPerMB.btcd})`)
   console.log(`  v2 / v1: ${results.download.v2OverV1} of the medians, ${results.download.v2OverV1MedianOfRounds} the median of the rounds' own ratios (goal: at least 0.8)`)
-  console.log(`handshake, median of ${HANDSHAKES} (TCP connect to ready; CPU per handshake):`)
+  console.log(`handshake, median of ${results.handshake.count} (TCP connect to ready; CPU per handshake):`)
   console.log(`  v1: ${hs.v1.medianMs} ms; CPU bitp2p ${hs.v1.oursCpuMsPerHandshake} ms, btcd ${hs.v1.btcdCpuMsPerHandshake ?? 'n/a'} ms`)
   console.log(`  v2: ${hs.v2.medianMs} ms; CPU bitp2p ${hs.v2.oursCpuMsPerHandshake} ms, btcd ${hs.v2.btcdCpuMsPerHandshake ?? 'n/a'} ms`)
   console.log(`  v2 / v1 time: ${results.handshake.v2OverV1Time}`)
-  console.log(`our receive path alone (session codecs, the same payloads in ${READ_BYTES / 1024} KiB reads, median of ${CODEC_ROUNDS}):`)
-  console.log(`  v1 ${codec.v1.mbPerSec} MB/s, v2 ${codec.v2.mbPerSec} MB/s, v2 / v1 ${results.receivePathOnly.v2OverV1}; load average after ${load()}`)
-  if (!quick) {
-    writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')
-    console.log(`wrote ${fileURLToPath(RESULTS)}`)
-  }
+  console.log(`our receive path alone (session codecs, the same payloads in ${READ_BYTES / 1024} KiB reads, median of ${codecMs.v1.length}):`)
+  console.log(`  v1 ${codec.v1.mbPerSec} MB/s, v2 ${codec.v2.mbPerSec} MB/s, v2 / v1 ${results.receivePathOnly.v2OverV1}`)
+  if (quick) finishRun(run)
+  else writeResults(RESULTS, run, stability, results)
 } finally {
-  child.kill('SIGTERM')
+  btcd.stop()
 }

@@ -9,8 +9,12 @@
 //
 // A generated block sits between `<!-- perf:NAME ... -->` and
 // `<!-- /perf:NAME -->` in its file; only the text between the markers is
-// rewritten. packages/transport-tcp/test/perf-table.test.ts (run by the
-// suite) fails when a doc is out of date.
+// rewritten. One file is generated whole from the same results:
+// bench/RESULTS.md, the one table of every bench's run (date, Node, load,
+// the machine's reference rates, how many rounds and whether they held) and
+// every ratio it recorded. `npm run bench` ends with --write.
+// packages/transport-tcp/test/perf-table.test.ts (run by the suite) fails
+// when a doc or RESULTS.md is out of date.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -79,7 +83,11 @@ export const RESULT_FILES = {
   flood: 'bench/mempool-flood-results.json',
   lightScan: 'bench/light-scan-results.json',
   setup: 'bench/setup-results.json',
+  jetstream: 'bench/jetstream-results.json',
 }
+
+/** The file generated whole from the results (not a block in a doc). */
+export const RESULTS_MD = 'bench/RESULTS.md'
 
 function load(read) {
   return Object.fromEntries(Object.entries(RESULT_FILES).map(([k, path]) => [k, read(path)]))
@@ -215,7 +223,7 @@ function performance(r) {
     peersRow(r.peers),
     poolRow(r.pool),
   ]
-  const nodes = [...new Set(Object.entries(r).filter(([k]) => k !== 'setup').map(([, x]) => x.node))].sort()
+  const nodes = [...new Set(Object.entries(r).filter(([k]) => k !== 'setup' && k !== 'jetstream').map(([, x]) => x.node))].sort()
   const cores = r.setup.firstBuild.cores
   return [
     `Each figure comes from the latest recorded run of its benchmark (\`bench/*results.json\`,`,
@@ -223,9 +231,10 @@ function performance(r) {
     `${cores}-core machine (Node ${nodes.join(', ')}) while other work was running on it: the`,
     `run column gives the date and the machine's 1-minute load average at the start and the end`,
     `of the run (above ${cores} means processes were waiting for a core, so absolute figures are`,
-    `pessimistic; ratios measured in one process much less so). Details and method in`,
-    `[\`bench/README.md\`](bench/README.md). Run \`npm run build\` first: the benchmarks use the`,
-    `built packages.`,
+    `pessimistic; ratios measured in one process much less so). Every bench's run, with the`,
+    `machine's reference rates and every ratio it recorded, is in [\`bench/RESULTS.md\`](bench/RESULTS.md),`,
+    `from the same files; details and method in [\`bench/README.md\`](bench/README.md). Run`,
+    `\`npm run build\` first: the benchmarks use the built packages.`,
     '',
     '| what | figure | run | reproduce |',
     '|---|---|---|---|',
@@ -385,6 +394,181 @@ function peersDetails(r) {
   ].join('\n')
 }
 
+// --- bench/RESULTS.md -----------------------------------------------------------
+
+/** How each bench is run, as RESULTS.md names it. */
+const COMMANDS = {
+  wire: 'node --expose-gc bench/wire.bench.mjs',
+  headers: 'node bench/headers.bench.mjs',
+  sync: 'node bench/sync.bench.mjs',
+  fetch: 'node bench/fetch.bench.mjs',
+  v2: 'node bench/v2.bench.mjs',
+  bigblock: 'node --expose-gc bench/bigblock.bench.mjs',
+  pool: 'node --expose-gc bench/pool.bench.mjs',
+  peers: 'cd packages/transport-mock && node bench/run.mjs',
+  filters: 'node bench/filters.bench.mjs',
+  flood: 'node --expose-gc bench/mempool-flood.bench.mjs',
+  lightScan: 'node bench/light-scan.bench.mjs',
+  setup: 'node bench/setup.bench.mjs',
+  jetstream: 'node bench/jetstream.bench.mjs',
+}
+
+/**
+ * The ratios a results file written before bench/lib/harness.mjs holds
+ * (no `stability` in it), computed from its fields: what RESULTS.md shows
+ * for it until the bench is run again. `[name, value]` pairs.
+ */
+const LEGACY_RATIOS = {
+  wire: (w) =>
+    Object.entries(w.blocks).flatMap(([name, b]) => {
+      const ours = b.ns['bitp2p (node:crypto)']
+      const block = name.replace('.raw', '')
+      return [
+        [`${block}: bitcoinjs-lib / bitp2p`, b.ns['bitcoinjs-lib'] / ours],
+        [`${block}: bcoin / bitp2p`, b.ns['bcoin (node:crypto)'] / ours],
+        [`${block}: bitp2p pure JS / node:crypto`, b.ns['bitp2p (pure JS)'] / ours],
+        [`${block}: parse + txids over the txid floor`, b.vsTxidFloor],
+        [`${block}: parse + txids + wtxids over the floor`, b.vsAllFloor],
+      ]
+    }),
+  headers: (h) => [
+    ['acceptMany best / node:crypto sha256d calls per second', h.nodeBuild.best / h.sha256dPerSecond.nodeCrypto],
+    ['acceptMany median / best', h.nodeBuild.median / h.nodeBuild.best],
+    ['pure-JS build best / Node build best', h.pureBuild.best / h.nodeBuild.best],
+    ['header hasher / node:crypto sha256d', h.sha256dPerSecond.headerHashInto / h.sha256dPerSecond.nodeCrypto],
+  ],
+  sync: (s) => [['bitp2p / bcoin SPV (headers/s)', s.ratio]],
+  fetch: (f) => [['fetch time / parse time', f.fetchOverParse]],
+  v2: (v) => [
+    ['download v2 / v1 (medians)', v.download.v2OverV1],
+    ['download v2 / v1 (median of the rounds)', v.download.v2OverV1MedianOfRounds],
+    ['handshake time v2 / v1', v.handshake.v2OverV1Time],
+    ['receive path v2 / v1', v.receivePathOnly.v2OverV1],
+  ],
+  bigblock: (b) => [['median peak RSS growth / goal', b.medianPeakRssGrowthMB / b.goalMB]],
+  pool: (p) => {
+    const [ab, fifo] = ['AddressBook', 'FifoAddressBook'].map((n) => p.addressBooks.find((b) => b.name === n))
+    return [
+      ['FifoAddressBook / AddressBook adds', fifo.addsPerSecond / ab.addsPerSecond],
+      ['FifoAddressBook / AddressBook selects', fifo.selectsPerSecond / ab.selectsPerSecond],
+    ]
+  },
+  peers: (p) => {
+    const plain = p.handshakes.find((h) => !h.trace)
+    const traced = p.handshakes.find((h) => h.trace)
+    return [['handshakes: trace / no trace (wall)', traced.wallMs / plain.wallMs], ['handshakes: wall / goal', plain.wallMs / plain.goalMs]]
+  },
+  filters: (f) => f.sets.map((x) => [`${int(x.scripts)} scripts: FilterMatcher.matchAny / old path`, x.speedup]),
+  flood: (m) => [['honest transactions fetched / announced', m.network.fetched / m.network.honestTxs]],
+  lightScan: (l) => (l.median.btcdCpuMs === null ? [] : [['btcd CPU / bitp2p CPU', l.median.btcdCpuMs / l.median.bitp2pCpuMs]]),
+  setup: () => [],
+  jetstream: (j) => {
+    const fetch = j.results.find((x) => x.what === 'BlockFetcher alone')
+    return j.results.filter((x) => x !== fetch).map((x) => [`${x.what} / BlockFetcher alone (time)`, x.ms / fetch.ms])
+  },
+}
+
+/** A ratio as RESULTS.md prints it: four significant digits at most. */
+function ratioText(x) {
+  if (x === 0 || !Number.isFinite(x)) return String(x)
+  const digits = Math.max(0, 3 - Math.floor(Math.log10(Math.abs(x))))
+  return fixed(Math.round(x * 10 ** digits) / 10 ** digits, Math.min(digits, 4)).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '')
+}
+
+/** The run facts of one results file (setup's are its first build's). */
+function runOf(name, r) {
+  return name === 'setup' ? r.firstBuild : r
+}
+
+/** `stability` of a results file as a list of [part, result] (one unnamed part, or several). */
+function stabilityParts(r) {
+  const s = r.stability
+  if (s === undefined || s === null) return []
+  return typeof s.stable === 'boolean' ? [['', s]] : Object.entries(s)
+}
+
+function referenceText(r) {
+  const ref = r.reference
+  if (!ref?.start) return 'not recorded'
+  const one = (x) => `${int(x.nodeSha256d)} / ${int(x.nobleSha256)}`
+  return ref.end ? `${one(ref.start)} to ${one(ref.end)}` : one(ref.start)
+}
+
+function roundsText(r) {
+  const parts = stabilityParts(r)
+  if (parts.length === 0) return r.stability === null ? 'one round (not judged)' : 'not recorded'
+  return parts
+    .map(([part, s]) => `${part ? `${part}: ` : ''}${s.rounds}, ${s.stable ? 'stable' : '**not stable**'}`)
+    .join('; ')
+}
+
+/** bench/RESULTS.md, whole: the one table of every bench's last run and every ratio it recorded. */
+export function renderResultsMd(read = readResults) {
+  const results = load(read)
+  const names = Object.keys(RESULT_FILES)
+  const lines = [
+    '# Benchmark results',
+    '',
+    '<!-- generated from the benchmarks\' results by node scripts/perf-table.mjs --write (npm run bench ends with it); do not edit -->',
+    '',
+    "Every bench's latest recorded run, from its results file. Load is the machine's 1-minute",
+    'load average at the start and the end of the run (the machine has 2 cores and is shared).',
+    "Reference rates are the machine's own speed at the start and the end of the run, calls per",
+    'second on 64-byte inputs: node:crypto sha256d / @noble/hashes sha256 (bench/lib/harness.mjs);',
+    "absolute figures of two runs compare only as well as their reference rates do. Rounds: how",
+    'many the bench ran, and whether the spread of its ratios (max - min over the median, over the',
+    'last rounds) came under 10 % before the cap; a ratio is its median over those last rounds,',
+    "its spread theirs (a bench's own medians, in the READMEs, are over all its rounds). Figures",
+    'in the READMEs come from the same files.',
+    '',
+    '| bench | date | Node | load | reference rates (sha256d / sha256 per s) | rounds | reproduce |',
+    '|---|---|---|---|---|---|---|',
+  ]
+  for (const name of names) {
+    const r = runOf(name, results[name])
+    const { start, end } = loads(r)
+    const load = start !== undefined && end !== undefined ? `${fixed(start, 2)} to ${fixed(end, 2)}` : loadText(r).replace('load ', '')
+    lines.push(`| [${name}](#${name.toLowerCase()}) | ${day(r)} | ${r.node} | ${load} | ${referenceText(r)} | ${roundsText(name === 'setup' ? r : results[name])} | \`${COMMANDS[name]}\` |`)
+  }
+  for (const name of names) {
+    const r = results[name]
+    const run = runOf(name, r)
+    lines.push('', `## ${name}`, '', `\`${RESULT_FILES[name]}\`, ${day(run)}, ${loadText(run)}.`, '')
+    const parts = stabilityParts(r)
+    if (parts.length > 0) {
+      lines.push('| ratio | value | spread | rounds |', '|---|--:|--:|---|')
+      for (const [part, s] of parts) {
+        for (const [k, v] of Object.entries(s.ratios)) {
+          lines.push(`| ${part ? `${part}: ` : ''}${k} | ${ratioText(v)} | ${fixed(s.spread[k] * 100, 1)} % | ${s.rounds}${s.stable ? '' : ', not stable'} |`)
+        }
+      }
+      const unstable = parts.filter(([, s]) => !s.stable)
+      for (const [part, s] of unstable) lines.push('', `${part ? `${part}: ` : ''}${s.reason}.`)
+    } else {
+      const ratios = LEGACY_RATIOS[name](r)
+      if (ratios.length === 0) {
+        lines.push('No ratios: this bench times one thing (see its section in the READMEs).')
+      } else {
+        lines.push('Recorded before the bench repeated its rounds until they held: ratios computed from its figures, spread not recorded.', '')
+        lines.push('| ratio | value |', '|---|--:|')
+        for (const [k, v] of ratios) lines.push(`| ${k} | ${ratioText(v)} |`)
+      }
+    }
+  }
+  return `${lines.join('\n')}\n`
+}
+
+/** Whether bench/RESULTS.md on disk is what the results render. */
+export function resultsMdIsCurrent(read = readResults) {
+  let doc
+  try {
+    doc = readFileSync(join(ROOT, RESULTS_MD), 'utf8')
+  } catch {
+    return false
+  }
+  return doc === renderResultsMd(read)
+}
+
 // --- the blocks -------------------------------------------------------------
 
 /** Every generated block: the file it lives in, its marker name and how to render it from the results. */
@@ -441,11 +625,18 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
         console.log(`updated ${b.file} (${b.name})`)
       }
     }
+    if (!resultsMdIsCurrent()) {
+      writeFileSync(join(ROOT, RESULTS_MD), renderResultsMd())
+      console.log(`updated ${RESULTS_MD}`)
+    }
   } else if (process.argv.includes('--check')) {
     const stale = staleBlocks()
     for (const b of stale) console.error(`${b.file}: the ${b.name} block differs from the results (run node scripts/perf-table.mjs --write)`)
-    process.exitCode = stale.length > 0 ? 1 : 0
+    const md = resultsMdIsCurrent()
+    if (!md) console.error(`${RESULTS_MD} differs from the results (run node scripts/perf-table.mjs --write)`)
+    process.exitCode = stale.length > 0 || !md ? 1 : 0
   } else {
     for (const b of renderBlocks()) console.log(`${b.file} (${b.name}):\n${b.content}\n`)
+    console.log(`${RESULTS_MD}:\n${renderResultsMd()}`)
   }
 }

@@ -4,13 +4,16 @@
  * timings, the "Last run" parts of bench/README.md and transport-mock's
  * throughput table are rendered by scripts/perf-table.mjs from the results
  * files the benches write, each figure with the date and load of its run.
- * After a bench run, `node scripts/perf-table.mjs --write` updates them.
+ * bench/RESULTS.md, the one table of every bench's run and every ratio it
+ * recorded, is rendered whole from the same files. After a bench run,
+ * `node scripts/perf-table.mjs --write` updates them all (`npm run bench`
+ * ends with it).
  */
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error: a plain .mjs script without types
-import { RESULT_FILES, ROOT, extractBlock, loads, readResults, renderBlocks } from '../../../scripts/perf-table.mjs'
+import { RESULTS_MD, RESULT_FILES, ROOT, extractBlock, loads, readResults, renderBlocks, renderResultsMd } from '../../../scripts/perf-table.mjs'
 
 interface Block {
   file: string
@@ -28,6 +31,8 @@ const changed = (path: string, change: (r: Results) => void) => (p: string): Res
   return r
 }
 const performanceTable = (read: (p: string) => Results): string => renderBlocks(read).find((b: Block) => b.name === 'performance')!.content
+/** Results files with no row in the README's table: setup has its own section, jetstream only RESULTS.md. */
+const NOT_IN_TABLE = new Set(['setup', 'jetstream'])
 
 describe('performance figures in the docs', () => {
   for (const b of renderBlocks() as Block[]) {
@@ -57,7 +62,7 @@ describe('performance figures in the docs', () => {
   it('each row of the table carries the date of its run', () => {
     const table = performanceTable(readResults)
     for (const [name, path] of Object.entries<string>(RESULT_FILES)) {
-      if (name === 'setup') continue
+      if (NOT_IN_TABLE.has(name)) continue
       const moved = performanceTable(changed(path, (r) => (r.date = '2031-02-03T04:05:06.000Z')))
       expect(moved, path).not.toBe(table)
       expect(moved, path).toContain('| 2031-02-03, load ')
@@ -73,6 +78,35 @@ describe('performance figures in the docs', () => {
     expect(load).toContain('load 42.4 to ')
     const setup = renderBlocks(changed(RESULT_FILES.setup, (r) => (r.suite.npmTestSeconds = 3_725))).find((b: Block) => b.name === 'setup')!.content
     expect(setup).toContain('**3,725 s, about 62 min**')
+  })
+
+  it(`${RESULTS_MD} is the table the results make`, () => {
+    expect(doc(RESULTS_MD), HINT).toBe(renderResultsMd())
+  })
+
+  it(`${RESULTS_MD} has a row with the date and load of every bench's run, and its ratios`, () => {
+    const md = renderResultsMd(readResults)
+    for (const [name, path] of Object.entries<string>(RESULT_FILES)) {
+      const moved = renderResultsMd(
+        changed(path, (r) => {
+          const run = name === 'setup' ? r.firstBuild : r
+          run.date = '2031-02-03T04:05:06.000Z'
+          run.loadStart = [42.42, 1, 1]
+          run.loadEnd = [24.24, 1, 1]
+        }),
+      )
+      expect(moved, path).not.toBe(md)
+      expect(moved, path).toMatch(new RegExp(`\\| \\[${name}\\]\\(#${name.toLowerCase()}\\) \\| 2031-02-03 \\| v\\d+[^|]*\\| 42\\.42 to 24\\.24 \\|`))
+    }
+    // A bench that judged its rounds: each ratio with its spread; one that could not stabilise says so.
+    const stable = { stable: true, rounds: 4, window: 3, tolerance: 0.1, ratios: { fetchOverParse: 17.25 }, spread: { fetchOverParse: 0.062 }, reason: 'x' }
+    const judged = renderResultsMd(changed(RESULT_FILES.fetch, (r) => (r.stability = stable)))
+    expect(judged).toContain('| fetchOverParse | 17.25 | 6.2 % | 4 |')
+    const unstable = { ...stable, stable: false, rounds: 15, reason: 'not stable at the cap of 15 rounds: fetchOverParse spread 31 %' }
+    const notJudged = renderResultsMd(changed(RESULT_FILES.fetch, (r) => (r.stability = unstable)))
+    expect(notJudged).toContain('| fetchOverParse | 17.25 | 6.2 % | 15, not stable |')
+    expect(notJudged).toContain('not stable at the cap of 15 rounds: fetchOverParse spread 31 %.')
+    expect(notJudged).toMatch(/\| \[fetch\]\(#fetch\) \|[^\n]*\| 15, \*\*not stable\*\* \|/)
   })
 
   it("the README's Performance section states no figure outside the generated block", () => {
