@@ -9,8 +9,15 @@
 import type { WireError } from '../errors.js'
 import { isWireError } from '../errors.js'
 import type { CodecContext, UnknownMessage } from '../messages/codec.js'
-import { decodePayload, encodePayload, maxPayloadFor, type KnownMessage, type Message } from '../messages/registry.js'
-import { FrameDecoder, type PayloadChunkEvent, type PayloadEndEvent, type PayloadStartEvent } from './decoder.js'
+import { decodePayloadRange, encodePayload, maxPayloadFor, type KnownMessage, type Message } from '../messages/registry.js'
+import {
+  FrameDecoder,
+  type FrameErrorEvent,
+  type FrameSink,
+  type PayloadChunkEvent,
+  type PayloadEndEvent,
+  type PayloadStartEvent,
+} from './decoder.js'
 import { encodeExtHeader, encodeFrame, HEADER_BYTES } from './header.js'
 import { PROTOCOL_VERSION } from '../protocol.js'
 
@@ -61,9 +68,11 @@ export const DEFAULT_UNKNOWN_COMMAND_LIMIT = 1_000_000
  * and sticky; an undecodable payload is an 'invalid' event and decoding
  * continues with the next frame.
  */
-export class MessageDecoder {
+export class MessageDecoder implements FrameSink {
   private readonly frames: FrameDecoder
   private ctx: CodecContext
+  /** Where the push in progress collects its events. */
+  private out: MessageEvent[] = NO_EVENTS
 
   constructor(opts: MessageDecoderOptions) {
     const { network } = opts
@@ -113,23 +122,35 @@ export class MessageDecoder {
    * input: errors are events.
    */
   push(chunk: Uint8Array): MessageEvent[] {
-    const events = this.frames.push(chunk)
     const out: MessageEvent[] = []
-    for (const ev of events) {
-      if (ev.type !== 'frame') {
-        out.push(ev)
-        continue
-      }
-      try {
-        out.push({ type: 'message', message: decodePayload(ev.command, ev.payload, this.ctx), wireBytes: ev.wireBytes })
-      } catch (e) {
-        if (!isWireError(e)) throw e
-        out.push({ type: 'invalid', command: ev.command, error: e, wireBytes: ev.wireBytes })
-      }
+    this.out = out
+    try {
+      // Frames come back through frame() / event() below, in stream order.
+      this.frames.pushTo(chunk, this)
+    } finally {
+      this.out = NO_EVENTS
     }
     return out
   }
+
+  /** @internal The FrameSink side: a whole frame, decoded in place (no payload copy, no subarray for a known command). */
+  frame(command: string, bytes: Uint8Array, start: number, end: number, wireBytes: number): void {
+    try {
+      this.out.push({ type: 'message', message: decodePayloadRange(command, bytes, start, end, this.ctx), wireBytes })
+    } catch (e) {
+      if (!isWireError(e)) throw e
+      this.out.push({ type: 'invalid', command, error: e, wireBytes })
+    }
+  }
+
+  /** @internal The FrameSink side: streamed-block events and the fatal error, as they are. */
+  event(ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent): void {
+    this.out.push(ev)
+  }
 }
+
+/** The events array outside a push: frames only arrive during one. */
+const NO_EVENTS: MessageEvent[] = []
 
 /** Frame a message for `network`: header + payload in one array. */
 export function encodeMessage(
