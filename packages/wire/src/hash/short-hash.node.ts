@@ -114,10 +114,18 @@ function check(src: Uint8Array, start: number, end: number): void {
 }
 
 /**
+ * Words of S's block, from the start, that the last message may have left
+ * non-zero (its words and its marker's). Nothing else writes S[0..16], so
+ * loadBlock zeroes only these beyond the new message's words: for a run of
+ * messages of one length, nothing.
+ */
+let dirtyWords = 0
+
+/**
  * The padded block of pass 1 into s[0..16]: the message as big-endian
  * words, the 0x80 marker right after its last byte, zeros, and its length
  * in bits as the last word (the length's high word, s[14], is zero for
- * anything this short).
+ * anything this short and never written).
  */
 function loadBlock(s: Int32Array, src: Uint8Array, start: number, end: number): void {
   const length = end - start
@@ -131,7 +139,8 @@ function loadBlock(s: Int32Array, src: Uint8Array, start: number, end: number): 
   let shift = 24
   for (; k < end; k++, shift -= 8) w |= src[k]! << shift
   s[whole] = w | (0x80 << shift)
-  s.fill(0, whole + 1, 15)
+  for (let i = whole + 1; i < dirtyWords; i++) s[i] = 0
+  dirtyWords = whole + 1
   s[15] = length * 8
 }
 

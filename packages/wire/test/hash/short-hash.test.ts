@@ -45,6 +45,17 @@ describe.each([
     }
   })
 
+  it('a message after a longer one hashes as if alone: no word of the longer one is left in the block', () => {
+    // Longest first, then every shorter length, each right after a 55-byte
+    // message of 0xff: a leftover word would change the digest.
+    const long = new Uint8Array(55).fill(0xff)
+    for (let length = 55; length >= 0; length--) {
+      shortChecksum(long, 0, 55)
+      const msg = pattern(length, 5)
+      expect(shortChecksum(msg, 0, length), `length ${length}`).toBe(word0(nodeSha256d(msg)))
+    }
+  })
+
   it('the empty message has the checksum seen in every verack header (5df6e0e2)', () => {
     expect(shortChecksum(new Uint8Array(0), 0, 0)).toBe(0x5df6e0e2)
   })
