@@ -68,11 +68,10 @@ export const DEFAULT_UNKNOWN_COMMAND_LIMIT = 1_000_000
  * and sticky; an undecodable payload is an 'invalid' event and decoding
  * continues with the next frame.
  */
-export class MessageDecoder implements FrameSink {
+export class MessageDecoder {
   private readonly frames: FrameDecoder
   private ctx: CodecContext
-  /** Where the push in progress collects its events. */
-  private out: MessageEvent[] = NO_EVENTS
+  private readonly sink: MessageSink
 
   constructor(opts: MessageDecoderOptions) {
     const { network } = opts
@@ -80,6 +79,7 @@ export class MessageDecoder implements FrameSink {
       protocolVersion: opts.protocolVersion ?? PROTOCOL_VERSION,
       maxBlockPayload: network.maxBlockPayload,
     }
+    this.sink = new MessageSink(this.ctx)
     this.frames = new FrameDecoder({
       magic: network.magic,
       maxPayload: network.maxMessageBytes,
@@ -122,18 +122,30 @@ export class MessageDecoder implements FrameSink {
    * input: errors are events.
    */
   push(chunk: Uint8Array): MessageEvent[] {
+    const sink = this.sink
     const out: MessageEvent[] = []
-    this.out = out
+    sink.out = out
+    sink.ctx = this.ctx
     try {
-      // Frames come back through frame() / event() below, in stream order.
-      this.frames.pushTo(chunk, this)
+      // Frames come back through the sink, in stream order.
+      this.frames.pushTo(chunk, sink)
     } finally {
-      this.out = NO_EVENTS
+      sink.out = NO_EVENTS
     }
     return out
   }
+}
 
-  /** @internal The FrameSink side: a whole frame, decoded in place (no payload copy, no subarray for a known command). */
+/** Where a MessageDecoder's frames arrive during a push: each decoded in place into the push's events. */
+class MessageSink implements FrameSink {
+  /** The events of the push in progress. */
+  out: MessageEvent[] = NO_EVENTS
+  constructor(
+    /** The decoder's context, set again at each push. */
+    public ctx: CodecContext,
+  ) {}
+
+  /** A whole frame: decoded without a payload copy (nor a subarray, for a small known command). */
   frame(command: string, bytes: Uint8Array, start: number, end: number, wireBytes: number): void {
     try {
       this.out.push({ type: 'message', message: decodePayloadRange(command, bytes, start, end, this.ctx), wireBytes })
@@ -143,7 +155,7 @@ export class MessageDecoder implements FrameSink {
     }
   }
 
-  /** @internal The FrameSink side: streamed-block events and the fatal error, as they are. */
+  /** Streamed-block events and the fatal error, as they are. */
   event(ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent): void {
     this.out.push(ev)
   }
