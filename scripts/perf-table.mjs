@@ -291,11 +291,31 @@ function wireDetails(r) {
     '',
     '### Frames and headers',
     '',
-    `- Frame decode, ${int(w.frames['node:crypto'].messages)} small messages in 64 KiB chunks: ${rate(w.frames['node:crypto'])} messages/s (node:crypto), ${rate(w.frames['pure JS'])} messages/s (pure JS).`,
+    ...frameLines(w.frames),
     `- General-purpose \`sha256d\` on 80-byte inputs: ${rate(w.headers['node:crypto'])}/s (node:crypto), ${rate(w.headers['pure JS'])}/s (pure JS). Block hashes and header validation no longer use it: ` +
       `they go through \`hash/header-hash.ts\` (\`header-hash.node.ts\` in the Node build), the dedicated 80-byte sha256d, at ${int(r.headers.sha256dPerSecond.headerHashInto)}/s in the Node build (headers bench, ${run(r.headers)}; see "Header validation" below).`,
   )
   return lines.join('\n')
+}
+
+/**
+ * The frame-decode lines: one per stream and chunk size (bench/wire.bench.mjs
+ * writes `frames` as { label: { decoder: { ns, perSecond } } }), or the old
+ * single-line form ({ 'node:crypto': {...}, 'pure JS': {...} }) of older runs.
+ */
+function frameLines(frames) {
+  const rate = (x) => int(x.perSecond)
+  if (frames['node:crypto']) {
+    return [`- Frame decode, ${int(frames['node:crypto'].messages)} small messages in 64 KiB chunks: ${rate(frames['node:crypto'])} messages/s (node:crypto), ${rate(frames['pure JS'])} messages/s (pure JS).`]
+  }
+  return Object.entries(frames).map(([label, row]) => {
+    const ours = row['bitp2p (node:crypto build)']
+    return (
+      `- Frame decode, 100,000 mainnet messages, ${label}: ${rate(ours)} messages/s (Node build), ${rate(row['bitp2p (pure JS build)'])} (pure JS build); ` +
+      `bcoin's Parser ${rate(row['bcoin Parser'])} (bitp2p ${fixed(ours.perSecond / row['bcoin Parser'].perSecond, 2)}x), ` +
+      `bitcore-p2p ${rate(row['bitcore-p2p Messages'])} (bitp2p ${fixed(ours.perSecond / row['bitcore-p2p Messages'].perSecond, 2)}x).`
+    )
+  })
 }
 
 function fetchDetails(r) {

@@ -1,21 +1,32 @@
-// Generates packages/wire/src/hash/header-hash.node.ts (the Node variant;
-// src/hash/header-hash.ts is the compact loop for browsers): the three SHA-256
-// compressions of sha256d over an 80-byte header, every round written out
-// (V8 keeps the state and schedule in registers that way; a loop over the
-// K table measured 8-10 % slower), with the constant padding words of blocks
-// 2 and 3 folded in. The prose, the exports and the hasher around them are
-// in header-hash.template.ts; this script only writes the round code.
+// Generates the Node variants of wire's fixed-size sha256d hashers (the
+// compact loops for browsers are src/hash/header-hash.ts and short-hash.ts),
+// every round written out (V8 keeps the state and schedule in registers that
+// way; a loop over the K table measured 8-10 % slower), with constant
+// padding words folded in:
 //
-//   node packages/wire/scripts/gen-header-hash.mjs          # rewrites src/hash/header-hash.node.ts
-//   node packages/wire/scripts/gen-header-hash.mjs --check  # exits 1 if the file is not what it generates
+//  - src/hash/header-hash.node.ts: the three compressions of sha256d over an
+//    80-byte header (padding folded into blocks 2 and 3);
+//  - src/hash/short-hash.node.ts: the two compressions of sha256d over a
+//    message of at most 55 bytes (a frame's checksum; pass 2's padding
+//    folded in, and W[14] of pass 1, the length's high word, always zero).
 //
-// test/hash/header-hash.test.ts runs the --check comparison, so an edit to
-// the generated file that is not made here fails the tests.
+// The prose, the exports and the code around the rounds are in
+// header-hash.template.ts and short-hash.template.ts; this script only
+// writes the round code.
+//
+//   node packages/wire/scripts/gen-header-hash.mjs          # rewrites both generated files
+//   node packages/wire/scripts/gen-header-hash.mjs --check  # exits 1 if either is not what it generates
+//
+// test/hash/header-hash.test.ts and test/hash/short-hash.test.ts run the
+// comparison, so an edit to a generated file that is not made here fails
+// the tests.
 import { readFileSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const TEMPLATE = new URL('./header-hash.template.ts', import.meta.url)
 export const OUTPUT = new URL('../src/hash/header-hash.node.ts', import.meta.url)
+const SHORT_TEMPLATE = new URL('./short-hash.template.ts', import.meta.url)
+export const SHORT_OUTPUT = new URL('../src/hash/short-hash.node.ts', import.meta.url)
 
 /** FIPS 180-4 4.2.2 round constants. */
 const K = [
@@ -52,7 +63,14 @@ function rounds(words) {
   L.push(`  // Maj's y ^ z for round 0; each round leaves its x ^ y for the next in p or q.`, `  let ${q} = b ^ c`)
   const zeros = W.map((w, i) => (w.zero ? i : -1)).filter((i) => i >= 0)
   const consts = W.map((w, i) => (w.expr ? `W[${i}] = ${w.expr}` : '')).filter(Boolean)
-  L.push(consts.length ? `  // Rounds 0..15: ${consts.join(', ')}, W[${zeros[0]}..${zeros.at(-1)}] = 0 (nothing to add).` : `  // Rounds 0..15: the block's words.`)
+  const zeroWords = zeros.length === 1 ? `W[${zeros[0]}] = 0` : `W[${zeros[0]}..${zeros.at(-1)}] = 0`
+  L.push(
+    consts.length
+      ? `  // Rounds 0..15: ${consts.join(', ')}, ${zeroWords} (nothing to add).`
+      : zeros.length
+        ? `  // Rounds 0..15: the block's words; ${zeroWords} (nothing to add).`
+        : `  // Rounds 0..15: the block's words.`,
+  )
   for (let t = 0; t < 16; t++) {
     const w = W[t]
     round('  ', hex(K[t]), w.name ?? (w.zero ? '' : w.expr))
@@ -81,8 +99,10 @@ const z = { zero: true }
 const BLOCK1 = Array.from({ length: 16 }, (_, i) => v(i))
 const BLOCK2 = [v(0), v(1), v(2), v(3), { expr: 'END_MARKER' }, z, z, z, z, z, z, z, z, z, z, { expr: 'PASS1_BITS' }]
 const BLOCK3 = [v(0), v(1), v(2), v(3), v(4), v(5), v(6), v(7), { expr: 'END_MARKER' }, z, z, z, z, z, z, { expr: 'PASS2_BITS' }]
+/** Pass 1 of a short message: any word may hold message bytes, the marker or the length, except W[14] (the length's high word). */
+const SHORT_BLOCK = [...Array.from({ length: 14 }, (_, i) => v(i)), z, v(15)]
 
-/** The text of header-hash.ts. */
+/** The text of header-hash.node.ts. */
 export function generate() {
   return readFileSync(TEMPLATE, 'utf8')
     .replace('@@BLOCK1@@', rounds(BLOCK1))
@@ -90,14 +110,25 @@ export function generate() {
     .replace('@@BLOCK3@@', rounds(BLOCK3))
 }
 
+/** The text of short-hash.node.ts (pass 2 is the same block as the header hash's block 3). */
+export function generateShort() {
+  return readFileSync(SHORT_TEMPLATE, 'utf8').replace('@@MESSAGE@@', rounds(SHORT_BLOCK)).replace('@@DIGEST@@', rounds(BLOCK3))
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
-  const text = generate()
-  if (process.argv.includes('--check')) {
-    const same = readFileSync(OUTPUT, 'utf8') === text
-    console.log(same ? 'header-hash.ts is up to date' : 'header-hash.ts differs from what the generator writes')
-    process.exitCode = same ? 0 : 1
-  } else {
-    writeFileSync(OUTPUT, text)
-    console.log(`wrote ${fileURLToPath(OUTPUT)}`)
+  const files = [
+    [OUTPUT, generate()],
+    [SHORT_OUTPUT, generateShort()],
+  ]
+  for (const [file, text] of files) {
+    const name = fileURLToPath(file)
+    if (process.argv.includes('--check')) {
+      const same = readFileSync(file, 'utf8') === text
+      console.log(same ? `${name} is up to date` : `${name} differs from what the generator writes`)
+      if (!same) process.exitCode = 1
+    } else {
+      writeFileSync(file, text)
+      console.log(`wrote ${name}`)
+    }
   }
 }

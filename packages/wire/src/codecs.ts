@@ -16,6 +16,7 @@ export {
   type FrameDecoderOptions,
   type FrameErrorEvent,
   type FrameEvent,
+  type FrameSink,
   type PayloadChunkEvent,
   type PayloadEndEvent,
   type PayloadStartEvent,

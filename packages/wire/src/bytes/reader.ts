@@ -2,6 +2,12 @@ import { WireError } from '../errors.js'
 import { decodeText } from './text.js'
 
 /**
+ * Eight bytes where u64le assembles a bigint. Shared by every reader: the
+ * two words are written and read back within one synchronous call.
+ */
+const U64_SCRATCH = new DataView(new ArrayBuffer(8))
+
+/**
  * A bounds-checked little-endian reader over one Uint8Array.
  *
  * Every read checks the bytes present first, so a hostile length can never
@@ -88,7 +94,11 @@ export class ByteReader {
   u64le(): bigint {
     const lo = this.u32le()
     const hi = this.u32le()
-    return (BigInt(hi) << 32n) | BigInt(lo)
+    // One bigint through a scratch DataView, not three from BigInt(hi) << 32n | BigInt(lo):
+    // a ping's nonce costs a third as much.
+    U64_SCRATCH.setUint32(0, lo, true)
+    U64_SCRATCH.setUint32(4, hi, true)
+    return U64_SCRATCH.getBigUint64(0, true)
   }
 
   /** Signed 64-bit little-endian integer (two's complement) as a bigint, e.g. the `version` timestamp. Throws TRUNCATED if fewer than 8 bytes are left. */

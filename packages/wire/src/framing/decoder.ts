@@ -19,6 +19,15 @@
  * A framing error is fatal: the stream has lost sync and the decoder stays
  * failed, returning the same error for any later push.
  *
+ * Speed: a frame that lies whole inside one chunk (the common case for
+ * small messages) is read in place: its header is checked where it lies,
+ * its command string comes from a small per-decoder cache of the commands
+ * seen, a payload of up to 55 bytes is checksummed with the two-compression
+ * short hasher (no allocation), and `pushTo` hands the frame to a sink as a
+ * range of the chunk, without an event object or a subarray. Anything else,
+ * including every failing check, takes the byte-by-byte path, so errors
+ * are the same whatever the path.
+ *
  * Memory: payload bytes are kept as the chunks that carried them and joined
  * once when the frame completes, so a peer must actually send N bytes to make
  * us hold N bytes; no buffer is sized from the length field alone. At most
@@ -28,12 +37,14 @@
 import { WireError } from '../errors.js'
 import { toHex } from '../bytes/hex.js'
 import { createSha256, sha256, sha256d, type Sha256Hasher } from '../hash/sha256.js'
+import { SHORT_HASH_MAX_BYTES, shortChecksum } from '../hash/short-hash.js'
 import {
   COMMAND_BYTES,
   EXT_HEADER_EXTRA_BYTES,
   EXTMSG_COMMAND,
   EXTMSG_LENGTH_MARKER,
   HEADER_BYTES,
+  isCommandByte,
   readCommand,
 } from './header.js'
 
@@ -97,6 +108,39 @@ export interface FrameErrorEvent {
  */
 export type FrameDecoderEvent = FrameEvent | PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent
 
+/**
+ * Where `FrameDecoder.pushTo` delivers, in stream order: whole frames as a
+ * range of the bytes that hold them (no event object, no subarray), and
+ * every other event as `push` would return it.
+ */
+export interface FrameSink {
+  /**
+   * A whole, checksum-verified frame whose payload is `bytes[start .. end]`.
+   * `bytes` is the pushed chunk or a joined copy; it is not copied, so the
+   * sink must copy what it keeps beyond the pushing caller's use of it.
+   */
+  frame(command: string, bytes: Uint8Array, start: number, end: number, wireBytes: number): void
+  /** A streamed-payload event, or the fatal error (always the last). */
+  event(ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent): void
+}
+
+/** Bits of a command-cache slot number: one decoder keeps up to 2^4 = 16 commands (a peer uses a few). */
+const COMMAND_CACHE_BITS = 4
+/** Commands kept by one decoder's command cache. */
+const COMMAND_CACHE_SLOTS = 1 << COMMAND_CACHE_BITS
+
+/** The sink `push` uses: events into an array, frames as FrameEvents. */
+class EventCollector implements FrameSink {
+  out: FrameDecoderEvent[] = []
+  frame(command: string, bytes: Uint8Array, start: number, end: number, wireBytes: number): void {
+    const payload = start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end)
+    this.out.push({ type: 'frame', command, payload, wireBytes })
+  }
+  event(ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent): void {
+    this.out.push(ev)
+  }
+}
+
 const enum State {
   Header,
   ExtHeader,
@@ -114,6 +158,11 @@ const enum State {
 export class FrameDecoder {
   private readonly opts: FrameDecoderOptions
   private readonly unknownLimit: number
+  // The magic's bytes, compared in place by the whole-frame path.
+  private readonly magic0: number
+  private readonly magic1: number
+  private readonly magic2: number
+  private readonly magic3: number
   private state: State = State.Header
   private readonly header = new Uint8Array(HEADER_BYTES + EXT_HEADER_EXTRA_BYTES)
   private headerLen = 0
@@ -127,6 +176,14 @@ export class FrameDecoder {
   private pieces: Uint8Array[] = []
   private hasher: Sha256Hasher | null = null
   private error: WireError | null = null
+  /**
+   * The command cache: the 12 bytes of each command field seen (as three
+   * little-endian words) and its string, so a repeated command costs a
+   * compare instead of a validation and a new string. A slot whose string
+   * is '' is empty (its words, all zero, are no valid command).
+   */
+  private readonly cacheWords = new Int32Array(COMMAND_CACHE_SLOTS * 3)
+  private readonly cacheNames: string[] = new Array<string>(COMMAND_CACHE_SLOTS).fill('')
   /** Total bytes consumed since creation. */
   bytesConsumed = 0
 
@@ -134,6 +191,10 @@ export class FrameDecoder {
     if (opts.magic.length !== 4) throw new WireError('ENCODE_RANGE', 'magic must be 4 bytes')
     this.opts = opts
     this.unknownLimit = Math.min(opts.unknownCommandLimit ?? opts.maxPayload, opts.maxPayload)
+    this.magic0 = opts.magic[0]!
+    this.magic1 = opts.magic[1]!
+    this.magic2 = opts.magic[2]!
+    this.magic3 = opts.magic[3]!
   }
 
   /** True once a framing error has occurred. */
@@ -156,33 +217,110 @@ export class FrameDecoder {
    * so the caller must not modify it afterwards.
    */
   push(chunk: Uint8Array): FrameDecoderEvent[] {
-    const out: FrameDecoderEvent[] = []
+    const sink = new EventCollector()
+    this.pushTo(chunk, sink)
+    return sink.out
+  }
+
+  /**
+   * Feed bytes, delivering to `sink` instead of returning events: the same
+   * frames and events in the same order as `push`, without an object per
+   * frame (for the layer that decodes payloads, e.g. MessageDecoder). The
+   * chunk is not copied. An exception thrown by the sink fails the stream
+   * like a framing error (a WireError as itself, anything else as STATE).
+   */
+  pushTo(chunk: Uint8Array, sink: FrameSink): void {
     if (this.state === State.Failed) {
-      out.push({ type: 'error', error: this.error! })
-      return out
+      sink.event({ type: 'error', error: this.error! })
+      return
     }
     let i = 0
     try {
       while (i < chunk.length) {
-        if (this.state === State.Header) i = this.readHeader(chunk, i)
-        else if (this.state === State.ExtHeader) i = this.readExtHeader(chunk, i)
-        else i = this.readPayload(chunk, i, out)
-        if (this.state === State.Payload && this.payloadLength === this.received) this.finishPayload(out)
+        if (this.state === State.Header) {
+          if (this.headerLen === 0) {
+            const next = this.readWholeFrame(chunk, i, sink)
+            if (next !== i) {
+              i = next
+              continue
+            }
+          }
+          i = this.readHeader(chunk, i)
+        } else if (this.state === State.ExtHeader) i = this.readExtHeader(chunk, i)
+        else i = this.readPayload(chunk, i, sink)
+        if (this.state === State.Payload && this.payloadLength === this.received) this.finishPayload(sink)
       }
     } catch (e) {
-      this.fail(e instanceof WireError ? e : new WireError('STATE', String(e)), out)
+      this.fail(e instanceof WireError ? e : new WireError('STATE', String(e)), sink)
     } finally {
       this.bytesConsumed += i
     }
-    return out
   }
 
-  private fail(err: WireError, out: FrameDecoderEvent[]): void {
+  private fail(err: WireError, sink: FrameSink): void {
     this.state = State.Failed
     this.error = err
     this.pieces = []
     this.hasher = null
-    out.push({ type: 'error', error: err })
+    sink.event({ type: 'error', error: err })
+  }
+
+  /**
+   * The whole-frame path: a frame whose header and payload both lie in
+   * `chunk` from `i`, that passes every check, is delivered straight from
+   * the chunk; returns the offset after it. Returns `i` itself (nothing
+   * consumed) for anything else: a frame split across chunks, an extended
+   * or streamed one, and every frame that fails a check, which the
+   * byte-by-byte path then reads again and reports with its usual error.
+   */
+  private readWholeFrame(chunk: Uint8Array, i: number, sink: FrameSink): number {
+    if (chunk.length - i < HEADER_BYTES) return i
+    if (chunk[i] !== this.magic0 || chunk[i + 1] !== this.magic1 || chunk[i + 2] !== this.magic2 || chunk[i + 3] !== this.magic3) {
+      return i
+    }
+    const length = (chunk[i + 16]! | (chunk[i + 17]! << 8) | (chunk[i + 18]! << 16)) + chunk[i + 19]! * 0x1000000
+    const start = i + HEADER_BYTES
+    const end = start + length
+    if (end > chunk.length) return i
+    const command = this.cachedCommand(chunk, i + 4)
+    if (command === undefined || command === EXTMSG_COMMAND) return i
+    if (length > this.opts.maxPayload || length > (this.opts.commandLimit?.(command) ?? this.unknownLimit)) return i
+    if (this.opts.streamCommands !== undefined && this.opts.streamCommands.has(command)) return i
+    const expected = (chunk[i + 20]! << 24) | (chunk[i + 21]! << 16) | (chunk[i + 22]! << 8) | chunk[i + 23]!
+    if (length <= SHORT_HASH_MAX_BYTES) {
+      if (shortChecksum(chunk, start, end) !== expected) return i
+    } else {
+      const digest = sha256d(chunk.subarray(start, end))
+      if (((digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!) !== expected) return i
+    }
+    sink.frame(command, chunk, start, end, HEADER_BYTES + length)
+    return end
+  }
+
+  /**
+   * The command in the 12 bytes at `o`, from the cache when these bytes were
+   * seen before; undefined when they are no valid command (readCommand then
+   * says why).
+   */
+  private cachedCommand(bytes: Uint8Array, o: number): string | undefined {
+    const w0 = bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)
+    const w1 = bytes[o + 4]! | (bytes[o + 5]! << 8) | (bytes[o + 6]! << 16) | (bytes[o + 7]! << 24)
+    const w2 = bytes[o + 8]! | (bytes[o + 9]! << 8) | (bytes[o + 10]! << 16) | (bytes[o + 11]! << 24)
+    // A multiplicative hash's top bits pick the slot.
+    const slot = Math.imul(w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35), 0x9e3779b1) >>> (32 - COMMAND_CACHE_BITS)
+    const k = slot * 3
+    const words = this.cacheWords
+    if (words[k] === w0 && words[k + 1] === w1 && words[k + 2] === w2) {
+      const name = this.cacheNames[slot]!
+      if (name !== '') return name
+    }
+    const name = commandAt(bytes, o)
+    if (name === undefined) return undefined
+    words[k] = w0
+    words[k + 1] = w1
+    words[k + 2] = w2
+    this.cacheNames[slot] = name
+    return name
   }
 
   private readHeader(chunk: Uint8Array, i: number): number {
@@ -279,17 +417,18 @@ export class FrameDecoder {
     this.hasher = null
   }
 
-  private readPayload(chunk: Uint8Array, i: number, out: FrameDecoderEvent[]): number {
+  private readPayload(chunk: Uint8Array, i: number, sink: FrameSink): number {
     const take = Math.min(this.payloadLength - this.received, chunk.length - i)
     const piece = chunk.subarray(i, i + take)
     if (this.streaming) {
-      if (this.received === 0) out.push({ type: 'payload-start', command: this.command, length: this.payloadLength })
+      if (this.received === 0) sink.event({ type: 'payload-start', command: this.command, length: this.payloadLength })
       if (this.checksummed) (this.hasher ??= createSha256()).update(piece)
-      out.push({ type: 'payload-chunk', command: this.command, offset: this.received, bytes: piece })
+      sink.event({ type: 'payload-chunk', command: this.command, offset: this.received, bytes: piece })
     } else {
-      // Hash incrementally only when the payload spans chunks; a payload
-      // inside one chunk is hashed in one call at the end.
-      if (this.checksummed && (this.hasher !== null || take < this.payloadLength)) {
+      // Hash incrementally only when a long payload spans chunks; a payload
+      // inside one chunk, or a short one (joined cheaply), is hashed in one
+      // call at the end.
+      if (this.checksummed && (this.hasher !== null || (take < this.payloadLength && this.payloadLength > SHORT_HASH_MAX_BYTES))) {
         ;(this.hasher ??= createSha256()).update(piece)
       }
       this.pieces.push(piece)
@@ -298,36 +437,65 @@ export class FrameDecoder {
     return i + take
   }
 
-  private finishPayload(out: FrameDecoderEvent[]): void {
+  private finishPayload(sink: FrameSink): void {
     const command = this.command
     const length = this.payloadLength
     let payload: Uint8Array | null = null
     if (!this.streaming) payload = joinPieces(this.pieces, length)
     if (this.checksummed) {
-      const digest = this.hasher ? sha256(this.hasher.digest()) : sha256d(payload ?? new Uint8Array(0))
       const h = this.header
-      if (digest[0] !== h[20] || digest[1] !== h[21] || digest[2] !== h[22] || digest[3] !== h[23]) {
+      const expected = (h[20]! << 24) | (h[21]! << 16) | (h[22]! << 8) | h[23]!
+      let actual: number
+      if (this.hasher === null && length <= SHORT_HASH_MAX_BYTES) {
+        actual = shortChecksum(payload ?? EMPTY, 0, length)
+      } else {
+        const digest = this.hasher ? sha256(this.hasher.digest()) : sha256d(payload ?? EMPTY)
+        actual = (digest[0]! << 24) | (digest[1]! << 16) | (digest[2]! << 8) | digest[3]!
+      }
+      if (actual !== expected) {
         throw new WireError('BAD_CHECKSUM', `${command}: checksum mismatch`, {
           command,
-          expected: hex4(h, 20),
-          actual: hex4(digest, 0),
+          expected: hexWord(expected),
+          actual: hexWord(actual),
         })
       }
     }
     const wireBytes = this.headerBytes + length
-    if (this.streaming) {
-      if (length === 0) out.push({ type: 'payload-start', command, length })
-      out.push({ type: 'payload-end', command, length, wireBytes })
-    } else {
-      out.push({ type: 'frame', command, payload: payload!, wireBytes })
-    }
+    // Reset before delivering: the frame is done whatever the sink does.
     this.state = State.Header
     this.headerLen = 0
     this.pieces = []
     this.hasher = null
     this.received = 0
     this.payloadLength = 0
+    if (this.streaming) {
+      if (length === 0) sink.event({ type: 'payload-start', command, length })
+      sink.event({ type: 'payload-end', command, length, wireBytes })
+    } else {
+      sink.frame(command, payload!, 0, length, wireBytes)
+    }
   }
+}
+
+/** The payload of an empty streamed frame, for its checksum. */
+const EMPTY = new Uint8Array(0)
+
+/**
+ * The command in the 12-byte field at `offset` (printable ASCII, then only
+ * NUL padding, as readCommand), or undefined when the field is not one.
+ */
+function commandAt(bytes: Uint8Array, offset: number): string | undefined {
+  let end = offset
+  const stop = offset + COMMAND_BYTES
+  while (end < stop && bytes[end] !== 0) {
+    if (!isCommandByte(bytes[end]!)) return undefined
+    end++
+  }
+  if (end === offset) return undefined
+  for (let i = end; i < stop; i++) if (bytes[i] !== 0) return undefined
+  let s = ''
+  for (let i = offset; i < end; i++) s += String.fromCharCode(bytes[i]!)
+  return s
 }
 
 function joinPieces(pieces: Uint8Array[], length: number): Uint8Array {
@@ -341,8 +509,7 @@ function joinPieces(pieces: Uint8Array[], length: number): Uint8Array {
   return out
 }
 
-function hex4(b: Uint8Array, o: number): string {
-  let s = ''
-  for (let i = o; i < o + 4; i++) s += b[i]!.toString(16).padStart(2, '0')
-  return s
+/** A checksum word (the first 4 digest bytes, big-endian) as 8 hex digits, as the bytes read. */
+function hexWord(w: number): string {
+  return (w >>> 0).toString(16).padStart(8, '0')
 }

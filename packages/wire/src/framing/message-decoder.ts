@@ -9,8 +9,15 @@
 import type { WireError } from '../errors.js'
 import { isWireError } from '../errors.js'
 import type { CodecContext, UnknownMessage } from '../messages/codec.js'
-import { decodePayload, encodePayload, maxPayloadFor, type KnownMessage, type Message } from '../messages/registry.js'
-import { FrameDecoder, type PayloadChunkEvent, type PayloadEndEvent, type PayloadStartEvent } from './decoder.js'
+import { decodePayloadRange, encodePayload, maxPayloadFor, type KnownMessage, type Message } from '../messages/registry.js'
+import {
+  FrameDecoder,
+  type FrameErrorEvent,
+  type FrameSink,
+  type PayloadChunkEvent,
+  type PayloadEndEvent,
+  type PayloadStartEvent,
+} from './decoder.js'
 import { encodeExtHeader, encodeFrame, HEADER_BYTES } from './header.js'
 import { PROTOCOL_VERSION } from '../protocol.js'
 
@@ -64,6 +71,7 @@ export const DEFAULT_UNKNOWN_COMMAND_LIMIT = 1_000_000
 export class MessageDecoder {
   private readonly frames: FrameDecoder
   private ctx: CodecContext
+  private readonly sink: MessageSink
 
   constructor(opts: MessageDecoderOptions) {
     const { network } = opts
@@ -71,6 +79,7 @@ export class MessageDecoder {
       protocolVersion: opts.protocolVersion ?? PROTOCOL_VERSION,
       maxBlockPayload: network.maxBlockPayload,
     }
+    this.sink = new MessageSink(this.ctx)
     this.frames = new FrameDecoder({
       magic: network.magic,
       maxPayload: network.maxMessageBytes,
@@ -113,23 +122,47 @@ export class MessageDecoder {
    * input: errors are events.
    */
   push(chunk: Uint8Array): MessageEvent[] {
-    const events = this.frames.push(chunk)
+    const sink = this.sink
     const out: MessageEvent[] = []
-    for (const ev of events) {
-      if (ev.type !== 'frame') {
-        out.push(ev)
-        continue
-      }
-      try {
-        out.push({ type: 'message', message: decodePayload(ev.command, ev.payload, this.ctx), wireBytes: ev.wireBytes })
-      } catch (e) {
-        if (!isWireError(e)) throw e
-        out.push({ type: 'invalid', command: ev.command, error: e, wireBytes: ev.wireBytes })
-      }
+    sink.out = out
+    sink.ctx = this.ctx
+    try {
+      // Frames come back through the sink, in stream order.
+      this.frames.pushTo(chunk, sink)
+    } finally {
+      sink.out = NO_EVENTS
     }
     return out
   }
 }
+
+/** Where a MessageDecoder's frames arrive during a push: each decoded in place into the push's events. */
+class MessageSink implements FrameSink {
+  /** The events of the push in progress. */
+  out: MessageEvent[] = NO_EVENTS
+  constructor(
+    /** The decoder's context, set again at each push. */
+    public ctx: CodecContext,
+  ) {}
+
+  /** A whole frame: decoded without a payload copy (nor a subarray, for a small known command). */
+  frame(command: string, bytes: Uint8Array, start: number, end: number, wireBytes: number): void {
+    try {
+      this.out.push({ type: 'message', message: decodePayloadRange(command, bytes, start, end, this.ctx), wireBytes })
+    } catch (e) {
+      if (!isWireError(e)) throw e
+      this.out.push({ type: 'invalid', command, error: e, wireBytes })
+    }
+  }
+
+  /** Streamed-block events and the fatal error, as they are. */
+  event(ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent): void {
+    this.out.push(ev)
+  }
+}
+
+/** The events array outside a push: frames only arrive during one. */
+const NO_EVENTS: MessageEvent[] = []
 
 /** Frame a message for `network`: header + payload in one array. */
 export function encodeMessage(

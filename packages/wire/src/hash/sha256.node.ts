@@ -8,6 +8,7 @@
 // split inputs are joined into one small array rather than streamed.
 import * as nodeCrypto from 'node:crypto'
 import type { Sha256Hasher } from './sha256.js'
+import { SHORT_HASH_MAX_BYTES, sha256dShortInto } from './short-hash.js'
 
 export type { Sha256Hasher }
 
@@ -33,8 +34,19 @@ export function sha256(data: Uint8Array): Uint8Array {
   return plain(once(data))
 }
 
-/** SHA-256 applied twice: Bitcoin's hash for txids, block hashes, checksums, merkle nodes. */
+/**
+ * SHA-256 applied twice: Bitcoin's hash for txids, block hashes, checksums,
+ * merkle nodes. Inputs of up to 55 bytes (most message payloads) take the
+ * two-compression short hasher (short-hash.node.ts): at that size it is
+ * several times faster than two node:crypto calls, whose fixed cost
+ * dominates. Longer ones go to node:crypto.
+ */
 export function sha256d(data: Uint8Array): Uint8Array {
+  if (data.length <= SHORT_HASH_MAX_BYTES) {
+    const out = new Uint8Array(32)
+    sha256dShortInto(data, 0, data.length, out, 0)
+    return out
+  }
   return plain(once(once(data)))
 }
 

@@ -2,6 +2,7 @@
 // in sha256.node.ts (node:crypto) through the package's "node" export condition;
 // test/hash.test.ts checks both give identical results.
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
+import { SHORT_HASH_MAX_BYTES, sha256dShortInto } from './short-hash.js'
 
 /** An incremental SHA-256 (from `createSha256`): feed pieces with `update`, then take `digest` once. */
 export interface Sha256Hasher {
@@ -24,8 +25,18 @@ export function sha256(data: Uint8Array): Uint8Array {
   return nobleSha256(data)
 }
 
-/** SHA-256 applied twice: Bitcoin's hash for txids, block hashes, checksums, merkle nodes. */
+/**
+ * SHA-256 applied twice: Bitcoin's hash for txids, block hashes, checksums,
+ * merkle nodes. Inputs of up to 55 bytes (most message payloads) take the
+ * two-compression short hasher (short-hash.ts), which allocates only the
+ * digest; longer ones @noble/hashes.
+ */
 export function sha256d(data: Uint8Array): Uint8Array {
+  if (data.length <= SHORT_HASH_MAX_BYTES) {
+    const out = new Uint8Array(32)
+    sha256dShortInto(data, 0, data.length, out, 0)
+    return out
+  }
   return nobleSha256(nobleSha256(data))
 }
 

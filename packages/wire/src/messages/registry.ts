@@ -133,3 +133,63 @@ export function decodePayload(command: string, payload: Uint8Array, ctx: CodecCo
     throw new WireError('INVALID_VALUE', `${command}: ${String(e)}`, { command })
   }
 }
+
+/**
+ * The commands whose codecs may read their payload in place, inside the
+ * larger array that carries it (a ByteReader over `bytes[start .. end]`):
+ * their messages hold values and subarrays, never offsets. The others
+ * (transactions, blocks and the messages that carry them record where each
+ * transaction lies; filters and headers are large anyway) always get a
+ * payload array of their own, as decodePayload gives them.
+ */
+const IN_PLACE: ReadonlyMap<string, Codec<KnownMessage>> = new Map(
+  (
+    [
+      versionCodec,
+      verackCodec,
+      pingCodec,
+      pongCodec,
+      getaddrCodec,
+      addrCodec,
+      addrv2Codec,
+      sendaddrv2Codec,
+      invCodec,
+      getdataCodec,
+      notfoundCodec,
+      getblocksCodec,
+      getheadersCodec,
+      sendheadersCodec,
+      mempoolCodec,
+      feefilterCodec,
+      sendcmpctCodec,
+      getblocktxnCodec,
+      filterclearCodec,
+      getcfiltersCodec,
+      getcfheadersCodec,
+      getcfcheckptCodec,
+      wtxidrelayCodec,
+      sendtxrcnclCodec,
+    ] as readonly Codec<any>[]
+  ).map((c) => [c.command, c as Codec<KnownMessage>]),
+)
+
+/**
+ * `decodePayload` of the payload `bytes[start .. end]`: the same message or
+ * the same error. A small control or inventory message (see IN_PLACE) is
+ * read in place, without a subarray; should that fail, the payload is
+ * decoded again as an array of its own, so that the error's offsets count
+ * from the payload's start as ever. Offsets must lie in `bytes`.
+ */
+export function decodePayloadRange(command: string, bytes: Uint8Array, start: number, end: number, ctx: CodecContext): Message {
+  const codec = start === 0 && end === bytes.length ? undefined : IN_PLACE.get(command)
+  if (codec === undefined) return decodePayload(command, start === 0 && end === bytes.length ? bytes : bytes.subarray(start, end), ctx)
+  const r = new ByteReader(bytes, start, end)
+  try {
+    const msg = codec.decode(r, ctx)
+    r.done(command)
+    return msg
+  } catch {
+    // Rare (a peer's malformed payload): the canonical error, from the payload alone.
+    return decodePayload(command, bytes.subarray(start, end), ctx)
+  }
+}

@@ -236,6 +236,64 @@ describe('FrameDecoder', () => {
     )
   })
 
+  it('property: errors are the same in full (code, message, detail) whatever the chunking, and name the checksum bytes', () => {
+    // A frame inside one chunk is read in place and falls back to the
+    // byte-by-byte path on any failed check: the error must not depend on
+    // which path saw the frame.
+    const frameArb = fc.record({
+      command: fc.constantFrom('ping', 'inv', 'x'),
+      payload: fc.uint8Array({ maxLength: 120 }),
+    })
+    const full = (events: FrameDecoderEvent[]) =>
+      events.map((e) => (e.type === 'error' ? { code: e.error.code, message: e.error.message, detail: e.error.detail } : e.type))
+    fc.assert(
+      fc.property(fc.array(frameArb, { minLength: 1, maxLength: 5 }), fc.nat(), fc.integer({ min: 1, max: 40 }), (frames, corruptAt, size) => {
+        const bytes = concatBytes(...frames.map((f) => encodeFrame(MAGIC, f.command, f.payload))).slice()
+        bytes[corruptAt % bytes.length] ^= 0x5a
+        expect(full(feed(bytes, [size]))).toEqual(full(feed(bytes, [bytes.length])))
+        expect(full(feed(bytes, [1]))).toEqual(full(feed(bytes, [bytes.length])))
+      }),
+      { numRuns: 300, seed: 43 },
+    )
+    // A short payload's checksum, split across chunks or not: the header's bytes and the payload's.
+    const bad = ping.slice()
+    bad[20] ^= 0xff
+    const expected = { command: 'ping', expected: toHex(bad.subarray(20, 24)), actual: toHex(sha256d(bad.subarray(HEADER_BYTES)).subarray(0, 4)) }
+    for (const sizes of [[bad.length], [HEADER_BYTES + 3], [1]]) {
+      const [e] = feed(bad, sizes)
+      expect(e).toMatchObject({ type: 'error', error: { code: 'BAD_CHECKSUM', detail: expected } })
+    }
+  })
+
+  it('pushTo hands a sink the frames push returns, as ranges of the bytes, with the other events in the same order', () => {
+    const frames = [ping, verack, encodeFrame(MAGIC, 'inv', new Uint8Array(300).fill(3)), ping]
+    const stream = concatBytes(...frames)
+    for (const size of [stream.length, 7, 1]) {
+      const viaPush: string[] = []
+      const viaSink: string[] = []
+      const a = new FrameDecoder(opts({ streamCommands: new Set(['inv']) }))
+      const b = new FrameDecoder(opts({ streamCommands: new Set(['inv']) }))
+      const sink = {
+        frame(command: string, bytes: Uint8Array, start: number, end: number, wireBytes: number) {
+          viaSink.push(...summary([{ type: 'frame', command, payload: bytes.slice(start, end), wireBytes }]))
+        },
+        event(ev: FrameDecoderEvent) {
+          viaSink.push(ev.type === 'payload-chunk' ? `chunk ${ev.offset} ${ev.bytes.length}` : `${ev.type}`)
+        },
+      }
+      for (let i = 0; i < stream.length; i += size) {
+        for (const ev of a.push(stream.subarray(i, i + size))) {
+          if (ev.type === 'frame') viaPush.push(...summary([ev]))
+          else viaPush.push(ev.type === 'payload-chunk' ? `chunk ${ev.offset} ${ev.bytes.length}` : `${ev.type}`)
+        }
+        b.pushTo(stream.subarray(i, i + size), sink)
+      }
+      expect(viaSink).toEqual(viaPush)
+      expect(viaPush.filter((e) => e.startsWith('frame'))).toHaveLength(3)
+      expect(b.bytesConsumed).toBe(stream.length)
+    }
+  })
+
   it('property: random bytes produce only frames or a WireError event, never a throw', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 2000 }), fc.boolean(), (junk, withMagic) => {
