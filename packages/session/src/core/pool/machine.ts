@@ -74,6 +74,12 @@ import {
   type Endpoint,
 } from './netgroup.js'
 
+import { BroadcastQueue } from './broadcasts.js'
+import { PoolOutbox } from './outbox.js'
+import type { PoolAction, PoolCounts, PoolEvent, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
+
+export type { PoolAction, PoolCounts, PoolEvent, PoolFailure, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
+
 // ---------------------------------------------------------------------------
 // Tunables
 
@@ -124,12 +130,6 @@ export const FEELER_DONE_REASON = 'feeler: done'
 /** Bytes of the secret key of the keyed network-group hash (eviction step 1). */
 const EVICTION_KEY_BYTES = 32
 const UTF8 = new TextEncoder()
-
-/** The kind of slot a peer occupies ('feeler': a short-lived test connection outside the outbound slots). */
-export type SlotType = 'full-relay' | 'limited' | 'inbound' | 'feeler'
-/** Where a pool peer is. */
-export type PoolPeerState = 'connecting' | 'handshaking' | 'ready' | 'closing'
-/** How a request picks its peer. */
 
 /** Configuration of a PoolMachine. Every field has a default. */
 export interface PoolMachineConfig {
@@ -192,95 +192,6 @@ export interface PoolMachineConfig {
   readonly feelerIntervalMs?: number
 }
 
-/** What the machine knows about one connection. */
-export interface PoolPeerInfo {
-  readonly id: number
-  readonly addr: PeerAddress
-  readonly slot: SlotType
-  readonly direction: 'outbound' | 'inbound'
-  /** Printable network group ('ipv4:1.2', 'name:...'). */
-  readonly group: string
-  readonly state: PoolPeerState
-  /** From the peer's version message (0 before ready). */
-  readonly services: bigint
-  /** Pool requests in flight on this peer. */
-  readonly inflight: number
-  /** Addresses accepted from this peer's gossip. */
-  readonly addrsLearned: number
-  /** Addresses of this peer's gossip dropped by the rate limit. */
-  readonly addrsDropped: number
-}
-
-/**
- * Why a pool request or broadcast failed: every attempt failed ('exhausted',
- * with the last peer's failure), no peer was ready for the request's
- * peer wait ('no-peers'), the caller's AbortSignal fired ('aborted'), the
- * pool stopped ('stopped'), or the broadcast queue overflowed and this, the
- * oldest, was dropped ('queue-full').
- */
-export type PoolFailure = SchedulerFailure<RequestFailure> | { readonly kind: 'queue-full'; readonly limit: number }
-
-/** Events the pool reports. */
-export type PoolEvent =
-  | { readonly type: 'peer-added'; readonly peer: PoolPeerInfo; readonly info: HandshakeInfo }
-  /** A peer that had been added left. */
-  | { readonly type: 'peer-removed'; readonly peer: PoolPeerInfo; readonly reason: DisconnectReason; readonly policy: DisconnectPolicy }
-  /** An attempt that never became ready (connect or handshake failed). */
-  | { readonly type: 'connect-failed'; readonly peer: PoolPeerInfo; readonly reason: DisconnectReason; readonly retryAt: number }
-  | { readonly type: 'ban'; readonly host: string; readonly until: number; readonly reason: string }
-  /** Gossip from a peer: received entries, accepted after the rate limit, new to the book. */
-  | { readonly type: 'addr'; readonly peerId: number; readonly received: number; readonly accepted: number; readonly added: number }
-  /** A request moved to another peer. */
-  | { readonly type: 'failover'; readonly requestId: number; readonly from: number; readonly to: number | undefined; readonly failure: RequestFailure }
-  /** An inbound peer was closed to make room for a connection from `by`. */
-  | { readonly type: 'evicted'; readonly peer: PoolPeerInfo; readonly by: PeerAddress }
-  /**
-   * A feeler ended: `ok` when its handshake completed, then `book` says what
-   * that did in the address book ('tried': moved from new to tried).
-   */
-  | { readonly type: 'feeler'; readonly peer: PoolPeerInfo; readonly ok: boolean; readonly reason: DisconnectReason; readonly book: GoodResult | undefined }
-
-/** What the driver must do. */
-export type PoolAction =
-  /** Dial `addr`; `transport` says which protocol to speak (see PoolMachineConfig.transport). */
-  | { readonly type: 'connect'; readonly peerId: number; readonly addr: PeerAddress; readonly slot: SlotType; readonly requiredServices: bigint; readonly transport: 'v1' | 'v2' }
-  | { readonly type: 'disconnect'; readonly peerId: number; readonly reason: string }
-  | { readonly type: 'send'; readonly peerId: number; readonly message: KnownMessage }
-  | { readonly type: 'request'; readonly requestId: number; readonly peerId: number; readonly request: PeerRequest; readonly timeoutMs?: number }
-  /** Abandon the peer-level request (the pool request was aborted or settled elsewhere). */
-  | { readonly type: 'cancel-request'; readonly requestId: number; readonly peerId: number }
-  | { readonly type: 'resolve'; readonly host: string; readonly port: number }
-  /** A pool request ended without an answer. */
-  | { readonly type: 'request-failed'; readonly requestId: number; readonly failure: PoolFailure }
-  /** A queued broadcast went out to `peers` peers, or failed. */
-  | { readonly type: 'broadcast-settled'; readonly broadcastId: number; readonly peers: number; readonly failure?: PoolFailure }
-  | { readonly type: 'event'; readonly event: PoolEvent }
-
-/** Options of one pool request. */
-export interface PoolRequestOptions {
-  /** Per-attempt deadline (the peer's default per kind when absent). */
-  readonly timeoutMs?: number
-  /** Attempts across peers (default: the machine's requestAttempts). */
-  readonly maxAttempts?: number
-}
-
-/** Counts of the pool's peers. */
-export interface PoolCounts {
-  readonly connecting: number
-  readonly handshaking: number
-  readonly ready: number
-  readonly closing: number
-  /** Peers in outbound slots (full-relay + limited; feelers are counted apart). */
-  readonly outbound: number
-  readonly inbound: number
-  readonly fullRelay: number
-  readonly limited: number
-  /** Feeler connections (0 or 1). */
-  readonly feeler: number
-  /** Every connection, feelers included. */
-  readonly total: number
-}
-
 interface PeerRec {
   readonly id: number
   readonly addr: PeerAddress
@@ -314,11 +225,6 @@ interface RequestRec {
   readonly timeoutMs: number | undefined
 }
 
-interface BroadcastRec {
-  readonly id: number
-  readonly message: KnownMessage
-}
-
 const FIXED_SEEDS_SOURCE: PeerAddress = { host: 'fixed-seeds', port: 0 }
 const USER_SOURCE: PeerAddress = { host: 'user', port: 0 }
 
@@ -345,7 +251,6 @@ export class PoolMachine {
   readonly #defaultPort: number
   readonly #dnsSeeds: readonly string[]
   readonly #addrRate: AddrRateOptions | undefined
-  readonly #maxBroadcasts: number
   readonly #preferred: PeerAddress[]
   readonly #evictInbound: boolean
   readonly #noEvict: ((remote: PeerAddress) => boolean) | undefined
@@ -362,11 +267,10 @@ export class PoolMachine {
   readonly #requests = new Map<number, RequestRec>()
   /** Which ready peer serves which request, failover, and the no-peers deadline. */
   readonly #sched: RequestScheduler<RequestFailure>
-  readonly #broadcasts: BroadcastRec[] = []
-  readonly #out: PoolAction[] = []
-  #outHead = 0
+  /** The one queue every part pushes its actions to. */
+  readonly #out = new PoolOutbox()
+  readonly #broadcasts: BroadcastQueue
   #nextPeerId = 1
-  #nextBroadcastId = 1
   #refillAt: number | undefined
   #dnsAt: number | undefined
   #feelerAt: number | undefined
@@ -398,7 +302,7 @@ export class PoolMachine {
       peerWaitMs: positiveInt('requestPeerWaitMs', config.requestPeerWaitMs ?? DEFAULT_REQUEST_PEER_WAIT_MS),
       selection: config.peerSelection ?? 'least-loaded',
     })
-    this.#maxBroadcasts = positiveInt('maxQueuedBroadcasts', config.maxQueuedBroadcasts ?? MAX_QUEUED_BROADCASTS, 1)
+    this.#broadcasts = new BroadcastQueue(this.#out, positiveInt('maxQueuedBroadcasts', config.maxQueuedBroadcasts ?? MAX_QUEUED_BROADCASTS, 1))
     this.#evictInbound = config.evictInbound ?? true
     this.#noEvict = config.noEvict
     this.#feelers = config.feelers ?? true
@@ -429,14 +333,7 @@ export class PoolMachine {
 
   /** The next action, or undefined. */
   poll(): PoolAction | undefined {
-    if (this.#outHead >= this.#out.length) {
-      if (this.#outHead > 0) {
-        this.#out.length = 0
-        this.#outHead = 0
-      }
-      return undefined
-    }
-    return this.#out[this.#outHead++]
+    return this.#out.poll()
   }
 
   /** When `timeout(now)` has something to do; undefined when nothing is scheduled. */
@@ -449,11 +346,11 @@ export class PoolMachine {
   }
 
   #act(a: PoolAction): void {
-    this.#out.push(a)
+    this.#out.act(a)
   }
 
   #event(e: PoolEvent): void {
-    this.#out.push({ type: 'event', event: e })
+    this.#out.event(e)
   }
 
   // --- views -----------------------------------------------------------------
@@ -527,7 +424,7 @@ export class PoolMachine {
 
   /** Broadcasts waiting for a peer. */
   get queuedBroadcasts(): number {
-    return this.#broadcasts.length
+    return this.#broadcasts.size
   }
 
   // --- lifecycle -------------------------------------------------------------
@@ -556,8 +453,7 @@ export class PoolMachine {
     for (const p of this.#peers.values()) this.#close(now, p, 'pool stopped')
     this.#sched.stop(now)
     this.#drainScheduler()
-    for (const b of this.#broadcasts.splice(0)) this.#act({ type: 'broadcast-settled', broadcastId: b.id, peers: 0, failure: { kind: 'stopped' } })
-    void now
+    this.#broadcasts.stop(now)
   }
 
   /** True once stop() was called: no new connections, and submit() throws. */
@@ -993,12 +889,7 @@ export class PoolMachine {
       }
     }
     this.#event({ type: 'peer-added', peer: this.#view(p), info })
-    if (this.#broadcasts.length > 0) {
-      for (const b of this.#broadcasts.splice(0)) {
-        this.#act({ type: 'send', peerId, message: b.message })
-        this.#act({ type: 'broadcast-settled', broadcastId: b.id, peers: 1 })
-      }
-    }
+    this.#broadcasts.peerReady(now, peerId)
     this.#sched.addPeer(now, peerId)
     this.#drainScheduler()
   }
@@ -1180,23 +1071,6 @@ export class PoolMachine {
    * limit). Returns the broadcast id; a 'broadcast-settled' action follows.
    */
   broadcast(now: number, message: KnownMessage): number {
-    const id = this.#nextBroadcastId++
-    if (this.#stopped) {
-      this.#act({ type: 'broadcast-settled', broadcastId: id, peers: 0, failure: { kind: 'stopped' } })
-      return id
-    }
-    const ready = this.readyIds()
-    if (ready.length > 0) {
-      for (const peerId of ready) this.#act({ type: 'send', peerId, message })
-      this.#act({ type: 'broadcast-settled', broadcastId: id, peers: ready.length })
-      return id
-    }
-    this.#broadcasts.push({ id, message })
-    if (this.#broadcasts.length > this.#maxBroadcasts) {
-      const dropped = this.#broadcasts.shift()!
-      this.#act({ type: 'broadcast-settled', broadcastId: dropped.id, peers: 0, failure: { kind: 'queue-full', limit: this.#maxBroadcasts } })
-    }
-    void now
-    return id
+    return this.#broadcasts.broadcast(now, message, this.readyIds())
   }
 }
