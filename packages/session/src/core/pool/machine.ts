@@ -54,7 +54,7 @@ import { type AddrV2Entry } from '@bitp2p/wire/messages'
 import type { HandshakeInfo } from '../fsm/handshake.js'
 import { describeDisconnect, disconnectPolicy, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure } from '../fsm/requests.js'
-import { RequestScheduler, type PeerSelection, type SchedulerFailure } from '../scheduler.js'
+import type { PeerSelection } from '../scheduler.js'
 import type { PeerAddress, Random } from '../ports.js'
 import { AddrRateLimiter, type AddrRateOptions } from './addr-rate.js'
 import { AddressBook, FEELER_GRACE_SECONDS, RECENT_TRY_SECONDS, type AddressInput, type GoodResult } from './addrman.js'
@@ -75,6 +75,7 @@ import {
 } from './netgroup.js'
 
 import { BroadcastQueue } from './broadcasts.js'
+import { RequestRouter } from './failover.js'
 import { PoolOutbox } from './outbox.js'
 import type { PoolAction, PoolCounts, PoolEvent, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
 
@@ -220,11 +221,6 @@ interface PeerRec {
   feelerResult: GoodResult | undefined
 }
 
-interface RequestRec {
-  readonly request: PeerRequest
-  readonly timeoutMs: number | undefined
-}
-
 const FIXED_SEEDS_SOURCE: PeerAddress = { host: 'fixed-seeds', port: 0 }
 const USER_SOURCE: PeerAddress = { host: 'user', port: 0 }
 
@@ -263,10 +259,8 @@ export class PoolMachine {
   readonly #peers = new Map<number, PeerRec>()
   /** retryKey -> peer id, for every live peer. */
   readonly #byKey = new Map<string, number>()
-  /** Outstanding pool requests by id (the scheduler's job id). */
-  readonly #requests = new Map<number, RequestRec>()
   /** Which ready peer serves which request, failover, and the no-peers deadline. */
-  readonly #sched: RequestScheduler<RequestFailure>
+  readonly #requests: RequestRouter
   /** The one queue every part pushes its actions to. */
   readonly #out = new PoolOutbox()
   readonly #broadcasts: BroadcastQueue
@@ -296,7 +290,7 @@ export class PoolMachine {
     this.#defaultPort = config.defaultPort ?? 8333
     this.#dnsSeeds = config.dnsSeeds ?? []
     this.#addrRate = config.addrRate
-    this.#sched = new RequestScheduler({
+    this.#requests = new RequestRouter(this.#out, {
       maxAttempts: positiveInt('requestAttempts', config.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS, 1),
       maxInFlightPerPeer: Infinity,
       peerWaitMs: positiveInt('requestPeerWaitMs', config.requestPeerWaitMs ?? DEFAULT_REQUEST_PEER_WAIT_MS),
@@ -339,7 +333,7 @@ export class PoolMachine {
   /** When `timeout(now)` has something to do; undefined when nothing is scheduled. */
   nextDeadline(): number | undefined {
     let at: number | undefined
-    for (const t of [this.#refillAt, this.#dnsAt, this.#feelerAt, this.#collisionAt, this.#graceAt, this.#sched.nextDeadline()]) {
+    for (const t of [this.#refillAt, this.#dnsAt, this.#feelerAt, this.#collisionAt, this.#graceAt, this.#requests.nextDeadline()]) {
       if (t !== undefined && (at === undefined || t < at)) at = t
     }
     return at
@@ -382,7 +376,7 @@ export class PoolMachine {
       group: p.group,
       state: p.state,
       services: p.services,
-      inflight: this.#sched.inFlight(p.id),
+      inflight: this.#requests.inFlight(p.id),
       addrsLearned: p.addrsLearned,
       addrsDropped: p.rate.dropped,
     }
@@ -451,8 +445,7 @@ export class PoolMachine {
     this.#collisionAt = undefined
     this.#graceAt = undefined
     for (const p of this.#peers.values()) this.#close(now, p, 'pool stopped')
-    this.#sched.stop(now)
-    this.#drainScheduler()
+    this.#requests.stop(now)
     this.#broadcasts.stop(now)
   }
 
@@ -486,8 +479,7 @@ export class PoolMachine {
       this.#collisionAt = undefined
       this.#resolveCollisions(now)
     }
-    this.#sched.timeout(now)
-    this.#drainScheduler()
+    this.#requests.timeout(now)
   }
 
   // --- feelers and collisions ----------------------------------------------------
@@ -740,8 +732,7 @@ export class PoolMachine {
     if (p.state === 'closing') return
     p.state = 'closing'
     // What it serves stays until it has closed (then it fails over); it takes nothing new.
-    this.#sched.drainPeer(now, p.id)
-    this.#drainScheduler()
+    this.#requests.peerClosing(now, p.id)
     this.#act({ type: 'disconnect', peerId: p.id, reason })
   }
 
@@ -890,8 +881,7 @@ export class PoolMachine {
     }
     this.#event({ type: 'peer-added', peer: this.#view(p), info })
     this.#broadcasts.peerReady(now, peerId)
-    this.#sched.addPeer(now, peerId)
-    this.#drainScheduler()
+    this.#requests.peerReady(now, peerId)
   }
 
   /**
@@ -943,8 +933,7 @@ export class PoolMachine {
     if (wasReady) this.#event({ type: 'peer-removed', peer: view, reason, policy })
     else this.#event({ type: 'connect-failed', peer: view, reason, retryAt })
     // Fail over what this peer was serving.
-    this.#sched.removePeer(now, peerId, { kind: 'closed', reason })
-    this.#drainScheduler()
+    this.#requests.peerGone(now, peerId, reason)
     this.#fill(now)
   }
 
@@ -1003,12 +992,7 @@ export class PoolMachine {
     if (this.#stopped) throw new Error('PoolMachine: stopped')
     if (this.#requests.size >= MAX_POOL_REQUESTS) throw new RangeError(`PoolMachine: more than ${MAX_POOL_REQUESTS} requests outstanding`)
     const maxAttempts = options.maxAttempts === undefined ? undefined : positiveInt('maxAttempts', options.maxAttempts, 1)
-    // The scheduler may assign at once: know the request before its 'assign' is drained.
-    const rec: RequestRec = { request, timeoutMs: options.timeoutMs }
-    const id = this.#sched.submit(now, { maxAttempts })
-    this.#requests.set(id, rec)
-    this.#drainScheduler()
-    return id
+    return this.#requests.submit(now, request, options.timeoutMs, maxAttempts)
   }
 
   /**
@@ -1017,50 +1001,22 @@ export class PoolMachine {
    * @returns false when the request was no longer outstanding (drop the answer).
    */
   requestDone(now: number, requestId: number, peerId: number): boolean {
-    const live = this.#sched.succeeded(now, requestId, peerId)
-    this.#requests.delete(requestId)
-    this.#drainScheduler()
-    return live
+    return this.#requests.done(now, requestId, peerId)
   }
 
   /** The peer's attempt at `requestId` failed: try another peer, or give up after maxAttempts. */
   requestFailed(now: number, requestId: number, peerId: number, failure: RequestFailure): void {
-    this.#sched.failed(now, requestId, peerId, failure)
-    this.#drainScheduler()
+    this.#requests.failed(now, requestId, peerId, failure)
   }
 
   /** The caller gave up on `requestId` (AbortSignal). */
   cancel(now: number, requestId: number, reason?: unknown): void {
-    this.#sched.cancel(now, requestId, reason)
-    this.#drainScheduler()
-  }
-
-  /** Turn the scheduler's decisions into pool actions. */
-  #drainScheduler(): void {
-    for (let a = this.#sched.poll(); a; a = this.#sched.poll()) {
-      switch (a.type) {
-        case 'assign': {
-          const r = this.#requests.get(a.job)!
-          this.#act({ type: 'request', requestId: a.job, peerId: a.peer, request: r.request, timeoutMs: r.timeoutMs })
-          break
-        }
-        case 'revoke':
-          this.#act({ type: 'cancel-request', requestId: a.job, peerId: a.peer })
-          break
-        case 'failover':
-          this.#event({ type: 'failover', requestId: a.job, from: a.from, to: a.to, failure: a.failure })
-          break
-        case 'failed':
-          this.#requests.delete(a.job)
-          this.#act({ type: 'request-failed', requestId: a.job, failure: a.failure })
-          break
-      }
-    }
+    this.#requests.cancel(now, requestId, reason)
   }
 
   /** Peer ids in the order `choose` would take them, for a PeerSource pick. */
   choosePeer(filter?: (id: number) => boolean): number | undefined {
-    return this.#sched.choose(filter)
+    return this.#requests.choose(filter)
   }
 
   // --- broadcasts --------------------------------------------------------------
