@@ -76,6 +76,7 @@ import {
 
 import { BroadcastQueue } from './broadcasts.js'
 import { RequestRouter } from './failover.js'
+import { AddrRelay } from './gossip.js'
 import { PoolOutbox } from './outbox.js'
 import type { PoolAction, PoolCounts, PoolEvent, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
 
@@ -204,11 +205,6 @@ interface PeerRec {
   /** Completed its handshake (it may be closing since). */
   wasReady: boolean
   services: bigint
-  addrv2: boolean
-  getaddrSent: boolean
-  getaddrAnswered: boolean
-  readonly rate: AddrRateLimiter
-  addrsLearned: number
   // Eviction facts (driver ms; 0 = never).
   readonly connectedAt: number
   minPingMs: number | undefined
@@ -246,7 +242,6 @@ export class PoolMachine {
   readonly #banMs: number
   readonly #defaultPort: number
   readonly #dnsSeeds: readonly string[]
-  readonly #addrRate: AddrRateOptions | undefined
   readonly #preferred: PeerAddress[]
   readonly #evictInbound: boolean
   readonly #noEvict: ((remote: PeerAddress) => boolean) | undefined
@@ -264,6 +259,8 @@ export class PoolMachine {
   /** The one queue every part pushes its actions to. */
   readonly #out = new PoolOutbox()
   readonly #broadcasts: BroadcastQueue
+  /** Addr relay: getaddr, addr/addrv2 in, getaddr answers. */
+  readonly #gossip: AddrRelay
   #nextPeerId = 1
   #refillAt: number | undefined
   #dnsAt: number | undefined
@@ -289,7 +286,6 @@ export class PoolMachine {
     this.#banMs = config.banDurationMs ?? DEFAULT_BAN_DURATION_MS
     this.#defaultPort = config.defaultPort ?? 8333
     this.#dnsSeeds = config.dnsSeeds ?? []
-    this.#addrRate = config.addrRate
     this.#requests = new RequestRouter(this.#out, {
       maxAttempts: positiveInt('requestAttempts', config.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS, 1),
       maxInFlightPerPeer: Infinity,
@@ -305,6 +301,7 @@ export class PoolMachine {
     this.book = config.addressBook ? AddressBook.deserialize(config.addressBook, { random }) : new AddressBook({ random })
     this.bans = config.banList ? BanList.deserialize(config.banList) : new BanList()
     this.retry = new RetryTracker({ random, policy: { ...DEFAULT_CONNECT_BACKOFF, ...config.backoff }, forgetAfter: 24 * 3600_000 })
+    this.#gossip = new AddrRelay(this.#out, this.book, (now) => this.unixSeconds(now), config.addrRate)
     this.#preferred = [...(config.peers ?? [])]
     const seeds = config.seeds ?? []
     if (seeds.length > 0) {
@@ -377,8 +374,8 @@ export class PoolMachine {
       state: p.state,
       services: p.services,
       inflight: this.#requests.inFlight(p.id),
-      addrsLearned: p.addrsLearned,
-      addrsDropped: p.rate.dropped,
+      addrsLearned: this.#gossip.learned(p.id),
+      addrsDropped: this.#gossip.dropped(p.id),
     }
   }
 
@@ -682,11 +679,6 @@ export class PoolMachine {
       state,
       wasReady: false,
       services: 0n,
-      addrv2: false,
-      getaddrSent: false,
-      getaddrAnswered: false,
-      rate: new AddrRateLimiter(now, this.#addrRate),
-      addrsLearned: 0,
       connectedAt: now,
       minPingMs: undefined,
       lastBlockAt: 0,
@@ -698,6 +690,7 @@ export class PoolMachine {
     }
     this.#peers.set(p.id, p)
     this.#byKey.set(p.key, p.id)
+    this.#gossip.added(now, p.id)
     return p
   }
 
@@ -852,7 +845,7 @@ export class PoolMachine {
     p.state = 'ready'
     p.wasReady = true
     p.services = info.peer.services
-    p.addrv2 = info.features.addrv2
+    this.#gossip.ready(now, peerId, info.features.addrv2)
     p.relayTxs = info.peer.relay
     if (p.slot === 'feeler') {
       // The test passed: the address is good (new -> tried); the feeler has done its job.
@@ -873,11 +866,7 @@ export class PoolMachine {
         this.book.setServices(p.endpoint, p.services)
       }
       this.retry.succeeded(p.key)
-      if (!p.getaddrSent) {
-        p.getaddrSent = true
-        p.rate.grant(now)
-        this.#act({ type: 'send', peerId, message: { command: 'getaddr' } })
-      }
+      this.#gossip.askAddresses(now, peerId)
     }
     this.#event({ type: 'peer-added', peer: this.#view(p), info })
     this.#broadcasts.peerReady(now, peerId)
@@ -923,6 +912,7 @@ export class PoolMachine {
       }
     }
     const view = this.#view({ ...p, state: 'closing' })
+    this.#gossip.removed(peerId)
     if (p.slot === 'feeler') {
       this.#event({ type: 'feeler', peer: view, ok: p.feelerOk, reason, book: p.feelerResult })
       // A failed test of a collision's old entry decides it once the grace period is over.
@@ -941,39 +931,8 @@ export class PoolMachine {
   message(now: number, peerId: number, msg: Message): void {
     const p = this.#peers.get(peerId)
     if (!p || p.state !== 'ready') return
-    switch (msg.command) {
-      case 'addr':
-      case 'addrv2': {
-        const all = msg.addresses as readonly (TimestampedNetAddress | AddrV2Entry)[]
-        const n = p.rate.take(now, all.length)
-        const source = p.endpoint ?? p.addr
-        const added = n > 0 ? this.book.add(all.slice(0, n), source, this.unixSeconds(now)) : 0
-        p.addrsLearned += n
-        this.#event({ type: 'addr', peerId, received: all.length, accepted: n, added })
-        if (added > 0) this.#fill(now)
-        return
-      }
-      case 'getaddr': {
-        // Core answers inbound peers only, once per connection.
-        if (p.slot !== 'inbound' || p.getaddrAnswered) return
-        p.getaddrAnswered = true
-        const t = this.unixSeconds(now)
-        const entries = this.book.getAddr({ now: t })
-        if (p.addrv2) {
-          this.#act({ type: 'send', peerId, message: { command: 'addrv2', addresses: entries.map((e) => endpointToAddrV2(e.addr, e.services, e.time)), skipped: 0 } })
-        } else {
-          const addresses: TimestampedNetAddress[] = []
-          for (const e of entries) {
-            const a = endpointToNetAddress(e.addr, e.services, e.time)
-            if (a) addresses.push(a)
-          }
-          this.#act({ type: 'send', peerId, message: { command: 'addr', addresses } })
-        }
-        return
-      }
-      default:
-        return
-    }
+    const added = this.#gossip.message(now, peerId, p.endpoint ?? p.addr, p.slot === 'inbound', msg)
+    if (added > 0) this.#fill(now)
   }
 
   /** Close `peerId` (a caller's decision). */
