@@ -74,12 +74,15 @@ import {
   type Endpoint,
 } from './netgroup.js'
 
+import { FEELER_INTERVAL_MS } from './feelers.js'
 import { BroadcastQueue } from './broadcasts.js'
 import { RequestRouter } from './failover.js'
+import { FeelerManager } from './feelers.js'
 import { AddrRelay } from './gossip.js'
 import { PoolOutbox } from './outbox.js'
 import type { PoolAction, PoolCounts, PoolEvent, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
 
+export { COLLISION_CHECK_MS, FEELER_DONE_REASON, FEELER_INTERVAL_MS } from './feelers.js'
 export type { PoolAction, PoolCounts, PoolEvent, PoolFailure, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
 
 // ---------------------------------------------------------------------------
@@ -121,14 +124,8 @@ export const DEFAULT_REQUEST_PEER_WAIT_MS = 60_000
 export const MAX_V1_ONLY_PEERS = 10_000
 /** Most outstanding pool requests (submit throws beyond). */
 export const MAX_POOL_REQUESTS = 100_000
-/** Core's FEELER_INTERVAL: one feeler every 2 minutes on average (exponentially distributed gaps). */
-export const FEELER_INTERVAL_MS = 120_000
-/** With tried collisions pending, resolve them at least this often (ours; Core looks on every turn of its connection loop). */
-export const COLLISION_CHECK_MS = 120_000
 /** Reason (a 'local' disconnect) given to an inbound peer closed to make room for a new one. */
 export const EVICTION_REASON = 'evicted: inbound slots full'
-/** Reason (a 'local' disconnect) given to a feeler closed after its handshake. */
-export const FEELER_DONE_REASON = 'feeler: done'
 /** Bytes of the secret key of the keyed network-group hash (eviction step 1). */
 const EVICTION_KEY_BYTES = 32
 const UTF8 = new TextEncoder()
@@ -212,9 +209,6 @@ interface PeerRec {
   lastTxAt: number
   relayTxs: boolean
   readonly noEvict: boolean
-  // Feelers: whether the handshake completed, and what that did in the book.
-  feelerOk: boolean
-  feelerResult: GoodResult | undefined
 }
 
 const FIXED_SEEDS_SOURCE: PeerAddress = { host: 'fixed-seeds', port: 0 }
@@ -245,8 +239,6 @@ export class PoolMachine {
   readonly #preferred: PeerAddress[]
   readonly #evictInbound: boolean
   readonly #noEvict: ((remote: PeerAddress) => boolean) | undefined
-  readonly #feelers: boolean
-  readonly #feelerMs: number
   readonly #transport: 'v2-first' | 'v2' | 'v1'
   /** Peers whose v2 handshake failed in a way v1 may not ("host:port", bounded): dialled in v1 from then on. */
   readonly #v1Only = new Set<string>()
@@ -261,13 +253,11 @@ export class PoolMachine {
   readonly #broadcasts: BroadcastQueue
   /** Addr relay: getaddr, addr/addrv2 in, getaddr answers. */
   readonly #gossip: AddrRelay
+  /** Feelers and tried-table collisions. */
+  readonly #feelers: FeelerManager
   #nextPeerId = 1
   #refillAt: number | undefined
   #dnsAt: number | undefined
-  #feelerAt: number | undefined
-  #collisionAt: number | undefined
-  /** Just after the grace period of the last failed feeler, when its collision can be settled. */
-  #graceAt: number | undefined
   /** Secret key of the keyed group hash; drawn at the first eviction (so pools that never evict draw nothing). */
   #evictionKey: Uint8Array | undefined
   #started = false
@@ -295,13 +285,23 @@ export class PoolMachine {
     this.#broadcasts = new BroadcastQueue(this.#out, positiveInt('maxQueuedBroadcasts', config.maxQueuedBroadcasts ?? MAX_QUEUED_BROADCASTS, 1))
     this.#evictInbound = config.evictInbound ?? true
     this.#noEvict = config.noEvict
-    this.#feelers = config.feelers ?? true
-    this.#feelerMs = positiveInt('feelerIntervalMs', config.feelerIntervalMs ?? FEELER_INTERVAL_MS, 1)
+    const feelerConfig = { enabled: config.feelers ?? true, intervalMs: positiveInt('feelerIntervalMs', config.feelerIntervalMs ?? FEELER_INTERVAL_MS, 1) }
     this.#transport = config.transport ?? 'v2-first'
     this.book = config.addressBook ? AddressBook.deserialize(config.addressBook, { random }) : new AddressBook({ random })
     this.bans = config.banList ? BanList.deserialize(config.banList) : new BanList()
     this.retry = new RetryTracker({ random, policy: { ...DEFAULT_CONNECT_BACKOFF, ...config.backoff }, forgetAfter: 24 * 3600_000 })
     this.#gossip = new AddrRelay(this.#out, this.book, (now) => this.unixSeconds(now), config.addrRate)
+    this.#feelers = new FeelerManager(this.#out, this.book, this.retry, random, (now) => this.unixSeconds(now), feelerConfig, {
+      mayOpen: () =>
+        this.#slotCount('feeler') === 0 &&
+        this.#slotCount('full-relay') >= this.#fullRelaySlots &&
+        this.#slotCount('limited') >= this.#limitedSlots &&
+        this.#peers.size < this.#maxPeers,
+      connected: (key) => this.#byKey.has(key),
+      mayTry: (now, key, ep) => this.#mayTry(now, key, ep),
+      dial: (now, addr) => this.#dial(now, addr, 'feeler', 0n),
+      close: (now, id, reason) => this.#close(now, this.#peers.get(id)!, reason),
+    })
     this.#preferred = [...(config.peers ?? [])]
     const seeds = config.seeds ?? []
     if (seeds.length > 0) {
@@ -330,7 +330,7 @@ export class PoolMachine {
   /** When `timeout(now)` has something to do; undefined when nothing is scheduled. */
   nextDeadline(): number | undefined {
     let at: number | undefined
-    for (const t of [this.#refillAt, this.#dnsAt, this.#feelerAt, this.#collisionAt, this.#graceAt, this.#requests.nextDeadline()]) {
+    for (const t of [this.#refillAt, this.#dnsAt, this.#feelers.nextDeadline(), this.#requests.nextDeadline()]) {
       if (t !== undefined && (at === undefined || t < at)) at = t
     }
     return at
@@ -428,7 +428,7 @@ export class PoolMachine {
       if (this.book.size === 0) this.#resolveSeeds()
       else this.#dnsAt = now + DNS_SEED_DELAY_MS
     }
-    if (this.#feelers) this.#feelerAt = now + this.#feelerGap()
+    this.#feelers.start(now)
     this.#fill(now)
   }
 
@@ -438,9 +438,7 @@ export class PoolMachine {
     this.#stopped = true
     this.#refillAt = undefined
     this.#dnsAt = undefined
-    this.#feelerAt = undefined
-    this.#collisionAt = undefined
-    this.#graceAt = undefined
+    this.#feelers.stop()
     for (const p of this.#peers.values()) this.#close(now, p, 'pool stopped')
     this.#requests.stop(now)
     this.#broadcasts.stop(now)
@@ -463,81 +461,8 @@ export class PoolMachine {
       this.#refillAt = undefined
       this.#fill(now)
     }
-    if (this.#feelerAt !== undefined && now >= this.#feelerAt) {
-      this.#feelerAt = now + this.#feelerGap()
-      this.#resolveCollisions(now)
-      this.#startFeeler(now)
-    }
-    if (this.#graceAt !== undefined && now >= this.#graceAt) {
-      this.#graceAt = undefined
-      this.#resolveCollisions(now)
-    }
-    if (this.#collisionAt !== undefined && now >= this.#collisionAt) {
-      this.#collisionAt = undefined
-      this.#resolveCollisions(now)
-    }
+    this.#feelers.timeout(now)
     this.#requests.timeout(now)
-  }
-
-  // --- feelers and collisions ----------------------------------------------------
-
-  /** Core's GetExponentialRand: an exponentially distributed gap with mean feelerIntervalMs, whole ms. */
-  #feelerGap(): number {
-    return Math.round(-Math.log1p(-this.#random.float()) * this.#feelerMs)
-  }
-
-  /** Settle what the address book can settle; look again later while collisions remain. */
-  #resolveCollisions(now: number): void {
-    this.book.resolveCollisions(this.unixSeconds(now))
-    if (this.book.collisionCount === 0) this.#collisionAt = undefined
-    else if (this.#collisionAt === undefined) this.#collisionAt = now + COLLISION_CHECK_MS
-  }
-
-  /**
-   * Open a feeler if none is open and the outbound slots are full (Core
-   * opens feelers only then: filling slots comes first). A tick that cannot
-   * open one is skipped, not deferred.
-   */
-  #startFeeler(now: number): void {
-    if (!this.#started || this.#stopped) return
-    if (this.#slotCount('feeler') > 0) return
-    if (this.#slotCount('full-relay') < this.#fullRelaySlots || this.#slotCount('limited') < this.#limitedSlots) return
-    if (this.#peers.size >= this.#maxPeers) return
-    const addr = this.#feelerCandidate(now)
-    if (addr) this.#dial(now, addr, 'feeler', 0n)
-  }
-
-  /**
-   * What a feeler should test: first the tried entry that a pending
-   * collision would evict, then a draw from the new table (as Core's
-   * ThreadOpenConnections). An old entry we are connected to right now is
-   * alive: it is marked good instead, which settles its collision. As Core,
-   * an address tried in the last RECENT_TRY_SECONDS is not tried again (a
-   * retest would restart the grace period that settles the collision).
-   */
-  #feelerCandidate(now: number): PeerAddress | undefined {
-    const t = this.unixSeconds(now)
-    const old = this.book.selectTriedCollision()
-    if (old) {
-      const key = retryKey(old.addr)
-      if (this.#byKey.has(key)) {
-        this.book.good(old.addr, t)
-        this.#resolveCollisions(now)
-      } else if (t - old.lastTry >= RECENT_TRY_SECONDS && this.#mayTry(now, key, old.addr)) {
-        return endpointToPeerAddress(old.addr)
-      }
-    }
-    const tries = Math.min(MAX_SELECT_TRIES, 2 * this.book.size)
-    for (let i = 0; i < tries; i++) {
-      const e = this.book.select({ now: t, newOnly: true })
-      if (!e) return undefined
-      // Core's MayHaveUsefulAddressDB: only peers that keep the chain may know good addresses.
-      if (!hasServices(e.services, Services.NODE_NETWORK) && !hasServices(e.services, Services.NODE_NETWORK_LIMITED)) continue
-      if (t - e.lastTry < RECENT_TRY_SECONDS) continue
-      if (!this.#mayTry(now, retryKey(e.addr), e.addr)) continue
-      return endpointToPeerAddress(e.addr)
-    }
-    return undefined
   }
 
   #resolveSeeds(): void {
@@ -685,8 +610,6 @@ export class PoolMachine {
       lastTxAt: 0,
       relayTxs: false,
       noEvict: slot === 'inbound' && this.#noEvict !== undefined && this.#noEvict(addr),
-      feelerOk: false,
-      feelerResult: undefined,
     }
     this.#peers.set(p.id, p)
     this.#byKey.set(p.key, p.id)
@@ -849,20 +772,13 @@ export class PoolMachine {
     p.relayTxs = info.peer.relay
     if (p.slot === 'feeler') {
       // The test passed: the address is good (new -> tried); the feeler has done its job.
-      if (p.endpoint) {
-        p.feelerResult = this.book.good(p.endpoint, this.unixSeconds(now))
-        this.book.setServices(p.endpoint, p.services)
-      }
-      p.feelerOk = true
-      this.retry.succeeded(p.key)
-      this.#close(now, p, FEELER_DONE_REASON)
-      this.#resolveCollisions(now)
+      this.#feelers.passed(now, p, p.services)
       return
     }
     if (p.slot !== 'inbound') {
       const t = this.unixSeconds(now)
       if (p.endpoint) {
-        if (this.book.good(p.endpoint, t) === 'collision') this.#resolveCollisions(now)
+        if (this.book.good(p.endpoint, t) === 'collision') this.#feelers.resolveCollisions(now)
         this.book.setServices(p.endpoint, p.services)
       }
       this.retry.succeeded(p.key)
@@ -893,12 +809,7 @@ export class PoolMachine {
       retryAt = now + this.#banMs
     } else if (p.slot === 'feeler') {
       // A failed test counts against the address, as a failed outbound connection does.
-      if (!p.feelerOk && p.endpoint && !(reason.kind === 'local' || reason.kind === 'aborted')) {
-        this.book.attempt(p.endpoint, t, true)
-        this.retry.failed(p.key, now)
-        // If it was a collision's old entry, the book settles it once the grace period is over: look then.
-        if (this.book.collisionCount > 0) this.#graceAt = now + (FEELER_GRACE_SECONDS + 1) * 1000
-      }
+      this.#feelers.failed(now, p, reason)
     } else if (p.slot !== 'inbound' && !(reason.kind === 'local' || reason.kind === 'aborted')) {
       // Unresponsive (and failed connects) lower the address's chance in the book; nothing here bans.
       if (p.endpoint && (policy.unresponsive || !wasReady)) this.book.attempt(p.endpoint, t, true)
@@ -914,9 +825,7 @@ export class PoolMachine {
     const view = this.#view({ ...p, state: 'closing' })
     this.#gossip.removed(peerId)
     if (p.slot === 'feeler') {
-      this.#event({ type: 'feeler', peer: view, ok: p.feelerOk, reason, book: p.feelerResult })
-      // A failed test of a collision's old entry decides it once the grace period is over.
-      this.#resolveCollisions(now)
+      this.#feelers.ended(now, p, view, reason)
       this.#fill(now)
       return
     }
