@@ -75,13 +75,16 @@ import {
 } from './netgroup.js'
 
 import { FEELER_INTERVAL_MS } from './feelers.js'
+import { Admission, EVICTION_REASON } from './admission.js'
 import { BroadcastQueue } from './broadcasts.js'
 import { RequestRouter } from './failover.js'
 import { FeelerManager } from './feelers.js'
 import { AddrRelay } from './gossip.js'
 import { PoolOutbox } from './outbox.js'
+import { PeerTable, type PoolPeer } from './peers.js'
 import type { PoolAction, PoolCounts, PoolEvent, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
 
+export { EVICTION_REASON } from './admission.js'
 export { COLLISION_CHECK_MS, FEELER_DONE_REASON, FEELER_INTERVAL_MS } from './feelers.js'
 export type { PoolAction, PoolCounts, PoolEvent, PoolFailure, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
 
@@ -124,11 +127,6 @@ export const DEFAULT_REQUEST_PEER_WAIT_MS = 60_000
 export const MAX_V1_ONLY_PEERS = 10_000
 /** Most outstanding pool requests (submit throws beyond). */
 export const MAX_POOL_REQUESTS = 100_000
-/** Reason (a 'local' disconnect) given to an inbound peer closed to make room for a new one. */
-export const EVICTION_REASON = 'evicted: inbound slots full'
-/** Bytes of the secret key of the keyed network-group hash (eviction step 1). */
-const EVICTION_KEY_BYTES = 32
-const UTF8 = new TextEncoder()
 
 /** Configuration of a PoolMachine. Every field has a default. */
 export interface PoolMachineConfig {
@@ -191,26 +189,6 @@ export interface PoolMachineConfig {
   readonly feelerIntervalMs?: number
 }
 
-interface PeerRec {
-  readonly id: number
-  readonly addr: PeerAddress
-  readonly key: string
-  readonly endpoint: Endpoint | undefined
-  readonly group: string
-  readonly slot: SlotType
-  state: PoolPeerState
-  /** Completed its handshake (it may be closing since). */
-  wasReady: boolean
-  services: bigint
-  // Eviction facts (driver ms; 0 = never).
-  readonly connectedAt: number
-  minPingMs: number | undefined
-  lastBlockAt: number
-  lastTxAt: number
-  relayTxs: boolean
-  readonly noEvict: boolean
-}
-
 const FIXED_SEEDS_SOURCE: PeerAddress = { host: 'fixed-seeds', port: 0 }
 const USER_SOURCE: PeerAddress = { host: 'user', port: 0 }
 
@@ -237,15 +215,12 @@ export class PoolMachine {
   readonly #defaultPort: number
   readonly #dnsSeeds: readonly string[]
   readonly #preferred: PeerAddress[]
-  readonly #evictInbound: boolean
-  readonly #noEvict: ((remote: PeerAddress) => boolean) | undefined
   readonly #transport: 'v2-first' | 'v2' | 'v1'
   /** Peers whose v2 handshake failed in a way v1 may not ("host:port", bounded): dialled in v1 from then on. */
   readonly #v1Only = new Set<string>()
 
-  readonly #peers = new Map<number, PeerRec>()
-  /** retryKey -> peer id, for every live peer. */
-  readonly #byKey = new Map<string, number>()
+  /** The live connections, shared by the managers. */
+  readonly #peers = new PeerTable()
   /** Which ready peer serves which request, failover, and the no-peers deadline. */
   readonly #requests: RequestRouter
   /** The one queue every part pushes its actions to. */
@@ -255,11 +230,10 @@ export class PoolMachine {
   readonly #gossip: AddrRelay
   /** Feelers and tried-table collisions. */
   readonly #feelers: FeelerManager
-  #nextPeerId = 1
+  /** Bans, inbound admission and eviction. */
+  readonly #admission: Admission
   #refillAt: number | undefined
   #dnsAt: number | undefined
-  /** Secret key of the keyed group hash; drawn at the first eviction (so pools that never evict draw nothing). */
-  #evictionKey: Uint8Array | undefined
   #started = false
   #stopped = false
 
@@ -283,8 +257,6 @@ export class PoolMachine {
       selection: config.peerSelection ?? 'least-loaded',
     })
     this.#broadcasts = new BroadcastQueue(this.#out, positiveInt('maxQueuedBroadcasts', config.maxQueuedBroadcasts ?? MAX_QUEUED_BROADCASTS, 1))
-    this.#evictInbound = config.evictInbound ?? true
-    this.#noEvict = config.noEvict
     const feelerConfig = { enabled: config.feelers ?? true, intervalMs: positiveInt('feelerIntervalMs', config.feelerIntervalMs ?? FEELER_INTERVAL_MS, 1) }
     this.#transport = config.transport ?? 'v2-first'
     this.book = config.addressBook ? AddressBook.deserialize(config.addressBook, { random }) : new AddressBook({ random })
@@ -293,15 +265,32 @@ export class PoolMachine {
     this.#gossip = new AddrRelay(this.#out, this.book, (now) => this.unixSeconds(now), config.addrRate)
     this.#feelers = new FeelerManager(this.#out, this.book, this.retry, random, (now) => this.unixSeconds(now), feelerConfig, {
       mayOpen: () =>
-        this.#slotCount('feeler') === 0 &&
-        this.#slotCount('full-relay') >= this.#fullRelaySlots &&
-        this.#slotCount('limited') >= this.#limitedSlots &&
+        this.#peers.slotCount('feeler') === 0 &&
+        this.#peers.slotCount('full-relay') >= this.#fullRelaySlots &&
+        this.#peers.slotCount('limited') >= this.#limitedSlots &&
         this.#peers.size < this.#maxPeers,
-      connected: (key) => this.#byKey.has(key),
+      connected: (key) => this.#peers.hasKey(key),
       mayTry: (now, key, ep) => this.#mayTry(now, key, ep),
       dial: (now, addr) => this.#dial(now, addr, 'feeler', 0n),
       close: (now, id, reason) => this.#close(now, this.#peers.get(id)!, reason),
     })
+    this.#admission = new Admission(
+      this.#out,
+      this.#peers,
+      this.bans,
+      this.retry,
+      random,
+      (now) => this.unixSeconds(now),
+      {
+        maxInbound: this.#maxInbound,
+        maxPeers: this.#maxPeers,
+        evictInbound: config.evictInbound ?? true,
+        noEvict: config.noEvict,
+        fullServices: this.#fullServices,
+        limitedServices: this.#limitedServices,
+      },
+      { close: (now, p, reason) => this.#close(now, p, reason), view: (p) => this.#view(p) },
+    )
     this.#preferred = [...(config.peers ?? [])]
     const seeds = config.seeds ?? []
     if (seeds.length > 0) {
@@ -359,12 +348,10 @@ export class PoolMachine {
 
   /** Ids of ready peers, in id order. */
   readyIds(): number[] {
-    const out: number[] = []
-    for (const p of this.#peers.values()) if (p.state === 'ready') out.push(p.id)
-    return out
+    return this.#peers.readyIds()
   }
 
-  #view(p: PeerRec): PoolPeerInfo {
+  #view(p: PoolPeer): PoolPeerInfo {
     return {
       id: p.id,
       addr: p.addr,
@@ -381,26 +368,7 @@ export class PoolMachine {
 
   /** Connections now, by state and by slot (a fresh snapshot). */
   counts(): PoolCounts {
-    let connecting = 0
-    let handshaking = 0
-    let ready = 0
-    let closing = 0
-    let inbound = 0
-    let fullRelay = 0
-    let limited = 0
-    let feeler = 0
-    for (const p of this.#peers.values()) {
-      if (p.state === 'connecting') connecting++
-      else if (p.state === 'handshaking') handshaking++
-      else if (p.state === 'ready') ready++
-      else closing++
-      if (p.slot === 'inbound') inbound++
-      else if (p.slot === 'full-relay') fullRelay++
-      else if (p.slot === 'limited') limited++
-      else feeler++
-    }
-    const total = this.#peers.size
-    return { connecting, handshaking, ready, closing, outbound: fullRelay + limited, inbound, fullRelay, limited, feeler, total }
+    return this.#peers.counts()
   }
 
   /** Limits in force. */
@@ -497,38 +465,15 @@ export class PoolMachine {
   ban(now: number, addr: PeerAddress | Endpoint, durationMs = this.#banMs, reason = 'manual'): number {
     const ep = toEndpoint(addr)
     if (!ep || !isValidEndpoint(ep)) return 0
-    const nowS = this.unixSeconds(now)
-    const until = nowS + Math.ceil(durationMs / 1000)
-    this.bans.ban(ep, until, reason, nowS)
-    this.retry.holdUntil(ep, now + durationMs, now)
-    const host = hostKey(ep)
-    this.#event({ type: 'ban', host, until, reason })
-    for (const p of this.#peers.values()) {
-      if (p.endpoint && p.state !== 'closing' && hostKey(p.endpoint) === host) this.#close(now, p, `banned: ${reason}`)
-    }
-    return until
+    return this.#admission.ban(now, ep, durationMs, reason)
   }
 
   /** True when `addr` is banned at `now`. */
   isBanned(now: number, addr: PeerAddress | Endpoint): boolean {
-    const ep = toEndpoint(addr)
-    return ep !== undefined && isValidEndpoint(ep) && this.bans.isBanned(ep, this.unixSeconds(now))
+    return this.#admission.isBanned(now, addr)
   }
 
   // --- slots -------------------------------------------------------------------
-
-  #slotCount(slot: SlotType): number {
-    let n = 0
-    for (const p of this.#peers.values()) if (p.slot === slot) n++
-    return n
-  }
-
-  #outboundGroups(): Set<string> {
-    const s = new Set<string>()
-    // Feelers are exempt from the one-per-group rule (as Core), so they hold no group either.
-    for (const p of this.#peers.values()) if (p.slot !== 'inbound' && p.slot !== 'feeler') s.add(p.group)
-    return s
-  }
 
   /** Open outbound connections until the slots are full or nothing may be tried. */
   #fill(now: number): void {
@@ -537,7 +482,7 @@ export class PoolMachine {
     for (const slot of ['full-relay', 'limited'] as const) {
       const cap = slot === 'full-relay' ? this.#fullRelaySlots : this.#limitedSlots
       const services = slot === 'full-relay' ? this.#fullServices : this.#limitedServices
-      let open = cap - this.#slotCount(slot)
+      let open = cap - this.#peers.slotCount(slot)
       while (open > 0 && this.#peers.size < this.#maxPeers) {
         const addr = this.#candidate(now, slot === 'full-relay', services)
         if (!addr) {
@@ -559,14 +504,10 @@ export class PoolMachine {
 
   /** May `key` be dialled now? */
   #mayTry(now: number, key: string, ep: Endpoint | undefined): boolean {
-    if (this.#byKey.has(key)) return false
+    if (this.#peers.hasKey(key)) return false
     if (!this.retry.canTry(key, now)) return false
     if (ep && this.bans.isBanned(ep, this.unixSeconds(now))) return false
     return true
-  }
-
-  #groupOf(addr: PeerAddress, ep: Endpoint | undefined): string {
-    return groupToString(ep ? netGroup(ep) : nameGroup(addr.host))
   }
 
   #candidate(now: number, usePreferred: boolean, services: bigint): PeerAddress | undefined {
@@ -577,7 +518,7 @@ export class PoolMachine {
       }
     }
     const t = this.unixSeconds(now)
-    const groups = this.#diverse ? this.#outboundGroups() : undefined
+    const groups = this.#diverse ? this.#peers.outboundGroups() : undefined
     // A small book needs few draws to show everything it holds (each draw can be costly there).
     const tries = Math.min(MAX_SELECT_TRIES, 2 * this.book.size)
     for (let i = 0; i < tries; i++) {
@@ -591,28 +532,8 @@ export class PoolMachine {
     return undefined
   }
 
-  #newPeer(addr: PeerAddress, slot: SlotType, state: PoolPeerState, now: number): PeerRec {
-    const ep = toEndpoint(addr)
-    const endpoint = ep && isValidEndpoint(ep) ? ep : undefined
-    const p: PeerRec = {
-      id: this.#nextPeerId++,
-      addr,
-      key: retryKey(addr),
-      endpoint,
-      group: this.#groupOf(addr, endpoint),
-      slot,
-      state,
-      wasReady: false,
-      services: 0n,
-      connectedAt: now,
-      minPingMs: undefined,
-      lastBlockAt: 0,
-      lastTxAt: 0,
-      relayTxs: false,
-      noEvict: slot === 'inbound' && this.#noEvict !== undefined && this.#noEvict(addr),
-    }
-    this.#peers.set(p.id, p)
-    this.#byKey.set(p.key, p.id)
+  #newPeer(addr: PeerAddress, slot: SlotType, state: PoolPeerState, now: number): PoolPeer {
+    const p = this.#peers.add(addr, slot, state)
     this.#gossip.added(now, p.id)
     return p
   }
@@ -644,7 +565,7 @@ export class PoolMachine {
     void now
   }
 
-  #close(now: number, p: PeerRec, reason: string): void {
+  #close(now: number, p: PoolPeer, reason: string): void {
     if (p.state === 'closing') return
     p.state = 'closing'
     // What it serves stays until it has closed (then it fails over); it takes nothing new.
@@ -663,79 +584,27 @@ export class PoolMachine {
    */
   inbound(now: number, remote: PeerAddress): number | undefined {
     if (this.#stopped || !this.#started) return undefined
-    const ep = toEndpoint(remote)
-    if (ep && isValidEndpoint(ep) && this.bans.isBanned(ep, this.unixSeconds(now))) return undefined
-    let inbound = 0
-    let occupied = 0
-    for (const p of this.#peers.values()) {
-      if (p.slot !== 'inbound') occupied++
-      else if (p.state !== 'closing') {
-        occupied++
-        inbound++
-      }
-    }
-    if (inbound >= this.#maxInbound || occupied >= this.#maxPeers) {
-      if (!this.#evictInbound) return undefined
-      const victim = this.evictionDecision().evict
-      if (victim === undefined) return undefined
-      const p = this.#peers.get(victim)!
-      this.#close(now, p, EVICTION_REASON)
-      this.#event({ type: 'evicted', peer: this.#view(p), by: remote })
-    }
-    return this.#newPeer(remote, 'inbound', 'handshaking', now).id
+    if (!this.#admission.admit(now, remote)) return undefined
+    const p = this.#newPeer(remote, 'inbound', 'handshaking', now)
+    this.#admission.admitted(now, p)
+    return p.id
   }
 
   // --- eviction ------------------------------------------------------------------
 
   /** The facts eviction.ts decides on, for every live inbound peer (id order). */
   evictionCandidates(): EvictionCandidate[] {
-    const out: EvictionCandidate[] = []
-    for (const p of this.#peers.values()) {
-      if (p.slot !== 'inbound' || p.state === 'closing') continue
-      out.push({
-        id: p.id,
-        netgroup: p.group,
-        keyedNetgroup: this.#keyedGroup(p.group),
-        connectedAt: p.connectedAt,
-        minPingMs: p.minPingMs,
-        lastBlockAt: p.lastBlockAt,
-        lastTxAt: p.lastTxAt,
-        relayTxs: p.relayTxs,
-        relevantServices: hasServices(p.services, this.#fullServices) || hasServices(p.services, this.#limitedServices),
-        inbound: true,
-        noBan: p.noEvict,
-        manual: false,
-      })
-    }
-    return out
+    return this.#admission.candidates()
   }
 
   /** Which inbound peer a newcomer would evict now, and why the others are kept. */
   evictionDecision(): EvictionDecision {
-    return explainEviction(this.evictionCandidates())
-  }
-
-  /** Core's nKeyedNetGroup: 48 bits of SHA-256(secret key || group), so outsiders cannot tell which groups step 1 keeps. */
-  #keyedGroup(group: string): number {
-    if (!this.#evictionKey) {
-      const key = new Uint8Array(EVICTION_KEY_BYTES)
-      const dv = new DataView(key.buffer)
-      for (let i = 0; i < EVICTION_KEY_BYTES; i += 4) dv.setUint32(i, this.#random.u32(), true)
-      this.#evictionKey = key
-    }
-    const g = UTF8.encode(group)
-    const buf = new Uint8Array(EVICTION_KEY_BYTES + g.length)
-    buf.set(this.#evictionKey)
-    buf.set(g, EVICTION_KEY_BYTES)
-    const d = sha256(buf)
-    return d[0]! * 2 ** 40 + d[1]! * 2 ** 32 + ((d[2]! << 24) >>> 0) + (d[3]! << 16) + (d[4]! << 8) + d[5]!
+    return this.#admission.decision()
   }
 
   /** A ping round trip of `peerId` (ms); eviction keeps the minimum. */
   latency(now: number, peerId: number, rttMs: number): void {
-    const p = this.#peers.get(peerId)
-    if (p && Number.isFinite(rttMs) && rttMs >= 0 && (p.minPingMs === undefined || rttMs < p.minPingMs)) p.minPingMs = rttMs
-    void now
+    this.#admission.latency(now, peerId, rttMs)
   }
 
   /**
@@ -746,10 +615,7 @@ export class PoolMachine {
    * `Pool.creditRelay`). Eviction protects recent relayers.
    */
   relayed(now: number, peerId: number, kind: 'tx' | 'block'): void {
-    const p = this.#peers.get(peerId)
-    if (!p) return
-    if (kind === 'tx') p.lastTxAt = now
-    else p.lastBlockAt = now
+    this.#admission.relayed(now, peerId, kind)
   }
 
   // --- peer inputs -------------------------------------------------------------
@@ -769,7 +635,7 @@ export class PoolMachine {
     p.wasReady = true
     p.services = info.peer.services
     this.#gossip.ready(now, peerId, info.features.addrv2)
-    p.relayTxs = info.peer.relay
+    this.#admission.ready(peerId, info.peer.relay)
     if (p.slot === 'feeler') {
       // The test passed: the address is good (new -> tried); the feeler has done its job.
       this.#feelers.passed(now, p, p.services)
@@ -799,8 +665,7 @@ export class PoolMachine {
     if (!p) return
     // (Not "services !== 0": an inbound peer may well announce no services.)
     const wasReady = p.wasReady
-    this.#peers.delete(peerId)
-    if (this.#byKey.get(p.key) === peerId) this.#byKey.delete(p.key)
+    this.#peers.delete(p)
     const policy = disconnectPolicy(reason)
     const t = this.unixSeconds(now)
     let retryAt = now
@@ -824,6 +689,7 @@ export class PoolMachine {
     }
     const view = this.#view({ ...p, state: 'closing' })
     this.#gossip.removed(peerId)
+    this.#admission.removed(peerId)
     if (p.slot === 'feeler') {
       this.#feelers.ended(now, p, view, reason)
       this.#fill(now)
