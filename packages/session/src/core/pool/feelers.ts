@@ -31,6 +31,7 @@ import { FEELER_GRACE_SECONDS, RECENT_TRY_SECONDS, type AddressBook, type GoodRe
 import { retryKey, type RetryTracker } from './backoff.js'
 import { endpointToPeerAddress, type Endpoint } from './netgroup.js'
 import type { PoolOutbox } from './outbox.js'
+import { MAX_SELECT_TRIES } from './slots.js'
 import type { PoolPeerInfo } from './types.js'
 
 /** Core's FEELER_INTERVAL: one feeler every 2 minutes on average (exponentially distributed gaps). */
@@ -39,8 +40,6 @@ export const FEELER_INTERVAL_MS = 120_000
 export const COLLISION_CHECK_MS = 120_000
 /** Reason (a 'local' disconnect) given to a feeler closed after its handshake. */
 export const FEELER_DONE_REASON = 'feeler: done'
-/** Draws from the address book per feeler before giving up until the next tick (Core: 100). */
-const MAX_FEELER_DRAWS = 100
 
 /** The feeler connection, as the manager sees it. */
 export interface FeelerPeer {
@@ -214,7 +213,7 @@ export class FeelerManager {
         return endpointToPeerAddress(old.addr)
       }
     }
-    const tries = Math.min(MAX_FEELER_DRAWS, 2 * this.#book.size)
+    const tries = Math.min(MAX_SELECT_TRIES, 2 * this.#book.size)
     for (let i = 0; i < tries; i++) {
       const e = this.#book.select({ now: t, newOnly: true })
       if (!e) return undefined

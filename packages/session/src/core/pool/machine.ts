@@ -47,49 +47,56 @@
  *  - tried collisions (test-before-evict) are resolved on every feeler
  *    tick, after each feeler, and every COLLISION_CHECK_MS while any is
  *    pending, so they do not pile up.
+ *
+ * How it is built (nakamoto's managers): one state machine per concern,
+ * each in its own module with its own small state, taking `(now, input)`
+ * and pushing what it decides to one shared PoolOutbox, so the actions come
+ * out in the order they were decided. The live connections are one
+ * PeerTable the managers read. PoolMachine is the parent: it owns the
+ * lifecycle, routes each input to the managers in a fixed order, and wires
+ * the few things one manager asks of another (a feeler is dialled by the
+ * slots, eviction closes through the parent so the peer's requests fail
+ * over first).
+ *
+ *   slots.ts       outbound slots and dialling, backoff of failed addresses
+ *   feelers.ts     feelers and tried-table collisions (test-before-evict)
+ *   seeds.ts       fixed seeds, DNS seeds, user-given addresses
+ *   admission.ts   bans, inbound admission and eviction
+ *   gossip.ts      addr relay (getaddr, addr/addrv2, getaddr answers)
+ *   failover.ts    pool requests over ready peers, failover
+ *   broadcasts.ts  the broadcast queue
  */
-import { Services, hasServices, type KnownMessage, type Message, type TimestampedNetAddress } from '@bitp2p/wire'
-import { sha256 } from '@bitp2p/wire/hash'
-import { type AddrV2Entry } from '@bitp2p/wire/messages'
+import { Services, type KnownMessage, type Message } from '@bitp2p/wire'
 import type { HandshakeInfo } from '../fsm/handshake.js'
-import { describeDisconnect, disconnectPolicy, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
+import { describeDisconnect, disconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure } from '../fsm/requests.js'
 import type { PeerSelection } from '../scheduler.js'
 import type { PeerAddress, Random } from '../ports.js'
-import { AddrRateLimiter, type AddrRateOptions } from './addr-rate.js'
-import { AddressBook, FEELER_GRACE_SECONDS, RECENT_TRY_SECONDS, type AddressInput, type GoodResult } from './addrman.js'
-import { RetryTracker, retryKey, type BackoffPolicy } from './backoff.js'
+import type { AddrRateOptions } from './addr-rate.js'
+import { AddressBook, type AddressInput } from './addrman.js'
+import { Admission } from './admission.js'
+import { RetryTracker, type BackoffPolicy } from './backoff.js'
 import { BanList } from './banlist.js'
-import { explainEviction, type EvictionCandidate, type EvictionDecision } from './eviction.js'
-import {
-  endpointToAddrV2,
-  endpointToNetAddress,
-  endpointToPeerAddress,
-  groupToString,
-  hostKey,
-  isValidEndpoint,
-  nameGroup,
-  netGroup,
-  toEndpoint,
-  type Endpoint,
-} from './netgroup.js'
-
-import { FEELER_INTERVAL_MS } from './feelers.js'
-import { Admission, EVICTION_REASON } from './admission.js'
 import { BroadcastQueue } from './broadcasts.js'
+import type { EvictionCandidate, EvictionDecision } from './eviction.js'
 import { RequestRouter } from './failover.js'
-import { FeelerManager } from './feelers.js'
+import { FEELER_INTERVAL_MS, FeelerManager } from './feelers.js'
 import { AddrRelay } from './gossip.js'
+import { isValidEndpoint, toEndpoint, type Endpoint } from './netgroup.js'
 import { PoolOutbox } from './outbox.js'
 import { PeerTable, type PoolPeer } from './peers.js'
-import type { PoolAction, PoolCounts, PoolEvent, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
+import { AddressSources } from './seeds.js'
+import { OutboundSlots } from './slots.js'
+import type { PoolAction, PoolCounts, PoolPeerInfo, PoolRequestOptions, SlotType } from './types.js'
 
 export { EVICTION_REASON } from './admission.js'
 export { COLLISION_CHECK_MS, FEELER_DONE_REASON, FEELER_INTERVAL_MS } from './feelers.js'
+export { DNS_SEED_DELAY_MS, DNS_SEED_MIN_OUTBOUND } from './seeds.js'
+export { MAX_SELECT_TRIES, MAX_V1_ONLY_PEERS, NON_TRANSIENT_HOLD_MS, REFILL_IDLE_MS, REFILL_INTERVAL_MS } from './slots.js'
 export type { PoolAction, PoolCounts, PoolEvent, PoolFailure, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
 
 // ---------------------------------------------------------------------------
-// Tunables
+// Tunables (the managers' own limits live in their modules, re-exported above)
 
 /** Core's MAX_OUTBOUND_FULL_RELAY_CONNECTIONS. */
 export const DEFAULT_OUTBOUND_FULL_RELAY = 8
@@ -105,28 +112,18 @@ export const LIMITED_SERVICES = Services.NODE_NETWORK_LIMITED | Services.NODE_WI
 export const DEFAULT_BAN_DURATION_MS = 24 * 3600_000
 /** Connect backoff in ms: 1 s doubling to 10 min, full jitter, give up after 10 failures. */
 export const DEFAULT_CONNECT_BACKOFF: BackoffPolicy = { base: 1_000, cap: 600_000, factor: 2, maxAttempts: 10, jitter: 'full' }
-/** Hold on an address that answered with something that will not change (old version, missing services): 1 h (ours). */
-export const NON_TRANSIENT_HOLD_MS = 3600_000
-/** Slots open but nothing to try: look again no sooner than this (Core's ThreadOpenConnections sleeps 500 ms). */
-export const REFILL_INTERVAL_MS = 500
-/** Slots open, nothing held back, nothing to try: look again after this long anyway (ours). */
-export const REFILL_IDLE_MS = 60_000
-/** Draws from the address book per slot fill before giving up until the next refill (Core: 100). */
-export const MAX_SELECT_TRIES = 100
-/** Core queries DNS seeds after 11 s when the address book was not empty, if still short of peers. */
-export const DNS_SEED_DELAY_MS = 11_000
-/** ...short meaning fewer than this many outbound peers ready (Core: 2). */
-export const DNS_SEED_MIN_OUTBOUND = 2
 /** Default attempts of one pool request across peers (the first try and three failovers). */
 export const DEFAULT_REQUEST_ATTEMPTS = 4
 /** Broadcasts kept while no peer is ready; beyond this the oldest is dropped (and reported). */
 export const MAX_QUEUED_BROADCASTS = 1_000
 /** Default time a pool request waits for a ready peer when there is none, before it fails 'no-peers'. */
 export const DEFAULT_REQUEST_PEER_WAIT_MS = 60_000
-/** Peers remembered as v1-only (v2Refused), at most. */
-export const MAX_V1_ONLY_PEERS = 10_000
 /** Most outstanding pool requests (submit throws beyond). */
 export const MAX_POOL_REQUESTS = 100_000
+/** How long the backoff remembers an address that has not failed again (ours). */
+const RETRY_FORGET_AFTER_MS = 24 * 3600_000
+/** The source the book records for addresses the user adds. */
+const USER_SOURCE: PeerAddress = { host: 'user', port: 0 }
 
 /** Configuration of a PoolMachine. Every field has a default. */
 export interface PoolMachineConfig {
@@ -189,9 +186,6 @@ export interface PoolMachineConfig {
   readonly feelerIntervalMs?: number
 }
 
-const FIXED_SEEDS_SOURCE: PeerAddress = { host: 'fixed-seeds', port: 0 }
-const USER_SOURCE: PeerAddress = { host: 'user', port: 0 }
-
 function positiveInt(name: string, v: number, min = 0): number {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`PoolMachine: ${name} must be an integer >= ${min}, got ${v}`)
   return v
@@ -202,54 +196,43 @@ export class PoolMachine {
   readonly book: AddressBook
   readonly bans: BanList
   readonly retry: RetryTracker
-  readonly #random: Random
   readonly #offset: number
   readonly #fullRelaySlots: number
   readonly #limitedSlots: number
   readonly #maxInbound: number
   readonly #maxPeers: number
-  readonly #fullServices: bigint
-  readonly #limitedServices: bigint
-  readonly #diverse: boolean
   readonly #banMs: number
-  readonly #defaultPort: number
-  readonly #dnsSeeds: readonly string[]
-  readonly #preferred: PeerAddress[]
-  readonly #transport: 'v2-first' | 'v2' | 'v1'
-  /** Peers whose v2 handshake failed in a way v1 may not ("host:port", bounded): dialled in v1 from then on. */
-  readonly #v1Only = new Set<string>()
 
+  /** The one queue every manager pushes its actions to. */
+  readonly #out = new PoolOutbox()
   /** The live connections, shared by the managers. */
   readonly #peers = new PeerTable()
-  /** Which ready peer serves which request, failover, and the no-peers deadline. */
-  readonly #requests: RequestRouter
-  /** The one queue every part pushes its actions to. */
-  readonly #out = new PoolOutbox()
-  readonly #broadcasts: BroadcastQueue
-  /** Addr relay: getaddr, addr/addrv2 in, getaddr answers. */
-  readonly #gossip: AddrRelay
+  /** Outbound slots and dialling. */
+  readonly #slots: OutboundSlots
   /** Feelers and tried-table collisions. */
   readonly #feelers: FeelerManager
+  /** Fixed seeds, DNS seeds, user-given addresses. */
+  readonly #sources: AddressSources
   /** Bans, inbound admission and eviction. */
   readonly #admission: Admission
-  #refillAt: number | undefined
-  #dnsAt: number | undefined
+  /** Addr relay: getaddr, addr/addrv2 in, getaddr answers. */
+  readonly #gossip: AddrRelay
+  /** Which ready peer serves which request, failover, and the no-peers deadline. */
+  readonly #requests: RequestRouter
+  readonly #broadcasts: BroadcastQueue
   #started = false
   #stopped = false
 
   constructor(config: PoolMachineConfig, random: Random) {
-    this.#random = random
     this.#offset = config.unixTimeOffsetMs ?? 0
     this.#fullRelaySlots = positiveInt('outboundFullRelay', config.outboundFullRelay ?? DEFAULT_OUTBOUND_FULL_RELAY)
     this.#limitedSlots = positiveInt('outboundLimited', config.outboundLimited ?? 0)
     this.#maxInbound = positiveInt('maxInbound', config.maxInbound ?? DEFAULT_MAX_INBOUND)
     this.#maxPeers = positiveInt('maxPeers', config.maxPeers ?? Math.max(DEFAULT_MAX_PEERS, this.#fullRelaySlots + this.#limitedSlots), 1)
-    this.#fullServices = config.fullRelayServices ?? FULL_RELAY_SERVICES
-    this.#limitedServices = config.limitedServices ?? LIMITED_SERVICES
-    this.#diverse = config.diverseNetgroups ?? true
+    const fullServices = config.fullRelayServices ?? FULL_RELAY_SERVICES
+    const limitedServices = config.limitedServices ?? LIMITED_SERVICES
     this.#banMs = config.banDurationMs ?? DEFAULT_BAN_DURATION_MS
-    this.#defaultPort = config.defaultPort ?? 8333
-    this.#dnsSeeds = config.dnsSeeds ?? []
+    const unix = (now: number): number => this.unixSeconds(now)
     this.#requests = new RequestRouter(this.#out, {
       maxAttempts: positiveInt('requestAttempts', config.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS, 1),
       maxInFlightPerPeer: Infinity,
@@ -257,51 +240,73 @@ export class PoolMachine {
       selection: config.peerSelection ?? 'least-loaded',
     })
     this.#broadcasts = new BroadcastQueue(this.#out, positiveInt('maxQueuedBroadcasts', config.maxQueuedBroadcasts ?? MAX_QUEUED_BROADCASTS, 1))
-    const feelerConfig = { enabled: config.feelers ?? true, intervalMs: positiveInt('feelerIntervalMs', config.feelerIntervalMs ?? FEELER_INTERVAL_MS, 1) }
-    this.#transport = config.transport ?? 'v2-first'
+    const feelerIntervalMs = positiveInt('feelerIntervalMs', config.feelerIntervalMs ?? FEELER_INTERVAL_MS, 1)
+    // The order of these three matters: each may draw from `random` as it is built.
     this.book = config.addressBook ? AddressBook.deserialize(config.addressBook, { random }) : new AddressBook({ random })
     this.bans = config.banList ? BanList.deserialize(config.banList) : new BanList()
-    this.retry = new RetryTracker({ random, policy: { ...DEFAULT_CONNECT_BACKOFF, ...config.backoff }, forgetAfter: 24 * 3600_000 })
-    this.#gossip = new AddrRelay(this.#out, this.book, (now) => this.unixSeconds(now), config.addrRate)
-    this.#feelers = new FeelerManager(this.#out, this.book, this.retry, random, (now) => this.unixSeconds(now), feelerConfig, {
-      mayOpen: () =>
-        this.#peers.slotCount('feeler') === 0 &&
-        this.#peers.slotCount('full-relay') >= this.#fullRelaySlots &&
-        this.#peers.slotCount('limited') >= this.#limitedSlots &&
-        this.#peers.size < this.#maxPeers,
-      connected: (key) => this.#peers.hasKey(key),
-      mayTry: (now, key, ep) => this.#mayTry(now, key, ep),
-      dial: (now, addr) => this.#dial(now, addr, 'feeler', 0n),
-      close: (now, id, reason) => this.#close(now, this.#peers.get(id)!, reason),
-    })
+    this.retry = new RetryTracker({ random, policy: { ...DEFAULT_CONNECT_BACKOFF, ...config.backoff }, forgetAfter: RETRY_FORGET_AFTER_MS })
+    this.#gossip = new AddrRelay(this.#out, this.book, unix, config.addrRate)
+    this.#slots = new OutboundSlots(
+      this.#out,
+      this.#peers,
+      this.book,
+      this.bans,
+      this.retry,
+      unix,
+      {
+        fullRelay: this.#fullRelaySlots,
+        limited: this.#limitedSlots,
+        maxPeers: this.#maxPeers,
+        fullServices,
+        limitedServices,
+        diverse: config.diverseNetgroups ?? true,
+        transport: config.transport ?? 'v2-first',
+        peers: config.peers ?? [],
+      },
+      {
+        open: (now, addr, slot) => this.#open(now, addr, slot),
+        collision: (now) => this.#feelers.resolveCollisions(now),
+      },
+    )
+    this.#feelers = new FeelerManager(
+      this.#out,
+      this.book,
+      this.retry,
+      random,
+      unix,
+      { enabled: config.feelers ?? true, intervalMs: feelerIntervalMs },
+      {
+        mayOpen: () => this.#peers.slotCount('feeler') === 0 && this.#slots.full() && this.#peers.size < this.#maxPeers,
+        connected: (key) => this.#peers.hasKey(key),
+        mayTry: (now, key, ep) => this.#slots.mayTry(now, key, ep),
+        // A feeler takes no outbound slot and asks no services.
+        dial: (now, addr) => this.#slots.dial(now, addr, 'feeler', 0n),
+        close: (now, id, reason) => this.#close(now, this.#peers.get(id)!, reason),
+      },
+    )
     this.#admission = new Admission(
       this.#out,
       this.#peers,
       this.bans,
       this.retry,
       random,
-      (now) => this.unixSeconds(now),
+      unix,
       {
         maxInbound: this.#maxInbound,
         maxPeers: this.#maxPeers,
         evictInbound: config.evictInbound ?? true,
         noEvict: config.noEvict,
-        fullServices: this.#fullServices,
-        limitedServices: this.#limitedServices,
+        fullServices,
+        limitedServices,
       },
       { close: (now, p, reason) => this.#close(now, p, reason), view: (p) => this.#view(p) },
     )
-    this.#preferred = [...(config.peers ?? [])]
-    const seeds = config.seeds ?? []
-    if (seeds.length > 0) {
-      const t = this.unixSeconds(0)
-      this.book.add(
-        seeds.map((addr) => ({ addr, services: this.#fullServices, time: t })),
-        FIXED_SEEDS_SOURCE,
-        t,
-        { timePenalty: 0 },
-      )
-    }
+    this.#sources = new AddressSources(this.#out, this.book, unix, {
+      seeds: config.seeds ?? [],
+      dnsSeeds: config.dnsSeeds ?? [],
+      defaultPort: config.defaultPort ?? 8333,
+      services: fullServices,
+    })
   }
 
   /** Unix seconds at driver time `now`. */
@@ -319,18 +324,10 @@ export class PoolMachine {
   /** When `timeout(now)` has something to do; undefined when nothing is scheduled. */
   nextDeadline(): number | undefined {
     let at: number | undefined
-    for (const t of [this.#refillAt, this.#dnsAt, this.#feelers.nextDeadline(), this.#requests.nextDeadline()]) {
+    for (const t of [this.#slots.nextDeadline(), this.#sources.nextDeadline(), this.#feelers.nextDeadline(), this.#requests.nextDeadline()]) {
       if (t !== undefined && (at === undefined || t < at)) at = t
     }
     return at
-  }
-
-  #act(a: PoolAction): void {
-    this.#out.act(a)
-  }
-
-  #event(e: PoolEvent): void {
-    this.#out.event(e)
   }
 
   // --- views -----------------------------------------------------------------
@@ -392,11 +389,9 @@ export class PoolMachine {
   start(now: number): void {
     if (this.#started) return
     this.#started = true
-    if (this.#dnsSeeds.length > 0) {
-      if (this.book.size === 0) this.#resolveSeeds()
-      else this.#dnsAt = now + DNS_SEED_DELAY_MS
-    }
+    this.#sources.start(now)
     this.#feelers.start(now)
+    this.#slots.start()
     this.#fill(now)
   }
 
@@ -404,8 +399,8 @@ export class PoolMachine {
   stop(now: number): void {
     if (this.#stopped) return
     this.#stopped = true
-    this.#refillAt = undefined
-    this.#dnsAt = undefined
+    this.#slots.stop()
+    this.#sources.stop()
     this.#feelers.stop()
     for (const p of this.#peers.values()) this.#close(now, p, 'pool stopped')
     this.#requests.stop(now)
@@ -419,22 +414,14 @@ export class PoolMachine {
 
   /** Run what is due at `now`. A call that finds nothing due does nothing. */
   timeout(now: number): void {
-    if (this.#dnsAt !== undefined && now >= this.#dnsAt) {
-      this.#dnsAt = undefined
+    this.#sources.timeout(now, () => {
       let readyOut = 0
       for (const p of this.#peers.values()) if (p.slot !== 'inbound' && p.state === 'ready') readyOut++
-      if (readyOut < DNS_SEED_MIN_OUTBOUND) this.#resolveSeeds()
-    }
-    if (this.#refillAt !== undefined && now >= this.#refillAt) {
-      this.#refillAt = undefined
-      this.#fill(now)
-    }
+      return readyOut
+    })
+    this.#slots.timeout(now)
     this.#feelers.timeout(now)
     this.#requests.timeout(now)
-  }
-
-  #resolveSeeds(): void {
-    for (const host of this.#dnsSeeds) this.#act({ type: 'resolve', host, port: this.#defaultPort })
   }
 
   // --- addresses ---------------------------------------------------------------
@@ -444,19 +431,24 @@ export class PoolMachine {
    * the full-relay services and the current time. Returns how many were new.
    */
   addAddresses(now: number, entries: readonly (PeerAddress | AddressInput)[], source: PeerAddress = USER_SOURCE): number {
-    const t = this.unixSeconds(now)
-    const inputs: AddressInput[] = entries.map((e) =>
-      'services' in e ? e : { addr: e, services: this.#fullServices, time: t },
-    )
-    const added = this.book.add(inputs, source, t, { timePenalty: 0 })
+    const added = this.#sources.add(now, entries, source)
     this.#fill(now)
     return added
   }
 
   /** Connect to `addr` before anything from the book (a user-given peer). */
   addPeer(now: number, addr: PeerAddress): void {
-    this.#preferred.push(addr)
+    this.#slots.addPeer(addr)
     this.#fill(now)
+  }
+
+  /**
+   * The v2 handshake with `addr` was refused or garbled (BIP324: such a
+   * peer may speak v1 only): dial it in v1 from now on. Bounded like the
+   * address book (the oldest is forgotten first).
+   */
+  v2Refused(now: number, addr: PeerAddress): void {
+    this.#slots.v2Refused(now, addr)
   }
 
   // --- bans --------------------------------------------------------------------
@@ -473,104 +465,27 @@ export class PoolMachine {
     return this.#admission.isBanned(now, addr)
   }
 
-  // --- slots -------------------------------------------------------------------
+  // --- connections -----------------------------------------------------------------
 
   /** Open outbound connections until the slots are full or nothing may be tried. */
   #fill(now: number): void {
     if (!this.#started || this.#stopped) return
-    let starved = false
-    for (const slot of ['full-relay', 'limited'] as const) {
-      const cap = slot === 'full-relay' ? this.#fullRelaySlots : this.#limitedSlots
-      const services = slot === 'full-relay' ? this.#fullServices : this.#limitedServices
-      let open = cap - this.#peers.slotCount(slot)
-      while (open > 0 && this.#peers.size < this.#maxPeers) {
-        const addr = this.#candidate(now, slot === 'full-relay', services)
-        if (!addr) {
-          starved = true
-          break
-        }
-        this.#dial(now, addr, slot, services)
-        open--
-      }
-    }
-    if (starved) {
-      // Wake when the first held address may be tried (or, with none held, after REFILL_IDLE_MS:
-      // new addresses and freed slots call #fill themselves), never sooner than REFILL_INTERVAL_MS.
-      const next = this.retry.nextReadyAt(now)
-      const at = Math.max(now + REFILL_INTERVAL_MS, next ?? now + REFILL_IDLE_MS)
-      if (this.#refillAt === undefined || at < this.#refillAt) this.#refillAt = at
-    }
+    this.#slots.fill(now)
   }
 
-  /** May `key` be dialled now? */
-  #mayTry(now: number, key: string, ep: Endpoint | undefined): boolean {
-    if (this.#peers.hasKey(key)) return false
-    if (!this.retry.canTry(key, now)) return false
-    if (ep && this.bans.isBanned(ep, this.unixSeconds(now))) return false
-    return true
-  }
-
-  #candidate(now: number, usePreferred: boolean, services: bigint): PeerAddress | undefined {
-    if (usePreferred) {
-      for (const addr of this.#preferred) {
-        const ep = toEndpoint(addr)
-        if (this.#mayTry(now, retryKey(addr), ep)) return addr
-      }
-    }
-    const t = this.unixSeconds(now)
-    const groups = this.#diverse ? this.#peers.outboundGroups() : undefined
-    // A small book needs few draws to show everything it holds (each draw can be costly there).
-    const tries = Math.min(MAX_SELECT_TRIES, 2 * this.book.size)
-    for (let i = 0; i < tries; i++) {
-      const e = this.book.select({ now: t, requiredServices: services })
-      if (!e) return undefined
-      const key = retryKey(e.addr)
-      if (!this.#mayTry(now, key, e.addr)) continue
-      if (groups?.has(groupToString(netGroup(e.addr)))) continue
-      return endpointToPeerAddress(e.addr)
-    }
-    return undefined
-  }
-
-  #newPeer(addr: PeerAddress, slot: SlotType, state: PoolPeerState, now: number): PoolPeer {
-    const p = this.#peers.add(addr, slot, state)
+  /** A new connection into the table, and into the managers that keep something per peer. */
+  #open(now: number, addr: PeerAddress, slot: SlotType): PoolPeer {
+    const p = this.#peers.add(addr, slot, slot === 'inbound' ? 'handshaking' : 'connecting')
     this.#gossip.added(now, p.id)
     return p
   }
 
-  #dial(now: number, addr: PeerAddress, slot: SlotType, requiredServices: bigint): void {
-    const p = this.#newPeer(addr, slot, 'connecting', now)
-    if (p.endpoint) this.book.attempt(p.endpoint, this.unixSeconds(now), false)
-    this.#act({ type: 'connect', peerId: p.id, addr, slot, requiredServices, transport: this.#transportFor(addr) })
-  }
-
-  /** v2 where the policy and what we know of the peer allow it (Core: v2 when the address advertises NODE_P2P_V2). */
-  #transportFor(addr: PeerAddress): 'v1' | 'v2' {
-    if (this.#transport !== 'v2-first') return this.#transport
-    if (this.#v1Only.has(retryKey(addr))) return 'v1'
-    const services = this.book.get(addr)?.services ?? 0n
-    return hasServices(services, Services.NODE_P2P_V2) ? 'v2' : 'v1'
-  }
-
-  /**
-   * The v2 handshake with `addr` was refused or garbled (BIP324: such a
-   * peer may speak v1 only): dial it in v1 from now on. Bounded like the
-   * address book (the oldest is forgotten first).
-   */
-  v2Refused(now: number, addr: PeerAddress): void {
-    const k = retryKey(addr)
-    this.#v1Only.delete(k)
-    this.#v1Only.add(k)
-    if (this.#v1Only.size > MAX_V1_ONLY_PEERS) this.#v1Only.delete(this.#v1Only.values().next().value!)
-    void now
-  }
-
+  /** Close `p`: what it serves stays until it has closed (then it fails over); it takes nothing new. */
   #close(now: number, p: PoolPeer, reason: string): void {
     if (p.state === 'closing') return
     p.state = 'closing'
-    // What it serves stays until it has closed (then it fails over); it takes nothing new.
     this.#requests.peerClosing(now, p.id)
-    this.#act({ type: 'disconnect', peerId: p.id, reason })
+    this.#out.act({ type: 'disconnect', peerId: p.id, reason })
   }
 
   /**
@@ -585,7 +500,7 @@ export class PoolMachine {
   inbound(now: number, remote: PeerAddress): number | undefined {
     if (this.#stopped || !this.#started) return undefined
     if (!this.#admission.admit(now, remote)) return undefined
-    const p = this.#newPeer(remote, 'inbound', 'handshaking', now)
+    const p = this.#open(now, remote, 'inbound')
     this.#admission.admitted(now, p)
     return p.id
   }
@@ -642,15 +557,10 @@ export class PoolMachine {
       return
     }
     if (p.slot !== 'inbound') {
-      const t = this.unixSeconds(now)
-      if (p.endpoint) {
-        if (this.book.good(p.endpoint, t) === 'collision') this.#feelers.resolveCollisions(now)
-        this.book.setServices(p.endpoint, p.services)
-      }
-      this.retry.succeeded(p.key)
+      this.#slots.connected(now, p)
       this.#gossip.askAddresses(now, peerId)
     }
-    this.#event({ type: 'peer-added', peer: this.#view(p), info })
+    this.#out.event({ type: 'peer-added', peer: this.#view(p), info })
     this.#broadcasts.peerReady(now, peerId)
     this.#requests.peerReady(now, peerId)
   }
@@ -667,7 +577,6 @@ export class PoolMachine {
     const wasReady = p.wasReady
     this.#peers.delete(p)
     const policy = disconnectPolicy(reason)
-    const t = this.unixSeconds(now)
     let retryAt = now
     if (policy.banScore > 0 && p.endpoint) {
       this.ban(now, p.endpoint, this.#banMs, describeDisconnect(reason))
@@ -676,16 +585,7 @@ export class PoolMachine {
       // A failed test counts against the address, as a failed outbound connection does.
       this.#feelers.failed(now, p, reason)
     } else if (p.slot !== 'inbound' && !(reason.kind === 'local' || reason.kind === 'aborted')) {
-      // Unresponsive (and failed connects) lower the address's chance in the book; nothing here bans.
-      if (p.endpoint && (policy.unresponsive || !wasReady)) this.book.attempt(p.endpoint, t, true)
-      if (reason.kind === 'missing-services' && p.endpoint) this.book.setServices(p.endpoint, reason.actual)
-      retryAt = this.retry.failed(p.key, now)
-      // Missing services: the book now knows the real bits, so the slot filter keeps it out of
-      // slots it cannot serve; it may still fill another kind of slot.
-      if (!policy.transient && reason.kind !== 'missing-services') {
-        this.retry.holdUntil(p.key, now + NON_TRANSIENT_HOLD_MS, now)
-        retryAt = Math.max(retryAt, now + NON_TRANSIENT_HOLD_MS)
-      }
+      retryAt = this.#slots.failed(now, p, reason, policy, wasReady)
     }
     const view = this.#view({ ...p, state: 'closing' })
     this.#gossip.removed(peerId)
@@ -695,8 +595,8 @@ export class PoolMachine {
       this.#fill(now)
       return
     }
-    if (wasReady) this.#event({ type: 'peer-removed', peer: view, reason, policy })
-    else this.#event({ type: 'connect-failed', peer: view, reason, retryAt })
+    if (wasReady) this.#out.event({ type: 'peer-removed', peer: view, reason, policy })
+    else this.#out.event({ type: 'connect-failed', peer: view, reason, retryAt })
     // Fail over what this peer was serving.
     this.#requests.peerGone(now, peerId, reason)
     this.#fill(now)
