@@ -73,10 +73,11 @@ describe('Admission', () => {
   })
 
   it('refuses instead when eviction is off, or when every inbound peer is protected', () => {
-    const off = admission({ maxInbound: 2, evictInbound: false })
-    off.take(0, 0)
-    off.take(0, 1)
-    expect(off.take(1, 2)).toBeUndefined()
+    // As many peers as above, where eviction would find a victim.
+    const off = admission({ maxInbound: 40, maxPeers: 50, evictInbound: false })
+    for (let g = 0; g < 40; g++) off.take(g * 10, g)
+    expect(off.a.decision().evict).toBeDefined()
+    expect(off.take(1_000, 99)).toBeUndefined()
     expect(off.closes).toEqual([])
 
     const kept = admission({ maxInbound: 2, noEvict: () => true })
