@@ -9,11 +9,11 @@
  *
  * Rules:
  *  - a ban holds the host in the ban list and its backoff for the ban's
- *    time, and closes every live peer on the host ("banned: <reason>");
+ *    time, and closes every live peer on the host (a 'banned' disconnect);
  *  - an inbound connection from a banned host is refused;
  *  - inbound slots full (or the pool at its cap): eviction on, one inbound
  *    peer chosen by eviction.ts (Core's SelectNodeToEvict) is closed
- *    (EVICTION_REASON) to make room; when every inbound peer is protected,
+ *    (an 'evicted' disconnect) to make room; when every inbound peer is protected,
  *    or eviction is off, the newcomer is refused. Inbound peers already
  *    closing do not count (they leave as soon as the driver closes their
  *    transport); closing outbound attempts still do (an abort can take a
@@ -25,6 +25,7 @@
  */
 import { hasServices } from '@bitp2p/wire'
 import { sha256 } from '@bitp2p/wire/hash'
+import type { DisconnectReason } from '../fsm/reasons.js'
 import type { PeerAddress, Random } from '../ports.js'
 import type { RetryTracker } from './backoff.js'
 import type { BanList } from './banlist.js'
@@ -34,8 +35,6 @@ import type { PoolOutbox } from './outbox.js'
 import type { PeerTable, PoolPeer } from './peers.js'
 import type { PoolPeerInfo } from './types.js'
 
-/** Reason (a 'local' disconnect) given to an inbound peer closed to make room for a new one. */
-export const EVICTION_REASON = 'evicted: inbound slots full'
 /** Bytes of the secret key of the keyed network-group hash (eviction step 1). */
 const EVICTION_KEY_BYTES = 32
 const UTF8 = new TextEncoder()
@@ -56,7 +55,7 @@ export interface AdmissionConfig {
 /** What admission asks of the pool. */
 export interface AdmissionPorts {
   /** Close `peer` with `reason`. */
-  close(now: number, peer: PoolPeer, reason: string): void
+  close(now: number, peer: PoolPeer, reason: DisconnectReason): void
   /** The public view of `peer` (for the 'evicted' event). */
   view(peer: PoolPeer): PoolPeerInfo
 }
@@ -106,7 +105,7 @@ export class Admission {
     const host = hostKey(ep)
     this.#out.event({ type: 'ban', host, until, reason })
     for (const p of this.#peers.values()) {
-      if (p.endpoint && p.state !== 'closing' && hostKey(p.endpoint) === host) this.#ports.close(now, p, `banned: ${reason}`)
+      if (p.endpoint && p.state !== 'closing' && hostKey(p.endpoint) === host) this.#ports.close(now, p, { kind: 'banned', reason })
     }
     return until
   }
@@ -138,7 +137,7 @@ export class Admission {
       const victim = this.decision().evict
       if (victim === undefined) return false
       const p = this.#peers.get(victim)!
-      this.#ports.close(now, p, EVICTION_REASON)
+      this.#ports.close(now, p, { kind: 'evicted' })
       this.#out.event({ type: 'evicted', peer: this.#ports.view(p), by: remote })
     }
     return true

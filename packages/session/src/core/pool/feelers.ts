@@ -18,14 +18,14 @@
  *    open, the outbound slots are not full, the pool is at its cap) is
  *    skipped, not deferred;
  *  - a handshake marks the address good (new -> tried) and the feeler is
- *    closed at once (FEELER_DONE_REASON); a failed test counts against the
+ *    closed at once (a 'feeler-done' disconnect); a failed test counts against the
  *    address as a failed outbound connection does, unless we closed it;
  *  - collisions are settled on every tick, after each feeler, just after
  *    a failed feeler's grace period, and every COLLISION_CHECK_MS while any
  *    is pending, so they do not pile up.
  */
 import { hasServices, Services } from '@bitp2p/wire'
-import type { DisconnectReason } from '../fsm/reasons.js'
+import { isLocalDisconnect, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerAddress, Random } from '../ports.js'
 import { FEELER_GRACE_SECONDS, RECENT_TRY_SECONDS, type AddressBook, type GoodResult } from './addrman.js'
 import { retryKey, type RetryTracker } from './backoff.js'
@@ -38,8 +38,6 @@ import type { PoolPeerInfo } from './types.js'
 export const FEELER_INTERVAL_MS = 120_000
 /** With tried collisions pending, resolve them at least this often (ours; Core looks on every turn of its connection loop). */
 export const COLLISION_CHECK_MS = 120_000
-/** Reason (a 'local' disconnect) given to a feeler closed after its handshake. */
-export const FEELER_DONE_REASON = 'feeler: done'
 
 /** The feeler connection, as the manager sees it. */
 export interface FeelerPeer {
@@ -61,7 +59,7 @@ export interface FeelerPorts {
   /** Open the feeler connection to `addr`. */
   dial(now: number, addr: PeerAddress): void
   /** Close feeler `id` with `reason`. */
-  close(now: number, id: number, reason: string): void
+  close(now: number, id: number, reason: DisconnectReason): void
 }
 
 /** Settings of the feeler manager. */
@@ -155,7 +153,7 @@ export class FeelerManager {
     }
     this.#passed.set(peer.id, result)
     this.#retry.succeeded(peer.key)
-    this.#ports.close(now, peer.id, FEELER_DONE_REASON)
+    this.#ports.close(now, peer.id, { kind: 'feeler-done' })
     this.resolveCollisions(now)
   }
 
@@ -165,7 +163,7 @@ export class FeelerManager {
    * pending the book settles it after the grace period: look then.
    */
   failed(now: number, peer: FeelerPeer, reason: DisconnectReason): void {
-    if (this.#passed.has(peer.id) || !peer.endpoint || reason.kind === 'local' || reason.kind === 'aborted') return
+    if (this.#passed.has(peer.id) || !peer.endpoint || isLocalDisconnect(reason)) return
     this.#book.attempt(peer.endpoint, this.#unix(now), true)
     this.#retry.failed(peer.key, now)
     if (this.#book.collisionCount > 0) this.#graceAt = now + (FEELER_GRACE_SECONDS + 1) * 1000

@@ -68,7 +68,7 @@
  */
 import { Services, type KnownMessage, type Message } from '@bitp2p/wire'
 import type { HandshakeInfo } from '../fsm/handshake.js'
-import { describeDisconnect, disconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
+import { describeDisconnect, disconnectPolicy, isLocalDisconnect, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure } from '../fsm/requests.js'
 import type { PeerSelection } from '../scheduler.js'
 import type { PeerAddress, Random } from '../ports.js'
@@ -89,8 +89,7 @@ import { AddressSources } from './seeds.js'
 import { OutboundSlots } from './slots.js'
 import type { PoolAction, PoolCounts, PoolPeerInfo, PoolRequestOptions, SlotType } from './types.js'
 
-export { EVICTION_REASON } from './admission.js'
-export { COLLISION_CHECK_MS, FEELER_DONE_REASON, FEELER_INTERVAL_MS } from './feelers.js'
+export { COLLISION_CHECK_MS, FEELER_INTERVAL_MS } from './feelers.js'
 export { DNS_SEED_DELAY_MS, DNS_SEED_MIN_OUTBOUND } from './seeds.js'
 export { MAX_SELECT_TRIES, MAX_V1_ONLY_PEERS, NON_TRANSIENT_HOLD_MS, REFILL_IDLE_MS, REFILL_INTERVAL_MS } from './slots.js'
 export type { PoolAction, PoolCounts, PoolEvent, PoolFailure, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
@@ -402,7 +401,7 @@ export class PoolMachine {
     this.#slots.stop()
     this.#sources.stop()
     this.#feelers.stop()
-    for (const p of this.#peers.values()) this.#close(now, p, 'pool stopped')
+    for (const p of this.#peers.values()) this.#close(now, p, { kind: 'pool-stopped' })
     this.#requests.stop(now)
     this.#broadcasts.stop(now)
   }
@@ -481,7 +480,7 @@ export class PoolMachine {
   }
 
   /** Close `p`: what it serves stays until it has closed (then it fails over); it takes nothing new. */
-  #close(now: number, p: PoolPeer, reason: string): void {
+  #close(now: number, p: PoolPeer, reason: DisconnectReason): void {
     if (p.state === 'closing') return
     p.state = 'closing'
     this.#requests.peerClosing(now, p.id)
@@ -492,7 +491,7 @@ export class PoolMachine {
    * An inbound connection from `remote` arrived. Returns the new peer's id,
    * or undefined when it must be refused (banned, stopped, or the inbound
    * slots or the total cap full and nobody evictable). When the slots are
-   * full and eviction is on, one inbound peer is closed (EVICTION_REASON,
+   * full and eviction is on, one inbound peer is closed ('evicted',
    * an 'evicted' event) to make room. Inbound peers already closing do not
    * count (their transport is up, so they leave as soon as the driver
    * closes it); closing outbound attempts still do (an abort can take a while).
@@ -584,7 +583,7 @@ export class PoolMachine {
     } else if (p.slot === 'feeler') {
       // A failed test counts against the address, as a failed outbound connection does.
       this.#feelers.failed(now, p, reason)
-    } else if (p.slot !== 'inbound' && !(reason.kind === 'local' || reason.kind === 'aborted')) {
+    } else if (p.slot !== 'inbound' && !isLocalDisconnect(reason)) {
       retryAt = this.#slots.failed(now, p, reason, policy, wasReady)
     }
     const view = this.#view({ ...p, state: 'closing' })
@@ -610,10 +609,10 @@ export class PoolMachine {
     if (added > 0) this.#fill(now)
   }
 
-  /** Close `peerId` (a caller's decision). */
+  /** Close `peerId` (a caller's decision: a 'local' disconnect with `reason`). */
   disconnect(now: number, peerId: number, reason = 'local'): void {
     const p = this.#peers.get(peerId)
-    if (p) this.#close(now, p, reason)
+    if (p) this.#close(now, p, { kind: 'local', reason })
   }
 
   // --- requests ----------------------------------------------------------------

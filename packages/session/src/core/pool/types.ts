@@ -67,7 +67,7 @@ export type PoolEvent =
 export type PoolAction =
   /** Dial `addr`; `transport` says which protocol to speak (see PoolMachineConfig.transport). */
   | { readonly type: 'connect'; readonly peerId: number; readonly addr: PeerAddress; readonly slot: SlotType; readonly requiredServices: bigint; readonly transport: 'v1' | 'v2' }
-  | { readonly type: 'disconnect'; readonly peerId: number; readonly reason: string }
+  | { readonly type: 'disconnect'; readonly peerId: number; readonly reason: DisconnectReason }
   | { readonly type: 'send'; readonly peerId: number; readonly message: KnownMessage }
   | { readonly type: 'request'; readonly requestId: number; readonly peerId: number; readonly request: PeerRequest; readonly timeoutMs?: number }
   /** Abandon the peer-level request (the pool request was aborted or settled elsewhere). */

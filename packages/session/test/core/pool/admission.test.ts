@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { Services } from '@bitp2p/wire'
-import { Admission, EVICTION_REASON, type AdmissionConfig } from '../../../src/core/pool/admission.js'
+import { Admission, type AdmissionConfig } from '../../../src/core/pool/admission.js'
+import type { DisconnectReason } from '../../../src/core/fsm/reasons.js'
 import { hostKey } from '../../../src/core/pool/netgroup.js'
 import type { PoolPeer } from '../../../src/core/pool/peers.js'
 import { hostIn } from '../../driver/pool/sim.js'
@@ -10,7 +11,7 @@ const FULL = Services.NODE_NETWORK | Services.NODE_WITNESS
 
 function admission(config: Partial<AdmissionConfig> = {}) {
   const w = world()
-  const closes: [number, string][] = []
+  const closes: [number, DisconnectReason][] = []
   const a = new Admission(
     w.out,
     w.peers,
@@ -46,7 +47,7 @@ describe('Admission', () => {
     const other = take(0, 2)!
     const until = a.ban(1_000, p.endpoint!, 60_000, 'misbehaving')
     expect(until).toBe(unix(1_000) + 60)
-    expect(closes).toEqual([[p.id, 'banned: misbehaving']])
+    expect(closes).toEqual([[p.id, { kind: 'banned', reason: 'misbehaving' }]])
     expect(other.state).toBe('handshaking')
     expect(eventsOf(drainOut(out))).toEqual([{ type: 'ban', host: hostKey(p.endpoint!), until, reason: 'misbehaving' }])
     expect(a.isBanned(1_000, p.addr)).toBe(true)
@@ -66,7 +67,7 @@ describe('Admission', () => {
     expect(victim).toBeDefined()
     const p = take(1_000, 99)
     expect(p).toBeDefined()
-    expect(closes).toEqual([[victim, EVICTION_REASON]])
+    expect(closes).toEqual([[victim, { kind: 'evicted' }]])
     expect(eventsOf(drainOut(out))).toEqual([expect.objectContaining({ type: 'evicted', peer: expect.objectContaining({ id: victim }), by: { host: hostIn(99, 1), port: 8333 } })])
     // The victim is closing: it no longer counts, so the next newcomer evicts another.
     expect(a.candidates().map((c) => c.id)).not.toContain(victim)

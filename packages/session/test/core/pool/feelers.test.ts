@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { Services } from '@bitp2p/wire'
-import { FeelerManager, FEELER_DONE_REASON } from '../../../src/core/pool/feelers.js'
+import { FeelerManager } from '../../../src/core/pool/feelers.js'
 import { RECENT_TRY_SECONDS } from '../../../src/core/pool/addrman.js'
 import { retryKey } from '../../../src/core/pool/backoff.js'
+import type { DisconnectReason } from '../../../src/core/fsm/reasons.js'
 import type { PeerAddress } from '../../../src/core/ports.js'
 import { hostIn } from '../../driver/pool/sim.js'
 import { drainOut, eventsOf, unix, viewOf, world } from './harness.js'
@@ -18,7 +19,7 @@ function feelers(opts: { open?: boolean; book?: number; services?: bigint; seed?
     w.book.add(entries, { host: 'test', port: 0 }, unix(0), { timePenalty: 0 })
   }
   const dials: PeerAddress[] = []
-  const closes: [number, string][] = []
+  const closes: [number, DisconnectReason][] = []
   let open = opts.open ?? true
   const f = new FeelerManager(w.out, w.book, w.retry, w.random, unix, { enabled: true, intervalMs: INTERVAL }, {
     mayOpen: () => open,
@@ -96,9 +97,9 @@ describe('FeelerManager', () => {
     f.timeout(f.nextDeadline()!)
     const p = [...peers.values()][0]!
     f.passed(10, p, FULL)
-    expect(closes).toEqual([[p.id, FEELER_DONE_REASON]])
+    expect(closes).toEqual([[p.id, { kind: 'feeler-done' }]])
     expect(book.get(dials[0]!)?.table).toBe('tried')
-    f.ended(11, p, viewOf(p), { kind: 'local', reason: FEELER_DONE_REASON })
+    f.ended(11, p, viewOf(p), { kind: 'feeler-done' })
     expect(eventsOf(drainOut(out))).toEqual([expect.objectContaining({ type: 'feeler', ok: true, book: 'tried' })])
   })
 
@@ -117,7 +118,7 @@ describe('FeelerManager', () => {
     ours.f.start(0)
     ours.f.timeout(ours.f.nextDeadline()!)
     const q = [...ours.peers.values()][0]!
-    ours.f.failed(10, q, { kind: 'local', reason: 'pool stopped' })
+    ours.f.failed(10, q, { kind: 'pool-stopped' })
     expect(ours.retry.canTry(retryKey(q.addr), 10)).toBe(true)
     expect(ours.book.get(q.addr)?.attempts).toBe(0)
   })

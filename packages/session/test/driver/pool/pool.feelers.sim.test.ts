@@ -14,7 +14,6 @@ import { InvType, toHex, txid, type Transaction } from '@bitp2p/wire'
 import { Peer } from '../../../src/driver/peer.js'
 import { SeededRandom } from '../../../src/core/random.js'
 import { Pool } from '../../../src/driver/pool.js'
-import { EVICTION_REASON } from '../../../src/core/pool/machine.js'
 import { NET, Node, PORT, hostIn, run, setup, watchCaps, checkCaps } from './sim.js'
 import { forWork } from '../../../../../test/harness/timing.js'
 
@@ -124,7 +123,7 @@ async function simulate(seed: string): Promise<SimResult> {
     log.push(`${stamp()} evict ${info.addr.host} for ${by.host}`)
   })
   pool.on('peer-removed', (info, reason) => {
-    if (reason.kind === 'local' && reason.reason === EVICTION_REASON && info.direction !== 'inbound') violations.push(`outbound ${info.id} evicted`)
+    if (reason.kind === 'evicted' && info.direction !== 'inbound') violations.push(`outbound ${info.id} evicted`)
   })
   // A mempool service in miniature: fetch announced transactions and, for each one new to it,
   // tell the pool who delivered it (the pool credits no transaction on its own).

@@ -4,7 +4,6 @@ import { Peer } from '../../../src/driver/peer.js'
 import { SeededRandom } from '../../../src/core/random.js'
 import type { DisconnectReason } from '../../../src/core/fsm/reasons.js'
 import { Pool, PoolRequestError, RELAY_BLOCK_TIME_WINDOW_S, type PoolOptions } from '../../../src/driver/pool.js'
-import { EVICTION_REASON } from '../../../src/core/pool/machine.js'
 import { explainEviction } from '../../../src/core/pool/eviction.js'
 import type { PoolPeerInfo } from '../../../src/core/pool/machine.js'
 import { FULL, NET, Node, PORT, POOL_HOST, UNIX0, hostIn, makeChain, mineBlock, run, setup, watchCaps } from './sim.js'
@@ -492,7 +491,7 @@ describe('Pool: inbound eviction', () => {
     await f.connect(newcomer, 20)
     await run(net, 1_000)
     expect(f.evicted.map(([info, by]) => [info.id, info.addr.host, by])).toEqual([[victimId, attackers[9], newcomer]])
-    expect(f.removed).toEqual([[attackers[9], { kind: 'local', reason: EVICTION_REASON }]])
+    expect(f.removed).toEqual([[attackers[9], { kind: 'evicted' }]])
     expect(f.closedClients).toEqual(new Set([attackers[9]]))
     expect(pool.stats().peers).toMatchObject({ inbound: 22, ready: 22 })
     expect(pool.connections().some((c) => c.addr.host === newcomer)).toBe(true)
