@@ -47,6 +47,10 @@
  *  - tried collisions (test-before-evict) are resolved on every feeler
  *    tick, after each feeler, and every COLLISION_CHECK_MS while any is
  *    pending, so they do not pile up.
+ *  - the closes the pool decides carry typed reasons ('evicted',
+ *    'feeler-done', 'banned', 'pool-stopped'; a caller's disconnect() is
+ *    'local'), and no close of ours counts against the address
+ *    (isLocalDisconnect).
  *
  * How it is built (nakamoto's managers): one state machine per concern,
  * each in its own module with its own small state, taking `(now, input)`

@@ -510,3 +510,32 @@ describe('PoolMachine: tried collisions', () => {
     expect(m.nextDeadline()).toBeUndefined()
   })
 })
+
+describe('PoolMachine: the closes it decides carry typed reasons, and none counts against the address', () => {
+  it("a ban closes with 'banned', a caller's disconnect is 'local', the stop is 'pool-stopped'", () => {
+    const m = machine(3, 3, { outboundFullRelay: 3 })
+    m.start(0)
+    const [a, b, c] = drain(m).filter((x) => x.type === 'connect') as Extract<PoolAction, { type: 'connect' }>[]
+    for (const x of [a, b, c]) m.ready(10, x!.peerId, info())
+    drain(m)
+    m.ban(20, a!.addr, 60_000, 'manual')
+    m.disconnect(20, b!.peerId, 'enough')
+    m.stop(30)
+    expect(drain(m).filter((x) => x.type === 'disconnect')).toEqual([
+      { type: 'disconnect', peerId: a!.peerId, reason: { kind: 'banned', reason: 'manual' } },
+      { type: 'disconnect', peerId: b!.peerId, reason: { kind: 'local', reason: 'enough' } },
+      { type: 'disconnect', peerId: c!.peerId, reason: { kind: 'pool-stopped' } },
+    ])
+  })
+
+  it('a typed close of ours neither fails nor holds the address', () => {
+    for (const reason of [{ kind: 'evicted' }, { kind: 'feeler-done' }, { kind: 'pool-stopped' }, { kind: 'crawled' }, { kind: 'banned', reason: 'x' }] as const) {
+      const m = machine(1, 1, { outboundFullRelay: 1 })
+      m.start(0)
+      const [a] = drain(m).filter((x) => x.type === 'connect') as Extract<PoolAction, { type: 'connect' }>[]
+      m.closed(10, a!.peerId, reason)
+      expect(m.retry.get(a!.addr), reason.kind).toBeUndefined()
+      expect(m.book.get(a!.addr)?.attempts, reason.kind).toBe(0)
+    }
+  })
+})
