@@ -147,8 +147,6 @@ export {
   type FrameMeterOptions,
 } from './core/meter.js'
 export {
-  EVICTION_REASON,
-  FEELER_DONE_REASON,
   FULL_RELAY_SERVICES,
   LIMITED_SERVICES,
   PoolMachine,

@@ -301,7 +301,7 @@ export async function crawlNode(address: PeerAddress, options: CrawlNodeOptions)
         done()
       }
     })
-    peer.close('crawled')
+    peer.close({ kind: 'crawled' })
     return {
       type: 'node',
       address,

@@ -426,9 +426,13 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.flush()
   }
 
-  /** Close the connection ('local' reason). Idempotent. */
-  close(reason?: string): void {
-    this.closeWith({ kind: 'local', reason })
+  /**
+   * Close the connection. Idempotent. A string (or nothing) is a 'local'
+   * reason in the caller's words; a pool or crawler passes its own typed
+   * reason ('evicted', 'pool-stopped', 'crawled', ...).
+   */
+  close(reason?: string | DisconnectReason): void {
+    this.closeWith(typeof reason === 'object' ? reason : { kind: 'local', reason })
   }
 
   // --- driver --------------------------------------------------------------

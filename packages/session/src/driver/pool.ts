@@ -690,7 +690,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
     }).then(
       (peer) => {
         // Ready already reported by the 'ready' listener; a peer that raced a stop is closed.
-        if (this.machine.stopped) peer.close('pool stopped')
+        if (this.machine.stopped) peer.close({ kind: 'pool-stopped' })
       },
       (e: unknown) => {
         // A refused or garbled v2 handshake: the next dial of this peer is v1 (BIP324's advice, as Core).

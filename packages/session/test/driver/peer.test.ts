@@ -241,6 +241,15 @@ describe('Peer: close reasons', () => {
     expect(clock.pending).toBe(0)
   })
 
+  it("a typed reason (the pool's, the crawler's) is kept as given", async () => {
+    const clock = new FakeClock()
+    const { alice } = await connectPair(clock)
+    alice.close({ kind: 'evicted' })
+    clock.advance(100)
+    expect(await alice.closed).toEqual({ kind: 'evicted' })
+    expect(alice.closeReason).toEqual({ kind: 'evicted' })
+  })
+
   it('garbage on the wire closes with a framing reason', async () => {
     const clock = new FakeClock()
     const { alice, endB } = await connectPair(clock)

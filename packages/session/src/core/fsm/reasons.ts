@@ -48,8 +48,18 @@ export type DisconnectReason =
   | { readonly kind: 'transport'; readonly error: TransportError | undefined }
   /** An AbortSignal given by the caller fired. */
   | { readonly kind: 'aborted'; readonly reason?: unknown }
-  /** We closed the connection on purpose. */
+  /** We closed the connection on purpose (a caller's decision; `reason` in its words). */
   | { readonly kind: 'local'; readonly reason?: string }
+  /** The pool closed this inbound peer to make room for a newer one (inbound slots full; eviction.ts chose it). */
+  | { readonly kind: 'evicted' }
+  /** The pool closed this feeler after its handshake: the address was tested (and marked good). */
+  | { readonly kind: 'feeler-done' }
+  /** The pool closed this peer because its host was banned (`reason`: the ban's). */
+  | { readonly kind: 'banned'; readonly reason: string }
+  /** The pool stopped. */
+  | { readonly kind: 'pool-stopped' }
+  /** The crawler closed this peer after its visit (its addresses were collected). */
+  | { readonly kind: 'crawled' }
 
 /** The `kind` tag of a DisconnectReason: 'handshake-timeout', 'framing', 'transport', ... */
 export type DisconnectKind = DisconnectReason['kind']
@@ -100,7 +110,34 @@ export function disconnectPolicy(reason: DisconnectReason): DisconnectPolicy {
     }
     case 'aborted':
     case 'local':
+    case 'evicted':
+    case 'feeler-done':
+    case 'pool-stopped':
+    case 'crawled':
       return TRANSIENT
+    case 'banned':
+      // The ban itself holds the host; closing its other connections scores nothing more.
+      return TRANSIENT
+  }
+}
+
+/**
+ * True when we ended the connection ourselves (a caller, an AbortSignal,
+ * the pool or the crawler): no fault of the peer's, so nothing counts
+ * against its address.
+ */
+export function isLocalDisconnect(reason: DisconnectReason): boolean {
+  switch (reason.kind) {
+    case 'aborted':
+    case 'local':
+    case 'evicted':
+    case 'feeler-done':
+    case 'banned':
+    case 'pool-stopped':
+    case 'crawled':
+      return true
+    default:
+      return false
   }
 }
 
@@ -142,5 +179,15 @@ export function describeDisconnect(reason: DisconnectReason): string {
       return 'aborted'
     case 'local':
       return `local${reason.reason ? `: ${reason.reason}` : ''}`
+    case 'evicted':
+      return 'evicted: inbound slots full'
+    case 'feeler-done':
+      return 'feeler-done: address tested'
+    case 'banned':
+      return `banned: ${reason.reason}`
+    case 'pool-stopped':
+      return 'pool-stopped'
+    case 'crawled':
+      return 'crawled: visit complete'
   }
 }

@@ -47,35 +47,59 @@
  *  - tried collisions (test-before-evict) are resolved on every feeler
  *    tick, after each feeler, and every COLLISION_CHECK_MS while any is
  *    pending, so they do not pile up.
+ *  - the closes the pool decides carry typed reasons ('evicted',
+ *    'feeler-done', 'banned', 'pool-stopped'; a caller's disconnect() is
+ *    'local'), and no close of ours counts against the address
+ *    (isLocalDisconnect).
+ *
+ * How it is built (nakamoto's managers): one state machine per concern,
+ * each in its own module with its own small state, taking `(now, input)`
+ * and pushing what it decides to one shared PoolOutbox, so the actions come
+ * out in the order they were decided. The live connections are one
+ * PeerTable the managers read. PoolMachine is the parent: it owns the
+ * lifecycle, routes each input to the managers in a fixed order, and wires
+ * the few things one manager asks of another (a feeler is dialled by the
+ * slots, eviction closes through the parent so the peer's requests fail
+ * over first).
+ *
+ *   slots.ts       outbound slots and dialling, backoff of failed addresses
+ *   feelers.ts     feelers and tried-table collisions (test-before-evict)
+ *   seeds.ts       fixed seeds, DNS seeds, user-given addresses
+ *   admission.ts   bans, inbound admission and eviction
+ *   gossip.ts      addr relay (getaddr, addr/addrv2, getaddr answers)
+ *   failover.ts    pool requests over ready peers, failover
+ *   broadcasts.ts  the broadcast queue
  */
-import { Services, hasServices, type KnownMessage, type Message, type TimestampedNetAddress } from '@bitp2p/wire'
-import { sha256 } from '@bitp2p/wire/hash'
-import { type AddrV2Entry } from '@bitp2p/wire/messages'
+import { Services, type KnownMessage, type Message } from '@bitp2p/wire'
 import type { HandshakeInfo } from '../fsm/handshake.js'
-import { describeDisconnect, disconnectPolicy, type DisconnectPolicy, type DisconnectReason } from '../fsm/reasons.js'
+import { describeDisconnect, disconnectPolicy, isLocalDisconnect, type DisconnectReason } from '../fsm/reasons.js'
 import type { PeerRequest, RequestFailure } from '../fsm/requests.js'
-import { RequestScheduler, type PeerSelection, type SchedulerFailure } from '../scheduler.js'
+import type { PeerSelection } from '../scheduler.js'
 import type { PeerAddress, Random } from '../ports.js'
-import { AddrRateLimiter, type AddrRateOptions } from './addr-rate.js'
-import { AddressBook, FEELER_GRACE_SECONDS, RECENT_TRY_SECONDS, type AddressInput, type GoodResult } from './addrman.js'
-import { RetryTracker, retryKey, type BackoffPolicy } from './backoff.js'
+import type { AddrRateOptions } from './addr-rate.js'
+import { AddressBook, type AddressInput } from './addrman.js'
+import { Admission } from './admission.js'
+import { RetryTracker, type BackoffPolicy } from './backoff.js'
 import { BanList } from './banlist.js'
-import { explainEviction, type EvictionCandidate, type EvictionDecision } from './eviction.js'
-import {
-  endpointToAddrV2,
-  endpointToNetAddress,
-  endpointToPeerAddress,
-  groupToString,
-  hostKey,
-  isValidEndpoint,
-  nameGroup,
-  netGroup,
-  toEndpoint,
-  type Endpoint,
-} from './netgroup.js'
+import { BroadcastQueue } from './broadcasts.js'
+import type { EvictionCandidate, EvictionDecision } from './eviction.js'
+import { RequestRouter } from './failover.js'
+import { FEELER_INTERVAL_MS, FeelerManager } from './feelers.js'
+import { AddrRelay } from './gossip.js'
+import { isValidEndpoint, toEndpoint, type Endpoint } from './netgroup.js'
+import { PoolOutbox } from './outbox.js'
+import { PeerTable, type PoolPeer } from './peers.js'
+import { AddressSources } from './seeds.js'
+import { OutboundSlots } from './slots.js'
+import type { PoolAction, PoolCounts, PoolPeerInfo, PoolRequestOptions, SlotType } from './types.js'
+
+export { COLLISION_CHECK_MS, FEELER_INTERVAL_MS } from './feelers.js'
+export { DNS_SEED_DELAY_MS, DNS_SEED_MIN_OUTBOUND } from './seeds.js'
+export { MAX_SELECT_TRIES, MAX_V1_ONLY_PEERS, NON_TRANSIENT_HOLD_MS, REFILL_IDLE_MS, REFILL_INTERVAL_MS } from './slots.js'
+export type { PoolAction, PoolCounts, PoolEvent, PoolFailure, PoolPeerInfo, PoolPeerState, PoolRequestOptions, SlotType } from './types.js'
 
 // ---------------------------------------------------------------------------
-// Tunables
+// Tunables (the managers' own limits live in their modules, re-exported above)
 
 /** Core's MAX_OUTBOUND_FULL_RELAY_CONNECTIONS. */
 export const DEFAULT_OUTBOUND_FULL_RELAY = 8
@@ -91,45 +115,18 @@ export const LIMITED_SERVICES = Services.NODE_NETWORK_LIMITED | Services.NODE_WI
 export const DEFAULT_BAN_DURATION_MS = 24 * 3600_000
 /** Connect backoff in ms: 1 s doubling to 10 min, full jitter, give up after 10 failures. */
 export const DEFAULT_CONNECT_BACKOFF: BackoffPolicy = { base: 1_000, cap: 600_000, factor: 2, maxAttempts: 10, jitter: 'full' }
-/** Hold on an address that answered with something that will not change (old version, missing services): 1 h (ours). */
-export const NON_TRANSIENT_HOLD_MS = 3600_000
-/** Slots open but nothing to try: look again no sooner than this (Core's ThreadOpenConnections sleeps 500 ms). */
-export const REFILL_INTERVAL_MS = 500
-/** Slots open, nothing held back, nothing to try: look again after this long anyway (ours). */
-export const REFILL_IDLE_MS = 60_000
-/** Draws from the address book per slot fill before giving up until the next refill (Core: 100). */
-export const MAX_SELECT_TRIES = 100
-/** Core queries DNS seeds after 11 s when the address book was not empty, if still short of peers. */
-export const DNS_SEED_DELAY_MS = 11_000
-/** ...short meaning fewer than this many outbound peers ready (Core: 2). */
-export const DNS_SEED_MIN_OUTBOUND = 2
 /** Default attempts of one pool request across peers (the first try and three failovers). */
 export const DEFAULT_REQUEST_ATTEMPTS = 4
 /** Broadcasts kept while no peer is ready; beyond this the oldest is dropped (and reported). */
 export const MAX_QUEUED_BROADCASTS = 1_000
 /** Default time a pool request waits for a ready peer when there is none, before it fails 'no-peers'. */
 export const DEFAULT_REQUEST_PEER_WAIT_MS = 60_000
-/** Peers remembered as v1-only (v2Refused), at most. */
-export const MAX_V1_ONLY_PEERS = 10_000
 /** Most outstanding pool requests (submit throws beyond). */
 export const MAX_POOL_REQUESTS = 100_000
-/** Core's FEELER_INTERVAL: one feeler every 2 minutes on average (exponentially distributed gaps). */
-export const FEELER_INTERVAL_MS = 120_000
-/** With tried collisions pending, resolve them at least this often (ours; Core looks on every turn of its connection loop). */
-export const COLLISION_CHECK_MS = 120_000
-/** Reason (a 'local' disconnect) given to an inbound peer closed to make room for a new one. */
-export const EVICTION_REASON = 'evicted: inbound slots full'
-/** Reason (a 'local' disconnect) given to a feeler closed after its handshake. */
-export const FEELER_DONE_REASON = 'feeler: done'
-/** Bytes of the secret key of the keyed network-group hash (eviction step 1). */
-const EVICTION_KEY_BYTES = 32
-const UTF8 = new TextEncoder()
-
-/** The kind of slot a peer occupies ('feeler': a short-lived test connection outside the outbound slots). */
-export type SlotType = 'full-relay' | 'limited' | 'inbound' | 'feeler'
-/** Where a pool peer is. */
-export type PoolPeerState = 'connecting' | 'handshaking' | 'ready' | 'closing'
-/** How a request picks its peer. */
+/** How long the backoff remembers an address that has not failed again (ours). */
+const RETRY_FORGET_AFTER_MS = 24 * 3600_000
+/** The source the book records for addresses the user adds. */
+const USER_SOURCE: PeerAddress = { host: 'user', port: 0 }
 
 /** Configuration of a PoolMachine. Every field has a default. */
 export interface PoolMachineConfig {
@@ -192,136 +189,6 @@ export interface PoolMachineConfig {
   readonly feelerIntervalMs?: number
 }
 
-/** What the machine knows about one connection. */
-export interface PoolPeerInfo {
-  readonly id: number
-  readonly addr: PeerAddress
-  readonly slot: SlotType
-  readonly direction: 'outbound' | 'inbound'
-  /** Printable network group ('ipv4:1.2', 'name:...'). */
-  readonly group: string
-  readonly state: PoolPeerState
-  /** From the peer's version message (0 before ready). */
-  readonly services: bigint
-  /** Pool requests in flight on this peer. */
-  readonly inflight: number
-  /** Addresses accepted from this peer's gossip. */
-  readonly addrsLearned: number
-  /** Addresses of this peer's gossip dropped by the rate limit. */
-  readonly addrsDropped: number
-}
-
-/**
- * Why a pool request or broadcast failed: every attempt failed ('exhausted',
- * with the last peer's failure), no peer was ready for the request's
- * peer wait ('no-peers'), the caller's AbortSignal fired ('aborted'), the
- * pool stopped ('stopped'), or the broadcast queue overflowed and this, the
- * oldest, was dropped ('queue-full').
- */
-export type PoolFailure = SchedulerFailure<RequestFailure> | { readonly kind: 'queue-full'; readonly limit: number }
-
-/** Events the pool reports. */
-export type PoolEvent =
-  | { readonly type: 'peer-added'; readonly peer: PoolPeerInfo; readonly info: HandshakeInfo }
-  /** A peer that had been added left. */
-  | { readonly type: 'peer-removed'; readonly peer: PoolPeerInfo; readonly reason: DisconnectReason; readonly policy: DisconnectPolicy }
-  /** An attempt that never became ready (connect or handshake failed). */
-  | { readonly type: 'connect-failed'; readonly peer: PoolPeerInfo; readonly reason: DisconnectReason; readonly retryAt: number }
-  | { readonly type: 'ban'; readonly host: string; readonly until: number; readonly reason: string }
-  /** Gossip from a peer: received entries, accepted after the rate limit, new to the book. */
-  | { readonly type: 'addr'; readonly peerId: number; readonly received: number; readonly accepted: number; readonly added: number }
-  /** A request moved to another peer. */
-  | { readonly type: 'failover'; readonly requestId: number; readonly from: number; readonly to: number | undefined; readonly failure: RequestFailure }
-  /** An inbound peer was closed to make room for a connection from `by`. */
-  | { readonly type: 'evicted'; readonly peer: PoolPeerInfo; readonly by: PeerAddress }
-  /**
-   * A feeler ended: `ok` when its handshake completed, then `book` says what
-   * that did in the address book ('tried': moved from new to tried).
-   */
-  | { readonly type: 'feeler'; readonly peer: PoolPeerInfo; readonly ok: boolean; readonly reason: DisconnectReason; readonly book: GoodResult | undefined }
-
-/** What the driver must do. */
-export type PoolAction =
-  /** Dial `addr`; `transport` says which protocol to speak (see PoolMachineConfig.transport). */
-  | { readonly type: 'connect'; readonly peerId: number; readonly addr: PeerAddress; readonly slot: SlotType; readonly requiredServices: bigint; readonly transport: 'v1' | 'v2' }
-  | { readonly type: 'disconnect'; readonly peerId: number; readonly reason: string }
-  | { readonly type: 'send'; readonly peerId: number; readonly message: KnownMessage }
-  | { readonly type: 'request'; readonly requestId: number; readonly peerId: number; readonly request: PeerRequest; readonly timeoutMs?: number }
-  /** Abandon the peer-level request (the pool request was aborted or settled elsewhere). */
-  | { readonly type: 'cancel-request'; readonly requestId: number; readonly peerId: number }
-  | { readonly type: 'resolve'; readonly host: string; readonly port: number }
-  /** A pool request ended without an answer. */
-  | { readonly type: 'request-failed'; readonly requestId: number; readonly failure: PoolFailure }
-  /** A queued broadcast went out to `peers` peers, or failed. */
-  | { readonly type: 'broadcast-settled'; readonly broadcastId: number; readonly peers: number; readonly failure?: PoolFailure }
-  | { readonly type: 'event'; readonly event: PoolEvent }
-
-/** Options of one pool request. */
-export interface PoolRequestOptions {
-  /** Per-attempt deadline (the peer's default per kind when absent). */
-  readonly timeoutMs?: number
-  /** Attempts across peers (default: the machine's requestAttempts). */
-  readonly maxAttempts?: number
-}
-
-/** Counts of the pool's peers. */
-export interface PoolCounts {
-  readonly connecting: number
-  readonly handshaking: number
-  readonly ready: number
-  readonly closing: number
-  /** Peers in outbound slots (full-relay + limited; feelers are counted apart). */
-  readonly outbound: number
-  readonly inbound: number
-  readonly fullRelay: number
-  readonly limited: number
-  /** Feeler connections (0 or 1). */
-  readonly feeler: number
-  /** Every connection, feelers included. */
-  readonly total: number
-}
-
-interface PeerRec {
-  readonly id: number
-  readonly addr: PeerAddress
-  readonly key: string
-  readonly endpoint: Endpoint | undefined
-  readonly group: string
-  readonly slot: SlotType
-  state: PoolPeerState
-  /** Completed its handshake (it may be closing since). */
-  wasReady: boolean
-  services: bigint
-  addrv2: boolean
-  getaddrSent: boolean
-  getaddrAnswered: boolean
-  readonly rate: AddrRateLimiter
-  addrsLearned: number
-  // Eviction facts (driver ms; 0 = never).
-  readonly connectedAt: number
-  minPingMs: number | undefined
-  lastBlockAt: number
-  lastTxAt: number
-  relayTxs: boolean
-  readonly noEvict: boolean
-  // Feelers: whether the handshake completed, and what that did in the book.
-  feelerOk: boolean
-  feelerResult: GoodResult | undefined
-}
-
-interface RequestRec {
-  readonly request: PeerRequest
-  readonly timeoutMs: number | undefined
-}
-
-interface BroadcastRec {
-  readonly id: number
-  readonly message: KnownMessage
-}
-
-const FIXED_SEEDS_SOURCE: PeerAddress = { host: 'fixed-seeds', port: 0 }
-const USER_SOURCE: PeerAddress = { host: 'user', port: 0 }
-
 function positiveInt(name: string, v: number, min = 0): number {
   if (!Number.isInteger(v) || v < min) throw new RangeError(`PoolMachine: ${name} must be an integer >= ${min}, got ${v}`)
   return v
@@ -332,92 +199,117 @@ export class PoolMachine {
   readonly book: AddressBook
   readonly bans: BanList
   readonly retry: RetryTracker
-  readonly #random: Random
   readonly #offset: number
   readonly #fullRelaySlots: number
   readonly #limitedSlots: number
   readonly #maxInbound: number
   readonly #maxPeers: number
-  readonly #fullServices: bigint
-  readonly #limitedServices: bigint
-  readonly #diverse: boolean
   readonly #banMs: number
-  readonly #defaultPort: number
-  readonly #dnsSeeds: readonly string[]
-  readonly #addrRate: AddrRateOptions | undefined
-  readonly #maxBroadcasts: number
-  readonly #preferred: PeerAddress[]
-  readonly #evictInbound: boolean
-  readonly #noEvict: ((remote: PeerAddress) => boolean) | undefined
-  readonly #feelers: boolean
-  readonly #feelerMs: number
-  readonly #transport: 'v2-first' | 'v2' | 'v1'
-  /** Peers whose v2 handshake failed in a way v1 may not ("host:port", bounded): dialled in v1 from then on. */
-  readonly #v1Only = new Set<string>()
 
-  readonly #peers = new Map<number, PeerRec>()
-  /** retryKey -> peer id, for every live peer. */
-  readonly #byKey = new Map<string, number>()
-  /** Outstanding pool requests by id (the scheduler's job id). */
-  readonly #requests = new Map<number, RequestRec>()
+  /** The one queue every manager pushes its actions to. */
+  readonly #out = new PoolOutbox()
+  /** The live connections, shared by the managers. */
+  readonly #peers = new PeerTable()
+  /** Outbound slots and dialling. */
+  readonly #slots: OutboundSlots
+  /** Feelers and tried-table collisions. */
+  readonly #feelers: FeelerManager
+  /** Fixed seeds, DNS seeds, user-given addresses. */
+  readonly #sources: AddressSources
+  /** Bans, inbound admission and eviction. */
+  readonly #admission: Admission
+  /** Addr relay: getaddr, addr/addrv2 in, getaddr answers. */
+  readonly #gossip: AddrRelay
   /** Which ready peer serves which request, failover, and the no-peers deadline. */
-  readonly #sched: RequestScheduler<RequestFailure>
-  readonly #broadcasts: BroadcastRec[] = []
-  readonly #out: PoolAction[] = []
-  #outHead = 0
-  #nextPeerId = 1
-  #nextBroadcastId = 1
-  #refillAt: number | undefined
-  #dnsAt: number | undefined
-  #feelerAt: number | undefined
-  #collisionAt: number | undefined
-  /** Just after the grace period of the last failed feeler, when its collision can be settled. */
-  #graceAt: number | undefined
-  /** Secret key of the keyed group hash; drawn at the first eviction (so pools that never evict draw nothing). */
-  #evictionKey: Uint8Array | undefined
+  readonly #requests: RequestRouter
+  readonly #broadcasts: BroadcastQueue
   #started = false
   #stopped = false
 
   constructor(config: PoolMachineConfig, random: Random) {
-    this.#random = random
     this.#offset = config.unixTimeOffsetMs ?? 0
     this.#fullRelaySlots = positiveInt('outboundFullRelay', config.outboundFullRelay ?? DEFAULT_OUTBOUND_FULL_RELAY)
     this.#limitedSlots = positiveInt('outboundLimited', config.outboundLimited ?? 0)
     this.#maxInbound = positiveInt('maxInbound', config.maxInbound ?? DEFAULT_MAX_INBOUND)
     this.#maxPeers = positiveInt('maxPeers', config.maxPeers ?? Math.max(DEFAULT_MAX_PEERS, this.#fullRelaySlots + this.#limitedSlots), 1)
-    this.#fullServices = config.fullRelayServices ?? FULL_RELAY_SERVICES
-    this.#limitedServices = config.limitedServices ?? LIMITED_SERVICES
-    this.#diverse = config.diverseNetgroups ?? true
+    const fullServices = config.fullRelayServices ?? FULL_RELAY_SERVICES
+    const limitedServices = config.limitedServices ?? LIMITED_SERVICES
     this.#banMs = config.banDurationMs ?? DEFAULT_BAN_DURATION_MS
-    this.#defaultPort = config.defaultPort ?? 8333
-    this.#dnsSeeds = config.dnsSeeds ?? []
-    this.#addrRate = config.addrRate
-    this.#sched = new RequestScheduler({
+    const unix = (now: number): number => this.unixSeconds(now)
+    this.#requests = new RequestRouter(this.#out, {
       maxAttempts: positiveInt('requestAttempts', config.requestAttempts ?? DEFAULT_REQUEST_ATTEMPTS, 1),
       maxInFlightPerPeer: Infinity,
       peerWaitMs: positiveInt('requestPeerWaitMs', config.requestPeerWaitMs ?? DEFAULT_REQUEST_PEER_WAIT_MS),
       selection: config.peerSelection ?? 'least-loaded',
     })
-    this.#maxBroadcasts = positiveInt('maxQueuedBroadcasts', config.maxQueuedBroadcasts ?? MAX_QUEUED_BROADCASTS, 1)
-    this.#evictInbound = config.evictInbound ?? true
-    this.#noEvict = config.noEvict
-    this.#feelers = config.feelers ?? true
-    this.#feelerMs = positiveInt('feelerIntervalMs', config.feelerIntervalMs ?? FEELER_INTERVAL_MS, 1)
-    this.#transport = config.transport ?? 'v2-first'
+    this.#broadcasts = new BroadcastQueue(this.#out, positiveInt('maxQueuedBroadcasts', config.maxQueuedBroadcasts ?? MAX_QUEUED_BROADCASTS, 1))
+    const feelerIntervalMs = positiveInt('feelerIntervalMs', config.feelerIntervalMs ?? FEELER_INTERVAL_MS, 1)
+    // The order of these three matters: each may draw from `random` as it is built.
     this.book = config.addressBook ? AddressBook.deserialize(config.addressBook, { random }) : new AddressBook({ random })
     this.bans = config.banList ? BanList.deserialize(config.banList) : new BanList()
-    this.retry = new RetryTracker({ random, policy: { ...DEFAULT_CONNECT_BACKOFF, ...config.backoff }, forgetAfter: 24 * 3600_000 })
-    this.#preferred = [...(config.peers ?? [])]
-    const seeds = config.seeds ?? []
-    if (seeds.length > 0) {
-      const t = this.unixSeconds(0)
-      this.book.add(
-        seeds.map((addr) => ({ addr, services: this.#fullServices, time: t })),
-        FIXED_SEEDS_SOURCE,
-        t,
-        { timePenalty: 0 },
-      )
-    }
+    this.retry = new RetryTracker({ random, policy: { ...DEFAULT_CONNECT_BACKOFF, ...config.backoff }, forgetAfter: RETRY_FORGET_AFTER_MS })
+    this.#gossip = new AddrRelay(this.#out, this.book, unix, config.addrRate)
+    this.#slots = new OutboundSlots(
+      this.#out,
+      this.#peers,
+      this.book,
+      this.bans,
+      this.retry,
+      unix,
+      {
+        fullRelay: this.#fullRelaySlots,
+        limited: this.#limitedSlots,
+        maxPeers: this.#maxPeers,
+        fullServices,
+        limitedServices,
+        diverse: config.diverseNetgroups ?? true,
+        transport: config.transport ?? 'v2-first',
+        peers: config.peers ?? [],
+      },
+      {
+        open: (now, addr, slot) => this.#open(now, addr, slot),
+        collision: (now) => this.#feelers.resolveCollisions(now),
+      },
+    )
+    this.#feelers = new FeelerManager(
+      this.#out,
+      this.book,
+      this.retry,
+      random,
+      unix,
+      { enabled: config.feelers ?? true, intervalMs: feelerIntervalMs },
+      {
+        mayOpen: () => this.#peers.slotCount('feeler') === 0 && this.#slots.full() && this.#peers.size < this.#maxPeers,
+        connected: (key) => this.#peers.hasKey(key),
+        mayTry: (now, key, ep) => this.#slots.mayTry(now, key, ep),
+        // A feeler takes no outbound slot and asks no services.
+        dial: (now, addr) => this.#slots.dial(now, addr, 'feeler', 0n),
+        close: (now, id, reason) => this.#close(now, this.#peers.get(id)!, reason),
+      },
+    )
+    this.#admission = new Admission(
+      this.#out,
+      this.#peers,
+      this.bans,
+      this.retry,
+      random,
+      unix,
+      {
+        maxInbound: this.#maxInbound,
+        maxPeers: this.#maxPeers,
+        evictInbound: config.evictInbound ?? true,
+        noEvict: config.noEvict,
+        fullServices,
+        limitedServices,
+      },
+      { close: (now, p, reason) => this.#close(now, p, reason), view: (p) => this.#view(p) },
+    )
+    this.#sources = new AddressSources(this.#out, this.book, unix, {
+      seeds: config.seeds ?? [],
+      dnsSeeds: config.dnsSeeds ?? [],
+      defaultPort: config.defaultPort ?? 8333,
+      services: fullServices,
+    })
   }
 
   /** Unix seconds at driver time `now`. */
@@ -429,31 +321,16 @@ export class PoolMachine {
 
   /** The next action, or undefined. */
   poll(): PoolAction | undefined {
-    if (this.#outHead >= this.#out.length) {
-      if (this.#outHead > 0) {
-        this.#out.length = 0
-        this.#outHead = 0
-      }
-      return undefined
-    }
-    return this.#out[this.#outHead++]
+    return this.#out.poll()
   }
 
   /** When `timeout(now)` has something to do; undefined when nothing is scheduled. */
   nextDeadline(): number | undefined {
     let at: number | undefined
-    for (const t of [this.#refillAt, this.#dnsAt, this.#feelerAt, this.#collisionAt, this.#graceAt, this.#sched.nextDeadline()]) {
+    for (const t of [this.#slots.nextDeadline(), this.#sources.nextDeadline(), this.#feelers.nextDeadline(), this.#requests.nextDeadline()]) {
       if (t !== undefined && (at === undefined || t < at)) at = t
     }
     return at
-  }
-
-  #act(a: PoolAction): void {
-    this.#out.push(a)
-  }
-
-  #event(e: PoolEvent): void {
-    this.#out.push({ type: 'event', event: e })
   }
 
   // --- views -----------------------------------------------------------------
@@ -471,12 +348,10 @@ export class PoolMachine {
 
   /** Ids of ready peers, in id order. */
   readyIds(): number[] {
-    const out: number[] = []
-    for (const p of this.#peers.values()) if (p.state === 'ready') out.push(p.id)
-    return out
+    return this.#peers.readyIds()
   }
 
-  #view(p: PeerRec): PoolPeerInfo {
+  #view(p: PoolPeer): PoolPeerInfo {
     return {
       id: p.id,
       addr: p.addr,
@@ -485,34 +360,15 @@ export class PoolMachine {
       group: p.group,
       state: p.state,
       services: p.services,
-      inflight: this.#sched.inFlight(p.id),
-      addrsLearned: p.addrsLearned,
-      addrsDropped: p.rate.dropped,
+      inflight: this.#requests.inFlight(p.id),
+      addrsLearned: this.#gossip.learned(p.id),
+      addrsDropped: this.#gossip.dropped(p.id),
     }
   }
 
   /** Connections now, by state and by slot (a fresh snapshot). */
   counts(): PoolCounts {
-    let connecting = 0
-    let handshaking = 0
-    let ready = 0
-    let closing = 0
-    let inbound = 0
-    let fullRelay = 0
-    let limited = 0
-    let feeler = 0
-    for (const p of this.#peers.values()) {
-      if (p.state === 'connecting') connecting++
-      else if (p.state === 'handshaking') handshaking++
-      else if (p.state === 'ready') ready++
-      else closing++
-      if (p.slot === 'inbound') inbound++
-      else if (p.slot === 'full-relay') fullRelay++
-      else if (p.slot === 'limited') limited++
-      else feeler++
-    }
-    const total = this.#peers.size
-    return { connecting, handshaking, ready, closing, outbound: fullRelay + limited, inbound, fullRelay, limited, feeler, total }
+    return this.#peers.counts()
   }
 
   /** Limits in force. */
@@ -527,7 +383,7 @@ export class PoolMachine {
 
   /** Broadcasts waiting for a peer. */
   get queuedBroadcasts(): number {
-    return this.#broadcasts.length
+    return this.#broadcasts.size
   }
 
   // --- lifecycle -------------------------------------------------------------
@@ -536,11 +392,9 @@ export class PoolMachine {
   start(now: number): void {
     if (this.#started) return
     this.#started = true
-    if (this.#dnsSeeds.length > 0) {
-      if (this.book.size === 0) this.#resolveSeeds()
-      else this.#dnsAt = now + DNS_SEED_DELAY_MS
-    }
-    if (this.#feelers) this.#feelerAt = now + this.#feelerGap()
+    this.#sources.start(now)
+    this.#feelers.start(now)
+    this.#slots.start()
     this.#fill(now)
   }
 
@@ -548,16 +402,12 @@ export class PoolMachine {
   stop(now: number): void {
     if (this.#stopped) return
     this.#stopped = true
-    this.#refillAt = undefined
-    this.#dnsAt = undefined
-    this.#feelerAt = undefined
-    this.#collisionAt = undefined
-    this.#graceAt = undefined
-    for (const p of this.#peers.values()) this.#close(now, p, 'pool stopped')
-    this.#sched.stop(now)
-    this.#drainScheduler()
-    for (const b of this.#broadcasts.splice(0)) this.#act({ type: 'broadcast-settled', broadcastId: b.id, peers: 0, failure: { kind: 'stopped' } })
-    void now
+    this.#slots.stop()
+    this.#sources.stop()
+    this.#feelers.stop()
+    for (const p of this.#peers.values()) this.#close(now, p, { kind: 'pool-stopped' })
+    this.#requests.stop(now)
+    this.#broadcasts.stop(now)
   }
 
   /** True once stop() was called: no new connections, and submit() throws. */
@@ -567,96 +417,14 @@ export class PoolMachine {
 
   /** Run what is due at `now`. A call that finds nothing due does nothing. */
   timeout(now: number): void {
-    if (this.#dnsAt !== undefined && now >= this.#dnsAt) {
-      this.#dnsAt = undefined
+    this.#sources.timeout(now, () => {
       let readyOut = 0
       for (const p of this.#peers.values()) if (p.slot !== 'inbound' && p.state === 'ready') readyOut++
-      if (readyOut < DNS_SEED_MIN_OUTBOUND) this.#resolveSeeds()
-    }
-    if (this.#refillAt !== undefined && now >= this.#refillAt) {
-      this.#refillAt = undefined
-      this.#fill(now)
-    }
-    if (this.#feelerAt !== undefined && now >= this.#feelerAt) {
-      this.#feelerAt = now + this.#feelerGap()
-      this.#resolveCollisions(now)
-      this.#startFeeler(now)
-    }
-    if (this.#graceAt !== undefined && now >= this.#graceAt) {
-      this.#graceAt = undefined
-      this.#resolveCollisions(now)
-    }
-    if (this.#collisionAt !== undefined && now >= this.#collisionAt) {
-      this.#collisionAt = undefined
-      this.#resolveCollisions(now)
-    }
-    this.#sched.timeout(now)
-    this.#drainScheduler()
-  }
-
-  // --- feelers and collisions ----------------------------------------------------
-
-  /** Core's GetExponentialRand: an exponentially distributed gap with mean feelerIntervalMs, whole ms. */
-  #feelerGap(): number {
-    return Math.round(-Math.log1p(-this.#random.float()) * this.#feelerMs)
-  }
-
-  /** Settle what the address book can settle; look again later while collisions remain. */
-  #resolveCollisions(now: number): void {
-    this.book.resolveCollisions(this.unixSeconds(now))
-    if (this.book.collisionCount === 0) this.#collisionAt = undefined
-    else if (this.#collisionAt === undefined) this.#collisionAt = now + COLLISION_CHECK_MS
-  }
-
-  /**
-   * Open a feeler if none is open and the outbound slots are full (Core
-   * opens feelers only then: filling slots comes first). A tick that cannot
-   * open one is skipped, not deferred.
-   */
-  #startFeeler(now: number): void {
-    if (!this.#started || this.#stopped) return
-    if (this.#slotCount('feeler') > 0) return
-    if (this.#slotCount('full-relay') < this.#fullRelaySlots || this.#slotCount('limited') < this.#limitedSlots) return
-    if (this.#peers.size >= this.#maxPeers) return
-    const addr = this.#feelerCandidate(now)
-    if (addr) this.#dial(now, addr, 'feeler', 0n)
-  }
-
-  /**
-   * What a feeler should test: first the tried entry that a pending
-   * collision would evict, then a draw from the new table (as Core's
-   * ThreadOpenConnections). An old entry we are connected to right now is
-   * alive: it is marked good instead, which settles its collision. As Core,
-   * an address tried in the last RECENT_TRY_SECONDS is not tried again (a
-   * retest would restart the grace period that settles the collision).
-   */
-  #feelerCandidate(now: number): PeerAddress | undefined {
-    const t = this.unixSeconds(now)
-    const old = this.book.selectTriedCollision()
-    if (old) {
-      const key = retryKey(old.addr)
-      if (this.#byKey.has(key)) {
-        this.book.good(old.addr, t)
-        this.#resolveCollisions(now)
-      } else if (t - old.lastTry >= RECENT_TRY_SECONDS && this.#mayTry(now, key, old.addr)) {
-        return endpointToPeerAddress(old.addr)
-      }
-    }
-    const tries = Math.min(MAX_SELECT_TRIES, 2 * this.book.size)
-    for (let i = 0; i < tries; i++) {
-      const e = this.book.select({ now: t, newOnly: true })
-      if (!e) return undefined
-      // Core's MayHaveUsefulAddressDB: only peers that keep the chain may know good addresses.
-      if (!hasServices(e.services, Services.NODE_NETWORK) && !hasServices(e.services, Services.NODE_NETWORK_LIMITED)) continue
-      if (t - e.lastTry < RECENT_TRY_SECONDS) continue
-      if (!this.#mayTry(now, retryKey(e.addr), e.addr)) continue
-      return endpointToPeerAddress(e.addr)
-    }
-    return undefined
-  }
-
-  #resolveSeeds(): void {
-    for (const host of this.#dnsSeeds) this.#act({ type: 'resolve', host, port: this.#defaultPort })
+      return readyOut
+    })
+    this.#slots.timeout(now)
+    this.#feelers.timeout(now)
+    this.#requests.timeout(now)
   }
 
   // --- addresses ---------------------------------------------------------------
@@ -666,165 +434,15 @@ export class PoolMachine {
    * the full-relay services and the current time. Returns how many were new.
    */
   addAddresses(now: number, entries: readonly (PeerAddress | AddressInput)[], source: PeerAddress = USER_SOURCE): number {
-    const t = this.unixSeconds(now)
-    const inputs: AddressInput[] = entries.map((e) =>
-      'services' in e ? e : { addr: e, services: this.#fullServices, time: t },
-    )
-    const added = this.book.add(inputs, source, t, { timePenalty: 0 })
+    const added = this.#sources.add(now, entries, source)
     this.#fill(now)
     return added
   }
 
   /** Connect to `addr` before anything from the book (a user-given peer). */
   addPeer(now: number, addr: PeerAddress): void {
-    this.#preferred.push(addr)
+    this.#slots.addPeer(addr)
     this.#fill(now)
-  }
-
-  // --- bans --------------------------------------------------------------------
-
-  /** Ban `addr`'s host for `durationMs` and close any peer on it. Returns the Unix-seconds expiry, or 0 for a name. */
-  ban(now: number, addr: PeerAddress | Endpoint, durationMs = this.#banMs, reason = 'manual'): number {
-    const ep = toEndpoint(addr)
-    if (!ep || !isValidEndpoint(ep)) return 0
-    const nowS = this.unixSeconds(now)
-    const until = nowS + Math.ceil(durationMs / 1000)
-    this.bans.ban(ep, until, reason, nowS)
-    this.retry.holdUntil(ep, now + durationMs, now)
-    const host = hostKey(ep)
-    this.#event({ type: 'ban', host, until, reason })
-    for (const p of this.#peers.values()) {
-      if (p.endpoint && p.state !== 'closing' && hostKey(p.endpoint) === host) this.#close(now, p, `banned: ${reason}`)
-    }
-    return until
-  }
-
-  /** True when `addr` is banned at `now`. */
-  isBanned(now: number, addr: PeerAddress | Endpoint): boolean {
-    const ep = toEndpoint(addr)
-    return ep !== undefined && isValidEndpoint(ep) && this.bans.isBanned(ep, this.unixSeconds(now))
-  }
-
-  // --- slots -------------------------------------------------------------------
-
-  #slotCount(slot: SlotType): number {
-    let n = 0
-    for (const p of this.#peers.values()) if (p.slot === slot) n++
-    return n
-  }
-
-  #outboundGroups(): Set<string> {
-    const s = new Set<string>()
-    // Feelers are exempt from the one-per-group rule (as Core), so they hold no group either.
-    for (const p of this.#peers.values()) if (p.slot !== 'inbound' && p.slot !== 'feeler') s.add(p.group)
-    return s
-  }
-
-  /** Open outbound connections until the slots are full or nothing may be tried. */
-  #fill(now: number): void {
-    if (!this.#started || this.#stopped) return
-    let starved = false
-    for (const slot of ['full-relay', 'limited'] as const) {
-      const cap = slot === 'full-relay' ? this.#fullRelaySlots : this.#limitedSlots
-      const services = slot === 'full-relay' ? this.#fullServices : this.#limitedServices
-      let open = cap - this.#slotCount(slot)
-      while (open > 0 && this.#peers.size < this.#maxPeers) {
-        const addr = this.#candidate(now, slot === 'full-relay', services)
-        if (!addr) {
-          starved = true
-          break
-        }
-        this.#dial(now, addr, slot, services)
-        open--
-      }
-    }
-    if (starved) {
-      // Wake when the first held address may be tried (or, with none held, after REFILL_IDLE_MS:
-      // new addresses and freed slots call #fill themselves), never sooner than REFILL_INTERVAL_MS.
-      const next = this.retry.nextReadyAt(now)
-      const at = Math.max(now + REFILL_INTERVAL_MS, next ?? now + REFILL_IDLE_MS)
-      if (this.#refillAt === undefined || at < this.#refillAt) this.#refillAt = at
-    }
-  }
-
-  /** May `key` be dialled now? */
-  #mayTry(now: number, key: string, ep: Endpoint | undefined): boolean {
-    if (this.#byKey.has(key)) return false
-    if (!this.retry.canTry(key, now)) return false
-    if (ep && this.bans.isBanned(ep, this.unixSeconds(now))) return false
-    return true
-  }
-
-  #groupOf(addr: PeerAddress, ep: Endpoint | undefined): string {
-    return groupToString(ep ? netGroup(ep) : nameGroup(addr.host))
-  }
-
-  #candidate(now: number, usePreferred: boolean, services: bigint): PeerAddress | undefined {
-    if (usePreferred) {
-      for (const addr of this.#preferred) {
-        const ep = toEndpoint(addr)
-        if (this.#mayTry(now, retryKey(addr), ep)) return addr
-      }
-    }
-    const t = this.unixSeconds(now)
-    const groups = this.#diverse ? this.#outboundGroups() : undefined
-    // A small book needs few draws to show everything it holds (each draw can be costly there).
-    const tries = Math.min(MAX_SELECT_TRIES, 2 * this.book.size)
-    for (let i = 0; i < tries; i++) {
-      const e = this.book.select({ now: t, requiredServices: services })
-      if (!e) return undefined
-      const key = retryKey(e.addr)
-      if (!this.#mayTry(now, key, e.addr)) continue
-      if (groups?.has(groupToString(netGroup(e.addr)))) continue
-      return endpointToPeerAddress(e.addr)
-    }
-    return undefined
-  }
-
-  #newPeer(addr: PeerAddress, slot: SlotType, state: PoolPeerState, now: number): PeerRec {
-    const ep = toEndpoint(addr)
-    const endpoint = ep && isValidEndpoint(ep) ? ep : undefined
-    const p: PeerRec = {
-      id: this.#nextPeerId++,
-      addr,
-      key: retryKey(addr),
-      endpoint,
-      group: this.#groupOf(addr, endpoint),
-      slot,
-      state,
-      wasReady: false,
-      services: 0n,
-      addrv2: false,
-      getaddrSent: false,
-      getaddrAnswered: false,
-      rate: new AddrRateLimiter(now, this.#addrRate),
-      addrsLearned: 0,
-      connectedAt: now,
-      minPingMs: undefined,
-      lastBlockAt: 0,
-      lastTxAt: 0,
-      relayTxs: false,
-      noEvict: slot === 'inbound' && this.#noEvict !== undefined && this.#noEvict(addr),
-      feelerOk: false,
-      feelerResult: undefined,
-    }
-    this.#peers.set(p.id, p)
-    this.#byKey.set(p.key, p.id)
-    return p
-  }
-
-  #dial(now: number, addr: PeerAddress, slot: SlotType, requiredServices: bigint): void {
-    const p = this.#newPeer(addr, slot, 'connecting', now)
-    if (p.endpoint) this.book.attempt(p.endpoint, this.unixSeconds(now), false)
-    this.#act({ type: 'connect', peerId: p.id, addr, slot, requiredServices, transport: this.#transportFor(addr) })
-  }
-
-  /** v2 where the policy and what we know of the peer allow it (Core: v2 when the address advertises NODE_P2P_V2). */
-  #transportFor(addr: PeerAddress): 'v1' | 'v2' {
-    if (this.#transport !== 'v2-first') return this.#transport
-    if (this.#v1Only.has(retryKey(addr))) return 'v1'
-    const services = this.book.get(addr)?.services ?? 0n
-    return hasServices(services, Services.NODE_P2P_V2) ? 'v2' : 'v1'
   }
 
   /**
@@ -833,106 +451,78 @@ export class PoolMachine {
    * address book (the oldest is forgotten first).
    */
   v2Refused(now: number, addr: PeerAddress): void {
-    const k = retryKey(addr)
-    this.#v1Only.delete(k)
-    this.#v1Only.add(k)
-    if (this.#v1Only.size > MAX_V1_ONLY_PEERS) this.#v1Only.delete(this.#v1Only.values().next().value!)
-    void now
+    this.#slots.v2Refused(now, addr)
   }
 
-  #close(now: number, p: PeerRec, reason: string): void {
+  // --- bans --------------------------------------------------------------------
+
+  /** Ban `addr`'s host for `durationMs` and close any peer on it. Returns the Unix-seconds expiry, or 0 for a name. */
+  ban(now: number, addr: PeerAddress | Endpoint, durationMs = this.#banMs, reason = 'manual'): number {
+    const ep = toEndpoint(addr)
+    if (!ep || !isValidEndpoint(ep)) return 0
+    return this.#admission.ban(now, ep, durationMs, reason)
+  }
+
+  /** True when `addr` is banned at `now`. */
+  isBanned(now: number, addr: PeerAddress | Endpoint): boolean {
+    return this.#admission.isBanned(now, addr)
+  }
+
+  // --- connections -----------------------------------------------------------------
+
+  /** Open outbound connections until the slots are full or nothing may be tried. */
+  #fill(now: number): void {
+    if (!this.#started || this.#stopped) return
+    this.#slots.fill(now)
+  }
+
+  /** A new connection into the table, and into the managers that keep something per peer. */
+  #open(now: number, addr: PeerAddress, slot: SlotType): PoolPeer {
+    const p = this.#peers.add(addr, slot, slot === 'inbound' ? 'handshaking' : 'connecting')
+    this.#gossip.added(now, p.id)
+    return p
+  }
+
+  /** Close `p`: what it serves stays until it has closed (then it fails over); it takes nothing new. */
+  #close(now: number, p: PoolPeer, reason: DisconnectReason): void {
     if (p.state === 'closing') return
     p.state = 'closing'
-    // What it serves stays until it has closed (then it fails over); it takes nothing new.
-    this.#sched.drainPeer(now, p.id)
-    this.#drainScheduler()
-    this.#act({ type: 'disconnect', peerId: p.id, reason })
+    this.#requests.peerClosing(now, p.id)
+    this.#out.act({ type: 'disconnect', peerId: p.id, reason })
   }
 
   /**
    * An inbound connection from `remote` arrived. Returns the new peer's id,
    * or undefined when it must be refused (banned, stopped, or the inbound
    * slots or the total cap full and nobody evictable). When the slots are
-   * full and eviction is on, one inbound peer is closed (EVICTION_REASON,
+   * full and eviction is on, one inbound peer is closed ('evicted',
    * an 'evicted' event) to make room. Inbound peers already closing do not
    * count (their transport is up, so they leave as soon as the driver
    * closes it); closing outbound attempts still do (an abort can take a while).
    */
   inbound(now: number, remote: PeerAddress): number | undefined {
     if (this.#stopped || !this.#started) return undefined
-    const ep = toEndpoint(remote)
-    if (ep && isValidEndpoint(ep) && this.bans.isBanned(ep, this.unixSeconds(now))) return undefined
-    let inbound = 0
-    let occupied = 0
-    for (const p of this.#peers.values()) {
-      if (p.slot !== 'inbound') occupied++
-      else if (p.state !== 'closing') {
-        occupied++
-        inbound++
-      }
-    }
-    if (inbound >= this.#maxInbound || occupied >= this.#maxPeers) {
-      if (!this.#evictInbound) return undefined
-      const victim = this.evictionDecision().evict
-      if (victim === undefined) return undefined
-      const p = this.#peers.get(victim)!
-      this.#close(now, p, EVICTION_REASON)
-      this.#event({ type: 'evicted', peer: this.#view(p), by: remote })
-    }
-    return this.#newPeer(remote, 'inbound', 'handshaking', now).id
+    if (!this.#admission.admit(now, remote)) return undefined
+    const p = this.#open(now, remote, 'inbound')
+    this.#admission.admitted(now, p)
+    return p.id
   }
 
   // --- eviction ------------------------------------------------------------------
 
   /** The facts eviction.ts decides on, for every live inbound peer (id order). */
   evictionCandidates(): EvictionCandidate[] {
-    const out: EvictionCandidate[] = []
-    for (const p of this.#peers.values()) {
-      if (p.slot !== 'inbound' || p.state === 'closing') continue
-      out.push({
-        id: p.id,
-        netgroup: p.group,
-        keyedNetgroup: this.#keyedGroup(p.group),
-        connectedAt: p.connectedAt,
-        minPingMs: p.minPingMs,
-        lastBlockAt: p.lastBlockAt,
-        lastTxAt: p.lastTxAt,
-        relayTxs: p.relayTxs,
-        relevantServices: hasServices(p.services, this.#fullServices) || hasServices(p.services, this.#limitedServices),
-        inbound: true,
-        noBan: p.noEvict,
-        manual: false,
-      })
-    }
-    return out
+    return this.#admission.candidates()
   }
 
   /** Which inbound peer a newcomer would evict now, and why the others are kept. */
   evictionDecision(): EvictionDecision {
-    return explainEviction(this.evictionCandidates())
-  }
-
-  /** Core's nKeyedNetGroup: 48 bits of SHA-256(secret key || group), so outsiders cannot tell which groups step 1 keeps. */
-  #keyedGroup(group: string): number {
-    if (!this.#evictionKey) {
-      const key = new Uint8Array(EVICTION_KEY_BYTES)
-      const dv = new DataView(key.buffer)
-      for (let i = 0; i < EVICTION_KEY_BYTES; i += 4) dv.setUint32(i, this.#random.u32(), true)
-      this.#evictionKey = key
-    }
-    const g = UTF8.encode(group)
-    const buf = new Uint8Array(EVICTION_KEY_BYTES + g.length)
-    buf.set(this.#evictionKey)
-    buf.set(g, EVICTION_KEY_BYTES)
-    const d = sha256(buf)
-    return d[0]! * 2 ** 40 + d[1]! * 2 ** 32 + ((d[2]! << 24) >>> 0) + (d[3]! << 16) + (d[4]! << 8) + d[5]!
+    return this.#admission.decision()
   }
 
   /** A ping round trip of `peerId` (ms); eviction keeps the minimum. */
   latency(now: number, peerId: number, rttMs: number): void {
-    const p = this.#peers.get(peerId)
-    if (p && Number.isFinite(rttMs) && rttMs >= 0 && (p.minPingMs === undefined || rttMs < p.minPingMs)) p.minPingMs = rttMs
-    void now
+    this.#admission.latency(now, peerId, rttMs)
   }
 
   /**
@@ -943,10 +533,7 @@ export class PoolMachine {
    * `Pool.creditRelay`). Eviction protects recent relayers.
    */
   relayed(now: number, peerId: number, kind: 'tx' | 'block'): void {
-    const p = this.#peers.get(peerId)
-    if (!p) return
-    if (kind === 'tx') p.lastTxAt = now
-    else p.lastBlockAt = now
+    this.#admission.relayed(now, peerId, kind)
   }
 
   // --- peer inputs -------------------------------------------------------------
@@ -965,42 +552,20 @@ export class PoolMachine {
     p.state = 'ready'
     p.wasReady = true
     p.services = info.peer.services
-    p.addrv2 = info.features.addrv2
-    p.relayTxs = info.peer.relay
+    this.#gossip.ready(now, peerId, info.features.addrv2)
+    this.#admission.ready(peerId, info.peer.relay)
     if (p.slot === 'feeler') {
       // The test passed: the address is good (new -> tried); the feeler has done its job.
-      if (p.endpoint) {
-        p.feelerResult = this.book.good(p.endpoint, this.unixSeconds(now))
-        this.book.setServices(p.endpoint, p.services)
-      }
-      p.feelerOk = true
-      this.retry.succeeded(p.key)
-      this.#close(now, p, FEELER_DONE_REASON)
-      this.#resolveCollisions(now)
+      this.#feelers.passed(now, p, p.services)
       return
     }
     if (p.slot !== 'inbound') {
-      const t = this.unixSeconds(now)
-      if (p.endpoint) {
-        if (this.book.good(p.endpoint, t) === 'collision') this.#resolveCollisions(now)
-        this.book.setServices(p.endpoint, p.services)
-      }
-      this.retry.succeeded(p.key)
-      if (!p.getaddrSent) {
-        p.getaddrSent = true
-        p.rate.grant(now)
-        this.#act({ type: 'send', peerId, message: { command: 'getaddr' } })
-      }
+      this.#slots.connected(now, p)
+      this.#gossip.askAddresses(now, peerId)
     }
-    this.#event({ type: 'peer-added', peer: this.#view(p), info })
-    if (this.#broadcasts.length > 0) {
-      for (const b of this.#broadcasts.splice(0)) {
-        this.#act({ type: 'send', peerId, message: b.message })
-        this.#act({ type: 'broadcast-settled', broadcastId: b.id, peers: 1 })
-      }
-    }
-    this.#sched.addPeer(now, peerId)
-    this.#drainScheduler()
+    this.#out.event({ type: 'peer-added', peer: this.#view(p), info })
+    this.#broadcasts.peerReady(now, peerId)
+    this.#requests.peerReady(now, peerId)
   }
 
   /**
@@ -1013,47 +578,30 @@ export class PoolMachine {
     if (!p) return
     // (Not "services !== 0": an inbound peer may well announce no services.)
     const wasReady = p.wasReady
-    this.#peers.delete(peerId)
-    if (this.#byKey.get(p.key) === peerId) this.#byKey.delete(p.key)
+    this.#peers.delete(p)
     const policy = disconnectPolicy(reason)
-    const t = this.unixSeconds(now)
     let retryAt = now
     if (policy.banScore > 0 && p.endpoint) {
       this.ban(now, p.endpoint, this.#banMs, describeDisconnect(reason))
       retryAt = now + this.#banMs
     } else if (p.slot === 'feeler') {
       // A failed test counts against the address, as a failed outbound connection does.
-      if (!p.feelerOk && p.endpoint && !(reason.kind === 'local' || reason.kind === 'aborted')) {
-        this.book.attempt(p.endpoint, t, true)
-        this.retry.failed(p.key, now)
-        // If it was a collision's old entry, the book settles it once the grace period is over: look then.
-        if (this.book.collisionCount > 0) this.#graceAt = now + (FEELER_GRACE_SECONDS + 1) * 1000
-      }
-    } else if (p.slot !== 'inbound' && !(reason.kind === 'local' || reason.kind === 'aborted')) {
-      // Unresponsive (and failed connects) lower the address's chance in the book; nothing here bans.
-      if (p.endpoint && (policy.unresponsive || !wasReady)) this.book.attempt(p.endpoint, t, true)
-      if (reason.kind === 'missing-services' && p.endpoint) this.book.setServices(p.endpoint, reason.actual)
-      retryAt = this.retry.failed(p.key, now)
-      // Missing services: the book now knows the real bits, so the slot filter keeps it out of
-      // slots it cannot serve; it may still fill another kind of slot.
-      if (!policy.transient && reason.kind !== 'missing-services') {
-        this.retry.holdUntil(p.key, now + NON_TRANSIENT_HOLD_MS, now)
-        retryAt = Math.max(retryAt, now + NON_TRANSIENT_HOLD_MS)
-      }
+      this.#feelers.failed(now, p, reason)
+    } else if (p.slot !== 'inbound' && !isLocalDisconnect(reason)) {
+      retryAt = this.#slots.failed(now, p, reason, policy, wasReady)
     }
     const view = this.#view({ ...p, state: 'closing' })
+    this.#gossip.removed(peerId)
+    this.#admission.removed(peerId)
     if (p.slot === 'feeler') {
-      this.#event({ type: 'feeler', peer: view, ok: p.feelerOk, reason, book: p.feelerResult })
-      // A failed test of a collision's old entry decides it once the grace period is over.
-      this.#resolveCollisions(now)
+      this.#feelers.ended(now, p, view, reason)
       this.#fill(now)
       return
     }
-    if (wasReady) this.#event({ type: 'peer-removed', peer: view, reason, policy })
-    else this.#event({ type: 'connect-failed', peer: view, reason, retryAt })
+    if (wasReady) this.#out.event({ type: 'peer-removed', peer: view, reason, policy })
+    else this.#out.event({ type: 'connect-failed', peer: view, reason, retryAt })
     // Fail over what this peer was serving.
-    this.#sched.removePeer(now, peerId, { kind: 'closed', reason })
-    this.#drainScheduler()
+    this.#requests.peerGone(now, peerId, reason)
     this.#fill(now)
   }
 
@@ -1061,45 +609,14 @@ export class PoolMachine {
   message(now: number, peerId: number, msg: Message): void {
     const p = this.#peers.get(peerId)
     if (!p || p.state !== 'ready') return
-    switch (msg.command) {
-      case 'addr':
-      case 'addrv2': {
-        const all = msg.addresses as readonly (TimestampedNetAddress | AddrV2Entry)[]
-        const n = p.rate.take(now, all.length)
-        const source = p.endpoint ?? p.addr
-        const added = n > 0 ? this.book.add(all.slice(0, n), source, this.unixSeconds(now)) : 0
-        p.addrsLearned += n
-        this.#event({ type: 'addr', peerId, received: all.length, accepted: n, added })
-        if (added > 0) this.#fill(now)
-        return
-      }
-      case 'getaddr': {
-        // Core answers inbound peers only, once per connection.
-        if (p.slot !== 'inbound' || p.getaddrAnswered) return
-        p.getaddrAnswered = true
-        const t = this.unixSeconds(now)
-        const entries = this.book.getAddr({ now: t })
-        if (p.addrv2) {
-          this.#act({ type: 'send', peerId, message: { command: 'addrv2', addresses: entries.map((e) => endpointToAddrV2(e.addr, e.services, e.time)), skipped: 0 } })
-        } else {
-          const addresses: TimestampedNetAddress[] = []
-          for (const e of entries) {
-            const a = endpointToNetAddress(e.addr, e.services, e.time)
-            if (a) addresses.push(a)
-          }
-          this.#act({ type: 'send', peerId, message: { command: 'addr', addresses } })
-        }
-        return
-      }
-      default:
-        return
-    }
+    const added = this.#gossip.message(now, peerId, p.endpoint ?? p.addr, p.slot === 'inbound', msg)
+    if (added > 0) this.#fill(now)
   }
 
-  /** Close `peerId` (a caller's decision). */
+  /** Close `peerId` (a caller's decision: a 'local' disconnect with `reason`). */
   disconnect(now: number, peerId: number, reason = 'local'): void {
     const p = this.#peers.get(peerId)
-    if (p) this.#close(now, p, reason)
+    if (p) this.#close(now, p, { kind: 'local', reason })
   }
 
   // --- requests ----------------------------------------------------------------
@@ -1112,12 +629,7 @@ export class PoolMachine {
     if (this.#stopped) throw new Error('PoolMachine: stopped')
     if (this.#requests.size >= MAX_POOL_REQUESTS) throw new RangeError(`PoolMachine: more than ${MAX_POOL_REQUESTS} requests outstanding`)
     const maxAttempts = options.maxAttempts === undefined ? undefined : positiveInt('maxAttempts', options.maxAttempts, 1)
-    // The scheduler may assign at once: know the request before its 'assign' is drained.
-    const rec: RequestRec = { request, timeoutMs: options.timeoutMs }
-    const id = this.#sched.submit(now, { maxAttempts })
-    this.#requests.set(id, rec)
-    this.#drainScheduler()
-    return id
+    return this.#requests.submit(now, request, options.timeoutMs, maxAttempts)
   }
 
   /**
@@ -1126,50 +638,22 @@ export class PoolMachine {
    * @returns false when the request was no longer outstanding (drop the answer).
    */
   requestDone(now: number, requestId: number, peerId: number): boolean {
-    const live = this.#sched.succeeded(now, requestId, peerId)
-    this.#requests.delete(requestId)
-    this.#drainScheduler()
-    return live
+    return this.#requests.done(now, requestId, peerId)
   }
 
   /** The peer's attempt at `requestId` failed: try another peer, or give up after maxAttempts. */
   requestFailed(now: number, requestId: number, peerId: number, failure: RequestFailure): void {
-    this.#sched.failed(now, requestId, peerId, failure)
-    this.#drainScheduler()
+    this.#requests.failed(now, requestId, peerId, failure)
   }
 
   /** The caller gave up on `requestId` (AbortSignal). */
   cancel(now: number, requestId: number, reason?: unknown): void {
-    this.#sched.cancel(now, requestId, reason)
-    this.#drainScheduler()
-  }
-
-  /** Turn the scheduler's decisions into pool actions. */
-  #drainScheduler(): void {
-    for (let a = this.#sched.poll(); a; a = this.#sched.poll()) {
-      switch (a.type) {
-        case 'assign': {
-          const r = this.#requests.get(a.job)!
-          this.#act({ type: 'request', requestId: a.job, peerId: a.peer, request: r.request, timeoutMs: r.timeoutMs })
-          break
-        }
-        case 'revoke':
-          this.#act({ type: 'cancel-request', requestId: a.job, peerId: a.peer })
-          break
-        case 'failover':
-          this.#event({ type: 'failover', requestId: a.job, from: a.from, to: a.to, failure: a.failure })
-          break
-        case 'failed':
-          this.#requests.delete(a.job)
-          this.#act({ type: 'request-failed', requestId: a.job, failure: a.failure })
-          break
-      }
-    }
+    this.#requests.cancel(now, requestId, reason)
   }
 
   /** Peer ids in the order `choose` would take them, for a PeerSource pick. */
   choosePeer(filter?: (id: number) => boolean): number | undefined {
-    return this.#sched.choose(filter)
+    return this.#requests.choose(filter)
   }
 
   // --- broadcasts --------------------------------------------------------------
@@ -1180,23 +664,6 @@ export class PoolMachine {
    * limit). Returns the broadcast id; a 'broadcast-settled' action follows.
    */
   broadcast(now: number, message: KnownMessage): number {
-    const id = this.#nextBroadcastId++
-    if (this.#stopped) {
-      this.#act({ type: 'broadcast-settled', broadcastId: id, peers: 0, failure: { kind: 'stopped' } })
-      return id
-    }
-    const ready = this.readyIds()
-    if (ready.length > 0) {
-      for (const peerId of ready) this.#act({ type: 'send', peerId, message })
-      this.#act({ type: 'broadcast-settled', broadcastId: id, peers: ready.length })
-      return id
-    }
-    this.#broadcasts.push({ id, message })
-    if (this.#broadcasts.length > this.#maxBroadcasts) {
-      const dropped = this.#broadcasts.shift()!
-      this.#act({ type: 'broadcast-settled', broadcastId: dropped.id, peers: 0, failure: { kind: 'queue-full', limit: this.#maxBroadcasts } })
-    }
-    void now
-    return id
+    return this.#broadcasts.broadcast(now, message, this.readyIds())
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { WireError } from '@bitp2p/wire'
-import { describeDisconnect, disconnectPolicy, type DisconnectReason } from '../../../src/core/fsm/reasons.js'
+import { describeDisconnect, disconnectPolicy, isLocalDisconnect, type DisconnectReason } from '../../../src/core/fsm/reasons.js'
 import { TransportError } from '../../../src/core/ports.js'
 
 const request = { id: 3, kind: 'ping' as const, request: { kind: 'ping' as const }, sentAt: 0 }
@@ -25,7 +25,16 @@ const TABLE: [DisconnectReason, boolean, number, boolean][] = [
   [{ kind: 'transport', error: undefined }, true, 0, false],
   [{ kind: 'aborted' }, true, 0, false],
   [{ kind: 'local', reason: 'shutdown' }, true, 0, false],
+  // The pool's and the crawler's own closes: no fault of the peer's.
+  [{ kind: 'evicted' }, true, 0, false],
+  [{ kind: 'feeler-done' }, true, 0, false],
+  [{ kind: 'banned', reason: 'misbehaving: score 100 >= 100' }, true, 0, false],
+  [{ kind: 'pool-stopped' }, true, 0, false],
+  [{ kind: 'crawled' }, true, 0, false],
 ]
+
+/** The kinds by which we end a connection ourselves. */
+const LOCAL_KINDS = ['aborted', 'local', 'evicted', 'feeler-done', 'banned', 'pool-stopped', 'crawled']
 
 describe('disconnectPolicy', () => {
   it.each(TABLE)('%o', (reason, transient, banScore, unresponsive) => {
@@ -40,12 +49,23 @@ describe('disconnectPolicy', () => {
   })
 })
 
+describe('isLocalDisconnect', () => {
+  it('is true exactly for the closes we decide (a caller, an AbortSignal, the pool, the crawler)', () => {
+    for (const [reason] of TABLE) expect(isLocalDisconnect(reason), reason.kind).toBe(LOCAL_KINDS.includes(reason.kind))
+  })
+})
+
 describe('describeDisconnect', () => {
   it('says what happened with the numbers', () => {
     expect(describeDisconnect({ kind: 'protocol-version', min: 70001, actual: 60002 })).toBe('protocol-version: 60002 < 70001')
     expect(describeDisconnect({ kind: 'missing-services', required: 9n, actual: 1n })).toBe('missing-services: need 0x9, have 0x1')
     expect(describeDisconnect({ kind: 'stalled', request, waitedMs: 5 })).toBe('stalled: ping request #3 unanswered after 5 ms')
     expect(describeDisconnect({ kind: 'local' })).toBe('local')
+    expect(describeDisconnect({ kind: 'evicted' })).toBe('evicted: inbound slots full')
+    expect(describeDisconnect({ kind: 'feeler-done' })).toBe('feeler-done: address tested')
+    expect(describeDisconnect({ kind: 'banned', reason: 'manual' })).toBe('banned: manual')
+    expect(describeDisconnect({ kind: 'pool-stopped' })).toBe('pool-stopped')
+    expect(describeDisconnect({ kind: 'crawled' })).toBe('crawled: visit complete')
   })
 
   it('describes every kind in the table', () => {

@@ -7,7 +7,7 @@ import { SeededRandom } from '../../../src/core/random.js'
 import { AddressBook, BUCKET_SIZE, FifoAddressBook, NEW_BUCKETS_PER_SOURCE_GROUP } from '../../../src/core/pool/addrman.js'
 import { endpointKey, endpointToPeerAddress, type Endpoint } from '../../../src/core/pool/netgroup.js'
 import type { Random } from '../../../src/core/ports.js'
-import { NOW, input, randomIPv4 } from '../../driver/pool/fixtures.js'
+import { NOW, input, randomIPv4 } from './fixtures.js'
 import { forWork } from '../../../../../test/harness/timing.js'
 
 /** Outbound connections a node makes: the selections of one round. */

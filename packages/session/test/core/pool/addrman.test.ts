@@ -20,7 +20,7 @@ import {
   unframeStore,
 } from '../../../src/core/pool/addrman.js'
 import { endpointKey, type Endpoint } from '../../../src/core/pool/netgroup.js'
-import { DAY, NOW, input, ip4, randomIPv4, randomOnion } from '../../driver/pool/fixtures.js'
+import { DAY, NOW, input, ip4, randomIPv4, randomOnion } from './fixtures.js'
 import { forWork } from '../../../../../test/harness/timing.js'
 
 const HOUR = 3600

@@ -2,7 +2,7 @@ import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { SeededRandom } from '../../../src/core/random.js'
 import { Backoff, DEFAULT_BACKOFF, RetryTracker, backoffCeiling, retryKey, type BackoffPolicy } from '../../../src/core/pool/backoff.js'
-import { ip4 } from '../../driver/pool/fixtures.js'
+import { ip4 } from './fixtures.js'
 
 const policy = (p: Partial<BackoffPolicy>): BackoffPolicy => ({ ...DEFAULT_BACKOFF, ...p })
 

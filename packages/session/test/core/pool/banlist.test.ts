@@ -3,7 +3,7 @@ import fc from 'fast-check'
 import { BIP155Network, WireError, ipFromString, isWireError } from '@bitp2p/wire'
 import { BAN_FOREVER, BAN_LIST_FORMAT_VERSION, BAN_LIST_MAGIC, BanList, MAX_BAN_REASON_BYTES, parseSubnet, subnetContains, subnetToString } from '../../../src/core/pool/banlist.js'
 import { frameStore } from '../../../src/core/pool/addrman.js'
-import { ip4 } from '../../driver/pool/fixtures.js'
+import { ip4 } from './fixtures.js'
 
 const T = 1_750_000_000
 

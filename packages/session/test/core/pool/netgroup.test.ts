@@ -23,7 +23,7 @@ import {
   toEndpoint,
   type Endpoint,
 } from '../../../src/core/pool/netgroup.js'
-import { ip4 } from '../../driver/pool/fixtures.js'
+import { ip4 } from './fixtures.js'
 
 const v6 = (text: string, port = 8333): Endpoint => ({ network: BIP155Network.IPV6, bytes: ipFromString(text), port })
 const group = (ep: Endpoint) => groupToString(netGroup(ep))

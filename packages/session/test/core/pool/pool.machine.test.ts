@@ -7,8 +7,6 @@ import { AddrRateLimiter } from '../../../src/core/pool/addr-rate.js'
 import { FrameMeter } from '../../../src/core/meter.js'
 import {
   COLLISION_CHECK_MS,
-  EVICTION_REASON,
-  FEELER_DONE_REASON,
   FEELER_INTERVAL_MS,
   PoolMachine,
   type PoolAction,
@@ -16,7 +14,7 @@ import {
 } from '../../../src/core/pool/machine.js'
 import { FEELER_GRACE_SECONDS, TEST_WINDOW_SECONDS } from '../../../src/core/pool/addrman.js'
 import { TransportError, type PeerAddress } from '../../../src/core/ports.js'
-import { NET, hostIn } from '../../driver/pool/fixtures.js'
+import { NET, hostIn } from './fixtures.js'
 
 const FULL = Services.NODE_NETWORK | Services.NODE_WITNESS
 const UNIX0 = 1_750_000_000_000
@@ -239,11 +237,11 @@ describe('PoolMachine: inbound eviction', () => {
     expect(id).toBeDefined()
     const acts = drain(m)
     const victim = attackers[9]!
-    expect(acts.filter((a) => a.type === 'disconnect')).toEqual([{ type: 'disconnect', peerId: victim, reason: EVICTION_REASON }])
+    expect(acts.filter((a) => a.type === 'disconnect')).toEqual([{ type: 'disconnect', peerId: victim, reason: { kind: 'evicted' } }])
     expect(events(acts)).toEqual([{ type: 'evicted', peer: expect.objectContaining({ id: victim, state: 'closing', slot: 'inbound' }), by }])
     // The closing victim does not count: the newcomer is in, the victim leaves with a 'local' reason.
-    m.closed(9_001, victim, { kind: 'local', reason: EVICTION_REASON })
-    expect(events(drain(m))).toEqual([expect.objectContaining({ type: 'peer-removed', peer: expect.objectContaining({ id: victim }), reason: { kind: 'local', reason: EVICTION_REASON } })])
+    m.closed(9_001, victim, { kind: 'evicted' })
+    expect(events(drain(m))).toEqual([expect.objectContaining({ type: 'peer-removed', peer: expect.objectContaining({ id: victim }), reason: { kind: 'evicted' } })])
     expect(m.counts()).toMatchObject({ inbound: 30, total: 30 })
     expect(m.peer(id!)).toMatchObject({ slot: 'inbound', state: 'handshaking' })
     // Everyone who brought something (ping, tx, block) stays protected.
@@ -251,7 +249,7 @@ describe('PoolMachine: inbound eviction', () => {
     for (const h of honest.slice(0, 16)) expect(d.protected.has(h), `honest #${h}`).toBe(true)
     // The next newcomer takes the next youngest attacker.
     expect(m.inbound(9_100, { host: hostIn(201, 1), port: 40_000 })).toBeDefined()
-    expect(drain(m).filter((a) => a.type === 'disconnect')).toEqual([{ type: 'disconnect', peerId: attackers[8]!, reason: EVICTION_REASON }])
+    expect(drain(m).filter((a) => a.type === 'disconnect')).toEqual([{ type: 'disconnect', peerId: attackers[8]!, reason: { kind: 'evicted' } }])
   })
 
   it('feeds the facts it is given: minimum ping, relay times, the version relay flag', () => {
@@ -275,7 +273,7 @@ describe('PoolMachine: inbound eviction', () => {
     const { m, attackers } = fullInbound({ noEvict: (a: PeerAddress) => a.host === hostIn(100, 10) })
     expect(m.evictionDecision().protected.get(attackers[9]!)).toBe('noban')
     expect(m.inbound(9_000, { host: hostIn(200, 1), port: 40_000 })).toBeDefined()
-    expect(drain(m).filter((a) => a.type === 'disconnect')).toEqual([{ type: 'disconnect', peerId: attackers[8]!, reason: EVICTION_REASON }])
+    expect(drain(m).filter((a) => a.type === 'disconnect')).toEqual([{ type: 'disconnect', peerId: attackers[8]!, reason: { kind: 'evicted' } }])
   })
 
   it('refuses the newcomer when every inbound peer is protected, or when eviction is off', () => {
@@ -332,7 +330,7 @@ function feelerRun(seed: string, n: number, extra = {}): { times: number[]; addr
     addrs.push(c.addr.host)
     m.ready(at + 40, c.peerId, info())
     drain(m)
-    m.closed(at + 41, c.peerId, { kind: 'local', reason: FEELER_DONE_REASON })
+    m.closed(at + 41, c.peerId, { kind: 'feeler-done' })
     const e = events(drain(m))[0]
     results.push(e?.type === 'feeler' ? `${e.ok}:${e.book}` : 'none')
   }
@@ -359,10 +357,10 @@ describe('PoolMachine: feelers', () => {
     m.transportUp(t + 20, c[0]!.peerId)
     m.ready(t + 40, c[0]!.peerId, info())
     // No peer-added, no getaddr: just the close.
-    expect(drain(m)).toEqual([{ type: 'disconnect', peerId: c[0]!.peerId, reason: FEELER_DONE_REASON }])
+    expect(drain(m)).toEqual([{ type: 'disconnect', peerId: c[0]!.peerId, reason: { kind: 'feeler-done' } }])
     expect(m.book.get(addr)).toMatchObject({ table: 'tried', attempts: 0 })
     expect(m.readyIds()).not.toContain(c[0]!.peerId)
-    m.closed(t + 41, c[0]!.peerId, { kind: 'local', reason: FEELER_DONE_REASON })
+    m.closed(t + 41, c[0]!.peerId, { kind: 'feeler-done' })
     expect(events(drain(m))).toEqual([expect.objectContaining({ type: 'feeler', ok: true, book: 'tried', peer: expect.objectContaining({ id: c[0]!.peerId }) })])
     expect(m.counts()).toMatchObject({ feeler: 0, total: 2 })
   })
@@ -510,5 +508,34 @@ describe('PoolMachine: tried collisions', () => {
     expect(m.book.get(fresh)!.table).toBe('tried')
     // Nothing pending: no more wake-ups.
     expect(m.nextDeadline()).toBeUndefined()
+  })
+})
+
+describe('PoolMachine: the closes it decides carry typed reasons, and none counts against the address', () => {
+  it("a ban closes with 'banned', a caller's disconnect is 'local', the stop is 'pool-stopped'", () => {
+    const m = machine(3, 3, { outboundFullRelay: 3 })
+    m.start(0)
+    const [a, b, c] = drain(m).filter((x) => x.type === 'connect') as Extract<PoolAction, { type: 'connect' }>[]
+    for (const x of [a, b, c]) m.ready(10, x!.peerId, info())
+    drain(m)
+    m.ban(20, a!.addr, 60_000, 'manual')
+    m.disconnect(20, b!.peerId, 'enough')
+    m.stop(30)
+    expect(drain(m).filter((x) => x.type === 'disconnect')).toEqual([
+      { type: 'disconnect', peerId: a!.peerId, reason: { kind: 'banned', reason: 'manual' } },
+      { type: 'disconnect', peerId: b!.peerId, reason: { kind: 'local', reason: 'enough' } },
+      { type: 'disconnect', peerId: c!.peerId, reason: { kind: 'pool-stopped' } },
+    ])
+  })
+
+  it('a typed close of ours neither fails nor holds the address', () => {
+    for (const reason of [{ kind: 'evicted' }, { kind: 'feeler-done' }, { kind: 'pool-stopped' }, { kind: 'crawled' }, { kind: 'banned', reason: 'x' }] as const) {
+      const m = machine(1, 1, { outboundFullRelay: 1 })
+      m.start(0)
+      const [a] = drain(m).filter((x) => x.type === 'connect') as Extract<PoolAction, { type: 'connect' }>[]
+      m.closed(10, a!.peerId, reason)
+      expect(m.retry.get(a!.addr), reason.kind).toBeUndefined()
+      expect(m.book.get(a!.addr)?.attempts, reason.kind).toBe(0)
+    }
   })
 })

@@ -12,7 +12,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvType, toHex, txid, type Transaction } from '@bitp2p/wire'
 import { Peer, Pool, SeededRandom } from '@bitp2p/session'
-import { EVICTION_REASON } from '@bitp2p/session/core'
 import { NET, Node, PORT, hostIn, run, setup, watchCaps, checkCaps } from './sim.js'
 import { forWork } from '../../../../../harness/timing.js'
 
@@ -122,7 +121,7 @@ async function simulate(seed: string): Promise<SimResult> {
     log.push(`${stamp()} evict ${info.addr.host} for ${by.host}`)
   })
   pool.on('peer-removed', (info, reason) => {
-    if (reason.kind === 'local' && reason.reason === EVICTION_REASON && info.direction !== 'inbound') violations.push(`outbound ${info.id} evicted`)
+    if (reason.kind === 'evicted' && info.direction !== 'inbound') violations.push(`outbound ${info.id} evicted`)
   })
   // A mempool service in miniature: fetch announced transactions and, for each one new to it,
   // tell the pool who delivered it (the pool credits no transaction on its own).

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { blockHash, InvType, Services, toHex, txid, type Block, type KnownMessage, type Message, type Transaction } from '@bitp2p/wire'
 import { type DisconnectReason, Peer, Pool, type PoolOptions, type PoolPeerInfo, PoolRequestError, SeededRandom } from '@bitp2p/session'
-import { EVICTION_REASON, explainEviction } from '@bitp2p/session/core'
+import { explainEviction } from '@bitp2p/session/core'
 import { RELAY_BLOCK_TIME_WINDOW_S } from '@bitp2p/session/limits'
 import { FULL, NET, Node, PORT, POOL_HOST, UNIX0, hostIn, makeChain, mineBlock, run, setup, watchCaps } from './sim.js'
 
@@ -488,7 +488,7 @@ describe('Pool: inbound eviction', () => {
     await f.connect(newcomer, 20)
     await run(net, 1_000)
     expect(f.evicted.map(([info, by]) => [info.id, info.addr.host, by])).toEqual([[victimId, attackers[9], newcomer]])
-    expect(f.removed).toEqual([[attackers[9], { kind: 'local', reason: EVICTION_REASON }]])
+    expect(f.removed).toEqual([[attackers[9], { kind: 'evicted' }]])
     expect(f.closedClients).toEqual(new Set([attackers[9]]))
     expect(pool.stats().peers).toMatchObject({ inbound: 22, ready: 22 })
     expect(pool.connections().some((c) => c.addr.host === newcomer)).toBe(true)
