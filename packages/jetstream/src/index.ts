@@ -111,7 +111,6 @@ export {
   crawlWorker,
   frontierIdle,
   addressKey,
-  addressLabel,
   decodeAddress,
   MAX_ADDRESS_CHARS,
   FRONTIER_PUBLISH_ATTEMPTS,

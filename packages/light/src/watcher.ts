@@ -36,7 +36,6 @@
 import { EventEmitter } from 'eventemitter3'
 import {
   BlockFetcher,
-  EventQueue,
   HeaderSync,
   RealtimeClock,
   watchPeers,
@@ -49,7 +48,7 @@ import {
   type PeerSource,
 } from '@bitp2p/session'
 import { type HeaderTree } from '@bitp2p/session/chain'
-import { type ServiceOffense } from '@bitp2p/session/core'
+import { EventQueue, type ServiceOffense } from '@bitp2p/session/core'
 import { fromHex, hashToHex, parseBlock, Services, WireError, type Message, type NetworkParams, type Transaction } from '@bitp2p/wire'
 import { addressToScript } from './address/address.js'
 import { isAddressError } from './address/error.js'

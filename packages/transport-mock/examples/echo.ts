@@ -6,6 +6,7 @@
  * test/examples/echo.test.ts, or call `runEcho()` from your own code.
  */
 // In your own code: import { MockNetwork } from '@bitp2p/transport-mock'
+import { formatPeerAddress } from '@bitp2p/session'
 import { MockNetwork } from '../src/index.js'
 
 /** Runs the example and returns what happened, one line per event. */
@@ -21,7 +22,7 @@ export async function runEcho(seed: string = 'echo-example'): Promise<string[]> 
 
   const client = (async () => {
     const t = await net.connector('10.0.0.2').connect(server.address)
-    log.push(`${net.now()} ms client: connected to ${t.remote.host}:${t.remote.port}`)
+    log.push(`${net.now()} ms client: connected to ${formatPeerAddress(t.remote)}`)
     const text = 'hello, world'
     const decoder = new TextDecoder()
     let received = ''

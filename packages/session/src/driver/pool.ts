@@ -59,6 +59,7 @@ import type { V2Support } from '../core/codec.js'
 import { systemRandom } from './system-random.js'
 import { RealtimeClock } from './realtime-clock.js'
 import { TransportError, type Cancel, type Clock, type Connector, type Listener, type PeerAddress, type Random, type Transport } from '../core/ports.js'
+import { formatPeerAddress } from '../core/peer-address.js'
 import { peerLabel, type PeerSource, type ServiceOffense } from './services/source.js'
 import type { GoodResult } from '../core/pool/addrman.js'
 import { crawl, type CrawlItem, type CrawlOptions } from './crawler.js'
@@ -790,5 +791,5 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
 
 /** One line for logs of a pool removal. */
 export function describeRemoval(info: PoolPeerInfo, reason: DisconnectReason): string {
-  return `#${info.id} ${info.addr.host}:${info.addr.port} (${info.slot}): ${describeDisconnect(reason)}`
+  return `#${info.id} ${formatPeerAddress(info.addr)} (${info.slot}): ${describeDisconnect(reason)}`
 }

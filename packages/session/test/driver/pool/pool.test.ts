@@ -3,7 +3,7 @@ import { blockHash, InvType, Services, toHex, txid, type Block, type KnownMessag
 import { Peer } from '../../../src/driver/peer.js'
 import { SeededRandom } from '../../../src/core/random.js'
 import type { DisconnectReason } from '../../../src/core/fsm/reasons.js'
-import { Pool, PoolRequestError, RELAY_BLOCK_TIME_WINDOW_S, type PoolOptions } from '../../../src/driver/pool.js'
+import { describeRemoval, Pool, PoolRequestError, RELAY_BLOCK_TIME_WINDOW_S, type PoolOptions } from '../../../src/driver/pool.js'
 import { EVICTION_REASON } from '../../../src/core/pool/machine.js'
 import { explainEviction } from '../../../src/core/pool/eviction.js'
 import type { PoolPeerInfo } from '../../../src/core/pool/machine.js'
@@ -563,5 +563,25 @@ describe('Pool: inbound eviction', () => {
       expect(f.facts().get(f.idOf(c))!.lastBlockAt).toBe(f.net.now())
       await f.pool.stop()
     }
+  })
+})
+
+describe('describeRemoval', () => {
+  const info = (host: string): PoolPeerInfo => ({
+    id: 7,
+    addr: { host, port: 8333 },
+    slot: 'full-relay',
+    direction: 'outbound',
+    group: 'x',
+    state: 'ready',
+    services: 0n,
+    inflight: 0,
+    addrsLearned: 0,
+    addrsDropped: 0,
+  })
+  it('names the peer host:port, an IPv6 host in brackets', () => {
+    const reason: DisconnectReason = { kind: 'local', reason: 'bye' }
+    expect(describeRemoval(info('203.0.113.1'), reason)).toMatch(/^#7 203\.0\.113\.1:8333 \(full-relay\): /)
+    expect(describeRemoval(info('2001:db8::1'), reason)).toMatch(/^#7 \[2001:db8::1\]:8333 \(full-relay\): /)
   })
 })
