@@ -46,7 +46,7 @@ export default {
       })
     } catch (e) {
       // A TransportError ('connect-failed', 'timeout'...) or a handshake failure.
-      return Response.json({ error: e.message, kind: e.kind ?? null }, { status: 502 })
+      return Response.json({ error: e.message, code: e.code ?? null }, { status: 502 })
     }
     const sync = new HeaderSync({ source: singlePeer(peer), network, clock, requestTimeoutMs: HEADERS_TIMEOUT_MS })
     try {

@@ -61,8 +61,8 @@ export async function runBridgeEcho(): Promise<string[]> {
   try {
     await connector.connect({ host: '127.0.0.1', port: port === 65535 ? 1 : port + 1 })
   } catch (err) {
-    const e = err as { kind: string; cause: { code: number; name: string } }
-    log.push(`client: refused (${e.kind}, ${e.cause.code} ${e.cause.name})`)
+    const e = err as { code: string; cause: { code: number; name: string } }
+    log.push(`client: refused (${e.code}, ${e.cause.code} ${e.cause.name})`)
   }
 
   const m = bridge.metrics()

@@ -164,8 +164,8 @@ export function connectFailure(e, addr, network) {
   const where = formatPeerAddress(addr)
   const reason = e instanceof PeerError || e?.name === 'PeerError' ? e.reason : undefined
   if (reason?.kind === 'framing' && reason.error?.code === 'BAD_MAGIC') return `${where} is ${describeReason(reason, network)}`
-  if (reason?.kind === 'transport' && (reason.error?.kind === 'remote' || reason.error?.kind === 'reset')) {
-    return `cannot connect to ${where}: it closed the connection during the handshake (${reason.error.kind}); is it a ${network.name} node? (check --network)`
+  if (reason?.kind === 'transport' && (reason.error?.code === 'remote' || reason.error?.code === 'reset')) {
+    return `cannot connect to ${where}: it closed the connection during the handshake (${reason.error.code}); is it a ${network.name} node? (check --network)`
   }
   return `cannot connect to ${where}: ${reason ? describeDisconnect(reason) : (e?.message ?? String(e))}`
 }

@@ -204,7 +204,7 @@ export async function run(argv, ctx) {
   try {
     tip = await Promise.race([watcher.synced(ctx.signal), lost])
   } catch (e) {
-    if (e instanceof WatcherError && e.kind === 'no-peers') throw new CliError(`${formatPeerAddress(peer.remote)} stopped serving filters (${e.message})`)
+    if (e instanceof WatcherError && e.code === 'no-peers') throw new CliError(`${formatPeerAddress(peer.remote)} stopped serving filters (${e.message})`)
     throw e
   }
   progress.end()

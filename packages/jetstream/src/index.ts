@@ -9,7 +9,7 @@
  * and Bun (the NATS client is @nats-io/transport-node).
  */
 export { DEFAULT_NAMESPACE, MAX_NAMESPACE_LENGTH, jetStreamNames, type JetStreamNames } from './names.js'
-export { JetStreamAdapterError, PartCodecError, isJetStreamAdapterError, type JetStreamAdapterErrorKind, type PartCodecErrorCode } from './errors.js'
+export { JetStreamAdapterError, PartCodecError, isJetStreamAdapterError, type JetStreamAdapterErrorCode, type JetStreamAdapterErrorKind, type PartCodecErrorCode } from './errors.js'
 export {
   PART_MAGIC,
   PART_VERSION,

@@ -125,16 +125,21 @@ export class WatcherError extends Error {
    * the network nor a script in hex (`input`, and the address error as
    * cause); 'not-started': called before start().
    */
-  readonly kind: 'no-peers' | 'stopped' | 'bad-script' | 'not-started'
+  readonly code: 'no-peers' | 'stopped' | 'bad-script' | 'not-started'
   /** 'no-peers': how long it waited. */
   readonly waitedMs: number | undefined
   /** 'bad-script': what was given. */
   readonly input: string | undefined
-  constructor(kind: WatcherError['kind'], message: string, detail: { waitedMs?: number; input?: string; cause?: unknown } = {}) {
+  constructor(code: WatcherError['code'], message: string, detail: { waitedMs?: number; input?: string; cause?: unknown } = {}) {
     super(message, { cause: detail.cause })
-    this.kind = kind
+    this.code = code
     this.waitedMs = detail.waitedMs
     this.input = detail.input
+  }
+
+  /** @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release. */
+  get kind(): WatcherError['code'] {
+    return this.code
   }
 }
 

@@ -66,4 +66,4 @@ export { MempoolMonitor, type MempoolMonitorEvents, type MempoolMonitorOptions, 
 export { PeerList, singlePeer, watchPeers, type PeerSource, type PeerSourceEvents } from './driver/services/source.js'
 export type { PoolPeerInfo } from './core/pool/machine.js'
 export { crawl, crawlNode, type CrawlFailure, type CrawlNodeOptions, type CrawlNodeOutcome, type CrawlOptions, type CrawlResult } from './driver/crawler.js'
-export { describeRemoval, Pool, PoolRequestError, type PoolEvents, type PoolOptions, type PoolStats } from './driver/pool.js'
+export { describeRemoval, Pool, type PoolEvents, type PoolOptions, type PoolStats } from './driver/pool.js'

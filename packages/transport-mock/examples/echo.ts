@@ -17,7 +17,7 @@ export async function runEcho(seed: string = 'echo-example'): Promise<string[]> 
   const server = net.listen({ host: '10.0.0.1', port: 7 })
   server.onConnection((t) => {
     t.onData((bytes) => t.send(bytes)) // echo each piece as it comes
-    t.onClose((err) => log.push(`${net.now()} ms server: closed (${err?.kind ?? 'local'})`))
+    t.onClose((err) => log.push(`${net.now()} ms server: closed (${err?.code ?? 'local'})`))
   })
 
   const client = (async () => {

@@ -465,7 +465,7 @@ export class MockTransport implements Transport {
   #closeNetwork(err: TransportError): void {
     this._state = CLOSED
     this._out.kill()
-    this.#setCloseDue(err, err.kind)
+    this.#setCloseDue(err, err.code)
     this.connection._endClosed()
     // Already inside a network event: notify now, after any buffered data.
     this.#flushNow()
@@ -827,7 +827,7 @@ export class MockNetwork {
     const targetAddr: PeerAddress = { host: target.host, port: target.port }
     if (signal?.aborted) {
       const err = abortError(signal)
-      this._traced(id, 'close', formatPeerAddress(targetAddr), formatPeerAddress(local), 0, err.kind, undefined)
+      this._traced(id, 'close', formatPeerAddress(targetAddr), formatPeerAddress(local), 0, err.code, undefined)
       return Promise.reject(err)
     }
     return new Promise<Transport>((resolve, reject) => {
@@ -911,7 +911,7 @@ export class MockNetwork {
 
   #fail(a: Attempt, err: TransportError): void {
     this.#settle(a)
-    this._traced(a.id, 'close', formatPeerAddress(a.target), formatPeerAddress(a.local), 0, err.kind, undefined)
+    this._traced(a.id, 'close', formatPeerAddress(a.target), formatPeerAddress(a.local), 0, err.code, undefined)
     a.reject(err)
   }
 
