@@ -59,7 +59,10 @@ export type JetStreamAdapterErrorCode =
   /** A handler module does not export what a worker needs (`detail.path`). */
   | 'bad-handler'
 
-/** @deprecated Use JetStreamAdapterErrorCode; this name goes in the next minor release. */
+/**
+ * The old name of JetStreamAdapterErrorCode.
+ * @deprecated Use JetStreamAdapterErrorCode; this name goes in the next minor release.
+ */
 export type JetStreamAdapterErrorKind = JetStreamAdapterErrorCode
 
 /** An adapter failure; see JetStreamAdapterErrorCode. */
@@ -78,7 +81,10 @@ export class JetStreamAdapterError extends Error {
     this.detail = detail
   }
 
-  /** @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release. */
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
   get kind(): JetStreamAdapterErrorCode {
     return this.code
   }

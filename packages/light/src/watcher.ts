@@ -137,7 +137,10 @@ export class WatcherError extends Error {
     this.input = detail.input
   }
 
-  /** @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release. */
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
   get kind(): WatcherError['code'] {
     return this.code
   }

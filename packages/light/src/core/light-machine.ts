@@ -217,7 +217,10 @@ export class LightStateError extends Error {
     this.code = code
   }
 
-  /** @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release. */
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
   get kind(): LightStateError['code'] {
     return this.code
   }

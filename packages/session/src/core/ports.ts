@@ -43,7 +43,10 @@ export class TransportError extends Error {
     this.cause = cause
   }
 
-  /** @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release. */
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
   get kind(): TransportCloseKind {
     return this.code
   }

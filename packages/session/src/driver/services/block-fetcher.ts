@@ -210,7 +210,10 @@ export class BlockFetchError extends Error {
     this.waitedMs = detail.waitedMs
   }
 
-  /** @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release. */
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
   get kind(): BlockFetchError['code'] {
     return this.code
   }

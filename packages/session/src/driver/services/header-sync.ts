@@ -69,7 +69,10 @@ export class HeaderSyncError extends Error {
     this.waitedMs = waitedMs
   }
 
-  /** @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release. */
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
   get kind(): HeaderSyncError['code'] {
     return this.code
   }
