@@ -32,7 +32,7 @@ import net from 'node:net'
 import os from 'node:os'
 import path from 'node:path'
 import { hashToHex, regtest } from '@bitp2p/wire'
-import { Peer } from '@bitp2p/session'
+import { formatPeerAddress, Peer } from '@bitp2p/session'
 import { HeaderTree } from '@bitp2p/session/chain'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { finishRun, median, ownCpuMs, processCpuMs, startRun, untilStable, writeResults } from './lib/harness.mjs'
@@ -135,7 +135,7 @@ const freePort = () => new Promise((resolve, reject) => {
 
 /** One SPV sync from genesis; the node is new and in memory each round. */
 async function spvOnce(bcoin, addr, target) {
-  const nodeAddr = `${addr.host}:${addr.port}`
+  const nodeAddr = formatPeerAddress(addr)
   const spv = new bcoin.SPVNode({
     network: 'regtest', memory: true, workers: false,
     prefix: path.join(os.tmpdir(), 'bcoin-spv-bench-unused'),

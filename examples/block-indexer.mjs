@@ -15,19 +15,13 @@
 // BITP2P_PEER and BITP2P_NETWORK (default regtest) work as in connect-and-ping.mjs.
 import { parseArgs } from 'node:util'
 import { Worker } from 'node:worker_threads'
-import { BlockFetcher, HeaderSync, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
+import { BlockFetcher, HeaderSync, parsePeerAddress, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
 import { DEFAULT_CHUNK_BYTES } from '@bitp2p/session/limits'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { concatBytes, hashToHex, networkByName } from '@bitp2p/wire'
 
 /** getheaders deadline: bcoin is silent when it has nothing new (see spv-sync.mjs). */
 const HEADERS_TIMEOUT_MS = 5_000
-
-function parsePeer(s) {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`expected host:port, got '${s}'`)
-  return { host: m[1], port: Number(m[2]) }
-}
 
 /** N workers running block-indexer-worker.mjs; run(task) resolves with its facts. */
 function workerPool(n) {
@@ -61,7 +55,7 @@ function workerPool(n) {
 async function main() {
   const opts = { blocks: { type: 'string' }, workers: { type: 'string' }, 'chunk-size': { type: 'string' } }
   const { values, positionals } = parseArgs({ options: opts, allowPositionals: true })
-  const addr = parsePeer(positionals[0] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
+  const addr = parsePeerAddress(positionals[0] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
   const network = networkByName(process.env.BITP2P_NETWORK ?? 'regtest')
   if (!network) throw new Error(`unknown network '${process.env.BITP2P_NETWORK}'`)
   const clock = new RealtimeClock()

@@ -13,7 +13,7 @@
 // peer expect "fetched by" and then the deadline. BITP2P_PEER and
 // BITP2P_NETWORK (default regtest) work as in connect-and-ping.mjs.
 import { parseArgs } from 'node:util'
-import { Broadcaster, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
+import { Broadcaster, parsePeerAddress, Peer, PeerAddressError, RealtimeClock, singlePeer } from '@bitp2p/session'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { fromHex, hashToHex, networkByName, parseTx } from '@bitp2p/wire'
 
@@ -41,19 +41,13 @@ function parseCommandLine(config) {
   }
 }
 
-function parsePeer(s) {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new UsageError(`expected host:port, got '${s}'`)
-  return { host: m[1], port: Number(m[2]) }
-}
-
 async function main() {
   const { values, positionals } = parseCommandLine({ options: { deadline: { type: 'string' } }, allowPositionals: true })
   if (!positionals[0]) throw new UsageError('usage: broadcast-tx.mjs <rawtx-hex> [host:port] [--deadline ms]')
   // Checked before anything connects: a deadline that is not a number would never end the broadcast.
   const deadlineMs = intArg(values, 'deadline', DEFAULT_DEADLINE_MS, 1)
   const tx = parseTx(fromHex(positionals[0])) // throws a WireError on anything but one whole transaction
-  const addr = parsePeer(positionals[1] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
+  const addr = parsePeerAddress(positionals[1] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
   const network = networkByName(process.env.BITP2P_NETWORK ?? 'regtest')
   if (!network) throw new Error(`unknown network '${process.env.BITP2P_NETWORK}'`)
 
@@ -88,6 +82,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e instanceof UsageError ? `broadcast-tx: ${e.message}` : `broadcast-tx failed: ${e.message}`)
-  process.exitCode = e instanceof UsageError ? 2 : 1
+  console.error(e instanceof UsageError || e instanceof PeerAddressError ? `broadcast-tx: ${e.message}` : `broadcast-tx failed: ${e.message}`)
+  process.exitCode = e instanceof UsageError || e instanceof PeerAddressError ? 2 : 1
 })

@@ -9,7 +9,7 @@
 // (mainnet, testnet3, testnet4, signet, regtest; default regtest). Nothing
 // but that one address is contacted. To get a local regtest node, see
 // examples/README.md.
-import { describeDisconnect, Peer } from '@bitp2p/session'
+import { describeDisconnect, formatPeerAddress, parsePeerAddress, Peer } from '@bitp2p/session'
 import { v2 } from '@bitp2p/session/v2'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { networkByName, serviceNames } from '@bitp2p/wire'
@@ -19,18 +19,11 @@ const PINGS = 3
 /** Connect + handshake deadline, ms. */
 const TIMEOUT_MS = 10_000
 
-/** "host:port" or "[v6]:port" -> { host, port }. */
-function parsePeer(s) {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`expected host:port, got '${s}'`)
-  return { host: m[1], port: Number(m[2]) }
-}
-
 async function main() {
-  const addr = parsePeer(process.argv[2] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
+  const addr = parsePeerAddress(process.argv[2] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
   const network = networkByName(process.env.BITP2P_NETWORK ?? 'regtest')
   if (!network) throw new Error(`unknown network '${process.env.BITP2P_NETWORK}'`)
-  console.log(`connecting to ${addr.host}:${addr.port} (${network.name})`)
+  console.log(`connecting to ${formatPeerAddress(addr)} (${network.name})`)
 
   // Peer.connect opens the transport and resolves once both sides have
   // exchanged version and verack; it rejects with a typed PeerError otherwise.

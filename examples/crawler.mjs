@@ -15,7 +15,7 @@
 // island nobody announces; 4 announced addresses at spreadHost(nodes+8..)
 // have nothing listening. BITP2P_NETWORK (default regtest) sets the network.
 import { parseArgs } from 'node:util'
-import { crawl, describeDisconnect, SeededRandom } from '@bitp2p/session'
+import { crawl, describeDisconnect, formatPeerAddress, parsePeerAddress, PeerAddressError, SeededRandom } from '@bitp2p/session'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { MockNetwork, spreadHost, SyntheticChain, VirtualPeer } from '@bitp2p/transport-mock'
 import { ipFromString, networkByName, Services } from '@bitp2p/wire'
@@ -50,12 +50,6 @@ function parseCommandLine(config) {
   } catch (e) {
     throw new UsageError(e.message)
   }
-}
-
-function parsePeer(s) {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new UsageError(`expected host:port, got '${s}'`)
-  return { host: m[1], port: Number(m[2]) }
 }
 
 /** The simulated network described in the header comment. */
@@ -117,9 +111,9 @@ async function main() {
   const maxNodes = intArg(values, 'max-nodes', 1000, 1)
   const addrWaitMs = intArg(values, 'addr-wait', 10_000, 0)
   const sim = values.sim ? simulatedNetwork(values.seed ?? 'crawler', nodes, network) : undefined
-  const seeds = sim?.seeds ?? (positionals.length > 0 ? positionals : [process.env.BITP2P_PEER ?? '127.0.0.1:18444']).map(parsePeer)
+  const seeds = sim?.seeds ?? (positionals.length > 0 ? positionals : [process.env.BITP2P_PEER ?? '127.0.0.1:18444']).map((text) => parsePeerAddress(text))
   const what = sim ? `a simulated network of ${nodes} reachable nodes` : network.name
-  console.log(`crawling ${what} from ${seeds.map((s) => `${s.host}:${s.port}`).join(', ')}, at most ${maxPeers} connections at once`)
+  console.log(`crawling ${what} from ${seeds.map(formatPeerAddress).join(', ')}, at most ${maxPeers} connections at once`)
 
   const gauge = { open: 0, peak: 0 }
   const items = crawl({
@@ -136,7 +130,7 @@ async function main() {
   let ok = 0
   let failed = 0
   for await (const item of items) {
-    const where = `${item.address.host}:${item.address.port}`
+    const where = formatPeerAddress(item.address)
     if (item.type === 'node') {
       ok++
       console.log(`node ${where}: ${printable(item.userAgent)} protocol ${item.version} height ${item.startHeight}, ${item.addrsLearned} addresses (${item.newAddrs} new)`)
@@ -154,6 +148,6 @@ async function main() {
 }
 
 main().catch((e) => {
-  console.error(e instanceof UsageError ? `crawler: ${e.message}` : `crawler failed: ${e.message}`)
-  process.exitCode = e instanceof UsageError ? 2 : 1
+  console.error(e instanceof UsageError || e instanceof PeerAddressError ? `crawler: ${e.message}` : `crawler failed: ${e.message}`)
+  process.exitCode = e instanceof UsageError || e instanceof PeerAddressError ? 2 : 1
 })

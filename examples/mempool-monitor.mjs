@@ -9,22 +9,16 @@
 // BITP2P_PEER and BITP2P_NETWORK (default regtest) work as in
 // connect-and-ping.mjs.
 import { parseArgs } from 'node:util'
-import { MempoolMonitor, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
+import { MempoolMonitor, parsePeerAddress, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { hashToHex, networkByName } from '@bitp2p/wire'
 
 const SATS_PER_BTC = 100_000_000n
 const btc = (sats) => `${sats / SATS_PER_BTC}.${(sats % SATS_PER_BTC).toString().padStart(8, '0')}`
 
-function parsePeer(s) {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`expected host:port, got '${s}'`)
-  return { host: m[1], port: Number(m[2]) }
-}
-
 async function main() {
   const { values, positionals } = parseArgs({ options: { count: { type: 'string' } }, allowPositionals: true })
-  const addr = parsePeer(positionals[0] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
+  const addr = parsePeerAddress(positionals[0] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
   const network = networkByName(process.env.BITP2P_NETWORK ?? 'regtest')
   if (!network) throw new Error(`unknown network '${process.env.BITP2P_NETWORK}'`)
   const count = values.count === undefined ? Infinity : Number(values.count)

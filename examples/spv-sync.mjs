@@ -11,7 +11,7 @@
 // (80 bytes a header) and loaded again on the next run. BITP2P_PEER and
 // BITP2P_NETWORK (default regtest) work as in connect-and-ping.mjs.
 import { parseArgs } from 'node:util'
-import { HeaderSync, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
+import { HeaderSync, parsePeerAddress, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
 import { FileHeaderStore } from '@bitp2p/session/node'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { hashToHex, networkByName } from '@bitp2p/wire'
@@ -26,15 +26,9 @@ const HEADERS_TIMEOUT_MS = 5_000
 /** A peer that claims more headers but let a getheaders time out is asked again after this long without a new tip. */
 const STALE_TIP_MS = 15_000
 
-function parsePeer(s) {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`expected host:port, got '${s}'`)
-  return { host: m[1], port: Number(m[2]) }
-}
-
 async function main() {
   const { values, positionals } = parseArgs({ options: { store: { type: 'string' } }, allowPositionals: true })
-  const addr = parsePeer(positionals[0] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
+  const addr = parsePeerAddress(positionals[0] ?? process.env.BITP2P_PEER ?? '127.0.0.1:18444')
   const network = networkByName(process.env.BITP2P_NETWORK ?? 'regtest')
   if (!network) throw new Error(`unknown network '${process.env.BITP2P_NETWORK}'`)
 

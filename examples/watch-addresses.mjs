@@ -11,16 +11,10 @@
 // BITP2P_NETWORK (default regtest) names the network. Prints one line per
 // transaction found and exits once caught up with the peer's chain.
 import { parseArgs } from 'node:util'
-import { Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
+import { parsePeerAddress, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { hashToHex, networkByName } from '@bitp2p/wire'
 import { MemoryLightStore, ScriptWatcher, scriptToAddress } from '@bitp2p/light'
-
-function parsePeer(s) {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`expected host:port, got '${s}'`)
-  return { host: m[1], port: Number(m[2]) }
-}
 
 async function main() {
   const { values, positionals } = parseArgs({ options: { peer: { type: 'string' }, 'from-height': { type: 'string' } }, allowPositionals: true })
@@ -28,7 +22,7 @@ async function main() {
   const network = networkByName(process.env.BITP2P_NETWORK ?? 'regtest')
   if (!network) throw new Error(`unknown network '${process.env.BITP2P_NETWORK}'`)
   const clock = new RealtimeClock()
-  const peer = await Peer.connect(parsePeer(values.peer ?? '127.0.0.1:18444'), { connector: new TcpConnector(), network, clock })
+  const peer = await Peer.connect(parsePeerAddress(values.peer ?? '127.0.0.1:18444'), { connector: new TcpConnector(), network, clock })
   console.log(`connected to ${peer.info.peer.userAgent}, height ${peer.info.peer.startHeight}`)
 
   // A MemoryLightStore keeps everything in memory; a file or IndexedDB store keeps it across runs.

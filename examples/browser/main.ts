@@ -11,7 +11,7 @@
  * Bundled for the browser by build.mjs into dist/main.js.
  */
 import { WsConnector } from '@bitp2p/transport-ws'
-import { describeDisconnect, Peer, type PeerAddress } from '@bitp2p/session'
+import { describeDisconnect, parsePeerAddress, Peer } from '@bitp2p/session'
 import { HeaderTree } from '@bitp2p/session/chain'
 import { blockHash, hashToHex, InvType, networkByName, Services, txid, txVsize, type BlockHeader, type InvItem, type Transaction } from '@bitp2p/wire'
 
@@ -38,13 +38,6 @@ function log(line: string): void {
   const list = $('log')
   list.prepend(li)
   while (list.children.length > 100) list.lastElementChild!.remove()
-}
-
-/** 'host:port' or '[v6]:port' to a PeerAddress. */
-function parsePeer(s: string): PeerAddress {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s)
-  if (m === null) throw new Error(`bad peer '${s}': expected host:port`)
-  return { host: m[1]!, port: Number(m[2]) }
 }
 
 function btc(sats: bigint): string {
@@ -208,7 +201,7 @@ async function connect(addrText: string, connector: WsConnector): Promise<void> 
   show('connecting')
   let peer: Peer
   try {
-    peer = await Peer.connect(parsePeer(addrText), {
+    peer = await Peer.connect(parsePeerAddress(addrText), {
       connector,
       network: network!,
       userAgent: '/bitp2p-browser-example:0.1.0/',

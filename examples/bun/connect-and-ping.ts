@@ -7,7 +7,7 @@
 //
 // BITP2P_PEER can give the peer instead; BITP2P_NETWORK the network
 // (mainnet, testnet3, testnet4, signet or regtest, the default).
-import { describeDisconnect, Peer } from '@bitp2p/session'
+import { describeDisconnect, formatPeerAddress, parsePeerAddress, Peer } from '@bitp2p/session'
 import { v2 } from '@bitp2p/session/v2'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { networkByName, serviceNames } from '@bitp2p/wire'
@@ -15,18 +15,12 @@ import { networkByName, serviceNames } from '@bitp2p/wire'
 const PINGS = 3
 const TIMEOUT_MS = 10_000
 
-function parsePeer(s: string): { host: string; port: number } {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s]+):(\d+)$/.exec(s)
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`expected host:port, got '${s}'`)
-  return { host: m[1]!, port: Number(m[2]) }
-}
-
 async function main(): Promise<void> {
   // Bun.argv is [bun, script, ...args], like process.argv.
-  const addr = parsePeer(Bun.argv[2] ?? Bun.env.BITP2P_PEER ?? '127.0.0.1:18444')
+  const addr = parsePeerAddress(Bun.argv[2] ?? Bun.env.BITP2P_PEER ?? '127.0.0.1:18444')
   const network = networkByName(Bun.env.BITP2P_NETWORK ?? 'regtest')
   if (!network) throw new Error(`unknown network '${Bun.env.BITP2P_NETWORK}'`)
-  console.log(`bun ${Bun.version}: connecting to ${addr.host}:${addr.port} (${network.name})`)
+  console.log(`bun ${Bun.version}: connecting to ${formatPeerAddress(addr)} (${network.name})`)
 
   const peer = await Peer.connect(addr, { connector: new TcpConnector({ connectTimeoutMs: TIMEOUT_MS }), network, v2, handshakeTimeoutMs: TIMEOUT_MS })
   const v = peer.info!.peer

@@ -14,7 +14,7 @@
 // used and closed within this one fetch(). Keep it to a few thousand
 // headers per request (a worker's CPU time is limited); a long-lived peer
 // belongs in a Durable Object.
-import { HeaderSync, Peer, RealtimeClock, singlePeer } from '@bitp2p/session'
+import { HeaderSync, parsePeerAddress, Peer, PeerAddressError, RealtimeClock, singlePeer } from '@bitp2p/session'
 import { CloudflareConnector } from '@bitp2p/transport-cloudflare'
 import { hashToHex, networkByName } from '@bitp2p/wire'
 
@@ -23,16 +23,15 @@ const HEADERS_TIMEOUT_MS = 10_000
 /** Give up on the TCP connect after this long. */
 const CONNECT_TIMEOUT_MS = 5_000
 
-/** 'host:port' or '[v6]:port' -> { host, port }; throws on anything else. */
-function parsePeer(s) {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s ?? '') ?? /^([^:\s]+):(\d+)$/.exec(s ?? '')
-  if (!m || !(Number(m[2]) >= 1 && Number(m[2]) <= 0xffff)) throw new Error(`BITCOIN_PEER must be host:port, got '${s}'`)
-  return { host: m[1], port: Number(m[2]) }
-}
-
 export default {
   async fetch(request, env) {
-    const addr = parsePeer(env.BITCOIN_PEER)
+    let addr
+    try {
+      addr = parsePeerAddress(env.BITCOIN_PEER ?? '')
+    } catch (e) {
+      if (!(e instanceof PeerAddressError)) throw e
+      return Response.json({ error: `BITCOIN_PEER: ${e.message}` }, { status: 500 })
+    }
     const network = networkByName(env.BITCOIN_NETWORK ?? 'regtest')
     if (!network) return Response.json({ error: `unknown network '${env.BITCOIN_NETWORK}'` }, { status: 500 })
 
@@ -47,7 +46,7 @@ export default {
       })
     } catch (e) {
       // A TransportError ('connect-failed', 'timeout'...) or a handshake failure.
-      return Response.json({ error: e.message, kind: e.kind ?? null }, { status: 502 })
+      return Response.json({ error: e.message, code: e.code ?? null }, { status: 502 })
     }
     const sync = new HeaderSync({ source: singlePeer(peer), network, clock, requestTimeoutMs: HEADERS_TIMEOUT_MS })
     try {

@@ -33,7 +33,7 @@
  *
  * Bundled for the browser by build.mjs into dist/main.js.
  */
-import { describeDisconnect, Peer, singlePeer, type PeerAddress } from '@bitp2p/session'
+import { describeDisconnect, parsePeerAddress, Peer, singlePeer } from '@bitp2p/session'
 import { v2 } from '@bitp2p/session/v2'
 import { WsConnector } from '@bitp2p/transport-ws'
 import { hashToHex, networkByName } from '@bitp2p/wire'
@@ -66,13 +66,6 @@ function setState(state: 'loading' | 'connecting' | 'syncing' | 'synced' | 'stop
   app.dataset.state = state
   $('status').textContent = text
   $('status').className = state === 'error' ? 'error' : ''
-}
-
-/** 'host:port' or '[v6]:port' to a PeerAddress. */
-function parsePeer(s: string): PeerAddress {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:]+):(\d+)$/.exec(s)
-  if (m === null) throw new Error(`bad peer '${s}': expected host:port`)
-  return { host: m[1]!, port: Number(m[2]) }
 }
 
 // ---------------------------------------------------------------- what this page load did
@@ -208,7 +201,7 @@ async function run(): Promise<void> {
   log(resumedFrom < 0 ? `opened ${dbName}: empty` : `opened ${dbName}: resuming from height ${resumedFrom}`)
 
   setState('connecting', `connecting to ${peerArg}`)
-  peer = await Peer.connect(parsePeer(peerArg), {
+  peer = await Peer.connect(parsePeerAddress(peerArg), {
     connector: new WsConnector({ url: bridgeUrl }),
     network,
     v2,

@@ -33,7 +33,7 @@ const INTERRUPT_GRACE_MS = 1_000
  * Errors of the SDK whose message says it all: reported as one line. Any
  * other non-CliError is a bug and keeps its stack.
  */
-const SDK_ERRORS = new Set(['PeerError', 'RequestError', 'TransportError', 'WireError', 'BlockFetchError', 'PoolRequestError', 'WatcherError', 'LightStateError', 'LightStoreError', 'JetStreamAdapterError'])
+const SDK_ERRORS = new Set(['PeerError', 'RequestError', 'TransportError', 'WireError', 'BlockFetchError', 'PeerAddressError', 'WatcherError', 'LightStateError', 'LightStoreError', 'JetStreamAdapterError'])
 
 async function usage() {
   const lines = ['usage: bitp2p <command> [options]', '', 'commands:']

@@ -14,7 +14,7 @@
  * SIGKILL); a process 'exit' hook and the child's own stdin watch make sure
  * no node outlives a failed or killed test run.
  */
-import type { PeerAddress } from '@bitp2p/session'
+import { formatPeerAddress, type PeerAddress } from '@bitp2p/session'
 import { spawnBcoin } from './spawn-bcoin.mjs'
 import { forWork, scaled } from './timing.js'
 
@@ -113,10 +113,6 @@ export class BcoinRpcError extends Error {
   }
 }
 
-function hostPort(addr: PeerAddress): string {
-  return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`
-}
-
 /** Start a bcoin regtest node on loopback; resolves once it is ready. */
 export async function startBcoin(opts: BcoinOptions = {}): Promise<BcoinNode> {
   // spawn-bcoin kills the child if it never gets ready, and on this process's exit.
@@ -170,7 +166,7 @@ export async function startBcoin(opts: BcoinOptions = {}): Promise<BcoinNode> {
     mine: (n, address = info.mineAddress) => node.rpc('generatetoaddress', [n, address]),
     mempool: () => node.rpc('getrawmempool', [false]),
     connectTo: async (addr) => {
-      await node.rpc('addnode', [hostPort(addr), 'onetry'])
+      await node.rpc('addnode', [formatPeerAddress(addr), 'onetry'])
     },
     // Default recipient: the wallet's own receive address (bcoin 1.0.2's
     // getnewaddress prints mainnet-encoded addresses that its own

@@ -25,7 +25,7 @@
  *    it believes it is synced: mine before connecting;
  *  - the regtest subsidy halves every 150 blocks.
  */
-import type { PeerAddress } from '@bitp2p/session'
+import { formatPeerAddress, type PeerAddress } from '@bitp2p/session'
 import { btcdRpcClient, interopSpend, killBtcd, removeBtcdData, spawnBtcd, type BtcdReadyLine } from './spawn-btcd.mjs'
 import { forWork, scaled } from './timing.js'
 
@@ -155,7 +155,7 @@ export async function startBtcd(opts: BtcdOptions = {}): Promise<BtcdNode> {
     V2TRANSPORT: opts.v2transport ? '1' : '0',
     TXINDEX: opts.txindex || opts.addrindex ? '1' : '0',
     ADDRINDEX: opts.addrindex ? '1' : '0',
-    ...(opts.connect ? { CONNECT: `${opts.connect.host}:${opts.connect.port}` } : {}),
+    ...(opts.connect ? { CONNECT: formatPeerAddress(opts.connect) } : {}),
     ...(opts.debugLevel ? { DEBUGLEVEL: opts.debugLevel } : {}),
     // How long the guard gives btcd to flush and exit on stop before SIGKILL.
     STOP_GRACE_MS: String(GUARD_STOP_GRACE_MS),

@@ -9,7 +9,7 @@
  *
  * Everything talks to 127.0.0.1 only.
  */
-import type { PeerAddress } from '@bitp2p/session'
+import { formatPeerAddress, type PeerAddress } from '@bitp2p/session'
 import { scaled } from '../harness/timing.js'
 
 /** The loopback host every endpoint lives on. */
@@ -133,7 +133,7 @@ export function bcoinClient(ep: BcoinEndpoints): InteropNode {
     mine: (n, address = ep.mineAddress) => node.rpc('generatetoaddress', [n, address]),
     mempool: () => node.rpc('getrawmempool', [false]),
     connectTo: async (addr) => {
-      await node.rpc('addnode', [`${addr.host}:${addr.port}`, 'onetry'])
+      await node.rpc('addnode', [formatPeerAddress(addr), 'onetry'])
     },
     // As the harness: bcoin's wallet hands the tx to the node without
     // awaiting the mempool insert, so wait until the mempool holds it.

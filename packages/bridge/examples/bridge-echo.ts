@@ -13,6 +13,7 @@
 import { createServer, type AddressInfo } from 'node:net'
 import { WebSocket as NodeWebSocket } from 'ws'
 import { createBridge } from '../src/bridge.js'
+import { formatPeerAddress } from '@bitp2p/session'
 import { WsConnector, type WebSocketConstructor } from '@bitp2p/transport-ws'
 
 /** Runs the example and returns what happened, one line per step. */
@@ -43,7 +44,7 @@ export async function runBridgeEcho(): Promise<string[]> {
   const connector = new WsConnector({ url: bridge.url, WebSocket: WebSocketImpl, token: 'example-token' })
 
   const t = await connector.connect({ host: '127.0.0.1', port })
-  log.push(`client: connected to ${t.remote.host}:${t.remote.port}`)
+  log.push(`client: connected to ${formatPeerAddress(t.remote)}`)
   const reply = await new Promise<string>((resolve) => {
     const decoder = new TextDecoder()
     let text = ''
@@ -60,8 +61,8 @@ export async function runBridgeEcho(): Promise<string[]> {
   try {
     await connector.connect({ host: '127.0.0.1', port: port === 65535 ? 1 : port + 1 })
   } catch (err) {
-    const e = err as { kind: string; cause: { code: number; name: string } }
-    log.push(`client: refused (${e.kind}, ${e.cause.code} ${e.cause.name})`)
+    const e = err as { code: string; cause: { code: number; name: string } }
+    log.push(`client: refused (${e.code}, ${e.cause.code} ${e.cause.name})`)
   }
 
   const m = bridge.metrics()

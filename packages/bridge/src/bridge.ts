@@ -23,15 +23,14 @@ import type { Server as HttpsServer } from 'node:https'
 import { Socket, type SocketConstructorOpts } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { WebSocketServer, type RawData, type WebSocket } from 'ws'
+import { formatPeerAddress, parsePeerAddress, PeerAddressError, type PeerAddress } from '@bitp2p/session'
 import { FrameDecoder } from '@bitp2p/wire/codecs'
 import { canonicalIp } from './ip.js'
 import { checkTarget, compileAllowlist, type Resolver, type TargetPolicy } from './policy.js'
 import {
   BridgeCloseCode,
   closeCodeName,
-  formatPeer,
   isValidToken,
-  parsePeer,
   PEER_QUERY_PARAM,
   SUBPROTOCOL_REFUSED,
   SUBPROTOCOL_V1,
@@ -220,7 +219,7 @@ export async function createBridge(options: BridgeOptions): Promise<Bridge> {
   let closing: Promise<void> | undefined
   return {
     address,
-    url: `ws://${address.host.includes(':') ? `[${address.host}]` : address.host}:${address.port}/`,
+    url: `ws://${formatPeerAddress(address)}/`,
     metrics: () => core.metrics(),
     close() {
       closing ??= (async () => {
@@ -416,9 +415,9 @@ class BridgeCore {
       }
     }
     if (!offered.includes(SUBPROTOCOL_V1)) return refuse(BridgeCloseCode.badRequest, `subprotocol ${SUBPROTOCOL_V1} required`)
-    const peer = peerText === null ? undefined : parsePeer(peerText)
+    const peer = peerText === null ? undefined : peerParameter(peerText)
     if (peer === undefined) return refuse(BridgeCloseCode.badRequest, `missing or malformed ${PEER_QUERY_PARAM} parameter`)
-    const where = formatPeer(peer)
+    const where = formatPeerAddress(peer)
     if (this.pending.size + this.relays.size >= this.maxConnections) {
       return refuse(BridgeCloseCode.tooManyConnections, 'bridge is at its connection limit')
     }
@@ -468,7 +467,7 @@ class BridgeCore {
       release()
       return refuse(BridgeCloseCode.upstreamConnectFailed, result)
     }
-    const upstream = verdict.ip.includes(':') ? `[${verdict.ip}]:${peer.port}` : `${verdict.ip}:${peer.port}`
+    const upstream = formatPeerAddress({ host: verdict.ip, port: peer.port })
     this.verdicts.set(req, SUBPROTOCOL_V1)
     this.detachers.get(socket)?.() // ws adds its own listeners
     this.wss.handleUpgrade(req, socket, head, (ws) => {
@@ -759,6 +758,16 @@ class BridgeCore {
 }
 
 /** Parse a Sec-WebSocket-Protocol header into its names. */
+/** The `peer` query parameter as an address, or undefined when it is not `host:port` (parsePeerAddress's rules). */
+function peerParameter(text: string): PeerAddress | undefined {
+  try {
+    return parsePeerAddress(text)
+  } catch (e) {
+    if (e instanceof PeerAddressError) return undefined
+    throw e
+  }
+}
+
 function parseProtocols(header: string | undefined): string[] {
   if (header === undefined) return []
   return header

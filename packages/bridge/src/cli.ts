@@ -8,7 +8,7 @@
 /// <reference types="node" />
 import { NETWORKS, networkByName } from '@bitp2p/wire'
 import { createBridge, type Bridge, type BridgeOptions } from './bridge.js'
-import { parsePeer } from '@bitp2p/transport-ws'
+import { parsePeerAddress, PeerAddressError, type PeerAddress } from '@bitp2p/session'
 
 /** Listen address when --listen is not given. */
 export const DEFAULT_CLI_LISTEN = '127.0.0.1:8080'
@@ -108,8 +108,13 @@ export function parseCliArgs(argv: readonly string[], env: Readonly<Record<strin
   }
   // Port 0 (any free port) is fine for a listener, unlike for a peer.
   const zeroPort = /:0$/.test(listen)
-  const at = parsePeer(zeroPort ? listen.slice(0, -1) + '1' : listen)
-  if (at === undefined) throw new CliUsageError(`--listen needs host:port, got '${listen}'`)
+  let at: PeerAddress
+  try {
+    at = parsePeerAddress(zeroPort ? listen.slice(0, -1) + '1' : listen)
+  } catch (e) {
+    if (!(e instanceof PeerAddressError)) throw e
+    throw new CliUsageError(`--listen needs host:port, got '${listen}'`)
+  }
 
   let validateFraming: BridgeOptions['validateFraming']
   if (network !== undefined) {

@@ -9,6 +9,7 @@
  * (::ffff:a.b.c.d) are the IPv4 address: one host has one key in the
  * allowlist, and a mapped loopback is loopback.
  */
+import { unbracketHost } from '@bitp2p/session/core'
 import { ipFromString, ipToString, WireError } from '@bitp2p/wire'
 import { ipv6ToString, isIPv4Mapped } from '@bitp2p/wire/codecs'
 
@@ -67,7 +68,7 @@ const IPV6_RANGES: ReadonlyArray<readonly [readonly number[], number, IpScope]> 
  * including DNS names. The text rules are @bitp2p/wire's `ipFromString`.
  */
 export function parseIp(text: string): IpBytes | undefined {
-  const s = text.length >= 2 && text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text
+  const s = unbracketHost(text)
   let b: Uint8Array
   try {
     b = ipFromString(s)

@@ -11,6 +11,7 @@
  *
  * Pure: the resolver is injected (the bridge passes node:dns).
  */
+import { formatPeerAddress, parsePeerAddress, PeerAddressError, type PeerAddress } from '@bitp2p/session'
 import { BridgeCloseCode } from '@bitp2p/transport-ws'
 import { canonicalIp, formatIp, ipScope, parseIp, type IpScope } from './ip.js'
 
@@ -69,14 +70,14 @@ function key(host: string, port: number): string {
   return `${ip ?? host.toLowerCase()}|${port}`
 }
 
-function splitHostPort(entry: string): { host: string; port: number } | undefined {
-  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):([1-9][0-9]{0,4})$/.exec(entry.trim())
-  if (m === null) return undefined
-  const port = Number(m[3])
-  if (port > 65535) return undefined
-  const host = m[1] ?? m[2]!
-  if (m[1] !== undefined && parseIp(host) === undefined) return undefined
-  return { host, port }
+/** An allowlist entry as host and port (parsePeerAddress's rules; surrounding whitespace ignored), or undefined. */
+function splitHostPort(entry: string): PeerAddress | undefined {
+  try {
+    return parsePeerAddress(entry.trim())
+  } catch (e) {
+    if (e instanceof PeerAddressError) return undefined
+    throw e
+  }
 }
 
 /** True if `host` looks like a DNS name (LDH labels of 1-63 characters). */
@@ -138,5 +139,5 @@ export async function checkTarget(policy: TargetPolicy, host: string, port: numb
 }
 
 function display(ip: string, port: number): string {
-  return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
+  return formatPeerAddress({ host: ip, port })
 }

@@ -245,7 +245,7 @@ describe('bridge: relaying and closes', () => {
     t.onData((b) => got.push(...b))
     const err = await closed(t)
     expect(got).toEqual([5, 6, 7])
-    expect(err?.kind).toBe('remote')
+    expect(err?.code).toBe('remote')
     expect(info(err!)).toMatchObject({ code: 4007, name: 'upstream-closed' })
     await waitFor(() => events.some((e) => e.event === 'close'))
     expect(events.find((e) => e.event === 'close')).toMatchObject({ code: 4007, bytesToClient: 3, bytesToUpstream: 0 })
@@ -258,7 +258,7 @@ describe('bridge: relaying and closes', () => {
     const { bridge } = await bridgeWith({ allow: [`127.0.0.1:${up.port}`], allowPrivate: true })
     const t = await connector(bridge).connect({ host: '127.0.0.1', port: up.port })
     const err = await closed(t)
-    expect(err?.kind).toBe('reset')
+    expect(err?.code).toBe('reset')
     expect(info(err!)).toMatchObject({ code: 4011, name: 'upstream-reset' })
     expect(info(err!).reason).toContain('ECONNRESET')
   })
@@ -283,7 +283,7 @@ describe('bridge: relaying and closes', () => {
     expect(bridge.metrics().connectionsCurrent).toBe(1)
     // ...silence closes it.
     const err = await done
-    expect(err?.kind).toBe('refused')
+    expect(err?.code).toBe('refused')
     expect(info(err!)).toMatchObject({ code: 4008, name: 'idle-timeout' })
     const m = bridge.metrics()
     expect(m.bytesToUpstream).toBe(rounds)
@@ -312,7 +312,7 @@ describe('bridge: relaying and closes', () => {
     const done = closed(bad)
     bad.send(new TextEncoder().encode('GET / HTTP/1.1\r\n\r\n'))
     const err = await done
-    expect(err?.kind).toBe('refused')
+    expect(err?.code).toBe('refused')
     expect(info(err!)).toMatchObject({ code: 4009, name: 'framing-violation' })
     expect(info(err!).reason).toContain('BAD_MAGIC')
 
@@ -381,7 +381,7 @@ describe('bridge: relaying and closes', () => {
     const errs = Promise.all(ts.map(closed))
     await bridge.close()
     for (const err of await errs) {
-      expect(err?.kind).toBe('refused')
+      expect(err?.code).toBe('refused')
       expect(info(err!)).toMatchObject({ code: 1001, name: 'going-away' })
     }
     expect(bridge.metrics().connectionsCurrent).toBe(0)

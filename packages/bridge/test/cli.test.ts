@@ -165,7 +165,7 @@ describe('bin.ts as a process', () => {
     const t = await c.connect({ host: '127.0.0.1', port: echo.port })
     const closed = new Promise((r) => t.onClose(r))
     proc.kill('SIGTERM')
-    expect(await closed).toMatchObject({ kind: 'refused', cause: { code: 1001 } })
+    expect(await closed).toMatchObject({ code: 'refused', cause: { code: 1001 } })
     expect(await exited).toBe(0)
     expect(lines.at(-1)).toMatchObject({ event: 'shutdown', connections: 1 })
   })

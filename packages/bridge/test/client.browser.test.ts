@@ -60,9 +60,9 @@ describe('WsConnector in the browser', () => {
   it('sends the token as a subprotocol: 4004 without it, past the check (4002 private-target) with it', async () => {
     const url = inject('strictBridgeUrl')
     const noToken = await rejection(new WsConnector({ url }).connect(echo))
-    expect(noToken).toMatchObject({ kind: 'refused', cause: { code: 4004, name: 'unauthorized' } })
+    expect(noToken).toMatchObject({ code: 'refused', cause: { code: 4004, name: 'unauthorized' } })
     const withToken = await rejection(new WsConnector({ url, token: inject('strictToken') }).connect(echo))
-    expect(withToken).toMatchObject({ kind: 'refused', cause: { code: 4002, name: 'private-target' } })
+    expect(withToken).toMatchObject({ code: 'refused', cause: { code: 4002, name: 'private-target' } })
   })
 
   it("reports an unreachable bridge as 'connect-failed'", async () => {

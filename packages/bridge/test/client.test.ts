@@ -196,7 +196,7 @@ describe('WsConnector', () => {
     const got: Uint8Array[] = []
     t.onData((b) => got.push(b))
     const err = await new Promise((r) => t.onClose(r))
-    expect(err).toMatchObject({ name: 'TransportError', kind: 'reset' })
+    expect(err).toMatchObject({ name: 'TransportError', code: 'reset' })
     expect((err as Error).message).toContain('text frame')
     expect(got).toHaveLength(0)
   })

@@ -18,6 +18,7 @@ const BUN = bin('bun')
 /** A runtime's whole smoke run, start-up included (0.1 to 0.5 s on an idle machine), scaled: its kill timer. */
 const RUN_TIMEOUT_MS = scaled(20_000)
 const SESSION_SRC = fileURLToPath(new URL('../../session/src/index.ts', import.meta.url))
+const SESSION_CORE_SRC = fileURLToPath(new URL('../../session/src/core.ts', import.meta.url))
 
 let dir: string
 let bundle: string
@@ -36,7 +37,8 @@ beforeAll(async () => {
     platform: 'neutral',
     target: 'es2022',
     outfile: bundle,
-    alias: { '@bitp2p/session': SESSION_SRC },
+    // The subpath first: esbuild would otherwise read '@bitp2p/session/core' as a path under index.ts.
+    alias: { '@bitp2p/session/core': SESSION_CORE_SRC, '@bitp2p/session': SESSION_SRC },
     logLevel: 'silent',
   })
   echo = await startEcho()

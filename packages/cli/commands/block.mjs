@@ -59,7 +59,7 @@ export async function run(argv, ctx) {
     done = await Promise.race([stream, lost])
   } catch (e) {
     if (e?.name === 'BlockFetchError') {
-      const why = e.kind === 'exhausted' ? `${values.peer} did not send it (notfound, or no answer in time)` : e.message
+      const why = e.code === 'exhausted' ? `${values.peer} did not send it (notfound, or no answer in time)` : e.message
       throw new CliError(`block ${hashToHex(hash)}: ${why}`)
     }
     throw e

@@ -3,7 +3,7 @@
 // progress line that redraws itself on a terminal.
 import { parseArgs } from 'node:util'
 import { networkByName, NETWORKS, toHex } from '@bitp2p/wire'
-import { describeDisconnect, Peer, PeerError, RealtimeClock } from '@bitp2p/session'
+import { describeDisconnect, formatPeerAddress, parsePeerAddress, Peer, PeerAddressError, PeerError, RealtimeClock } from '@bitp2p/session'
 import { v2 } from '@bitp2p/session/v2'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { CliError, EXIT_FAILURE, EXIT_INTERRUPTED, EXIT_USAGE, UsageError } from './errors.mjs'
@@ -103,12 +103,17 @@ export function networkOption(values) {
   return net
 }
 
-/** "host:port" or "[v6]:port" as { host, port }; `option` names the flag in the complaint. */
+/**
+ * "host:port" or "[v6]:port" as { host, port } (parsePeerAddress); `option`
+ * names the flag in the complaint, which says what is wrong.
+ */
 export function parseAddress(s, option) {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:\s[\]]+):(\d+)$/.exec(s)
-  const port = m ? Number(m[2]) : NaN
-  if (!m || !(port >= 1 && port <= 0xffff)) throw new UsageError(`${option} must be host:port, got '${s}'`)
-  return { host: m[1], port }
+  try {
+    return parsePeerAddress(s)
+  } catch (e) {
+    if (!(e instanceof PeerAddressError)) throw e
+    throw new UsageError(`${option} must be host:port, got '${printable(s)}' (${e.reason})`)
+  }
 }
 
 /** The address of --peer. */
@@ -125,10 +130,6 @@ export function printable(s) {
   return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, '?')
 }
 
-/** "host:port" for messages. */
-export function label(addr) {
-  return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`
-}
 
 /**
  * The network whose magic a BAD_MAGIC error received: the decoder reports
@@ -160,11 +161,11 @@ export function describeReason(reason, network) {
  * disconnects on a wrong magic without a word).
  */
 export function connectFailure(e, addr, network) {
-  const where = label(addr)
+  const where = formatPeerAddress(addr)
   const reason = e instanceof PeerError || e?.name === 'PeerError' ? e.reason : undefined
   if (reason?.kind === 'framing' && reason.error?.code === 'BAD_MAGIC') return `${where} is ${describeReason(reason, network)}`
-  if (reason?.kind === 'transport' && (reason.error?.kind === 'remote' || reason.error?.kind === 'reset')) {
-    return `cannot connect to ${where}: it closed the connection during the handshake (${reason.error.kind}); is it a ${network.name} node? (check --network)`
+  if (reason?.kind === 'transport' && (reason.error?.code === 'remote' || reason.error?.code === 'reset')) {
+    return `cannot connect to ${where}: it closed the connection during the handshake (${reason.error.code}); is it a ${network.name} node? (check --network)`
   }
   return `cannot connect to ${where}: ${reason ? describeDisconnect(reason) : (e?.message ?? String(e))}`
 }
@@ -203,7 +204,7 @@ export async function connect(ctx, values, extra = {}) {
   })
   const lost = peer.closed.then((reason) => {
     if (closing) return new Promise(() => {})
-    throw new CliError(`connection to ${label(addr)} closed: ${describeDisconnect(reason)}`)
+    throw new CliError(`connection to ${formatPeerAddress(addr)} closed: ${describeDisconnect(reason)}`)
   })
   lost.catch(() => {}) // observed by whoever races it
   return {

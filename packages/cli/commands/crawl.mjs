@@ -1,9 +1,9 @@
 // bitp2p crawl: visit the nodes reachable from some seeds and summarise them.
-import { crawl, RealtimeClock } from '@bitp2p/session'
+import { crawl, formatPeerAddress, RealtimeClock } from '@bitp2p/session'
 import { DEFAULT_CRAWL_CONCURRENCY } from '@bitp2p/session/limits'
 import { serviceNames } from '@bitp2p/wire'
 import { TcpConnector } from '@bitp2p/transport-tcp'
-import { CliError, DEFAULT_CONNECT_TIMEOUT_MS, describeReason, intOption, label, NETWORK_HELP, networkOption, parse, parseAddress, printable, timeoutOption, UsageError } from './common.mjs'
+import { CliError, DEFAULT_CONNECT_TIMEOUT_MS, describeReason, intOption, NETWORK_HELP, networkOption, parse, parseAddress, printable, timeoutOption, UsageError } from './common.mjs'
 // The NATS side (--nats) is loaded only when asked for.
 const nats = () => import('./nats.mjs')
 const jetstreamPkg = () => import('@bitp2p/jetstream')
@@ -72,7 +72,7 @@ function spread(values) {
 /** A node result as plain JSON. */
 function nodeRow(r) {
   return {
-    address: label(r.address),
+    address: formatPeerAddress(r.address),
     version: r.version,
     services: `0x${r.services.toString(16)}`,
     serviceNames: serviceNames(r.services),
@@ -132,14 +132,14 @@ export async function run(argv, ctx) {
     signal: ctx.signal,
   })
   ctx.onExit(() => results.return?.())
-  log(`crawling ${network.name} from ${seeds.map(label).join(', ')} (at most ${maxNodes} nodes)`)
+  log(`crawling ${network.name} from ${seeds.map(formatPeerAddress).join(', ')} (at most ${maxNodes} nodes)`)
   for await (const item of results) {
     if (item.type === 'node') {
       nodes.push(item)
-      log(`  ok    ${label(item.address)}  ${printable(item.userAgent)}  height ${item.startHeight}  ${Math.round(item.latencyMs)} ms  (${item.newAddrs} new addresses)`)
+      log(`  ok    ${formatPeerAddress(item.address)}  ${printable(item.userAgent)}  height ${item.startHeight}  ${Math.round(item.latencyMs)} ms  (${item.newAddrs} new addresses)`)
     } else {
       failures.push(item)
-      log(`  fail  ${label(item.address)}  ${describeReason(item.reason, network)}`)
+      log(`  fail  ${formatPeerAddress(item.address)}  ${describeReason(item.reason, network)}`)
     }
   }
   const seconds = (performance.now() - t0) / 1000
@@ -154,13 +154,13 @@ export async function run(argv, ctx) {
   if (values.json) {
     const doc = {
       network: network.name,
-      seeds: seeds.map(label),
+      seeds: seeds.map(formatPeerAddress),
       visited: nodes.length + failures.length,
       reachable: nodes.length,
       failed: failures.length,
       seconds: Math.round(seconds * 1000) / 1000,
       nodes: rows,
-      failures: failures.map((f) => ({ address: label(f.address), reason: f.reason.kind, detail: describeReason(f.reason, network) })),
+      failures: failures.map((f) => ({ address: formatPeerAddress(f.address), reason: f.reason.kind, detail: describeReason(f.reason, network) })),
       summary: summaryData,
     }
     console.log(JSON.stringify(doc, null, 2))
@@ -175,7 +175,7 @@ export async function run(argv, ctx) {
     console.log('')
   }
   if (failures.length > 0) {
-    console.log(table(['failed', 'reason'], failures.map((f) => [label(f.address), describeReason(f.reason, network)])))
+    console.log(table(['failed', 'reason'], failures.map((f) => [formatPeerAddress(f.address), describeReason(f.reason, network)])))
     console.log('')
   }
   const counts = (list) => list.map((e) => `${printable(String(e.value))} (${e.count})`).join(', ') || '-'
@@ -280,7 +280,7 @@ async function distributed(values, ctx, network) {
           network: network.name,
           namespace: names.namespace,
           worker: name,
-          seeds: seeds.map(label),
+          seeds: seeds.map(formatPeerAddress),
           visitedHere,
           visited: nodes.length + failures.length,
           reachable: nodes.length,

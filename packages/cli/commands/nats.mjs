@@ -47,7 +47,7 @@ export async function natsOption(ctx, values, name) {
   try {
     nc = await connectNats(urls, { name })
   } catch (e) {
-    if (isJetStreamAdapterError(e) && e.kind === 'bad-option') throw new UsageError(`--nats: ${e.message}`)
+    if (isJetStreamAdapterError(e) && e.code === 'bad-option') throw new UsageError(`--nats: ${e.message}`)
     throw new CliError(isJetStreamAdapterError(e) ? e.message : String(e))
   }
   ctx.onExit(() => nc.close())

@@ -1,14 +1,13 @@
 // bitp2p view: a live view of the network in the browser, fed by the SDK's
 // events (a seeded simulation, a real peer, or a recorded trace).
 import { existsSync, statSync } from 'node:fs'
-import { HeaderSync, MempoolMonitor, singlePeer } from '@bitp2p/session'
+import { formatPeerAddress, HeaderSync, MempoolMonitor, singlePeer } from '@bitp2p/session'
 import { TcpConnector } from '@bitp2p/transport-tcp'
 import { hashToHex } from '@bitp2p/wire'
 import {
   CliError,
   connect,
   intOption,
-  label,
   networkOption,
   parse,
   peerOption,
@@ -156,7 +155,7 @@ async function attach(ctx, values, recorder) {
   const network = networkOption(opts)
   const addr = peerOption(opts)
   const timeoutMs = timeoutOption(opts)
-  recorder.start({ source: 'peer', network: network.name, address: label(addr) })
+  recorder.start({ source: 'peer', network: network.name, address: formatPeerAddress(addr) })
   const { peer, clock, lost } = await connect(ctx, opts, {
     connector: new TcpConnector({ connectTimeoutMs: timeoutMs }),
     setup: (p) => {
@@ -164,7 +163,7 @@ async function attach(ctx, values, recorder) {
       p.once('ready', () => recorder.addPeer(p))
     },
   })
-  console.log(`view: connected to ${peer.info.peer.userAgent} at ${label(addr)}, its height ${peer.info.peer.startHeight}`)
+  console.log(`view: connected to ${peer.info.peer.userAgent} at ${formatPeerAddress(addr)}, its height ${peer.info.peer.startHeight}`)
   const source = singlePeer(peer)
   const sync = new HeaderSync({ source, network, clock })
   recorder.watchSync(sync)

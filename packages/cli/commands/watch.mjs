@@ -1,11 +1,11 @@
 // bitp2p watch: find every transaction paying or spending addresses or
 // scripts, privately, with BIP157/158 compact block filters from one peer.
-import { singlePeer } from '@bitp2p/session'
+import { formatPeerAddress, singlePeer } from '@bitp2p/session'
 import { FileHeaderStore } from '@bitp2p/session/node'
 import { hashToHex, Services, toHex } from '@bitp2p/wire'
 import { LightStateError, MemoryLightStore, ScriptWatcher, WatcherError, scriptToAddress, watchedScript } from '@bitp2p/light'
 import { FileLightStore } from '@bitp2p/light/node'
-import { bar, CliError, connect, duration, intOption, label, networkOption, parse, PEER_OPTIONS, PEER_OPTIONS_HELP, printable, progressLine, UsageError } from './common.mjs'
+import { bar, CliError, connect, duration, intOption, networkOption, parse, PEER_OPTIONS, PEER_OPTIONS_HELP, printable, progressLine, UsageError } from './common.mjs'
 
 /**
  * getheaders deadline when resuming from --store: a node at its tip may not
@@ -159,7 +159,7 @@ export async function run(argv, ctx) {
   status(`connected to ${printable(v.userAgent)} (protocol ${peer.info.negotiatedVersion}), its height ${v.startHeight}, transport v${peer.transportVersion}`)
   if ((v.services & Services.NODE_COMPACT_FILTERS) === 0n) {
     close()
-    throw new CliError(`${label(peer.remote)} does not serve compact block filters (no NODE_COMPACT_FILTERS in its services): use a btcd node, or Bitcoin Core with -blockfilterindex -peerblockfilters`)
+    throw new CliError(`${formatPeerAddress(peer.remote)} does not serve compact block filters (no NODE_COMPACT_FILTERS in its services): use a btcd node, or Bitcoin Core with -blockfilterindex -peerblockfilters`)
   }
 
   watcher = new ScriptWatcher({
@@ -188,7 +188,7 @@ export async function run(argv, ctx) {
     const row = { type: 'reorg', forkHeight: r.fork.height, forkHash: hashToHex(r.fork.hash), unconfirmed: r.unconfirmed.map((t) => hashToHex(t.txid)) }
     print(values.json ? JSON.stringify(row) : `reorg: the chain forked at height ${row.forkHeight}; no longer confirmed: ${row.unconfirmed.join(', ') || 'none of ours'}`)
   })
-  watcher.on('peer-dropped', (_p, offense) => status(`dropped ${label(peer.remote)}: it served invalid filter data (${offense.detail})`))
+  watcher.on('peer-dropped', (_p, offense) => status(`dropped ${formatPeerAddress(peer.remote)}: it served invalid filter data (${offense.detail})`))
   watcher.on('stuck', (s) => status(`waiting for block ${s.height}: ${s.reason}`))
   watcher.on('error', (e) => console.error(`bitp2p: header store write failed: ${e?.message ?? e}`))
 
@@ -204,7 +204,7 @@ export async function run(argv, ctx) {
   try {
     tip = await Promise.race([watcher.synced(ctx.signal), lost])
   } catch (e) {
-    if (e instanceof WatcherError && e.kind === 'no-peers') throw new CliError(`${label(peer.remote)} stopped serving filters (${e.message})`)
+    if (e instanceof WatcherError && e.code === 'no-peers') throw new CliError(`${formatPeerAddress(peer.remote)} stopped serving filters (${e.message})`)
     throw e
   }
   progress.end()

@@ -20,7 +20,7 @@
 // virtual clock, so a seed gives byte-identical output and the same trace
 // hash on every run; only the "(wall ...)" figures depend on the machine.
 import { parseArgs } from 'node:util'
-import { HeaderSync, MempoolMonitor, Peer, PeerList, SeededRandom, singlePeer } from '@bitp2p/session'
+import { formatPeerAddress, HeaderSync, MempoolMonitor, Peer, PeerList, SeededRandom, singlePeer } from '@bitp2p/session'
 import { hashToHex, InvType, regtest, toHex, txid, txVsize, wtxid } from '@bitp2p/wire'
 import { MockNetwork, SyntheticChain, TxFactory, VirtualPeer } from '@bitp2p/transport-mock'
 import { CommandLabeler } from '@bitp2p/transport-mock/peers'
@@ -139,11 +139,11 @@ async function main() {
   nodeA.listen()
   nodeB.listen()
   const names = new Map([
-    [`${NODE_A.host}:${NODE_A.port}`, 'node A'],
-    [`${NODE_B.host}:${NODE_B.port}`, 'node B'],
+    [formatPeerAddress(NODE_A), 'node A'],
+    [formatPeerAddress(NODE_B), 'node B'],
   ])
   const nameOf = (label) => names.get(label) ?? label
-  console.log(`   node A on ${NODE_A.host}:${NODE_A.port}, node B on ${NODE_B.host}:${NODE_B.port}, both serving the chain`)
+  console.log(`   node A on ${formatPeerAddress(NODE_A)}, node B on ${formatPeerAddress(NODE_B)}, both serving the chain`)
   console.log(`   links: ${LATENCY_MS} ms one way + up to ${JITTER_MS} ms seeded jitter\n`)
 
   // 2. Connect and shake hands (the production Peer driver, on the mock network's connector and clock).

@@ -111,6 +111,8 @@ const BAD_ARGUMENTS: readonly (readonly string[])[] = [
   ['watch', '--network', 'regtest', '--peer', '127.0.0.1:1'],
   ['watch', 'not-an-address', '--network', 'regtest', '--peer', '127.0.0.1:1'],
   ['watch', '00', '--network', 'regtest', '--peer', '127.0.0.1:1', '--from-height', '-3'],
+  ['headers', '--network', 'regtest', '--peer', '::1:8333'],
+  ['crawl', '--seed', '127.0.0.1:0'],
 ]
 
 /** The stack-frame lines of an error print ("    at f (file:...)"): never shown for a known failure. */
@@ -165,9 +167,12 @@ needs('bcoin').describe.skipIf(!DISTS.every(existsSync))('bitp2p CLI (needs `npx
     expect(err(0)).toContain("unknown command 'frobnicate'")
     expect(err(2)).toContain("unknown network 'nonet'")
     expect(err(3)).toContain('--peer host:port is required')
-    expect(err(4)).toContain("--peer must be host:port, got '127.0.0.1'")
+    // An address refused says why (parsePeerAddress's reason).
+    expect(err(4)).toContain("--peer must be host:port, got '127.0.0.1' (no port)")
+    expect(err(18)).toContain("--peer must be host:port, got '::1:8333' (an IPv6 address needs brackets, as in [::1]:8333)")
+    expect(err(19)).toContain("--seed must be host:port, got '127.0.0.1:0' (port 0 is not in 1-65535)")
     expect(err(8)).toContain('crawl needs at least one --seed host:port')
-    expect(err(9)).toContain("--seed must be host:port, got 'nowhere'")
+    expect(err(9)).toContain("--seed must be host:port, got 'nowhere' (no port)")
     expect(err(10)).toContain('--concurrency must be at least 1')
     expect(err(11)).toContain('--seed needs --sim')
     // A zero deadline would expire before any peer could answer: refused before connecting.

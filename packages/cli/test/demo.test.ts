@@ -104,7 +104,7 @@ describe('bitp2p demo', () => {
     // The node it started is gone: its P2P port refuses connections.
     const port = Number(r.stdout.match(/P2P on 127\.0\.0\.1:(\d+)/)![1])
     const err = await rejection<TransportError>(new TcpConnector({ connectTimeoutMs: scaled(2_000) }).connect({ host: '127.0.0.1', port }))
-    expect(err.kind).toBe('connect-failed')
+    expect(err.code).toBe('connect-failed')
   })
 
   needs('bcoin').it('--keep: prints the next commands for its node, and the printed headers command syncs against it; Ctrl-C stops the node', { timeout: forWork(2, DEMO_BUDGET_MS) + scaled(5_000) }, async () => {

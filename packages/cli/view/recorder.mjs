@@ -1,7 +1,7 @@
 // Turning SDK events into view events (see events.mjs), and keeping them:
 // an append-only EventLog that players follow, trace files as JSON lines.
 import { closeSync, openSync, readFileSync, statSync, writeSync } from 'node:fs'
-import { describeDisconnect, peerLabel } from '@bitp2p/session'
+import { describeDisconnect, formatPeerAddress } from '@bitp2p/session'
 import { blockHash, hashToHex } from '@bitp2p/wire'
 import { applyEvent, checkEvent, createTally, SELF, summarize, TRACE_FORMAT } from './events.mjs'
 
@@ -223,7 +223,7 @@ export class Recorder {
     this.#emit({
       type: 'peer-added',
       peer: id,
-      address: peerLabel(peer),
+      address: formatPeerAddress(peer.remote),
       userAgent: v.userAgent,
       version: v.version,
       services: v.services.toString(16),

@@ -22,7 +22,7 @@
  * (its count when last asked, plus what was enqueued since), new ones are
  * dropped and counted. (Not by the stream's own limits: see streams.ts.)
  */
-import { crawlNode, type CrawlNodeOptions, type PeerAddress } from '@bitp2p/session'
+import { crawlNode, formatPeerAddress, type CrawlNodeOptions, type PeerAddress } from '@bitp2p/session'
 import { jetstream, JetStreamApiError, jetstreamManager, type JetStreamClient } from '@nats-io/jetstream'
 import type { KV } from '@nats-io/kv'
 import type { NatsConnection } from '@nats-io/transport-node'
@@ -63,11 +63,6 @@ export type CrawlRecord =
       readonly reason: string
       readonly visitedBy: string
     }
-
-/** "host:port", with IPv6 hosts in brackets. */
-export function addressLabel(a: PeerAddress): string {
-  return a.host.includes(':') ? `[${a.host}]:${a.port}` : `${a.host}:${a.port}`
-}
 
 /**
  * The bucket key of an address (`host_port`, colons of an IPv6 host as
@@ -198,7 +193,7 @@ export class CrawlFrontier {
       if (outcome === 'duplicate') r.known++
       else r.queued++
       // Mark it known; one that exists already (another worker got here) is fine.
-      await kv.create(key, JSON.stringify({ state: 'queued', address: addressLabel(a) } satisfies CrawlRecord)).catch(() => undefined)
+      await kv.create(key, JSON.stringify({ state: 'queued', address: formatPeerAddress(a) } satisfies CrawlRecord)).catch(() => undefined)
     }
     return r
   }
@@ -275,7 +270,7 @@ export function crawlWorker(opts: CrawlWorkerOptions): WorkQueueWorker<PeerAddre
         out.type === 'node'
           ? {
               state: 'node',
-              address: addressLabel(address),
+              address: formatPeerAddress(address),
               version: out.version,
               services: `0x${out.services.toString(16)}`,
               userAgent: out.userAgent,
@@ -284,7 +279,7 @@ export function crawlWorker(opts: CrawlWorkerOptions): WorkQueueWorker<PeerAddre
               addrsLearned: out.addrsLearned,
               visitedBy: ctx.worker,
             }
-          : { state: 'failure', address: addressLabel(address), reason: out.reason.kind, visitedBy: ctx.worker }
+          : { state: 'failure', address: formatPeerAddress(address), reason: out.reason.kind, visitedBy: ctx.worker }
       await kv.put(key, JSON.stringify(record))
       opts.onRecord?.(record)
     },

@@ -1,7 +1,7 @@
 /**
  * Typed errors of the adapter. Bytes that do not decode give a
  * PartCodecError (a code, the offset, what was expected); everything else
- * is a JetStreamAdapterError whose `kind` says what failed and whose
+ * is a JetStreamAdapterError whose `code` says what failed and whose
  * `detail` carries the data (subject, sizes, attempts...).
  */
 
@@ -38,8 +38,8 @@ export class PartCodecError extends Error {
   }
 }
 
-/** Kinds of JetStreamAdapterError. */
-export type JetStreamAdapterErrorKind =
+/** Codes of JetStreamAdapterError. */
+export type JetStreamAdapterErrorCode =
   /** An option out of range or malformed (`detail.option`). */
   | 'bad-option'
   /** A message larger than the server's max_payload (`detail.bytes`, `detail.maxPayload`). */
@@ -59,20 +59,34 @@ export type JetStreamAdapterErrorKind =
   /** A handler module does not export what a worker needs (`detail.path`). */
   | 'bad-handler'
 
-/** An adapter failure; see JetStreamAdapterErrorKind. */
+/**
+ * The old name of JetStreamAdapterErrorCode.
+ * @deprecated Use JetStreamAdapterErrorCode; this name goes in the next minor release.
+ */
+export type JetStreamAdapterErrorKind = JetStreamAdapterErrorCode
+
+/** An adapter failure; see JetStreamAdapterErrorCode. */
 export class JetStreamAdapterError extends Error {
   /** 'JetStreamAdapterError' (also across realms). */
   override readonly name = 'JetStreamAdapterError'
   /** What failed. */
-  readonly kind: JetStreamAdapterErrorKind
+  readonly code: JetStreamAdapterErrorCode
   /** The data of the failure. */
   readonly detail: Readonly<Record<string, unknown>>
 
-  /** An adapter error of `kind`; `cause` is the underlying error, if any. */
-  constructor(kind: JetStreamAdapterErrorKind, message: string, detail: Readonly<Record<string, unknown>> = {}, cause?: unknown) {
+  /** An adapter error of `code`; `cause` is the underlying error, if any. */
+  constructor(code: JetStreamAdapterErrorCode, message: string, detail: Readonly<Record<string, unknown>> = {}, cause?: unknown) {
     super(message, cause === undefined ? undefined : { cause })
-    this.kind = kind
+    this.code = code
     this.detail = detail
+  }
+
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
+  get kind(): JetStreamAdapterErrorCode {
+    return this.code
   }
 }
 

@@ -16,6 +16,7 @@ export {
   JetStreamAdapterError,
   PartCodecError,
   isJetStreamAdapterError,
+  type JetStreamAdapterErrorCode,
   type JetStreamAdapterErrorKind,
   type PartCodecErrorCode,
 } from './errors.js'
@@ -81,7 +82,6 @@ export {
   crawlWorker,
   frontierIdle,
   addressKey,
-  addressLabel,
   decodeAddress,
   type CrawlRecord,
   type CrawlFrontierOptions,

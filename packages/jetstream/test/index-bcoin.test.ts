@@ -212,7 +212,7 @@ needs('bcoin', 'nats-server').describe('bitp2p index and index-worker against bc
       const producer = new BlockProducer({ nc, names: jetStreamNames(ns), source: singlePeer(peer), network: regtest, tree: sync.tree, maxBacklog: 5, streams: TEST_STREAMS })
       const early = new AbortController()
       early.abort('test')
-      await expect(producer.run({ from: 0, to: truth.height }, early.signal)).rejects.toMatchObject({ name: 'JetStreamAdapterError', kind: 'stopped' })
+      await expect(producer.run({ from: 0, to: truth.height }, early.signal)).rejects.toMatchObject({ name: 'JetStreamAdapterError', code: 'stopped' })
       expect(await streamMessages(nc, `${ns}-blocks`)).toBe(0)
 
       const held = new AbortController()
@@ -221,7 +221,7 @@ needs('bcoin', 'nats-server').describe('bitp2p index and index-worker against bc
       const running = producer.run({ from: 0, to: truth.height }, held.signal)
       await until(async () => (await streamMessages(nc, `${ns}-blocks`)) === 5, 'the producer to reach its backlog of 5')
       held.abort('test')
-      await expect(running).rejects.toMatchObject({ kind: 'stopped' })
+      await expect(running).rejects.toMatchObject({ code: 'stopped' })
       expect(blocks.length).toBeLessThan(truth.blocks.length)
     } finally {
       peer.close('done')

@@ -36,7 +36,6 @@
 import { EventEmitter } from 'eventemitter3'
 import {
   BlockFetcher,
-  EventQueue,
   HeaderSync,
   RealtimeClock,
   watchPeers,
@@ -49,7 +48,7 @@ import {
   type PeerSource,
 } from '@bitp2p/session'
 import { type HeaderTree } from '@bitp2p/session/chain'
-import { type ServiceOffense } from '@bitp2p/session/core'
+import { EventQueue, type ServiceOffense } from '@bitp2p/session/core'
 import { fromHex, hashToHex, parseBlock, Services, WireError, type Message, type NetworkParams, type Transaction } from '@bitp2p/wire'
 import { addressToScript } from './address/address.js'
 import { isAddressError } from './address/error.js'
@@ -126,16 +125,24 @@ export class WatcherError extends Error {
    * the network nor a script in hex (`input`, and the address error as
    * cause); 'not-started': called before start().
    */
-  readonly kind: 'no-peers' | 'stopped' | 'bad-script' | 'not-started'
+  readonly code: 'no-peers' | 'stopped' | 'bad-script' | 'not-started'
   /** 'no-peers': how long it waited. */
   readonly waitedMs: number | undefined
   /** 'bad-script': what was given. */
   readonly input: string | undefined
-  constructor(kind: WatcherError['kind'], message: string, detail: { waitedMs?: number; input?: string; cause?: unknown } = {}) {
+  constructor(code: WatcherError['code'], message: string, detail: { waitedMs?: number; input?: string; cause?: unknown } = {}) {
     super(message, { cause: detail.cause })
-    this.kind = kind
+    this.code = code
     this.waitedMs = detail.waitedMs
     this.input = detail.input
+  }
+
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
+  get kind(): WatcherError['code'] {
+    return this.code
   }
 }
 

@@ -7,7 +7,8 @@
  * RetryTracker, AddrRateLimiter, eviction, netgroups and endpoints,
  * metering). Peer, Pool and the services in `@bitp2p/session` drive these.
  * Also the less common option, state and event types of those drivers
- * (TransportMode, StallPolicy, BackoffPolicy, BlockDownloadEvents, ...).
+ * (TransportMode, StallPolicy, BackoffPolicy, BlockDownloadEvents, ...)
+ * and the services' small helpers (EventQueue, peerLabel, unbracketHost).
  * @module @bitp2p/session/core
  */
 
@@ -47,7 +48,7 @@ export {
   type StreamClaim,
   type StreamProgress,
 } from './core/fsm/requests.js'
-export { PeerMachine, UNKNOWN_OTHER, type Deadline, type DeadlineName, type PeerMachineConfig, type StallPolicy } from './core/fsm/peer.js'
+export { PeerMachine, UNKNOWN_OTHER, type Deadline, type DeadlineName, type PeerMachineConfig, type PeerMachineState, type StallPolicy } from './core/fsm/peer.js'
 export { RequestScheduler, type JobOptions, type PeerSelection, type SchedulerAction, type SchedulerConfig, type SchedulerFailure } from './core/scheduler.js'
 export { V1Codec, type CodecEvent, type FrameCodec, type FrameMeterEvent, type V1CodecOptions, type V2Failure } from './core/codec.js'
 export { Connection, type ConnectionAction, type ConnectionConfig, type ConnectionEvent } from './core/connection.js'
@@ -124,7 +125,9 @@ export {
   type Subnet,
 } from './core/pool/banlist.js'
 export type { BlockAttemptFailure, BlockDownloadEvents, ChunkTx } from './driver/services/block-fetcher.js'
-export { describeServiceOffense, type PickOptions, type ServiceOffense } from './driver/services/source.js'
+export { describeServiceOffense, peerLabel, type PickOptions, type ServiceOffense } from './driver/services/source.js'
+export { EventQueue } from './driver/services/event-queue.js'
+export { unbracketHost } from './core/peer-address.js'
 export {
   txKey,
   TxRequestMachine,

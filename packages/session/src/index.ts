@@ -3,8 +3,8 @@
  *
  * This entry holds what applications use: Peer and Pool, the services
  * (HeaderSync, MempoolMonitor, Broadcaster, BlockFetcher, crawl) and the
- * PeerSource helpers that feed them, the typed errors and disconnect
- * reasons, the Transport/Connector/Listener/Clock/Random interfaces
+ * PeerSource helpers that feed them, "host:port" text (formatPeerAddress,
+ * parsePeerAddress), the typed errors and disconnect reasons, the Transport/Connector/Listener/Clock/Random interfaces
  * transports implement, RealtimeClock and the random sources, and the
  * HeaderStore interface with its memory store. The rest sits behind
  * subpaths:
@@ -32,6 +32,7 @@ export {
   type Transport,
   type TransportCloseKind,
 } from './core/ports.js'
+export { formatPeerAddress, parsePeerAddress, PeerAddressError, type PeerAddressErrorCode } from './core/peer-address.js'
 export { RealtimeClock } from './driver/realtime-clock.js'
 export { SeededRandom } from './core/random.js'
 export { systemRandom } from './driver/system-random.js'
@@ -40,7 +41,6 @@ export type { Offense, OffenseKind } from './core/fsm/misbehavior.js'
 export type { HandshakeInfo, PeerFeatures } from './core/fsm/handshake.js'
 export type { RttStats } from './core/fsm/ping.js'
 export type { DataReply, PeerRequest, RequestResult } from './core/fsm/requests.js'
-export type { PeerMachineState } from './core/fsm/peer.js'
 export { Peer, PeerError, RequestError, type ConnectOptions, type PeerEvents, type PeerOptions, type RequestOptions } from './driver/peer.js'
 export { MemoryHeaderStore, type HeaderStore } from './core/chain/store.js'
 export {
@@ -61,10 +61,9 @@ export {
   type BroadcastRejection,
   type BroadcastResult,
 } from './driver/services/broadcaster.js'
-export { EventQueue } from './driver/services/event-queue.js'
 export { HeaderSync, HeaderSyncError, type HeaderSyncEvents, type HeaderSyncOptions, type SyncProgress, type SyncReorg } from './driver/services/header-sync.js'
 export { MempoolMonitor, type MempoolMonitorEvents, type MempoolMonitorOptions, type MempoolTx } from './driver/services/mempool.js'
-export { peerLabel, PeerList, singlePeer, watchPeers, type PeerSource, type PeerSourceEvents } from './driver/services/source.js'
+export { PeerList, singlePeer, watchPeers, type PeerSource, type PeerSourceEvents } from './driver/services/source.js'
 export type { PoolPeerInfo } from './core/pool/machine.js'
 export { crawl, crawlNode, type CrawlFailure, type CrawlNodeOptions, type CrawlNodeOutcome, type CrawlOptions, type CrawlResult } from './driver/crawler.js'
-export { describeRemoval, Pool, PoolRequestError, type PoolEvents, type PoolOptions, type PoolStats } from './driver/pool.js'
+export { describeRemoval, Pool, type PoolEvents, type PoolOptions, type PoolStats } from './driver/pool.js'

@@ -7,8 +7,8 @@
  * runtime's network policy decides what may be reached (workerd's
  * `internet` service; Cloudflare's own rules, e.g. no port 25).
  */
-import { TransportError, type Connector, type PeerAddress } from '@bitp2p/session'
-import { bareHost, formatAddress } from './address.js'
+import { formatPeerAddress, TransportError, type Connector, type PeerAddress } from '@bitp2p/session'
+import { unbracketHost } from '@bitp2p/session/core'
 import { connectError } from './errors.js'
 import { runtimeConnect } from './runtime.js'
 import type { CloudflareSocket, ConnectFunction } from './socket.js'
@@ -57,8 +57,8 @@ export class CloudflareConnector implements Connector {
    * runtime's error).
    */
   connect(addr: PeerAddress, signal?: AbortSignal): Promise<CloudflareTransport> {
-    const remote: PeerAddress = { host: bareHost(addr.host), port: addr.port }
-    const where = formatAddress(remote)
+    const remote: PeerAddress = { host: unbracketHost(addr.host), port: addr.port }
+    const where = formatPeerAddress(remote)
     if (signal?.aborted) return Promise.reject(new TransportError('aborted', `connect to ${where} aborted`, signal.reason))
     if (!Number.isInteger(remote.port) || remote.port < 1 || remote.port > 65535 || remote.host.length === 0) {
       return Promise.reject(new TransportError('connect-failed', `invalid peer address ${where}`))

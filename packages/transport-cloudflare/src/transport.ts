@@ -21,8 +21,7 @@
  * - onClose fires exactly once, from a microtask, never from inside a call
  *   of ours (close(), send()).
  */
-import { TransportError, type PeerAddress, type Transport } from '@bitp2p/session'
-import { formatAddress } from './address.js'
+import { formatPeerAddress, TransportError, type PeerAddress, type Transport } from '@bitp2p/session'
 import { describe, streamError } from './errors.js'
 import type { CloudflareSocket } from './socket.js'
 
@@ -147,7 +146,7 @@ export class CloudflareTransport implements Transport {
     this.socket = socket
     this.remote = remote
     this.opts = resolveTransportOptions(options)
-    this.where = formatAddress(remote)
+    this.where = formatPeerAddress(remote)
     this.writer = socket.writable.getWriter()
     // An error the streams do not surface first (for instance while nobody
     // reads) is a reset; after release() the promise rejects for our own

@@ -25,12 +25,12 @@ describe('@bitp2p/transport-cloudflare imports', () => {
     expect(importers).toEqual(['runtime.ts'])
   })
 
-  it('the build keeps cloudflare:sockets as an import (external) and imports nothing else outside the package but @bitp2p/session', () => {
+  it('the build keeps cloudflare:sockets as an import (external) and imports nothing else outside the package but @bitp2p/session (its main entry and /core)', () => {
     const dist = `${PKG}dist`
     if (!existsSync(`${dist}/index.js`)) throw new Error('dist/ missing: run `npm run build` first')
     const files = readdirSync(dist).filter((f) => f.endsWith('.js'))
     const outside = new Set(files.flatMap((f) => specifiers(readFileSync(`${dist}/${f}`, 'utf8'))).filter((s) => !s.startsWith('./')))
-    expect([...outside].sort()).toEqual(['@bitp2p/session', 'cloudflare:sockets'])
+    expect([...outside].sort()).toEqual(['@bitp2p/session', '@bitp2p/session/core', 'cloudflare:sockets'])
     expect(readFileSync(`${dist}/runtime.js`, 'utf8')).toMatch(/^import \{ connect \} from 'cloudflare:sockets';$/m)
   })
 })

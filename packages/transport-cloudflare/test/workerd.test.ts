@@ -108,7 +108,7 @@ function closedPort(): Promise<number> {
 interface ConnectAnswer {
   readonly ok: boolean
   readonly name?: string
-  readonly kind?: string
+  readonly code?: string
   readonly message?: string
 }
 
@@ -174,7 +174,7 @@ needs('workerd').describe('CloudflareConnector in workerd (127.0.0.1 only)', () 
       expect(accepted).toBe(1)
       // ...the one without 127.0.0.1 does not: workerd refuses the address before dialing.
       const r = await ask<ConnectAnswer>(closed, `/connect?host=127.0.0.1&port=${port}`)
-      expect(r).toMatchObject({ ok: false, name: 'TransportError', kind: 'connect-failed' })
+      expect(r).toMatchObject({ ok: false, name: 'TransportError', code: 'connect-failed' })
       expect(accepted).toBe(1)
     } finally {
       await closed.stop()
@@ -189,10 +189,10 @@ needs('workerd').describe('CloudflareConnector in workerd (127.0.0.1 only)', () 
 
   it("types connect failures: a refused port and an invalid address are 'connect-failed' TransportErrors", { timeout: SYNC_BUDGET_MS }, async () => {
     const refused = await ask<ConnectAnswer>(wd, `/connect?host=127.0.0.1&port=${await closedPort()}`)
-    expect(refused).toMatchObject({ ok: false, name: 'TransportError', kind: 'connect-failed' })
+    expect(refused).toMatchObject({ ok: false, name: 'TransportError', code: 'connect-failed' })
     expect(refused.message).toMatch(/^connect to 127\.0\.0\.1:\d+ failed: /)
     const empty = await ask<ConnectAnswer>(wd, `/connect?host=&port=18444`)
-    expect(empty).toMatchObject({ ok: false, name: 'TransportError', kind: 'connect-failed', message: 'invalid peer address :18444' })
+    expect(empty).toMatchObject({ ok: false, name: 'TransportError', code: 'connect-failed', message: 'invalid peer address :18444' })
   })
 
   it('passes the transport compliance suite inside the worker, both ends its own sockets through a loopback splice', { timeout: COMPLIANCE_BUDGET_MS }, async () => {

@@ -6,6 +6,7 @@
  * test/examples/echo.test.ts, or call `runEcho()` from your own code.
  */
 // In your own code: import { MockNetwork } from '@bitp2p/transport-mock'
+import { formatPeerAddress } from '@bitp2p/session'
 import { MockNetwork } from '../src/index.js'
 
 /** Runs the example and returns what happened, one line per event. */
@@ -16,12 +17,12 @@ export async function runEcho(seed: string = 'echo-example'): Promise<string[]> 
   const server = net.listen({ host: '10.0.0.1', port: 7 })
   server.onConnection((t) => {
     t.onData((bytes) => t.send(bytes)) // echo each piece as it comes
-    t.onClose((err) => log.push(`${net.now()} ms server: closed (${err?.kind ?? 'local'})`))
+    t.onClose((err) => log.push(`${net.now()} ms server: closed (${err?.code ?? 'local'})`))
   })
 
   const client = (async () => {
     const t = await net.connector('10.0.0.2').connect(server.address)
-    log.push(`${net.now()} ms client: connected to ${t.remote.host}:${t.remote.port}`)
+    log.push(`${net.now()} ms client: connected to ${formatPeerAddress(t.remote)}`)
     const text = 'hello, world'
     const decoder = new TextDecoder()
     let received = ''

@@ -10,7 +10,7 @@
  */
 export { type RunOptions, VirtualClock, type VirtualClockOptions } from './scheduler.js'
 export { type DeliverHook, Trace, type TraceEvent, type TraceKind, type TraceOptions } from './trace.js'
-export { DEFAULT_LINK, formatAddress, type LinkOptions, MockConnection, MockConnector, type MockConnectorOptions, MockListener, MockNetwork, type MockNetworkOptions, MockTransport, type PartitionOptions, Pipe, type ResolvedLink } from './network.js'
+export { DEFAULT_LINK, type LinkOptions, MockConnection, MockConnector, type MockConnectorOptions, MockListener, MockNetwork, type MockNetworkOptions, MockTransport, type PartitionOptions, Pipe, type ResolvedLink } from './network.js'
 export { genesisBlock } from './chain/genesis.js'
 export { streamSyntheticBlock, syntheticBlockBytes, SyntheticBlockStream, type SyntheticBlockStreamOptions, type SyntheticBlockSummary } from './chain/stream-block.js'
 export { type ExtendOptions, type ForkOptions, type SyntheticBlock, SyntheticChain, type SyntheticChainOptions } from './chain/synthetic-chain.js'

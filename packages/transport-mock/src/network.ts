@@ -50,7 +50,7 @@
  * Iteration order anywhere in the network comes from insertion order;
  * string keys (`host:port`) are used only for lookups.
  */
-import { SeededRandom, TransportError } from '@bitp2p/session'
+import { formatPeerAddress, SeededRandom, TransportError } from '@bitp2p/session'
 import type { Connector, Listener, PeerAddress, Transport, TransportCloseKind } from '@bitp2p/session'
 import { VirtualClock } from './scheduler.js'
 import { Trace } from './trace.js'
@@ -111,11 +111,6 @@ export interface MockConnectorOptions {
 export interface PartitionOptions {
   /** Reset connections still stalled this many ms after the partition began. */
   readonly resetAfter?: number
-}
-
-/** `host:port`, with IPv6 literals in brackets. */
-export function formatAddress(addr: PeerAddress): string {
-  return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`
 }
 
 function resolveLink(base: ResolvedLink, o: LinkOptions = {}): ResolvedLink {
@@ -383,8 +378,8 @@ export class MockTransport implements Transport {
     this.isClient = isClient
     this.local = local
     this.remote = remote
-    this._localName = formatAddress(local)
-    this._remoteName = formatAddress(remote)
+    this._localName = formatPeerAddress(local)
+    this._remoteName = formatPeerAddress(remote)
     this._state = isClient ? CONNECTING : OPEN
   }
 
@@ -477,7 +472,7 @@ export class MockTransport implements Transport {
   #closeNetwork(err: TransportError): void {
     this._state = CLOSED
     this._out.kill()
-    this.#setCloseDue(err, err.kind)
+    this.#setCloseDue(err, err.code)
     this.connection._endClosed()
     // Already inside a network event: notify now, after any buffered data.
     this.#flushNow()
@@ -736,7 +731,7 @@ export class MockNetwork {
    */
   listen(addr: PeerAddress): MockListener {
     const address = addr.port === 0 ? { host: addr.host, port: this.#ephemeralPort(addr.host) } : { host: addr.host, port: addr.port }
-    const key = formatAddress(address)
+    const key = formatPeerAddress(address)
     if (this.#listeners.has(key)) throw new Error(`MockNetwork.listen: ${key} is already in use`)
     const l = new MockListener(this, address)
     this.#listeners.set(key, l)
@@ -750,14 +745,14 @@ export class MockNetwork {
 
   /** Refuse (true) or stop refusing (false) connections to `addr`, even while something listens. */
   refuse(addr: PeerAddress, on = true): void {
-    if (on) this.#refused.add(formatAddress(addr))
-    else this.#refused.delete(formatAddress(addr))
+    if (on) this.#refused.add(formatPeerAddress(addr))
+    else this.#refused.delete(formatPeerAddress(addr))
   }
 
   /** Silently drop (true) or stop dropping (false) connection attempts to `addr`. */
   blackhole(addr: PeerAddress, on = true): void {
-    if (on) this.#blackholed.add(formatAddress(addr))
-    else this.#blackholed.delete(formatAddress(addr))
+    if (on) this.#blackholed.add(formatPeerAddress(addr))
+    else this.#blackholed.delete(formatPeerAddress(addr))
   }
 
   /** Partition hosts in `groupA` from hosts in `groupB` until `heal()`. */
@@ -809,7 +804,7 @@ export class MockNetwork {
 
   /** @internal */
   _unlisten(l: MockListener): void {
-    const key = formatAddress(l.address)
+    const key = formatPeerAddress(l.address)
     if (this.#listeners.get(key) === l) this.#listeners.delete(key)
   }
 
@@ -839,7 +834,7 @@ export class MockNetwork {
     const targetAddr: PeerAddress = { host: target.host, port: target.port }
     if (signal?.aborted) {
       const err = abortError(signal)
-      this._traced(id, 'close', formatAddress(targetAddr), formatAddress(local), 0, err.kind, undefined)
+      this._traced(id, 'close', formatPeerAddress(targetAddr), formatPeerAddress(local), 0, err.code, undefined)
       return Promise.reject(err)
     }
     return new Promise<Transport>((resolve, reject) => {
@@ -862,7 +857,7 @@ export class MockNetwork {
       }
       if (timeout !== undefined) {
         a.cancelTimer = this.clock.setTimer(timeout, () =>
-          this.#giveUp(a, new TransportError('timeout', `connect to ${formatAddress(targetAddr)} timed out after ${timeout} ms`)),
+          this.#giveUp(a, new TransportError('timeout', `connect to ${formatPeerAddress(targetAddr)} timed out after ${timeout} ms`)),
         )
       }
       this.clock.callAt(this.clock.now() + a.link.latency, this.#synArrives, a)
@@ -871,7 +866,7 @@ export class MockNetwork {
 
   readonly #synArrives = (a: Attempt): void => {
     if (a.settled) return
-    const key = formatAddress(a.target)
+    const key = formatPeerAddress(a.target)
     if (this.#blackholed.has(key) || this.#partitioned(a.local.host, a.target.host)) return
     const listener = this.#listeners.get(key)
     if (listener === undefined || this.#refused.has(key)) {
@@ -897,7 +892,7 @@ export class MockNetwork {
     if (this.#partitioned(a.local.host, a.target.host)) return
     if (conn.client._state !== CONNECTING) {
       // Reset (resetAt, loss) before the handshake completed.
-      this.#fail(a, new TransportError('connect-failed', `connection to ${formatAddress(a.target)} reset during connect`))
+      this.#fail(a, new TransportError('connect-failed', `connection to ${formatPeerAddress(a.target)} reset during connect`))
       return
     }
     this.#settle(a)
@@ -907,7 +902,7 @@ export class MockNetwork {
 
   readonly #rstArrives = (a: Attempt): void => {
     if (a.settled) return
-    this.#fail(a, new TransportError('connect-failed', `connection to ${formatAddress(a.target)} refused`))
+    this.#fail(a, new TransportError('connect-failed', `connection to ${formatPeerAddress(a.target)} refused`))
   }
 
   #giveUp(a: Attempt, err: TransportError): void {
@@ -923,7 +918,7 @@ export class MockNetwork {
 
   #fail(a: Attempt, err: TransportError): void {
     this.#settle(a)
-    this._traced(a.id, 'close', formatAddress(a.target), formatAddress(a.local), 0, err.kind, undefined)
+    this._traced(a.id, 'close', formatPeerAddress(a.target), formatPeerAddress(a.local), 0, err.code, undefined)
     a.reject(err)
   }
 

@@ -86,7 +86,7 @@ describe('connect', () => {
   it("fails with 'connect-failed' after the round trip when nothing listens", async () => {
     const net = new MockNetwork({ seed: 1, defaultLink: { latency: 7 } })
     const p = net.connector().connect(SERVER)
-    const failed = expect(p).rejects.toMatchObject({ name: 'TransportError', kind: 'connect-failed' })
+    const failed = expect(p).rejects.toMatchObject({ name: 'TransportError', code: 'connect-failed' })
     net.clock.runUntilIdle()
     await failed
     expect(net.now()).toBe(14)
@@ -100,7 +100,7 @@ describe('connect', () => {
     const p1 = net.connector().connect(SERVER)
     net.clock.runUntilIdle()
     await expect(p1).rejects.toBeInstanceOf(TransportError)
-    await expect(p1).rejects.toMatchObject({ kind: 'connect-failed' })
+    await expect(p1).rejects.toMatchObject({ code: 'connect-failed' })
     expect(accepted).toBe(0)
     net.refuse(SERVER, false)
     const p2 = net.connector().connect(SERVER)
@@ -131,7 +131,7 @@ describe('connect', () => {
     let server: Transport | undefined
     net.listen(SERVER).onConnection((t) => (server = t))
     const p = net.connector().connect(SERVER, ac.signal)
-    const rejected = expect(p).rejects.toMatchObject({ kind: 'aborted' })
+    const rejected = expect(p).rejects.toMatchObject({ code: 'aborted' })
     net.clock.run({ until: 15 }) // SYN arrived at 10; SYN-ACK due at 20
     expect(server).toBeDefined()
     const s = observe(server!, net.clock)
@@ -140,7 +140,7 @@ describe('connect', () => {
     net.clock.runUntilIdle()
     expect(s.closes).toHaveLength(1)
     expect(s.closes[0].at).toBe(25)
-    expect(s.closes[0].err?.kind).toBe('reset')
+    expect(s.closes[0].err?.code).toBe('reset')
     expect(net.connections()).toHaveLength(0)
   })
 
@@ -151,7 +151,7 @@ describe('connect', () => {
     })
     net.blackhole(SERVER)
     const p = net.connector('10.0.0.2', { timeout: 3_000 }).connect(SERVER)
-    const timedOut = expect(p).rejects.toMatchObject({ kind: 'timeout' })
+    const timedOut = expect(p).rejects.toMatchObject({ code: 'timeout' })
     net.clock.runUntilIdle()
     await timedOut
     expect(net.now()).toBe(3_000)
@@ -159,7 +159,7 @@ describe('connect', () => {
     const ac = new AbortController()
     const p2 = net.connector().connect(SERVER, ac.signal)
     net.clock.setTimer(500, () => ac.abort(new DOMException('too slow', 'TimeoutError')))
-    const timedOut2 = expect(p2).rejects.toMatchObject({ kind: 'timeout' })
+    const timedOut2 = expect(p2).rejects.toMatchObject({ code: 'timeout' })
     net.clock.runUntilIdle()
     await timedOut2
   })
@@ -187,7 +187,7 @@ describe('connect', () => {
     const listener = net.listen({ host: '10.0.0.1', port: 9000 })
     await listener.close()
     const p = net.connector().connect({ host: '10.0.0.1', port: 9000 })
-    const failed = expect(p).rejects.toMatchObject({ kind: 'connect-failed' })
+    const failed = expect(p).rejects.toMatchObject({ code: 'connect-failed' })
     client.send(new Uint8Array([1, 2, 3]))
     net.clock.runUntilIdle()
     await failed
@@ -294,7 +294,7 @@ describe('data', () => {
     const o = observe(client, net.clock)
     net.clock.runUntilIdle()
     expect(o.chunks).toEqual([new Uint8Array([1]), new Uint8Array([2])])
-    expect(o.closes.map((c) => c.err?.kind)).toEqual(['remote'])
+    expect(o.closes.map((c) => c.err?.code)).toEqual(['remote'])
     expect(server).toBeDefined()
   })
 
@@ -352,7 +352,7 @@ describe('close', () => {
     net.clock.runUntilIdle()
     expect(s.bytes()).toEqual(pattern(1_000))
     expect(s.closes).toHaveLength(1)
-    expect(s.closes[0].err?.kind).toBe('remote')
+    expect(s.closes[0].err?.code).toBe('remote')
     expect(s.closes[0].at).toBe(t0 + 100 + 10)
     expect(c.closes).toEqual([{ at: t0, err: undefined }])
     expect(server.isOpen).toBe(false)
@@ -375,7 +375,7 @@ describe('close', () => {
     for (const t of c.times) expect(t).toBeLessThanOrEqual(stopAt)
     expect(c.chunks.length).toBeGreaterThan(30)
     expect(s.closes).toHaveLength(1)
-    expect(s.closes[0].err?.kind).toBe('remote')
+    expect(s.closes[0].err?.code).toBe('remote')
     expect(s.closes[0].at).toBe(stopAt + 10)
     expect(sent).toBeGreaterThan(200) // kept writing after the close, without throwing
     expect(server.bufferedAmount).toBe(0)
@@ -391,8 +391,8 @@ describe('faults', () => {
     net.resetAt(t0 + 20, client)
     net.clock.runUntilIdle()
     expect(s.chunks).toEqual([new Uint8Array([1])])
-    expect(c.closes.map((x) => [x.at, x.err?.kind])).toEqual([[t0 + 20, 'reset']])
-    expect(s.closes.map((x) => [x.at, x.err?.kind])).toEqual([[t0 + 20, 'reset']])
+    expect(c.closes.map((x) => [x.at, x.err?.code])).toEqual([[t0 + 20, 'reset']])
+    expect(s.closes.map((x) => [x.at, x.err?.code])).toEqual([[t0 + 20, 'reset']])
     expect(c.closes[0].err).toBeInstanceOf(TransportError)
     expect(net.connections()).toHaveLength(0)
   })
@@ -420,7 +420,7 @@ describe('faults', () => {
     net.closeAt(t0 + 100, client.connection, 'server')
     net.clock.runUntilIdle()
     expect(s.closes).toEqual([{ at: t0 + 100, err: undefined }])
-    expect(c.closes.map((x) => [x.at, x.err?.kind])).toEqual([[t0 + 110, 'remote']])
+    expect(c.closes.map((x) => [x.at, x.err?.code])).toEqual([[t0 + 110, 'remote']])
   })
 
   it('loss resets the connection: the receiver gets a prefix of what was sent, then a reset at both ends', async () => {
@@ -437,8 +437,8 @@ describe('faults', () => {
     expect(got.length).toBeGreaterThan(0)
     expect(got.length).toBeLessThan(sent.length)
     expect(got).toEqual(sent.slice(0, got.length))
-    expect(s.closes.map((x) => x.err?.kind)).toEqual(['reset'])
-    expect(c.closes.map((x) => x.err?.kind)).toEqual(['reset'])
+    expect(s.closes.map((x) => x.err?.code)).toEqual(['reset'])
+    expect(c.closes.map((x) => x.err?.code)).toEqual(['reset'])
     expect(c.closes[0].at).toBe(s.closes[0].at)
   })
 
@@ -448,8 +448,8 @@ describe('faults', () => {
     client.send(new Uint8Array([1]))
     net.clock.runUntilIdle()
     expect(s.chunks).toEqual([])
-    expect(s.closes.map((x) => [x.at, x.err?.kind])).toEqual([[t0 + 10, 'reset']])
-    expect(c.closes.map((x) => [x.at, x.err?.kind])).toEqual([[t0 + 10, 'reset']])
+    expect(s.closes.map((x) => [x.at, x.err?.code])).toEqual([[t0 + 10, 'reset']])
+    expect(c.closes.map((x) => [x.at, x.err?.code])).toEqual([[t0 + 10, 'reset']])
   })
 })
 
@@ -481,8 +481,8 @@ describe('partitions', () => {
     const t0 = net.now()
     net.partition(['10.0.0.1'], ['10.0.0.2'], { resetAfter: 5_000 })
     net.clock.runUntilIdle()
-    expect(c.closes.map((x) => [x.at, x.err?.kind])).toEqual([[t0 + 5_000, 'reset']])
-    expect(s.closes.map((x) => [x.at, x.err?.kind])).toEqual([[t0 + 5_000, 'reset']])
+    expect(c.closes.map((x) => [x.at, x.err?.code])).toEqual([[t0 + 5_000, 'reset']])
+    expect(s.closes.map((x) => [x.at, x.err?.code])).toEqual([[t0 + 5_000, 'reset']])
   })
 
   it('a partition healed before resetAfter does not reset', async () => {
@@ -502,7 +502,7 @@ describe('partitions', () => {
     net.partition(['10.0.0.1'], ['10.0.0.66'])
     const across = net.connector('10.0.0.66', { timeout: 2_000 }).connect(SERVER)
     const outside = net.connector('10.0.0.77').connect(SERVER)
-    const timedOut = expect(across).rejects.toMatchObject({ kind: 'timeout' })
+    const timedOut = expect(across).rejects.toMatchObject({ code: 'timeout' })
     net.clock.runUntilIdle()
     await timedOut
     await expect(outside).resolves.toBeDefined()

@@ -6,8 +6,8 @@
  */
 /// <reference types="node" />
 import { connect as netConnect, type Socket } from 'node:net'
-import { TransportError, type Connector, type PeerAddress } from '@bitp2p/session'
-import { bareHost, formatAddress } from './address.js'
+import { formatPeerAddress, TransportError, type Connector, type PeerAddress } from '@bitp2p/session'
+import { unbracketHost } from '@bitp2p/session/core'
 import { connectError } from './errors.js'
 import { configureSocket, TcpTransport, type TcpSocketOptions, type TcpTransportOptions } from './transport.js'
 
@@ -42,8 +42,8 @@ export class TcpConnector implements Connector {
    * own SYN timeout), 'connect-failed' (refused, unreachable, DNS...).
    */
   connect(addr: PeerAddress, signal?: AbortSignal): Promise<TcpTransport> {
-    const remote: PeerAddress = { host: bareHost(addr.host), port: addr.port }
-    const where = formatAddress(remote)
+    const remote: PeerAddress = { host: unbracketHost(addr.host), port: addr.port }
+    const where = formatPeerAddress(remote)
     if (signal?.aborted) {
       return Promise.reject(new TransportError('aborted', `connect to ${where} aborted`, signal.reason))
     }

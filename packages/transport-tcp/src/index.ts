@@ -13,4 +13,4 @@ export {
   type TcpSocketOptions,
   type TcpTransportOptions,
 } from './transport.js'
-export { bareHost, formatAddress, unmapIPv4 } from './address.js'
+export { unmapIPv4 } from './address.js'

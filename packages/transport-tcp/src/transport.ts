@@ -16,8 +16,7 @@
  */
 /// <reference types="node" />
 import type { Socket } from 'node:net'
-import { TransportError, type PeerAddress, type Transport } from '@bitp2p/session'
-import { formatAddress } from './address.js'
+import { formatPeerAddress, TransportError, type PeerAddress, type Transport } from '@bitp2p/session'
 import { socketError } from './errors.js'
 
 /**
@@ -83,7 +82,7 @@ export class TcpTransport implements Transport {
     this.socket = socket
     this.remote = remote
     this.lingerMs = options.closeLingerMs ?? DEFAULT_CLOSE_LINGER_MS
-    this.where = formatAddress(remote)
+    this.where = formatPeerAddress(remote)
     // The 'error' listener stays for the socket's whole life: an 'error'
     // without a listener would crash the process.
     socket.on('error', (err) => this.finish(socketError(err, this.where)))

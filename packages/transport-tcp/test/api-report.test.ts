@@ -124,6 +124,30 @@ describe('API reports', () => {
   })
 })
 
+describe('error classes', () => {
+  /** Errors with one meaning, no variants to tell apart: a misuse of a machine, a bad command line. */
+  const SINGLE_MEANING = new Set(['LocalProtocolError', 'CliUsageError'])
+
+  it('every exported error class says what happened in `code` (issue 15: one discriminant), `kind` at most a deprecated getter', () => {
+    const classes: string[] = []
+    const without: string[] = []
+    for (const r of reports) {
+      for (const line of r.lines) {
+        const m = /^class (\w+Error) extends Error$/.exec(line)
+        if (m === null || SINGLE_MEANING.has(m[1]!)) continue
+        const name = m[1]!
+        classes.push(name)
+        const members = r.lines.filter((l) => l.startsWith(`class ${name}.`))
+        const code = members.some((l) => l.startsWith(`class ${name}.readonly code: `) || l.startsWith(`class ${name}.get code: `))
+        const kindField = members.some((l) => l.startsWith(`class ${name}.readonly kind: `))
+        if (!code || kindField) without.push(`${r.entry.specifier} ${name}`)
+      }
+    }
+    expect(classes).toEqual(expect.arrayContaining(['WireError', 'TransportError', 'RequestError', 'PeerAddressError', 'LightStoreError', 'JetStreamAdapterError']))
+    expect(without).toEqual([])
+  })
+})
+
 describe('main entries', () => {
   // Every package's main entry (the bare specifier), found from the exports, so a new package is covered.
   const mains = [...new Set((entryPoints() as Entry[]).map((e) => e.pkg))]

@@ -20,7 +20,7 @@ function waitForCommand(t: TcpTransport, framing: FramingParams, command: string
   const decoder = new MessageDecoder({ network: framing })
   const seen: Message[] = []
   return new Promise((resolve, reject) => {
-    t.onClose((err) => reject(new Error(`closed before '${command}': ${err?.kind ?? 'clean'} ${err?.message ?? ''}`)))
+    t.onClose((err) => reject(new Error(`closed before '${command}': ${err?.code ?? 'clean'} ${err?.message ?? ''}`)))
     t.onData((bytes) => {
       for (const ev of decoder.push(bytes)) {
         if (ev.type === 'error') reject(ev.error)

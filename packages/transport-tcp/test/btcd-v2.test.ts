@@ -463,7 +463,7 @@ async function v2First(addr: { host: string; port: number }, extra: Partial<Peer
 }
 
 /** The TransportError kind of a 'transport' reason (undefined for other reasons). */
-const transportKind = (r: DisconnectReason | undefined): string | undefined => (r?.kind === 'transport' ? r.error?.kind : undefined)
+const transportKind = (r: DisconnectReason | undefined): string | undefined => (r?.kind === 'transport' ? r.error?.code : undefined)
 
 needs('btcd').describe("'v2-first' to btcd without --v2transport: one refused v2 attempt, then a working v1 session", () => {
   let plain: BtcdNode | undefined

@@ -16,8 +16,8 @@ import {
   HeaderSync,
   MempoolMonitor,
   Broadcaster,
+  formatPeerAddress,
   RealtimeClock,
-  peerLabel,
   singlePeer,
   type BlockDoneEvent,
   type MempoolTx,
@@ -200,8 +200,8 @@ needs('bcoin').describe('session services against bcoin 1.0.2 over TCP (regtest,
       console.log(`[services]   ${id} reported ${Math.round(performance.now() - t0)} ms after sendtoaddress`)
       const m = monitored.get(id)!
       expect(hashToHex(txid(m.tx))).toBe(id)
-      expect(m.receivedFrom).toBe(peerLabel(headersPeer))
-      expect(m.announcedBy).toEqual([peerLabel(headersPeer)])
+      expect(m.receivedFrom).toBe(formatPeerAddress(headersPeer.remote))
+      expect(m.announcedBy).toEqual([formatPeerAddress(headersPeer.remote)])
       // The bytes we decoded re-serialize to what bcoin holds in its mempool.
       const raw: string = await node.rpc('getrawtransaction', [id, false])
       expect(toHex(serializeTx(m.tx))).toBe(raw)
@@ -228,13 +228,13 @@ needs('bcoin').describe('session services against bcoin 1.0.2 over TCP (regtest,
         `[services]   ${signed.txid}: outcome ${result.outcome}, fetched after ${Math.round(fetchedMs)} ms, ` +
           `announcements ${result.announcements}, fetchedBy [${result.fetchedBy}], seenFrom [${result.seenFrom}], in mempool (polled ${inMempool} ms after the deadline)`,
       )
-      const bcoin = peerLabel(sender)
+      const bcoin = formatPeerAddress(sender.remote)
       expect(result.outcome === 'propagated' || result.fetchedBy.includes(bcoin)).toBe(true)
       expect(result.fetchedBy).toEqual([bcoin])
       expect(result.announcedTo).toEqual([bcoin])
       expect(result.rejectedBy).toEqual([])
       expect(bytesEqual(result.txid, txid(tx))).toBe(true)
-      expect(monitored.get(signed.txid)!.receivedFrom).toBe(peerLabel(headersPeer))
+      expect(monitored.get(signed.txid)!.receivedFrom).toBe(formatPeerAddress(headersPeer.remote))
       await waitForWalletTx(node, signed.txid)
     })
   })

@@ -61,7 +61,7 @@ describe('TcpTransport close kinds', () => {
     s.resetAndDestroy()
     const err = await c
     expect(err?.name).toBe('TransportError')
-    expect(err?.kind).toBe('reset')
+    expect(err?.code).toBe('reset')
     expect((err?.cause as { code?: string } | undefined)?.code).toBe('ECONNRESET')
   })
 
@@ -112,7 +112,7 @@ describe('TcpTransport reading', () => {
   it('keeps bytes that arrive before onData, and delivers them before the close', async () => {
     const { t, s } = await connectedPair()
     const events: string[] = []
-    t.onClose((e) => events.push(`close:${e?.kind}`))
+    t.onClose((e) => events.push(`close:${e?.code}`))
     s.end(Uint8Array.of(1, 2, 3, 4, 5))
     await sleep(50)
     expect(events).toEqual([]) // paused: the FIN waits behind the unread bytes
@@ -177,7 +177,7 @@ describe('TcpTransport close and destroy', () => {
     const reason = { code: 'misbehaving' }
     t.close(reason)
     const err = await closed(t)
-    expect(err?.kind).toBe('local')
+    expect(err?.code).toBe('local')
     expect(err?.cause).toBe(reason)
   })
 

@@ -15,14 +15,13 @@
  * - onClose fires exactly once, from a microtask, never from inside a call
  *   of ours.
  */
-import { TransportError, type Connector, type PeerAddress, type Transport, type TransportCloseKind } from '@bitp2p/session'
+import { formatPeerAddress, TransportError, type Connector, type PeerAddress, type Transport, type TransportCloseKind } from '@bitp2p/session'
+import { unbracketHost } from '@bitp2p/session/core'
 import {
   BridgeCloseCode,
-  bareHost,
   bridgeUrl,
   clientSubprotocols,
   closeCodeName,
-  formatPeer,
   isValidToken,
   SUBPROTOCOL_REFUSED,
   SUBPROTOCOL_V1,
@@ -155,8 +154,8 @@ export class WsConnector implements Connector {
    * 'aborted' (an already-aborted signal opens no socket).
    */
   connect(peer: PeerAddress, signal?: AbortSignal): Promise<WsTransport> {
-    const remote: PeerAddress = { host: bareHost(peer.host), port: peer.port }
-    const where = formatPeer(remote)
+    const remote: PeerAddress = { host: unbracketHost(peer.host), port: peer.port }
+    const where = formatPeerAddress(remote)
     if (signal?.aborted) return Promise.reject(new TransportError('aborted', `connect to ${where} aborted`, signal.reason))
     if (!Number.isInteger(remote.port) || remote.port < 1 || remote.port > 65535 || remote.host.length === 0) {
       return Promise.reject(new TransportError('connect-failed', `invalid peer address ${where}`))
@@ -235,7 +234,7 @@ export class WsTransport implements Transport {
   constructor(ws: WebSocketLike, remote: PeerAddress, maxFrameBytes: number) {
     this.ws = ws
     this.remote = remote
-    this.where = formatPeer(remote)
+    this.where = formatPeerAddress(remote)
     this.maxFrameBytes = maxFrameBytes
     ws.binaryType = 'arraybuffer'
     ws.addEventListener('open', () => this.onOpen())

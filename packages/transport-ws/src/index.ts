@@ -19,8 +19,6 @@ export {
   BridgeCloseCode,
   BRIDGE_CLOSE_NAMES,
   closeCodeName,
-  formatPeer,
-  parsePeer,
   bridgeUrl,
   clientSubprotocols,
   isValidToken,

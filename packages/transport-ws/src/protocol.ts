@@ -25,7 +25,7 @@
  * This module is runtime-neutral (no node:* imports): the browser client
  * bundles it.
  */
-import type { PeerAddress } from '@bitp2p/session'
+import { formatPeerAddress, type PeerAddress } from '@bitp2p/session'
 
 /** Subprotocol of a successful upgrade: the upstream is connected. Protocol version 1. */
 export const SUBPROTOCOL_V1 = 'bitp2p.v1'
@@ -39,8 +39,6 @@ export const PEER_QUERY_PARAM = 'peer'
 export const MAX_TOKEN_LENGTH = 256
 /** Token alphabet: base64url plus '.' and '~', all valid in a subprotocol name (an HTTP token). */
 const TOKEN_PATTERN = /^[A-Za-z0-9._~-]+$/
-/** Longest DNS name (RFC 1035, without the trailing dot). */
-const MAX_HOSTNAME_LENGTH = 253
 
 /**
  * Close codes of the bridge (RFC 6455 private range 4000-4999, plus the
@@ -108,46 +106,6 @@ export function closeCodeName(code: number): string {
   return BRIDGE_CLOSE_NAMES[code] ?? `code-${code}`
 }
 
-/** 'host:port', with IPv6 literals in brackets: '[::1]:18444'. */
-export function formatPeer(peer: PeerAddress): string {
-  const host = bareHost(peer.host)
-  return host.includes(':') ? `[${host}]:${peer.port}` : `${host}:${peer.port}`
-}
-
-/** '[::1]' -> '::1'. */
-export function bareHost(host: string): string {
-  return host.length >= 2 && host.startsWith('[') && host.endsWith(']') ? host.slice(1, -1) : host
-}
-
-/**
- * Parse a `peer` value: 'host:port' or '[v6]:port'. Returns undefined for
- * anything malformed: empty host, a port outside 1-65535 or with leading
- * zeros, an unbracketed IPv6 literal, characters no host name or IP literal
- * has (this also rejects IPv6 zone ids such as '%eth0').
- */
-export function parsePeer(value: string): PeerAddress | undefined {
-  let host: string
-  let portText: string
-  if (value.startsWith('[')) {
-    const end = value.indexOf(']')
-    if (end < 0 || value[end + 1] !== ':') return undefined
-    host = value.slice(1, end)
-    portText = value.slice(end + 2)
-    if (!/^[0-9A-Fa-f:.]+$/.test(host) || !host.includes(':')) return undefined
-  } else {
-    const colon = value.lastIndexOf(':')
-    if (colon < 0) return undefined
-    host = value.slice(0, colon)
-    portText = value.slice(colon + 1)
-    if (!/^[A-Za-z0-9.-]+$/.test(host)) return undefined
-  }
-  if (host.length === 0 || host.length > MAX_HOSTNAME_LENGTH) return undefined
-  if (!/^[1-9][0-9]{0,4}$/.test(portText)) return undefined
-  const port = Number(portText)
-  if (port > 65535) return undefined
-  return { host: host.toLowerCase(), port }
-}
-
 /** True if `token` can travel as a subprotocol (see MAX_TOKEN_LENGTH and the alphabet above). */
 export function isValidToken(token: string): boolean {
   return token.length > 0 && token.length <= MAX_TOKEN_LENGTH && TOKEN_PATTERN.test(token)
@@ -163,6 +121,6 @@ export function clientSubprotocols(token?: string): string[] {
 /** The bridge URL for `peer`: `base` with `?peer=host:port` set (other query parameters are kept). */
 export function bridgeUrl(base: string, peer: PeerAddress): string {
   const url = new URL(base)
-  url.searchParams.set(PEER_QUERY_PARAM, formatPeer(peer))
+  url.searchParams.set(PEER_QUERY_PARAM, formatPeerAddress(peer))
   return url.toString()
 }

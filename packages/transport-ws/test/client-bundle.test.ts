@@ -15,7 +15,8 @@ describe('client bundle', () => {
       format: 'esm',
       platform: 'browser',
       metafile: true,
-      alias: { '@bitp2p/session': here('../../session/src/index.ts') },
+      // The subpath first: esbuild would otherwise read '@bitp2p/session/core' as a path under index.ts.
+      alias: { '@bitp2p/session/core': here('../../session/src/core.ts'), '@bitp2p/session': here('../../session/src/index.ts') },
       logLevel: 'silent',
     })
     const inputs = Object.keys(result.metafile!.inputs)

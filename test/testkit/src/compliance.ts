@@ -200,7 +200,7 @@ function expectKind(err: TransportError | undefined, kinds: readonly TransportCl
   expect(err, `expected a TransportError of kind ${kinds.join(' or ')}, got none`).toBeDefined()
   // By name, not instanceof: the suite may meet a TransportError from another module instance.
   expect(err?.name).toBe('TransportError')
-  expect(kinds).toContain(err?.kind)
+  expect(kinds).toContain(err?.code)
 }
 
 /**

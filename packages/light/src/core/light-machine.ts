@@ -211,10 +211,18 @@ export class LightStateError extends Error {
   /** 'LightStateError', also across realms. */
   override readonly name = 'LightStateError'
   /** 'wrong-network': saved for another genesis; 'malformed': not a state this version wrote. */
-  readonly kind: 'wrong-network' | 'malformed'
-  constructor(kind: LightStateError['kind'], message: string, options?: { cause?: unknown }) {
+  readonly code: 'wrong-network' | 'malformed'
+  constructor(code: LightStateError['code'], message: string, options?: { cause?: unknown }) {
     super(message, options)
-    this.kind = kind
+    this.code = code
+  }
+
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
+  get kind(): LightStateError['code'] {
+    return this.code
   }
 }
 

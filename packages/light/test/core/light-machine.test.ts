@@ -384,7 +384,7 @@ describe('LightMachine: reorgs and restarts', () => {
     try {
       new LightMachine({ genesisHash: other }, { headers: new Uint8Array(0), state })
     } catch (e) {
-      expect((e as LightStateError).kind).toBe('wrong-network')
+      expect((e as LightStateError).code).toBe('wrong-network')
     }
     const g = w.chain.genesis.hash
     for (const bad of [{ ...state, version: 9 }, { ...state, scanHeight: 'x' }, { ...state, recent: ['zz'] }, { ...state, forced: [-3] }]) {

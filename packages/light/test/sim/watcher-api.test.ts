@@ -42,7 +42,7 @@ describe('ScriptWatcher API', () => {
     // Stopped: a new iterator ends at once, synced() rejects 'stopped'.
     const after = watcher.events()
     expect(await after.next()).toEqual({ value: undefined, done: true })
-    await expect(watcher.synced()).rejects.toMatchObject({ name: 'WatcherError', kind: 'stopped' })
+    await expect(watcher.synced()).rejects.toMatchObject({ name: 'WatcherError', code: 'stopped' })
   })
 
   it("synced() rejects 'no-peers' after peerWaitMs when no peer serves filters", async () => {
@@ -57,7 +57,7 @@ describe('ScriptWatcher API', () => {
     expect(outcome).toBeUndefined()
     await fnet.clock.runAsync({ until: fnet.clock.now() + 2_000 })
     expect(outcome).toBeInstanceOf(WatcherError)
-    expect((outcome as WatcherError).kind).toBe('no-peers')
+    expect((outcome as WatcherError).code).toBe('no-peers')
     expect((outcome as WatcherError).waitedMs).toBeGreaterThanOrEqual(20_000)
     await watcher.stop()
   })
@@ -73,7 +73,7 @@ describe('ScriptWatcher API', () => {
     ac.abort(new Error('enough'))
     await expect(aborted).rejects.toThrow('enough')
     await watcher.stop()
-    await expect(waiting).rejects.toMatchObject({ kind: 'stopped' })
+    await expect(waiting).rejects.toMatchObject({ code: 'stopped' })
   })
 
   it("watch() takes addresses, scripts and hex; anything else is WatcherError 'bad-script', and nothing is watched", async () => {
@@ -86,13 +86,13 @@ describe('ScriptWatcher API', () => {
     try {
       watchedScript('bc1qw508d6qejxtdg4y5r3zarvary0c5xw7kv8f3t4', regtest)
     } catch (e) {
-      expect((e as WatcherError).kind).toBe('bad-script')
+      expect((e as WatcherError).code).toBe('bad-script')
       expect((e as Error).message).toMatch(/WRONG_NETWORK/)
     }
     const { w } = smallWorld()
     const fnet = await startFilterNet(w, [{ server: new FilterServer(w) }], 'api-4')
     const watcher = new ScriptWatcher({ source: new PeerList(fnet.clients), network: regtest, clock: fnet.clock })
-    await expect(watcher.watch([A, 'nonsense'])).rejects.toMatchObject({ kind: 'bad-script', input: 'nonsense' })
+    await expect(watcher.watch([A, 'nonsense'])).rejects.toMatchObject({ code: 'bad-script', input: 'nonsense' })
     expect(watcher.machine.wallet.scripts()).toEqual([])
     await watcher.stop()
   })

@@ -29,17 +29,26 @@ export type TransportCloseKind =
 /**
  * How a transport reports a failed connect (the rejection of
  * `Connector.connect`) or a close it did not ask for (the argument of
- * `onClose`). `kind` says what happened; `message` is for humans.
+ * `onClose`). `code` says what happened; `message` is for humans.
  */
 export class TransportError extends Error {
   override readonly name = 'TransportError'
-  readonly kind: TransportCloseKind
+  /** What happened; see TransportCloseKind. */
+  readonly code: TransportCloseKind
   /** Underlying error or close code, when there is one. */
   override readonly cause?: unknown
-  constructor(kind: TransportCloseKind, message: string, cause?: unknown) {
+  constructor(code: TransportCloseKind, message: string, cause?: unknown) {
     super(message)
-    this.kind = kind
+    this.code = code
     this.cause = cause
+  }
+
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
+  get kind(): TransportCloseKind {
+    return this.code
   }
 }
 

@@ -3,6 +3,7 @@
  * was refused or garbled), so a 'v2-first' connect goes straight to v1 next
  * time. A Pool keeps one; give one to Peer.connect to get the same.
  */
+import { formatPeerAddress } from './peer-address.js'
 import type { PeerAddress } from './ports.js'
 
 /** Largest number of peers a TransportMemory remembers (the oldest is forgotten first). */
@@ -23,12 +24,12 @@ export class TransportMemory {
 
   /** True when `addr` is known to speak only v1. */
   isV1Only(addr: PeerAddress): boolean {
-    return this.#v1.has(addressKey(addr))
+    return this.#v1.has(formatPeerAddress(addr))
   }
 
   /** Remember that `addr` speaks only v1. */
   rememberV1Only(addr: PeerAddress): void {
-    const k = addressKey(addr)
+    const k = formatPeerAddress(addr)
     this.#v1.delete(k)
     this.#v1.add(k)
     if (this.#v1.size > this.#limit) this.#v1.delete(this.#v1.values().next().value!)
@@ -36,17 +37,12 @@ export class TransportMemory {
 
   /** Forget what is known of `addr` (it may have been upgraded). */
   forget(addr: PeerAddress): void {
-    this.#v1.delete(addressKey(addr))
+    this.#v1.delete(formatPeerAddress(addr))
   }
 
   /** Peers remembered. */
   get size(): number {
     return this.#v1.size
   }
-}
-
-/** "host:port" (IPv6 in brackets). */
-function addressKey(addr: PeerAddress): string {
-  return addr.host.includes(':') ? `[${addr.host}]:${addr.port}` : `${addr.host}:${addr.port}`
 }
 

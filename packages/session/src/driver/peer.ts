@@ -48,8 +48,9 @@ import type { HandshakeInfo, PeerFeatures } from '../core/fsm/handshake.js'
 import type { Offense } from '../core/fsm/misbehavior.js'
 import type { PeerMachine, PeerMachineConfig, PeerMachineState } from '../core/fsm/peer.js'
 import type { RttStats } from '../core/fsm/ping.js'
-import { describeDisconnect, type DisconnectReason } from '../core/fsm/reasons.js'
+import { describeDisconnect, type DisconnectKind, type DisconnectReason } from '../core/fsm/reasons.js'
 import type { PeerRequest, RequestFailure, RequestResult, RequestSummary } from '../core/fsm/requests.js'
+import type { PoolFailure } from '../core/pool/machine.js'
 import { systemRandom } from './system-random.js'
 import { RealtimeClock } from './realtime-clock.js'
 import { TransportError, type Cancel, type Clock, type Connector, type PeerAddress, type Random, type Transport } from '../core/ports.js'
@@ -152,6 +153,9 @@ export type TransportMode = 'v2-first' | 'v2' | 'v1'
 /** A connection that did not get to (or past) the handshake, with the typed reason. */
 export class PeerError extends Error {
   override readonly name = 'PeerError'
+  /** What ended the connection: `reason.kind`. */
+  readonly code: DisconnectKind
+  /** Why, with the data of the reason (and its policy through disconnectPolicy). */
   readonly reason: DisconnectReason
   /**
    * How far the connection got: 'transport' (the connect, or v2's own
@@ -161,21 +165,46 @@ export class PeerError extends Error {
   readonly stage: 'transport' | 'version' | undefined
   constructor(reason: DisconnectReason, options?: { cause?: unknown; stage?: 'transport' | 'version' }) {
     super(describeDisconnect(reason), options)
+    this.code = reason.kind
     this.reason = reason
     this.stage = options?.stage
   }
 }
 
-/** A request that ended without an answer. */
+/**
+ * A request that ended without an answer: a Peer's request (getHeaders,
+ * getData, ping, request) or a Pool's (request, broadcast). `code` is the
+ * failure's kind; `failure` carries its data:
+ * - from a peer: 'stalled' (no progress for `waitedMs`), 'cancelled',
+ *   'closed' (the connection ended, with its `reason`);
+ * - from the pool: 'exhausted' (`attempts` failed, `last` the last one's
+ *   peer failure), 'no-peers' (none ready for `waitedMs`), 'stopped',
+ *   'queue-full' (a broadcast dropped as the oldest past `limit`);
+ * - from either: 'aborted' (its AbortSignal fired, with the signal's `reason`).
+ */
 export class RequestError extends Error {
   override readonly name = 'RequestError'
+  /** What ended the request: `failure.kind`. */
+  readonly code: RequestFailure['kind'] | PoolFailure['kind']
+  /** The peer request that failed; undefined for a pool request, and for one aborted before it was sent. */
   readonly request: RequestSummary | undefined
-  readonly failure: RequestFailure | { readonly kind: 'aborted'; readonly reason?: unknown }
-  constructor(request: RequestSummary | undefined, failure: RequestError['failure']) {
-    super(`request ${request ? `#${request.id} (${request.kind}) ` : ''}failed: ${failure.kind}`)
+  /** Why, with the data of the failure. */
+  readonly failure: RequestFailure | PoolFailure
+  /** A failed request: `request` when a peer sent one, and why. */
+  constructor(request: RequestSummary | undefined, failure: RequestFailure | PoolFailure) {
+    const attempts = failure.kind === 'exhausted' ? ` after ${failure.attempts} attempts (last: ${failure.last.kind})` : ''
+    super(`request ${request ? `#${request.id} (${request.kind}) ` : ''}failed: ${failure.kind}${attempts}`)
+    this.code = failure.kind
     this.request = request
     this.failure = failure
   }
+}
+
+/** The peer's failure a RequestError carries (stalled, cancelled, closed); undefined for anything else (an abort, a pool failure, another error). */
+export function peerRequestFailure(e: unknown): RequestFailure | undefined {
+  if (!(e instanceof RequestError)) return undefined
+  const f = e.failure
+  return f.kind === 'stalled' || f.kind === 'cancelled' || f.kind === 'closed' ? f : undefined
 }
 
 interface Waiter {
@@ -602,7 +631,7 @@ export function mayRetryInV1(e: PeerError): boolean {
     case 'handshake-timeout':
       return true
     case 'transport':
-      return r.error !== undefined && (r.error.kind === 'remote' || r.error.kind === 'reset')
+      return r.error !== undefined && (r.error.code === 'remote' || r.error.code === 'reset')
     default:
       return false
   }

@@ -54,11 +54,12 @@ import { checkProofOfWork } from '@bitp2p/wire/consensus'
 import type { HandshakeInfo } from '../core/fsm/handshake.js'
 import { describeDisconnect, type DisconnectPolicy, type DisconnectReason } from '../core/fsm/reasons.js'
 import type { PeerRequest, RequestFailure, RequestResult } from '../core/fsm/requests.js'
-import { mayRetryInV1, Peer, PeerError, RequestError, type PeerOptions } from './peer.js'
+import { mayRetryInV1, Peer, PeerError, peerRequestFailure, RequestError, type PeerOptions } from './peer.js'
 import type { V2Support } from '../core/codec.js'
 import { systemRandom } from './system-random.js'
 import { RealtimeClock } from './realtime-clock.js'
 import { TransportError, type Cancel, type Clock, type Connector, type Listener, type PeerAddress, type Random, type Transport } from '../core/ports.js'
+import { formatPeerAddress } from '../core/peer-address.js'
 import { peerLabel, type PeerSource, type ServiceOffense } from './services/source.js'
 import type { GoodResult } from '../core/pool/addrman.js'
 import { crawl, type CrawlItem, type CrawlOptions } from './crawler.js'
@@ -67,7 +68,6 @@ import {
   type PoolAction,
   type PoolCounts,
   type PoolEvent,
-  type PoolFailure,
   type PoolMachineConfig,
   type PoolPeerInfo,
   type SlotType,
@@ -156,16 +156,6 @@ export interface PoolState {
   readonly banList: Uint8Array
 }
 
-/** A pool request that ended without an answer. */
-export class PoolRequestError extends Error {
-  override readonly name = 'PoolRequestError'
-  readonly failure: PoolFailure
-  constructor(failure: PoolFailure) {
-    super(`pool request failed: ${failure.kind}${failure.kind === 'exhausted' ? ` after ${failure.attempts} attempts (last: ${failure.last.kind})` : ''}`)
-    this.failure = failure
-  }
-}
-
 /** Events of a Pool. */
 export interface PoolEvents {
   /** A peer completed its handshake and holds a slot. */
@@ -210,7 +200,7 @@ interface Conn {
 
 interface Waiter {
   resolve(r: RequestResult): void
-  reject(e: PoolRequestError): void
+  reject(e: RequestError): void
   cleanup(): void
 }
 
@@ -235,7 +225,7 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   readonly #v2: V2Support | undefined
   readonly #conns = new Map<number, Conn>()
   readonly #waiters = new Map<number, Waiter>()
-  readonly #broadcasts = new Map<number, { resolve(n: number): void; reject(e: PoolRequestError): void }>()
+  readonly #broadcasts = new Map<number, { resolve(n: number): void; reject(e: RequestError): void }>()
   readonly #closedIn: CommandCounts = new Map()
   readonly #closedOut: CommandCounts = new Map()
   #closedBytesIn = 0
@@ -426,11 +416,11 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
   /**
    * Ask some peer; on a stall or a disconnect the request moves to another
    * peer (at most `maxAttempts` tries). With no peer ready it waits for one.
-   * Rejects with PoolRequestError.
+   * Rejects with RequestError (code: the PoolFailure's kind).
    */
   request(req: PeerRequest, opts: PoolRequestCallOptions = {}): Promise<RequestResult> {
     const { signal } = opts
-    if (signal?.aborted) return Promise.reject(new PoolRequestError({ kind: 'aborted', reason: signal.reason }))
+    if (signal?.aborted) return Promise.reject(new RequestError(undefined, { kind: 'aborted', reason: signal.reason }))
     let id: number
     try {
       id = this.machine.submit(this.#clock.now(), req, { timeoutMs: opts.timeoutMs, maxAttempts: opts.maxAttempts })
@@ -464,8 +454,8 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
 
   /**
    * Send `msg` to every ready peer, or keep it until a peer is ready.
-   * Resolves with the number of peers it went to; rejects if dropped
-   * (queue full) or the pool stopped first.
+   * Resolves with the number of peers it went to; rejects with
+   * RequestError if dropped ('queue-full') or the pool stopped first ('stopped').
    */
   broadcast(msg: KnownMessage): Promise<number> {
     return new Promise<number>((resolve, reject) => {
@@ -560,14 +550,14 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
         if (!w) return
         this.#waiters.delete(a.requestId)
         w.cleanup()
-        w.reject(new PoolRequestError(a.failure))
+        w.reject(new RequestError(undefined, a.failure))
         return
       }
       case 'broadcast-settled': {
         const b = this.#broadcasts.get(a.broadcastId)
         if (!b) return
         this.#broadcasts.delete(a.broadcastId)
-        if (a.failure) b.reject(new PoolRequestError(a.failure))
+        if (a.failure) b.reject(new RequestError(undefined, a.failure))
         else b.resolve(a.peers)
         return
       }
@@ -758,13 +748,8 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
       },
       (e: unknown) => {
         c.requests.delete(requestId)
-        let failure: RequestFailure
-        if (e instanceof RequestError) {
-          if (e.failure.kind === 'aborted') return // we cancelled it
-          failure = e.failure
-        } else {
-          failure = { kind: 'closed', reason: { kind: 'local', reason: String(e) } }
-        }
+        if (e instanceof RequestError && e.code === 'aborted') return // we cancelled it
+        const failure: RequestFailure = peerRequestFailure(e) ?? { kind: 'closed', reason: { kind: 'local', reason: String(e) } }
         this.machine.requestFailed(this.#clock.now(), requestId, peerId, failure)
         this.#flush()
       },
@@ -790,5 +775,5 @@ export class Pool extends EventEmitter<PoolEvents> implements PeerSource {
 
 /** One line for logs of a pool removal. */
 export function describeRemoval(info: PoolPeerInfo, reason: DisconnectReason): string {
-  return `#${info.id} ${info.addr.host}:${info.addr.port} (${info.slot}): ${describeDisconnect(reason)}`
+  return `#${info.id} ${formatPeerAddress(info.addr)} (${info.slot}): ${describeDisconnect(reason)}`
 }

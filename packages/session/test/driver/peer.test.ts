@@ -166,6 +166,8 @@ describe('Peer: messages and requests', () => {
     clock.advance(50)
     const err = (await p.catch((e: unknown) => e)) as RequestError
     expect(err).toBeInstanceOf(RequestError)
+    expect(err.code).toBe('stalled')
+    expect(err.request).toMatchObject({ kind: 'data' })
     expect(err.failure).toEqual({ kind: 'stalled', waitedMs: 50 })
     expect(stalls).toEqual([50])
     expect(alice.closeReason?.kind).toBe('stalled')
@@ -208,6 +210,7 @@ describe('Peer: messages and requests', () => {
     const p = alice.request({ kind: 'headers', locator: [new Uint8Array(32)] }, { signal: ac.signal })
     ac.abort('enough')
     const err = (await p.catch((e: unknown) => e)) as RequestError
+    expect(err.code).toBe('aborted')
     expect(err.failure).toEqual({ kind: 'aborted', reason: 'enough' })
     expect(alice.state).toBe('ready')
     ac.abort()
@@ -220,6 +223,7 @@ describe('Peer: messages and requests', () => {
     const p = alice.getHeaders([new Uint8Array(32)])
     alice.close('done')
     const err = (await p.catch((e: unknown) => e)) as RequestError
+    expect(err.code).toBe('closed')
     expect(err.failure).toEqual({ kind: 'closed', reason: { kind: 'local', reason: 'done' } })
   })
 })
@@ -235,7 +239,7 @@ describe('Peer: close reasons', () => {
     expect(await alice.closed).toEqual({ kind: 'local', reason: 'bye' })
     expect(closes).toHaveLength(1)
     expect(closes[0]!.kind).toBe('transport')
-    expect((closes[0] as Extract<DisconnectReason, { kind: 'transport' }>).error!.kind).toBe('remote')
+    expect((closes[0] as Extract<DisconnectReason, { kind: 'transport' }>).error!.code).toBe('remote')
     alice.close()
     expect(closes).toHaveLength(1)
     expect(clock.pending).toBe(0)

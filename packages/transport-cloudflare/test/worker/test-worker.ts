@@ -10,7 +10,7 @@
  *                           peer's version and the synced tip.
  *   GET /connect?host=H&port=P
  *                           one connect attempt; answers how it ended
- *                           (the TransportError's kind, or ok).
+ *                           (the TransportError's code, or ok).
  *   GET /compliance?port=P  the shared transport compliance suite, both
  *                           ends CloudflareTransports joined by the splice
  *                           on 127.0.0.1:P; answers each case's result.
@@ -95,7 +95,7 @@ async function connectOnce(host: string, p: number): Promise<unknown> {
     return { ok: true }
   } catch (e) {
     const err = e as TransportError
-    return { ok: false, name: err.name, kind: err.kind, message: err.message }
+    return { ok: false, name: err.name, code: err.code, message: err.message }
   }
 }
 

@@ -33,7 +33,7 @@ describe('lossy links', () => {
     const failed = first.filter((r) => !r.ok)
     // With this seed the loss does hit some connections (it is a fault test, not a pass rate).
     expect(failed.length).toBeGreaterThan(0)
-    for (const r of failed) expect(r.reason).toMatchObject({ kind: 'transport', error: { kind: 'reset' } })
+    for (const r of failed) expect(r.reason).toMatchObject({ kind: 'transport', error: { code: 'reset' } })
     expectNothingLeft(sim)
 
     // The path recovers: new connections to the same peers get a clean link, and every retry completes.
@@ -98,7 +98,7 @@ describe('partitions', () => {
     const first = await visitAll(sim, range(PEERS))
     expectCompletedOrTransient(first)
     for (const r of first) {
-      expect(r).toMatchObject({ ok: false, step: 'ping', reason: { kind: 'transport', error: { kind: 'reset' } } })
+      expect(r).toMatchObject({ ok: false, step: 'ping', reason: { kind: 'transport', error: { code: 'reset' } } })
     }
     expect(sim.now()).toBe(45 + 2_000)
     expectNothingLeft(sim)
@@ -127,7 +127,7 @@ describe('partitions', () => {
     const sim = new Simulation({ seed: 'partition-connect', peers: 5, connectTimeout: 3_000 })
     sim.net.partition([sim.driverHost], hostsOf(sim))
     const first = await visitAll(sim, range(5))
-    for (const r of first) expect(r).toMatchObject({ ok: false, step: 'connect', reason: { kind: 'transport', error: { kind: 'timeout' } } })
+    for (const r of first) expect(r).toMatchObject({ ok: false, step: 'connect', reason: { kind: 'transport', error: { code: 'timeout' } } })
     expectCompletedOrTransient(first)
     expect(sim.now()).toBe(3_000)
     sim.net.heal()

@@ -159,12 +159,12 @@ describe('VirtualPeer connections', () => {
     const { sim, peer, virtual } = await connected()
     virtual.close()
     await sim.run()
-    expect(await peer.closed).toMatchObject({ kind: 'transport', error: { kind: 'remote' } })
+    expect(await peer.closed).toMatchObject({ kind: 'transport', error: { code: 'remote' } })
     expect(virtual.sessionCount).toBe(0)
     const again = sim.connect(0).catch((e: unknown) => e)
     await sim.run()
     expect(await again).toBeInstanceOf(PeerError)
-    expect(((await again) as PeerError).reason).toMatchObject({ kind: 'transport', error: { kind: 'connect-failed' } })
+    expect(((await again) as PeerError).reason).toMatchObject({ kind: 'transport', error: { code: 'connect-failed' } })
   })
 
   it('works on a plain MockNetwork with its own chain', async () => {

@@ -105,7 +105,7 @@ export function disconnectPolicy(reason: DisconnectReason): DisconnectPolicy {
       // A garbled or refused handshake is no misbehaviour (Core disconnects without a score); try again, perhaps in v1.
       return TRANSIENT
     case 'transport': {
-      const kind = reason.error?.kind
+      const kind = reason.error?.code
       return kind !== undefined && UNRESPONSIVE_TRANSPORT_KINDS.has(kind) ? TRANSIENT_UNRESPONSIVE : TRANSIENT
     }
     case 'aborted':
@@ -174,7 +174,7 @@ export function describeDisconnect(reason: DisconnectReason): string {
     case 'send-buffer-full':
       return `send-buffer-full: ${reason.buffered} bytes > ${reason.limit}`
     case 'transport':
-      return `transport: ${reason.error ? `${reason.error.kind} ${reason.error.message}` : 'closed'}`
+      return `transport: ${reason.error ? `${reason.error.code} ${reason.error.message}` : 'closed'}`
     case 'aborted':
       return 'aborted'
     case 'local':

@@ -27,6 +27,7 @@ import { bip155AddressLength, ipv4Mapped, isIPv4Mapped } from '@bitp2p/wire/code
 import { sha256 } from '@bitp2p/wire/hash'
 import type { NetAddress, TimestampedNetAddress } from '@bitp2p/wire'
 import type { AddrV2Entry } from '@bitp2p/wire/messages'
+import { unbracketHost } from '../peer-address.js'
 import type { PeerAddress } from '../ports.js'
 
 /** Group class of loopback and "this host" addresses (127/8, 0/8, ::1, ::). */
@@ -105,10 +106,8 @@ export function endpointFromAddrV2(e: AddrV2Entry): Endpoint {
  * name or anything else that is not an address.
  */
 export function endpointFromPeerAddress(p: PeerAddress): Endpoint | undefined {
-  let host = p.host
-  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1)
   try {
-    const h = addrV2FromString(host)
+    const h = addrV2FromString(unbracketHost(p.host))
     return { network: h.networkId, bytes: h.addr, port: p.port }
   } catch {
     return undefined

@@ -69,7 +69,7 @@ import type { HeaderTree } from '../../core/chain/tree.js'
 import { RequestScheduler, type SchedulerFailure } from '../../core/scheduler.js'
 import type { DisconnectReason } from '../../core/fsm/reasons.js'
 import type { RequestFailure } from '../../core/fsm/requests.js'
-import { RequestError, type Peer } from '../peer.js'
+import { peerRequestFailure, type Peer } from '../peer.js'
 import { RealtimeClock } from '../realtime-clock.js'
 import type { Cancel, Clock } from '../../core/ports.js'
 import { EventQueue } from './event-queue.js'
@@ -178,7 +178,7 @@ export class BlockFetchError extends Error {
    * 'no-peers': no ready peer for peerWaitMs (`waitedMs`);
    * 'cancelled': cancel() was called.
    */
-  readonly kind: 'invalid-block' | 'exhausted' | 'no-peers' | 'cancelled'
+  readonly code: 'invalid-block' | 'exhausted' | 'no-peers' | 'cancelled'
   /** The block, display hex. */
   readonly hash: string | undefined
   readonly peer: string | undefined
@@ -189,25 +189,33 @@ export class BlockFetchError extends Error {
   readonly waitedMs: number | undefined
 
   constructor(
-    kind: BlockFetchError['kind'],
+    code: BlockFetchError['code'],
     detail: { hash?: string; peer?: string; error?: WireError; reason?: unknown; last?: BlockAttemptFailure; waitedMs?: number },
   ) {
     super(
-      kind === 'invalid-block'
+      code === 'invalid-block'
         ? `invalid block ${detail.hash} from ${detail.peer}: ${detail.error?.code} ${detail.error?.message}`
-        : kind === 'exhausted'
+        : code === 'exhausted'
           ? `block ${detail.hash}: every attempt failed${detail.last ? ` (last: ${detail.last.kind})` : ''}`
-          : kind === 'no-peers'
+          : code === 'no-peers'
             ? `block ${detail.hash}: no peer to ask for ${Math.round(detail.waitedMs ?? 0)} ms`
             : `download cancelled${detail.reason !== undefined ? `: ${String(detail.reason)}` : ''}`,
       { cause: detail.error ?? detail.reason },
     )
-    this.kind = kind
+    this.code = code
     this.hash = detail.hash
     this.peer = detail.peer
     this.error = detail.error
     this.last = detail.last
     this.waitedMs = detail.waitedMs
+  }
+
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
+  get kind(): BlockFetchError['code'] {
+    return this.code
   }
 }
 
@@ -593,8 +601,7 @@ export class BlockFetcher {
         },
         (e: unknown) => {
           if (att.over) return
-          const failure: BlockAttemptFailure =
-            e instanceof RequestError && e.failure.kind !== 'aborted' ? e.failure : { kind: 'closed', reason: { kind: 'local', reason: String(e) } }
+          const failure: BlockAttemptFailure = peerRequestFailure(e) ?? { kind: 'closed', reason: { kind: 'local', reason: String(e) } }
           this.attemptFailed(jobId, job, att, failure)
         },
       )

@@ -60,13 +60,21 @@ export const DEFAULT_SYNC_PEER_WAIT_MS = 60_000
 export class HeaderSyncError extends Error {
   override readonly name = 'HeaderSyncError'
   /** 'no-peers': no usable peer for `waitedMs`; 'stopped': stop() was called. */
-  readonly kind: 'no-peers' | 'stopped'
+  readonly code: 'no-peers' | 'stopped'
   /** 'no-peers': how long it waited. */
   readonly waitedMs: number | undefined
-  constructor(kind: HeaderSyncError['kind'], waitedMs?: number) {
-    super(kind === 'no-peers' ? `header sync: no usable peer for ${Math.round(waitedMs ?? 0)} ms` : 'header sync stopped')
-    this.kind = kind
+  constructor(code: HeaderSyncError['code'], waitedMs?: number) {
+    super(code === 'no-peers' ? `header sync: no usable peer for ${Math.round(waitedMs ?? 0)} ms` : 'header sync stopped')
+    this.code = code
     this.waitedMs = waitedMs
+  }
+
+  /**
+   * The old name of `code`.
+   * @deprecated Use `code` (the one discriminant of every bitp2p error); `kind` goes in the next minor release.
+   */
+  get kind(): HeaderSyncError['code'] {
+    return this.code
   }
 }
 

@@ -24,6 +24,7 @@ import { EventEmitter } from 'eventemitter3'
 import type { WireError } from '@bitp2p/wire'
 import type { Offense } from '../../core/fsm/misbehavior.js'
 import type { DisconnectReason } from '../../core/fsm/reasons.js'
+import { formatPeerAddress } from '../../core/peer-address.js'
 import type { Peer } from '../peer.js'
 
 /** Events of a PeerSource. */
@@ -93,10 +94,9 @@ export function watchPeers(
   }
 }
 
-/** "host:port" of a peer, the name the services report peers by. */
+/** "host:port" of a peer, the name the services report peers by: `formatPeerAddress(peer.remote)`. */
 export function peerLabel(peer: Peer): string {
-  const { host, port } = peer.remote
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+  return formatPeerAddress(peer.remote)
 }
 
 /**

@@ -64,7 +64,7 @@ function describeSettled(p: Promise<unknown>, at: (label: string) => void): Prom
   return p.then(
     () => at('ok'),
     (e: unknown) => {
-      if (e instanceof BlockFetchError || e instanceof HeaderSyncError) return at(`${e.name}:${e.kind}`)
+      if (e instanceof BlockFetchError || e instanceof HeaderSyncError) return at(`${e.name}:${e.code}`)
       at(`untyped:${String(e)}`)
     },
   )

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { blockHash, InvType, Services, toHex, txid, type Block, type KnownMessage, type Message, type Transaction } from '@bitp2p/wire'
-import { type DisconnectReason, Peer, Pool, type PoolOptions, type PoolPeerInfo, PoolRequestError, SeededRandom } from '@bitp2p/session'
+import { type DisconnectReason, Peer, Pool, type PoolOptions, type PoolPeerInfo, RequestError, SeededRandom } from '@bitp2p/session'
 import { explainEviction } from '@bitp2p/session/core'
 import { RELAY_BLOCK_TIME_WINDOW_S } from '@bitp2p/session/limits'
 import { FULL, NET, Node, PORT, POOL_HOST, UNIX0, hostIn, makeChain, mineBlock, run, setup, watchCaps } from './sim.js'
@@ -126,9 +126,12 @@ describe('Pool: bans', () => {
 
     // The slow peer stalls a request: it is dropped and the request fails, but nothing is banned.
     const err = await Promise.all([pool.getData([{ type: InvType.MSG_BLOCK, hash: chain.hashes[3]! }], { timeoutMs: 2_000, maxAttempts: 1 }).catch((e) => e), run(net, 3_000)])
-    expect(err[0]).toBeInstanceOf(PoolRequestError)
+    // One error class for a peer's request and a pool's: the pool's has no peer request, and its code is the PoolFailure's kind.
+    expect(err[0]).toBeInstanceOf(RequestError)
+    expect(err[0]).toMatchObject({ name: 'RequestError', code: 'exhausted', request: undefined })
+    expect((err[0] as RequestError).message).toBe('request failed: exhausted after 1 attempts (last: closed)')
     // The stall closed the peer (onStall 'disconnect'), which is what the request saw.
-    expect((err[0] as PoolRequestError).failure).toMatchObject({ kind: 'exhausted', attempts: 1, last: { kind: 'closed', reason: { kind: 'stalled' } } })
+    expect((err[0] as RequestError).failure).toMatchObject({ kind: 'exhausted', attempts: 1, last: { kind: 'closed', reason: { kind: 'stalled' } } })
     expect(removed.map((r) => r.kind)).toContain('stalled')
     expect(bans).toHaveLength(1)
     expect(pool.machine.isBanned(net.now(), slow.addr)).toBe(false)
@@ -221,8 +224,9 @@ describe('Pool: every request settles', () => {
     expect(pool.stats().pendingRequests).toBe(1)
     await run(net, 2_000)
     const err = await failed
-    expect(err).toBeInstanceOf(PoolRequestError)
-    expect((err as PoolRequestError).failure).toEqual({ kind: 'no-peers', waitedMs: 20_000 })
+    expect(err).toBeInstanceOf(RequestError)
+    expect((err as RequestError).code).toBe('no-peers')
+    expect((err as RequestError).failure).toEqual({ kind: 'no-peers', waitedMs: 20_000 })
     expect(pool.stats().pendingRequests).toBe(0)
     // The node comes up; once the pool (past its connect backoff) has it, requests are served again.
     node.up()
@@ -242,7 +246,7 @@ describe('Pool: outbound queue', () => {
     pool.start()
     const item = { type: InvType.MSG_TX, hash: new Uint8Array(32).fill(7) }
     let settled: number | string | undefined
-    const first = pool.broadcast({ command: 'inv', items: [item] }).catch((e: PoolRequestError) => e.failure.kind)
+    const first = pool.broadcast({ command: 'inv', items: [item] }).catch((e: RequestError) => e.code)
     const second = pool.broadcast({ command: 'inv', items: [{ ...item, hash: new Uint8Array(32).fill(8) }] }).then((n) => (settled = n))
     const third = pool.broadcast({ command: 'inv', items: [{ ...item, hash: new Uint8Array(32).fill(9) }] })
     await run(net, 10_000)

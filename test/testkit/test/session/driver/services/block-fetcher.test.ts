@@ -184,7 +184,7 @@ describe.each([
 
     expect(invalid).toHaveLength(1)
     expect(invalid[0]).toBeInstanceOf(BlockFetchError)
-    expect(invalid[0]!.kind).toBe('invalid-block')
+    expect(invalid[0]!.code).toBe('invalid-block')
     expect(invalid[0]!.error?.code).toBe('BAD_MERKLE_ROOT')
     expect(invalid[0]!.hash).toBe(hashToHex(target.hash))
     expect(invalid[0]!.peer).toBe(sim.remotes[0]!.label)
@@ -237,7 +237,7 @@ describe.each([
     expect(sim.clients[0]!.closeReason).toMatchObject({ kind: 'stalled', waitedMs: timeoutMs })
     const err = await outcome
     expect(err).toBeInstanceOf(BlockFetchError)
-    expect(err).toMatchObject({ kind: 'no-peers', hash: hashToHex(chain.tip.hash), waitedMs: peerWaitMs })
+    expect(err).toMatchObject({ code: 'no-peers', hash: hashToHex(chain.tip.hash), waitedMs: peerWaitMs })
     expect(await iterated).toBe(err)
     // Stall, then the wait: within one stall deadline, the wait and a few link latencies of the start.
     expect(settledAt! - start).toBeLessThanOrEqual(timeoutMs + peerWaitMs + 100)
@@ -305,7 +305,7 @@ describe('BlockFetcher', () => {
     await sim.run(2_000)
     const err = await download.done.catch((e: unknown) => e)
     expect(err).toBeInstanceOf(BlockFetchError)
-    expect((err as BlockFetchError).kind).toBe('exhausted')
+    expect((err as BlockFetchError).code).toBe('exhausted')
     expect(await iterated).toBe(err)
   })
 

@@ -282,7 +282,7 @@ describe('HeaderSync: every synced() settles', () => {
     await sim.run(5_000 + 10_000 + 100)
     const err = await outcome
     expect(err).toBeInstanceOf(HeaderSyncError)
-    expect(err).toMatchObject({ kind: 'no-peers', waitedMs: 10_000 })
+    expect(err).toMatchObject({ code: 'no-peers', waitedMs: 10_000 })
     expect(sim.clients[0]!.state).toBe('ready')
     sync.stop()
   })
