@@ -8,6 +8,8 @@
 // split inputs are joined into one small array rather than streamed.
 import * as nodeCrypto from 'node:crypto'
 import type { Sha256Hasher } from './sha256.js'
+// Not from './sha256.js': in the Node variant build that path resolves to this file.
+import { checkRange, sha256dPairJs, sha256dRange3Js, sha256dRangeJs, sha256Of32Js } from './sha256d-ranges.js'
 
 export type { Sha256Hasher }
 
@@ -74,10 +76,64 @@ export function sha256dParts(parts: readonly Uint8Array[]): Uint8Array {
   return plain(once(once(joined)))
 }
 
-/** sha256d(a || b) for two 32-byte merkle children. */
+/**
+ * sha256d(a || b) for two 32-byte merkle children, in plain JS
+ * (sha256d-ranges.ts): three compressions cost less than the two
+ * node:crypto calls they replace, and nothing is joined.
+ */
 export function sha256dPair(a: Uint8Array, b: Uint8Array): Uint8Array {
-  const joined = new Uint8Array(a.length + b.length)
-  joined.set(a, 0)
-  joined.set(b, a.length)
-  return plain(once(once(joined)))
+  return sha256dPairJs(a, b)
+}
+
+/**
+ * Inputs up to this many bytes are hashed in plain JS (sha256d-ranges.ts):
+ * below it, node:crypto's per-call cost is more than the compressions. 247
+ * bytes are 4 blocks with their padding; measured with
+ * bench/scratch-free `node bench/blocks.bench.mjs` (see bench/README.md).
+ */
+export const JS_FIRST_PASS_MAX_BYTES = 247
+
+/**
+ * sha256d(src[start, end)) without copying the range: plain JS for short
+ * inputs (JS_FIRST_PASS_MAX_BYTES), else one node:crypto call on a view of
+ * the range; the second pass, a single compression of 32 bytes, is always
+ * plain JS (cheaper than a second node:crypto call).
+ *
+ * @throws RangeError unless 0 <= start <= end <= src.length.
+ */
+export function sha256dRange(src: Uint8Array, start: number, end: number): Uint8Array {
+  checkRange(src, start, end)
+  const n = end - start
+  if (n <= JS_FIRST_PASS_MAX_BYTES) return sha256dRangeJs(src, start, end)
+  return sha256Of32Js(once(new Uint8Array(src.buffer, src.byteOffset + start, n)), 0)
+}
+
+/** Reused for joining the pieces of a medium-sized input (up to JOIN_LIMIT): no allocation per call. */
+let joinScratch = new Uint8Array(0)
+
+/**
+ * sha256d(src[a0, a1) || src[b0, b1) || src[c0, c1)) (the txid of a segwit
+ * transaction): plain JS for short inputs; up to JOIN_LIMIT the pieces are
+ * copied into one reused scratch array and hashed in one node:crypto call;
+ * longer ones are streamed piece by piece. The second pass is plain JS.
+ *
+ * @throws RangeError unless each range lies inside src.
+ */
+export function sha256dRange3(src: Uint8Array, a0: number, a1: number, b0: number, b1: number, c0: number, c1: number): Uint8Array {
+  checkRange(src, a0, a1)
+  checkRange(src, b0, b1)
+  checkRange(src, c0, c1)
+  const n = a1 - a0 + (b1 - b0) + (c1 - c0)
+  if (n <= JS_FIRST_PASS_MAX_BYTES) return sha256dRange3Js(src, a0, a1, b0, b1, c0, c1)
+  if (n > JOIN_LIMIT) {
+    const h = nodeCrypto.createHash('sha256')
+    h.update(src.subarray(a0, a1)).update(src.subarray(b0, b1)).update(src.subarray(c0, c1))
+    return sha256Of32Js(h.digest(), 0)
+  }
+  if (joinScratch.length < n) joinScratch = new Uint8Array(JOIN_LIMIT)
+  const j = joinScratch
+  j.set(src.subarray(a0, a1), 0)
+  j.set(src.subarray(b0, b1), a1 - a0)
+  j.set(src.subarray(c0, c1), a1 - a0 + (b1 - b0))
+  return sha256Of32Js(once(new Uint8Array(j.buffer, 0, n)), 0)
 }
