@@ -87,11 +87,13 @@ export function sha256dPair(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /**
  * Inputs up to this many bytes are hashed in plain JS (sha256d-ranges.ts):
- * below it, node:crypto's per-call cost is more than the compressions. 247
- * bytes are 4 blocks with their padding; measured with
- * bench/scratch-free `node bench/blocks.bench.mjs` (see bench/README.md).
+ * below it node:crypto's per-call cost is more than the compressions. 183
+ * bytes are 3 blocks with their padding. Measured in CPU time on the
+ * project's machine (Node 20, AMD EPYC with SHA extensions): plain JS takes
+ * 0.63x the time of one node:crypto call plus the JS second pass at 55
+ * bytes, 0.84x at 119, 1.0x at 150-183, 1.25x at 247.
  */
-export const JS_FIRST_PASS_MAX_BYTES = 247
+export const JS_FIRST_PASS_MAX_BYTES = 183
 
 /**
  * sha256d(src[start, end)) without copying the range: plain JS for short
