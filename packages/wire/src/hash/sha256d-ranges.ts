@@ -147,11 +147,7 @@ function finish(): void {
   compress()
   // Second pass: one block of the 32-byte digest, the 1 bit, zeros and the length 256.
   s.copyWithin(8, 0, 8)
-  s[16] = END_MARKER
-  s.fill(0, 17, 23)
-  s[23] = DIGEST_BITS
-  s.set(IV)
-  compress()
+  secondPassOfBlock()
 }
 
 /** The digest in s[0..8) as a new 32-byte array. */
@@ -204,11 +200,27 @@ export function sha256dPairJs(a: Uint8Array, b: Uint8Array): Uint8Array {
  */
 export function sha256Of32Js(d: Uint8Array, o: number): Uint8Array {
   for (let i = 8; i < 16; i++, o += 4) s[i] = (d[o]! << 24) | (d[o + 1]! << 16) | (d[o + 2]! << 8) | d[o + 3]!
+  secondPassOfBlock()
+  return digest()
+}
+
+/** SHA-256 of the 32-byte message in s[8..16): its padding, then one compression from the initial value. */
+function secondPassOfBlock(): void {
   s[16] = END_MARKER
   s.fill(0, 17, 23)
   s[23] = DIGEST_BITS
   s.set(IV)
   compress()
+}
+
+/**
+ * SHA-256 of a 32-byte digest given as a 32-character latin1 string (one
+ * character per byte), a new 32-byte array: the second pass after a first
+ * pass by node:crypto, whose string output costs much less than a Buffer.
+ */
+export function sha256OfLatin1Js(d: string): Uint8Array {
+  for (let i = 8, o = 0; i < 16; i++, o += 4) s[i] = (d.charCodeAt(o) << 24) | (d.charCodeAt(o + 1) << 16) | (d.charCodeAt(o + 2) << 8) | d.charCodeAt(o + 3)
+  secondPassOfBlock()
   return digest()
 }
 

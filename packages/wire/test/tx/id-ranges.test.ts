@@ -29,15 +29,13 @@ declare module 'vitest' {
 
 const reference = (b: Uint8Array) => toHex(nobleSha256(nobleSha256(b)))
 
-/** A one-input, one-output transaction with empty scripts: its legacy form is this many bytes plus the two script lengths (below 253). */
-const BARE_TX_BYTES = 60
 const T = JS_FIRST_PASS_MAX_BYTES
 /**
- * Script and witness lengths that put a transaction's legacy and BIP144
- * forms on both sides of the Node build's largest plain-JS input (T), of
- * 64-byte block edges, and of 16 KiB (its largest joined input).
+ * Script, witness and input lengths on both sides of the Node build's
+ * largest plain-JS input (T), of 64-byte block edges, and of 16 KiB (its
+ * largest joined input).
  */
-const SCRIPT_LENGTHS = [0, 1, 20, 50, 55, 56, 63, 64, 100, T - BARE_TX_BYTES - 1, T - BARE_TX_BYTES, T - BARE_TX_BYTES + 1, T - 1, T, T + 1, 300, 1000, 16_300, 16_400, 17_000]
+const SCRIPT_LENGTHS = [0, 1, 20, 50, 55, 56, 63, 64, 100, 119, 120, 183, 184, T - 1, T, T + 1, 300, 1000, 16_300, 16_400, 17_000]
 const scriptLength = fc.oneof(fc.constantFrom(...SCRIPT_LENGTHS), fc.nat({ max: 700 }))
 const filled = (n: number, seed: number) => Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff)
 
