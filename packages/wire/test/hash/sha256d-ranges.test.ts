@@ -12,6 +12,9 @@ import fc from 'fast-check'
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { sha256dPairJs, sha256dRange3Js, sha256dRangeJs, sha256Of32Js } from '../../src/hash/sha256d-ranges.js'
 import { toHex } from '../../src/bytes/hex.js'
+import { readFileSync } from 'node:fs'
+// @ts-expect-error: a plain-JS build script without type declarations
+import { generate, OUTPUT } from '../../scripts/gen-sha256-compress.mjs'
 
 const nobleD = (b: Uint8Array) => toHex(nobleSha256(nobleSha256(b)))
 const nodeD = (b: Uint8Array) => toHex(createHash('sha256').update(createHash('sha256').update(b).digest()).digest())
@@ -109,5 +112,11 @@ describe('sha256d of ranges, in plain JS', () => {
         expect(toHex(sha256dRangeJs(b, 0, n)), `${n} x ${fill}`).toBe(nodeD(b))
       }
     }
+  })
+})
+
+describe('sha256-compress.ts is generated', () => {
+  it('matches what scripts/gen-sha256-compress.mjs writes (edit the script, not the file)', () => {
+    expect(readFileSync(OUTPUT, 'utf8')).toBe(generate())
   })
 })
