@@ -76,6 +76,7 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 export const RESULT_FILES = {
   wire: 'bench/results.json',
   blocks: 'bench/blocks-results.json',
+  browser: 'bench/browser-results.json',
   headers: 'bench/headers-results.json',
   sync: 'bench/sync-results.json',
   fetch: 'bench/fetch-results.json',
@@ -102,9 +103,29 @@ function blocksRow(w) {
   const x = (name) => fixed(b.ratios[name].median, 1)
   return [
     `block parse + all txids + wtxids, block ${int(Number(HEADLINE_BLOCK.match(/\d+/)[0]))} (${int(b.txs)} txs, ${fixed(b.bytes / 1e6, 1)} MB)`,
-    `${sig(ours / 1e6)} ms: **${x('bitcoinjsOverOurs')}x** faster than bitcoinjs-lib, **${x('bcoinOverOurs')}x** than bcoin, ${x('scureOverOurs')}x than @scure/btc-signer; ${fixed(b.vsAllFloor, 2)}x the node:crypto hashing floor; pure-JS build ${fixed(b.ratios.pureOverNode.median, 2)}x the Node build's time, streaming parser ${fixed(b.ratios.streamOverWhole.median, 2)}x the whole-block parser's`,
+    `${sig(ours / 1e6)} ms: **${x('bitcoinjsOverOurs')}x** faster than bitcoinjs-lib, **${x('bcoinOverOurs')}x** than bcoin, ${x('scureOverOurs')}x than @scure/btc-signer; ${fixed(b.vsAllFloor, 2)}x the node:crypto hashing floor; pure-JS build ${fixed(b.ratios.pureOverNode.median, 2)}x the Node build's time, streaming parser ${fixed(b.ratios.streamOverWhole.median, 2)}x the whole-block parser's (both checking the merkle root and witness commitment)`,
     run(w),
     '`node bench/blocks.bench.mjs`',
+  ]
+}
+
+function framesRow(w) {
+  const f = w.frames
+  return [
+    `frame decode (\`MessageDecoder\`, every checksum verified), ${int(f['node:crypto'].messages)} small messages in 64 KiB chunks`,
+    `**${int(f['node:crypto'].perSecond)} messages/s** (Node build), ${int(f['pure JS'].perSecond)} messages/s (pure-JS build)`,
+    run(w),
+    '`node bench/wire.bench.mjs`',
+  ]
+}
+
+function browserRow(b) {
+  const x = (r) => fixed(r.median, 2)
+  return [
+    `the pure-JS build in headless Chromium ${b.chromium.split('.')[0]} against Node, same functions, same rounds: block ${int(Number(b.block.file.match(/\d+/)[0]))} parse + ids, ${int(b.pings)} pings through \`MessageDecoder\` (${b.chunk / 1024} KiB chunks)`,
+    `block ${sig(b.block.ms.chromium)} ms in Chromium, **${x(b.block.chromiumOverNodePure)}x** the same build's time in Node (${x(b.block.chromiumOverNodeBuild)}x the Node build's); frames ${int(b.frames.perSecond.chromium)} msg/s in Chromium, **${x(b.frames.chromiumOverNodePure)}x** the time in Node (${x(b.frames.chromiumOverNodeBuild)}x the Node build's)`,
+    run(b),
+    '`node bench/browser.bench.mjs`',
   ]
 }
 
@@ -212,6 +233,8 @@ function lightScanRow(l) {
 function performance(r) {
   const rows = [
     blocksRow(r.blocks),
+    browserRow(r.browser),
+    framesRow(r.wire),
     syncRow(r.sync),
     fetchRow(r.fetch),
     v2Row(r.v2),
@@ -292,6 +315,21 @@ function blocksDetails(r) {
     )
   }
   return lines.join('\n')
+}
+
+function browserDetails(r) {
+  const b = r.browser
+  const ms = (x) => `${fixed(x, 2)} ms`
+  const row = (label, s, unit) =>
+    `| ${label} | ${unit(s.ms.chromium)} | ${unit(s.ms.nodePure)} | ${unit(s.ms.nodeNative)} | ${fixed(s.chromiumOverNodePure.median, 2)}x (spread ${int(s.chromiumOverNodePure.spread * 100)} %) | ${fixed(s.chromiumOverNodeBuild.median, 2)}x (spread ${int(s.chromiumOverNodeBuild.spread * 100)} %) |`
+  return [
+    runSentence(b, `Chromium ${b.chromium}, headless; medians of ${b.rounds} interleaved rounds, each ratio the median of the rounds' own ratios.`),
+    '',
+    '| work | Chromium (pure-JS build) | Node, pure-JS build | Node build | Chromium / Node, same build | Chromium / Node build |',
+    '|---|--:|--:|--:|--:|--:|',
+    row(`${b.block.file.replace('.raw', '')}: parse + txids + wtxids`, b.block, ms),
+    row(`${int(b.pings)} pings through \`MessageDecoder\`, ${b.chunk / 1024} KiB chunks`, b.frames, (x) => `${fixed(x, 1)} ms (${int(b.pings / (x / 1000))} msg/s)`),
+  ].join('\n')
 }
 
 function wireDetails(r) {
@@ -411,6 +449,7 @@ export const BLOCKS = [
   { file: 'README.md', name: 'setup', render: setup },
   { file: 'README.md', name: 'performance', render: performance },
   { file: 'bench/README.md', name: 'blocks', render: blocksDetails },
+  { file: 'bench/README.md', name: 'browser', render: browserDetails },
   { file: 'bench/README.md', name: 'wire', render: wireDetails },
   { file: 'bench/README.md', name: 'fetch', render: fetchDetails },
   { file: 'bench/README.md', name: 'sync', render: syncDetails },
