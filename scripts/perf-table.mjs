@@ -311,7 +311,12 @@ function blocksDetails(r) {
         `within ${T.maxOverFloor}x of the node:crypto hashing floor: parse + txids + wtxids against the txid + wtxid floor ${fixed(b.vsAllFloor, 2)}x (${verdict(b.vsAllFloor <= T.maxOverFloor)}), ` +
         `parse + txids alone against the txid-only floor ${fixed(b.vsTxidFloor, 2)}x (${verdict(b.vsTxidFloor <= T.maxOverFloor)}); ` +
         `the pure-JS build within ${T.maxPureOverNode}x of the Node build (${fixed(m('pureOverNode'), 2)}x: ${verdict(m('pureOverNode') <= T.maxPureOverNode)}); ` +
-        `the streaming parser (${w.streamChunk / 1024} KiB chunks, merkle root and witness commitment checked) within ${T.maxStreamOverWhole}x of the whole-block parser doing the same (${fixed(m('streamOverWhole'), 2)}x: ${verdict(m('streamOverWhole') <= T.maxStreamOverWhole)}).`,
+        `the streaming parser (${w.streamChunk / 1024} KiB chunks, merkle root and witness commitment checked) within ${T.maxStreamOverWhole}x of the whole-block parser doing the same (${fixed(m('streamOverWhole'), 2)}x: ${verdict(m('streamOverWhole') <= T.maxStreamOverWhole)}; ` +
+        `the unverified stream, which still builds both merkle trees, against parse + ids alone: ${fixed(m('streamNoVerifyOverWhole'), 2)}x).`,
+      '',
+      `Spread of the ${b.rounds} rounds' own ratios ((max - min) / median): ` +
+        ['vsAllFloor', 'bcoinOverOurs', 'pureOverNode', 'streamOverWhole'].map((k) => `${k} ${int(b.ratios[k].spread * 100)} %`).join(', ') +
+        '. Large spreads mean the load moved during the run: compare the medians of runs at similar loads.',
     )
   }
   return lines.join('\n')
