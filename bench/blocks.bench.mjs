@@ -16,6 +16,7 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createHash, hash as nodeHash } from 'node:crypto'
 import { loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
 import { measure, do_not_optimize } from 'mitata'
 import * as nativeMain from '@bitp2p/wire' // "node" condition: node:crypto hashing
 import * as nativeHash from '@bitp2p/wire/hash'
@@ -283,4 +284,5 @@ async function main() {
   if (!quick && only === undefined) writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')
 }
 
-await main()
+// Run when executed, not when imported (the functions above are reusable).
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main()
