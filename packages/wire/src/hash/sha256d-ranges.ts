@@ -95,9 +95,14 @@ function finish(): void {
     pending.fill(0)
   }
   loadBlock(pending, 0)
-  // total < 2^53, so total * 8 < 2^56: the high word is exact from a division.
-  s[22] = Math.floor(total / 0x20000000) | 0
-  s[23] = (total * 8) | 0
+  lengthAndLastCompress(total)
+}
+
+/** The message length in bits into s[22..24), the last compression of the first pass, then the second pass. */
+function lengthAndLastCompress(messageBytes: number): void {
+  // messageBytes < 2^53, so messageBytes * 8 < 2^56: the high word is exact from a division.
+  s[22] = Math.floor(messageBytes / 0x20000000) | 0
+  s[23] = (messageBytes * 8) | 0
   compress()
   // Second pass: one block of the 32-byte digest, the 1 bit, zeros and the length 256.
   s.copyWithin(8, 0, 8)
@@ -119,9 +124,34 @@ function digest(): Uint8Array {
 
 /** sha256d(src[start, end)): a new 32-byte array. The range must lie inside `src` (callers check it). */
 export function sha256dRangeJs(src: Uint8Array, start: number, end: number): Uint8Array {
-  begin()
-  feed(src, start, end)
-  finish()
+  // One piece: whole blocks straight from src, then the tail read into the
+  // last block's words directly (no pass through `pending`).
+  s.set(IV)
+  let o = start
+  for (; end - o >= BLOCK_BYTES; o += BLOCK_BYTES) {
+    loadBlock(src, o)
+    compress()
+  }
+  const tail = end - o
+  let i = 8
+  for (; end - o >= 4; o += 4, i++) s[i] = (src[o]! << 24) | (src[o + 1]! << 16) | (src[o + 2]! << 8) | src[o + 3]!
+  // The 0..3 bytes left and the 0x80 end marker make one more word.
+  const left = end - o
+  s[i++] =
+    left === 0
+      ? END_MARKER
+      : left === 1
+        ? (src[o]! << 24) | 0x800000
+        : left === 2
+          ? (src[o]! << 24) | (src[o + 1]! << 16) | 0x8000
+          : (src[o]! << 24) | (src[o + 1]! << 16) | (src[o + 2]! << 8) | 0x80
+  s.fill(0, i, 24)
+  if (tail >= LENGTH_AT) {
+    // No room for the length: this block ends with the marker, a block of zeros and the length follows.
+    compress()
+    s.fill(0, 8, 24)
+  }
+  lengthAndLastCompress(end - start)
   return digest()
 }
 
