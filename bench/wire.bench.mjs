@@ -1,12 +1,9 @@
-// Wire benchmarks: block parse + txids + wtxids against other libraries in
-// the same process, frame decoding, header hashing. Ratios are printed; no
-// timing is asserted anywhere. Run: npm run bench (from the repo root).
-//
-// Blocks come from ../shared/data/blocks; when that directory is absent the
-// block benchmarks are skipped with a message.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+// Wire benchmarks: frame decoding against other libraries in the same
+// process, header hashing. Ratios are printed; no timing is asserted
+// anywhere. Run: npm run bench (from the repo root). Block parsing (parse +
+// txids + wtxids, the streaming parser) is in blocks.bench.mjs.
+import { writeFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { createHash, hash as nodeHash } from 'node:crypto'
 import { loadavg } from 'node:os'
 import { measure, do_not_optimize } from 'mitata'
 import * as nativeMain from '@bitp2p/wire' // "node" condition: node:crypto hashing
@@ -21,13 +18,10 @@ const native = { ...nativeMain, ...nativeHash, ...nativeConsensus }
 const pure = { ...pureMain, ...pureHash, ...pureConsensus }
 
 const require = createRequire(import.meta.url)
-const BLOCKS_DIR = new URL('../../shared/data/blocks/', import.meta.url)
 const quick = process.argv.includes('--quick')
-const opts = quick ? { min_cpu_time: 50e6 } : { min_cpu_time: 600e6 }
 
 // --- competitors -----------------------------------------------------------
-const bitcoinjs = await import('bitcoinjs-lib')
-const bcoin = require('bcoin') // bcrypto picks node:crypto (native bindings are not built)
+require('bcoin') // loads bcrypto first; it picks node:crypto (native bindings are not built)
 // bcoin's Parser: its hash256 (the checksum) is loaded first, with bcrypto's
 // node:crypto backend; NODE_BACKEND=js only while the parser loads, so that
 // its bloom filter's murmur3 (mrmr, a native addon not built here) takes JS.
@@ -46,69 +40,6 @@ BitcoreBuffers.prototype.get = function get(i) {
   return this.buffers[pos.buf][pos.offset]
 }
 const bitcoreMessages = new bitcore.Messages() // its default network: livenet (mainnet)
-const scure = await import('@scure/btc-signer')
-const P = await import('micro-packed')
-const { sha256: nobleSha256 } = await import('@noble/hashes/sha2.js')
-const ScureBlock = P.struct({ header: P.bytes(80), txs: P.array(scure.CompactSize, scure.RawTx) })
-const sha256dNoble = (b) => nobleSha256(nobleSha256(b))
-// The floor uses node:crypto's fastest path: one-shot crypto.hash() where the runtime has it.
-const sha256dNode = typeof nodeHash === 'function'
-  ? (b) => nodeHash('sha256', nodeHash('sha256', b, 'buffer'), 'buffer')
-  : (b) => createHash('sha256').update(createHash('sha256').update(b).digest()).digest()
-
-function bitp2p(lib) {
-  return (raw) => {
-    const block = lib.parseBlock(raw)
-    const ids = lib.blockTxids(block)
-    const wids = lib.blockWtxids(block)
-    return ids.length + wids.length
-  }
-}
-function bitp2pTxidsOnly(lib) {
-  return (raw) => lib.blockTxids(lib.parseBlock(raw)).length
-}
-const runners = {
-  'bitp2p (node:crypto)': bitp2p(native),
-  'bitp2p (pure JS)': bitp2p(pure),
-  'bitcoinjs-lib': (raw) => {
-    const b = bitcoinjs.Block.fromBuffer(raw)
-    let n = 0
-    for (const tx of b.transactions) {
-      do_not_optimize(tx.getHash(false))
-      do_not_optimize(tx.getHash(true))
-      n++
-    }
-    return n
-  },
-  'bcoin (node:crypto)': (raw) => {
-    const b = bcoin.Block.fromRaw(raw)
-    let n = 0
-    for (const tx of b.txs) {
-      do_not_optimize(tx.hash())
-      do_not_optimize(tx.witnessHash())
-      n++
-    }
-    return n
-  },
-  '@scure/btc-signer': (raw) => {
-    const b = ScureBlock.decode(raw)
-    let n = 0
-    for (const tx of b.txs) {
-      do_not_optimize(sha256dNoble(scure.RawTx.encode({ ...tx, segwitFlag: false, witnesses: undefined })))
-      do_not_optimize(tx.segwitFlag ? sha256dNoble(scure.RawTx.encode(tx)) : null)
-      n++
-    }
-    return n
-  },
-}
-
-// The floor: double-SHA256 of preimages prepared in advance, node:crypto.
-function preimages(raw) {
-  const block = native.parseBlock(raw)
-  const txidPre = block.txs.map((tx) => native.serializeTx(tx, { witness: false }))
-  const wtxidPre = block.txs.filter((tx) => native.hasWitness(tx)).map((tx) => native.serializeTx(tx, { witness: true }))
-  return { txidPre, wtxidPre }
-}
 
 function fmt(ns) {
   return ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`
@@ -116,48 +47,8 @@ function fmt(ns) {
 
 // The machine's 1-, 5- and 15-minute load averages at the start and the end: on
 // the shared machine the absolute times move with them (the ratios much less).
-const results = { date: new Date().toISOString(), node: process.version, loadStart: loadavg(), blocks: {}, frames: null, headers: null }
+const results = { date: new Date().toISOString(), node: process.version, loadStart: loadavg(), frames: null, headers: null }
 console.log(`Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
-
-if (!existsSync(BLOCKS_DIR)) {
-  console.log(`SKIP block benchmarks: ${BLOCKS_DIR.pathname} is absent (the shared data directory is not beside the repo)`)
-} else {
-  const files = readdirSync(BLOCKS_DIR).filter((f) => f.endsWith('.raw')).sort()
-  for (const f of files) {
-    const raw = new Uint8Array(readFileSync(new URL(f, BLOCKS_DIR)))
-    const { txidPre, wtxidPre } = preimages(raw)
-    const row = {}
-    console.log(`\n${f}: ${raw.length.toLocaleString()} bytes, ${txidPre.length} txs (${wtxidPre.length} segwit)`)
-    const buf = Buffer.from(raw) // bcoin's reader insists on a Buffer; converted outside the timing
-    for (const [name, fn] of Object.entries(runners)) {
-      const input = name.startsWith('bcoin') ? buf : raw
-      const s = await measure(() => do_not_optimize(fn(input)), opts)
-      row[name] = s.avg
-    }
-    row['floor: sha256d txid preimages'] = (
-      await measure(() => {
-        for (const p of txidPre) do_not_optimize(sha256dNode(p))
-      }, opts)
-    ).avg
-    row['floor: sha256d txid + wtxid preimages'] = (
-      await measure(() => {
-        for (const p of txidPre) do_not_optimize(sha256dNode(p))
-        for (const p of wtxidPre) do_not_optimize(sha256dNode(p))
-      }, opts)
-    ).avg
-    row['bitp2p parse + txids only (node:crypto)'] = (await measure(() => do_not_optimize(bitp2pTxidsOnly(native)(raw)), opts)).avg
-    const ours = row['bitp2p (node:crypto)']
-    for (const [name, ns] of Object.entries(row)) {
-      const ratio = name === 'bitp2p (node:crypto)' ? '' : `  ${(ns / ours).toFixed(2)}x bitp2p's time`
-      console.log(`  ${name.padEnd(42)} ${fmt(ns).padStart(10)}${ratio}`)
-    }
-    const vsTxidFloor = row['bitp2p parse + txids only (node:crypto)'] / row['floor: sha256d txid preimages']
-    const vsAllFloor = ours / row['floor: sha256d txid + wtxid preimages']
-    console.log(`  => ${(row['bitcoinjs-lib'] / ours).toFixed(2)}x faster than bitcoinjs-lib, ${(row['bcoin (node:crypto)'] / ours).toFixed(2)}x faster than bcoin, ${(row['@scure/btc-signer'] / ours).toFixed(2)}x faster than @scure/btc-signer`)
-    console.log(`  => parse + txids is ${vsTxidFloor.toFixed(2)}x the txid-hashing floor; parse + txids + wtxids is ${vsAllFloor.toFixed(2)}x the txid+wtxid hashing floor`)
-    results.blocks[f] = { bytes: raw.length, txs: txidPre.length, segwit: wtxidPre.length, ns: row, vsTxidFloor, vsAllFloor }
-  }
-}
 
 // --- frame decoding: 100,000 small mainnet messages ---------------------------
 // Every library gets the same bytes, cut into the same chunks outside the

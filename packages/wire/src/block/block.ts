@@ -54,20 +54,22 @@ export interface DecodedBlock extends Block {
 }
 
 /**
- * Txids already hashed for a DecodedBlock, kept on the block under a
- * non-enumerable symbol key (invisible to spreads and equality checks):
- * a legacy transaction's wtxid is its txid, so blockTxids and blockWtxids
- * hash it once between them, in either order.
+ * Ids already hashed for a DecodedBlock, kept on the block under
+ * non-enumerable symbol keys (invisible to spreads and equality checks):
+ * blockTxids, blockWtxids and verifyBlock hash each transaction's ids once
+ * between them, in any order and any number of calls. A legacy
+ * transaction's wtxid is its txid, so only segwit ones have a second entry.
  */
 const TXID_CACHE = Symbol('txids')
-type TxidCache = (Uint8Array | undefined)[]
+const WTXID_CACHE = Symbol('wtxids')
+type IdCache = (Uint8Array | undefined)[]
 
-function txidCache(block: DecodedBlock): TxidCache {
-  const holder = block as DecodedBlock & { [TXID_CACHE]?: TxidCache }
-  let cache = holder[TXID_CACHE]
+function idCache(block: DecodedBlock, key: typeof TXID_CACHE | typeof WTXID_CACHE): IdCache {
+  const holder = block as DecodedBlock & { [TXID_CACHE]?: IdCache; [WTXID_CACHE]?: IdCache }
+  let cache = holder[key]
   if (cache === undefined) {
     cache = new Array<Uint8Array | undefined>(block.txLayouts.length).fill(undefined)
-    Object.defineProperty(holder, TXID_CACHE, { value: cache, enumerable: false })
+    Object.defineProperty(holder, key, { value: cache, enumerable: false })
   }
   return cache
 }
@@ -127,7 +129,7 @@ export function blockTxids(block: Block): Uint8Array[] {
   const out: Uint8Array[] = []
   if (isDecoded(block)) {
     const { raw, txLayouts } = block
-    const cache = txidCache(block)
+    const cache = idCache(block, TXID_CACHE)
     for (let i = 0; i < txLayouts.length; i++) out.push((cache[i] ??= txidFromRaw(raw, txLayouts[i]!)))
   } else {
     for (const tx of block.txs) out.push(txid(tx))
@@ -138,16 +140,19 @@ export function blockTxids(block: Block): Uint8Array[] {
 /**
  * wtxids of every transaction, in block order (the coinbase's real wtxid,
  * not the zeros of the witness tree). A legacy transaction's wtxid is its
- * txid, hashed once (see blockTxids).
+ * txid, hashed once (see blockTxids). For a decoded block they are
+ * remembered like the txids: the arrays returned are shared, so do not
+ * modify them.
  */
 export function blockWtxids(block: Block): Uint8Array[] {
   const out: Uint8Array[] = []
   if (isDecoded(block)) {
     const { raw, txLayouts } = block
-    const cache = txidCache(block)
+    const txids = idCache(block, TXID_CACHE)
+    const wtxids = idCache(block, WTXID_CACHE)
     for (let i = 0; i < txLayouts.length; i++) {
       const l = txLayouts[i]!
-      out.push(l.segwit ? wtxidFromRaw(raw, l) : (cache[i] ??= txidFromRaw(raw, l)))
+      out.push(l.segwit ? (wtxids[i] ??= wtxidFromRaw(raw, l)) : (txids[i] ??= txidFromRaw(raw, l)))
     }
   } else {
     for (const tx of block.txs) out.push(wtxid(tx))

@@ -3,6 +3,7 @@
 // test/hash.test.ts checks both give identical results.
 import { sha256 as nobleSha256 } from '@noble/hashes/sha2.js'
 import { SHORT_HASH_MAX_BYTES, sha256dShortInto } from './short-hash.js'
+import { checkRange, sha256dPairJs, sha256dRange3Js, sha256dRangeJs } from './sha256d-ranges.js'
 
 /** An incremental SHA-256 (from `createSha256`): feed pieces with `update`, then take `digest` once. */
 export interface Sha256Hasher {
@@ -62,7 +63,38 @@ export function sha256dParts(parts: readonly Uint8Array[]): Uint8Array {
   return nobleSha256(h.digest())
 }
 
-/** sha256d(a || b) for two 32-byte merkle children. */
+/**
+ * sha256d(a || b) for two 32-byte merkle children: sha256d-ranges.ts, which
+ * does the three compressions with no allocation but the result (about
+ * three times as fast as @noble/hashes on these 64 bytes).
+ */
 export function sha256dPair(a: Uint8Array, b: Uint8Array): Uint8Array {
-  return nobleSha256(nobleSha256.create().update(a).update(b).digest())
+  return sha256dPairJs(a, b)
+}
+
+/**
+ * sha256d(src[start, end)) without a view or a copy of the range: a
+ * transaction's wtxid (or a legacy one's txid) hashed where it lies in its
+ * block. Plain JS at every length here (sha256d-ranges.ts, two to three
+ * times as fast as @noble/hashes on transaction-sized inputs).
+ *
+ * @throws RangeError unless 0 <= start <= end <= src.length.
+ */
+export function sha256dRange(src: Uint8Array, start: number, end: number): Uint8Array {
+  checkRange(src, start, end)
+  return sha256dRangeJs(src, start, end)
+}
+
+/**
+ * sha256d(src[a0, a1) || src[b0, b1) || src[c0, c1)) without joining the
+ * pieces: the txid of a segwit transaction, whose legacy serialization is
+ * its bytes without the marker, flag and witness.
+ *
+ * @throws RangeError unless each range lies inside src.
+ */
+export function sha256dRange3(src: Uint8Array, a0: number, a1: number, b0: number, b1: number, c0: number, c1: number): Uint8Array {
+  checkRange(src, a0, a1)
+  checkRange(src, b0, b1)
+  checkRange(src, c0, c1)
+  return sha256dRange3Js(src, a0, a1, b0, b1, c0, c1)
 }

@@ -8,10 +8,11 @@
  *
  * txidFromRaw / wtxidFromRaw hash a transaction straight from the bytes it
  * was decoded from, given its TxLayout: the txid preimage of a segwit
- * transaction is fed to the hasher as three pieces (version, inputs and
- * outputs, locktime) so nothing is copied or re-serialized.
+ * transaction is fed to the hasher as three ranges of those bytes
+ * (version, inputs and outputs, locktime), so nothing is re-serialized,
+ * and short ones nothing is copied either (sha256dRange3).
  */
-import { sha256d, sha256dParts } from '../hash/sha256.js'
+import { sha256d, sha256dRange, sha256dRange3 } from '../hash/sha256.js'
 import { serializeTx, txBaseLength, txHasWitness, txWitnessLength, type TxLayout } from './codec.js'
 import type { Transaction } from './types.js'
 
@@ -59,20 +60,24 @@ export function txVsize(tx: Transaction): number {
   return Math.ceil(txWeight(tx) / WITNESS_SCALE_FACTOR)
 }
 
-/** txid of the transaction at `layout` in `raw`, without re-serializing it. */
+/**
+ * txid of the transaction at `layout` in `raw`, without re-serializing it.
+ *
+ * @throws RangeError when the layout's ranges are not inside `raw`.
+ */
 export function txidFromRaw(raw: Uint8Array, layout: TxLayout): Uint8Array {
   const { start, end } = layout
-  if (!layout.segwit) return sha256d(raw.subarray(start, end))
-  return sha256dParts([
-    raw.subarray(start, start + VERSION_BYTES),
-    raw.subarray(start + VERSION_BYTES + SEGWIT_HEADER_BYTES, layout.witnessStart),
-    raw.subarray(end - LOCKTIME_BYTES, end),
-  ])
+  if (!layout.segwit) return sha256dRange(raw, start, end)
+  return sha256dRange3(raw, start, start + VERSION_BYTES, start + VERSION_BYTES + SEGWIT_HEADER_BYTES, layout.witnessStart, end - LOCKTIME_BYTES, end)
 }
 
-/** wtxid of the transaction at `layout` in `raw` (the whole serialization hashed). */
+/**
+ * wtxid of the transaction at `layout` in `raw` (the whole serialization hashed).
+ *
+ * @throws RangeError when the layout's range is not inside `raw`.
+ */
 export function wtxidFromRaw(raw: Uint8Array, layout: TxLayout): Uint8Array {
-  return sha256d(raw.subarray(layout.start, layout.end))
+  return sha256dRange(raw, layout.start, layout.end)
 }
 
 /** Size of the legacy form of the transaction at `layout` (witness data removed). */

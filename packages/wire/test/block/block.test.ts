@@ -63,6 +63,20 @@ describe('real mainnet blocks', () => {
         expect(block.txs.map((t) => hashToHex(wtxid(t)))).toEqual(want.wtxids)
       })
 
+      it('hashes each id once per decoded block: later calls (and verifyBlock) return the same arrays, the keys stay invisible', () => {
+        const fresh = parseBlock(raw)
+        const wtxids = blockWtxids(fresh)
+        const txids = blockTxids(fresh)
+        verifyBlock(fresh)
+        expect(blockWtxids(fresh).every((w, i) => w === wtxids[i])).toBe(true)
+        expect(blockTxids(fresh).every((t, i) => t === txids[i])).toBe(true)
+        // A legacy transaction's wtxid is its txid: one array for both.
+        fresh.txLayouts.forEach((l, i) => {
+          if (!l.segwit) expect(wtxids[i]).toBe(txids[i])
+        })
+        expect(Object.keys(fresh)).toEqual(['header', 'txs', 'raw', 'txLayouts'])
+      })
+
       it('BIP34 height in the coinbase equals the height in the file name', () => {
         expect(coinbaseHeight(block)).toBe(f.height)
       })

@@ -1,0 +1,171 @@
+// The wire benchmark in headless Chromium: the pure-JS (browser) build of
+// @bitp2p/wire, bundled with esbuild and served on 127.0.0.1, parses block
+// 702861 (parse + txids + wtxids) and decodes 100,000 mainnet pings in
+// 64 KiB chunks inside the page; the same functions (browser-workloads.mjs)
+// run in this Node process on both builds, in the same rounds, and the
+// ratios are printed. No timing is asserted anywhere.
+//
+//   node bench/browser.bench.mjs           # full run, writes bench/browser-results.json
+//   node bench/browser.bench.mjs --quick   # shorter, writes nothing
+//
+// Chromium: CHROMIUM_PATH, else Debian's (/usr/lib/chromium/chromium or
+// /usr/bin/chromium), launched through playwright; never a downloaded
+// browser. Without Chromium or the block data the benchmark says so and exits.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
+import { loadavg } from 'node:os'
+import { fileURLToPath } from 'node:url'
+import { build } from 'esbuild'
+import { chromium } from 'playwright'
+import * as nativeMain from '@bitp2p/wire' // "node" condition: the Node build
+import * as nativeCodecs from '@bitp2p/wire/codecs'
+import * as nativeConsensus from '@bitp2p/wire/consensus'
+import * as pureMain from '../packages/wire/dist/index.js' // the default (browser) build
+import * as pureCodecs from '../packages/wire/dist/codecs.js'
+import * as pureConsensus from '../packages/wire/dist/consensus.js'
+import { measureRound, parseBlockWithIds, pingStream } from './browser-workloads.mjs'
+
+const BLOCK = new URL('../../shared/data/blocks/block702861.raw', import.meta.url)
+const RESULTS = new URL('./browser-results.json', import.meta.url)
+const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? ['/usr/lib/chromium/chromium', '/usr/bin/chromium'].find((p) => existsSync(p))
+const CHROMIUM_ARGS = ['--no-sandbox', '--headless', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic']
+/** Frames: 100,000 pings in 64 KiB chunks (issue 17). */
+const PINGS = 100_000
+const CHUNK = 64 * 1024
+
+const quick = process.argv.includes('--quick')
+const ROUNDS = quick ? 2 : 5
+/** Time per measurement (ms): each runs until this much has passed. */
+const MIN_MS = quick ? 150 : 600
+
+const native = { ...nativeMain, ...nativeCodecs, ...nativeConsensus }
+const pure = { ...pureMain, ...pureCodecs, ...pureConsensus }
+
+/** The page's script: the pure build and the workloads, one ES module with nothing to fetch. */
+async function bundlePage() {
+  const here = fileURLToPath(new URL('.', import.meta.url))
+  const out = await build({
+    stdin: {
+      contents: `
+        import * as main from '../packages/wire/dist/index.js'
+        import * as codecs from '../packages/wire/dist/codecs.js'
+        import * as consensus from '../packages/wire/dist/consensus.js'
+        import { SHA256_BACKEND } from '../packages/wire/dist/hash.js'
+        import { measureRound, parseBlockWithIds, pingStream } from './browser-workloads.mjs'
+        const lib = { ...main, ...codecs, ...consensus }
+        let inputs
+        // Fetch the block from the bench's server, build the ping stream: once, before any timing.
+        globalThis.benchSetup = async ({ pings, chunk }) => {
+          const raw = new Uint8Array(await (await fetch('/block.raw')).arrayBuffer())
+          inputs = { raw, stream: pingStream(lib, pings), pings, chunk }
+          return { ids: parseBlockWithIds(lib, raw), streamBytes: inputs.stream.length, backend: SHA256_BACKEND }
+        }
+        globalThis.benchRound = (minMs) => measureRound(lib, { ...inputs, minMs, now: () => performance.now() })
+      `,
+      resolveDir: here,
+      sourcefile: 'browser-page.mjs',
+    },
+    bundle: true,
+    format: 'esm',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+    // 'error': rollup's dist keeps bare imports of side-effect-free modules, which esbuild warns about and drops.
+    logLevel: 'error',
+  })
+  return out.outputFiles[0].text
+}
+
+/** An HTTP server on 127.0.0.1 (an ephemeral port) serving the page, its script and the block. */
+async function serve(script, block) {
+  const page = '<!doctype html><meta charset="utf-8"><title>bitp2p wire bench</title><script type="module" src="/bench.js"></script>'
+  const routes = {
+    '/': ['text/html', page],
+    '/bench.js': ['text/javascript', script],
+    '/block.raw': ['application/octet-stream', block],
+  }
+  const server = createServer((req, res) => {
+    const route = routes[req.url ?? '']
+    if (!route) {
+      res.writeHead(404).end()
+      return
+    }
+    res.writeHead(200, { 'content-type': route[0] }).end(route[1])
+  })
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve))
+  return { server, url: `http://127.0.0.1:${server.address().port}/` }
+}
+
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b)
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
+}
+const spread = (xs) => (xs.length > 1 ? (Math.max(...xs) - Math.min(...xs)) / median(xs) : 0)
+const loadText = (l) => l.map((x) => x.toFixed(2)).join(' ')
+
+async function main() {
+  const results = { date: new Date().toISOString(), node: process.version, loadStart: loadavg(), pings: PINGS, chunk: CHUNK, rounds: ROUNDS }
+  console.log(`Node ${process.version}; load average ${loadText(results.loadStart)}`)
+  if (!existsSync(BLOCK)) return console.log(`SKIP: ${fileURLToPath(BLOCK)} is absent (the shared data directory is not beside the repo)`)
+  if (CHROMIUM_PATH === undefined) return console.log('SKIP: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)')
+
+  const raw = new Uint8Array(readFileSync(BLOCK))
+  const stream = pingStream(native, PINGS)
+  const { server, url } = await serve(await bundlePage(), raw)
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+  try {
+    const page = await browser.newPage()
+    await page.goto(url)
+    await page.waitForFunction(() => typeof globalThis.benchSetup === 'function')
+    const setup = await page.evaluate((o) => globalThis.benchSetup(o), { pings: PINGS, chunk: CHUNK })
+    // Same work in both places: the same ids, the same stream.
+    if (setup.ids !== parseBlockWithIds(native, raw) || setup.streamBytes !== stream.length) throw new Error(`page disagrees with Node: ${JSON.stringify(setup)}`)
+    results.chromium = browser.version()
+    console.log(`Chromium ${results.chromium} (${CHROMIUM_PATH}); page build's SHA-256: ${setup.backend}`)
+
+    const inputs = { raw, stream, pings: PINGS, chunk: CHUNK, minMs: MIN_MS, now: () => performance.now() }
+    const rounds = []
+    for (let r = 0; r < ROUNDS; r++) {
+      // Interleaved: a burst of load hits one round of all three, not one of them.
+      const chromium = await page.evaluate((ms) => globalThis.benchRound(ms), MIN_MS)
+      const nodePure = measureRound(pure, inputs)
+      const nodeNative = measureRound(native, inputs)
+      rounds.push({ chromium, nodePure, nodeNative })
+      console.log(
+        `  round ${r + 1}: block ${chromium.blockMs.toFixed(2)} / ${nodePure.blockMs.toFixed(2)} / ${nodeNative.blockMs.toFixed(2)} ms, ` +
+          `frames ${chromium.framesMs.toFixed(1)} / ${nodePure.framesMs.toFixed(1)} / ${nodeNative.framesMs.toFixed(1)} ms (Chromium / Node pure JS / Node build)`,
+      )
+    }
+    const summary = (key) => {
+      const of = (who) => median(rounds.map((x) => x[who][key]))
+      const ratio = (a, b) => {
+        const per = rounds.map((x) => x[a][key] / x[b][key])
+        return { median: median(per), spread: spread(per) }
+      }
+      return {
+        ms: { chromium: of('chromium'), nodePure: of('nodePure'), nodeNative: of('nodeNative') },
+        chromiumOverNodePure: ratio('chromium', 'nodePure'),
+        chromiumOverNodeBuild: ratio('chromium', 'nodeNative'),
+      }
+    }
+    results.block = { file: 'block702861.raw', bytes: raw.length, ...summary('blockMs') }
+    results.frames = summary('framesMs')
+    results.frames.perSecond = Object.fromEntries(Object.entries(results.frames.ms).map(([k, ms]) => [k, PINGS / (ms / 1000)]))
+
+    const line = (label, s, unit) => {
+      console.log(`\n${label}`)
+      console.log(`  Chromium (pure JS build): ${unit(s.ms.chromium)}; Node, pure JS build: ${unit(s.ms.nodePure)}; Node build: ${unit(s.ms.nodeNative)}`)
+      console.log(`  Chromium / Node (same build): ${s.chromiumOverNodePure.median.toFixed(2)}x (spread ${(s.chromiumOverNodePure.spread * 100).toFixed(0)}%); Chromium / Node build: ${s.chromiumOverNodeBuild.median.toFixed(2)}x (spread ${(s.chromiumOverNodeBuild.spread * 100).toFixed(0)}%)`)
+    }
+    line(`block 702861, parse + txids + wtxids (median of ${ROUNDS} rounds):`, results.block, (ms) => `${ms.toFixed(2)} ms`)
+    line(`${PINGS.toLocaleString()} pings through MessageDecoder, ${CHUNK / 1024} KiB chunks:`, results.frames, (ms) => `${Math.round(PINGS / (ms / 1000)).toLocaleString()} msg/s`)
+  } finally {
+    await browser.close()
+    server.close()
+  }
+  results.loadEnd = loadavg()
+  console.log(`\nload average at the end: ${loadText(results.loadEnd)}`)
+  if (!quick) writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')
+}
+
+await main()
