@@ -71,6 +71,15 @@ describe('CommandLabeler', () => {
     expect(l.hook(data(2, 'b', frames[0]!.length), frames[0]!)).toBe('verack')
   })
 
+  it('names commands past its cache of names, and tells apart names that share a prefix', () => {
+    // 100 distinct commands (more than the labeler keeps as strings), each sent twice, and names one byte apart.
+    const commands = [...Array.from({ length: 100 }, (_, i) => `cmd${i}`), 'ping', 'pin', 'pingg', 'sendheaders', 'sendheader']
+    const frame = (command: string) => encodeMessage({ command: 'unknown', rawCommand: command, payload: new Uint8Array(3) } as KnownMessage, regtest)
+    const l = new CommandLabeler(regtest.magic)
+    const labels = [...commands, ...commands].map((c) => l.hook(data(1, 'a', 27), frame(c)))
+    expect(labels).toEqual([...commands, ...commands])
+  })
+
   it('refuses a magic that is not 4 bytes', () => {
     expect(() => new CommandLabeler(new Uint8Array(3))).toThrow(RangeError)
   })
