@@ -574,12 +574,15 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.timerCancel = undefined
     this.timerAt = at
     if (at === undefined) return
-    this.timerCancel = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
-      this.timerCancel = undefined
-      this.timerAt = undefined
-      this.conn.timeout(this.clock.now())
-      this.flush()
-    })
+    this.timerCancel = this.clock.setTimer(Math.max(0, at - this.clock.now()), this.onTimer)
+  }
+
+  // The one timer's callback, made once per peer rather than per arm().
+  private readonly onTimer = (): void => {
+    this.timerCancel = undefined
+    this.timerAt = undefined
+    this.conn.timeout(this.clock.now())
+    this.flush()
   }
 }
 
