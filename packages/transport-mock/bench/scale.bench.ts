@@ -15,22 +15,27 @@
  * - peak RSS of the process (resourceUsage().maxRSS);
  * - the trace hash, to compare runs of the same seed.
  *
- * With `capSeconds`, the run stops after that many wall seconds and says
- * how far it got. It then runs the clock in slices of SLICE_EVENTS events,
- * so its trace compares only with runs of the same slicing (a slice's end
- * lets promise continuations run inside a virtual instant).
+ * With `capSeconds`, the run stops after that many wall seconds, or when
+ * the used heap passes HEAP_STOP_FRACTION of V8's heap limit (set it with
+ * --max-old-space-size), and says how far it got. It then runs the clock
+ * in slices of SLICE_EVENTS events, so its trace compares only with runs of
+ * the same slicing (a slice's end lets promise continuations run inside a
+ * virtual instant).
  *
  * Node only (process, node:os). Run through bench/scale.mjs.
  */
 import { loadavg } from 'node:os'
+import { getHeapStatistics } from 'node:v8'
 import { Simulation } from '../src/peers/simulation.js'
 
 /** How often the heap is sampled, wall ms. */
 export const HEAP_SAMPLE_MS = 200
 /** Events per slice of a capped run (the cap is checked between slices). */
-export const SLICE_EVENTS = 200_000
+export const SLICE_EVENTS = 50_000
+/** A capped run stops when the used heap passes this fraction of V8's heap limit (before V8 aborts the process). */
+export const HEAP_STOP_FRACTION = 0.85
 /** Progress lines of a capped run, one every this many slices. */
-const PROGRESS_SLICES = 10
+const PROGRESS_SLICES = 40
 const MIB = 1024 * 1024
 /** The seed of every scale run. */
 const SEED = 'bench-scale'
@@ -43,8 +48,10 @@ export interface ScaleResult {
   readonly date: string
   readonly node: string
   readonly peers: number
-  /** False when the wall-time cap stopped the run. */
+  /** False when the wall-time cap or the heap guard stopped the run. */
   readonly completed: boolean
+  /** What stopped an incomplete run. */
+  readonly stoppedBy: 'time' | 'heap' | null
   /** The cap, wall seconds (null: none). */
   readonly capSeconds: number | null
   /** Handshakes the virtual peers completed. */
@@ -94,7 +101,8 @@ export async function scaleRun(peers: number, opts: { readonly capSeconds?: numb
       if (r.ok) visitsOk++
     }),
   )
-  let completed = true
+  let stoppedBy: 'time' | 'heap' | null = null
+  const heapStop = getHeapStatistics().heap_size_limit * HEAP_STOP_FRACTION
   if (opts.capSeconds === undefined) {
     await sim.run()
     await Promise.all(visits)
@@ -103,10 +111,9 @@ export async function scaleRun(peers: number, opts: { readonly capSeconds?: numb
       const ran = await sim.run({ maxEvents: SLICE_EVENTS })
       if (ran === 0) break
       const wallS = (performance.now() - tBuilt) / 1000
-      if (wallS > opts.capSeconds) {
-        completed = false
-        break
-      }
+      if (wallS > opts.capSeconds) stoppedBy = 'time'
+      else if (process.memoryUsage().heapUsed > heapStop) stoppedBy = 'heap'
+      if (stoppedBy !== null) break
       if (slice % PROGRESS_SLICES === 0) {
         console.log(`  ${Math.round(wallS)} s: ${sim.clock.eventsRun} events, ${visitsOk} visits done, heap ${Math.round(process.memoryUsage().heapUsed / MIB)} MiB`)
       }
@@ -125,11 +132,13 @@ export async function scaleRun(peers: number, opts: { readonly capSeconds?: numb
     gc()
     liveHeapAfter = process.memoryUsage().heapUsed
   }
+  const completed = stoppedBy === null
   const r: ScaleResult = {
     date: new Date().toISOString(),
     node: process.version,
     peers,
     completed,
+    stoppedBy,
     capSeconds: opts.capSeconds ?? null,
     handshakes,
     visitsOk,
@@ -146,7 +155,7 @@ export async function scaleRun(peers: number, opts: { readonly capSeconds?: numb
     loadEnd: loads(),
   }
   console.log(
-    `${peers} peers: ${completed ? 'completed' : `stopped at the ${opts.capSeconds} s cap`}; ${handshakes} handshakes, ${visitsOk} visits ok, ${events} events; ` +
+    `${peers} peers: ${completed ? 'completed' : stoppedBy === 'time' ? `stopped at the ${opts.capSeconds} s cap` : `stopped at ${HEAP_STOP_FRACTION * 100}% of the heap limit`}; ${handshakes} handshakes, ${visitsOk} visits ok, ${events} events; ` +
       `build ${r.buildMs} ms, run ${r.wallMs} ms wall, ${r.cpuMs} ms CPU = ${r.cpuUsPerEvent} µs/event; ` +
       `peak heap ${r.peakHeapMiB} MiB, live after ${r.liveHeapAfterMiB ?? '?'} MiB, peak RSS ${r.peakRssMiB} MiB; ` +
       `load ${loadStart[0]} -> ${r.loadEnd[0]}; trace ${traceHash}`,
