@@ -75,6 +75,7 @@ export const RESULT_FILES = {
   bigblock: 'bench/bigblock-results.json',
   pool: 'bench/pool-results.json',
   peers: 'packages/transport-mock/bench/peers-results.json',
+  peersScale: 'packages/transport-mock/bench/scale-results.json',
   filters: 'bench/filters-results.json',
   flood: 'bench/mempool-flood-results.json',
   lightScan: 'bench/light-scan-results.json',
@@ -158,6 +159,22 @@ function peersRow(p) {
   ]
 }
 
+/** The scale run the headline row quotes: 100,000 peers (issue 17's goal), else the largest that completed. */
+function headlineScale(s) {
+  const done = s.runs.filter((r) => r.completed)
+  return done.find((r) => r.peers === 100_000) ?? done.sort((a, b) => b.peers - a.peers)[0]
+}
+
+function peersScaleRow(s) {
+  const r = headlineScale(s)
+  return [
+    `${int(r.peers)} virtual peers through handshake and first ping at once, labelled and hashed trace (CPU per event)`,
+    `**${fixed(r.cpuUsPerEvent, 1)} µs of CPU per event** (${int(r.events)} events; goal <= 10 µs), peak heap ${int(r.peakHeapMiB)} MiB (goal < 2,048 MiB), peak RSS ${int(r.peakRssMiB)} MiB`,
+    run(s),
+    '`cd packages/transport-mock && node --expose-gc bench/scale.mjs 10000 50000 100000`',
+  ]
+}
+
 function poolRow(p) {
   const c = p.connections
   return [
@@ -213,6 +230,7 @@ function performance(r) {
     lightScanRow(r.lightScan),
     bigblockRow(r.bigblock),
     peersRow(r.peers),
+    peersScaleRow(r.peersScale),
     poolRow(r.pool),
   ]
   const nodes = [...new Set(Object.entries(r).filter(([k]) => k !== 'setup').map(([, x]) => x.node))].sort()
@@ -385,6 +403,40 @@ function peersDetails(r) {
   ].join('\n')
 }
 
+function peersScaleDetails(r) {
+  const s = r.peersScale
+  const row = (x) => {
+    if (x.died) return `| ${int(x.peers)} | the process died (exit ${x.exit}, signal ${x.signal}) | | | | | | |`
+    const how = x.completed ? 'all' : `stopped by the ${x.stoppedBy === 'heap' ? 'heap guard' : `${x.capSeconds} s cap`}:`
+    const accepted = x.connections === undefined ? '' : `${int(x.connections)} connections, `
+    return (
+      `| ${int(x.peers)} | ${how} ${accepted}${int(x.handshakes)} handshakes, ${int(x.visitsOk)} visits | ${int(x.events)} | ${fixed(x.cpuUsPerEvent, 1)} µs | ` +
+      `${fixed(x.wallMs / 1000, 1)} s | ${int(x.peakHeapMiB)} MiB | ${int(x.peakRssMiB)} MiB | ${loadText(x)} |`
+    )
+  }
+  const before = s.before
+  // Whether each size run both before and after gave the same trace (it must: the speed work keeps event order).
+  const same = before?.runs.every((b) => s.runs.every((a) => a.peers !== b.peers || !a.completed || !b.completed || a.traceHash === b.traceHash))
+  return [
+    `Run on ${day(s)} (Node ${s.node}, the project's shared machine with other work running; each size in its own process, its own load given). ` +
+      'Peak heap is the largest sampled `heapUsed`, garbage included; the trace hash of each run is in `bench/scale-results.json`.',
+    '',
+    '| peers | got through | events | CPU per event | run (wall) | peak heap | peak RSS | load |',
+    '|---|---|---|---|---|---|---|---|',
+    ...s.runs.map(row),
+    ...(before === undefined
+      ? []
+      : [
+          '',
+          `Before (${before.commit}, run on ${day(before)}; trace hashes ${same ? 'the same as above, size for size' : 'NOT the same as above'}):`,
+          '',
+          '| peers | got through | events | CPU per event | run (wall) | peak heap | peak RSS | load |',
+          '|---|---|---|---|---|---|---|---|',
+          ...before.runs.map(row),
+        ]),
+  ].join('\n')
+}
+
 // --- the blocks -------------------------------------------------------------
 
 /** Every generated block: the file it lives in, its marker name and how to render it from the results. */
@@ -398,6 +450,7 @@ export const BLOCKS = [
   { file: 'bench/README.md', name: 'pool', render: poolDetails },
   { file: 'bench/README.md', name: 'bigblock', render: bigblockDetails },
   { file: 'packages/transport-mock/README.md', name: 'peers', render: peersDetails },
+  { file: 'packages/transport-mock/README.md', name: 'peers-scale', render: peersScaleDetails },
 ]
 
 const begin = (name) => `<!-- perf:${name} (generated from the benchmarks' results by node scripts/perf-table.mjs --write; do not edit) -->`

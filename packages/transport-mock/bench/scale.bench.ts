@@ -54,6 +54,8 @@ export interface ScaleResult {
   readonly stoppedBy: 'time' | 'heap' | null
   /** The cap, wall seconds (null: none). */
   readonly capSeconds: number | null
+  /** Connections the virtual peers accepted. */
+  readonly connections: number
   /** Handshakes the virtual peers completed. */
   readonly handshakes: number
   /** Visits (handshake, first ping, close) that ended well. */
@@ -124,7 +126,11 @@ export async function scaleRun(peers: number, opts: { readonly capSeconds?: numb
   clearInterval(sampler)
   sample()
   let handshakes = 0
-  for (const p of sim.peers) handshakes += p.stats.handshakes
+  let connections = 0
+  for (const p of sim.peers) {
+    handshakes += p.stats.handshakes
+    connections += p.stats.connections
+  }
   const events = sim.clock.eventsRun
   const traceHash = sim.traceHash()
   let liveHeapAfter: number | null = null
@@ -140,6 +146,7 @@ export async function scaleRun(peers: number, opts: { readonly capSeconds?: numb
     completed,
     stoppedBy,
     capSeconds: opts.capSeconds ?? null,
+    connections,
     handshakes,
     visitsOk,
     events,
@@ -155,7 +162,7 @@ export async function scaleRun(peers: number, opts: { readonly capSeconds?: numb
     loadEnd: loads(),
   }
   console.log(
-    `${peers} peers: ${completed ? 'completed' : stoppedBy === 'time' ? `stopped at the ${opts.capSeconds} s cap` : `stopped at ${HEAP_STOP_FRACTION * 100}% of the heap limit`}; ${handshakes} handshakes, ${visitsOk} visits ok, ${events} events; ` +
+    `${peers} peers: ${completed ? 'completed' : stoppedBy === 'time' ? `stopped at the ${opts.capSeconds} s cap` : `stopped at ${HEAP_STOP_FRACTION * 100}% of the heap limit`}; ${connections} connections accepted, ${handshakes} handshakes, ${visitsOk} visits ok, ${events} events; ` +
       `build ${r.buildMs} ms, run ${r.wallMs} ms wall, ${r.cpuMs} ms CPU = ${r.cpuUsPerEvent} µs/event; ` +
       `peak heap ${r.peakHeapMiB} MiB, live after ${r.liveHeapAfterMiB ?? '?'} MiB, peak RSS ${r.peakRssMiB} MiB; ` +
       `load ${loadStart[0]} -> ${r.loadEnd[0]}; trace ${traceHash}`,

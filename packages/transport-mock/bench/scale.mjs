@@ -10,7 +10,8 @@
 // peak RSS is its own. Each size's figures (with their own date and load)
 // go to scale-results.json's `runs`, replacing an earlier run of that size;
 // the file's date, Node version and load averages are those of the latest
-// session.
+// session. Its `before` (runs of the code before a change, same shape, with
+// the commit they ran) is kept as it is, for the README's comparison.
 import { spawnSync } from 'node:child_process'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -60,9 +61,11 @@ if (args.includes('--one')) {
   }
   const loadEnd = round2(loadavg())
   console.log(`load average at the end: ${loadEnd.join(' ')}`)
-  const earlier = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')).runs : []
-  const kept = earlier.filter((r) => !runs.some((x) => x.peers === r.peers))
+  // Earlier runs of other sizes stay, and so does `before` (the runs of the code before a change, for comparison).
+  const earlier = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : { runs: [] }
+  const kept = earlier.runs.filter((r) => !runs.some((x) => x.peers === r.peers))
   const all = [...kept, ...runs].sort((a, b) => a.peers - b.peers)
-  writeFileSync(RESULTS, JSON.stringify({ date: new Date().toISOString(), node: process.version, loadStart, loadEnd, runs: all }, null, 2) + '\n')
+  const before = earlier.before === undefined ? {} : { before: earlier.before }
+  writeFileSync(RESULTS, JSON.stringify({ date: new Date().toISOString(), node: process.version, loadStart, loadEnd, runs: all, ...before }, null, 2) + '\n')
   console.log(`wrote ${RESULTS}`)
 }
