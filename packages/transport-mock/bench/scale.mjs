@@ -8,7 +8,8 @@
 //
 // Each size runs in a child process of its own (same node flags), so each
 // peak RSS is its own. Each size's figures (with their own date and load)
-// go to scale-results.json's `runs`, replacing an earlier run of that size;
+// go to scale-results.json's `runs`, replacing an earlier run of that size
+// and heap limit (--max-old-space-size);
 // the file's date, Node version and load averages are those of the latest
 // session. Its `before` (runs of the code before a change, same shape, with
 // the commit they ran) is kept as it is, for the README's comparison.
@@ -25,6 +26,8 @@ const args = process.argv.slice(2)
 const sizes = args.filter((a) => /^\d+$/.test(a)).map(Number)
 const cap = args.find((a) => a.startsWith('--cap='))
 const round2 = (xs) => xs.map((x) => Math.round(x * 100) / 100)
+/** The --max-old-space-size a run had (MiB), or undefined: a run with a heap limit does not replace one without. */
+const heapLimit = (r) => (r.nodeFlags ?? []).find((f) => f.startsWith('--max-old-space-size='))?.split('=')[1]
 
 if (args.includes('--one')) {
   // The child: bundle, run one size, hand the figures back through a file.
@@ -63,7 +66,8 @@ if (args.includes('--one')) {
   console.log(`load average at the end: ${loadEnd.join(' ')}`)
   // Earlier runs of other sizes stay, and so does `before` (the runs of the code before a change, for comparison).
   const earlier = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) : { runs: [] }
-  const kept = earlier.runs.filter((r) => !runs.some((x) => x.peers === r.peers))
+  const sameRun = (a, b) => a.peers === b.peers && heapLimit(a) === heapLimit(b)
+  const kept = earlier.runs.filter((r) => !runs.some((x) => sameRun(x, r)))
   const all = [...kept, ...runs].sort((a, b) => a.peers - b.peers)
   const before = earlier.before === undefined ? {} : { before: earlier.before }
   writeFileSync(RESULTS, JSON.stringify({ date: new Date().toISOString(), node: process.version, loadStart, loadEnd, runs: all, ...before }, null, 2) + '\n')
