@@ -88,6 +88,7 @@ export const RESULT_FILES = {
   bigblock: 'bench/bigblock-results.json',
   pool: 'bench/pool-results.json',
   peers: 'packages/transport-mock/bench/peers-results.json',
+  peersScale: 'packages/transport-mock/bench/scale-results.json',
   filters: 'bench/filters-results.json',
   flood: 'bench/mempool-flood-results.json',
   lightScan: 'bench/light-scan-results.json',
@@ -209,6 +210,36 @@ function peersRow(p) {
   ]
 }
 
+/** The --max-old-space-size (MiB) a scale run was given, or undefined. */
+const heapLimitMiB = (r) => {
+  const flag = (r.nodeFlags ?? []).find((f) => f.startsWith('--max-old-space-size='))
+  return flag === undefined ? undefined : Number(flag.split('=')[1])
+}
+
+/** The scale run the headline row quotes: 100,000 peers (issue 17's goal), else the largest that completed; runs without a heap limit. */
+function headlineScale(s) {
+  const done = s.runs.filter((r) => r.completed && heapLimitMiB(r) === undefined)
+  return done.find((r) => r.peers === 100_000) ?? done.sort((a, b) => b.peers - a.peers)[0]
+}
+
+function peersScaleRow(s) {
+  const r = headlineScale(s)
+  // The same size run again under a heap limit, if it was: whether it fits, and what the GC then costs.
+  const limited = s.runs.find((x) => x.peers === r.peers && heapLimitMiB(x) !== undefined)
+  const fits =
+    limited === undefined
+      ? ''
+      : limited.completed
+        ? `; completes with a ${int(heapLimitMiB(limited))} MiB heap limit (${fixed(limited.cpuUsPerEvent, 1)} µs per event)`
+        : `; does not complete with a ${int(heapLimitMiB(limited))} MiB heap limit`
+  return [
+    `${int(r.peers)} virtual peers through handshake and first ping at once, labelled and hashed trace (CPU per event)`,
+    `**${fixed(r.cpuUsPerEvent, 1)} µs of CPU per event** (${int(r.events)} events; goal <= 10 µs), peak sampled heap ${int(r.peakHeapMiB)} MiB, garbage included (goal < 2,048 MiB)${fits}, peak RSS ${int(r.peakRssMiB)} MiB`,
+    run(s),
+    '`cd packages/transport-mock && node --expose-gc bench/scale.mjs 10000 50000 100000`',
+  ]
+}
+
 function poolRow(p) {
   const c = p.connections
   return [
@@ -266,6 +297,7 @@ function performance(r) {
     lightScanRow(r.lightScan),
     bigblockRow(r.bigblock),
     peersRow(r.peers),
+    peersScaleRow(r.peersScale),
     poolRow(r.pool),
   ]
   const nodes = [...new Set(Object.entries(r).filter(([k]) => k !== 'setup' && k !== 'jetstream').map(([, x]) => x.node))].sort()
@@ -495,6 +527,8 @@ function peersDetails(r) {
 /** How each bench is run, as RESULTS.md names it. */
 const COMMANDS = {
   wire: 'node --expose-gc bench/wire.bench.mjs',
+  blocks: 'node bench/blocks.bench.mjs',
+  browser: 'node bench/browser.bench.mjs',
   headers: 'node bench/headers.bench.mjs',
   sync: 'node bench/sync.bench.mjs',
   fetch: 'node bench/fetch.bench.mjs',
@@ -507,6 +541,7 @@ const COMMANDS = {
   lightScan: 'node bench/light-scan.bench.mjs',
   setup: 'node bench/setup.bench.mjs',
   jetstream: 'node bench/jetstream.bench.mjs',
+  peersScale: 'cd packages/transport-mock && node bench/scale.mjs',
 }
 
 /**
@@ -579,6 +614,7 @@ const LEGACY_RATIOS = {
   flood: (m) => [['honest transactions fetched / announced', m.network.fetched / m.network.honestTxs]],
   lightScan: (l) => (l.median.btcdCpuMs === null ? [] : [['btcd CPU / bitp2p CPU', l.median.btcdCpuMs / l.median.bitp2pCpuMs]]),
   setup: () => [],
+  peersScale: () => [],
   jetstream: (j) => {
     const fetch = j.results.find((x) => x.what === 'BlockFetcher alone')
     return j.results.filter((x) => x !== fetch).map((x) => [`${x.what} / BlockFetcher alone (time)`, x.ms / fetch.ms])
@@ -686,6 +722,40 @@ export function resultsMdIsCurrent(read = readResults) {
   return doc === renderResultsMd(read)
 }
 
+function peersScaleDetails(r) {
+  const s = r.peersScale
+  const row = (x) => {
+    if (x.died) return `| ${int(x.peers)} | the process died (exit ${x.exit}, signal ${x.signal}) | | | | | | |`
+    const how = x.completed ? 'all' : `stopped by the ${x.stoppedBy === 'heap' ? 'heap guard' : `${x.capSeconds} s cap`}:`
+    const accepted = x.connections === undefined ? '' : `${int(x.connections)} connections, `
+    return (
+      `| ${int(x.peers)}${heapLimitMiB(x) === undefined ? '' : ` (heap limit ${int(heapLimitMiB(x))} MiB)`} | ${how} ${accepted}${int(x.handshakes)} handshakes, ${int(x.visitsOk)} visits | ${int(x.events)} | ${fixed(x.cpuUsPerEvent, 1)} µs | ` +
+      `${fixed(x.wallMs / 1000, 1)} s | ${int(x.peakHeapMiB)} MiB | ${int(x.peakRssMiB)} MiB | ${loadText(x)} |`
+    )
+  }
+  const before = s.before
+  // Whether each size run both before and after gave the same trace (it must: the speed work keeps event order).
+  const same = before?.runs.every((b) => s.runs.every((a) => a.peers !== b.peers || !a.completed || !b.completed || a.traceHash === b.traceHash))
+  return [
+    `Run on ${day(s)} (Node ${s.node}, the project's shared machine with other work running; each size in its own process, its own load given). ` +
+      'Peak heap is the largest sampled `heapUsed`, garbage included; the trace hash of each run is in `bench/scale-results.json`.',
+    '',
+    '| peers | got through | events | CPU per event | run (wall) | peak heap | peak RSS | load |',
+    '|---|---|---|---|---|---|---|---|',
+    ...s.runs.map(row),
+    ...(before === undefined
+      ? []
+      : [
+          '',
+          `Before (${before.commit}, run on ${day(before)}; trace hashes ${same ? 'the same as above, size for size' : 'NOT the same as above'}):`,
+          '',
+          '| peers | got through | events | CPU per event | run (wall) | peak heap | peak RSS | load |',
+          '|---|---|---|---|---|---|---|---|',
+          ...before.runs.map(row),
+        ]),
+  ].join('\n')
+}
+
 // --- the blocks -------------------------------------------------------------
 
 /** Every generated block: the file it lives in, its marker name and how to render it from the results. */
@@ -701,6 +771,7 @@ export const BLOCKS = [
   { file: 'bench/README.md', name: 'pool', render: poolDetails },
   { file: 'bench/README.md', name: 'bigblock', render: bigblockDetails },
   { file: 'packages/transport-mock/README.md', name: 'peers', render: peersDetails },
+  { file: 'packages/transport-mock/README.md', name: 'peers-scale', render: peersScaleDetails },
 ]
 
 const begin = (name) => `<!-- perf:${name} (generated from the benchmarks' results by node scripts/perf-table.mjs --write; do not edit) -->`

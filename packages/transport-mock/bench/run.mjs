@@ -12,31 +12,14 @@
 //
 //   node bench/run.mjs            # 10,000 peers, 3 to 6 rounds; writes bench/peers-results.json
 //   node bench/run.mjs 2000       # another peer count, 2 to 3 rounds; writes nothing
-import { build } from 'esbuild'
-import { existsSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { dirname, join, resolve } from 'node:path'
+import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { finishRun, startRun, untilStable, writeResults } from '../../../bench/lib/harness.mjs'
+import { bundleBench } from './bundle.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
-const packages = resolve(here, '../..')
-const nodeVariant = {
-  name: 'node-variant',
-  setup(b) {
-    // @bitp2p/wire, @bitp2p/session and their subpaths (@bitp2p/wire/codecs -> wire/src/codecs.ts).
-    b.onResolve({ filter: /^@bitp2p\/(wire|session)(\/[\w-]+)?$/ }, (a) => {
-      const [, pkg, sub = 'index'] = /^@bitp2p\/(wire|session)(?:\/([\w-]+))?$/.exec(a.path)
-      return { path: join(packages, pkg, 'src', `${sub}.ts`) }
-    })
-    b.onResolve({ filter: /^\.\.?\/.*\.js$/ }, (a) => {
-      const base = resolve(a.resolveDir, a.path.slice(0, -3))
-      if (existsSync(base + '.node.ts')) return { path: base + '.node.ts' }
-      if (existsSync(base + '.ts')) return { path: base + '.ts' }
-      return undefined
-    })
-  },
-}
 const RESULTS = join(here, 'peers-results.json')
 /** Only the default run (10,000 peers) is the recorded figure. */
 const recorded = process.argv[2] === undefined
@@ -46,16 +29,7 @@ const ROUNDS_MAX_MS = recorded ? 600_000 : 120_000
 const dir = mkdtempSync(join(tmpdir(), 'bitp2p-bench-'))
 const out = join(dir, 'peers.bench.mjs')
 try {
-  await build({
-    entryPoints: [join(here, 'peers.bench.ts')],
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'es2022',
-    outfile: out,
-    plugins: [nodeVariant],
-    logLevel: 'warning',
-  })
+  await bundleBench(join(here, 'peers.bench.ts'), out)
   const run = startRun('peers.bench')
   const { benchRound } = await import(pathToFileURL(out).href)
   // CPU milliseconds as node:crypto sha256d calls of this machine (64-byte inputs, at the start of the run).

@@ -186,19 +186,23 @@ export class Pipe {
   readonly #finiteBandwidth: boolean
   src!: MockTransport
   dst!: MockTransport
-  // Sender side: items accepted by send() and not yet on the wire.
-  readonly #backlog = new Fifo<Item>()
+  // Sender side: items accepted by send() and not yet on the wire (made on
+  // first use: with unlimited bandwidth and no partition nothing waits).
+  #backlog: Fifo<Item> | undefined
   buffered = 0
   #transmitting = false
-  // Wire side: items on the wire, in order; each has one pending delivery event.
-  readonly #flight = new Fifo<Item>()
+  // Wire side: each item on the wire rides its own delivery event (the
+  // event's argument), so the scheduler holds them in order. Arrivals
+  // while stalled, and any that arrive after them, wait here until
+  // delivered in order (made on first use).
+  #held: Fifo<Item> | undefined
+  // Delivery events scheduled by resume() for held items, not yet run.
+  #heldEvents = 0
   lastArrival = 0
-  #held = 0
   stalled = false
   #dead = false
   // Bound once per pipe, so scheduling a delivery allocates no closure.
-  readonly #deliverNext = (): void => this.#onDeliver()
-  readonly #serialized = (): void => this.#onSerialized()
+  readonly #deliver = (item: Item | undefined): void => this.#onDeliver(item)
 
   constructor(net: MockNetwork, conn: MockConnection, link: ResolvedLink) {
     this.#net = net
@@ -213,11 +217,11 @@ export class Pipe {
    */
   send(item: Item): void {
     if (this.#dead) return
-    if (!this.#finiteBandwidth && !this.stalled && this.#backlog.size === 0) {
+    if (!this.#finiteBandwidth && !this.stalled && (this.#backlog === undefined || this.#backlog.size === 0)) {
       this.#transmit(item)
       return
     }
-    this.#backlog.push(item)
+    ;(this.#backlog ??= new Fifo<Item>()).push(item)
     if (item !== FIN) this.buffered += (item as Uint8Array).length
     this.#pump()
   }
@@ -225,10 +229,9 @@ export class Pipe {
   /** Stop the pipe for good: nothing more is sent or delivered. */
   kill(): void {
     this.#dead = true
-    this.#backlog.clear()
-    this.#flight.clear()
+    this.#backlog?.clear()
+    this.#held?.clear()
     this.buffered = 0
-    this.#held = 0
   }
 
   /** Hold the pipe (a partition began): new sends wait in the backlog, arrivals are held until `resume()`. */
@@ -242,11 +245,13 @@ export class Pipe {
     this.stalled = false
     if (this.#dead) return
     const clock = this.#net.clock
-    if (this.#held > 0) {
+    const waiting = (this.#held?.size ?? 0) - this.#heldEvents
+    if (waiting > 0) {
       let t = clock.now() + this.#link.latency
       if (t < this.lastArrival) t = this.lastArrival
       this.lastArrival = t
-      for (; this.#held > 0; this.#held--) clock.callAt(t, this.#deliverNext, undefined)
+      for (let k = 0; k < waiting; k++) clock.callAt(t, this.#deliver, undefined)
+      this.#heldEvents += waiting
     }
     this.#pump()
   }
@@ -254,7 +259,7 @@ export class Pipe {
   #pump(): void {
     if (this.#transmitting || this.stalled || this.#dead) return
     const backlog = this.#backlog
-    if (backlog.size === 0) return
+    if (backlog === undefined || backlog.size === 0) return
     if (!this.#finiteBandwidth) {
       const had = this.buffered > 0
       while (backlog.size > 0) {
@@ -269,16 +274,18 @@ export class Pipe {
     const size = head === FIN ? 0 : (head as Uint8Array).length
     this.#transmitting = true
     const clock = this.#net.clock
-    clock.callAt(clock.now() + (size * 1000) / this.#link.bandwidth, this.#serialized, undefined)
+    clock.callAt(clock.now() + (size * 1000) / this.#link.bandwidth, serialized, this)
   }
 
-  #onSerialized(): void {
+  /** @internal The head of the backlog is serialized (finite bandwidth): put it on the wire. */
+  _onSerialized(): void {
     this.#transmitting = false
     if (this.#dead) return
-    const item = this.#backlog.shift()!
+    const backlog = this.#backlog!
+    const item = backlog.shift()!
     if (item !== FIN) this.buffered -= (item as Uint8Array).length
     this.#transmit(item)
-    if (this.#backlog.size > 0) this.#pump()
+    if (backlog.size > 0) this.#pump()
     else this.#drained()
   }
 
@@ -304,28 +311,34 @@ export class Pipe {
       while (off < bytes.length) {
         const left = bytes.length - off
         const size = 1 + rng.int(left < link.maxChunk ? left : link.maxChunk)
-        this.#flight.push(bytes.subarray(off, off + size))
-        clock.callAt(t, this.#deliverNext, undefined)
+        clock.callAt(t, this.#deliver, bytes.subarray(off, off + size))
         off += size
       }
       return
     }
-    this.#flight.push(item)
-    clock.callAt(t, this.#deliverNext, undefined)
+    clock.callAt(t, this.#deliver, item)
   }
 
-  #onDeliver(): void {
+  // One delivery event: `item` is the item it carries (undefined for an
+  // event resume() scheduled). Items reach the far end in the order they
+  // were transmitted: the oldest held item goes first.
+  #onDeliver(item: Item | undefined): void {
     if (this.#dead) return
-    if (this.stalled) {
-      this.#held++
-      return
-    }
-    const item = this.#flight.shift()
-    if (item === undefined) return
-    if (item === FIN) this.dst._receiveFin()
-    else if (item === RST) this.#conn.reset()
-    else this.dst._receiveData(item as Uint8Array)
+    const held = this.#held
+    if (item === undefined) this.#heldEvents--
+    else if (this.stalled || (held !== undefined && held.size > 0)) (this.#held ??= new Fifo<Item>()).push(item)
+    if (this.stalled) return
+    const next = item === undefined || (held !== undefined && held.size > 0) ? held!.shift() : item
+    if (next === undefined) return
+    if (next === FIN) this.dst._receiveFin()
+    else if (next === RST) this.#conn.reset()
+    else this.dst._receiveData(next as Uint8Array)
   }
+}
+
+// The serialization event of a pipe (one function for all pipes: no closure per pipe).
+function serialized(p: Pipe): void {
+  p._onSerialized()
 }
 
 // States of one end. A client end is Connecting until the SYN-ACK arrives;

@@ -1,15 +1,25 @@
 /**
  * Virtual time for simulations: a clock plus an event queue.
  *
- * Events are kept in a binary min-heap ordered by (time, sequence): the
- * sequence number is assigned at scheduling, so events due at the same
- * virtual time run in the order they were scheduled. Nothing is nudged by
- * +1 ms to make keys unique, and nothing depends on the wall clock.
+ * Events run in (time, sequence) order: the sequence is the order of
+ * scheduling, so events due at the same virtual time run in the order they
+ * were scheduled. Nothing is nudged by +1 ms to make keys unique, and
+ * nothing depends on the wall clock.
  *
- * Cancelled timers stay in the heap and are skipped when they reach the top
- * (O(1) cancel); when more than half of the heap is cancelled entries it is
- * rebuilt, so a driver that keeps re-arming timers cannot grow it without
- * bound. `pendingTimers` counts live `setTimer` timers, for leak checks.
+ * The queue is a calendar: one FIFO bucket per distinct pending time, and a
+ * binary min-heap of those times. Appending to a bucket keeps scheduling
+ * order within a time, so the order is exactly (time, sequence) without
+ * storing a sequence number; a simulation whose events pile up on a few
+ * instants (every link with the same latency) pays a heap operation per
+ * instant, not per event. Buckets hold (function, argument) pairs in one
+ * flat array and are recycled, so scheduling allocates nothing per event.
+ *
+ * Cancelled timers stay in their bucket and are skipped when reached (O(1)
+ * cancel); when at least COMPACT_MIN_CANCELLED of the queued entries are
+ * cancelled and they are the majority, the buckets are rebuilt without
+ * them, so a driver that keeps re-arming timers cannot grow the queue
+ * without bound. `pendingTimers` counts live `setTimer` timers, for leak
+ * checks.
  */
 import type { Cancel, Clock } from '@bitp2p/session'
 
@@ -41,17 +51,21 @@ export interface VirtualClockOptions {
   readonly start?: number
 }
 
-// One queued event. `fn(arg)` runs at `time`; `arg` lets hot callers reuse one
-// bound function instead of allocating a closure per event.
-interface Entry {
-  readonly time: number
-  readonly seq: number
-  fn: ((arg: any) => void) | null // null once cancelled or run
-  arg: unknown
-  readonly isTimer: boolean
+// A live setTimer timer; `cb` is null once it has run or been cancelled.
+interface Timer {
+  cb: (() => void) | null
 }
 
-const before = (a: Entry, b: Entry): boolean => a.time < b.time || (a.time === b.time && a.seq < b.seq)
+// The events due at one virtual time: (fn, arg) pairs in scheduling order,
+// flat in `items`; `head` is the index of the next pair to run.
+interface Bucket {
+  time: number
+  items: unknown[]
+  head: number
+}
+
+/** Buckets kept for reuse once drained (beyond this they are left to the GC). */
+const SPARE_BUCKETS = 1024
 
 /**
  * A `Clock` whose time only moves when events are run.
@@ -61,9 +75,13 @@ const before = (a: Entry, b: Entry): boolean => a.time < b.time || (a.time === b
  */
 export class VirtualClock implements Clock {
   #now: number
-  #seq = 0
-  readonly #heap: Entry[] = []
-  #cancelledInHeap = 0
+  // Distinct pending times, a binary min-heap; each has its bucket in #buckets.
+  readonly #times: number[] = []
+  readonly #buckets = new Map<number, Bucket>()
+  readonly #spare: Bucket[] = []
+  // Queued pairs, cancelled ones included, and how many of those are cancelled.
+  #queued = 0
+  #cancelled = 0
   #liveTimers = 0
   #eventsRun = 0
   #settle = false
@@ -84,14 +102,14 @@ export class VirtualClock implements Clock {
   setTimer(ms: number, cb: () => void): Cancel {
     if (ms === Number.POSITIVE_INFINITY) throw new RangeError('VirtualClock.setTimer: infinite delay')
     const delay = ms > 0 ? ms : 0
-    const e = this.#push(this.#now + delay, cb, undefined, true)
+    const t: Timer = { cb }
+    this.#push(this.#now + delay, fireTimer, t)
     this.#liveTimers++
     return () => {
-      if (e.fn === null) return
-      e.fn = null
-      e.arg = undefined
+      if (t.cb === null) return
+      t.cb = null
       this.#liveTimers--
-      this.#cancelledInHeap++
+      this.#cancelled++
       this.#maybeCompact()
     }
   }
@@ -102,7 +120,7 @@ export class VirtualClock implements Clock {
    * path the mock network uses for deliveries.
    */
   callAt<T>(time: number, fn: (arg: T) => void, arg: T): void {
-    this.#push(time > this.#now ? time : this.#now, fn, arg, false)
+    this.#push(time > this.#now ? time : this.#now, fn, arg)
   }
 
   /** Live timers set through `setTimer` that have neither fired nor been cancelled. */
@@ -112,12 +130,12 @@ export class VirtualClock implements Clock {
 
   /** All live events (timers and `callAt` events). */
   get pendingEvents(): number {
-    return this.#heap.length - this.#cancelledInHeap
+    return this.#queued - this.#cancelled
   }
 
-  /** Heap entries including cancelled ones not yet dropped (a diagnostic: bounded by compaction). */
+  /** Queued entries including cancelled ones not yet dropped (a diagnostic: bounded by compaction). */
   get heapSize(): number {
-    return this.#heap.length
+    return this.#queued
   }
 
   /** Events run so far. */
@@ -127,15 +145,14 @@ export class VirtualClock implements Clock {
 
   /** Time of the next live event, or undefined when idle. */
   nextEventTime(): number | undefined {
-    const top = this.#peek()
-    return top === undefined ? undefined : top.time
+    return this.#next()?.time
   }
 
   /** Run the next event, if any. Returns false when there was none. */
   step(): boolean {
-    const e = this.#pop()
-    if (e === undefined) return false
-    this.#exec(e)
+    const b = this.#next()
+    if (b === undefined) return false
+    this.#runHead(b)
     return true
   }
 
@@ -149,9 +166,9 @@ export class VirtualClock implements Clock {
     const max = options.maxEvents ?? Number.POSITIVE_INFINITY
     let n = 0
     while (n < max) {
-      const top = this.#peek()
-      if (top === undefined || (until !== undefined && top.time > until)) break
-      this.#exec(this.#pop()!)
+      const b = this.#next()
+      if (b === undefined || (until !== undefined && b.time > until)) break
+      this.#runHead(b)
       n++
     }
     if (until !== undefined && n < max && until > this.#now) this.#now = until
@@ -170,7 +187,7 @@ export class VirtualClock implements Clock {
    */
   runUntilIdle(maxEvents: number = DEFAULT_MAX_EVENTS): number {
     const n = this.run({ maxEvents })
-    if (this.#peek() !== undefined) {
+    if (this.#next() !== undefined) {
       throw new Error(`VirtualClock.runUntilIdle: still busy after ${n} events`)
     }
     return n
@@ -200,9 +217,9 @@ export class VirtualClock implements Clock {
     let n = 0
     let ranSinceYield = false
     for (;;) {
-      const top = this.#peek()
-      const due = top !== undefined && (until === undefined || top.time <= until) && n < max
-      const instantOver = !due || top!.time > this.#now
+      const b = this.#next()
+      const due = b !== undefined && (until === undefined || b.time <= until) && n < max
+      const instantOver = !due || b!.time > this.#now
       if (instantOver && (this.#settle || (always && ranSinceYield))) {
         this.#settle = false
         ranSinceYield = false
@@ -210,7 +227,7 @@ export class VirtualClock implements Clock {
         continue
       }
       if (!due) break
-      this.#exec(this.#pop()!)
+      this.#runHead(b!)
       ranSinceYield = true
       n++
     }
@@ -218,85 +235,118 @@ export class VirtualClock implements Clock {
     return n
   }
 
-  #exec(e: Entry): void {
-    const fn = e.fn!
-    const arg = e.arg
-    e.fn = null
-    e.arg = undefined
-    if (e.isTimer) this.#liveTimers--
-    this.#now = e.time
+  // The bucket of the earliest time with a live event at its head, dropping
+  // cancelled timers and drained buckets on the way; undefined when idle.
+  #next(): Bucket | undefined {
+    for (;;) {
+      const times = this.#times
+      if (times.length === 0) return undefined
+      const b = this.#buckets.get(times[0]!)!
+      const items = b.items
+      while (b.head < items.length && items[b.head] === fireTimer && (items[b.head + 1] as Timer).cb === null) {
+        items[b.head] = items[b.head + 1] = undefined
+        b.head += 2
+        this.#queued--
+        this.#cancelled--
+      }
+      if (b.head < items.length) return b
+      this.#dropTop(b)
+    }
+  }
+
+  // Run the pair at the head of `b` (the earliest bucket, its head live).
+  #runHead(b: Bucket): void {
+    const items = b.items
+    const fn = items[b.head] as (arg: unknown) => void
+    const arg = items[b.head + 1]
+    items[b.head] = items[b.head + 1] = undefined
+    b.head += 2
+    this.#queued--
+    if (fn === fireTimer) this.#liveTimers--
+    this.#now = b.time
     this.#eventsRun++
+    // A drained bucket stays until #next drops it: `fn` may schedule more at this time.
     fn(arg)
   }
 
-  #push(time: number, fn: (arg: any) => void, arg: unknown, isTimer: boolean): Entry {
-    const e: Entry = { time, seq: this.#seq++, fn, arg, isTimer }
-    const h = this.#heap
-    h.push(e)
-    this.#siftUp(h.length - 1)
-    return e
-  }
-
-  // The top live entry, dropping cancelled ones on the way.
-  #peek(): Entry | undefined {
-    const h = this.#heap
-    while (h.length > 0 && h[0].fn === null) {
-      this.#removeTop()
-      this.#cancelledInHeap--
+  #push(time: number, fn: (arg: any) => void, arg: unknown): void {
+    let b = this.#buckets.get(time)
+    if (b === undefined) {
+      b = this.#spare.pop() ?? { time, items: [], head: 0 }
+      b.time = time
+      this.#buckets.set(time, b)
+      this.#heapPush(time)
     }
-    return h[0]
+    b.items.push(fn, arg)
+    this.#queued++
   }
 
-  #pop(): Entry | undefined {
-    const top = this.#peek()
-    if (top !== undefined) this.#removeTop()
-    return top
+  // Remove the drained earliest bucket `b` and its time.
+  #dropTop(b: Bucket): void {
+    this.#buckets.delete(b.time)
+    this.#heapPop()
+    b.items.length = 0
+    b.head = 0
+    if (this.#spare.length < SPARE_BUCKETS) this.#spare.push(b)
   }
 
-  #removeTop(): void {
-    const h = this.#heap
-    const last = h.pop()!
-    if (h.length > 0) {
-      h[0] = last
-      this.#siftDown(0)
-    }
-  }
-
-  #siftUp(i: number): void {
-    const h = this.#heap
-    const e = h[i]
+  #heapPush(time: number): void {
+    const h = this.#times
+    let i = h.length
+    h.push(time)
     while (i > 0) {
       const p = (i - 1) >> 1
-      if (!before(e, h[p])) break
-      h[i] = h[p]
+      if (h[p]! <= time) break
+      h[i] = h[p]!
       i = p
     }
-    h[i] = e
+    h[i] = time
   }
 
-  #siftDown(i: number): void {
-    const h = this.#heap
+  #heapPop(): void {
+    const h = this.#times
+    const last = h.pop()!
+    if (h.length > 0) this.#siftDown(0, last)
+  }
+
+  // Put `x` at `i` and move it down to its place.
+  #siftDown(i: number, x: number): void {
+    const h = this.#times
     const n = h.length
-    const e = h[i]
     for (;;) {
       let c = 2 * i + 1
       if (c >= n) break
-      if (c + 1 < n && before(h[c + 1], h[c])) c++
-      if (!before(h[c], e)) break
-      h[i] = h[c]
+      if (c + 1 < n && h[c + 1]! < h[c]!) c++
+      if (h[c]! >= x) break
+      h[i] = h[c]!
       i = c
     }
-    h[i] = e
+    h[i] = x
   }
 
   #maybeCompact(): void {
-    const h = this.#heap
-    if (this.#cancelledInHeap < COMPACT_MIN_CANCELLED || this.#cancelledInHeap * 2 < h.length) return
+    if (this.#cancelled < COMPACT_MIN_CANCELLED || this.#cancelled * 2 < this.#queued) return
+    // Keep each bucket's live pairs in order; drop buckets left empty, and their times.
+    const times = this.#times
     let w = 0
-    for (let r = 0; r < h.length; r++) if (h[r].fn !== null) h[w++] = h[r]
-    h.length = w
-    this.#cancelledInHeap = 0
-    for (let i = (w >> 1) - 1; i >= 0; i--) this.#siftDown(i)
+    for (const time of times) {
+      const b = this.#buckets.get(time)!
+      const items = b.items
+      let k = 0
+      for (let r = b.head; r < items.length; r += 2) {
+        if (items[r] === fireTimer && (items[r + 1] as Timer).cb === null) continue
+        items[k++] = items[r]
+        items[k++] = items[r + 1]
+      }
+      items.length = k
+      b.head = 0
+      if (k > 0) times[w++] = time
+      else this.#buckets.delete(time)
+    }
+    times.length = w
+    for (let i = (w >> 1) - 1; i >= 0; i--) this.#siftDown(i, times[i]!)
+    this.#queued -= this.#cancelled
+    this.#cancelled = 0
   }
 
   // One macrotask hop, so every queued microtask has run when it resolves.
@@ -317,4 +367,12 @@ export class VirtualClock implements Clock {
     }
     return new Promise((resolve) => setTimeout(resolve, 0))
   }
+}
+
+// The function of every setTimer entry: runs the timer's callback unless cancelled
+// (cancelled ones are skipped before they run; see #next).
+function fireTimer(t: Timer): void {
+  const cb = t.cb!
+  t.cb = null
+  cb()
 }

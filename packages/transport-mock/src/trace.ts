@@ -17,6 +17,10 @@
  *   u32 size | u8 close reason (0 none, else 1 + index in CLOSE_REASONS) |
  *   str from | str to | u8 has-label | str label (if has-label)
  * The hash starts from the 4 ASCII bytes "bpt" + version byte.
+ *
+ * Encoded events are gathered in a HASH_BATCH_BYTES buffer and hashed a
+ * batch at a time (SHA-256 of a stream does not depend on how it is split),
+ * so an event costs a few byte writes, not a hasher call.
  */
 import { sha256 } from '@noble/hashes/sha2.js'
 import { bytesToHex } from '@noble/hashes/utils.js'
@@ -38,6 +42,9 @@ export const CLOSE_REASONS: readonly TransportCloseKind[] = [
 
 /** Longest address or label string the encoding takes (u16 length prefix). */
 export const MAX_TRACE_STRING_BYTES = 0xffff
+
+/** Bytes of encoded events gathered before they are hashed. */
+export const HASH_BATCH_BYTES = 16 * 1024
 
 /** What was delivered. */
 export type TraceKind = 'connect' | 'data' | 'close'
@@ -86,8 +93,10 @@ export class Trace {
   readonly #events: TraceEvent[] = []
   readonly #hooks: DeliverHook[] = []
   readonly #hasher = sha256.create()
-  #scratch = new Uint8Array(256)
-  #view = new DataView(this.#scratch.buffer)
+  // Encoded events not hashed yet: #batch[0, #used).
+  #batch = new Uint8Array(HASH_BATCH_BYTES)
+  #view = new DataView(this.#batch.buffer)
+  #used = 0
 
   constructor(options: TraceOptions = {}) {
     this.#record = options.record ?? true
@@ -126,16 +135,16 @@ export class Trace {
   ): string | undefined {
     let label: string | undefined
     if (this.#hooks.length > 0 || this.#record) {
-      let event: TraceEvent = reason === undefined ? { time, conn, kind, from, to, size } : { time, conn, kind, from, to, size, reason }
-      for (const hook of this.#hooks) {
-        const l = hook(event, bytes)
+      const event: TraceEvent = reason === undefined ? { time, conn, kind, from, to, size } : { time, conn, kind, from, to, size, reason }
+      const hooks = this.#hooks
+      for (let i = 0; i < hooks.length; i++) {
+        const l = hooks[i]!(event, bytes)
         if (typeof l === 'string') {
           label = l
-          event = { ...event, label }
           break
         }
       }
-      if (this.#record) this.#events.push(event)
+      if (this.#record) this.#events.push(label === undefined ? event : { ...event, label })
     }
     if (this.#hashing) this.#hashEvent(time, conn, kind, from, to, size, reason, label)
     return label
@@ -143,7 +152,9 @@ export class Trace {
 
   /** Hex SHA-256 of the canonical encoding of every event so far. */
   hash(): string {
-    return bytesToHex(this.#hasher.clone().digest())
+    const h = this.#hasher.clone()
+    if (this.#used > 0) h.update(this.#batch.subarray(0, this.#used))
+    return bytesToHex(h.digest())
   }
 
   /** One event as a readable line, for failure messages. */
@@ -163,14 +174,16 @@ export class Trace {
     label: string | undefined,
   ): void {
     // Strings are at most 3 bytes per UTF-16 unit; reserve for the worst case.
-    this.#reserve(24 + 3 * (from.length + to.length + (label?.length ?? 0)))
+    const need = 24 + 3 * (from.length + to.length + (label?.length ?? 0))
+    if (this.#used + need > this.#batch.length) this.#flush(need)
     const v = this.#view
-    v.setUint8(0, KIND_CODE[kind])
-    v.setFloat64(1, time)
-    v.setUint32(9, conn)
-    v.setUint32(13, size)
-    v.setUint8(17, reason === undefined ? 0 : 1 + CLOSE_REASONS.indexOf(reason))
-    let o = this.#putString(18, from)
+    const start = this.#used
+    v.setUint8(start, KIND_CODE[kind])
+    v.setFloat64(start + 1, time)
+    v.setUint32(start + 9, conn)
+    v.setUint32(start + 13, size)
+    v.setUint8(start + 17, reason === undefined ? 0 : 1 + CLOSE_REASONS.indexOf(reason))
+    let o = this.#putString(start + 18, from)
     o = this.#putString(o, to)
     if (label === undefined) {
       v.setUint8(o++, 0)
@@ -178,21 +191,37 @@ export class Trace {
       v.setUint8(o++, 1)
       o = this.#putString(o, label)
     }
-    this.#hasher.update(this.#scratch.subarray(0, o))
+    this.#used = o
   }
 
+  // Hash the batch, and make room for an event of up to `need` bytes.
+  #flush(need: number): void {
+    if (this.#used > 0) this.#hasher.update(this.#batch.subarray(0, this.#used))
+    this.#used = 0
+    if (need > this.#batch.length) {
+      let size = this.#batch.length
+      while (size < need) size *= 2
+      this.#batch = new Uint8Array(size)
+      this.#view = new DataView(this.#batch.buffer)
+    }
+  }
+
+  // u16 length + UTF-8 of `s` at `o`; ASCII (addresses, commands) byte by byte, anything else through TextEncoder.
   #putString(o: number, s: string): number {
-    const { written } = TEXT.encodeInto(s, this.#scratch.subarray(o + 2))
-    if (written > MAX_TRACE_STRING_BYTES) throw new RangeError('Trace: string longer than 65535 bytes')
+    const buf = this.#batch
+    const n = s.length
+    let ascii = n <= MAX_TRACE_STRING_BYTES
+    for (let i = 0; ascii && i < n; i++) {
+      const c = s.charCodeAt(i)
+      if (c < 0x80) buf[o + 2 + i] = c
+      else ascii = false
+    }
+    let written = n
+    if (!ascii) {
+      written = TEXT.encodeInto(s, buf.subarray(o + 2)).written
+      if (written > MAX_TRACE_STRING_BYTES) throw new RangeError('Trace: string longer than 65535 bytes')
+    }
     this.#view.setUint16(o, written)
     return o + 2 + written
-  }
-
-  #reserve(n: number): void {
-    if (n <= this.#scratch.length) return
-    let size = this.#scratch.length
-    while (size < n) size *= 2
-    this.#scratch = new Uint8Array(size)
-    this.#view = new DataView(this.#scratch.buffer)
   }
 }

@@ -3,7 +3,9 @@ import fc from 'fast-check'
 import { SeededRandom } from '@bitp2p/session'
 import type { Transport } from '@bitp2p/session'
 import { MockNetwork } from '../src/network.js'
-import { Trace, type TraceEvent, type TraceOptions } from '../src/trace.js'
+import { sha256 } from '@noble/hashes/sha2.js'
+import { bytesToHex } from '@noble/hashes/utils.js'
+import { CLOSE_REASONS, HASH_BATCH_BYTES, Trace, TRACE_ENCODING_VERSION, type TraceEvent, type TraceOptions } from '../src/trace.js'
 
 /**
  * A busy little world: 24 clients talk to 3 servers over a jittery,
@@ -153,6 +155,69 @@ describe('Trace encoding', () => {
         expect(replay(other).hash()).not.toBe(base.hash())
       }),
     )
+  })
+
+  /** The canonical encoding of the module comment, written out plainly: the reference the hash must match. */
+  function reference(events: readonly (TraceEvent & { label?: string })[]): string {
+    const parts: number[] = [0x62, 0x70, 0x74, TRACE_ENCODING_VERSION]
+    const text = new TextEncoder()
+    const u = (n: number, bytes: number) => {
+      for (let k = bytes - 1; k >= 0; k--) parts.push(Math.floor(n / 2 ** (8 * k)) & 0xff)
+    }
+    const str = (s: string) => {
+      const b = text.encode(s)
+      u(b.length, 2)
+      parts.push(...b)
+    }
+    for (const e of events) {
+      parts.push({ connect: 1, data: 2, close: 3 }[e.kind])
+      const f = new DataView(new ArrayBuffer(8))
+      f.setFloat64(0, e.time)
+      parts.push(...new Uint8Array(f.buffer))
+      u(e.conn, 4)
+      u(e.size, 4)
+      parts.push(e.reason === undefined ? 0 : 1 + CLOSE_REASONS.indexOf(e.reason))
+      str(e.from)
+      str(e.to)
+      if (e.label === undefined) parts.push(0)
+      else {
+        parts.push(1)
+        str(e.label)
+      }
+    }
+    return bytesToHex(sha256(new Uint8Array(parts)))
+  }
+
+  it('hashes the canonical encoding, across batch boundaries and whatever the characters', () => {
+    // More than three batches of events, with non-ASCII strings among ASCII addresses and commands.
+    const events: (TraceEvent & { label?: string })[] = []
+    const random = new SeededRandom('trace-reference')
+    const labels = [undefined, 'version', 'verack+sendheaders', 'block~', 'h\u00e9ll\u00f6', '\u{1f600}', '']
+    for (let bytes = 0; bytes < 3 * HASH_BATCH_BYTES + 100; ) {
+      const e = {
+        time: random.int(1_000_000) / 7,
+        conn: random.int(2 ** 32),
+        kind: (['connect', 'data', 'close'] as const)[random.int(3)]!,
+        from: `10.${random.int(256)}.${random.int(256)}.1:8333`,
+        to: random.int(10) === 0 ? `[2001:db8::${random.int(9)}]:49152 \u00fc` : `192.0.2.1:${49152 + random.int(16384)}`,
+        size: random.int(2 ** 32),
+        reason: random.int(3) === 0 ? CLOSE_REASONS[random.int(CLOSE_REASONS.length)] : undefined,
+        label: labels[random.int(labels.length)],
+      }
+      events.push(e)
+      bytes += 30 + 3 * (e.from.length + e.to.length + (e.label?.length ?? 0))
+    }
+    expect(replay(events).hash()).toBe(reference(events))
+    // The hash midway covers exactly the events so far, and asking does not disturb the rest.
+    const t = new Trace()
+    let current: string | undefined
+    t.onDeliver(() => current)
+    events.forEach((e, i) => {
+      current = e.label
+      t.deliver(e.time, e.conn, e.kind, e.from, e.to, e.size, e.reason, undefined)
+      if (i % 997 === 0) expect(t.hash()).toBe(reference(events.slice(0, i + 1)))
+    })
+    expect(t.hash()).toBe(reference(events))
   })
 
   it('string boundaries are encoded (from/to cannot trade characters)', () => {

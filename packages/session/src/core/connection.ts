@@ -80,7 +80,9 @@ export class Connection {
     this.#codec = config.codec ?? new V1Codec({ network: config.network, protocolVersion: this.#decodeVersion })
     // Speaking v2, we say so in our version message (NODE_P2P_V2), as Core does.
     const services = this.#codec.version === 2 ? (config.services ?? 0n) | NODE_P2P_V2 : config.services
-    this.#machine = new PeerMachine({ ...config, services, maxBlockPayload: config.maxBlockPayload ?? config.network.maxBlockPayload }, random)
+    // The machine keeps its config for the connection's life: not the first codec, which a v1 fallback replaces.
+    const { codec: _codec, v1Fallback: _v1Fallback, ...machineConfig } = config
+    this.#machine = new PeerMachine({ ...machineConfig, services, maxBlockPayload: config.maxBlockPayload ?? config.network.maxBlockPayload }, random)
     this.#v1Fallback = config.v1Fallback ?? true
   }
 

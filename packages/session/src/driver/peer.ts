@@ -265,7 +265,23 @@ export class Peer extends EventEmitter<PeerEvents> {
     const unixTimeOffsetMs = opts.unixTimeOffsetMs ?? this.clock.unixTimeOffsetMs ?? 0
     const random = opts.random ?? systemRandom()
     const v1Fallback = transportMode(opts) !== 'v2'
-    this.conn = new Connection({ ...opts, direction, remoteAddress: netAddressOf(transport.remote), unixTimeOffsetMs, codec, v1Fallback }, random)
+    // The connection (and its machine, which keeps its config) gets the machine's settings only: not the
+    // driver's callbacks, clock, connector or v2 support, which it never reads and would keep alive as long as it lives.
+    const {
+      clock: _clock,
+      random: _random,
+      v2: _v2,
+      transport: _transport,
+      v2Options: _v2Options,
+      transportMemory: _transportMemory,
+      highWaterMark: _highWaterMark,
+      maxSendBuffer: _maxSendBuffer,
+      signal: _signal,
+      setup: _setup,
+      connector: _connector,
+      ...machineOpts
+    } = opts as ConnectOptions
+    this.conn = new Connection({ ...machineOpts, direction, remoteAddress: netAddressOf(transport.remote), unixTimeOffsetMs, codec, v1Fallback }, random)
     this.machine = this.conn.machine
     this.closed = new Promise((r) => (this.resolveClosed = r))
     transport.onData((bytes) => this.onData(bytes))
@@ -607,12 +623,15 @@ export class Peer extends EventEmitter<PeerEvents> {
     this.timerCancel = undefined
     this.timerAt = at
     if (at === undefined) return
-    this.timerCancel = this.clock.setTimer(Math.max(0, at - this.clock.now()), () => {
-      this.timerCancel = undefined
-      this.timerAt = undefined
-      this.conn.timeout(this.clock.now())
-      this.flush()
-    })
+    this.timerCancel = this.clock.setTimer(Math.max(0, at - this.clock.now()), this.onTimer)
+  }
+
+  // The one timer's callback, made once per peer rather than per arm().
+  private readonly onTimer = (): void => {
+    this.timerCancel = undefined
+    this.timerAt = undefined
+    this.conn.timeout(this.clock.now())
+    this.flush()
   }
 }
 

@@ -32,19 +32,58 @@ export const CONTINUATION_SUFFIX = '~'
 // Offsets in the v1 header.
 const MAGIC_BYTES = 4
 const LENGTH_OFFSET = 16
+/** Distinct command names a labeler keeps as strings for reuse (a hostile stream's inventions beyond it are built each time). */
+const COMMAND_CACHE_SIZE = 64
+
+/**
+ * The command names met so far, so a header's command field becomes a
+ * string without building one per frame. Shared by a labeler's scanners.
+ */
+class CommandNames {
+  // Command fields (12 bytes each, zero-padded) and their names, in order of first sight.
+  readonly #fields = new Uint8Array(COMMAND_CACHE_SIZE * COMMAND_BYTES)
+  readonly #names: string[] = []
+
+  /** The command in `h[at, at + COMMAND_BYTES)`, or undefined if it is not a valid command field. */
+  read(h: Uint8Array, at: number): string | undefined {
+    const fields = this.#fields
+    for (let k = 0, f = 0; k < this.#names.length; k++, f += COMMAND_BYTES) {
+      let i = 0
+      while (i < COMMAND_BYTES && fields[f + i] === h[at + i]) i++
+      if (i === COMMAND_BYTES) return this.#names[k]
+    }
+    let command = ''
+    let i = at
+    const end = at + COMMAND_BYTES
+    for (; i < end && h[i] !== 0; i++) {
+      if (!isCommandByte(h[i]!)) return undefined
+      command += String.fromCharCode(h[i]!)
+    }
+    if (command === '') return undefined
+    for (; i < end; i++) if (h[i] !== 0) return undefined
+    if (this.#names.length < COMMAND_CACHE_SIZE) {
+      fields.set(h.subarray(at, end), this.#names.length * COMMAND_BYTES)
+      this.#names.push(command)
+    }
+    return command
+  }
+}
 
 /** Framing state of one direction of one connection. */
 class DirectionScanner {
   readonly #magic: Uint8Array
-  readonly #header = new Uint8Array(HEADER_BYTES)
+  readonly #names: CommandNames
+  // A header split over chunks is gathered here (allocated on the first split).
+  #header: Uint8Array | undefined
   #headerLen = 0
   /** Payload bytes of the current frame still to skip. */
   #skip = 0
   #command = ''
   #broken = false
 
-  constructor(magic: Uint8Array) {
+  constructor(magic: Uint8Array, names: CommandNames) {
     this.#magic = magic
+    this.#names = names
   }
 
   /** The label of one chunk, advancing the framing state. */
@@ -60,13 +99,21 @@ class DirectionScanner {
         o += n
         continue
       }
-      const n = Math.min(HEADER_BYTES - this.#headerLen, bytes.length - o)
-      this.#header.set(bytes.subarray(o, o + n), this.#headerLen)
-      this.#headerLen += n
-      o += n
-      if (this.#headerLen < HEADER_BYTES) break
-      this.#headerLen = 0
-      const command = this.#readHeader()
+      let command: string | undefined
+      if (this.#headerLen === 0 && bytes.length - o >= HEADER_BYTES) {
+        // The whole header lies in this chunk: read it where it is.
+        command = this.#readHeader(bytes, o)
+        o += HEADER_BYTES
+      } else {
+        const header = (this.#header ??= new Uint8Array(HEADER_BYTES))
+        const n = Math.min(HEADER_BYTES - this.#headerLen, bytes.length - o)
+        header.set(bytes.subarray(o, o + n), this.#headerLen)
+        this.#headerLen += n
+        o += n
+        if (this.#headerLen < HEADER_BYTES) break
+        this.#headerLen = 0
+        command = this.#readHeader(header, 0)
+      }
       if (command === undefined) {
         this.#broken = true
         return BAD_FRAME_LABEL
@@ -78,20 +125,15 @@ class DirectionScanner {
     return continues && this.#command !== '' ? this.#command + CONTINUATION_SUFFIX : CONTINUATION_SUFFIX
   }
 
-  // The command of the complete header in #header, or undefined if the
-  // header is not framing of this network. Sets #skip to the payload length.
-  #readHeader(): string | undefined {
-    const h = this.#header
-    for (let i = 0; i < MAGIC_BYTES; i++) if (h[i] !== this.#magic[i]) return undefined
-    let command = ''
-    let i = MAGIC_BYTES
-    for (; i < MAGIC_BYTES + COMMAND_BYTES && h[i] !== 0; i++) {
-      if (!isCommandByte(h[i]!)) return undefined
-      command += String.fromCharCode(h[i]!)
-    }
-    if (command === '') return undefined
-    for (; i < MAGIC_BYTES + COMMAND_BYTES; i++) if (h[i] !== 0) return undefined
-    this.#skip = (h[LENGTH_OFFSET]! | (h[LENGTH_OFFSET + 1]! << 8) | (h[LENGTH_OFFSET + 2]! << 16) | (h[LENGTH_OFFSET + 3]! << 24)) >>> 0
+  // The command of the complete header at h[o, o + HEADER_BYTES), or
+  // undefined if it is not framing of this network. Sets #skip to the
+  // payload length.
+  #readHeader(h: Uint8Array, o: number): string | undefined {
+    for (let i = 0; i < MAGIC_BYTES; i++) if (h[o + i] !== this.#magic[i]) return undefined
+    const command = this.#names.read(h, o + MAGIC_BYTES)
+    if (command === undefined) return undefined
+    const l = o + LENGTH_OFFSET
+    this.#skip = (h[l]! | (h[l + 1]! << 8) | (h[l + 2]! << 16) | (h[l + 3]! << 24)) >>> 0
     return command
   }
 }
@@ -102,6 +144,7 @@ class DirectionScanner {
  */
 export class CommandLabeler {
   readonly #magic: Uint8Array
+  readonly #names = new CommandNames()
   // Per connection id, the scanners of its two directions, told apart by
   // sender address. A lookup table only, never iterated.
   readonly #connections = new Map<number, ConnectionScanners>()
@@ -130,13 +173,13 @@ export class CommandLabeler {
     }
     if (event.kind !== 'data' || bytes === undefined) return undefined
     if (c === undefined) {
-      const a = new DirectionScanner(this.#magic)
+      const a = new DirectionScanner(this.#magic, this.#names)
       this.#connections.set(event.conn, { fromA: event.from, a, fromB: undefined, b: undefined })
       return a.scan(bytes)
     }
-    if (c.fromA === event.from) return (c.a ??= new DirectionScanner(this.#magic)).scan(bytes)
+    if (c.fromA === event.from) return (c.a ??= new DirectionScanner(this.#magic, this.#names)).scan(bytes)
     if (c.fromB === undefined) c.fromB = event.from
-    return (c.b ??= new DirectionScanner(this.#magic)).scan(bytes)
+    return (c.b ??= new DirectionScanner(this.#magic, this.#names)).scan(bytes)
   }
 }
 

@@ -155,7 +155,8 @@ export class Simulation {
     const hosts = Array.from({ length: n }, (_, i) => spreadHost(i))
     const port = this.network.defaultPort
     const addrTime = this.chain.tip.header.time
-    const hostBytes = hosts.map((h) => ipFromString(h))
+    // One address entry per peer, shared by every list it is drawn into (nobody modifies them).
+    const entries: readonly TimestampedNetAddress[] = hosts.map((h) => Object.freeze({ time: addrTime, services: VIRTUAL_PEER_SERVICES, host: ipFromString(h), port }))
     const pick = this.#random.fork('addresses')
     const perPeer = Math.min(opts.addressesPerPeer ?? DEFAULT_SIM_ADDRESSES_PER_PEER, Math.max(0, n - 1))
     const behaviorOf = (i: number): VirtualPeerBehavior =>
@@ -166,7 +167,7 @@ export class Simulation {
       for (let k = 0; k < perPeer; k++) {
         let j = pick.int(n - 1)
         if (j >= i) j++ // never itself
-        addresses.push({ time: addrTime, services: VIRTUAL_PEER_SERVICES, host: hostBytes[j]!, port })
+        addresses.push(entries[j]!)
       }
       const p = new VirtualPeer({
         net: this.net,

@@ -2,6 +2,7 @@ import { describe, it, expect } from 'vitest'
 import fc from 'fast-check'
 import { SeededRandom } from '@bitp2p/session'
 import { encodeMessage, mainnet, MessageDecoder, regtest, type KnownMessage } from '@bitp2p/wire'
+import { encodeFrame } from '@bitp2p/wire/codecs'
 import type { TraceEvent } from '../../src/trace.js'
 import { BAD_FRAME_LABEL, CommandLabeler, UNFRAMED_LABEL } from '../../src/peers/labeler.js'
 import { addrFloodFrame, foreignMagic, frameCommand, invFloodFrame } from '../../src/peers/behavior.js'
@@ -69,6 +70,15 @@ describe('CommandLabeler', () => {
     expect(l.hook(data(2, 'a', wrong.length), wrong)).toBe(BAD_FRAME_LABEL)
     expect(l.hook(data(2, 'a', frames[0]!.length), frames[0]!)).toBe(UNFRAMED_LABEL)
     expect(l.hook(data(2, 'b', frames[0]!.length), frames[0]!)).toBe('verack')
+  })
+
+  it('names commands past its cache of names, and tells apart names that share a prefix', () => {
+    // 100 distinct commands (more than the labeler keeps as strings), each sent twice, and names one byte apart.
+    const commands = [...Array.from({ length: 100 }, (_, i) => `cmd${i}`), 'ping', 'pin', 'pingg', 'sendheaders', 'sendheader']
+    const frame = (command: string) => encodeFrame(regtest.magic, command, new Uint8Array(3))
+    const l = new CommandLabeler(regtest.magic)
+    const labels = [...commands, ...commands].map((c) => l.hook(data(1, 'a', 27), frame(c)))
+    expect(labels).toEqual([...commands, ...commands])
   })
 
   it('refuses a magic that is not 4 bytes', () => {

@@ -57,6 +57,31 @@ describe('one driver against 1,000 virtual peers', () => {
   }, forWork(3 * PEERS, VISIT_BUDGET_MS))
 })
 
+describe('pinned traces', () => {
+  // The hashes below were taken before the simulation's speed work (issue
+  // 17): a faster scheduler, network or driver must deliver the same events
+  // in the same order at the same virtual times. A change that moves one is
+  // either a regression or a deliberate change of event order, re-pinned
+  // with the reason in its commit.
+  it('2,000 handshakes and first pings at once give the pinned trace', async () => {
+    const sim = new Simulation({ seed: 'pin-handshakes', peers: 2_000 })
+    const visits = sim.peers.map((_, i) => sim.visit(i, { upTo: 'ping' }))
+    await sim.run()
+    expect((await Promise.all(visits)).every((r) => r.ok)).toBe(true)
+    expect(sim.clock.eventsRun).toBe(36_000)
+    expect(sim.traceHash()).toBe('3e93995fec8af71fc76a68daae84ebecdaf0c1eda11742f5e787875151e57308')
+  }, forWork(2_000, VISIT_BUDGET_MS))
+
+  it('300 full visits over a jittery, chunking link give the pinned trace', async () => {
+    const sim = new Simulation({ seed: 'pin-visits', peers: 300, link: LINK })
+    const visits = sim.peers.map((_, i) => sim.visit(i))
+    await sim.run()
+    expect((await Promise.all(visits)).every((r) => r.ok)).toBe(true)
+    expect(sim.clock.eventsRun).toBe(10_779)
+    expect(sim.traceHash()).toBe('ef1ee8a3e7657300f27eddf9265c58bdf66d4c9c260f8b869acccad1dc6b3484')
+  }, forWork(300, VISIT_BUDGET_MS))
+})
+
 describe('labelled trace of one visit', () => {
   it('names every P2P command in delivery order, in both directions', async () => {
     const sim = new Simulation({ seed: 'labels', peers: 1, trace: { record: true } })

@@ -258,8 +258,13 @@ export class PeerMachine {
 
   /** The earliest deadline; call timeout() then. Undefined: nothing armed. */
   nextDeadline(): number | undefined {
-    let min: number | undefined
-    for (const d of this.deadlines()) if (min === undefined || d.at < min) min = d.at
+    // The earliest of deadlines(), without building it: the driver asks after every input.
+    if (this.st === 'closed') return undefined
+    let min = this.handshake.deadline()
+    const p = this.pinger.deadlineAt()
+    if (p !== undefined && (min === undefined || p < min)) min = p
+    const r = this.tracker.deadlineAt()
+    if (r !== undefined && (min === undefined || r < min)) min = r
     return min
   }
 

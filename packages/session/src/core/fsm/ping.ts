@@ -177,13 +177,20 @@ export class Pinger {
 
   /** The pinger's next deadline: the pong wait while a ping is out, else the next ping. */
   deadline(): { readonly name: PingDeadlineName; readonly at: number } | undefined {
+    const at = this.deadlineAt()
+    if (at === undefined) return undefined
+    return { name: this.outstanding ? 'pong-wait' : 'ping', at }
+  }
+
+  /** When `deadline()` falls, without naming it (the driver asks this after every input). */
+  deadlineAt(): number | undefined {
     if (!this.running) return undefined
     const o = this.outstanding
     if (o) {
       const idle = Math.max(o.sentAt, this.lastActivity) + this.idleTimeoutMs
-      return { name: 'pong-wait', at: Math.min(idle, o.sentAt + this.hardTimeoutMs) }
+      return Math.min(idle, o.sentAt + this.hardTimeoutMs)
     }
-    return { name: 'ping', at: this.nextPingAt }
+    return this.nextPingAt
   }
 
   /**

@@ -338,6 +338,16 @@ export class RequestTracker {
     return best
   }
 
+  /** When `deadline()` falls, without the request (the driver asks this after every input). */
+  deadlineAt(): number | undefined {
+    let best: number | undefined
+    for (const p of this.pending.values()) {
+      const at = deadlineOf(p)
+      if (best === undefined || at < best) best = at
+    }
+    return best
+  }
+
   /** Retire and return every request past its deadline (oldest first); none due: empty. */
   expire(now: number): { readonly request: RequestSummary; readonly waitedMs: number; readonly stream?: StreamProgress }[] {
     const out: { request: RequestSummary; waitedMs: number; stream?: StreamProgress }[] = []

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { WireError } from '@bitp2p/wire'
 import { LocalProtocolError } from '../../../src/core/fsm/errors.js'
 import { MAX_TRACKED_UNKNOWN_COMMANDS, UNKNOWN_OTHER } from '../../../src/core/fsm/peer.js'
-import { PeerHarness, readyOutbound, verack, versionFrom } from './harness.js'
+import { hash, PeerHarness, readyOutbound, verack, versionFrom } from './harness.js'
 
 const unknown = (rawCommand: string) => ({ command: 'unknown' as const, rawCommand, payload: new Uint8Array(3) })
 
@@ -76,6 +76,35 @@ describe('PeerMachine: inputs and lifecycle', () => {
     expect(ds.map((d) => d.name)).toEqual(['pong-wait', 'request'])
     expect(h.machine.nextDeadline()).toBe(Math.min(...ds.map((d) => d.at)))
     expect(h.machine.nextDeadline()).toBe(h.now + 10)
+  })
+
+  it('nextDeadline is the minimum of deadlines() through a whole life', () => {
+    const h = new PeerHarness({ direction: 'outbound', ping: { intervalMs: 1_000, pongIdleTimeoutMs: 300, pongTimeoutMs: 800 } })
+    const check = (step: string) => {
+      const ds = h.machine.deadlines()
+      expect(h.machine.nextDeadline(), step).toBe(ds.length === 0 ? undefined : Math.min(...ds.map((d) => d.at)))
+    }
+    check('idle')
+    h.start()
+    check('handshaking')
+    h.received(versionFrom()).received(verack)
+    check('ready, the first ping out: the pong wait')
+    h.now += 10
+    h.received({ command: 'inv', items: [] })
+    check('activity moves the pong wait')
+    h.received({ command: 'pong', nonce: h.lastSent('ping')!.nonce })
+    check('the pong in: the next ping')
+    const id = h.request({ kind: 'headers', locator: [hash(1)] }, { timeoutMs: 5 })
+    check('a request with an earlier deadline')
+    h.request({ kind: 'ping' }, { timeoutMs: 500 })
+    check('two requests')
+    h.elapse(6)
+    check('the first request stalled (reported, not disconnected)')
+    h.machine.cancel(h.now, id + 1)
+    check('the second cancelled')
+    expect(h.disconnected()).toBeUndefined()
+    h.machine.close(h.now)
+    check('closed')
   })
 
   it('poll returns actions one at a time, then undefined', () => {
