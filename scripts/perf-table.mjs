@@ -347,7 +347,7 @@ function blocksDetails(r) {
         `the streaming parser (${w.streamChunk / 1024} KiB chunks, merkle root and witness commitment checked) within ${T.maxStreamOverWhole}x of the whole-block parser doing the same (${fixed(m('streamOverWhole'), 2)}x: ${verdict(m('streamOverWhole') <= T.maxStreamOverWhole)}; ` +
         `the unverified stream, which still builds both merkle trees, against parse + ids alone: ${fixed(m('streamNoVerifyOverWhole'), 2)}x).`,
       '',
-      `Spread of the ${b.rounds} rounds' own ratios ((max - min) / median): ` +
+      `Spread of ${w.stability?.[HEADLINE_BLOCK.replace('.raw', '')] ? `the last ${w.stability[HEADLINE_BLOCK.replace('.raw', '')].window} of the ${b.rounds}` : `the ${b.rounds}`} rounds' own ratios ((max - min) / median): ` +
         ['vsAllFloor', 'bcoinOverOurs', 'pureOverNode', 'streamOverWhole'].map((k) => `${k} ${int(b.ratios[k].spread * 100)} %`).join(', ') +
         '. Large spreads mean the load moved during the run: compare the medians of runs at similar loads.',
     )
