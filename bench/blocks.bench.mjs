@@ -4,18 +4,21 @@
 // streaming parser (BlockStreamParser, what BlockFetcher runs) against the
 // whole-block parser. Ratios are printed; no timing is asserted anywhere.
 //
-//   node bench/blocks.bench.mjs            # full run, writes bench/blocks-results.json
-//   node bench/blocks.bench.mjs --quick    # shorter, less stable, writes nothing
+//   node bench/blocks.bench.mjs            # full run: 5 to 12 rounds on the headline block, 3 to 6 on the others; writes bench/blocks-results.json
+//   node bench/blocks.bench.mjs --quick    # 2 rounds per block, writes nothing
 //
 // Every runner is measured once per round, the runners interleaved, and each
-// ratio is the median of the rounds' own ratios (a burst of load on the
-// shared machine hits one round, not one runner). Blocks come from
+// round's ratios are taken within it (a burst of load on the shared machine
+// hits one round, not one runner). Rounds repeat until every ratio's spread
+// over the last rounds is under 10 % or a cap is reached (untilStable,
+// bench/lib/harness.mjs), and each ratio is the median over those rounds.
+// The load average and the machine's reference rates are printed before and
+// after. Blocks come from
 // ../shared/data/blocks; when that directory is absent the benchmark says so
 // and exits.
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, readdirSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createHash, hash as nodeHash } from 'node:crypto'
-import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { measure, do_not_optimize } from 'mitata'
 import * as nativeMain from '@bitp2p/wire' // "node" condition: node:crypto hashing
@@ -25,6 +28,7 @@ import * as nativeConsensus from '@bitp2p/wire/consensus'
 import * as pureMain from '../packages/wire/dist/index.js' // default build: @noble/hashes
 import * as pureCodecs from '../packages/wire/dist/codecs.js'
 import * as pureConsensus from '../packages/wire/dist/consensus.js'
+import { finishRun, median, startRun, untilStable, writeResults } from './lib/harness.mjs'
 
 const require = createRequire(import.meta.url)
 const BLOCKS_DIR = new URL('../../shared/data/blocks/', import.meta.url)
@@ -37,8 +41,15 @@ export const GOALS = { maxOverFloor: 1.3, minVsBcoin: 5, maxPureOverNode: 2, max
 const STREAM_CHUNK = 64 * 1024
 
 const quick = process.argv.includes('--quick')
-/** Rounds per block (the headline block gets more) and CPU time per measurement. */
-const ROUNDS = quick ? { headline: 2, other: 1 } : { headline: 7, other: 3 }
+/**
+ * Rounds per block (the headline block gets more): at least `min` (the last
+ * `min` are judged), at most `max`, and no more once `maxMs` of wall time
+ * have passed on the block; a full run stays under about 4 minutes. And the
+ * CPU time per measurement.
+ */
+const ROUNDS = quick
+  ? { headline: { min: 2, max: 2, maxMs: 60_000 }, other: { min: 2, max: 2, maxMs: 60_000 } }
+  : { headline: { min: 5, max: 12, maxMs: 110_000 }, other: { min: 3, max: 6, maxMs: 40_000 } }
 const MEASURE = quick ? { min_cpu_time: 50e6 } : { min_cpu_time: 250e6 }
 
 /** The entries of each build the benchmark calls, as one namespace. */
@@ -174,48 +185,26 @@ async function timeOne(fn, input) {
   return s.avg
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
-
-/**
- * `rounds` rounds of every runner, interleaved. Returns each runner's median
- * time and, for each ratio in `ratios` ([name, numerator, denominator]), the
- * median of the per-round ratios and their spread ((max - min) / median).
- */
-async function measureRounds(runners, inputs, rounds, ratios) {
-  const times = Object.fromEntries(Object.keys(runners).map((k) => [k, []]))
-  for (let r = 0; r < rounds; r++) {
-    for (const [name, fn] of Object.entries(runners)) times[name].push(await timeOne(fn, inputs[name]))
-  }
-  const ns = Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, median(xs)]))
-  const ratioOut = {}
-  for (const [name, a, b] of ratios) {
-    const per = times[a].map((t, i) => t / times[b][i])
-    const m = median(per)
-    ratioOut[name] = { median: m, spread: per.length > 1 ? (Math.max(...per) - Math.min(...per)) / m : 0, rounds: per }
-  }
-  return { ns, ratios: ratioOut }
-}
-
 // --- the run -----------------------------------------------------------------
 
 const fmt = (ns) => (ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`)
-const loadText = (l) => l.map((x) => x.toFixed(2)).join(' ')
 
-/** The ratios printed and recorded for each block: [name, numerator runner, denominator runner]. */
+/**
+ * The ratios printed and recorded for each block, each a time over a time
+ * in the same round: [key in the results' `ratios`, name in the stability
+ * record (RESULTS.md), numerator runner, denominator runner].
+ */
 const RATIOS = [
-  ['vsAllFloor', 'bitp2p (node:crypto)', 'floor: sha256d txid + wtxid preimages'],
-  ['vsLowerFloor', 'bitp2p (node:crypto)', 'lower floor: the same, final digests as latin1 strings'],
-  ['vsTxidFloor', 'bitp2p parse + txids only (node:crypto)', 'floor: sha256d txid preimages'],
-  ['bcoinOverOurs', 'bcoin (node:crypto)', 'bitp2p (node:crypto)'],
-  ['bitcoinjsOverOurs', 'bitcoinjs-lib', 'bitp2p (node:crypto)'],
-  ['scureOverOurs', '@scure/btc-signer', 'bitp2p (node:crypto)'],
-  ['pureOverNode', 'bitp2p (pure JS)', 'bitp2p (node:crypto)'],
-  ['streamOverWhole', 'bitp2p stream, 64 KiB chunks, verified (node:crypto)', 'bitp2p parse + ids + verify (node:crypto)'],
-  ['streamNoVerifyOverWhole', 'bitp2p stream, 64 KiB chunks, not verified (node:crypto)', 'bitp2p (node:crypto)'],
-  ['pureStreamOverWhole', 'bitp2p stream, 64 KiB chunks, verified (pure JS)', 'bitp2p parse + ids + verify (pure JS)'],
+  ['vsAllFloor', 'bitp2p parse + txids + wtxids / node:crypto floor (time)', 'bitp2p (node:crypto)', 'floor: sha256d txid + wtxid preimages'],
+  ['vsLowerFloor', 'bitp2p parse + txids + wtxids / lower (latin1) floor (time)', 'bitp2p (node:crypto)', 'lower floor: the same, final digests as latin1 strings'],
+  ['vsTxidFloor', 'bitp2p parse + txids / txid floor (time)', 'bitp2p parse + txids only (node:crypto)', 'floor: sha256d txid preimages'],
+  ['bcoinOverOurs', 'bcoin / bitp2p (time)', 'bcoin (node:crypto)', 'bitp2p (node:crypto)'],
+  ['bitcoinjsOverOurs', 'bitcoinjs-lib / bitp2p (time)', 'bitcoinjs-lib', 'bitp2p (node:crypto)'],
+  ['scureOverOurs', '@scure/btc-signer / bitp2p (time)', '@scure/btc-signer', 'bitp2p (node:crypto)'],
+  ['pureOverNode', 'bitp2p pure-JS build / Node build (time)', 'bitp2p (pure JS)', 'bitp2p (node:crypto)'],
+  ['streamOverWhole', 'streaming parser / whole-block parser, both verifying (time)', 'bitp2p stream, 64 KiB chunks, verified (node:crypto)', 'bitp2p parse + ids + verify (node:crypto)'],
+  ['streamNoVerifyOverWhole', 'unverified stream / parse + ids (time)', 'bitp2p stream, 64 KiB chunks, not verified (node:crypto)', 'bitp2p (node:crypto)'],
+  ['pureStreamOverWhole', 'pure-JS build: streaming / whole-block parser, both verifying (time)', 'bitp2p stream, 64 KiB chunks, verified (pure JS)', 'bitp2p parse + ids + verify (pure JS)'],
 ]
 
 async function benchBlock(file, others) {
@@ -235,31 +224,52 @@ async function benchBlock(file, others) {
   }
   const buf = Buffer.from(raw)
   const inputs = Object.fromEntries(Object.keys(runners).map((k) => [k, k.startsWith('bcoin') ? buf : raw]))
-  const rounds = file === HEADLINE_BLOCK ? ROUNDS.headline : ROUNDS.other
-  console.log(`\n${file}: ${raw.length.toLocaleString()} bytes, ${txidPre.length} txs (${wtxidPre.length} segwit), ${rounds} rounds`)
-  const { ns, ratios } = await measureRounds(runners, inputs, rounds, RATIOS)
+  const caps = file === HEADLINE_BLOCK ? ROUNDS.headline : ROUNDS.other
+  console.log(`\n${file}: ${raw.length.toLocaleString()} bytes, ${txidPre.length} txs (${wtxidPre.length} segwit), ${caps.min} to ${caps.max} rounds`)
+  const times = Object.fromEntries(Object.keys(runners).map((k) => [k, []]))
+  // One round: every runner once, interleaved; its ratios are times of this round over times of this round.
+  const stability = await untilStable(
+    async () => {
+      const t = {}
+      for (const [name, fn] of Object.entries(runners)) {
+        t[name] = await timeOne(fn, inputs[name])
+        times[name].push(t[name])
+      }
+      return Object.fromEntries(RATIOS.map(([, label, a, b]) => [label, t[a] / t[b]]))
+    },
+    { minRounds: caps.min, maxRounds: caps.max, maxMs: caps.maxMs, label: file.replace('.raw', '') },
+  )
+  // Times: medians over every round; ratios: the medians (and spreads) over the judged rounds, as the stability record has them.
+  const ns = Object.fromEntries(Object.entries(times).map(([k, xs]) => [k, median(xs)]))
   for (const [name, t] of Object.entries(ns)) console.log(`  ${name.padEnd(58)} ${fmt(t).padStart(10)}`)
-  for (const [name, r] of Object.entries(ratios)) {
-    console.log(`  ${name.padEnd(24)} ${r.median.toFixed(2).padStart(6)}x  (spread ${(r.spread * 100).toFixed(0)}% over ${r.rounds.length} rounds)`)
+  const ratios = Object.fromEntries(RATIOS.map(([key, label]) => [key, { median: stability.ratios[label], spread: stability.spread[label] }]))
+  for (const [key, label] of RATIOS) {
+    console.log(`  ${key.padEnd(24)} ${ratios[key].median.toFixed(2).padStart(6)}x  (spread ${(ratios[key].spread * 100).toFixed(0)}% over the last ${stability.window} of ${stability.rounds} rounds)  ${label}`)
   }
   const m = (k) => ratios[k].median
   return {
-    bytes: raw.length,
-    txs: txidPre.length,
-    segwit: wtxidPre.length,
-    rounds,
-    ns,
-    ratios: Object.fromEntries(Object.entries(ratios).map(([k, r]) => [k, { median: r.median, spread: r.spread }])),
-    vsAllFloor: m('vsAllFloor'),
-    vsTxidFloor: m('vsTxidFloor'),
+    stability,
+    fields: {
+      bytes: raw.length,
+      txs: txidPre.length,
+      segwit: wtxidPre.length,
+      rounds: stability.rounds,
+      ns,
+      ratios,
+      vsAllFloor: m('vsAllFloor'),
+      vsTxidFloor: m('vsTxidFloor'),
+    },
   }
 }
 
 async function main() {
-  const results = { date: new Date().toISOString(), node: process.version, loadStart: loadavg(), streamChunk: STREAM_CHUNK, goals: GOALS, blocks: {} }
-  console.log(`Node ${process.version}; load average ${loadText(results.loadStart)}`)
+  const run = startRun('blocks')
+  const results = { streamChunk: STREAM_CHUNK, goals: GOALS, blocks: {} }
+  /** Each block's stability record, by block name ("block702861"): RESULTS.md lists its ratios per block. */
+  const stability = {}
   if (!existsSync(BLOCKS_DIR)) {
     console.log(`SKIP: ${BLOCKS_DIR.pathname} is absent (the shared data directory is not beside the repo)`)
+    finishRun(run)
     return
   }
   const others = await competitors()
@@ -267,7 +277,11 @@ async function main() {
   const files = readdirSync(BLOCKS_DIR)
     .filter((f) => f.endsWith('.raw') && (only === undefined || f.includes(only)))
     .sort()
-  for (const f of files) results.blocks[f] = await benchBlock(f, others)
+  for (const f of files) {
+    const b = await benchBlock(f, others)
+    results.blocks[f] = b.fields
+    stability[f.replace('.raw', '')] = b.stability
+  }
 
   const h = results.blocks[HEADLINE_BLOCK]
   if (h) {
@@ -279,9 +293,8 @@ async function main() {
     console.log(`  pure JS / node:crypto build: ${r('pureOverNode').toFixed(2)}x (goal <= ${GOALS.maxPureOverNode}x: ${verdict(r('pureOverNode') <= GOALS.maxPureOverNode)})`)
     console.log(`  streaming / whole-block, both verifying: ${r('streamOverWhole').toFixed(2)}x (goal <= ${GOALS.maxStreamOverWhole}x: ${verdict(r('streamOverWhole') <= GOALS.maxStreamOverWhole)}); unverified stream / parse + ids ${r('streamNoVerifyOverWhole').toFixed(2)}x`)
   }
-  results.loadEnd = loadavg()
-  console.log(`load average at the end: ${loadText(results.loadEnd)}`)
-  if (!quick && only === undefined) writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')
+  if (quick || only !== undefined) finishRun(run)
+  else writeResults(RESULTS, run, stability, results)
 }
 
 // Run when executed, not when imported (the functions above are reusable).

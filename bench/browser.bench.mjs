@@ -5,15 +5,20 @@
 // run in this Node process on both builds, in the same rounds, and the
 // ratios are printed. No timing is asserted anywhere.
 //
-//   node bench/browser.bench.mjs           # full run, writes bench/browser-results.json
-//   node bench/browser.bench.mjs --quick   # shorter, writes nothing
+//   node bench/browser.bench.mjs           # full run: 5 to 12 rounds until stable; writes bench/browser-results.json
+//   node bench/browser.bench.mjs --quick   # 2 rounds, shorter measurements, writes nothing
+//
+// Each round runs the page's measurements, then Node's on both builds
+// (interleaved: a burst of load hits one round of all three); its ratios are
+// Chromium's time over Node's in that round. Rounds repeat until every
+// ratio's spread is under 10 % (untilStable, bench/lib/harness.mjs); the load
+// average and the machine's reference rates are printed before and after.
 //
 // Chromium: CHROMIUM_PATH, else Debian's (/usr/lib/chromium/chromium or
 // /usr/bin/chromium), launched through playwright; never a downloaded
 // browser. Without Chromium or the block data the benchmark says so and exits.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 import { build } from 'esbuild'
 import { chromium } from 'playwright'
@@ -24,6 +29,7 @@ import * as pureMain from '../packages/wire/dist/index.js' // the default (brows
 import * as pureCodecs from '../packages/wire/dist/codecs.js'
 import * as pureConsensus from '../packages/wire/dist/consensus.js'
 import { measureRound, parseBlockWithIds, pingStream } from './browser-workloads.mjs'
+import { finishRun, median, startRun, untilStable, writeResults } from './lib/harness.mjs'
 
 const BLOCK = new URL('../../shared/data/blocks/block702861.raw', import.meta.url)
 const RESULTS = new URL('./browser-results.json', import.meta.url)
@@ -34,7 +40,10 @@ const PINGS = 100_000
 const CHUNK = 64 * 1024
 
 const quick = process.argv.includes('--quick')
+/** Rounds at least (the last ROUNDS are judged), at most, and the wall-time cap on them (a round takes ~5 s). */
 const ROUNDS = quick ? 2 : 5
+const MAX_ROUNDS = quick ? 2 : 12
+const MAX_MS = 120_000
 /** Time per measurement (ms): each runs until this much has passed. */
 const MIN_MS = quick ? 150 : 600
 
@@ -96,18 +105,16 @@ async function serve(script, block) {
   return { server, url: `http://127.0.0.1:${server.address().port}/` }
 }
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
-const spread = (xs) => (xs.length > 1 ? (Math.max(...xs) - Math.min(...xs)) / median(xs) : 0)
-const loadText = (l) => l.map((x) => x.toFixed(2)).join(' ')
-
 async function main() {
-  const results = { date: new Date().toISOString(), node: process.version, loadStart: loadavg(), pings: PINGS, chunk: CHUNK, rounds: ROUNDS }
-  console.log(`Node ${process.version}; load average ${loadText(results.loadStart)}`)
-  if (!existsSync(BLOCK)) return console.log(`SKIP: ${fileURLToPath(BLOCK)} is absent (the shared data directory is not beside the repo)`)
-  if (CHROMIUM_PATH === undefined) return console.log('SKIP: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)')
+  const run = startRun('browser')
+  const results = { pings: PINGS, chunk: CHUNK }
+  let stability
+  const skip = (why) => {
+    console.log(`SKIP: ${why}`)
+    finishRun(run)
+  }
+  if (!existsSync(BLOCK)) return skip(`${fileURLToPath(BLOCK)} is absent (the shared data directory is not beside the repo)`)
+  if (CHROMIUM_PATH === undefined) return skip('no Chromium (apt-get install chromium, or set CHROMIUM_PATH)')
 
   const raw = new Uint8Array(readFileSync(BLOCK))
   const stream = pingStream(native, PINGS)
@@ -125,31 +132,42 @@ async function main() {
 
     const inputs = { raw, stream, pings: PINGS, chunk: CHUNK, minMs: MIN_MS, now: () => performance.now() }
     const rounds = []
-    for (let r = 0; r < ROUNDS; r++) {
-      // Interleaved: a burst of load hits one round of all three, not one of them.
-      const chromium = await page.evaluate((ms) => globalThis.benchRound(ms), MIN_MS)
-      const nodePure = measureRound(pure, inputs)
-      const nodeNative = measureRound(native, inputs)
-      rounds.push({ chromium, nodePure, nodeNative })
-      console.log(
-        `  round ${r + 1}: block ${chromium.blockMs.toFixed(2)} / ${nodePure.blockMs.toFixed(2)} / ${nodeNative.blockMs.toFixed(2)} ms, ` +
-          `frames ${chromium.framesMs.toFixed(1)} / ${nodePure.framesMs.toFixed(1)} / ${nodeNative.framesMs.toFixed(1)} ms (Chromium / Node pure JS / Node build)`,
-      )
+    /** The ratios of a round: Chromium's time over Node's, same build and Node build, named for RESULTS.md. */
+    const RATIO_NAMES = {
+      'block: Chromium / Node, pure-JS build (time)': ['blockMs', 'nodePure'],
+      'block: Chromium / Node build (time)': ['blockMs', 'nodeNative'],
+      'frames: Chromium / Node, pure-JS build (time)': ['framesMs', 'nodePure'],
+      'frames: Chromium / Node build (time)': ['framesMs', 'nodeNative'],
     }
-    const summary = (key) => {
+    stability = await untilStable(
+      async (r) => {
+        // Interleaved: a burst of load hits one round of all three, not one of them.
+        const chromium = await page.evaluate((ms) => globalThis.benchRound(ms), MIN_MS)
+        const nodePure = measureRound(pure, inputs)
+        const nodeNative = measureRound(native, inputs)
+        const x = { chromium, nodePure, nodeNative }
+        rounds.push(x)
+        console.log(
+          `  round ${r + 1}: block ${chromium.blockMs.toFixed(2)} / ${nodePure.blockMs.toFixed(2)} / ${nodeNative.blockMs.toFixed(2)} ms, ` +
+            `frames ${chromium.framesMs.toFixed(1)} / ${nodePure.framesMs.toFixed(1)} / ${nodeNative.framesMs.toFixed(1)} ms (Chromium / Node pure JS / Node build)`,
+        )
+        return Object.fromEntries(Object.entries(RATIO_NAMES).map(([name, [key, who]]) => [name, x.chromium[key] / x[who][key]]))
+      },
+      { minRounds: ROUNDS, maxRounds: MAX_ROUNDS, maxMs: MAX_MS, label: 'browser' },
+    )
+    results.rounds = stability.rounds
+    // Times: medians over every round; ratios: medians and spreads over the judged rounds, as the stability record has them.
+    const summary = (key, part) => {
       const of = (who) => median(rounds.map((x) => x[who][key]))
-      const ratio = (a, b) => {
-        const per = rounds.map((x) => x[a][key] / x[b][key])
-        return { median: median(per), spread: spread(per) }
-      }
+      const ratio = (name) => ({ median: stability.ratios[name], spread: stability.spread[name] })
       return {
         ms: { chromium: of('chromium'), nodePure: of('nodePure'), nodeNative: of('nodeNative') },
-        chromiumOverNodePure: ratio('chromium', 'nodePure'),
-        chromiumOverNodeBuild: ratio('chromium', 'nodeNative'),
+        chromiumOverNodePure: ratio(`${part}: Chromium / Node, pure-JS build (time)`),
+        chromiumOverNodeBuild: ratio(`${part}: Chromium / Node build (time)`),
       }
     }
-    results.block = { file: 'block702861.raw', bytes: raw.length, ...summary('blockMs') }
-    results.frames = summary('framesMs')
+    results.block = { file: 'block702861.raw', bytes: raw.length, ...summary('blockMs', 'block') }
+    results.frames = summary('framesMs', 'frames')
     results.frames.perSecond = Object.fromEntries(Object.entries(results.frames.ms).map(([k, ms]) => [k, PINGS / (ms / 1000)]))
 
     const line = (label, s, unit) => {
@@ -157,15 +175,14 @@ async function main() {
       console.log(`  Chromium (pure JS build): ${unit(s.ms.chromium)}; Node, pure JS build: ${unit(s.ms.nodePure)}; Node build: ${unit(s.ms.nodeNative)}`)
       console.log(`  Chromium / Node (same build): ${s.chromiumOverNodePure.median.toFixed(2)}x (spread ${(s.chromiumOverNodePure.spread * 100).toFixed(0)}%); Chromium / Node build: ${s.chromiumOverNodeBuild.median.toFixed(2)}x (spread ${(s.chromiumOverNodeBuild.spread * 100).toFixed(0)}%)`)
     }
-    line(`block 702861, parse + txids + wtxids (median of ${ROUNDS} rounds):`, results.block, (ms) => `${ms.toFixed(2)} ms`)
+    line(`block 702861, parse + txids + wtxids (median of ${stability.rounds} rounds):`, results.block, (ms) => `${ms.toFixed(2)} ms`)
     line(`${PINGS.toLocaleString()} pings through MessageDecoder, ${CHUNK / 1024} KiB chunks:`, results.frames, (ms) => `${Math.round(PINGS / (ms / 1000)).toLocaleString()} msg/s`)
   } finally {
     await browser.close()
     server.close()
   }
-  results.loadEnd = loadavg()
-  console.log(`\nload average at the end: ${loadText(results.loadEnd)}`)
-  if (!quick) writeFileSync(RESULTS, JSON.stringify(results, null, 2) + '\n')
+  if (quick) finishRun(run)
+  else writeResults(RESULTS, run, stability, results)
 }
 
 await main()

@@ -1,11 +1,20 @@
 // Wire benchmarks: frame decoding against other libraries in the same
 // process, header hashing. Ratios are printed; no timing is asserted
-// anywhere. Run: npm run bench (from the repo root). Block parsing (parse +
-// txids + wtxids, the streaming parser) is in blocks.bench.mjs.
-import { writeFileSync } from 'node:fs'
+// anywhere. Block parsing (parse + txids + wtxids, the streaming parser) is
+// in blocks.bench.mjs. Uses the built packages (run `npm run build` first):
+//
+//   node --expose-gc bench/wire.bench.mjs           # 100,000 messages per stream, 5 to 12 rounds until stable; writes bench/results.json
+//   node --expose-gc bench/wire.bench.mjs --quick   # 20,000 messages, 2 rounds, writes nothing
+//
+// Each round runs every decoder on every stream and chunk size once,
+// interleaved, then both builds' sha256d; its ratios are bitp2p's message
+// rate over bcoin's Parser's and bitcore-p2p's in that round (and the
+// pure-JS build's over the Node build's). Rounds repeat until every ratio's
+// spread is under 10 % (bench/lib/harness.mjs); the load average and the
+// machine's reference rates are printed before and after.
 import { createRequire } from 'node:module'
-import { loadavg } from 'node:os'
-import { measure, do_not_optimize } from 'mitata'
+import { do_not_optimize } from 'mitata'
+import { finishRun, median, startRun, untilStable, writeResults } from './lib/harness.mjs'
 import * as nativeMain from '@bitp2p/wire' // "node" condition: node:crypto hashing
 import * as nativeHash from '@bitp2p/wire/hash'
 import * as nativeConsensus from '@bitp2p/wire/consensus'
@@ -41,14 +50,33 @@ BitcoreBuffers.prototype.get = function get(i) {
 }
 const bitcoreMessages = new bitcore.Messages() // its default network: livenet (mainnet)
 
-function fmt(ns) {
-  return ns >= 1e6 ? `${(ns / 1e6).toFixed(2)} ms` : `${(ns / 1e3).toFixed(1)} µs`
-}
+const RESULTS = new URL('./results.json', import.meta.url)
+/** Rounds at least (the last MIN_ROUNDS are judged), at most, and the wall-time cap on them. */
+const MIN_ROUNDS = quick ? 2 : 5
+const MAX_ROUNDS = quick ? 2 : 12
+const MAX_MS = 200_000
+/** Time each decoder (and each hasher) is run for in one round, at least one call: enough for a fast one to settle, one call of a slow one. */
+const MIN_MS = quick ? 30 : 300
 
-// The machine's 1-, 5- and 15-minute load averages at the start and the end: on
-// the shared machine the absolute times move with them (the ratios much less).
-const results = { date: new Date().toISOString(), node: process.version, loadStart: loadavg(), frames: null, headers: null }
-console.log(`Node ${process.version}; load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+const run = startRun('wire')
+
+/**
+ * Mean ns per call of `fn`, called until `minMs` have passed (at least once),
+ * from a collected heap when --expose-gc is on: a decoder that allocates a lot
+ * (bitcore-p2p) otherwise leaves its garbage to whoever runs next.
+ */
+function meanNs(fn, minMs = MIN_MS) {
+  globalThis.gc?.()
+  let calls = 0
+  const t0 = performance.now()
+  let t = t0
+  while (calls === 0 || t - t0 < minMs) {
+    fn()
+    calls++
+    t = performance.now()
+  }
+  return ((t - t0) * 1e6) / calls
+}
 
 // --- frame decoding: 100,000 small mainnet messages ---------------------------
 // Every library gets the same bytes, cut into the same chunks outside the
@@ -61,8 +89,8 @@ console.log(`Node ${process.version}; load average ${loadavg().map((l) => l.toFi
 // (a socket read under load) and of 1,460 bytes (one TCP segment's payload:
 // frames split across chunks).
 
-/** Messages per framing stream. */
-const FRAMING_MESSAGES = 100_000
+/** Messages per framing stream (fewer in --quick). */
+const FRAMING_MESSAGES = quick ? 20_000 : 100_000
 /** The chunk sizes every framing stream is pushed in. */
 const FRAMING_CHUNKS = [64 * 1024, 1460]
 
@@ -130,62 +158,101 @@ function framingBitcore(chunks, expected) {
   if (n !== expected) throw new Error(`bitcore-p2p decoded ${n} of ${expected}`)
 }
 
-/** Median time of `fn` in ns (mitata; a few samples for the slow competitors). */
-async function framingTime(fn, slow) {
-  const s = await measure(fn, quick ? { min_cpu_time: 50e6, min_samples: 2, warmup_samples: 1 } : { min_cpu_time: slow ? 3e9 : 1.5e9, min_samples: slow ? 3 : 12, warmup_samples: 1 })
-  return s.p50
+/** The decoders every framing stream goes through, by the names the results record. */
+const DECODERS = {
+  'bitp2p (node:crypto build)': (chunks, n) => framingBitp2p(native, chunks, n),
+  'bitp2p (pure JS build)': (chunks, n) => framingBitp2p(pure, chunks, n),
+  'bcoin Parser': framingBcoin,
+  'bitcore-p2p Messages': framingBitcore,
 }
 
-/** Every framing stream at every chunk size through every decoder; prints messages/s and bitp2p's ratios. */
-async function benchFraming() {
-  const out = {}
-  for (const [streamName, stream] of Object.entries(framingStreams(native, FRAMING_MESSAGES))) {
-    for (const size of FRAMING_CHUNKS) {
-      const chunks = chunked(stream, size)
-      const ns = {
-        'bitp2p (node:crypto build)': await framingTime(() => framingBitp2p(native, chunks, FRAMING_MESSAGES)),
-        'bitp2p (pure JS build)': await framingTime(() => framingBitp2p(pure, chunks, FRAMING_MESSAGES)),
-        'bcoin Parser': await framingTime(() => framingBcoin(chunks, FRAMING_MESSAGES), true),
-        'bitcore-p2p Messages': await framingTime(() => framingBitcore(chunks, FRAMING_MESSAGES), true),
-      }
-      const label = `${streamName}, ${size === 1460 ? '1,460-byte' : `${size / 1024} KiB`} chunks`
-      console.log(`\nframe decode, ${FRAMING_MESSAGES.toLocaleString()} mainnet messages: ${label}:`)
-      const ours = ns['bitp2p (node:crypto build)']
-      const row = {}
-      for (const [name, t] of Object.entries(ns)) {
-        const perSecond = FRAMING_MESSAGES / (t / 1e9)
-        row[name] = { ns: t, perSecond }
-        const ratio = name.startsWith('bitp2p (node')
-          ? ''
-          : name.startsWith('bitp2p')
-            ? `  ${(ours / t).toFixed(2)}x the Node build's rate`
-            : `  bitp2p (node:crypto build) ${(t / ours).toFixed(2)}x faster`
-        console.log(`  ${name.padEnd(28)} ${Math.round(perSecond).toLocaleString().padStart(11)} messages/s${ratio}`)
-      }
-      out[label] = row
+/** "ping, 64 KiB chunks": a case's label, as the results and the ratio names spell it. */
+const caseLabel = (streamName, size) => `${streamName}, ${size === 1460 ? '1,460-byte' : `${size / 1024} KiB`} chunks`
+
+/** Every framing stream cut at every chunk size: [{ label, chunks }], prepared once, outside any timing. */
+const FRAMING_CASES = Object.entries(framingStreams(native, FRAMING_MESSAGES)).flatMap(([streamName, stream]) =>
+  FRAMING_CHUNKS.map((size) => ({ label: caseLabel(streamName, size), chunks: chunked(stream, size) })),
+)
+
+// --- header hashing: the general sha256d of both builds on 80-byte inputs ------
+
+/** Inputs of the header-hashing measurement: distinct 80-byte headers side by side. */
+const HEADER_COUNT = quick ? 20_000 : 100_000
+const headerBytes = new Uint8Array(80 * HEADER_COUNT)
+for (let i = 0; i < HEADER_COUNT; i++) headerBytes[i * 80 + 76] = i & 0xff
+const HASHERS = { 'node:crypto': native, 'pure JS': pure }
+const hashAll = (lib) => () => {
+  for (let i = 0; i < HEADER_COUNT; i++) do_not_optimize(lib.sha256d(headerBytes.subarray(i * 80, i * 80 + 80)))
+}
+
+// --- the rounds ------------------------------------------------------------------
+
+console.log(
+  `${FRAMING_MESSAGES.toLocaleString()} mainnet messages per framing stream (ping; ping + inv), chunks of ${FRAMING_CHUNKS.map((c) => c.toLocaleString()).join(' and ')} bytes, ` +
+    `through ${Object.keys(DECODERS).join(', ')}; sha256d of ${HEADER_COUNT.toLocaleString()} 80-byte headers; ${MIN_ROUNDS} to ${MAX_ROUNDS} rounds`,
+)
+// One untimed pass of everything first, so the timed rounds run compiled code (and a miscount throws before any timing).
+for (const c of FRAMING_CASES) for (const decode of Object.values(DECODERS)) decode(c.chunks, FRAMING_MESSAGES)
+for (const lib of Object.values(HASHERS)) hashAll(lib)()
+
+/** Every round's ns per call: frameNs[label][decoder] and headerNs[hasher], one entry per round. */
+const frameNs = Object.fromEntries(FRAMING_CASES.map((c) => [c.label, Object.fromEntries(Object.keys(DECODERS).map((d) => [d, []]))]))
+const headerNs = Object.fromEntries(Object.keys(HASHERS).map((h) => [h, []]))
+
+/**
+ * One round: every case through every decoder, interleaved (a burst of load
+ * hits one round of all of them, not one decoder), then both hashers. Its
+ * ratios are bitp2p's (Node build) message rate over each other decoder's in
+ * this round, the pure-JS build's over the Node build's, and the header
+ * hashing rates of the two builds.
+ */
+function round() {
+  const ratios = {}
+  for (const { label, chunks } of FRAMING_CASES) {
+    const ns = {}
+    for (const [name, decode] of Object.entries(DECODERS)) {
+      ns[name] = meanNs(() => decode(chunks, FRAMING_MESSAGES))
+      frameNs[label][name].push(ns[name])
     }
+    const ours = ns['bitp2p (node:crypto build)']
+    ratios[`frames, ${label}: bitp2p / bcoin Parser (msg/s)`] = ns['bcoin Parser'] / ours
+    ratios[`frames, ${label}: bitp2p / bitcore-p2p (msg/s)`] = ns['bitcore-p2p Messages'] / ours
+    ratios[`frames, ${label}: pure-JS build / Node build (msg/s)`] = ours / ns['bitp2p (pure JS build)']
   }
-  return out
+  const hashNs = Object.fromEntries(Object.entries(HASHERS).map(([name, lib]) => [name, meanNs(hashAll(lib))]))
+  for (const [name, t] of Object.entries(hashNs)) headerNs[name].push(t)
+  ratios['sha256d of 80 bytes: pure-JS build / Node build (hashes/s)'] = hashNs['node:crypto'] / hashNs['pure JS']
+  return ratios
 }
 
-results.frames = await benchFraming()
+const stability = await untilStable(round, { minRounds: MIN_ROUNDS, maxRounds: MAX_ROUNDS, maxMs: MAX_MS, label: 'wire' })
 
-// --- header hashing ----------------------------------------------------------
-{
-  const N = 100_000
-  const headers = new Uint8Array(80 * N)
-  for (let i = 0; i < N; i++) headers[i * 80 + 76] = i & 0xff
-  for (const [label, lib] of [['node:crypto', native], ['pure JS', pure]]) {
-    const s = await measure(() => {
-      for (let i = 0; i < N; i++) do_not_optimize(lib.sha256d(headers.subarray(i * 80, i * 80 + 80)))
-    }, { min_cpu_time: quick ? 50e6 : 1e9 })
-    const rate = N / (s.avg / 1e9)
-    console.log(`header hashing (sha256d of 80 bytes), ${label}: ${Math.round(rate).toLocaleString()} headers/s`)
-    results.headers ??= {}
-    results.headers[label] = { headers: N, ns: s.avg, perSecond: rate }
+// --- report: medians over every round --------------------------------------------
+
+const frames = {}
+for (const { label } of FRAMING_CASES) {
+  console.log(`\nframe decode, ${FRAMING_MESSAGES.toLocaleString()} mainnet messages: ${label} (median of ${stability.rounds} rounds):`)
+  const row = {}
+  const ours = median(frameNs[label]['bitp2p (node:crypto build)'])
+  for (const [name, times] of Object.entries(frameNs[label])) {
+    const t = median(times)
+    const perSecond = FRAMING_MESSAGES / (t / 1e9)
+    row[name] = { ns: t, perSecond }
+    const ratio = name.startsWith('bitp2p (node')
+      ? ''
+      : name.startsWith('bitp2p')
+        ? `  ${(ours / t).toFixed(2)}x the Node build's rate`
+        : `  bitp2p (node:crypto build) ${(t / ours).toFixed(2)}x faster`
+    console.log(`  ${name.padEnd(28)} ${Math.round(perSecond).toLocaleString().padStart(11)} messages/s${ratio}`)
   }
+  frames[label] = row
+}
+const headers = {}
+for (const [name, times] of Object.entries(headerNs)) {
+  const t = median(times)
+  headers[name] = { headers: HEADER_COUNT, ns: t, perSecond: HEADER_COUNT / (t / 1e9) }
+  console.log(`header hashing (sha256d of 80 bytes), ${name}: ${Math.round(headers[name].perSecond).toLocaleString()} headers/s`)
 }
 
-results.loadEnd = loadavg()
-console.log(`load average at the end: ${results.loadEnd.map((l) => l.toFixed(2)).join(' ')}`)
-if (!quick) writeFileSync(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n')
+if (quick) finishRun(run)
+else writeResults(RESULTS, run, stability, { messages: FRAMING_MESSAGES, rounds: stability.rounds, frames, headers })

@@ -50,7 +50,8 @@ const mib = (bytes) => bytes / 1024 / 1024
 /** The 1-minute load averages at the start and the end of a run, as each bench records them (arrays or strings). */
 export function loads(r) {
   const first = (v) => (v === undefined ? undefined : Array.isArray(v) ? v[0] : Number(String(v).split(' ')[0]))
-  return { start: first(r.loadStart ?? r.loadBefore), end: first(r.loadEnd ?? r.loadAfter ?? r.loadAverage) }
+  // `load`: the one load average compact.bench.mjs recorded, at the end, before it used bench/lib/harness.mjs.
+  return { start: first(r.loadStart ?? r.loadBefore), end: first(r.loadEnd ?? r.loadAfter ?? r.loadAverage ?? r.load) }
 }
 
 /** "load 13.9 to 11.1" (1-minute averages at the start and the end), or what of it was recorded. */
@@ -94,7 +95,11 @@ export const RESULT_FILES = {
   lightScan: 'bench/light-scan-results.json',
   setup: 'bench/setup-results.json',
   jetstream: 'bench/jetstream-results.json',
+  compact: 'bench/compact-results.json',
 }
+
+/** Results files with no row in the README's performance table: setup has its own section, jetstream and compact are only in RESULTS.md. */
+export const NOT_IN_TABLE = new Set(['setup', 'jetstream', 'compact'])
 
 /** The file generated whole from the results (not a block in a doc). */
 export const RESULTS_MD = 'bench/RESULTS.md'
@@ -300,7 +305,7 @@ function performance(r) {
     peersScaleRow(r.peersScale),
     poolRow(r.pool),
   ]
-  const nodes = [...new Set(Object.entries(r).filter(([k]) => k !== 'setup' && k !== 'jetstream').map(([, x]) => x.node))].sort()
+  const nodes = [...new Set(Object.entries(r).filter(([k]) => !NOT_IN_TABLE.has(k)).map(([, x]) => x.node))].sort()
   const cores = r.setup.firstBuild.cores
   return [
     `Each figure comes from the latest recorded run of its benchmark (\`bench/*results.json\`,`,
@@ -337,7 +342,12 @@ function setup(r) {
 function blocksDetails(r) {
   const w = r.blocks
   const lines = [
-    runSentence(w, `Times are mitata means, the median of ${w.blocks[HEADLINE_BLOCK]?.rounds ?? 'several'} interleaved rounds; each ratio is the median of the rounds' own ratios.`),
+    runSentence(
+      w,
+      w.stability
+        ? `Times are medians of ${w.blocks[HEADLINE_BLOCK]?.rounds ?? 'several'} interleaved rounds (mitata means within a round); each ratio is the median of the rounds' own ratios over the last rounds the bench judged (see [\`RESULTS.md\`](RESULTS.md)).`
+        : `Times are mitata means, the median of ${w.blocks[HEADLINE_BLOCK]?.rounds ?? 'several'} interleaved rounds; each ratio is the median of the rounds' own ratios.`,
+    ),
     '',
     '### Block parse + all txids + all wtxids',
     '',
@@ -369,7 +379,7 @@ function blocksDetails(r) {
         `the streaming parser (${w.streamChunk / 1024} KiB chunks, merkle root and witness commitment checked) within ${T.maxStreamOverWhole}x of the whole-block parser doing the same (${fixed(m('streamOverWhole'), 2)}x: ${verdict(m('streamOverWhole') <= T.maxStreamOverWhole)}; ` +
         `the unverified stream, which still builds both merkle trees, against parse + ids alone: ${fixed(m('streamNoVerifyOverWhole'), 2)}x).`,
       '',
-      `Spread of the ${b.rounds} rounds' own ratios ((max - min) / median): ` +
+      `Spread of ${w.stability?.[HEADLINE_BLOCK.replace('.raw', '')] ? `the last ${w.stability[HEADLINE_BLOCK.replace('.raw', '')].window} of the ${b.rounds}` : `the ${b.rounds}`} rounds' own ratios ((max - min) / median): ` +
         ['vsAllFloor', 'bcoinOverOurs', 'pureOverNode', 'streamOverWhole'].map((k) => `${k} ${int(b.ratios[k].spread * 100)} %`).join(', ') +
         '. Large spreads mean the load moved during the run: compare the medians of runs at similar loads.',
     )
@@ -383,7 +393,10 @@ function browserDetails(r) {
   const row = (label, s, unit) =>
     `| ${label} | ${unit(s.ms.chromium)} | ${unit(s.ms.nodePure)} | ${unit(s.ms.nodeNative)} | ${fixed(s.chromiumOverNodePure.median, 2)}x (spread ${int(s.chromiumOverNodePure.spread * 100)} %) | ${fixed(s.chromiumOverNodeBuild.median, 2)}x (spread ${int(s.chromiumOverNodeBuild.spread * 100)} %) |`
   return [
-    runSentence(b, `Chromium ${b.chromium}, headless; medians of ${b.rounds} interleaved rounds, each ratio the median of the rounds' own ratios.`),
+    runSentence(
+      b,
+      `Chromium ${b.chromium}, headless; medians of ${b.rounds} interleaved rounds, each ratio the median of the rounds' own ratios${b.stability ? ' over the last rounds the bench judged' : ''}.`,
+    ),
     '',
     '| work | Chromium (pure-JS build) | Node, pure-JS build | Node build | Chromium / Node, same build | Chromium / Node build |',
     '|---|--:|--:|--:|--:|--:|',
@@ -396,7 +409,12 @@ function wireDetails(r) {
   const w = r.wire
   const rate = (x) => int(x.perSecond)
   return [
-    runSentence(w, 'Times are mitata means: they move with the load, the ratios less.'),
+    runSentence(
+      w,
+      w.stability
+        ? `Rates are medians of ${w.rounds} interleaved rounds: they move with the load, the ratios (each round's own, in [\`RESULTS.md\`](RESULTS.md)) less.`
+        : 'Times are mitata means: they move with the load, the ratios less.',
+    ),
     '',
     '### Frames and headers',
     '',
@@ -529,7 +547,7 @@ const COMMANDS = {
   wire: 'node --expose-gc bench/wire.bench.mjs',
   blocks: 'node bench/blocks.bench.mjs',
   browser: 'node bench/browser.bench.mjs',
-  headers: 'node bench/headers.bench.mjs',
+  headers: 'node --expose-gc bench/headers.bench.mjs',
   sync: 'node bench/sync.bench.mjs',
   fetch: 'node bench/fetch.bench.mjs',
   v2: 'node bench/v2.bench.mjs',
@@ -542,6 +560,7 @@ const COMMANDS = {
   setup: 'node bench/setup.bench.mjs',
   jetstream: 'node bench/jetstream.bench.mjs',
   peersScale: 'cd packages/transport-mock && node bench/scale.mjs',
+  compact: 'node bench/compact.bench.mjs',
 }
 
 /**
@@ -619,6 +638,13 @@ const LEGACY_RATIOS = {
     const fetch = j.results.find((x) => x.what === 'BlockFetcher alone')
     return j.results.filter((x) => x !== fetch).map((x) => [`${x.what} / BlockFetcher alone (time)`, x.ms / fetch.ms])
   },
+  compact: (c) =>
+    c.results.flatMap((x) => [
+      [`block${x.height}: all held: reconstruction / verifyBlock (time)`, x.all.ms / x.verifyBlockMs],
+      [`block${x.height}: 90 % held: reconstruction with getblocktxn / verifyBlock (time)`, x.part.ms / x.verifyBlockMs],
+      [`block${x.height}: all held: bytes received / full block`, x.all.ratio],
+      [`block${x.height}: 90 % held: bytes received / full block`, x.part.ratio],
+    ]),
 }
 
 /** A ratio as RESULTS.md prints it: four significant digits at most. */

@@ -13,7 +13,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 // @ts-expect-error: a plain .mjs script without types
-import { RESULTS_MD, RESULT_FILES, ROOT, extractBlock, loads, readResults, renderBlocks, renderResultsMd } from '../../../scripts/perf-table.mjs'
+import { NOT_IN_TABLE, RESULTS_MD, RESULT_FILES, ROOT, extractBlock, loads, readResults, renderBlocks, renderResultsMd } from '../../../scripts/perf-table.mjs'
 
 interface Block {
   file: string
@@ -31,8 +31,6 @@ const changed = (path: string, change: (r: Results) => void) => (p: string): Res
   return r
 }
 const performanceTable = (read: (p: string) => Results): string => renderBlocks(read).find((b: Block) => b.name === 'performance')!.content
-/** Results files with no row in the README's table: setup has its own section, jetstream only RESULTS.md. */
-const NOT_IN_TABLE = new Set(['setup', 'jetstream'])
 
 describe('performance figures in the docs', () => {
   for (const b of renderBlocks() as Block[]) {
