@@ -31,6 +31,16 @@
  *   after the partition began is reset instead (both ends, kind 'reset').
  *   Connection attempts across a partition are dropped silently (they end
  *   only by the caller's timeout or abort).
+ * - Receive window: an end that has not registered onData yet keeps what
+ *   arrives for it, but only up to the link's `receiveWindow` (default
+ *   MOCK_RECEIVE_WINDOW_BYTES): the sender puts no more than that on the wire
+ *   towards it (a send that does not fit goes partly, the rest waits), so
+ *   the sender's bufferedAmount stays up and onDrain does not fire while the
+ *   peer reads nothing. When the peer registers onData, what it kept is
+ *   handed over first, then the waiting bytes flow in order and the sender
+ *   drains. An end that reads consumes at once, so the window never limits
+ *   a reading end (the mock does not model the window's cap on throughput).
+ *   A send split by the window is two transmissions (two loss draws).
  * - Close: `close()` is graceful: queued bytes are still sent, then a FIN;
  *   the far end sees all of them, then closes with kind 'remote'. The closed
  *   end stops receiving at once, and its own onClose (no error) fires as a
@@ -68,10 +78,23 @@ export interface LinkOptions {
   readonly loss?: number
   /** Largest piece a send is delivered in (seeded split); Infinity to deliver sends whole. */
   readonly maxChunk?: number
+  /**
+   * Bytes an end that is not reading (no onData yet) takes in before its
+   * sender is held back, per direction (default MOCK_RECEIVE_WINDOW_BYTES).
+   */
+  readonly receiveWindow?: number
 }
 
 /** A link with every field set. */
 export type ResolvedLink = { readonly [K in keyof LinkOptions]-?: number }
+
+/**
+ * Default receive window of a mock end, in bytes: Linux's ceiling for an
+ * autotuned TCP receive buffer (net.ipv4.tcp_rmem max, 6 MiB), what a
+ * loopback socket grows to. Bytes for an end that has not registered onData
+ * collect up to this much; then the sender's buffer holds the rest.
+ */
+export const MOCK_RECEIVE_WINDOW_BYTES = 6 * 1024 * 1024
 
 /** The link used between hosts with no `setLink` entry, unless `defaultLink` overrides fields. */
 export const DEFAULT_LINK: ResolvedLink = Object.freeze({
@@ -80,6 +103,7 @@ export const DEFAULT_LINK: ResolvedLink = Object.freeze({
   bandwidth: Number.POSITIVE_INFINITY,
   loss: 0,
   maxChunk: Number.POSITIVE_INFINITY,
+  receiveWindow: MOCK_RECEIVE_WINDOW_BYTES,
 })
 
 /** First ephemeral port handed out per host (IANA dynamic range). */
@@ -120,6 +144,7 @@ function resolveLink(base: ResolvedLink, o: LinkOptions = {}): ResolvedLink {
     bandwidth: o.bandwidth ?? base.bandwidth,
     loss: o.loss ?? base.loss,
     maxChunk: o.maxChunk ?? base.maxChunk,
+    receiveWindow: o.receiveWindow ?? base.receiveWindow,
   }
   if (!(link.latency >= 0 && Number.isFinite(link.latency))) throw new RangeError(`latency must be finite and >= 0, got ${link.latency}`)
   if (!(link.jitter >= 0 && Number.isFinite(link.jitter))) throw new RangeError(`jitter must be finite and >= 0, got ${link.jitter}`)
@@ -127,6 +152,9 @@ function resolveLink(base: ResolvedLink, o: LinkOptions = {}): ResolvedLink {
   if (!(link.loss >= 0 && link.loss <= 1)) throw new RangeError(`loss must be in [0, 1], got ${link.loss}`)
   if (!(link.maxChunk >= 1) || (Number.isFinite(link.maxChunk) && !Number.isInteger(link.maxChunk))) {
     throw new RangeError(`maxChunk must be an integer >= 1 or Infinity, got ${link.maxChunk}`)
+  }
+  if (!(link.receiveWindow >= 1) || (Number.isFinite(link.receiveWindow) && !Number.isInteger(link.receiveWindow))) {
+    throw new RangeError(`receiveWindow must be an integer >= 1 or Infinity, got ${link.receiveWindow}`)
   }
   return Object.freeze(link)
 }
@@ -151,6 +179,11 @@ class Fifo<T> {
 
   peek(): T | undefined {
     return this.#items[this.#head]
+  }
+
+  /** Replace the first item (the queue must not be empty). */
+  replaceHead(x: T): void {
+    this.#items[this.#head] = x
   }
 
   shift(): T | undefined {
@@ -191,6 +224,15 @@ export class Pipe {
   #backlog: Fifo<Item> | undefined
   buffered = 0
   #transmitting = false
+  // Bytes of the head item being serialized (finite bandwidth): all of it,
+  // or the part the receive window lets through.
+  #serializing = 0
+  // Receive window: data bytes put on the wire while `dst` had no onData.
+  // All of them are still unread (an end without onData consumes nothing,
+  // and once it reads it reads for good), so this is what fills the window.
+  #unread = 0
+  // Sending stopped on a full window; dst registering onData restarts it.
+  #windowBlocked = false
   // Wire side: each item on the wire rides its own delivery event (the
   // event's argument), so the scheduler holds them in order. Arrivals
   // while stalled, and any that arrive after them, wait here until
@@ -217,7 +259,12 @@ export class Pipe {
    */
   send(item: Item): void {
     if (this.#dead) return
-    if (!this.#finiteBandwidth && !this.stalled && (this.#backlog === undefined || this.#backlog.size === 0)) {
+    if (
+      !this.#finiteBandwidth &&
+      !this.stalled &&
+      (this.#backlog === undefined || this.#backlog.size === 0) &&
+      (item === FIN || this.#room() >= (item as Uint8Array).length)
+    ) {
       this.#transmit(item)
       return
     }
@@ -256,6 +303,35 @@ export class Pipe {
     this.#pump()
   }
 
+  // Bytes the receive window lets onto the wire now: unlimited while the
+  // far end reads.
+  #room(): number {
+    return this.dst._reading ? Number.POSITIVE_INFINITY : this.#link.receiveWindow - this.#unread
+  }
+
+  // How many bytes of the backlog's head may go on the wire now: all of it
+  // (0 for a FIN), the part that fits the receive window, or -1 if the
+  // window is full (then sending waits for the far end to read).
+  #admit(head: Item): number {
+    const size = head === FIN ? 0 : (head as Uint8Array).length
+    if (size === 0) return 0
+    const room = this.#room()
+    if (room >= size) return size
+    if (room > 0) return room
+    this.#windowBlocked = true
+    return -1
+  }
+
+  // Take `n` bytes off the backlog's head: the whole item, or its first `n`
+  // bytes with the rest left as the new head.
+  #takeHead(backlog: Fifo<Item>, n: number): Item {
+    const head = backlog.peek()!
+    if (head === FIN || (head as Uint8Array).length === n) return backlog.shift()!
+    const bytes = head as Uint8Array
+    backlog.replaceHead(bytes.subarray(n))
+    return bytes.subarray(0, n)
+  }
+
   #pump(): void {
     if (this.#transmitting || this.stalled || this.#dead) return
     const backlog = this.#backlog
@@ -263,15 +339,18 @@ export class Pipe {
     if (!this.#finiteBandwidth) {
       const had = this.buffered > 0
       while (backlog.size > 0) {
-        const item = backlog.shift()!
-        if (item !== FIN) this.buffered -= (item as Uint8Array).length
+        const n = this.#admit(backlog.peek()!)
+        if (n < 0) return
+        const item = this.#takeHead(backlog, n)
+        this.buffered -= n
         this.#transmit(item)
       }
       if (had) this.#drained()
       return
     }
-    const head = backlog.peek()!
-    const size = head === FIN ? 0 : (head as Uint8Array).length
+    const size = this.#admit(backlog.peek()!)
+    if (size < 0) return
+    this.#serializing = size
     this.#transmitting = true
     const clock = this.#net.clock
     clock.callAt(clock.now() + (size * 1000) / this.#link.bandwidth, serialized, this)
@@ -282,11 +361,29 @@ export class Pipe {
     this.#transmitting = false
     if (this.#dead) return
     const backlog = this.#backlog!
-    const item = backlog.shift()!
-    if (item !== FIN) this.buffered -= (item as Uint8Array).length
+    const n = this.#serializing
+    const item = this.#takeHead(backlog, n)
+    this.buffered -= n
     this.#transmit(item)
     if (backlog.size > 0) this.#pump()
     else this.#drained()
+  }
+
+  /**
+   * @internal The far end registered onData: if sending waits on a full
+   * window, resume it (as an event of its own, so the sender's onDrain
+   * never runs inside the reader's onData() call).
+   */
+  _windowOpened(): void {
+    if (!this.#windowBlocked) return
+    this.#windowBlocked = false
+    const clock = this.#net.clock
+    clock.callAt(clock.now(), windowOpened, this)
+  }
+
+  /** @internal */
+  _resumeSending(): void {
+    this.#pump()
   }
 
   #drained(): void {
@@ -299,6 +396,7 @@ export class Pipe {
     const net = this.#net
     const link = this.#link
     const rng = net.random
+    if (item !== FIN && !this.dst._reading) this.#unread += (item as Uint8Array).length
     if (item !== FIN && link.loss > 0 && rng.float() < link.loss) item = RST
     let t = net.clock.now() + link.latency
     if (link.jitter > 0) t += rng.float() * link.jitter
@@ -341,6 +439,11 @@ function serialized(p: Pipe): void {
   p._onSerialized()
 }
 
+// The event that restarts a pipe held by a full receive window.
+function windowOpened(p: Pipe): void {
+  p._resumeSending()
+}
+
 // States of one end. A client end is Connecting until the SYN-ACK arrives;
 // it is handed to the caller only once Open.
 const CONNECTING = 0
@@ -367,6 +470,8 @@ export class MockTransport implements Transport {
   readonly _remoteName: string
   /** @internal The pipe this end sends into. */
   _out!: Pipe
+  /** @internal The pipe this end receives from. */
+  _in!: Pipe
   /** @internal */
   _state: 0 | 1 | 2
   readonly #net: MockNetwork
@@ -435,6 +540,13 @@ export class MockTransport implements Transport {
   onData(cb: (bytes: Uint8Array) => void): void {
     this.#onData = cb
     if (this.#inbox !== undefined) this.#scheduleFlush()
+    // Reading now: a sender held back by this end's receive window goes on.
+    this._in._windowOpened()
+  }
+
+  /** @internal Whether this end consumes what arrives (onData registered): its receive window is then always open. */
+  get _reading(): boolean {
+    return this.#onData !== undefined
   }
 
   onClose(cb: (err?: TransportError) => void): void {
@@ -544,8 +656,8 @@ export class MockConnection {
     const down = new Pipe(net, this, link)
     up.src = down.dst = this.client
     up.dst = down.src = this.server
-    this.client._out = up
-    this.server._out = down
+    this.client._out = this.server._in = up
+    this.server._out = this.client._in = down
     this._pipes = [up, down]
   }
 

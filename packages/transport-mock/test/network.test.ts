@@ -341,6 +341,100 @@ describe('backpressure', () => {
   })
 })
 
+describe('receive window', () => {
+  /** A pair whose server end has not registered onData (it reads only when the test says so). */
+  async function pairNotReading(link: LinkOptions, seed: number | string = 1) {
+    const net = new MockNetwork({ seed, defaultLink: link })
+    const accepted: MockTransport[] = []
+    net.listen(SERVER).onConnection((t) => accepted.push(t as MockTransport))
+    const p = net.connector('10.0.0.2').connect(SERVER)
+    net.clock.run({ until: net.now() + 2 * (link.latency ?? 10) })
+    const client = (await p) as MockTransport
+    const server = accepted[0]
+    const c = observe(client, net.clock)
+    const got: Uint8Array[] = []
+    const times: number[] = []
+    const startReading = (): void =>
+      server.onData((b) => {
+        got.push(b)
+        times.push(net.now())
+      })
+    return { net, client, server, c, got, times, startReading }
+  }
+
+  const joined = (chunks: readonly Uint8Array[]): Uint8Array => {
+    const out = new Uint8Array(chunks.reduce((n, x) => n + x.length, 0))
+    let off = 0
+    for (const x of chunks) {
+      out.set(x, off)
+      off += x.length
+    }
+    return out
+  }
+
+  it('holds the sender back once a peer that is not reading has a window full, then flows in order and drains when it reads', async () => {
+    const { net, client, c, got, times, startReading } = await pairNotReading({ latency: 10, receiveWindow: 1_000 })
+    const sent = [pattern(600), pattern(600, 1), pattern(600, 2)]
+    for (const b of sent) client.send(b)
+    // 1,000 bytes fit the window (the first send and 400 of the second); the rest waits in the sender's buffer.
+    expect(client.bufferedAmount).toBe(800)
+    net.clock.runUntilIdle()
+    expect(client.bufferedAmount).toBe(800)
+    expect(c.drains).toEqual([])
+    const t0 = net.now()
+    startReading()
+    net.clock.runUntilIdle()
+    // What the window let in is handed over at once, the held bytes one latency later.
+    expect(times[0]).toBe(t0)
+    expect(times.at(-1)).toBe(t0 + 10)
+    expect(sameBytes(joined(got), joined(sent))).toBe(true)
+    expect(client.bufferedAmount).toBe(0)
+    expect(c.drains).toEqual([t0])
+  })
+
+  it('on a slow link serializes only what fits the window while the peer does not read', async () => {
+    const { net, client, c, got, startReading } = await pairNotReading({ latency: 10, bandwidth: 1_000, receiveWindow: 1_000 })
+    const t0 = net.now()
+    const big = pattern(2_500)
+    client.send(big)
+    expect(client.bufferedAmount).toBe(2_500)
+    net.clock.run({ until: t0 + 60_000 })
+    expect(client.bufferedAmount).toBe(1_500)
+    expect(c.drains).toEqual([])
+    startReading()
+    net.clock.runUntilIdle()
+    // The remaining 1,500 bytes take 1.5 s to serialize once the window opens.
+    expect(c.drains).toEqual([t0 + 60_000 + 1_500])
+    expect(sameBytes(joined(got), big)).toBe(true)
+  })
+
+  it('never limits an end that reads: a window far below what is in flight still delivers everything at once', async () => {
+    const { net, client, s } = await pair({ latency: 10, receiveWindow: 100 })
+    const sent = Array.from({ length: 10 }, (_, i) => pattern(1_000, i))
+    for (const b of sent) client.send(b)
+    expect(client.bufferedAmount).toBe(0)
+    net.clock.runUntilIdle()
+    expect(sameBytes(s.bytes(), joined(sent))).toBe(true)
+  })
+
+  it('gives the same trace for the same seed when the window binds, with chunking and jitter', async () => {
+    const run = async (): Promise<string> => {
+      const { net, client, startReading } = await pairNotReading({ latency: 10, jitter: 5, maxChunk: 64, receiveWindow: 700 }, 'window')
+      for (let i = 0; i < 5; i++) client.send(pattern(300, i))
+      net.clock.runUntilIdle()
+      startReading()
+      net.clock.runUntilIdle()
+      return net.traceHash()
+    }
+    expect(await run()).toBe(await run())
+  })
+
+  it('rejects a receive window that is not a positive integer', () => {
+    expect(() => new MockNetwork({ seed: 1, defaultLink: { receiveWindow: 0 } })).toThrow(RangeError)
+    expect(() => new MockNetwork({ seed: 1, defaultLink: { receiveWindow: 1.5 } })).toThrow(RangeError)
+  })
+})
+
 describe('close', () => {
   it("close is graceful: queued bytes arrive, then the far end closes 'remote'; the closer's onClose has no error", async () => {
     const { net, client, server, c, s } = await pair({ latency: 10, bandwidth: 10_000 })

@@ -1,8 +1,9 @@
 import { describe, it, expect } from 'vitest'
 import * as v8 from 'node:v8'
 import * as vm from 'node:vm'
-import { Peer, SeededRandom, type FrameCodec, type V2Support } from '@bitp2p/session'
-import { v2 } from '@bitp2p/session/v2'
+import { Peer, SeededRandom } from '@bitp2p/session'
+import type { FrameCodec } from '@bitp2p/session/core'
+import { v2, type V2Support } from '@bitp2p/session/v2'
 import { regtest } from '@bitp2p/wire'
 import { MockNetwork } from '../../src/network.js'
 

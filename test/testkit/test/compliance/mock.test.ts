@@ -19,16 +19,6 @@ const SERVER = { host: '192.0.2.10', port: 8333 }
 
 runTransportCompliance('mock', {
   timeoutMs: scaled(30_000),
-  skip: {
-    // The mock models a sender's buffer (bandwidth serialization, partition
-    // stalls) but no receive window: bytes for an end that has not
-    // registered onData collect in that end's inbox without limit, so the
-    // sender's buffer drains and onDrain fires while the peer reads nothing.
-    // Fixing it means a per-pipe receive window in network.ts's Pipe (the
-    // inbox counted against it, delivery held until onData), left for the
-    // mock's maintainers; until then the case would fail, not pass vacuously.
-    backpressure: 'the mock has no receive window: a peer that does not read does not hold back the sender',
-  },
   async setup() {
     const net = new MockNetwork({ seed: 'compliance', defaultLink: { latency: PUMP_STEP_MS, bandwidth: 64 * 1024 * 1024, maxChunk: 64 * 1024 } })
     const listener = net.listen(SERVER)
