@@ -23,8 +23,14 @@ export const LIGHT_CLIENT: ImportSet = {
   '@bitp2p/session/chain': ['HeaderTree'],
   '@bitp2p/wire': ['blockHash', 'hashToHex', 'InvType', 'networkByName', 'Services', 'txid', 'txVsize'],
 }
-/** Gzip budget of a light client's bundle (v1 only: the v2 transport is its own entry). */
-export const LIGHT_CLIENT_GZIP_BUDGET = 40 * 1024
+/**
+ * Gzip budget of a light client's bundle (v1 only: the v2 transport is its
+ * own entry). 40 KiB until issue 17: the two-compression frame hasher and
+ * the decoder's in-place paths (framing 4-5x faster in the browser build)
+ * and the one host:port parser brought it to 40.6 KiB; 42 KiB keeps about
+ * 1.4 KiB of headroom.
+ */
+export const LIGHT_CLIENT_GZIP_BUDGET = 42 * 1024
 
 /** The light client with the v2 transport. */
 export const V2_LIGHT_CLIENT: ImportSet = { ...LIGHT_CLIENT, '@bitp2p/session/v2': ['v2'] }

@@ -36,7 +36,7 @@ export const rootBin = (name: string): string => join(ROOT, 'node_modules', '.bi
  * each one really does need Node (a browser bundle of it fails on a node:
  * import), so nothing lands here by mistake.
  */
-export const NODE_ONLY_ENTRIES: readonly string[] = ['@bitp2p/session/node', '@bitp2p/light/node', '@bitp2p/transport-tcp', '@bitp2p/bridge', '@bitp2p/jetstream']
+export const NODE_ONLY_ENTRIES: readonly string[] = ['@bitp2p/session/node', '@bitp2p/light/node', '@bitp2p/transport-tcp', '@bitp2p/bridge', '@bitp2p/jetstream', '@bitp2p/jetstream/limits']
 
 /** The devDependencies of the app, at the root lockfile's versions: what a TypeScript user on Node installs. */
 const APP_DEV_DEPENDENCIES = ['typescript', '@types/node'] as const
