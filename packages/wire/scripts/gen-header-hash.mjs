@@ -28,8 +28,8 @@ export const OUTPUT = new URL('../src/hash/header-hash.node.ts', import.meta.url
 const SHORT_TEMPLATE = new URL('./short-hash.template.ts', import.meta.url)
 export const SHORT_OUTPUT = new URL('../src/hash/short-hash.node.ts', import.meta.url)
 
-/** FIPS 180-4 4.2.2 round constants. */
-const K = [
+/** FIPS 180-4 4.2.2 round constants (gen-sha256-compress.mjs uses them too). */
+export const K = [
   0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
   0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
   0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -39,11 +39,12 @@ const K = [
   0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
   0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
 ]
-const hex = (n) => '0x' + (n >>> 0).toString(16).padStart(8, '0')
-const eS1 = (x) => `(((${x} >>> 6) | (${x} << 26)) ^ ((${x} >>> 11) | (${x} << 21)) ^ ((${x} >>> 25) | (${x} << 7)))`
-const eS0 = (x) => `(((${x} >>> 2) | (${x} << 30)) ^ ((${x} >>> 13) | (${x} << 19)) ^ ((${x} >>> 22) | (${x} << 10)))`
-const es1 = (x) => `(((${x} >>> 17) | (${x} << 15)) ^ ((${x} >>> 19) | (${x} << 13)) ^ (${x} >>> 10))`
-const es0 = (x) => `(((${x} >>> 7) | (${x} << 25)) ^ ((${x} >>> 18) | (${x} << 14)) ^ (${x} >>> 3))`
+/** A word as 8 hex digits; then the four sigma functions of FIPS 180-4 4.1.2 as source text over a variable name. */
+export const hex = (n) => '0x' + (n >>> 0).toString(16).padStart(8, '0')
+export const eS1 = (x) => `(((${x} >>> 6) | (${x} << 26)) ^ ((${x} >>> 11) | (${x} << 21)) ^ ((${x} >>> 25) | (${x} << 7)))`
+export const eS0 = (x) => `(((${x} >>> 2) | (${x} << 30)) ^ ((${x} >>> 13) | (${x} << 19)) ^ ((${x} >>> 22) | (${x} << 10)))`
+export const es1 = (x) => `(((${x} >>> 17) | (${x} << 15)) ^ ((${x} >>> 19) | (${x} << 13)) ^ (${x} >>> 10))`
+export const es0 = (x) => `(((${x} >>> 7) | (${x} << 25)) ^ ((${x} >>> 18) | (${x} << 14)) ^ (${x} >>> 3))`
 
 /** words: 16 entries, {name} for a variable word, {zero:true} or {expr} for a constant one. */
 function rounds(words) {
