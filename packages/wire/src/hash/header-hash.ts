@@ -24,7 +24,7 @@
  * A hasher made by `createHeaderHasher` keeps its state and message
  * schedule in reused Int32Arrays: it allocates nothing per header.
  */
-import { compressLoop as compress } from './sha256-compress-loop.js'
+import { compressLoop as compress, END_MARKER, hashDigestInPlace, LOOP_SCRATCH_WORDS, SHA256_IV, storeDigest } from './sha256-compress-loop.js'
 
 /** Bytes of the message this module hashes: one serialized block header. */
 export const HEADER_HASH_INPUT_BYTES = 80
@@ -34,16 +34,6 @@ export const HEADER_HASH_OUTPUT_BYTES = 32
 
 /** Message length of pass 1 in bits (80 bytes), as the padding's length word (W[15] of block 2). */
 const PASS1_BITS = HEADER_HASH_INPUT_BYTES * 8
-/** Message length of pass 2 in bits (the 32-byte digest of pass 1), W[15] of block 3. */
-const PASS2_BITS = HEADER_HASH_OUTPUT_BYTES * 8
-/** The 1 bit that ends a message, as the first byte of a word (0x80): W[4] of block 2, W[8] of block 3. */
-const END_MARKER = 0x80000000 | 0
-
-/** FIPS 180-4 5.3.3: the initial hash value (fractional parts of the square roots of the first 8 primes). */
-const IV = Int32Array.from([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19])
-
-/** Words of one hasher's scratch: the state (8), then the message schedule (64). */
-const SCRATCH_WORDS = 8 + 64
 
 /** A reusable header hasher; see createHeaderHasher. */
 export interface HeaderHasher {
@@ -63,7 +53,7 @@ export interface HeaderHasher {
  * hashers.
  */
 export function createHeaderHasher(): HeaderHasher {
-  const scratch = new Int32Array(SCRATCH_WORDS)
+  const scratch = new Int32Array(LOOP_SCRATCH_WORDS)
   return {
     hashInto(src, srcOffset, out, outOffset) {
       if (!(srcOffset >= 0 && srcOffset + HEADER_HASH_INPUT_BYTES <= src.length && Number.isInteger(srcOffset))) {
@@ -89,7 +79,7 @@ export function sha256dHeader(header: Uint8Array): Uint8Array {
     throw new RangeError(`header hash: a header is ${HEADER_HASH_INPUT_BYTES} bytes, got ${header.length}`)
   }
   const out = new Uint8Array(HEADER_HASH_OUTPUT_BYTES)
-  headerHash(new Int32Array(SCRATCH_WORDS), header, 0, out, 0)
+  headerHash(new Int32Array(LOOP_SCRATCH_WORDS), header, 0, out, 0)
   return out
 }
 
@@ -101,7 +91,7 @@ function word(b: Uint8Array, o: number): number {
 /** The three compressions; offsets are checked by the callers. */
 function headerHash(s: Int32Array, src: Uint8Array, o: number, out: Uint8Array, p: number): void {
   // Pass 1, block 1: the header's first 64 bytes.
-  s.set(IV)
+  s.set(SHA256_IV)
   for (let i = 0; i < 16; i++) s[8 + i] = word(src, o + 4 * i)
   compress(s)
   // Pass 1, block 2: its last 16 bytes and the padding.
@@ -110,18 +100,6 @@ function headerHash(s: Int32Array, src: Uint8Array, o: number, out: Uint8Array, 
   s.fill(0, 13, 23)
   s[23] = PASS1_BITS
   compress(s)
-  // Pass 2: the 32-byte digest and its padding, from the initial value.
-  s.copyWithin(8, 0, 8)
-  s[16] = END_MARKER
-  s.fill(0, 17, 23)
-  s[23] = PASS2_BITS
-  s.set(IV)
-  compress(s)
-  for (let i = 0; i < 8; i++) {
-    const w = s[i]!
-    out[p + 4 * i] = w >>> 24
-    out[p + 4 * i + 1] = w >>> 16
-    out[p + 4 * i + 2] = w >>> 8
-    out[p + 4 * i + 3] = w
-  }
+  hashDigestInPlace(s)
+  storeDigest(s, out, p)
 }

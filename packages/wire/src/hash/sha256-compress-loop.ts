@@ -2,8 +2,25 @@
  * One SHA-256 compression (FIPS 180-4 6.2.2) as a loop over the round
  * constants: the compact form browser builds use for the header and frame
  * hashers (a few hundred bytes gzipped, against about 2 KB for the
- * written-out sha256-compress.ts the block hasher uses for speed).
+ * written-out sha256-compress.ts the block hasher uses for speed), with
+ * what both hashers do alike: start from the initial value, the second pass
+ * of sha256d over a digest, and writing a digest out.
+ *
+ * The scratch layout: the state in s[0..8], the block in s[8..24], the rest
+ * of the message schedule in s[24..72].
  */
+
+/** Words of a scratch: the state (8), then the message schedule (64). */
+export const LOOP_SCRATCH_WORDS = 8 + 64
+
+/** FIPS 180-4 5.3.3: the initial hash value (fractional parts of the square roots of the first 8 primes). */
+export const SHA256_IV = Int32Array.from([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19])
+
+/** The 1 bit that ends a message, as the first byte of a word (0x80). */
+export const END_MARKER = 0x80000000 | 0
+
+/** Message length of sha256d's second pass in bits: a 32-byte digest. */
+const DIGEST_BITS = 32 * 8
 
 /** FIPS 180-4 4.2.2: the round constants (fractional parts of the cube roots of the first 64 primes). */
 const K = Int32Array.from([
@@ -56,4 +73,29 @@ export function compressLoop(s: Int32Array): void {
   s[5] = (s[5]! + f) | 0
   s[6] = (s[6]! + g) | 0
   s[7] = (s[7]! + h) | 0
+}
+
+/**
+ * Pass 2 of sha256d: replaces the digest in s[0..8] with the SHA-256 of its
+ * 32 bytes (one block: the digest, 0x80, zeros and the length 256 bits,
+ * from the initial value).
+ */
+export function hashDigestInPlace(s: Int32Array): void {
+  s.copyWithin(8, 0, 8)
+  s[16] = END_MARKER
+  s.fill(0, 17, 23)
+  s[23] = DIGEST_BITS
+  s.set(SHA256_IV)
+  compressLoop(s)
+}
+
+/** Writes the digest in s[0..8] to out[p .. p + 32], big-endian words. The range is checked by the callers. */
+export function storeDigest(s: Int32Array, out: Uint8Array, p: number): void {
+  for (let i = 0; i < 8; i++) {
+    const w = s[i]!
+    out[p + 4 * i] = w >>> 24
+    out[p + 4 * i + 1] = w >>> 16
+    out[p + 4 * i + 2] = w >>> 8
+    out[p + 4 * i + 3] = w
+  }
 }

@@ -27,23 +27,16 @@
  * The scratch is one per module: JavaScript runs these synchronous
  * functions to completion, one at a time, so no two calls share it.
  */
-import { compressLoop as compress } from './sha256-compress-loop.js'
+import { compressLoop as compress, hashDigestInPlace, LOOP_SCRATCH_WORDS, SHA256_IV, storeDigest } from './sha256-compress-loop.js'
 
 /** The longest message one compression per pass can hash: 64 bytes less the end marker (1) and the length (8). */
 export const SHORT_HASH_MAX_BYTES = 55
 
 /** Bytes of the digest. */
 const OUTPUT_BYTES = 32
-/** Message length of pass 2 in bits (the 32-byte digest of pass 1). */
-const PASS2_BITS = OUTPUT_BYTES * 8
-/** The 1 bit that ends a message, as the first byte of a word (0x80). */
-const END_MARKER = 0x80000000 | 0
-
-/** FIPS 180-4 5.3.3: the initial hash value (fractional parts of the square roots of the first 8 primes). */
-const IV = Int32Array.from([0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19])
 
 /** The module's scratch: the state (8 words), then the message schedule (64). */
-const S = new Int32Array(8 + 64)
+const S = new Int32Array(LOOP_SCRATCH_WORDS)
 
 /**
  * The first 4 bytes of sha256d(src[start .. end]) (a frame's checksum), as
@@ -69,13 +62,7 @@ export function sha256dShortInto(src: Uint8Array, start: number, end: number, ou
     throw new RangeError(`short hash: 32 bytes at ${outOffset} are outside a ${out.length}-byte output`)
   }
   hashShort(src, start, end)
-  for (let i = 0; i < 8; i++) {
-    const w = S[i]!
-    out[outOffset + 4 * i] = w >>> 24
-    out[outOffset + 4 * i + 1] = w >>> 16
-    out[outOffset + 4 * i + 2] = w >>> 8
-    out[outOffset + 4 * i + 3] = w
-  }
+  storeDigest(S, out, outOffset)
 }
 
 /** The range check of both entry points (integer offsets are implied by the typed-array reads staying in range). */
@@ -88,15 +75,9 @@ function check(src: Uint8Array, start: number, end: number): void {
 /** The two compressions; leaves the digest's words in S[0..8]. */
 function hashShort(src: Uint8Array, start: number, end: number): void {
   loadBlock(S, src, start, end)
-  S.set(IV)
+  S.set(SHA256_IV)
   compress(S)
-  // Pass 2: the 32-byte digest and its padding, from the initial value.
-  S.copyWithin(8, 0, 8)
-  S[16] = END_MARKER
-  S.fill(0, 17, 23)
-  S[23] = PASS2_BITS
-  S.set(IV)
-  compress(S)
+  hashDigestInPlace(S)
 }
 
 /**
