@@ -28,7 +28,7 @@ import * as nativeConsensus from '@bitp2p/wire/consensus'
 import * as pureMain from '../packages/wire/dist/index.js' // default build: @noble/hashes
 import * as pureCodecs from '../packages/wire/dist/codecs.js'
 import * as pureConsensus from '../packages/wire/dist/consensus.js'
-import { finishRun, median, startRun, untilStable, writeResults } from './lib/harness.mjs'
+import { finishRun, median, nodeSha256d, startRun, untilStable, writeResults } from './lib/harness.mjs'
 
 const require = createRequire(import.meta.url)
 const BLOCKS_DIR = new URL('../../shared/data/blocks/', import.meta.url)
@@ -60,11 +60,8 @@ const pure = { ...pureMain, ...pureCodecs, ...pureConsensus }
 
 // The floor uses node:crypto's fastest call, the one-shot crypto.hash(), both
 // digests as Buffers (the floor every earlier run measured, and the one the
-// goals are stated against).
-const sha256dNode =
-  typeof nodeHash === 'function'
-    ? (b) => nodeHash('sha256', nodeHash('sha256', b, 'buffer'), 'buffer')
-    : (b) => createHash('sha256').update(createHash('sha256').update(b).digest()).digest()
+// goals are stated against): the harness's nodeSha256d.
+const sha256dNode = nodeSha256d
 // A lower floor, printed beside it: the final digest as a latin1 string costs
 // about half a Buffer (no ArrayBuffer behind it); the hashes are the same.
 const sha256dNodeLatin1 =

@@ -37,9 +37,8 @@
 // node:crypto's and of @noble/hashes' sha256d are printed for comparison.
 import { spawnSync } from 'node:child_process'
 import { Session } from 'node:inspector/promises'
-import { createHash, hash as nodeHash } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
-import { finishRun, median, startRun, untilStable, writeResults } from './lib/harness.mjs'
+import { finishRun, median, nodeSha256d, startRun, untilStable, writeResults } from './lib/harness.mjs'
 
 const quick = process.argv.includes('--quick')
 const child = process.argv.includes('--child')
@@ -138,12 +137,6 @@ function timeRounds(batches) {
   rates.sort((a, b) => b - a)
   return { best: rates[0], median: rates[Math.floor(rates.length / 2)], rounds: rates }
 }
-
-/** node:crypto's fastest sha256d call (one-shot crypto.hash where the runtime has it). */
-const nodeSha256d =
-  typeof nodeHash === 'function'
-    ? (b) => nodeHash('sha256', nodeHash('sha256', b, 'buffer'), 'buffer')
-    : (b) => createHash('sha256').update(createHash('sha256').update(b).digest()).digest()
 
 /** Best of three passes of `hash` over every preimage, in hashes per second. */
 function hashRate(hash, preimages) {
