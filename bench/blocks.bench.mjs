@@ -29,6 +29,7 @@ import * as pureMain from '../packages/wire/dist/index.js' // default build: @no
 import * as pureCodecs from '../packages/wire/dist/codecs.js'
 import * as pureConsensus from '../packages/wire/dist/consensus.js'
 import { finishRun, median, nodeSha256d, startRun, untilStable, writeResults } from './lib/harness.mjs'
+import { parseBlockWithIds } from './browser-workloads.mjs'
 
 const require = createRequire(import.meta.url)
 const BLOCKS_DIR = new URL('../../shared/data/blocks/', import.meta.url)
@@ -69,12 +70,9 @@ const sha256dNodeLatin1 =
     ? (b) => nodeHash('sha256', nodeHash('sha256', b, 'buffer'), 'binary')
     : (b) => createHash('sha256').update(createHash('sha256').update(b).digest()).digest('binary')
 
-/** parse + every txid + every wtxid with one bitp2p build. */
+/** parse + every txid + every wtxid with one bitp2p build (the same work the browser bench times). */
 export function parseAndIds(lib) {
-  return (raw) => {
-    const block = lib.parseBlock(raw)
-    return lib.blockTxids(block).length + lib.blockWtxids(block).length
-  }
+  return (raw) => parseBlockWithIds(lib, raw)
 }
 
 /** parse + every txid (no wtxids), against the txid-only floor. */
