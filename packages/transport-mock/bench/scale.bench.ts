@@ -4,8 +4,10 @@
  * heap, the same trace hash for the same seed; how far 1,000,000 get).
  *
  * One run: a Simulation of `peers` virtual peers with the labelled, hashed
- * trace; the driver visits every one at once (`upTo: 'ping'`: handshake,
- * its first ping round trip, close). Measured:
+ * trace; the driver visits every one (`Simulation.visitAll`, `upTo: 'ping'`:
+ * handshake, its first ping round trip, close), all at once, or with
+ * `concurrency` at most that many at a time (the next starts as one ends),
+ * which bounds the connections held at once and so the heap. Measured:
  *
  * - CPU µs per event: process CPU (user + system) over the run, building
  *   the simulation excluded, divided by the events the virtual clock ran;
@@ -54,6 +56,8 @@ export interface ScaleResult {
   readonly stoppedBy: 'time' | 'heap' | null
   /** The cap, wall seconds (null: none). */
   readonly capSeconds: number | null
+  /** Visits in flight at most (null: all at once). */
+  readonly concurrency: number | null
   /** Connections the virtual peers accepted. */
   readonly connections: number
   /** Handshakes the virtual peers completed. */
@@ -83,7 +87,7 @@ const cpuMs = (): number => {
 }
 
 /** One scale run of `peers` virtual peers; prints a line and returns the figures. */
-export async function scaleRun(peers: number, opts: { readonly capSeconds?: number } = {}): Promise<ScaleResult> {
+export async function scaleRun(peers: number, opts: { readonly capSeconds?: number; readonly concurrency?: number } = {}): Promise<ScaleResult> {
   gc?.()
   const loadStart = loads()
   let peakHeap = 0
@@ -98,16 +102,18 @@ export async function scaleRun(peers: number, opts: { readonly capSeconds?: numb
   sample()
   const c0 = cpuMs()
   let visitsOk = 0
-  const visits = sim.peers.map((_, i) =>
-    sim.visit(i, { upTo: 'ping' }).then((r) => {
+  const visits = sim.visitAll({
+    upTo: 'ping',
+    concurrency: opts.concurrency,
+    onResult: (r) => {
       if (r.ok) visitsOk++
-    }),
-  )
+    },
+  })
   let stoppedBy: 'time' | 'heap' | null = null
   const heapStop = getHeapStatistics().heap_size_limit * HEAP_STOP_FRACTION
   if (opts.capSeconds === undefined) {
     await sim.run()
-    await Promise.all(visits)
+    await visits
   } else {
     for (let slice = 1; ; slice++) {
       const ran = await sim.run({ maxEvents: SLICE_EVENTS })
@@ -146,6 +152,7 @@ export async function scaleRun(peers: number, opts: { readonly capSeconds?: numb
     completed,
     stoppedBy,
     capSeconds: opts.capSeconds ?? null,
+    concurrency: opts.concurrency ?? null,
     connections,
     handshakes,
     visitsOk,
@@ -162,7 +169,7 @@ export async function scaleRun(peers: number, opts: { readonly capSeconds?: numb
     loadEnd: loads(),
   }
   console.log(
-    `${peers} peers: ${completed ? 'completed' : stoppedBy === 'time' ? `stopped at the ${opts.capSeconds} s cap` : `stopped at ${HEAP_STOP_FRACTION * 100}% of the heap limit`}; ${connections} connections accepted, ${handshakes} handshakes, ${visitsOk} visits ok, ${events} events; ` +
+    `${peers} peers${opts.concurrency === undefined ? '' : ` (${opts.concurrency} at a time)`}: ${completed ? 'completed' : stoppedBy === 'time' ? `stopped at the ${opts.capSeconds} s cap` : `stopped at ${HEAP_STOP_FRACTION * 100}% of the heap limit`}; ${connections} connections accepted, ${handshakes} handshakes, ${visitsOk} visits ok, ${events} events; ` +
       `build ${r.buildMs} ms, run ${r.wallMs} ms wall, ${r.cpuMs} ms CPU = ${r.cpuUsPerEvent} µs/event; ` +
       `peak heap ${r.peakHeapMiB} MiB, live after ${r.liveHeapAfterMiB ?? '?'} MiB, peak RSS ${r.peakRssMiB} MiB; ` +
       `load ${loadStart[0]} -> ${r.loadEnd[0]}; trace ${traceHash}`,

@@ -29,7 +29,7 @@ const NODE_P2P_V2 = Services.NODE_P2P_V2
 import type { Random } from './ports.js'
 import type { Offense } from './fsm/misbehavior.js'
 import type { PeerEvent } from './fsm/outbox.js'
-import { PeerMachine, type Deadline, type PeerMachineConfig, type PeerMachineState } from './fsm/peer.js'
+import { PeerMachine, pickPeerMachineConfig, type Deadline, type PeerMachineConfig, type PeerMachineState } from './fsm/peer.js'
 import type { DisconnectReason } from './fsm/reasons.js'
 import type { PeerRequest } from './fsm/requests.js'
 import { V1Codec, type CodecEvent, type FrameCodec, type FrameMeterEvent } from './codec.js'
@@ -80,9 +80,11 @@ export class Connection {
     this.#codec = config.codec ?? new V1Codec({ network: config.network, protocolVersion: this.#decodeVersion })
     // Speaking v2, we say so in our version message (NODE_P2P_V2), as Core does.
     const services = this.#codec.version === 2 ? (config.services ?? 0n) | NODE_P2P_V2 : config.services
-    // The machine keeps its config for the connection's life: not the first codec, which a v1 fallback replaces.
-    const { codec: _codec, v1Fallback: _v1Fallback, ...machineConfig } = config
-    this.#machine = new PeerMachine({ ...machineConfig, services, maxBlockPayload: config.maxBlockPayload ?? config.network.maxBlockPayload }, random)
+    // The machine keeps its config for the connection's life: its own settings only, not the first codec (which a v1 fallback replaces).
+    const machineConfig = pickPeerMachineConfig(config)
+    machineConfig.services = services
+    machineConfig.maxBlockPayload = config.maxBlockPayload ?? config.network.maxBlockPayload
+    this.#machine = new PeerMachine(machineConfig, random)
     this.#v1Fallback = config.v1Fallback ?? true
   }
 

@@ -41,12 +41,12 @@ import {
 } from '@bitp2p/wire'
 import { type PayloadChunkEvent, type PayloadEndEvent, type PayloadStartEvent } from '@bitp2p/wire/codecs'
 import { IP_BYTES } from '@bitp2p/wire/limits'
-import { Connection, type ConnectionAction, type ConnectionEvent } from '../core/connection.js'
+import { Connection, type ConnectionAction, type ConnectionConfig, type ConnectionEvent } from '../core/connection.js'
 import type { FrameCodec, V2Support } from '../core/codec.js'
 import type { TransportMemory } from '../core/transport-memory.js'
 import type { HandshakeInfo, PeerFeatures } from '../core/fsm/handshake.js'
 import type { Offense } from '../core/fsm/misbehavior.js'
-import type { PeerMachine, PeerMachineConfig, PeerMachineState } from '../core/fsm/peer.js'
+import { pickPeerMachineConfig, type PeerMachine, type PeerMachineConfig, type PeerMachineState } from '../core/fsm/peer.js'
 import type { RttStats } from '../core/fsm/ping.js'
 import { describeDisconnect, type DisconnectKind, type DisconnectReason } from '../core/fsm/reasons.js'
 import type { PeerRequest, RequestFailure, RequestResult, RequestSummary } from '../core/fsm/requests.js'
@@ -226,6 +226,9 @@ function netAddressOf(addr: PeerAddress): NetAddress {
   return { services: 0n, host, port: addr.port }
 }
 
+/** The empty waiter map every Peer starts with: shared, never written (the first request gives the peer its own). */
+const NO_WAITERS: ReadonlyMap<number, unknown> = new Map()
+
 /**
  * One connection to one Bitcoin node, past its handshake: get one with
  * `Peer.connect` (outbound) or `Peer.accept` (inbound), then send messages,
@@ -249,7 +252,8 @@ export class Peer extends EventEmitter<PeerEvents> {
   private readonly queue: Uint8Array[] = []
   private queuedBytes = 0
   private wantDrain = false
-  private readonly waiters = new Map<number, Waiter>()
+  /** Promises waiting on requests, by id; NO_WAITERS (shared, never written) until the first request. */
+  private waiters: Map<number, Waiter> = NO_WAITERS as Map<number, Waiter>
   private resolveClosed!: (r: DisconnectReason) => void
   /** Resolves with the reason when the connection ends. */
   readonly closed: Promise<DisconnectReason>
@@ -265,23 +269,14 @@ export class Peer extends EventEmitter<PeerEvents> {
     const unixTimeOffsetMs = opts.unixTimeOffsetMs ?? this.clock.unixTimeOffsetMs ?? 0
     const random = opts.random ?? systemRandom()
     const v1Fallback = transportMode(opts) !== 'v2'
-    // The connection (and its machine, which keeps its config) gets the machine's settings only: not the
-    // driver's callbacks, clock, connector or v2 support, which it never reads and would keep alive as long as it lives.
-    const {
-      clock: _clock,
-      random: _random,
-      v2: _v2,
-      transport: _transport,
-      v2Options: _v2Options,
-      transportMemory: _transportMemory,
-      highWaterMark: _highWaterMark,
-      maxSendBuffer: _maxSendBuffer,
-      signal: _signal,
-      setup: _setup,
-      connector: _connector,
-      ...machineOpts
-    } = opts as ConnectOptions
-    this.conn = new Connection({ ...machineOpts, direction, remoteAddress: netAddressOf(transport.remote), unixTimeOffsetMs, codec, v1Fallback }, random)
+    // The connection gets the machine's settings (picked by name) and its own: not the driver's callbacks, clock,
+    // connector or v2 support, which it never reads and would keep alive as long as it lives.
+    const machineConfig = pickPeerMachineConfig(opts)
+    machineConfig.direction = direction
+    machineConfig.remoteAddress = netAddressOf(transport.remote)
+    machineConfig.unixTimeOffsetMs = unixTimeOffsetMs
+    const config: ConnectionConfig = Object.assign(machineConfig, { network: opts.network, codec, v1Fallback })
+    this.conn = new Connection(config, random)
     this.machine = this.conn.machine
     this.closed = new Promise((r) => (this.resolveClosed = r))
     transport.onData((bytes) => this.onData(bytes))
@@ -436,6 +431,7 @@ export class Peer extends EventEmitter<PeerEvents> {
         this.flush()
       }
       signal?.addEventListener('abort', onAbort, { once: true })
+      if (this.waiters === NO_WAITERS) this.waiters = new Map()
       this.waiters.set(id, { onPayload: opts.onPayload, resolve, reject, cleanup: () => signal?.removeEventListener('abort', onAbort) })
     })
     this.flush()

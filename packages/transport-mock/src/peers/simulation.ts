@@ -83,6 +83,29 @@ export interface VisitOptions {
   readonly upTo?: 'ping' | 'block'
 }
 
+/** Options of `Simulation.visitAll`. */
+export interface VisitAllOptions extends VisitOptions {
+  /**
+   * Visits in flight at once: the first `concurrency` start together and
+   * each that ends starts the next (by index), so connections held at once,
+   * and the memory they take, stay bounded however many peers there are.
+   * Default: all at once. A positive integer.
+   */
+  readonly concurrency?: number
+  /** Each visit's result, as it ends (results are not kept otherwise). */
+  readonly onResult?: (result: VisitResult) => void
+}
+
+/** What `Simulation.visitAll` reports once every visit has ended. */
+export interface VisitAllSummary {
+  /** Visits run (one per virtual peer). */
+  readonly visits: number
+  /** Visits that ended ok. */
+  readonly ok: number
+  /** How many visits ended at each step ('done' for completed ones). */
+  readonly byStep: Readonly<Record<VisitStep, number>>
+}
+
 /** Where a visit ended. */
 export type VisitStep = 'connect' | 'ping' | 'headers' | 'block' | 'done'
 
@@ -283,6 +306,55 @@ export class Simulation {
       const reason = await peer.closed
       return { peer: i, ok: false, step, rttMs, headers, reason, failure }
     }
+  }
+
+  /**
+   * `visit` every virtual peer, in index order, at most `concurrency` at a
+   * time (see VisitAllOptions). Like `visit`, it only makes progress while
+   * the clock runs: start it, then `await sim.run()`; it settles once every
+   * visit has ended (a visit never rejects for a connection that ends early,
+   * so this rejects only for a bug: an exception thrown inside a visit or by
+   * `onResult`). The same seed and the same options give the same trace.
+   */
+  visitAll(opts: VisitAllOptions = {}): Promise<VisitAllSummary> {
+    const total = this.peers.length
+    const limit = opts.concurrency ?? Math.max(total, 1)
+    if (!Number.isInteger(limit) || limit < 1) throw new RangeError(`Simulation.visitAll: concurrency must be a positive integer, got ${limit}`)
+    const byStep: Record<VisitStep, number> = { connect: 0, ping: 0, headers: 0, block: 0, done: 0 }
+    const visitOpts: VisitOptions = { upTo: opts.upTo }
+    let ok = 0
+    let started = 0
+    let ended = 0
+    return new Promise<VisitAllSummary>((resolve, reject) => {
+      let failed = false
+      const next = (): void => {
+        const i = started++
+        this.visit(i, visitOpts).then(
+          (r) => {
+            if (failed) return
+            byStep[r.step]++
+            if (r.ok) ok++
+            ended++
+            try {
+              opts.onResult?.(r)
+            } catch (e) {
+              failed = true
+              reject(e)
+              return
+            }
+            if (started < total) next()
+            else if (ended === total) resolve({ visits: total, ok, byStep })
+          },
+          (e: unknown) => {
+            if (failed) return
+            failed = true
+            reject(e)
+          },
+        )
+      }
+      if (total === 0) resolve({ visits: 0, ok: 0, byStep })
+      for (let k = 0; k < Math.min(limit, total); k++) next()
+    })
   }
 
   #peerAt(i: number): VirtualPeer {

@@ -164,7 +164,9 @@ export class FrameDecoder {
   private readonly magic2: number
   private readonly magic3: number
   private state: State = State.Header
-  private readonly header = new Uint8Array(HEADER_BYTES + EXT_HEADER_EXTRA_BYTES)
+  // The header being gathered when one arrives split across chunks; made on
+  // first need (whole frames in one chunk, the common case, never need it).
+  private header: Uint8Array | null = null
   private headerLen = 0
   private command = ''
   private payloadLength = 0
@@ -324,7 +326,7 @@ export class FrameDecoder {
   }
 
   private readHeader(chunk: Uint8Array, i: number): number {
-    const h = this.header
+    const h = (this.header ??= new Uint8Array(HEADER_BYTES + EXT_HEADER_EXTRA_BYTES))
     const magic = this.opts.magic
     // Magic: judged once all four bytes are in, so the error names them all
     // (which network they belong to, if any) whatever the chunking.
@@ -361,7 +363,8 @@ export class FrameDecoder {
   }
 
   private readExtHeader(chunk: Uint8Array, i: number): number {
-    const h = this.header
+    // readHeader made it.
+    const h = this.header!
     const end = HEADER_BYTES + EXT_HEADER_EXTRA_BYTES
     const take = Math.min(end - this.headerLen, chunk.length - i)
     h.set(chunk.subarray(i, i + take), this.headerLen)
@@ -443,7 +446,8 @@ export class FrameDecoder {
     let payload: Uint8Array | null = null
     if (!this.streaming) payload = joinPieces(this.pieces, length)
     if (this.checksummed) {
-      const h = this.header
+      // readHeader made it: a payload in progress always went through it.
+      const h = this.header!
       const expected = (h[20]! << 24) | (h[21]! << 16) | (h[22]! << 8) | h[23]!
       let actual: number
       if (this.hasher === null && length <= SHORT_HASH_MAX_BYTES) {

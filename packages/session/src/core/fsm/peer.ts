@@ -109,6 +109,49 @@ export interface PeerMachineConfig extends HandshakeConfig {
   readonly maxBlockPayload?: number
 }
 
+/** The empty unknown-command count every machine starts with: shared, so it must never be written (see countUnknown). */
+const NO_UNKNOWN: Map<string, number> = new Map()
+
+/** A PeerMachineConfig with every key present (undefined when unset) and writable: what pickPeerMachineConfig returns. */
+export type PickedPeerMachineConfig = { -readonly [K in keyof Required<PeerMachineConfig>]: PeerMachineConfig[K] }
+
+/**
+ * The machine's settings out of a wider options object, by name. Drivers
+ * pass options that also hold their clock, connector and callbacks; the
+ * machine keeps its config for the connection's life, so it must not keep
+ * those alive. An object rest (`{ clock, ...rest }`) would do the same in
+ * one line but costs microseconds per connection in V8; a literal costs
+ * nanoseconds, and its mapped type turns a key added to the config and
+ * forgotten here into a compile error.
+ */
+export function pickPeerMachineConfig(c: Omit<PeerMachineConfig, 'direction'> & { readonly direction?: Direction }): PickedPeerMachineConfig {
+  return {
+    direction: c.direction as Direction,
+    ping: c.ping,
+    requestTimeouts: c.requestTimeouts,
+    misbehaviorThreshold: c.misbehaviorThreshold,
+    onStall: c.onStall,
+    streamBlocks: c.streamBlocks,
+    maxBlockPayload: c.maxBlockPayload,
+    protocolVersion: c.protocolVersion,
+    services: c.services,
+    userAgent: c.userAgent,
+    startHeight: c.startHeight,
+    relay: c.relay,
+    minProtocolVersion: c.minProtocolVersion,
+    requiredServices: c.requiredServices,
+    wtxidRelay: c.wtxidRelay,
+    addrv2: c.addrv2,
+    sendHeaders: c.sendHeaders,
+    compactBlocks: c.compactBlocks,
+    feeFilter: c.feeFilter,
+    handshakeTimeoutMs: c.handshakeTimeoutMs,
+    remoteAddress: c.remoteAddress,
+    unixTimeOffsetMs: c.unixTimeOffsetMs,
+    isOwnNonce: c.isOwnNonce,
+  }
+}
+
 /** Where the connection is. */
 export type PeerMachineState = 'idle' | 'handshaking' | 'ready' | 'closed'
 
@@ -145,7 +188,8 @@ export class PeerMachine {
   private handshakeInfo: HandshakeInfo | undefined
   private peerFeatures: PeerFeatures | undefined
   private reason: DisconnectReason | undefined
-  private readonly unknown = new Map<string, number>()
+  /** Unknown commands seen, by name; NO_UNKNOWN (shared, never written) until the first. */
+  private unknown: Map<string, number> = NO_UNKNOWN
   private unknownTotal = 0
   /**
    * The block being streamed: its start (held until the header is in),
@@ -179,10 +223,13 @@ export class PeerMachine {
     this.streamOut = config.streamBlocks ?? false
     this.maxBlockPayload = config.maxBlockPayload ?? DEFAULT_MAX_BLOCK_PAYLOAD
     const stall = config.onStall
+    // The default is shared (it is frozen), not copied per connection.
     this.onStall =
-      typeof stall === 'string'
-        ? { headers: stall, data: stall, ping: stall }
-        : { ...DEFAULT_STALL_POLICY, ...stall }
+      stall === undefined
+        ? DEFAULT_STALL_POLICY
+        : typeof stall === 'string'
+          ? { headers: stall, data: stall, ping: stall }
+          : { ...DEFAULT_STALL_POLICY, ...stall }
   }
 
   // --- state ---------------------------------------------------------------
@@ -390,6 +437,7 @@ export class PeerMachine {
   private countUnknown(command: string): void {
     const key = this.unknown.has(command) || this.unknown.size < MAX_TRACKED_UNKNOWN_COMMANDS ? command : UNKNOWN_OTHER
     const n = (this.unknown.get(key) ?? 0) + 1
+    if (this.unknown === NO_UNKNOWN) this.unknown = new Map()
     this.unknown.set(key, n)
     this.unknownTotal++
     this.out.event({ type: 'unknown-command', command, count: n })

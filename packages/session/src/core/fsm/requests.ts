@@ -221,13 +221,17 @@ export function replyKeys(msg: Message): string[] | undefined {
   }
 }
 
+/** The empty map every tracker starts with (deleting from or clearing it is a no-op; nothing sets into it). */
+const NO_PENDING: ReadonlyMap<number, unknown> = new Map()
+
 /** Outstanding requests of one peer. */
 export class RequestTracker {
   private readonly out: Outbox
   private readonly random: Random
   private readonly protocolVersion: number
   private readonly timeouts: Readonly<Record<RequestKind, number>>
-  private readonly pending = new Map<number, Pending>()
+  /** Requests in flight by id; NO_PENDING (shared, never written) until the first, as most connections of a crawl or a simulation send none. */
+  private pending: Map<number, Pending> = NO_PENDING as Map<number, Pending>
   private retired: Pending[] = []
   private nextId = 1
 
@@ -262,6 +266,7 @@ export class RequestTracker {
     const remaining = new Map<string, InvItem>()
     if (request.kind === 'data') for (const it of request.items) remaining.set(invItemKey(it), it)
     const nonce = message.command === 'ping' ? message.nonce : 0n
+    if (this.pending === NO_PENDING) this.pending = new Map()
     this.pending.set(id, {
       id,
       request,
