@@ -34,6 +34,7 @@ import {
   TRANSPORT_VERSION,
   V1_PREFIX_BYTES,
 } from './constants.js'
+import { checkLimits } from './check-limits.js'
 import { checkKeyPair, createEllSwiftKeyPair, type EllSwiftKeyPair, v2Ecdh } from './ellswift.js'
 import { V2Error } from './errors.js'
 import { deriveV2Keys, type V2Keys, type V2Role } from './keys.js'
@@ -141,8 +142,8 @@ export class V2Handshake {
       if (!Number.isInteger(d) || d < 0 || d > 0xffffff) throw new V2Error('RANGE', `decoy length must be 0..2^24-1, got ${d}`)
     }
     if (opts.keyPair !== undefined) checkKeyPair(opts.keyPair)
-    // Validates the caps now rather than at the first packet.
-    new PacketReceiver({ l: new Uint8Array(32), p: new Uint8Array(32) }, opts)
+    // The caps are checked now rather than at the first packet.
+    checkLimits(opts)
     this.#opts = opts
     this.#role = opts.role
     this.#magic = opts.magic.slice()

@@ -50,6 +50,7 @@ import {
   TAG_BYTES,
 } from './constants.js'
 import { AEAD_OPEN_WRITES_INPUT } from './aead.js'
+import { checkLimits } from './check-limits.js'
 import { V2Error } from './errors.js'
 import { FSChaCha20, FSChaCha20Poly1305 } from './fschacha.js'
 import type { V2Keys, V2Role } from './keys.js'
@@ -258,8 +259,7 @@ export class PacketReceiver {
    * @throws V2Error RANGE for a negative or non-integer cap.
    */
   constructor(keys: DirectionKeys, opts: PacketReceiverOptions) {
-    checkCap('maxPayload', opts.maxPayload)
-    if (opts.unknownCommandLimit !== undefined) checkCap('unknownCommandLimit', opts.unknownCommandLimit)
+    checkLimits(opts)
     this.#l = new FSChaCha20(keys.l)
     this.#p = new FSChaCha20Poly1305(keys.p)
     this.#aad = (opts.receivedGarbage ?? EMPTY).slice()
@@ -496,9 +496,6 @@ export class V2Session {
   }
 }
 
-function checkCap(name: string, v: number): void {
-  if (!Number.isSafeInteger(v) || v < 0) throw new V2Error('RANGE', `${name} must be a non-negative integer, got ${v}`)
-}
 
 /** One new buffer holding the pieces (always a copy: the pure AEAD decrypts it in place). */
 function joinPieces(pieces: readonly Uint8Array[], length: number): Uint8Array {

@@ -22,7 +22,7 @@
  * batch at a time (SHA-256 of a stream does not depend on how it is split),
  * so an event costs a few byte writes, not a hasher call.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+import { createSha256 } from '@bitp2p/wire/hash'
 import { bytesToHex } from '@noble/hashes/utils.js'
 import type { TransportCloseKind } from '@bitp2p/session'
 
@@ -92,7 +92,8 @@ export class Trace {
   readonly #hashing: boolean
   readonly #events: TraceEvent[] = []
   readonly #hooks: DeliverHook[] = []
-  readonly #hasher = sha256.create()
+  // wire's SHA-256: node:crypto on Node (a few times @noble/hashes' rate on the batches), @noble/hashes elsewhere.
+  readonly #hasher = createSha256()
   // Encoded events not hashed yet: #batch[0, #used).
   #batch = new Uint8Array(HASH_BATCH_BYTES)
   #view = new DataView(this.#batch.buffer)

@@ -23,7 +23,7 @@ export {
 } from './framing/decoder.js'
 export { emptyCodec, type Codec, type CodecContext } from './messages/codec.js'
 export { DEFAULT_CODEC_CONTEXT } from './messages/context.js'
-export { codecFor, CODECS, decodePayload, encodePayload, isKnownCommand, maxPayloadFor } from './messages/registry.js'
+export { codecFor, CODECS, decodePayload, decodePayloadRange, encodePayload, isKnownCommand, maxPayloadFor } from './messages/registry.js'
 export { pingCodec, pongCodec } from './messages/ping.js'
 export {
   decodeNetAddress,

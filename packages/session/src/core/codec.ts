@@ -21,12 +21,17 @@
  */
 import { isWireError, PROTOCOL_VERSION, type FramingParams, type MessageEvent, type WireError } from '@bitp2p/wire'
 import {
-  decodePayload,
+  decodePayloadRange,
   encodeExtHeader,
   encodeFrame,
   FrameDecoder,
   maxPayloadFor,
   type CodecContext,
+  type FrameErrorEvent,
+  type FrameSink,
+  type PayloadChunkEvent,
+  type PayloadEndEvent,
+  type PayloadStartEvent,
 } from '@bitp2p/wire/codecs'
 import type { Random } from './ports.js'
 
@@ -101,6 +106,8 @@ export class V1Codec implements FrameCodec {
   readonly #frames: FrameDecoder
   #ctx: CodecContext
   readonly #out = new SendQueue()
+  /** push's array while the decoder delivers into it. */
+  #pushing: CodecEvent[] | undefined
 
   constructor(opts: V1CodecOptions) {
     this.#network = opts.network
@@ -121,26 +128,33 @@ export class V1Codec implements FrameCodec {
 
   push(bytes: Uint8Array): CodecEvent[] {
     const out: CodecEvent[] = []
-    for (const ev of this.#frames.push(bytes)) {
-      switch (ev.type) {
-        case 'frame':
-          out.push({ type: 'frame', direction: 'in', command: ev.command, wireBytes: ev.wireBytes })
-          try {
-            out.push({ type: 'message', message: decodePayload(ev.command, ev.payload, this.#ctx), wireBytes: ev.wireBytes })
-          } catch (e) {
-            if (!isWireError(e)) throw e
-            out.push({ type: 'invalid', command: ev.command, error: e as WireError, wireBytes: ev.wireBytes })
-          }
-          break
-        case 'payload-end':
-          out.push({ type: 'frame', direction: 'in', command: ev.command, wireBytes: ev.wireBytes })
-          out.push(ev)
-          break
-        default:
-          out.push(ev)
-      }
+    this.#pushing = out
+    try {
+      this.#frames.pushTo(bytes, this.#sink)
+    } finally {
+      this.#pushing = undefined
     }
     return out
+  }
+
+  // The decoder delivers straight into push's array: whole frames as a range
+  // of the chunk, decoded in place (no frame event or subarray per message).
+  readonly #sink: FrameSink = {
+    frame: (command: string, bytes: Uint8Array, start: number, end: number, wireBytes: number): void => {
+      const out = this.#pushing!
+      out.push({ type: 'frame', direction: 'in', command, wireBytes })
+      try {
+        out.push({ type: 'message', message: decodePayloadRange(command, bytes, start, end, this.#ctx), wireBytes })
+      } catch (e) {
+        if (!isWireError(e)) throw e
+        out.push({ type: 'invalid', command, error: e as WireError, wireBytes })
+      }
+    },
+    event: (ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent): void => {
+      const out = this.#pushing!
+      if (ev.type === 'payload-end') out.push({ type: 'frame', direction: 'in', command: ev.command, wireBytes: ev.wireBytes })
+      out.push(ev)
+    },
   }
 
   write(command: string, payload: Uint8Array): number {

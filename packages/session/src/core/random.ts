@@ -13,7 +13,8 @@
  * forked stream, are derived with SHA-256 so that distinct strings and labels
  * give unrelated states (no 32-bit funnel). Nothing here keeps module state.
  */
-import { sha256 } from '@noble/hashes/sha2.js'
+// wire's SHA-256 (node:crypto on Node, @noble/hashes elsewhere): a fork per connection hashes its label.
+import { sha256 } from '@bitp2p/wire/hash'
 import type { Random } from './ports.js'
 
 /** Largest `n` accepted by `int(n)`: integers above 2^53 are not exact in a JS number. */

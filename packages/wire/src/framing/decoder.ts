@@ -124,10 +124,23 @@ export interface FrameSink {
   event(ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent): void
 }
 
-/** Bits of a command-cache slot number: one decoder keeps up to 2^4 = 16 commands (a peer uses a few). */
-const COMMAND_CACHE_BITS = 4
-/** Commands kept by one decoder's command cache. */
+/**
+ * Bits of a command-cache slot number: 2^6 = 64 commands. The cache is one
+ * for every decoder in the process (a command's string depends on its 12
+ * bytes alone), so a new connection finds 'version', 'verack', 'ping' and
+ * the rest already there instead of making its own strings and tables.
+ */
+const COMMAND_CACHE_BITS = 6
+/** Commands kept by the command cache. */
 const COMMAND_CACHE_SLOTS = 1 << COMMAND_CACHE_BITS
+/**
+ * The command cache: the 12 bytes of each command field seen (as three
+ * little-endian words) and its string, so a repeated command costs a
+ * compare instead of a validation and a new string. A slot whose string
+ * is '' is empty (its words, all zero, are no valid command).
+ */
+const CACHE_WORDS = new Int32Array(COMMAND_CACHE_SLOTS * 3)
+const CACHE_NAMES: string[] = new Array<string>(COMMAND_CACHE_SLOTS).fill('')
 
 /** The sink `push` uses: events into an array, frames as FrameEvents. */
 class EventCollector implements FrameSink {
@@ -178,14 +191,6 @@ export class FrameDecoder {
   private pieces: Uint8Array[] = []
   private hasher: Sha256Hasher | null = null
   private error: WireError | null = null
-  /**
-   * The command cache: the 12 bytes of each command field seen (as three
-   * little-endian words) and its string, so a repeated command costs a
-   * compare instead of a validation and a new string. A slot whose string
-   * is '' is empty (its words, all zero, are no valid command).
-   */
-  private readonly cacheWords = new Int32Array(COMMAND_CACHE_SLOTS * 3)
-  private readonly cacheNames: string[] = new Array<string>(COMMAND_CACHE_SLOTS).fill('')
   /** Total bytes consumed since creation. */
   bytesConsumed = 0
 
@@ -311,9 +316,9 @@ export class FrameDecoder {
     // A multiplicative hash's top bits pick the slot.
     const slot = Math.imul(w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35), 0x9e3779b1) >>> (32 - COMMAND_CACHE_BITS)
     const k = slot * 3
-    const words = this.cacheWords
+    const words = CACHE_WORDS
     if (words[k] === w0 && words[k + 1] === w1 && words[k + 2] === w2) {
-      const name = this.cacheNames[slot]!
+      const name = CACHE_NAMES[slot]!
       if (name !== '') return name
     }
     const name = commandAt(bytes, o)
@@ -321,7 +326,7 @@ export class FrameDecoder {
     words[k] = w0
     words[k + 1] = w1
     words[k + 2] = w2
-    this.cacheNames[slot] = name
+    CACHE_NAMES[slot] = name
     return name
   }
 

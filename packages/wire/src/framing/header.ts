@@ -16,6 +16,7 @@
  */
 import { WireError } from '../errors.js'
 import { sha256d } from '../hash/sha256.js'
+import { SHORT_HASH_MAX_BYTES, shortChecksum } from '../hash/short-hash.js'
 
 /** Size of the v1 message header (magic, command, length, checksum), in bytes. */
 export const HEADER_BYTES = 24
@@ -96,7 +97,14 @@ function writeHeader(out: Uint8Array, magic: Uint8Array, command: string, payloa
   out[17] = (n >>> 8) & 0xff
   out[18] = (n >>> 16) & 0xff
   out[19] = (n >>> 24) & 0xff
-  out.set(checksum(payload), 20)
+  if (n <= SHORT_HASH_MAX_BYTES) {
+    // Most messages: sha256d's first 4 bytes as a number, with no digest or subarray made.
+    const c = shortChecksum(payload, 0, n)
+    out[20] = c >>> 24
+    out[21] = (c >>> 16) & 0xff
+    out[22] = (c >>> 8) & 0xff
+    out[23] = c & 0xff
+  } else out.set(checksum(payload), 20)
 }
 
 /** Header and payload in one new array: the bytes of one framed message. */

@@ -56,7 +56,10 @@ export function sha256d(data: Uint8Array): Uint8Array {
 
 /** Incremental SHA-256, for hashing data that arrives in pieces. */
 export function createSha256(): Sha256Hasher {
-  const h = nodeCrypto.createHash('sha256')
+  return wrapNode(nodeCrypto.createHash('sha256'))
+}
+
+function wrapNode(h: nodeCrypto.Hash): Sha256Hasher {
   const api: Sha256Hasher = {
     update(data) {
       h.update(data)
@@ -64,6 +67,9 @@ export function createSha256(): Sha256Hasher {
     },
     digest() {
       return plain(h.digest())
+    },
+    clone() {
+      return wrapNode(h.copy())
     },
   }
   return api

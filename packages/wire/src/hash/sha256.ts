@@ -11,6 +11,8 @@ export interface Sha256Hasher {
   update(data: Uint8Array): Sha256Hasher
   /** The 32-byte digest; the hasher must not be used afterwards. */
   digest(): Uint8Array
+  /** An independent hasher with the same input so far (a digest of the input up to here, while this one goes on). */
+  clone(): Sha256Hasher
 }
 
 /**
@@ -43,7 +45,10 @@ export function sha256d(data: Uint8Array): Uint8Array {
 
 /** Incremental SHA-256, for hashing data that arrives in pieces. */
 export function createSha256(): Sha256Hasher {
-  const h = nobleSha256.create()
+  return wrapNoble(nobleSha256.create())
+}
+
+function wrapNoble(h: ReturnType<typeof nobleSha256.create>): Sha256Hasher {
   const api: Sha256Hasher = {
     update(data) {
       h.update(data)
@@ -51,6 +56,9 @@ export function createSha256(): Sha256Hasher {
     },
     digest() {
       return h.digest()
+    },
+    clone() {
+      return wrapNoble(h.clone())
     },
   }
   return api
