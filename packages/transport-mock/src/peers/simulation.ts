@@ -172,7 +172,8 @@ export class Simulation {
       const b = this.chain.extend(this.chain.tip.hash, { time: FIRST_BLOCK_TIME_S + h * BLOCK_SPACING_S, txs })
       factory.fund(b.block!.txs[0]!)
     }
-    this.mempool = factory.batch(opts.mempoolSize ?? DEFAULT_SIM_MEMPOOL_SIZE).map(mempoolEntry)
+    // Frozen: every virtual peer then shares one index of it (see VirtualPeer).
+    this.mempool = Object.freeze(factory.batch(opts.mempoolSize ?? DEFAULT_SIM_MEMPOOL_SIZE).map(mempoolEntry))
 
     // The peers, each in its own /16, each knowing a few others.
     const hosts = Array.from({ length: n }, (_, i) => spreadHost(i))

@@ -138,6 +138,38 @@ export interface VirtualPeerStats {
 }
 
 /** A node on the mock network that serves a synthetic chain; see the module documentation. */
+/** The empty session set every virtual peer starts with: shared, never written. */
+const NO_SESSIONS: ReadonlySet<Peer> = new Set()
+
+/** A mempool's index by txid and wtxid. */
+interface MempoolIndex {
+  readonly byTxid: Map<string, MempoolEntry>
+  readonly byWtxid: Map<string, MempoolEntry>
+}
+
+/**
+ * One index per frozen mempool array: a simulation hands every virtual peer
+ * the same (frozen) array, and a million peers need not each build and hold
+ * the same two maps. Only a frozen array is shared (it cannot change under
+ * the index); weak, so an index goes with its array.
+ */
+const SHARED_INDEXES = new WeakMap<Iterable<Transaction | MempoolEntry>, MempoolIndex>()
+
+function indexOf(mempool: Iterable<Transaction | MempoolEntry>): MempoolIndex {
+  const shareable = Array.isArray(mempool) && Object.isFrozen(mempool)
+  let index = shareable ? SHARED_INDEXES.get(mempool) : undefined
+  if (index === undefined) {
+    index = { byTxid: new Map(), byWtxid: new Map() }
+    for (const t of mempool) {
+      const e = 'tx' in t ? t : mempoolEntry(t)
+      index.byTxid.set(e.txidHex, e)
+      index.byWtxid.set(e.wtxidHex, e)
+    }
+    if (shareable) SHARED_INDEXES.set(mempool, index)
+  }
+  return index
+}
+
 export class VirtualPeer {
   readonly address: PeerAddress
   readonly behavior: VirtualPeerBehavior
@@ -160,11 +192,14 @@ export class VirtualPeer {
   readonly #trigger: MisbehaviorTrigger
   readonly #driver: VirtualPeerDriverOptions
   readonly #unixTimeOffsetMs: number
-  // Mempool by txid and by wtxid (hex keys for lookup only; order is insertion order).
-  readonly #byTxid = new Map<string, MempoolEntry>()
-  readonly #byWtxid = new Map<string, MempoolEntry>()
+  // Mempool by txid and by wtxid (hex keys for lookup only; order is insertion order). Peers built
+  // from the same mempool array share one index until one of them adds a transaction (#ownIndex).
+  #byTxid: Map<string, MempoolEntry>
+  #byWtxid: Map<string, MempoolEntry>
+  #ownIndex: boolean
   #addresses: TimestampedNetAddress[]
-  readonly #sessions = new Set<Peer>()
+  // Open sessions; NO_SESSIONS (shared, never written) until the first connection.
+  #sessions: Set<Peer> = NO_SESSIONS as Set<Peer>
   #listener: MockListener | undefined
   #floodFrames: Uint8Array[] | undefined
 
@@ -179,7 +214,11 @@ export class VirtualPeer {
     this.#driver = opts.driver ?? {}
     this.#unixTimeOffsetMs = opts.unixTimeOffsetMs ?? opts.chain.tip.header.time * 1000
     this.#addresses = [...(opts.addresses ?? [])]
-    for (const t of opts.mempool ?? []) this.#remember('tx' in t ? t : mempoolEntry(t))
+    const mempool = opts.mempool ?? []
+    const index = indexOf(mempool)
+    this.#byTxid = index.byTxid
+    this.#byWtxid = index.byWtxid
+    this.#ownIndex = !(Array.isArray(mempool) && Object.isFrozen(mempool))
   }
 
   /** Drivers of the live connections, oldest first. */
@@ -343,6 +382,7 @@ export class VirtualPeer {
   }
 
   #attach(peer: Peer, shaped: BehaviorTransport | undefined): void {
+    if (this.#sessions === NO_SESSIONS) this.#sessions = new Set()
     this.#sessions.add(peer)
     peer.on('ready', () => {
       this.stats.handshakes++
@@ -463,6 +503,12 @@ export class VirtualPeer {
   }
 
   #remember(e: MempoolEntry): void {
+    if (!this.#ownIndex) {
+      // Copy on first write: the shared index stays what every other peer started with.
+      this.#byTxid = new Map(this.#byTxid)
+      this.#byWtxid = new Map(this.#byWtxid)
+      this.#ownIndex = true
+    }
     this.#byTxid.set(e.txidHex, e)
     this.#byWtxid.set(e.wtxidHex, e)
   }

@@ -136,6 +136,35 @@ describe('VirtualPeer announces', () => {
   })
 })
 
+describe('VirtualPeer mempools', () => {
+  it("peers of one simulation share the mempool's index until one adds a transaction: the others never see it", async () => {
+    const { sim, virtual } = await connected({}, 'shared-mempool')
+    const other = sim.peers[1]!
+    expect(Object.isFrozen(sim.mempool)).toBe(true)
+    const tx = new TxFactory(new SeededRandom('only-one')).next()
+    virtual.addTransaction(tx)
+    expect(virtual.transaction(txid(tx))).toBe(tx)
+    expect(virtual.mempool).toHaveLength(sim.mempool.length + 1)
+    expect(other.transaction(txid(tx))).toBeUndefined()
+    expect(other.mempool).toEqual(sim.mempool.map((e) => e.tx))
+    // A new peer built from the same array starts from the original, too.
+    const late = new VirtualPeer({ net: sim.net, address: { host: '10.9.9.9', port: 18444 }, chain: sim.chain, random: new SeededRandom('late'), mempool: sim.mempool })
+    expect(late.mempool).toEqual(sim.mempool.map((e) => e.tx))
+  })
+
+  it('a mutable mempool array is indexed per peer, as it was when the peer was built', () => {
+    const chain = new SyntheticChain({ random: new SeededRandom('mutable-chain') })
+    const net = new MockNetwork({ seed: 'mutable' })
+    const factory = new TxFactory(new SeededRandom('mutable-txs'))
+    const pool = [factory.next()]
+    const a = new VirtualPeer({ net, address: { host: '10.0.0.1', port: 18444 }, chain, random: new SeededRandom('a'), mempool: pool })
+    pool.push(factory.next())
+    const b = new VirtualPeer({ net, address: { host: '10.0.0.2', port: 18444 }, chain, random: new SeededRandom('b'), mempool: pool })
+    expect(a.mempool).toHaveLength(1)
+    expect(b.mempool).toHaveLength(2)
+  })
+})
+
 describe('VirtualPeer connections', () => {
   it('dials out to another virtual peer; both run the production handshake and serve each other', async () => {
     const sim = new Simulation({ seed: 'dial', peers: 2 })
