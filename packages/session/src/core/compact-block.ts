@@ -83,8 +83,11 @@
  * cmpctblock beyond is skipped (reported, not punished) and can still come
  * from another peer or in full. Each attempt holds one slot per transaction
  * of the block (at most MAX_CMPCT_INDEX + 1, the 16-bit index limit); what
- * attempts taught a block is at most the transactions its peers sent. A
- * peer that leaves takes its attempts with it. The hashes of the last
+ * attempts taught a block is at most its transaction count (as the first
+ * cmpctblock read says, so at most MAX_CMPCT_INDEX + 1). A peer gets one
+ * attempt per block: once its attempt ended, its next cmpctblock of that
+ * block is skipped, so it cannot cycle through attempts. A peer that leaves
+ * takes its attempts with it. The hashes of the last
  * `recentBlocks` blocks delivered are remembered so that repeats are
  * ignored; a failed block is not, so another peer may still bring it.
  *
@@ -322,11 +325,15 @@ interface Rebuild<P> {
   attempts: Attempt<P>[]
   /** Attempts ever taken on (stats). */
   taken: number
+  /** Every peer that had an attempt at this block: one attempt per peer, however it ended. */
+  peers: P[]
+  /** Transactions of the block, from the first cmpctblock read (0 before): the cap of `learned`. */
+  txCount: number
   /** Peers whose attempt failed without an offense, oldest first: who is asked for the full block. */
   tried: { readonly peer: P; readonly version: CompactVersion }[]
   /** The reason of the last failed attempt: the fallback's reason. */
   fallback: CompactFallbackReason | undefined
-  /** Transactions the attempts' peers sent whole (prefilled, blocktxn), by wtxid: candidates for the next attempt. */
+  /** Transactions the attempts' peers sent whole (prefilled, blocktxn), by wtxid, at most txCount: candidates for the next attempt. */
   learned: Map<string, CompactCandidate>
   /** Set once every attempt failed and the full block is asked for. */
   full: { readonly peer: P; readonly version: CompactVersion; readonly deadline: number } | undefined
@@ -549,6 +556,9 @@ export class CompactBlockMachine<P> {
         // Our own low-bandwidth request answered: go on. A second cmpctblock from one peer is a repeat.
         if (a.stage !== 'cmpct') return this.push({ type: 'skipped', peer, hash, reason: 'known' })
         a.version = version
+      } else if (r.peers.includes(peer)) {
+        // Its attempt ended (failed, or it offended): one attempt per peer, so a peer cannot cycle through them.
+        return this.push({ type: 'skipped', peer, hash, reason: 'known' })
       } else {
         if (r.attempts.length >= this.maxPeersPerBlock || !this.hasRoom(peer, false)) return this.push({ type: 'skipped', peer, hash, reason: 'busy' })
         a = this.attempt(r, peer, version, now)
@@ -560,6 +570,7 @@ export class CompactBlockMachine<P> {
       a = this.attempt(r, peer, version, now)
     }
     r.header = msg.header
+    if (r.txCount === 0) r.txCount = total
     r.bytes += FRAME_HEADER_BYTES + cmpctblockBytes(msg)
 
     const slots: (Transaction | undefined)[] = new Array<Transaction | undefined>(total).fill(undefined)
@@ -751,6 +762,8 @@ export class CompactBlockMachine<P> {
       header: undefined,
       attempts: [],
       taken: 0,
+      peers: [],
+      txCount: 0,
       tried: [],
       fallback: undefined,
       learned: new Map(),
@@ -779,6 +792,7 @@ export class CompactBlockMachine<P> {
       collisions: 0,
     }
     r.attempts.push(a)
+    r.peers.push(peer)
     r.taken++
     return a
   }
@@ -792,8 +806,13 @@ export class CompactBlockMachine<P> {
     return c
   }
 
-  /** Remember a transaction a peer sent whole for this block: the next attempt's candidate. */
+  /**
+   * Remember a transaction a peer sent whole for this block: the next
+   * attempt's candidate. At most the block's transaction count are kept
+   * (an honest peer sends only the block's own), whatever the peers send.
+   */
   private learn(r: Rebuild<P>, c: CompactCandidate): void {
+    if (r.learned.size >= r.txCount) return
     const k = hashToHex(c.wtxid)
     if (!r.learned.has(k)) r.learned.set(k, c)
   }

@@ -330,3 +330,40 @@ describe('CompactBlockMachine: extra transactions', () => {
     expect(lines(m.drain())).toEqual(['block a full'])
   })
 })
+
+describe('CompactBlockMachine: what attempts may cost', () => {
+  it('one attempt per peer per block: a peer whose attempt ended cannot start another while others run', () => {
+    const body = txs(1, 4)
+    const block = makeBlock(body)
+    const cmpct = makeCmpct(block, 2, { nonce: NONCE.a! })
+    const dup = { ...cmpct, shortIds: [cmpct.shortIds[0]!, ...cmpct.shortIds.slice(0, -1)] }
+    const m = machine()
+    push(m, T0, 'b', block, body.slice(1))
+    // a's cmpctblock cannot be rebuilt (duplicate short ids): its attempt ends, b's goes on.
+    m.cmpctblock(T0 + 1, 'a', dup, 2, [])
+    m.cmpctblock(T0 + 2, 'a', dup, 2, [])
+    m.cmpctblock(T0 + 3, 'a', cmpct, 2, body.map(candidate))
+    expect(lines(m.drain())).toEqual(['send b getblocktxn 1', 'attempt-failed a duplicate-short-ids', 'skipped a known', 'skipped a known'])
+    expect(m.attemptsInFlight).toBe(1)
+  })
+
+  it('what attempts taught a block is capped at its transaction count, whatever peers send whole', () => {
+    const body = txs(1, 3)
+    const block = makeBlock(body)
+    const hash = blockHash(block.header)
+    const m = machine()
+    // b's cmpctblock (4 transactions) is read first: the cap is 4; the coinbase it prefilled is the first learned.
+    push(m, T0, 'b', block, [])
+    // a lies: the block's header with 5 prefilled transactions, three strangers before body[2]. Not the block:
+    // its attempt fails. Of what it sent, the three strangers fill the cap; body[2] is not kept.
+    const strangers = txs(500, 3)
+    const prefilled = [block.txs[0]!, ...strangers, body[2]!].map((tx, index) => ({ index, tx }))
+    m.cmpctblock(T0 + 1, 'a', { command: 'cmpctblock', header: block.header, nonce: 7n, shortIds: [], prefilledTxs: prefilled }, 2, [])
+    expect(lines(m.drain())).toEqual(['send b getblocktxn 1,2,3', 'attempt-failed a mempool-mismatch'])
+    // c's cmpctblock with body[0] and body[1] in the mempool: body[2] is still asked for.
+    push(m, T0 + 2, 'c', block, body.slice(0, 2))
+    expect(lines(m.drain())).toEqual(['send c getblocktxn 3'])
+    m.blocktxn(T0 + 3, 'c', hash, [body[2]!])
+    expect(lines(m.drain())).toEqual(['block c blocktxn'])
+  })
+})
