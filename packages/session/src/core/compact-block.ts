@@ -12,36 +12,65 @@
  *     coinbase.
  *  2. The short id of a transaction is the low 48 bits of SipHash-2-4 of its
  *     txid (version 1) or wtxid (version 2), keyed by
- *     sha256(header || nonce)[0..16). We hash every candidate (the
- *     transactions the driver holds) under the block's key and put each one
- *     whose short id the block lists in its slot.
+ *     sha256(header || nonce)[0..16). We hash every candidate under the
+ *     block's key and put each one whose short id the block lists in its
+ *     slot. The candidates are, in this order: the transactions the driver
+ *     holds (its mempool view, passed with each cmpctblock), the extra
+ *     transactions (below), and what other peers' attempts at the same
+ *     block taught us (their prefilled and blocktxn transactions).
  *  3. When every slot is filled, the merkle root (and the BIP141 witness
  *     commitment) decide: a match is the block ('mempool'); a mismatch means
  *     some candidate only shared a short id with the real transaction (a
- *     collision, 2^-48 a pair, or crafted), so the full block is asked for.
+ *     collision, 2^-48 a pair, or crafted): that attempt failed.
  *  4. Otherwise `getblocktxn` asks the same peer for the missing indexes;
  *     its `blocktxn` fills them and the same check decides ('blocktxn', or
- *     the full block after a mismatch).
+ *     a failed attempt after a mismatch).
  *  5. The full block (getdata MSG_WITNESS_BLOCK, or MSG_BLOCK for a version 1
- *     peer) is the fallback of every failed reconstruction ('full').
+ *     peer) is the fallback once every attempt at a block failed ('full').
+ *
+ * Parallel attempts (BIP152 high-bandwidth mode: up to 3 peers push the same
+ * new block; Core keeps up to 3 compact downloads of one block in flight):
+ *  - the cmpctblock of one block is taken from up to `maxPeersPerBlock`
+ *    (MAX_COMPACT_PEERS_PER_BLOCK) peers, each an attempt of its own (its
+ *    own nonce, so its own short ids and slots). A second peer's cmpctblock
+ *    that completes the block from the candidates delivers it while the
+ *    first still waits for its blocktxn;
+ *  - when the block is delivered, the other attempts are cancelled: a late
+ *    blocktxn of theirs is ignored, never scored;
+ *  - an attempt that fails (a commitment mismatch, duplicate short ids, a
+ *    blocktxn that never came) ends alone while another attempt still runs
+ *    ('attempt-failed'); its peer did nothing provably wrong and is not
+ *    punished. Only when the last attempt ends does the block fall back to
+ *    the full block, once, from the earliest peer whose attempt failed that
+ *    way (Core likewise falls back only from its first download); with no
+ *    such peer left (each left or offended), the block fails.
+ *
+ * Extra transactions (as Core's vExtraTxnForCompact): transactions seen but
+ * not in the driver's mempool view (rejected, replaced, orphaned ones the
+ * driver reports with addExtraTransaction(), and the blocktxn transactions
+ * of a failed attempt or of a late answer for a block not delivered) are
+ * kept in a ring of `extraTxs` (DEFAULT_COMPACT_EXTRA_TXS) transactions,
+ * oldest out first, and matched beside the mempool. A late blocktxn for a
+ * block already delivered is not kept: its transactions are that block's,
+ * confirmed, and no later block can hold them.
  *
  * Collisions, without punishing honest peers:
- *  - two of the block's own short ids equal: the block cannot be rebuilt
- *    from short ids (Core's READ_STATUS_FAILED): full block at once;
- *  - two candidates with the short id of one slot: neither is trusted, the
- *    slot is asked for with getblocktxn (Core does the same);
- *  - a filled block whose merkle root or witness commitment is wrong: full
- *    block. The peer is not punished, since our own candidates may be the
- *    cause.
+ *  - two of the block's own short ids equal: the attempt cannot be rebuilt
+ *    from short ids (Core's READ_STATUS_FAILED) and fails at once;
+ *  - two candidates (mempool or extra) with the short id of one slot:
+ *    neither is trusted, the slot is asked for with getblocktxn (as Core);
+ *  - a filled block whose merkle root or witness commitment is wrong: the
+ *    attempt fails. The peer is not punished, since our own candidates may
+ *    be the cause.
  * Offenses, only for what is provably wrong whatever we hold:
  *  - a cmpctblock with no transactions at all ('invalid-compact-block');
  *  - a cmpctblock whose header fails proof of work, when the config names a
  *    `powLimit` ('invalid-header');
  *  - a blocktxn with another count of transactions than we asked for
- *    ('invalid-compact-block', as Core);
+ *    ('invalid-compact-block', as Core); that attempt ends, the others go on;
  *  - a blocktxn for a block we sent this peer no getblocktxn for
- *    ('unsolicited-blocktxn'). A late answer to one we gave up on (the last
- *    RETIRED_COMPACT_KEPT are remembered) is ignored, not punished;
+ *    ('unsolicited-blocktxn'). A late answer to one we gave up on or
+ *    cancelled (the last RETIRED_COMPACT_KEPT are remembered) is ignored;
  *  - a full block whose hash is the one we asked for but whose transactions
  *    do not match its header ('invalid-block'): a block is checkable alone.
  * A malformed message (bad indexes, counts over the limits, bytes that do not
@@ -49,17 +78,25 @@
  * machine scores 'malformed-payload'.
  *
  * Bounds: at most `maxBlocksInFlight` blocks being rebuilt, at most
- * `maxBlocksPerPeer` of them from one peer; a cmpctblock beyond is skipped
- * (reported, not punished) and can still come from another peer or in full.
- * Each rebuild holds one slot per transaction of the block (at most
- * MAX_CMPCT_INDEX + 1, the 16-bit index limit). The hashes of the last
+ * `maxAttemptsInFlight` attempts over all of them, at most `maxPeersPerBlock`
+ * attempts at one block, and a peer in at most `maxBlocksPerPeer` of them; a
+ * cmpctblock beyond is skipped (reported, not punished) and can still come
+ * from another peer or in full. Each attempt holds one slot per transaction
+ * of the block (at most MAX_CMPCT_INDEX + 1, the 16-bit index limit); what
+ * attempts taught a block is at most its transaction count (as the first
+ * cmpctblock read says, so at most MAX_CMPCT_INDEX + 1). A peer gets one
+ * attempt per block: once its attempt ended, its next cmpctblock of that
+ * block is skipped, so it cannot cycle through attempts. A peer that leaves
+ * takes its attempts with it. The hashes of the last
  * `recentBlocks` blocks delivered are remembered so that repeats are
  * ignored; a failed block is not, so another peer may still bring it.
  *
  * Deadlines (nextDeadline(); `timeout(now)` with nothing due does nothing):
- *  - a getdata(MSG_CMPCT_BLOCK) unanswered `cmpctTimeoutMs`: failed;
- *  - a getblocktxn unanswered `blocktxnTimeoutMs`: the full block is asked for;
- *  - a full block unanswered `blockTimeoutMs`: failed.
+ *  - a getdata(MSG_CMPCT_BLOCK) unanswered `cmpctTimeoutMs`: that attempt
+ *    ends (the block fails when it was the only one);
+ *  - a getblocktxn unanswered `blocktxnTimeoutMs`: that attempt failed
+ *    (the full block follows when it was the last);
+ *  - a full block unanswered `blockTimeoutMs`: the block fails.
  * Every block the machine takes on ends in exactly one 'block' or 'failed'.
  */
 import {
@@ -93,15 +130,29 @@ import type { Offense } from './fsm/misbehavior.js'
 export const DEFAULT_MAX_COMPACT_BLOCKS_IN_FLIGHT = 16
 /** Blocks rebuilt at once from one peer (bcoin keeps at most 15 per peer; a tip moves one block at a time). */
 export const DEFAULT_MAX_COMPACT_BLOCKS_PER_PEER = 4
-/** A getdata(MSG_CMPCT_BLOCK) unanswered this long fails the block. */
+/**
+ * Peers whose cmpctblock for one block is taken on at once: BIP152 lets a
+ * node pick up to 3 high-bandwidth peers, which all push the same new block
+ * (Core's MAX_CMPCTBLOCKS_INFLIGHT_PER_BLOCK is 3 too).
+ */
+export const MAX_COMPACT_PEERS_PER_BLOCK = 3
+/**
+ * Attempts (one peer's cmpctblock for one block) at once over all blocks.
+ * A race at the tip is one block from 3 peers; 32 leaves room for a burst of
+ * blocks and bounds the slot arrays held to 32.
+ */
+export const DEFAULT_MAX_COMPACT_ATTEMPTS_IN_FLIGHT = 32
+/** Extra transactions (seen, not in the mempool view) kept for reconstruction; Core's -blockreconstructionextratxn default is 100 too. */
+export const DEFAULT_COMPACT_EXTRA_TXS = 100
+/** A getdata(MSG_CMPCT_BLOCK) unanswered this long ends that attempt. */
 export const DEFAULT_CMPCT_TIMEOUT_MS = 10_000
-/** A getblocktxn unanswered this long: the full block is asked for instead. */
+/** A getblocktxn unanswered this long: that attempt failed (the full block follows when it was the last). */
 export const DEFAULT_BLOCKTXN_TIMEOUT_MS = 10_000
 /** A full block (the fallback) unanswered this long fails the block. */
 export const DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS = 60_000
 /** Block hashes remembered as delivered, so a repeated cmpctblock is ignored. */
 export const DEFAULT_RECENT_COMPACT_BLOCKS = 1_000
-/** Rebuilds given up on whose peer may still answer late: a late blocktxn for one of these is ignored, not punished. */
+/** Attempts given up on or cancelled whose peer may still answer late: a late blocktxn for one of these is ignored, not punished. */
 export const RETIRED_COMPACT_KEPT = 64
 
 /**
@@ -126,6 +177,12 @@ export interface CompactBlockConfig {
   readonly maxBlocksInFlight?: number
   /** Default DEFAULT_MAX_COMPACT_BLOCKS_PER_PEER. */
   readonly maxBlocksPerPeer?: number
+  /** Peers whose cmpctblock for one block is taken on at once. Default MAX_COMPACT_PEERS_PER_BLOCK; 1 takes each block from its first peer only. */
+  readonly maxPeersPerBlock?: number
+  /** Attempts at once over all blocks. Default DEFAULT_MAX_COMPACT_ATTEMPTS_IN_FLIGHT. */
+  readonly maxAttemptsInFlight?: number
+  /** Extra transactions kept for reconstruction. Default DEFAULT_COMPACT_EXTRA_TXS; 0 keeps none. */
+  readonly extraTxs?: number
   /** Default DEFAULT_CMPCT_TIMEOUT_MS. */
   readonly cmpctTimeoutMs?: number
   /** Default DEFAULT_BLOCKTXN_TIMEOUT_MS. */
@@ -147,7 +204,7 @@ export type ReconstructionKind =
   /** The full block, after the reconstruction failed. */
   | 'full'
 
-/** Why a reconstruction gave way to the full block. */
+/** Why a reconstruction attempt failed (and, for the last one, why the full block was asked for). */
 export type CompactFallbackReason =
   /** Two of the block's short ids are equal: the block cannot be rebuilt from them. */
   | 'duplicate-short-ids'
@@ -158,7 +215,7 @@ export type CompactFallbackReason =
   /** The getblocktxn went unanswered for blocktxnTimeoutMs. */
   | 'blocktxn-timeout'
 
-/** Why a block the machine took on was not delivered. */
+/** Why a block the machine took on (or one attempt at it) was not delivered. */
 export type CompactFailureReason =
   /** The cmpctblock or the full block did not come in time. */
   | 'timeout'
@@ -173,19 +230,23 @@ export type CompactFailureReason =
 export interface ReconstructionStats {
   /** Transactions in the block. */
   readonly txs: number
-  /** Transactions the cmpctblock carried whole. */
+  /** Transactions the delivering peer's cmpctblock carried whole. */
   readonly prefilled: number
-  /** Transactions taken from the candidates. */
+  /** Transactions taken from the driver's candidates (its mempool view). */
   readonly fromMempool: number
+  /** Transactions taken from the extra transactions or from what other peers' attempts at this block sent. */
+  readonly fromExtra: number
   /** Transactions fetched with getblocktxn (0 when none was sent). */
   readonly fetched: number
   /** Slots two or more candidates claimed (each was asked for instead). */
   readonly collisions: number
-  /** Wire bytes received for this block as v1 frames: cmpctblock + blocktxn + full block, each with its 24-byte header. */
+  /** Peers whose cmpctblock for this block was taken on (or asked for), the delivering one included. */
+  readonly attempts: number
+  /** Wire bytes received for this block as v1 frames, from every attempt: cmpctblocks + blocktxns + full block, each with its 24-byte header. */
   readonly bytesReceived: number
   /** The block as a v1 `block` frame would be: blockSize + 24. */
   readonly fullBlockBytes: number
-  /** `now` of the cmpctblock (or of the announcement in low-bandwidth mode). */
+  /** `now` of the first cmpctblock (or of the announcement in low-bandwidth mode). */
   readonly startedAt: number
   /** `now` of the delivery. */
   readonly finishedAt: number
@@ -214,16 +275,18 @@ export type CompactAction<P> =
       readonly fallback: CompactFallbackReason | undefined
       readonly stats: ReconstructionStats
     }
-  /** The reconstruction failed and the full block is asked for (a 'request-block' follows). */
+  /** One peer's attempt at a block ended without it while other attempts go on; no fallback yet, nobody punished for it. */
+  | { readonly type: 'attempt-failed'; readonly peer: P; readonly hash: Uint8Array; readonly reason: CompactFallbackReason | CompactFailureReason }
+  /** Every attempt failed and the full block is asked for from `peer` (a 'request-block' follows). */
   | { readonly type: 'fallback'; readonly peer: P; readonly hash: Uint8Array; readonly reason: CompactFallbackReason }
-  /** A block the machine took on ends without one. */
+  /** A block the machine took on ends without one (`peer`: the last one it waited on). */
   | { readonly type: 'failed'; readonly peer: P; readonly hash: Uint8Array; readonly reason: CompactFailureReason }
-  /** A cmpctblock not taken on: the block is being rebuilt or already done, or a cap is reached. */
+  /** A cmpctblock not taken on: the block is done or its full block asked for, this peer already sent it, or a cap is reached. */
   | { readonly type: 'skipped'; readonly peer: P; readonly hash: Uint8Array; readonly reason: 'known' | 'busy' }
   /** `peer` sent something provably wrong; the driver reports it (score, disconnect). */
   | { readonly type: 'punish'; readonly peer: P; readonly offense: Offense }
 
-/** Where a rebuild stands. */
+/** Where a rebuild (or one peer's attempt at it) stands. */
 export type CompactStage =
   /** getdata(MSG_CMPCT_BLOCK) sent after an announcement; waiting for the cmpctblock. */
   | 'cmpct'
@@ -232,15 +295,12 @@ export type CompactStage =
   /** The full block asked for. */
   | 'full'
 
-interface Rebuild<P> {
-  readonly key: string
-  readonly hash: Uint8Array
+/** One peer's cmpctblock for a block (or our request for it), rebuilt on its own short ids. */
+interface Attempt<P> {
   readonly peer: P
-  readonly startedAt: number
-  stage: CompactStage
+  stage: 'cmpct' | 'blocktxn'
   deadline: number
   version: CompactVersion
-  header: BlockHeader | undefined
   /** One slot per transaction of the block; undefined while missing. */
   slots: (Transaction | undefined)[]
   /** The txid and wtxid of each filled slot. */
@@ -250,10 +310,42 @@ interface Rebuild<P> {
   missing: number[]
   prefilled: number
   fromMempool: number
+  fromExtra: number
   fetched: number
   collisions: number
-  bytes: number
+}
+
+/** A block being rebuilt: its live attempts, or (after they all failed) its full-block request. */
+interface Rebuild<P> {
+  readonly key: string
+  readonly hash: Uint8Array
+  readonly startedAt: number
+  header: BlockHeader | undefined
+  /** Live attempts, oldest first; empty once the full block is asked for. */
+  attempts: Attempt<P>[]
+  /** Attempts ever taken on (stats). */
+  taken: number
+  /** Every peer that had an attempt at this block: one attempt per peer, however it ended. */
+  peers: P[]
+  /** Transactions of the block, from the first cmpctblock read (0 before): the cap of `learned`. */
+  txCount: number
+  /** Peers whose attempt failed without an offense, oldest first: who is asked for the full block. */
+  tried: { readonly peer: P; readonly version: CompactVersion }[]
+  /** The reason of the last failed attempt: the fallback's reason. */
   fallback: CompactFallbackReason | undefined
+  /** Transactions the attempts' peers sent whole (prefilled, blocktxn), by wtxid, at most txCount: candidates for the next attempt. */
+  learned: Map<string, CompactCandidate>
+  /** Set once every attempt failed and the full block is asked for. */
+  full: { readonly peer: P; readonly version: CompactVersion; readonly deadline: number } | undefined
+  bytes: number
+}
+
+/** A getblocktxn given up on (or cancelled) whose answer may still come. */
+interface Retired<P> {
+  readonly key: string
+  readonly peer: P
+  /** Its late answer already went into the extra transactions. */
+  used: boolean
 }
 
 function positive(name: string, v: number | undefined, dflt: number): number {
@@ -262,9 +354,27 @@ function positive(name: string, v: number | undefined, dflt: number): number {
   return x
 }
 
+function nonNegative(name: string, v: number | undefined, dflt: number): number {
+  const x = v ?? dflt
+  if (!Number.isInteger(x) || x < 0) throw new RangeError(`CompactBlockMachine: ${name} must be a non-negative integer, got ${x}`)
+  return x
+}
+
 /** The key of a block hash in the machine's maps. */
 function keyOf(hash: Uint8Array): string {
   return hashToHex(hash)
+}
+
+const FAILURE_REASONS: ReadonlySet<string> = new Set<CompactFailureReason>(['timeout', 'notfound', 'peer-gone', 'invalid'])
+
+function isFailure(reason: CompactFallbackReason | CompactFailureReason): reason is CompactFailureReason {
+  return FAILURE_REASONS.has(reason)
+}
+
+/** A transaction's candidate form: its own ids, hashed here. */
+function candidateOf(tx: Transaction): CompactCandidate {
+  const id = txidOf(tx)
+  return { tx, txid: id, wtxid: hasWitness(tx) ? wtxidOf(tx) : id }
 }
 
 /** Payload bytes of a cmpctblock, as it travels (each prefilled index differential, each tx with its witness). */
@@ -282,17 +392,21 @@ export function cmpctblockBytes(m: CmpctblockMessage): number {
 export class CompactBlockMachine<P> {
   private readonly maxInFlight: number
   private readonly maxPerPeer: number
+  private readonly maxPeersPerBlock: number
+  private readonly maxAttempts: number
   private readonly cmpctTimeoutMs: number
   private readonly blocktxnTimeoutMs: number
   private readonly blockTimeoutMs: number
   private readonly recentCapacity: number
   private readonly powLimit: bigint | undefined
   private readonly rebuilds = new Map<string, Rebuild<P>>()
-  private readonly perPeer = new Map<P, number>()
   /** Finished or failed blocks, oldest first. */
   private readonly recent = new Set<string>()
-  /** (block, peer) pairs whose getblocktxn we gave up on, oldest first. */
-  private readonly retired: { readonly key: string; readonly peer: P }[] = []
+  /** (block, peer) pairs whose getblocktxn we gave up on or cancelled, oldest first. */
+  private readonly retired: Retired<P>[] = []
+  /** The extra transactions, by wtxid, oldest first (a ring of extraCapacity). */
+  private readonly extra = new Map<string, CompactCandidate>()
+  private readonly extraCapacity: number
   private readonly queue: CompactAction<P>[] = []
   private head = 0
   private readonly scratch = new Uint32Array(2)
@@ -300,6 +414,9 @@ export class CompactBlockMachine<P> {
   constructor(config: CompactBlockConfig = {}) {
     this.maxInFlight = positive('maxBlocksInFlight', config.maxBlocksInFlight, DEFAULT_MAX_COMPACT_BLOCKS_IN_FLIGHT)
     this.maxPerPeer = positive('maxBlocksPerPeer', config.maxBlocksPerPeer, DEFAULT_MAX_COMPACT_BLOCKS_PER_PEER)
+    this.maxPeersPerBlock = positive('maxPeersPerBlock', config.maxPeersPerBlock, MAX_COMPACT_PEERS_PER_BLOCK)
+    this.maxAttempts = positive('maxAttemptsInFlight', config.maxAttemptsInFlight, DEFAULT_MAX_COMPACT_ATTEMPTS_IN_FLIGHT)
+    this.extraCapacity = nonNegative('extraTxs', config.extraTxs, DEFAULT_COMPACT_EXTRA_TXS)
     this.cmpctTimeoutMs = positive('cmpctTimeoutMs', config.cmpctTimeoutMs, DEFAULT_CMPCT_TIMEOUT_MS)
     this.blocktxnTimeoutMs = positive('blocktxnTimeoutMs', config.blocktxnTimeoutMs, DEFAULT_BLOCKTXN_TIMEOUT_MS)
     this.blockTimeoutMs = positive('blockTimeoutMs', config.blockTimeoutMs, DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
@@ -312,14 +429,37 @@ export class CompactBlockMachine<P> {
     return this.rebuilds.size
   }
 
-  /** Blocks being rebuilt from `peer`. */
-  inFlightOf(peer: P): number {
-    return this.perPeer.get(peer) ?? 0
+  /** Attempts running over all blocks (a block waiting for its full block counts none). */
+  get attemptsInFlight(): number {
+    let n = 0
+    for (const r of this.rebuilds.values()) n += r.attempts.length
+    return n
   }
 
-  /** Where the rebuild of `hash` stands, or undefined when none runs. */
-  stageOf(hash: Uint8Array): CompactStage | undefined {
-    return this.rebuilds.get(keyOf(hash))?.stage
+  /** Blocks being rebuilt in which `peer` has an attempt or is asked for the full block. */
+  inFlightOf(peer: P): number {
+    let n = 0
+    for (const r of this.rebuilds.values()) if (r.full?.peer === peer || r.attempts.some((a) => a.peer === peer)) n++
+    return n
+  }
+
+  /** Extra transactions held. */
+  get extraSize(): number {
+    return this.extra.size
+  }
+
+  /**
+   * Where the rebuild of `hash` stands, or undefined when none runs: 'full'
+   * once the full block is asked for, else 'blocktxn' when any attempt waits
+   * for a blocktxn, else 'cmpct'. With `peer`: where that peer's attempt
+   * stands (undefined when it has none).
+   */
+  stageOf(hash: Uint8Array, peer?: P): CompactStage | undefined {
+    const r = this.rebuilds.get(keyOf(hash))
+    if (r === undefined) return undefined
+    if (peer !== undefined) return r.full?.peer === peer ? 'full' : r.attempts.find((a) => a.peer === peer)?.stage
+    if (r.full !== undefined) return 'full'
+    return r.attempts.some((a) => a.stage === 'blocktxn') ? 'blocktxn' : 'cmpct'
   }
 
   /** Whether `hash` was delivered recently, or is being rebuilt. */
@@ -350,8 +490,29 @@ export class CompactBlockMachine<P> {
   /** The earliest deadline (call timeout() then), or undefined when nothing is timed. */
   nextDeadline(): number | undefined {
     let at: number | undefined
-    for (const r of this.rebuilds.values()) if (at === undefined || r.deadline < at) at = r.deadline
+    const see = (d: number): void => {
+      if (at === undefined || d < at) at = d
+    }
+    for (const r of this.rebuilds.values()) {
+      if (r.full !== undefined) see(r.full.deadline)
+      for (const a of r.attempts) see(a.deadline)
+    }
     return at
+  }
+
+  /**
+   * A transaction seen but not among the driver's candidates (rejected,
+   * replaced, orphaned...): kept in the extra ring (the oldest leaves at
+   * `extraTxs`) and matched beside the candidates by every later
+   * cmpctblock. The ids must be the transaction's own, as for any
+   * candidate. One already held (same wtxid) is not added twice.
+   */
+  addExtraTransaction(c: CompactCandidate): void {
+    if (this.extraCapacity === 0) return
+    const k = hashToHex(c.wtxid)
+    if (this.extra.has(k)) return
+    this.extra.set(k, c)
+    if (this.extra.size > this.extraCapacity) this.extra.delete(this.extra.keys().next().value!)
   }
 
   /**
@@ -362,10 +523,9 @@ export class CompactBlockMachine<P> {
    */
   announced(now: number, peer: P, hash: Uint8Array, version: CompactVersion): void {
     const key = keyOf(hash)
-    if (this.rebuilds.has(key) || this.recent.has(key) || !this.hasRoom(peer)) return
-    const r = this.open(now, peer, hash, key, version)
-    r.stage = 'cmpct'
-    r.deadline = now + this.cmpctTimeoutMs
+    if (this.rebuilds.has(key) || this.recent.has(key) || !this.hasRoom(peer, true)) return
+    const r = this.open(now, hash, key)
+    this.attempt(r, peer, version, now + this.cmpctTimeoutMs)
     // A request, not a bare send: BIP152 lets the peer answer with the full block (Core and bcoin do for old blocks).
     this.push({ type: 'request-block', peer, hash, item: { type: InvType.MSG_CMPCT_BLOCK, hash } })
   }
@@ -387,24 +547,39 @@ export class CompactBlockMachine<P> {
       if (!pow.ok) return this.offend(peer, { kind: 'invalid-header', error: pow.error })
     }
     let r = this.rebuilds.get(key)
+    let a: Attempt<P> | undefined
     if (r !== undefined) {
-      // Our own low-bandwidth request answered: go on. Anything else is a repeat.
-      if (r.stage !== 'cmpct' || r.peer !== peer) return this.push({ type: 'skipped', peer, hash, reason: 'known' })
-      r.version = version
+      // The full block is asked for already: it settles the block.
+      if (r.full !== undefined) return this.push({ type: 'skipped', peer, hash, reason: 'known' })
+      a = r.attempts.find((x) => x.peer === peer)
+      if (a !== undefined) {
+        // Our own low-bandwidth request answered: go on. A second cmpctblock from one peer is a repeat.
+        if (a.stage !== 'cmpct') return this.push({ type: 'skipped', peer, hash, reason: 'known' })
+        a.version = version
+      } else if (r.peers.includes(peer)) {
+        // Its attempt ended (failed, or it offended): one attempt per peer, so a peer cannot cycle through them.
+        return this.push({ type: 'skipped', peer, hash, reason: 'known' })
+      } else {
+        if (r.attempts.length >= this.maxPeersPerBlock || !this.hasRoom(peer, false)) return this.push({ type: 'skipped', peer, hash, reason: 'busy' })
+        a = this.attempt(r, peer, version, now)
+      }
     } else {
       if (this.recent.has(key)) return this.push({ type: 'skipped', peer, hash, reason: 'known' })
-      if (!this.hasRoom(peer)) return this.push({ type: 'skipped', peer, hash, reason: 'busy' })
-      r = this.open(now, peer, hash, key, version)
+      if (!this.hasRoom(peer, true)) return this.push({ type: 'skipped', peer, hash, reason: 'busy' })
+      r = this.open(now, hash, key)
+      a = this.attempt(r, peer, version, now)
     }
     r.header = msg.header
+    if (r.txCount === 0) r.txCount = total
     r.bytes += FRAME_HEADER_BYTES + cmpctblockBytes(msg)
 
     const slots: (Transaction | undefined)[] = new Array<Transaction | undefined>(total).fill(undefined)
-    r.slots = slots
-    r.txids = new Array<Uint8Array>(total)
-    r.wtxids = new Array<Uint8Array>(total)
-    for (const p of msg.prefilledTxs) this.fill(r, p.index, p.tx)
-    r.prefilled = msg.prefilledTxs.length
+    a.slots = slots
+    a.txids = new Array<Uint8Array>(total)
+    a.wtxids = new Array<Uint8Array>(total)
+    const sent: CompactCandidate[] = []
+    for (const p of msg.prefilledTxs) sent.push(this.fill(a, p.index, p.tx))
+    a.prefilled = msg.prefilledTxs.length
 
     // Short id -> slot. The short ids fill the slots the prefilled ones leave, in order.
     const bySid = new Map<number, number>()
@@ -416,38 +591,50 @@ export class CompactBlockMachine<P> {
       bySid.set(sid, s)
       s++
     }
-    if (duplicate) return this.toFull(now, r, 'duplicate-short-ids')
+    if (duplicate) return this.attemptFailed(now, r, a, 'duplicate-short-ids')
 
-    // Match the candidates. A slot claimed twice by different transactions is trusted to neither.
-    const key2 = shortIdKey(msg.header, msg.nonce)
+    // Match the candidates: the driver's, then the extra ring, then what other attempts learned.
+    // A slot claimed by two different transactions is trusted to neither.
+    const sidKey = shortIdKey(msg.header, msg.nonce)
     const byWtxid = version === 2
-    const claimed = new Map<number, CompactCandidate>()
+    const claimed = new Map<number, { readonly c: CompactCandidate; readonly extra: boolean }>()
     const contested = new Set<number>()
-    for (const c of candidates) {
-      const slot = bySid.get(shortId(key2, byWtxid ? c.wtxid : c.txid, this.scratch))
-      if (slot === undefined || contested.has(slot)) continue
+    const offer = (c: CompactCandidate, extra: boolean): void => {
+      const slot = bySid.get(shortId(sidKey, byWtxid ? c.wtxid : c.txid, this.scratch))
+      if (slot === undefined || contested.has(slot)) return
       const had = claimed.get(slot)
-      if (had === undefined) claimed.set(slot, c)
-      else if (!bytesEqual(had.wtxid, c.wtxid)) {
+      if (had === undefined) claimed.set(slot, { c, extra })
+      else if (!bytesEqual(had.c.wtxid, c.wtxid)) {
         claimed.delete(slot)
         contested.add(slot)
       }
     }
-    for (const [slot, c] of claimed) {
+    for (const c of candidates) offer(c, false)
+    for (const c of this.extra.values()) offer(c, true)
+    for (const c of r.learned.values()) offer(c, true)
+    let fromExtra = 0
+    for (const [slot, { c, extra }] of claimed) {
       slots[slot] = c.tx
-      r.txids[slot] = c.txid
-      r.wtxids[slot] = c.wtxid
+      a.txids[slot] = c.txid
+      a.wtxids[slot] = c.wtxid
+      if (extra) fromExtra++
     }
-    r.fromMempool = claimed.size
-    r.collisions = contested.size
+    a.fromMempool = claimed.size - fromExtra
+    a.fromExtra = fromExtra
+    a.collisions = contested.size
+    // Learned after matching: this attempt's own prefilled transactions are not its candidates.
+    for (const c of sent) this.learn(r, c)
 
     const missing: number[] = []
     for (let i = 0; i < total; i++) if (slots[i] === undefined) missing.push(i)
-    if (missing.length === 0) return this.finish(now, r, 'mempool', 'mempool-mismatch')
-    if (missing.length - 1 > MAX_CMPCT_INDEX) return this.toFull(now, r, 'mempool-mismatch')
-    r.missing = missing
-    r.stage = 'blocktxn'
-    r.deadline = now + this.blocktxnTimeoutMs
+    if (missing.length === 0) {
+      if (this.matches(r, a)) return this.deliver(now, r, a.peer, { header: r.header, txs: slots as Transaction[] }, 'mempool', a)
+      return this.attemptFailed(now, r, a, 'mempool-mismatch')
+    }
+    if (missing.length - 1 > MAX_CMPCT_INDEX) return this.attemptFailed(now, r, a, 'mempool-mismatch')
+    a.missing = missing
+    a.stage = 'blocktxn'
+    a.deadline = now + this.blocktxnTimeoutMs
     this.push({ type: 'send', peer, message: { command: 'getblocktxn', blockHash: hash, indexes: missing } })
   }
 
@@ -455,69 +642,105 @@ export class CompactBlockMachine<P> {
   blocktxn(now: number, peer: P, blockHashBytes: Uint8Array, txs: readonly Transaction[]): void {
     const key = keyOf(blockHashBytes)
     const r = this.rebuilds.get(key)
-    if (r === undefined || r.stage !== 'blocktxn' || r.peer !== peer) {
-      if (this.retired.some((x) => x.key === key && x.peer === peer)) return // late: we gave up on it
-      return this.offend(peer, { kind: 'unsolicited-blocktxn', hash: hashToHex(blockHashBytes) })
+    const a = r?.attempts.find((x) => x.peer === peer && x.stage === 'blocktxn')
+    if (r === undefined || a === undefined) {
+      const late = this.retired.find((x) => x.key === key && x.peer === peer)
+      if (late === undefined) return this.offend(peer, { kind: 'unsolicited-blocktxn', hash: hashToHex(blockHashBytes) })
+      // Late: we gave up on it or cancelled it. Not punished. For a block not delivered its transactions may
+      // help the next attempt; a delivered block's are confirmed, no later block holds them.
+      if (!late.used && !this.recent.has(key)) for (const tx of txs) this.addExtraTransaction(candidateOf(tx))
+      late.used = true
+      return
     }
     r.bytes += FRAME_HEADER_BYTES + 32 + compactSizeLength(txs.length) + txs.reduce((n, tx) => n + txSize(tx), 0)
-    if (txs.length !== r.missing.length) {
+    if (txs.length !== a.missing.length) {
       // Core: READ_STATUS_INVALID, Misbehaving(100). No collision explains a wrong count.
-      this.fail(r, 'invalid')
+      this.attemptEnded(now, r, a, 'invalid')
       return this.offend(peer, {
         kind: 'invalid-compact-block',
         hash: hashToHex(r.hash),
-        detail: `blocktxn carries ${txs.length} transactions, getblocktxn asked for ${r.missing.length}`,
+        detail: `blocktxn carries ${txs.length} transactions, getblocktxn asked for ${a.missing.length}`,
       })
     }
-    for (let i = 0; i < txs.length; i++) this.fill(r, r.missing[i]!, txs[i]!)
-    r.fetched = txs.length
-    this.finish(now, r, 'blocktxn', 'blocktxn-mismatch')
+    const got: CompactCandidate[] = []
+    for (let i = 0; i < txs.length; i++) got.push(this.fill(a, a.missing[i]!, txs[i]!))
+    for (const c of got) this.learn(r, c)
+    a.fetched = txs.length
+    if (this.matches(r, a)) return this.deliver(now, r, a.peer, { header: r.header!, txs: a.slots as Transaction[] }, 'blocktxn', a)
+    // The peer's transactions, or our candidates, were not the block's: keep the peer's for later reconstructions.
+    for (const c of got) this.addExtraTransaction(c)
+    this.attemptFailed(now, r, a, 'blocktxn-mismatch')
   }
 
   /** The full block asked for with 'request-block' arrived from `peer`. */
   blockReceived(now: number, peer: P, block: Block, wireBytes?: number): void {
     const hash = blockHash(block.header)
     const r = this.rebuilds.get(keyOf(hash))
+    if (r === undefined) return
     // A block nobody here asked for: the peer machine judges unsolicited blocks, not us.
     // Stage 'cmpct': the peer answered our getdata(MSG_CMPCT_BLOCK) with the full block, as BIP152 allows.
-    if (r === undefined || (r.stage !== 'full' && r.stage !== 'cmpct') || r.peer !== peer) return
+    const a = r.attempts.find((x) => x.peer === peer && x.stage === 'cmpct')
+    if (a === undefined && r.full?.peer !== peer) return
     r.bytes += wireBytes ?? FRAME_HEADER_BYTES + blockSize(block)
     try {
       verifyBlock(block)
     } catch (e) {
       if (!(e instanceof WireError)) throw e
-      this.fail(r, 'invalid')
+      if (a !== undefined) this.attemptEnded(now, r, a, 'invalid')
+      else this.fail(r, peer, 'invalid')
       return this.offend(peer, { kind: 'invalid-block', hash: hashToHex(hash), error: e })
     }
-    this.deliver(now, r, block, 'full')
+    this.deliver(now, r, peer, block, 'full', undefined)
   }
 
   /** The request for the full block (or the cmpctblock) of `hash` failed: notfound, the request stalled or its peer left. */
-  blockFailed(_now: number, peer: P, hash: Uint8Array, reason: 'notfound' | 'peer-gone' | 'timeout'): void {
+  blockFailed(now: number, peer: P, hash: Uint8Array, reason: 'notfound' | 'peer-gone' | 'timeout'): void {
     const r = this.rebuilds.get(keyOf(hash))
-    if (r === undefined || r.peer !== peer || (r.stage !== 'full' && r.stage !== 'cmpct')) return
-    this.fail(r, reason)
+    if (r === undefined) return
+    if (r.full?.peer === peer) return this.fail(r, peer, reason)
+    const a = r.attempts.find((x) => x.peer === peer && x.stage === 'cmpct')
+    if (a !== undefined) this.attemptEnded(now, r, a, reason)
   }
 
-  /** `peer` left: every rebuild from it fails 'peer-gone'. */
-  removePeer(_now: number, peer: P): void {
-    for (const r of [...this.rebuilds.values()]) if (r.peer === peer) this.fail(r, 'peer-gone')
+  /**
+   * `peer` left: its attempts end ('peer-gone'; a block whose last attempt
+   * it was falls back to the full block from a peer whose attempt failed
+   * earlier, or fails), a full block asked of it fails, and it is no
+   * longer a candidate for any fallback.
+   */
+  removePeer(now: number, peer: P): void {
+    for (const r of [...this.rebuilds.values()]) {
+      r.tried = r.tried.filter((t) => t.peer !== peer)
+      if (r.full?.peer === peer) {
+        this.fail(r, peer, 'peer-gone')
+        continue
+      }
+      const a = r.attempts.find((x) => x.peer === peer)
+      if (a !== undefined) this.attemptEnded(now, r, a, 'peer-gone')
+    }
     for (let i = this.retired.length - 1; i >= 0; i--) if (this.retired[i]!.peer === peer) this.retired.splice(i, 1)
   }
 
   /** Deadlines due at `now`: see the module comment. Nothing due: nothing happens. */
   timeout(now: number): void {
     for (const r of [...this.rebuilds.values()]) {
-      if (r.deadline > now) continue
-      if (r.stage === 'blocktxn') this.toFull(now, r, 'blocktxn-timeout')
-      else this.fail(r, 'timeout')
+      if (r.full !== undefined) {
+        if (r.full.deadline <= now) this.fail(r, r.full.peer, 'timeout')
+        continue
+      }
+      for (const a of [...r.attempts]) {
+        if (a.deadline > now) continue
+        if (a.stage === 'blocktxn') this.attemptFailed(now, r, a, 'blocktxn-timeout')
+        else this.attemptEnded(now, r, a, 'timeout')
+        // The last attempt ended: the block failed or now waits for its full block (with a fresh deadline).
+        if (r.full !== undefined || this.rebuilds.get(r.key) !== r) break
+      }
     }
   }
 
-  /** Forget every rebuild without actions (the driver stops). Recent hashes are kept. */
+  /** Forget every rebuild without actions (the driver stops). Recent hashes and the extra transactions are kept. */
   clear(): void {
     this.rebuilds.clear()
-    this.perPeer.clear()
     this.retired.length = 0
     this.queue.length = 0
     this.head = 0
@@ -525,92 +748,144 @@ export class CompactBlockMachine<P> {
 
   // --- internals -------------------------------------------------------------
 
-  private hasRoom(peer: P): boolean {
-    return this.rebuilds.size < this.maxInFlight && this.inFlightOf(peer) < this.maxPerPeer
+  /** Room for one more attempt by `peer` (and, for `newBlock`, one more block). */
+  private hasRoom(peer: P, newBlock: boolean): boolean {
+    if (newBlock && this.rebuilds.size >= this.maxInFlight) return false
+    return this.attemptsInFlight < this.maxAttempts && this.inFlightOf(peer) < this.maxPerPeer
   }
 
-  private open(now: number, peer: P, hash: Uint8Array, key: string, version: CompactVersion): Rebuild<P> {
+  private open(now: number, hash: Uint8Array, key: string): Rebuild<P> {
     const r: Rebuild<P> = {
       key,
       hash,
-      peer,
       startedAt: now,
-      stage: 'cmpct',
-      deadline: now,
-      version,
       header: undefined,
+      attempts: [],
+      taken: 0,
+      peers: [],
+      txCount: 0,
+      tried: [],
+      fallback: undefined,
+      learned: new Map(),
+      full: undefined,
+      bytes: 0,
+    }
+    this.rebuilds.set(key, r)
+    return r
+  }
+
+  /** A new attempt at `r` by `peer`, in stage 'cmpct' until its cmpctblock is read. */
+  private attempt(r: Rebuild<P>, peer: P, version: CompactVersion, deadline: number): Attempt<P> {
+    const a: Attempt<P> = {
+      peer,
+      stage: 'cmpct',
+      deadline,
+      version,
       slots: [],
       txids: [],
       wtxids: [],
       missing: [],
       prefilled: 0,
       fromMempool: 0,
+      fromExtra: 0,
       fetched: 0,
       collisions: 0,
-      bytes: 0,
-      fallback: undefined,
     }
-    this.rebuilds.set(key, r)
-    this.perPeer.set(peer, this.inFlightOf(peer) + 1)
-    return r
+    r.attempts.push(a)
+    r.peers.push(peer)
+    r.taken++
+    return a
   }
 
   /** Put a transaction that came from the peer into its slot, hashing it for its ids. */
-  private fill(r: Rebuild<P>, slot: number, tx: Transaction): void {
-    const id = txidOf(tx)
-    r.slots[slot] = tx
-    r.txids[slot] = id
-    r.wtxids[slot] = hasWitness(tx) ? wtxidOf(tx) : id
+  private fill(a: Attempt<P>, slot: number, tx: Transaction): CompactCandidate {
+    const c = candidateOf(tx)
+    a.slots[slot] = tx
+    a.txids[slot] = c.txid
+    a.wtxids[slot] = c.wtxid
+    return c
   }
 
   /**
-   * All slots filled: check against the header (verifyBlock's checks, from
-   * the ids already known: the candidates' are not hashed again), deliver
-   * or fall back.
+   * Remember a transaction a peer sent whole for this block: the next
+   * attempt's candidate. At most the block's transaction count are kept
+   * (an honest peer sends only the block's own), whatever the peers send.
    */
-  private finish(now: number, r: Rebuild<P>, how: 'mempool' | 'blocktxn', onMismatch: CompactFallbackReason): void {
-    const block: Block = { header: r.header!, txs: r.slots as Transaction[] }
+  private learn(r: Rebuild<P>, c: CompactCandidate): void {
+    if (r.learned.size >= r.txCount) return
+    const k = hashToHex(c.wtxid)
+    if (!r.learned.has(k)) r.learned.set(k, c)
+  }
+
+  /**
+   * All slots of `a` filled: check them against the header (verifyBlock's
+   * checks, from the ids already known: candidates are not hashed again).
+   */
+  private matches(r: Rebuild<P>, a: Attempt<P>): boolean {
     try {
-      checkMerkleRoot(block.header, r.txids)
+      checkMerkleRoot(r.header!, a.txids)
       let segwit = false
-      for (let i = 0; i < r.txids.length && !segwit; i++) segwit = r.txids[i] !== r.wtxids[i] && !bytesEqual(r.txids[i]!, r.wtxids[i]!)
-      if (segwit) checkWitnessCommitment(block.txs[0]!, witnessMerkleRoot(r.wtxids))
+      for (let i = 0; i < a.txids.length && !segwit; i++) segwit = a.txids[i] !== a.wtxids[i] && !bytesEqual(a.txids[i]!, a.wtxids[i]!)
+      if (segwit) checkWitnessCommitment(a.slots[0]!, witnessMerkleRoot(a.wtxids))
+      return true
     } catch (e) {
       if (!(e instanceof WireError)) throw e
-      return this.toFull(now, r, onMismatch)
+      return false
     }
-    this.deliver(now, r, block, how)
   }
 
-  private toFull(now: number, r: Rebuild<P>, reason: CompactFallbackReason): void {
-    if (r.stage === 'blocktxn') this.retire(r)
-    r.stage = 'full'
+  /** A reconstruction of `a` failed (no offense): its peer may be asked for the full block. */
+  private attemptFailed(now: number, r: Rebuild<P>, a: Attempt<P>, reason: CompactFallbackReason): void {
+    r.tried.push({ peer: a.peer, version: a.version })
     r.fallback = reason
-    r.slots = []
-    r.txids = []
-    r.wtxids = []
-    r.missing = []
-    r.deadline = now + this.blockTimeoutMs
-    this.push({ type: 'fallback', peer: r.peer, hash: r.hash, reason })
-    const item: InvItem = { type: r.version === 2 ? InvType.MSG_WITNESS_BLOCK : InvType.MSG_BLOCK, hash: r.hash }
-    this.push({ type: 'request-block', peer: r.peer, hash: r.hash, item })
+    this.attemptEnded(now, r, a, reason)
   }
 
-  private deliver(now: number, r: Rebuild<P>, block: Block, how: ReconstructionKind): void {
+  /**
+   * Take `a` off `r`. Other attempts still running: that is all
+   * ('attempt-failed'). It was the last: the full block from the earliest
+   * peer whose reconstruction failed, or, with none, the block fails.
+   */
+  private attemptEnded(now: number, r: Rebuild<P>, a: Attempt<P>, reason: CompactFallbackReason | CompactFailureReason): void {
+    if (a.stage === 'blocktxn') this.retire(r.key, a.peer)
+    r.attempts = r.attempts.filter((x) => x !== a)
+    if (r.attempts.length > 0) return this.push({ type: 'attempt-failed', peer: a.peer, hash: r.hash, reason })
+    const to = r.tried[0]
+    // No peer to ask: a failed reconstruction always leaves one (attemptFailed added it), so `reason` is a failure here.
+    if (to === undefined) return this.fail(r, a.peer, isFailure(reason) ? reason : 'invalid')
+    this.toFull(now, r, to.peer, to.version, r.fallback!)
+  }
+
+  private toFull(now: number, r: Rebuild<P>, peer: P, version: CompactVersion, reason: CompactFallbackReason): void {
+    r.full = { peer, version, deadline: now + this.blockTimeoutMs }
+    r.learned.clear()
+    this.push({ type: 'fallback', peer, hash: r.hash, reason })
+    const item: InvItem = { type: version === 2 ? InvType.MSG_WITNESS_BLOCK : InvType.MSG_BLOCK, hash: r.hash }
+    this.push({ type: 'request-block', peer, hash: r.hash, item })
+  }
+
+  /** Deliver the block; every other attempt is cancelled (a late blocktxn of theirs is ignored). */
+  private deliver(now: number, r: Rebuild<P>, peer: P, block: Block, how: ReconstructionKind, a: Attempt<P> | undefined): void {
+    // The winner is not retired: a second blocktxn from it is unsolicited.
+    r.attempts = r.attempts.filter((x) => x !== a)
     this.close(r, true)
+    // Extra transactions the block confirms can be in no later block: free their places in the ring.
+    if (a !== undefined && this.extra.size > 0) for (const w of a.wtxids) this.extra.delete(hashToHex(w))
     this.push({
       type: 'block',
-      peer: r.peer,
+      peer,
       hash: r.hash,
       block,
       how,
       fallback: how === 'full' ? r.fallback : undefined,
       stats: {
         txs: block.txs.length,
-        prefilled: how === 'full' ? 0 : r.prefilled,
-        fromMempool: how === 'full' ? 0 : r.fromMempool,
-        fetched: r.fetched,
-        collisions: r.collisions,
+        prefilled: a?.prefilled ?? 0,
+        fromMempool: a?.fromMempool ?? 0,
+        fromExtra: a?.fromExtra ?? 0,
+        fetched: a?.fetched ?? 0,
+        collisions: a?.collisions ?? 0,
+        attempts: r.taken,
         bytesReceived: r.bytes,
         fullBlockBytes: FRAME_HEADER_BYTES + blockSize(block),
         startedAt: r.startedAt,
@@ -619,25 +894,23 @@ export class CompactBlockMachine<P> {
     })
   }
 
-  private fail(r: Rebuild<P>, reason: CompactFailureReason): void {
-    if (r.stage === 'blocktxn') this.retire(r)
+  private fail(r: Rebuild<P>, peer: P, reason: CompactFailureReason): void {
     this.close(r, false)
-    this.push({ type: 'failed', peer: r.peer, hash: r.hash, reason })
+    this.push({ type: 'failed', peer, hash: r.hash, reason })
   }
 
-  /** End a rebuild; a delivered block is remembered so repeats of it are skipped (a failed one may still come from another peer). */
+  /** End a rebuild, retiring its attempts' getblocktxns; a delivered block is remembered so repeats of it are skipped (a failed one may still come from another peer). */
   private close(r: Rebuild<P>, delivered: boolean): void {
+    for (const a of r.attempts) if (a.stage === 'blocktxn') this.retire(r.key, a.peer)
+    r.attempts = []
     this.rebuilds.delete(r.key)
-    const n = this.inFlightOf(r.peer) - 1
-    if (n > 0) this.perPeer.set(r.peer, n)
-    else this.perPeer.delete(r.peer)
     if (!delivered) return
     this.recent.add(r.key)
     if (this.recent.size > this.recentCapacity) this.recent.delete(this.recent.values().next().value!)
   }
 
-  private retire(r: Rebuild<P>): void {
-    this.retired.push({ key: r.key, peer: r.peer })
+  private retire(key: string, peer: P): void {
+    this.retired.push({ key, peer, used: false })
     if (this.retired.length > RETIRED_COMPACT_KEPT) this.retired.shift()
   }
 

@@ -271,7 +271,7 @@ describe('CompactBlockMachine: offenses, only for the provably wrong', () => {
   })
 
   it('remembers at most RETIRED_COMPACT_KEPT rebuilds given up on', () => {
-    const m = machine({ maxBlocksInFlight: 1_000, maxBlocksPerPeer: 1_000 })
+    const m = machine({ maxBlocksInFlight: 1_000, maxBlocksPerPeer: 1_000, maxAttemptsInFlight: 1_000 })
     const blocks = Array.from({ length: RETIRED_COMPACT_KEPT + 1 }, (_, i) => makeBlock([makeTx(i)], { height: i + 1 }))
     for (const b of blocks) m.cmpctblock(T0, 'a', makeCmpct(b, 2), 2, [])
     m.timeout(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS)
@@ -345,8 +345,8 @@ describe('CompactBlockMachine: deadlines, peers and bounds', () => {
     const m = machine({ maxBlocksInFlight: 3, maxBlocksPerPeer: 2 })
     const blocks = [1, 2, 3, 4].map((h) => makeBlock(txs(h * 10, 2), { height: h }))
     m.cmpctblock(T0, 'a', makeCmpct(blocks[0]!, 2), 2, [])
-    m.cmpctblock(T0, 'a', makeCmpct(blocks[0]!, 2), 2, [])
-    m.cmpctblock(T0, 'b', makeCmpct(blocks[0]!, 2), 2, [])
+    m.cmpctblock(T0, 'a', makeCmpct(blocks[0]!, 2), 2, []) // a repeat from one peer
+    m.cmpctblock(T0, 'b', makeCmpct(blocks[0]!, 2), 2, []) // a second peer: an attempt of its own
     m.cmpctblock(T0, 'a', makeCmpct(blocks[1]!, 2), 2, [])
     m.cmpctblock(T0, 'a', makeCmpct(blocks[2]!, 2), 2, []) // a's third: per-peer cap
     m.cmpctblock(T0, 'b', makeCmpct(blocks[2]!, 2), 2, [])
@@ -355,13 +355,14 @@ describe('CompactBlockMachine: deadlines, peers and bounds', () => {
     expect(out.map((a) => (a.type === 'skipped' ? `skipped ${a.peer} ${a.reason}` : `${a.type} ${a.peer}`))).toEqual([
       'send a',
       'skipped a known',
-      'skipped b known',
+      'send b',
       'send a',
       'skipped a busy',
       'send b',
       'skipped c busy',
     ])
     expect(m.inFlight).toBe(3)
+    expect(m.attemptsInFlight).toBe(4)
     // Delivered blocks stay known.
     const body = blocks[0]!.txs.slice(1)
     m.blocktxn(T0 + 1, 'a', blockHash(blocks[0]!.header), body)

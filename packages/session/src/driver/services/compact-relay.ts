@@ -19,6 +19,18 @@
  *  - candidates: a CompactTxPool fed by the MempoolMonitor's 'tx' events
  *    (`mempool`) and by `addTx`; the transactions of each delivered block
  *    leave it;
+ *  - extra transactions (the machine's ring of `maxExtraTxs`, default
+ *    DEFAULT_COMPACT_EXTRA_TXS = 100, matched beside the candidates): the
+ *    blocktxn transactions of failed attempts (the machine keeps those
+ *    itself) and whatever the application reports with
+ *    `addExtraTransaction` (transactions it rejected, replaced or holds as
+ *    orphans). The MempoolMonitor validates nothing, so every transaction
+ *    it reports is a candidate already: it has no rejected ones to give;
+ *  - parallel attempts: in high-bandwidth mode up to `maxPeersPerBlock`
+ *    (3) peers push the same block; each cmpctblock is an attempt of its
+ *    own, the first to complete delivers, the full block is asked for once
+ *    when all fail (see CompactBlockMachine). A peer that leaves takes its
+ *    attempts with it;
  *  - outputs: getblocktxn through Peer.send, block requests through
  *    Peer.getData (so a full-block answer is matched, not unsolicited),
  *    offenses through the source (`drop` for those scored 100, Peer.punish
@@ -89,6 +101,12 @@ export interface CompactRelayOptions {
   readonly blocktxnTimeoutMs?: number
   /** See CompactBlockConfig. */
   readonly blockTimeoutMs?: number
+  /** See CompactBlockConfig. */
+  readonly maxPeersPerBlock?: number
+  /** See CompactBlockConfig. */
+  readonly maxAttemptsInFlight?: number
+  /** Extra transactions kept for reconstruction (CompactBlockConfig.extraTxs). Default DEFAULT_COMPACT_EXTRA_TXS (100); 0 keeps none. */
+  readonly maxExtraTxs?: number
   /** Candidates held. Default DEFAULT_COMPACT_POOL_TXS. */
   readonly maxPoolTxs?: number
   /** Candidate bytes held. Default DEFAULT_COMPACT_POOL_BYTES. */
@@ -114,7 +132,9 @@ export interface CompactBlockEvent {
 /** Events of a CompactRelay. */
 export interface CompactRelayEvents {
   block: [event: CompactBlockEvent]
-  /** A reconstruction failed; the full block is asked for. */
+  /** One peer's attempt at a block failed while other peers' attempts go on (no fallback yet, nobody scored for it). */
+  'attempt-failed': [info: { readonly hash: Uint8Array; readonly peer: string; readonly reason: CompactFallbackReason | CompactFailureReason }]
+  /** Every attempt at a block failed; the full block is asked for (once) from `peer`. */
   fallback: [info: { readonly hash: Uint8Array; readonly peer: string; readonly reason: CompactFallbackReason }]
   /** A block the relay took on ended without one. */
   failed: [info: { readonly hash: Uint8Array; readonly peer: string; readonly reason: CompactFailureReason }]
@@ -149,6 +169,7 @@ export class CompactRelay extends EventEmitter<CompactRelayEvents> {
   private running = false
   private unwatch: (() => void) | undefined
   private flushing = false
+  private stopping = false
   private timer: Cancel | undefined
   private timerAt: number | undefined
   private readonly onTx = (t: MempoolTx): void => this.pool.add({ tx: t.tx, txid: t.txid, wtxid: t.wtxid })
@@ -169,6 +190,9 @@ export class CompactRelay extends EventEmitter<CompactRelayEvents> {
       cmpctTimeoutMs: opts.cmpctTimeoutMs,
       blocktxnTimeoutMs: opts.blocktxnTimeoutMs,
       blockTimeoutMs: opts.blockTimeoutMs,
+      maxPeersPerBlock: opts.maxPeersPerBlock,
+      maxAttemptsInFlight: opts.maxAttemptsInFlight,
+      extraTxs: opts.maxExtraTxs,
       powLimit: opts.network?.powLimit,
     })
     this.pool = new CompactTxPool({ maxTxs: opts.maxPoolTxs, maxBytes: opts.maxPoolBytes })
@@ -195,6 +219,24 @@ export class CompactRelay extends EventEmitter<CompactRelayEvents> {
     this.pool.add({ tx, txid: id, wtxid: hasWitness(tx) ? wtxidOf(tx) : id })
   }
 
+  /**
+   * Keep a transaction seen but not in the mempool (one the application
+   * rejected, one replaced by a fee bump, an orphan) for reconstruction, as
+   * Core's extra transactions: a block may still hold it. It goes into a
+   * bounded ring (`maxExtraTxs`, the oldest leaves first) matched beside the
+   * candidates; one already held is not added twice. Use `addTx` for a
+   * transaction that belongs in the mempool view.
+   */
+  addExtraTransaction(tx: Transaction): void {
+    const id = txidOf(tx)
+    this.machine.addExtraTransaction({ tx, txid: id, wtxid: hasWitness(tx) ? wtxidOf(tx) : id })
+  }
+
+  /** Extra transactions held (at most `maxExtraTxs`). */
+  get extraSize(): number {
+    return this.machine.extraSize
+  }
+
   /** Attach to the source's peers (sending sendcmpct) and to the mempool monitor. Idempotent. */
   start(): this {
     if (this.running) return this
@@ -217,7 +259,14 @@ export class CompactRelay extends EventEmitter<CompactRelayEvents> {
     this.mempool?.off('tx', this.onTx)
     this.unwatch?.()
     this.unwatch = undefined
-    for (const p of [...this.refs.keys()]) this.detach(p)
+    // Peers leave one by one: a block whose attempt leaves first would fall back to a peer that leaves next.
+    // While stopping nothing is sent and only the final events come out.
+    this.stopping = true
+    try {
+      for (const p of [...this.refs.keys()]) this.detach(p)
+    } finally {
+      this.stopping = false
+    }
     this.running = false
     this.machine.clear()
     this.timer?.()
@@ -303,6 +352,7 @@ export class CompactRelay extends EventEmitter<CompactRelayEvents> {
   }
 
   private act(a: CompactAction<PeerRef>): void {
+    if (this.stopping && a.type !== 'block' && a.type !== 'failed') return
     switch (a.type) {
       case 'send':
         try {
@@ -325,6 +375,9 @@ export class CompactRelay extends EventEmitter<CompactRelayEvents> {
           version: a.peer.version,
           stats: a.stats,
         })
+        return
+      case 'attempt-failed':
+        this.emit('attempt-failed', { hash: a.hash, peer: a.peer.label, reason: a.reason })
         return
       case 'fallback':
         this.emit('fallback', { hash: a.hash, peer: a.peer.label, reason: a.reason })
