@@ -222,15 +222,24 @@ const heapLimitMiB = (r) => {
 }
 
 /** The scale run the headline row quotes: 100,000 peers (issue 17's goal), else the largest that completed; runs without a heap limit. */
+/** Visits in flight at most in a scale run, or undefined for all at once. */
+const concurrencyOf = (r) => r.concurrency ?? undefined
+
 function headlineScale(s) {
-  const done = s.runs.filter((r) => r.completed && heapLimitMiB(r) === undefined)
+  const done = s.runs.filter((r) => r.completed && heapLimitMiB(r) === undefined && concurrencyOf(r) === undefined)
   return done.find((r) => r.peers === 100_000) ?? done.sort((a, b) => b.peers - a.peers)[0]
 }
 
 function peersScaleRow(s) {
   const r = headlineScale(s)
   // The same size run again under a heap limit, if it was: whether it fits, and what the GC then costs.
-  const limited = s.runs.find((x) => x.peers === r.peers && heapLimitMiB(x) !== undefined)
+  const limited = s.runs.find((x) => x.peers === r.peers && heapLimitMiB(x) !== undefined && concurrencyOf(x) === undefined)
+  // The same size with a bounded number of visits in flight (Simulation.visitAll's concurrency), if it was run.
+  const bounded = s.runs.find((x) => x.peers === r.peers && x.completed && heapLimitMiB(x) === undefined && concurrencyOf(x) !== undefined)
+  const boundedText =
+    bounded === undefined
+      ? ''
+      : `; with at most ${int(bounded.concurrency)} visits in flight: ${fixed(bounded.cpuUsPerEvent, 1)} µs per event, peak sampled heap ${int(bounded.peakHeapMiB)} MiB`
   const fits =
     limited === undefined
       ? ''
@@ -239,7 +248,7 @@ function peersScaleRow(s) {
         : `; does not complete with a ${int(heapLimitMiB(limited))} MiB heap limit`
   return [
     `${int(r.peers)} virtual peers through handshake and first ping at once, labelled and hashed trace (CPU per event)`,
-    `**${fixed(r.cpuUsPerEvent, 1)} µs of CPU per event** (${int(r.events)} events; goal <= 10 µs), peak sampled heap ${int(r.peakHeapMiB)} MiB, garbage included (goal < 2,048 MiB)${fits}, peak RSS ${int(r.peakRssMiB)} MiB`,
+    `**${fixed(r.cpuUsPerEvent, 1)} µs of CPU per event** (${int(r.events)} events; goal <= 10 µs), peak sampled heap ${int(r.peakHeapMiB)} MiB, garbage included (goal < 2,048 MiB)${fits}, peak RSS ${int(r.peakRssMiB)} MiB${boundedText}`,
     run(s),
     '`cd packages/transport-mock && node --expose-gc bench/scale.mjs 10000 50000 100000`',
   ]
@@ -755,13 +764,15 @@ function peersScaleDetails(r) {
     const how = x.completed ? 'all' : `stopped by the ${x.stoppedBy === 'heap' ? 'heap guard' : `${x.capSeconds} s cap`}:`
     const accepted = x.connections === undefined ? '' : `${int(x.connections)} connections, `
     return (
-      `| ${int(x.peers)}${heapLimitMiB(x) === undefined ? '' : ` (heap limit ${int(heapLimitMiB(x))} MiB)`} | ${how} ${accepted}${int(x.handshakes)} handshakes, ${int(x.visitsOk)} visits | ${int(x.events)} | ${fixed(x.cpuUsPerEvent, 1)} µs | ` +
+      `| ${int(x.peers)}${concurrencyOf(x) === undefined ? '' : `, ${int(x.concurrency)} at a time`}${heapLimitMiB(x) === undefined ? '' : ` (heap limit ${int(heapLimitMiB(x))} MiB)`} | ${how} ${accepted}${int(x.handshakes)} handshakes, ${int(x.visitsOk)} visits | ${int(x.events)} | ${fixed(x.cpuUsPerEvent, 1)} µs | ` +
       `${fixed(x.wallMs / 1000, 1)} s | ${int(x.peakHeapMiB)} MiB | ${int(x.peakRssMiB)} MiB | ${loadText(x)} |`
     )
   }
   const before = s.before
   // Whether each size run both before and after gave the same trace (it must: the speed work keeps event order).
-  const same = before?.runs.every((b) => s.runs.every((a) => a.peers !== b.peers || !a.completed || !b.completed || a.traceHash === b.traceHash))
+  const same = before?.runs.every((b) =>
+    s.runs.every((a) => a.peers !== b.peers || concurrencyOf(a) !== concurrencyOf(b) || !a.completed || !b.completed || a.traceHash === b.traceHash),
+  )
   return [
     `Run on ${day(s)} (Node ${s.node}, the project's shared machine with other work running; each size in its own process, its own load given). ` +
       'Peak heap is the largest sampled `heapUsed`, garbage included; the trace hash of each run is in `bench/scale-results.json`.',

@@ -17,5 +17,5 @@ export { type ExtendOptions, type ForkOptions, type SyntheticBlock, SyntheticCha
 export { type BigTxPayload, type SyntheticOutputKind, type SyntheticUtxo, TxFactory, type TxFactoryOptions } from './chain/txgen.js'
 export { spreadHost } from './peers/addresses.js'
 export { BehaviorTransport, type BehaviorTransportOptions, type MisbehaviorTrigger, VIRTUAL_PEER_BEHAVIORS, type VirtualPeerBehavior } from './peers/behavior.js'
-export { Simulation, type SimulationOptions, type VisitOptions, type VisitResult, type VisitStep } from './peers/simulation.js'
+export { Simulation, type SimulationOptions, type VisitAllOptions, type VisitAllSummary, type VisitOptions, type VisitResult, type VisitStep } from './peers/simulation.js'
 export { type MempoolEntry, mempoolEntry, VirtualPeer, type VirtualPeerDriverOptions, type VirtualPeerOptions, type VirtualPeerStats } from './peers/virtual-peer.js'

@@ -137,7 +137,6 @@ export interface VirtualPeerStats {
   getdataIgnored: number
 }
 
-/** A node on the mock network that serves a synthetic chain; see the module documentation. */
 /** The empty session set every virtual peer starts with: shared, never written. */
 const NO_SESSIONS: ReadonlySet<Peer> = new Set()
 
@@ -170,6 +169,7 @@ function indexOf(mempool: Iterable<Transaction | MempoolEntry>): MempoolIndex {
   return index
 }
 
+/** A node on the mock network that serves a synthetic chain; see the module documentation. */
 export class VirtualPeer {
   readonly address: PeerAddress
   readonly behavior: VirtualPeerBehavior
