@@ -30,7 +30,7 @@
 //    issue's reference was taken when issue 17 set its goal (the tree at
 //    least 3x it; ~282 k/s then), and what its goal line is judged on;
 //  - the one-shot crypto.hash (Node >= 20.12; the harness's nodeSha256d),
-//    ~2.4x faster per call than the createHash chain on Node 20.20: the
+//    1.6-2.4x faster per call than the createHash chain on Node 20.20: the
 //    fastest node:crypto call, printed beside it.
 // Rounds repeat until both ratios' spreads are under 10 % (the shared
 // harness, bench/lib/harness.mjs), and the spread of the tree's own rate
@@ -224,9 +224,15 @@ if (child) {
   const chainRates = []
   const stability = await untilStable(
     () => {
-      // node:crypto first, on a sample, both ways, then a collection: its
-      // 32-byte digests are garbage the tree's round should not pay for.
+      // node:crypto first, on a sample, both ways, each after a collection:
+      // the round before dropped a tree, and the createHash chain (two Hash
+      // objects and two digests per header) ran ~205-305 k/s when it paid
+      // for collecting it, ~320-400 k/s when not. Then a collection for the
+      // tree's round: node:crypto's digests are garbage it should not pay
+      // for either.
+      collectGarbage()
       const chain = hashRate(createHashSha256d, nodeSample)
+      collectGarbage()
       const node = hashRate(nodeSha256d, nodeSample)
       collectGarbage()
       const t = performance.now()
