@@ -352,9 +352,10 @@ export class HeaderTable implements HashSource {
  * Writes every field of `h` but prevBlock (already copied) into the slot at
  * `o` (`raw` is a DataView of `out`), with writeBlockHeader's checks: a
  * header it would refuse is handed to it, so the error thrown is its own.
- * Written here rather than through writeBlockHeader: its TypedArray.set per
- * hash and byte-by-byte integers cost more than the word stores below, and
- * HeaderTree stages every header it sees.
+ * Written here rather than through writeBlockHeader so that stageChild can
+ * compare prevBlock while it copies it, with every field stored a word at a
+ * time; in the tree this measured about the same as writeBlockHeader's two
+ * TypedArray.set calls plus a separate compare (~+1 % in CPU-time A/B runs).
  */
 function writeRest(h: BlockHeader, raw: DataView, out: Uint8Array, o: number): void {
   const root = h.merkleRoot
