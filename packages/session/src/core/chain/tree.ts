@@ -20,9 +20,10 @@
  *
  * Speed: a header that extends the active tip (all of initial sync) takes a
  * fast path that allocates nothing but its result: it is serialized and
- * hashed in place in the table (wire's header-specialised sha256d); a child
- * of the tip needs no duplicate lookup, and its parent is the header before
- * it in the message; its hash is compared with a target decoded once per
+ * hashed in place in the table (wire's header-specialised sha256d), its
+ * prevBlock compared with the previous header's hash word by word as it is
+ * copied; a child of the tip needs no duplicate lookup, and its parent is
+ * the header before it in the message; its hash is compared with a target decoded once per
  * bits value (no bigint); the median time past comes from a window of the
  * last 11 times slid along the tip; the work per bits value is cached and
  * added as 32-bit words; the hash index is updated once per call. The fast
@@ -180,6 +181,17 @@ export class HeaderTree {
   private mtpSlot = -1
   /** Scratch for refilling the window: the up to 11 times, newest first. */
   private readonly mtpTimes = new Float64Array(MEDIAN_TIME_SPAN)
+  /**
+   * One Entry and one BranchView held for the tree's lifetime, never handed
+   * out or read. V8 gives all entries one hidden class, reached from
+   * Entry's initial class by weak transitions (BranchView's likewise): once
+   * every entry made is collected (a caller drops each message's results),
+   * a full GC frees that class and discards the optimized code that checks
+   * it (acceptMany's), and the next messages run unoptimized while V8
+   * recompiles. Measured in the headers bench: a round after such a GC took
+   * ~1.6x the CPU of one without. These two keep the classes alive.
+   */
+  private readonly classKeepers: readonly [Entry, BranchView]
 
   constructor(params: TreeParams, options: HeaderTreeOptions = {}) {
     this.params = params
@@ -218,6 +230,7 @@ export class HeaderTree {
       this.pushActive(parent)
     }
     this.maxHeight = base.height + n - 1
+    this.classKeepers = [new Entry(table, parent), this.branchView(parent)]
     if (base.tipHash !== undefined && !table.hashEquals(parent, base.tipHash)) {
       throw new RangeError(`trusted base: last header hash ${hashToHex(table.hash(parent))} is not the expected ${hashToHex(base.tipHash)}`)
     }
@@ -246,7 +259,8 @@ export class HeaderTree {
 
   /** Validates `header` and adds it; see AcceptResult. `now` is the current time in seconds. */
   accept(header: BlockHeader, now?: number): AcceptResult {
-    const r = this.acceptHeader(header, now, -1)
+    this.table.stage(header)
+    const r = this.acceptStaged(header, now, -1)
     this.table.syncIndex()
     return r
   }
@@ -266,17 +280,19 @@ export class HeaderTree {
   private acceptRun(headers: readonly BlockHeader[], now: number | undefined): AcceptManyResult {
     const results: AcceptResult[] = []
     let added = 0
-    // Slot of the header before this one in the message: its hash is
-    // compared in place, and it is the parent, so no lookup is needed.
+    // Slot of the header before this one in the message: stageChild
+    // compares its hash in place, and it is the parent, so no lookup is needed.
     let prevSlot = -1
+    const table = this.table
     for (let i = 0; i < headers.length; i++) {
       const header = headers[i]!
-      if (prevSlot >= 0 && !this.table.hashEquals(prevSlot, header.prevBlock)) {
+      if (prevSlot < 0) table.stage(header)
+      else if (!table.stageChild(header, prevSlot)) {
         const error: HeaderError = { kind: 'non-continuous', index: i }
         results.push({ kind: 'rejected', error })
         return { accepted: i, added, results, rejected: { index: i, error } }
       }
-      const r = this.acceptHeader(header, now, prevSlot)
+      const r = this.acceptStaged(header, now, prevSlot)
       results.push(r)
       if (r.kind === 'rejected') return { accepted: i, added, results, rejected: { index: i, error: r.error } }
       if (r.kind !== 'duplicate') added++
@@ -331,13 +347,13 @@ export class HeaderTree {
   // ---------------------------------------------------------------- internal
 
   /**
-   * `parent` is the parent's slot when the caller already knows it (the
-   * previous header of a message, whose hash it compared with prevBlock),
-   * else -1.
+   * Decides on `header`, which the caller has just staged in the table.
+   * `knownParent` is the parent's slot when the caller already knows it
+   * (the previous header of a message, whose hash stageChild compared with
+   * prevBlock), else -1.
    */
-  private acceptHeader(header: BlockHeader, now: number | undefined, knownParent: number): AcceptResult {
+  private acceptStaged(header: BlockHeader, now: number | undefined, knownParent: number): AcceptResult {
     const table = this.table
-    table.stage(header)
     const parent = knownParent >= 0 ? knownParent : table.find(header.prevBlock)
     const tipSlot = this.active[this.activeLength - 1]!
     // The active tip never has a child held: a header added on the tip becomes
@@ -368,7 +384,7 @@ export class HeaderTree {
   /**
    * The general path for the staged header, whose parent slot is known
    * (and held): any branch, every rule through contextualCheck, fork choice
-   * and reorgs. Kept apart from acceptHeader so that the fast path stays
+   * and reorgs. Kept apart from acceptStaged so that the fast path stays
    * small enough for V8 to inline its helpers.
    */
   private acceptGeneral(header: BlockHeader, now: number | undefined, parent: number, tipSlot: number): AcceptResult {

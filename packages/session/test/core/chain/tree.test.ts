@@ -362,6 +362,36 @@ describe('acceptMany', () => {
     expect(hex(tree.tip)).toBe(hashToHex(blockHash(chain[2]!)))
   })
 
+  it('compares every byte of prevBlock with the previous header, and stores headers whose hashes sit at any offset', () => {
+    // Inside a message each header is copied into the table a word at a
+    // time and its prevBlock compared with the previous header's hash as it
+    // goes: a difference in any one byte breaks the link.
+    const tree = new HeaderTree(regtest)
+    const chain = mineChain(G, 0, 3, { bits: BITS })
+    for (let k = 0; k < 32; k++) {
+      const prevBlock = blockHash(chain[0]!)
+      prevBlock[k]! ^= 0x01
+      const r = tree.acceptMany([chain[0]!, { ...chain[1]!, prevBlock }])
+      expect(r.rejected).toEqual({ index: 1, error: { kind: 'non-continuous', index: 1 } })
+    }
+    expect(tree.height).toBe(1)
+    // The hashes as views at odd offsets of larger arrays (as a decoder that
+    // does not copy would hand them over): the same headers, stored byte for byte.
+    const shifted = chain.map((h) => {
+      const buf = new Uint8Array(67)
+      buf.set(h.prevBlock, 1)
+      buf.set(h.merkleRoot, 34)
+      return { ...h, prevBlock: buf.subarray(1, 33), merkleRoot: buf.subarray(34, 66) }
+    })
+    const r = tree.acceptMany(shifted)
+    expect(kinds(r.results)).toEqual(['duplicate', 'connected', 'connected'])
+    for (let h = 1; h <= 3; h++) {
+      const e = tree.getByHeight(h)!
+      expect(e.raw).toEqual(serializeBlockHeader(chain[h - 1]!))
+      expect(hex(e)).toBe(hashToHex(blockHash(chain[h - 1]!)))
+    }
+  })
+
   it('links headers across the storage chunks inside one message, and finds a break there', () => {
     // Slot 4,095 is the last of the first storage chunk (which doubled from
     // 1,024 slots on the way), slot 4,096 the first of the second: the header
