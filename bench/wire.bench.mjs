@@ -57,47 +57,24 @@ const MAX_ROUNDS = quick ? 2 : 12
 const MAX_MS = 200_000
 /** Time each decoder (and each hasher) is run for in one round, at least one call: enough for a fast one to settle, one call of a slow one. */
 const MIN_MS = quick ? 30 : 300
-/** After each collection, the measured function runs untimed for this fraction of MIN_MS first (see meanNs). */
-const REWARM_FRACTION = 0.3
 
 const run = startRun('wire')
 
 /**
- * What each measurement's last call returned (its decoder and last message),
- * by measurement: kept alive across the collections below. A collection
- * that finds no live object of a hidden class frees the class, and V8 then
- * throws away every optimized function that was specialised on it ('weak
- * objects' under --trace-deopt: 513 of them in one --quick run before this),
- * so each timed call re-paid for optimization and the rounds wandered.
- */
-const keepAlive = new Map()
-
-/**
  * Mean ns per call of `fn`, called until `minMs` have passed (at least once),
  * from a collected heap when --expose-gc is on: a decoder that allocates a lot
- * (bitcore-p2p) otherwise leaves its garbage to whoever runs next; then
- * untimed for a while, so V8 rebuilds what the collection deoptimised.
- * `key` names the measurement whose last result is kept alive (keepAlive).
+ * (bitcore-p2p) otherwise leaves its garbage to whoever runs next.
  */
-function meanNs(fn, key, minMs = MIN_MS) {
-  if (globalThis.gc !== undefined) {
-    globalThis.gc()
-    // The collection still frees the classes of objects none of which is alive now (a ByteReader per message,
-    // say), and with them the optimized code built on them: run untimed until that code is rebuilt.
-    const w0 = performance.now()
-    do keepAlive.set(key, fn())
-    while (performance.now() - w0 < minMs * REWARM_FRACTION)
-  }
+function meanNs(fn, minMs = MIN_MS) {
+  globalThis.gc?.()
   let calls = 0
-  let last
   const t0 = performance.now()
   let t = t0
   while (calls === 0 || t - t0 < minMs) {
-    last = fn()
+    fn()
     calls++
     t = performance.now()
   }
-  keepAlive.set(key, last)
   return ((t - t0) * 1e6) / calls
 }
 
@@ -152,42 +129,33 @@ function chunked(stream, size) {
 function framingBitp2p(lib, chunks, expected) {
   const d = new lib.MessageDecoder({ network: lib.mainnet })
   let n = 0
-  let last
   for (const c of chunks.views) {
-    for (const ev of d.push(c)) if (ev.type === 'message') n++, (last = ev)
+    for (const ev of d.push(c)) if (ev.type === 'message') n++
   }
   if (n !== expected) throw new Error(`bitp2p decoded ${n} of ${expected}`)
-  return [d, last]
 }
 
 /** bcoin's Parser (checksum with bcrypto's hash256, node:crypto here); counts its 'packet' events. */
 function framingBcoin(chunks, expected) {
   const parser = new BcoinParser('main')
   let n = 0
-  let last
-  parser.on('packet', (p) => {
-    n++
-    last = p
-  })
+  parser.on('packet', () => n++)
   parser.on('error', (e) => {
     throw e
   })
   for (const c of chunks.buffers) parser.feed(c)
   if (n !== expected) throw new Error(`bcoin decoded ${n} of ${expected}`)
-  return [parser, last]
 }
 
 /** bitcore-p2p: Messages.parseBuffer over a Buffers list, as its Peer reads a socket. */
 function framingBitcore(chunks, expected) {
   const list = new BitcoreBuffers()
   let n = 0
-  let last
   for (const c of chunks.buffers) {
     list.push(c)
-    for (let m = bitcoreMessages.parseBuffer(list); m; m = bitcoreMessages.parseBuffer(list)) n++, (last = m)
+    while (bitcoreMessages.parseBuffer(list)) n++
   }
   if (n !== expected) throw new Error(`bitcore-p2p decoded ${n} of ${expected}`)
-  return [list, last]
 }
 
 /** The decoders every framing stream goes through, by the names the results record. */
@@ -214,9 +182,7 @@ const headerBytes = new Uint8Array(80 * HEADER_COUNT)
 for (let i = 0; i < HEADER_COUNT; i++) headerBytes[i * 80 + 76] = i & 0xff
 const HASHERS = { 'node:crypto': native, 'pure JS': pure }
 const hashAll = (lib) => () => {
-  let last
-  for (let i = 0; i < HEADER_COUNT; i++) do_not_optimize((last = lib.sha256d(headerBytes.subarray(i * 80, i * 80 + 80))))
-  return last
+  for (let i = 0; i < HEADER_COUNT; i++) do_not_optimize(lib.sha256d(headerBytes.subarray(i * 80, i * 80 + 80)))
 }
 
 // --- the rounds ------------------------------------------------------------------
@@ -226,9 +192,8 @@ console.log(
     `through ${Object.keys(DECODERS).join(', ')}; sha256d of ${HEADER_COUNT.toLocaleString()} 80-byte headers; ${MIN_ROUNDS} to ${MAX_ROUNDS} rounds`,
 )
 // One untimed pass of everything first, so the timed rounds run compiled code (and a miscount throws before any timing).
-// Their results are kept (keepAlive), so the first round's collection frees no class the compiled code needs.
-for (const c of FRAMING_CASES) for (const [name, decode] of Object.entries(DECODERS)) keepAlive.set(`${c.label}/${name}`, decode(c.chunks, FRAMING_MESSAGES))
-for (const [name, lib] of Object.entries(HASHERS)) keepAlive.set(`sha256d/${name}`, hashAll(lib)())
+for (const c of FRAMING_CASES) for (const decode of Object.values(DECODERS)) decode(c.chunks, FRAMING_MESSAGES)
+for (const lib of Object.values(HASHERS)) hashAll(lib)()
 
 /** Every round's ns per call: frameNs[label][decoder] and headerNs[hasher], one entry per round. */
 const frameNs = Object.fromEntries(FRAMING_CASES.map((c) => [c.label, Object.fromEntries(Object.keys(DECODERS).map((d) => [d, []]))]))
@@ -246,7 +211,7 @@ function round() {
   for (const { label, chunks } of FRAMING_CASES) {
     const ns = {}
     for (const [name, decode] of Object.entries(DECODERS)) {
-      ns[name] = meanNs(() => decode(chunks, FRAMING_MESSAGES), `${label}/${name}`)
+      ns[name] = meanNs(() => decode(chunks, FRAMING_MESSAGES))
       frameNs[label][name].push(ns[name])
     }
     const ours = ns['bitp2p (node:crypto build)']
@@ -254,7 +219,7 @@ function round() {
     ratios[`frames, ${label}: bitp2p / bitcore-p2p (msg/s)`] = ns['bitcore-p2p Messages'] / ours
     ratios[`frames, ${label}: pure-JS build / Node build (msg/s)`] = ours / ns['bitp2p (pure JS build)']
   }
-  const hashNs = Object.fromEntries(Object.entries(HASHERS).map(([name, lib]) => [name, meanNs(hashAll(lib), `sha256d/${name}`)]))
+  const hashNs = Object.fromEntries(Object.entries(HASHERS).map(([name, lib]) => [name, meanNs(hashAll(lib))]))
   for (const [name, t] of Object.entries(hashNs)) headerNs[name].push(t)
   ratios['sha256d of 80 bytes: pure-JS build / Node build (hashes/s)'] = hashNs['node:crypto'] / hashNs['pure JS']
   return ratios
