@@ -92,7 +92,7 @@ export function syntheticBlocks(): Uint8Array[] {
 }
 
 /** Typed messages of every command, built by hand. */
-function handMessages(): KnownMessage[] {
+export function handMessages(): KnownMessage[] {
   const header = syntheticBlock(5, []).header
   const block = syntheticBlock(300, [LEGACY_TX, SEGWIT_TX])
   const ids = block.txs.map(txid)

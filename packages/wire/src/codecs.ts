@@ -24,6 +24,7 @@ export {
 export { emptyCodec, type Codec, type CodecContext } from './messages/codec.js'
 export { DEFAULT_CODEC_CONTEXT } from './messages/context.js'
 export { codecFor, CODECS, decodePayload, decodePayloadRange, encodePayload, isKnownCommand, maxPayloadFor } from './messages/registry.js'
+export { encodeMessageFrame } from './framing/message-decoder.js'
 export { pingCodec, pongCodec } from './messages/ping.js'
 export {
   decodeNetAddress,

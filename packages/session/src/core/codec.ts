@@ -19,11 +19,13 @@
  *  - `ready` is false while a codec's own handshake runs (v2); the peer
  *    machine's version/verack start only once it is true.
  */
-import { isWireError, PROTOCOL_VERSION, type FramingParams, type MessageEvent, type WireError } from '@bitp2p/wire'
+import { isWireError, PROTOCOL_VERSION, type FramingParams, type KnownMessage, type MessageEvent, type WireError } from '@bitp2p/wire'
 import {
   decodePayloadRange,
   encodeExtHeader,
   encodeFrame,
+  encodeMessageFrame,
+  encodePayload,
   FrameDecoder,
   maxPayloadFor,
   type CodecContext,
@@ -71,6 +73,13 @@ export interface FrameCodec {
   push(bytes: Uint8Array): CodecEvent[]
   /** Queue one message for sending; returns its size on the wire. Throws WireError when it does not fit the framing. */
   write(command: string, payload: Uint8Array): number
+  /**
+   * Optional: encode `message` and queue it in one go (a codec that can
+   * frame a message without first holding its payload apart: v1 encodes it
+   * straight into its frame). Same result and errors as
+   * `write(command, encodePayload(message, ctx))`.
+   */
+  writeMessage?(message: KnownMessage, ctx: CodecContext): number
   /** The next bytes to send, or undefined. */
   poll(): Uint8Array | undefined
   /** Decode payloads with this protocol version from now on (the negotiated one, after the handshake). */
@@ -155,6 +164,14 @@ export class V1Codec implements FrameCodec {
       if (ev.type === 'payload-end') out.push({ type: 'frame', direction: 'in', command: ev.command, wireBytes: ev.wireBytes })
       out.push(ev)
     },
+  }
+
+  writeMessage(message: KnownMessage, ctx: CodecContext): number {
+    // An extended-message network may need the payload's length before the header: the general path.
+    if (this.#network.supportsExtMsg) return this.write(message.command, encodePayload(message, ctx))
+    const frame = encodeMessageFrame(this.#network.magic, message, ctx)
+    this.#out.push(frame)
+    return frame.length
   }
 
   write(command: string, payload: Uint8Array): number {

@@ -257,11 +257,16 @@ export class Connection {
       switch (a.type) {
         case 'send': {
           const pre = this.#preEncoded
-          const payload =
-            pre && pre.msg === a.message
-              ? pre.payload
-              : encodePayload(a.message, { protocolVersion: this.#machine.protocolVersion, maxBlockPayload: this.#network.maxBlockPayload })
-          const wireBytes = this.#codec.write(a.message.command, payload)
+          let wireBytes: number
+          if (pre && pre.msg === a.message) wireBytes = this.#codec.write(a.message.command, pre.payload)
+          else {
+            const ctx = { protocolVersion: this.#machine.protocolVersion, maxBlockPayload: this.#network.maxBlockPayload }
+            // A codec that frames a message in one go (v1) spares the payload's own array and its copy.
+            wireBytes =
+              this.#codec.writeMessage !== undefined
+                ? this.#codec.writeMessage(a.message, ctx)
+                : this.#codec.write(a.message.command, encodePayload(a.message, ctx))
+          }
           this.#out.push({ type: 'event', event: { type: 'frame', direction: 'out', command: a.message.command, wireBytes } })
           this.#flushCodec()
           break

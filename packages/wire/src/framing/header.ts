@@ -86,25 +86,40 @@ export function encodeHeader(magic: Uint8Array, command: string, payload: Uint8A
 }
 
 function writeHeader(out: Uint8Array, magic: Uint8Array, command: string, payload: Uint8Array): void {
+  writeHeaderFor(out, magic, command, payload, 0, payload.length)
+}
+
+/** The header of the payload `src[start .. end]` into `out[0 .. 24]`. */
+function writeHeaderFor(out: Uint8Array, magic: Uint8Array, command: string, src: Uint8Array, start: number, end: number): void {
   if (magic.length !== 4) throw new WireError('ENCODE_RANGE', 'magic must be 4 bytes', { actual: magic.length })
-  if (payload.length > 0xfffffffe) {
-    throw new WireError('ENCODE_RANGE', 'payload too large for a v1 header; use an extended message', { actual: payload.length })
+  const n = end - start
+  if (n > 0xfffffffe) {
+    throw new WireError('ENCODE_RANGE', 'payload too large for a v1 header; use an extended message', { actual: n })
   }
   out.set(magic, 0)
   writeCommand(out, 4, command)
-  const n = payload.length
   out[16] = n & 0xff
   out[17] = (n >>> 8) & 0xff
   out[18] = (n >>> 16) & 0xff
   out[19] = (n >>> 24) & 0xff
   if (n <= SHORT_HASH_MAX_BYTES) {
     // Most messages: sha256d's first 4 bytes as a number, with no digest or subarray made.
-    const c = shortChecksum(payload, 0, n)
+    const c = shortChecksum(src, start, end)
     out[20] = c >>> 24
     out[21] = (c >>> 16) & 0xff
     out[22] = (c >>> 8) & 0xff
     out[23] = c & 0xff
-  } else out.set(checksum(payload), 20)
+  } else out.set(checksum(start === 0 && end === src.length ? src : src.subarray(start, end)), 20)
+}
+
+/**
+ * Writes the 24-byte header into `frame[0 .. 24]` for the payload that
+ * follows it in the same array (`frame[24 ..]`): a frame encoded with room
+ * for its header, completed without a second array or a copy.
+ */
+export function writeHeaderInPlace(frame: Uint8Array, magic: Uint8Array, command: string): void {
+  if (frame.length < HEADER_BYTES) throw new WireError('ENCODE_RANGE', 'a frame is at least its header', { actual: frame.length })
+  writeHeaderFor(frame, magic, command, frame, HEADER_BYTES, frame.length)
 }
 
 /** Header and payload in one new array: the bytes of one framed message. */

@@ -9,7 +9,8 @@
 import type { WireError } from '../errors.js'
 import { isWireError } from '../errors.js'
 import type { CodecContext, UnknownMessage } from '../messages/codec.js'
-import { decodePayloadRange, encodePayload, maxPayloadFor, type KnownMessage, type Message } from '../messages/registry.js'
+import { decodePayloadRange, encodePayload, encodePayloadTo, maxPayloadFor, type KnownMessage, type Message } from '../messages/registry.js'
+import { ByteWriter } from '../bytes/writer.js'
 import {
   FrameDecoder,
   type FrameErrorEvent,
@@ -18,7 +19,7 @@ import {
   type PayloadEndEvent,
   type PayloadStartEvent,
 } from './decoder.js'
-import { encodeExtHeader, encodeFrame, HEADER_BYTES } from './header.js'
+import { encodeExtHeader, encodeFrame, HEADER_BYTES, writeHeaderInPlace } from './header.js'
 import { PROTOCOL_VERSION } from '../protocol.js'
 
 /** What framing needs to know about a network. NetworkParams satisfies it. */
@@ -171,9 +172,10 @@ export function encodeMessage(
   protocolVersion = PROTOCOL_VERSION,
 ): Uint8Array<ArrayBuffer> {
   const ctx: CodecContext = { protocolVersion, maxBlockPayload: network.maxBlockPayload }
+  if (!network.supportsExtMsg) return encodeMessageFrame(network.magic, msg, ctx)
   const payload = encodePayload(msg, ctx)
   const command = msg.command === 'unknown' ? (msg as UnknownMessage).rawCommand : msg.command
-  if (network.supportsExtMsg && payload.length > 0xfffffffe) {
+  if (payload.length > 0xfffffffe) {
     const h = encodeExtHeader(network.magic, command, payload.length)
     const out = new Uint8Array(h.length + payload.length)
     out.set(h)
@@ -182,5 +184,30 @@ export function encodeMessage(
   }
   return encodeFrame(network.magic, command, payload)
 }
+
+/** Zeros the frame encoder writes first: the room its header then takes. */
+const HEADER_ROOM = new Uint8Array(HEADER_BYTES)
+
+/**
+ * A v1 frame of `msg` (header and payload, plain header: no extended
+ * message) in one array: the payload is encoded after room for the header,
+ * which is then written in place, so there is no second array and no copy.
+ * The array may be a view of a larger buffer (with at most MAX_SPARE_BYTES
+ * to spare). Throws WireError as
+ * `encodePayload` does, and ENCODE_RANGE for a payload a v1 header cannot
+ * announce.
+ */
+export function encodeMessageFrame(magic: Uint8Array, msg: KnownMessage | UnknownMessage, ctx: CodecContext): Uint8Array<ArrayBuffer> {
+  const w = new ByteWriter(HEADER_BYTES + 64)
+  w.bytes(HEADER_ROOM)
+  encodePayloadTo(w, msg, ctx)
+  const frame = w.finish()
+  writeHeaderInPlace(frame, magic, msg.command === 'unknown' ? (msg as UnknownMessage).rawCommand : msg.command)
+  // The writer doubles as it grows: a large frame is copied out rather than keep up to twice its size alive while queued.
+  return frame.buffer.byteLength - frame.length > MAX_SPARE_BYTES ? frame.slice() : frame
+}
+
+/** Spare bytes a frame from encodeMessageFrame may keep behind it in its buffer. */
+const MAX_SPARE_BYTES = 4096
 
 export { HEADER_BYTES }

@@ -104,6 +104,20 @@ export function maxPayloadFor(command: string, ctx: CodecContext): number | unde
   return BY_COMMAND.get(command)?.maxPayload(ctx)
 }
 
+/**
+ * Serialize a message's payload into `w`, after what it already holds (the
+ * frame encoder leaves room for the header this way, see encodeMessageFrame).
+ */
+export function encodePayloadTo(w: ByteWriter, msg: KnownMessage | UnknownMessage, ctx: CodecContext): void {
+  if (msg.command === 'unknown') {
+    w.bytes((msg as UnknownMessage).payload)
+    return
+  }
+  const codec = BY_COMMAND.get(msg.command)
+  if (!codec) throw new WireError('ENCODE_RANGE', `no codec for command '${msg.command}'`)
+  codec.encode(w, msg as KnownMessage, ctx)
+}
+
 /** Serialize a message's payload (no header). */
 export function encodePayload(msg: KnownMessage | UnknownMessage, ctx: CodecContext): Uint8Array<ArrayBuffer> {
   if (msg.command === 'unknown') return (msg as UnknownMessage).payload.slice()

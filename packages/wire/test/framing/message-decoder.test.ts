@@ -3,11 +3,11 @@ import fc from 'fast-check'
 import { concatBytes } from '../../src/bytes/hex.js'
 import { WireError } from '../../src/errors.js'
 import { encodeFrame } from '../../src/framing/header.js'
-import { encodeMessage, MessageDecoder, type MessageEvent } from '../../src/framing/message-decoder.js'
+import { encodeMessage, encodeMessageFrame, MessageDecoder, type MessageEvent } from '../../src/framing/message-decoder.js'
 import { DEFAULT_CODEC_CONTEXT } from '../../src/messages/context.js'
-import { decodePayload } from '../../src/messages/registry.js'
+import { decodePayload, encodePayload } from '../../src/messages/registry.js'
 import { regtest } from '../../src/network/params.js'
-import { messageSamples } from '../../fuzz/corpus.js'
+import { handMessages, messageSamples } from '../../fuzz/corpus.js'
 import { FuzzRng } from '../../fuzz/rng.js'
 import { mutate } from '../../fuzz/mutate.js'
 
@@ -106,5 +106,34 @@ describe('MessageDecoder, frames read in place', () => {
     expect(events.map((e) => (e.type === 'message' && e.message.command === 'unknown' ? `${e.message.rawCommand}:${[...e.message.payload]}` : e.type))).toEqual(
       [...names, ...names].map((name, i) => `${name}:${i},${i + 1}`),
     )
+  })
+})
+
+describe('encodeMessageFrame', () => {
+  it('gives the bytes of encodeFrame(magic, command, encodePayload(msg)) for every hand-made message, short and long', () => {
+    const msgs = handMessages()
+    expect(msgs.some((m) => encodePayload(m, DEFAULT_CODEC_CONTEXT).length <= 55)).toBe(true)
+    expect(msgs.some((m) => encodePayload(m, DEFAULT_CODEC_CONTEXT).length > 55)).toBe(true)
+    for (const m of msgs) {
+      const expected = encodeFrame(regtest.magic, m.command, encodePayload(m, DEFAULT_CODEC_CONTEXT))
+      expect(encodeMessageFrame(regtest.magic, m, DEFAULT_CODEC_CONTEXT), m.command).toEqual(expected)
+      expect(encodeMessage(m, regtest), m.command).toEqual(expected)
+    }
+  })
+
+  it('frames an unknown message under its raw command, and round-trips through MessageDecoder', () => {
+    const raw = { command: 'unknown' as const, rawCommand: 'xyzzy', payload: Uint8Array.of(1, 2, 3) }
+    const frame = encodeMessageFrame(regtest.magic, raw, DEFAULT_CODEC_CONTEXT)
+    expect(frame).toEqual(encodeFrame(regtest.magic, 'xyzzy', raw.payload))
+    const events = new MessageDecoder({ network: regtest }).push(frame)
+    expect(events).toMatchObject([{ type: 'message', message: { command: 'unknown', rawCommand: 'xyzzy', payload: raw.payload } }])
+  })
+
+  it('keeps at most a few KiB to spare behind a frame: a large one is copied out of the grown writer', () => {
+    const big = { command: 'unknown' as const, rawCommand: 'big', payload: new Uint8Array(100_000).fill(7) }
+    const frame = encodeMessageFrame(regtest.magic, big, DEFAULT_CODEC_CONTEXT)
+    expect(frame.length).toBe(24 + 100_000)
+    expect(frame.buffer.byteLength - frame.length).toBeLessThanOrEqual(4096)
+    expect(frame).toEqual(encodeFrame(regtest.magic, 'big', big.payload))
   })
 })
