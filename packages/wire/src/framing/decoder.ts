@@ -38,6 +38,7 @@ import { WireError } from '../errors.js'
 import { toHex } from '../bytes/hex.js'
 import { createSha256, sha256, sha256d, type Sha256Hasher } from '../hash/sha256.js'
 import { SHORT_HASH_MAX_BYTES, shortChecksum } from '../hash/short-hash.js'
+import { CODECS } from '../messages/registry.js'
 import {
   COMMAND_BYTES,
   EXT_HEADER_EXTRA_BYTES,
@@ -124,23 +125,48 @@ export interface FrameSink {
   event(ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent): void
 }
 
+/** Bits of a slot number of the known-command table: 2^6 = 64 slots for the registry's commands (about 35). */
+const KNOWN_BITS = 6
+/** Slots of the known-command table. */
+const KNOWN_SLOTS = 1 << KNOWN_BITS
 /**
- * Bits of a command-cache slot number: 2^6 = 64 commands. The cache is one
- * for every decoder in the process (a command's string depends on its 12
- * bytes alone), so a new connection finds 'version', 'verack', 'ping' and
- * the rest already there instead of making its own strings and tables.
+ * Every command the registry has a codec for, by the 12 bytes of its
+ * command field (three little-endian words) and its string: an
+ * open-addressed table filled once, when the module loads, and only read
+ * after that (constant data, not state). Every decoder looks here first, so
+ * a new connection finds 'version', 'ping' and the rest without making its
+ * own strings or tables. A slot whose string is '' is empty.
  */
-const COMMAND_CACHE_BITS = 6
-/** Commands kept by the command cache. */
+const KNOWN_WORDS = new Int32Array(KNOWN_SLOTS * 3)
+const KNOWN_NAMES: string[] = new Array<string>(KNOWN_SLOTS).fill('')
+for (const { command } of CODECS) {
+  const field = new Uint8Array(12)
+  for (let i = 0; i < command.length; i++) field[i] = command.charCodeAt(i)
+  const w0 = wordAt(field, 0)
+  const w1 = wordAt(field, 4)
+  const w2 = wordAt(field, 8)
+  let slot = slotOf(w0, w1, w2, KNOWN_BITS)
+  while (KNOWN_NAMES[slot] !== '') slot = (slot + 1) & (KNOWN_SLOTS - 1)
+  KNOWN_WORDS[slot * 3] = w0
+  KNOWN_WORDS[slot * 3 + 1] = w1
+  KNOWN_WORDS[slot * 3 + 2] = w2
+  KNOWN_NAMES[slot] = command
+}
+
+/** Bits of a slot number of a decoder's own cache, for commands the registry lacks: 2^4 = 16. */
+const COMMAND_CACHE_BITS = 4
+/** Commands a decoder's own cache keeps. */
 const COMMAND_CACHE_SLOTS = 1 << COMMAND_CACHE_BITS
-/**
- * The command cache: the 12 bytes of each command field seen (as three
- * little-endian words) and its string, so a repeated command costs a
- * compare instead of a validation and a new string. A slot whose string
- * is '' is empty (its words, all zero, are no valid command).
- */
-const CACHE_WORDS = new Int32Array(COMMAND_CACHE_SLOTS * 3)
-const CACHE_NAMES: string[] = new Array<string>(COMMAND_CACHE_SLOTS).fill('')
+
+/** The little-endian word of bytes[o .. o + 4]. */
+function wordAt(bytes: Uint8Array, o: number): number {
+  return bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)
+}
+
+/** A multiplicative hash of a command's three words; its top `bits` bits pick a slot. */
+function slotOf(w0: number, w1: number, w2: number, bits: number): number {
+  return Math.imul(w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35), 0x9e3779b1) >>> (32 - bits)
+}
 
 /** The sink `push` uses: events into an array, frames as FrameEvents. */
 class EventCollector implements FrameSink {
@@ -191,6 +217,14 @@ export class FrameDecoder {
   private pieces: Uint8Array[] = []
   private hasher: Sha256Hasher | null = null
   private error: WireError | null = null
+  /**
+   * This decoder's cache of commands the registry lacks (see KNOWN_WORDS for
+   * the rest): their 12 bytes as three words and their strings, so a
+   * repeated one costs a compare instead of a validation and a new string.
+   * A slot whose string is '' is empty. Made at the first such command.
+   */
+  private cacheWords: Int32Array | null = null
+  private cacheNames: string[] | null = null
   /** Total bytes consumed since creation. */
   bytesConsumed = 0
 
@@ -310,15 +344,23 @@ export class FrameDecoder {
    * says why).
    */
   private cachedCommand(bytes: Uint8Array, o: number): string | undefined {
-    const w0 = bytes[o]! | (bytes[o + 1]! << 8) | (bytes[o + 2]! << 16) | (bytes[o + 3]! << 24)
-    const w1 = bytes[o + 4]! | (bytes[o + 5]! << 8) | (bytes[o + 6]! << 16) | (bytes[o + 7]! << 24)
-    const w2 = bytes[o + 8]! | (bytes[o + 9]! << 8) | (bytes[o + 10]! << 16) | (bytes[o + 11]! << 24)
-    // A multiplicative hash's top bits pick the slot.
-    const slot = Math.imul(w0 ^ Math.imul(w1, 0x85ebca6b) ^ Math.imul(w2, 0xc2b2ae35), 0x9e3779b1) >>> (32 - COMMAND_CACHE_BITS)
+    const w0 = wordAt(bytes, o)
+    const w1 = wordAt(bytes, o + 4)
+    const w2 = wordAt(bytes, o + 8)
+    // The registry's commands: probe the known table until a match or an empty slot.
+    for (let slot = slotOf(w0, w1, w2, KNOWN_BITS); ; slot = (slot + 1) & (KNOWN_SLOTS - 1)) {
+      const name = KNOWN_NAMES[slot]!
+      if (name === '') break
+      const k = slot * 3
+      if (KNOWN_WORDS[k] === w0 && KNOWN_WORDS[k + 1] === w1 && KNOWN_WORDS[k + 2] === w2) return name
+    }
+    // Anything else: this decoder's own cache, made at its first such command.
+    const words = (this.cacheWords ??= new Int32Array(COMMAND_CACHE_SLOTS * 3))
+    const names = (this.cacheNames ??= new Array<string>(COMMAND_CACHE_SLOTS).fill(''))
+    const slot = slotOf(w0, w1, w2, COMMAND_CACHE_BITS)
     const k = slot * 3
-    const words = CACHE_WORDS
     if (words[k] === w0 && words[k + 1] === w1 && words[k + 2] === w2) {
-      const name = CACHE_NAMES[slot]!
+      const name = names[slot]!
       if (name !== '') return name
     }
     const name = commandAt(bytes, o)
@@ -326,7 +368,7 @@ export class FrameDecoder {
     words[k] = w0
     words[k + 1] = w1
     words[k + 2] = w2
-    CACHE_NAMES[slot] = name
+    names[slot] = name
     return name
   }
 

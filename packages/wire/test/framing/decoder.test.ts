@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
 import { FrameDecoder, type FrameDecoderEvent, type FrameDecoderOptions } from '../../src/framing/decoder.js'
+import { CODECS } from '../../src/messages/registry.js'
 import { encodeExtHeader, encodeFrame, encodeHeader, HEADER_BYTES } from '../../src/framing/header.js'
 import { sha256d } from '../../src/hash/sha256.js'
 import { WireError } from '../../src/errors.js'
@@ -303,6 +304,22 @@ describe('FrameDecoder', () => {
         expect(ev.filter((e) => e.type === 'error').length).toBeLessThanOrEqual(1)
       }),
       { numRuns: 500, seed: 7 },
+    )
+  })
+})
+
+describe('command names', () => {
+  it("names every frame's command right: the registry's commands and others, repeated, interleaved, in any order", () => {
+    const known = CODECS.map((c) => c.command)
+    // More unknown commands than a decoder's own cache has slots (16), so some evict others.
+    const unknown = Array.from({ length: 40 }, (_, i) => `x${i.toString(36)}${'abcdefghij'.slice(0, i % 10)}`)
+    fc.assert(
+      fc.property(fc.array(fc.constantFrom(...known, ...unknown), { minLength: 1, maxLength: 200 }), (commands) => {
+        const d = new FrameDecoder({ magic: MAGIC, maxPayload: 1000 })
+        const events = d.push(concatBytes(...commands.map((c) => encodeFrame(MAGIC, c, new Uint8Array(0)))))
+        expect(events.map((e) => (e.type === 'frame' ? e.command : e.type))).toEqual(commands)
+      }),
+      { numRuns: 50 },
     )
   })
 })

@@ -264,7 +264,8 @@ export class PeerMachine {
   }
   /** Unknown commands received, by name (insertion order: first seen first). */
   get unknownCommands(): ReadonlyMap<string, number> {
-    return this.unknown
+    // Never the shared empty map itself: a caller that cast it to Map and wrote to it would write into every peer's.
+    return this.unknown === NO_UNKNOWN ? new Map() : this.unknown
   }
   /** Unknown-command messages received in total, every name included (never an offense). */
   get unknownCommandCount(): number {
