@@ -84,10 +84,14 @@
  * from another peer or in full. Each attempt holds one slot per transaction
  * of the block (at most MAX_CMPCT_INDEX + 1, the 16-bit index limit); what
  * attempts taught a block is at most its transaction count (as the first
- * cmpctblock read says, so at most MAX_CMPCT_INDEX + 1). A peer gets one
- * attempt per block: once its attempt ended, its next cmpctblock of that
- * block is skipped, so it cannot cycle through attempts. A peer that leaves
- * takes its attempts with it. The hashes of the last
+ * cmpctblock read says, so at most MAX_CMPCT_INDEX + 1) and at most
+ * MAX_COMPACT_LEARNED_BYTES. A peer gets one attempt per block: once its
+ * attempt ended, its next cmpctblock of that block is skipped, so it cannot
+ * cycle through attempts. A peer that leaves takes its attempts (and its
+ * place in the rebuild) with it; one block takes on at most
+ * COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR x maxPeersPerBlock attempts
+ * over its whole life, so peers that come and go (or one that reconnects
+ * again and again) cannot keep a rebuild open forever. The hashes of the last
  * `recentBlocks` blocks delivered are remembered so that repeats are
  * ignored; a failed block is not, so another peer may still bring it.
  *
@@ -121,7 +125,7 @@ import { compactSizeLength } from '@bitp2p/wire/codecs'
 import type { CmpctblockMessage } from '@bitp2p/wire/messages'
 import { checkMerkleRoot, checkWitnessCommitment } from '@bitp2p/wire/consensus'
 import { shortId, shortIdKey, witnessMerkleRoot } from '@bitp2p/wire/hash'
-import { MAX_CMPCT_INDEX, SHORTTXID_BYTES } from '@bitp2p/wire/limits'
+import { MAX_BLOCK_SERIALIZED_SIZE, MAX_CMPCT_INDEX, SHORTTXID_BYTES } from '@bitp2p/wire/limits'
 import { checkHeaderPow } from './chain/validation.js'
 import { FRAME_HEADER_BYTES } from './meter.js'
 import type { Offense } from './fsm/misbehavior.js'
@@ -136,6 +140,21 @@ export const DEFAULT_MAX_COMPACT_BLOCKS_PER_PEER = 4
  * (Core's MAX_CMPCTBLOCKS_INFLIGHT_PER_BLOCK is 3 too).
  */
 export const MAX_COMPACT_PEERS_PER_BLOCK = 3
+/**
+ * Attempts one block may take on over its whole life, as a multiple of
+ * `maxPeersPerBlock` (2 x 3 = 6 by default): room for each of the first
+ * peers to be replaced once (one left, another pushes the block), but a peer
+ * that reconnects again and again, pushing the same header each time, cannot
+ * keep one rebuild open forever. Beyond, a cmpctblock is skipped ('busy').
+ */
+export const COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR = 2
+/**
+ * Serialized bytes of the transactions that attempts at one block taught it
+ * (prefilled, blocktxn), beside the count cap (the block's transaction
+ * count): an honest block holds at most MAX_BLOCK_SERIALIZED_SIZE bytes of
+ * transactions, so this bounds what peers' made-up transactions cost.
+ */
+export const MAX_COMPACT_LEARNED_BYTES = MAX_BLOCK_SERIALIZED_SIZE
 /**
  * Attempts (one peer's cmpctblock for one block) at once over all blocks.
  * A race at the tip is one block from 3 peers; 32 leaves room for a burst of
@@ -325,7 +344,7 @@ interface Rebuild<P> {
   attempts: Attempt<P>[]
   /** Attempts ever taken on (stats). */
   taken: number
-  /** Every peer that had an attempt at this block: one attempt per peer, however it ended. */
+  /** Every peer still connected that had an attempt at this block: one attempt per peer, however it ended. A peer that leaves is dropped (removePeer). */
   peers: P[]
   /** Transactions of the block, from the first cmpctblock read (0 before): the cap of `learned`. */
   txCount: number
@@ -335,6 +354,8 @@ interface Rebuild<P> {
   fallback: CompactFallbackReason | undefined
   /** Transactions the attempts' peers sent whole (prefilled, blocktxn), by wtxid, at most txCount: candidates for the next attempt. */
   learned: Map<string, CompactCandidate>
+  /** Serialized bytes of `learned`, at most MAX_COMPACT_LEARNED_BYTES. */
+  learnedBytes: number
   /** Set once every attempt failed and the full block is asked for. */
   full: { readonly peer: P; readonly version: CompactVersion; readonly deadline: number } | undefined
   bytes: number
@@ -393,6 +414,8 @@ export class CompactBlockMachine<P> {
   private readonly maxInFlight: number
   private readonly maxPerPeer: number
   private readonly maxPeersPerBlock: number
+  /** Attempts one block may take on over its whole life: COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR x maxPeersPerBlock. */
+  private readonly maxTakenPerBlock: number
   private readonly maxAttempts: number
   private readonly cmpctTimeoutMs: number
   private readonly blocktxnTimeoutMs: number
@@ -415,6 +438,7 @@ export class CompactBlockMachine<P> {
     this.maxInFlight = positive('maxBlocksInFlight', config.maxBlocksInFlight, DEFAULT_MAX_COMPACT_BLOCKS_IN_FLIGHT)
     this.maxPerPeer = positive('maxBlocksPerPeer', config.maxBlocksPerPeer, DEFAULT_MAX_COMPACT_BLOCKS_PER_PEER)
     this.maxPeersPerBlock = positive('maxPeersPerBlock', config.maxPeersPerBlock, MAX_COMPACT_PEERS_PER_BLOCK)
+    this.maxTakenPerBlock = COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR * this.maxPeersPerBlock
     this.maxAttempts = positive('maxAttemptsInFlight', config.maxAttemptsInFlight, DEFAULT_MAX_COMPACT_ATTEMPTS_IN_FLIGHT)
     this.extraCapacity = nonNegative('extraTxs', config.extraTxs, DEFAULT_COMPACT_EXTRA_TXS)
     this.cmpctTimeoutMs = positive('cmpctTimeoutMs', config.cmpctTimeoutMs, DEFAULT_CMPCT_TIMEOUT_MS)
@@ -560,7 +584,10 @@ export class CompactBlockMachine<P> {
         // Its attempt ended (failed, or it offended): one attempt per peer, so a peer cannot cycle through them.
         return this.push({ type: 'skipped', peer, hash, reason: 'known' })
       } else {
-        if (r.attempts.length >= this.maxPeersPerBlock || !this.hasRoom(peer, false)) return this.push({ type: 'skipped', peer, hash, reason: 'busy' })
+        // At most maxPeersPerBlock at once, and maxTakenPerBlock over the block's life (peers that come and go).
+        if (r.attempts.length >= this.maxPeersPerBlock || r.taken >= this.maxTakenPerBlock || !this.hasRoom(peer, false)) {
+          return this.push({ type: 'skipped', peer, hash, reason: 'busy' })
+        }
         a = this.attempt(r, peer, version, now)
       }
     } else {
@@ -711,6 +738,9 @@ export class CompactBlockMachine<P> {
   removePeer(now: number, peer: P): void {
     for (const r of [...this.rebuilds.values()]) {
       r.tried = r.tried.filter((t) => t.peer !== peer)
+      // A peer gone holds no place in the rebuild (r.taken still counts its attempt against the lifetime cap).
+      const at = r.peers.indexOf(peer)
+      if (at >= 0) r.peers.splice(at, 1)
       if (r.full?.peer === peer) {
         this.fail(r, peer, 'peer-gone')
         continue
@@ -767,6 +797,7 @@ export class CompactBlockMachine<P> {
       tried: [],
       fallback: undefined,
       learned: new Map(),
+      learnedBytes: 0,
       full: undefined,
       bytes: 0,
     }
@@ -808,13 +839,19 @@ export class CompactBlockMachine<P> {
 
   /**
    * Remember a transaction a peer sent whole for this block: the next
-   * attempt's candidate. At most the block's transaction count are kept
-   * (an honest peer sends only the block's own), whatever the peers send.
+   * attempt's candidate. At most the block's transaction count, and at
+   * most MAX_COMPACT_LEARNED_BYTES serialized bytes, are kept (an honest
+   * peer sends only the block's own), whatever the peers send; one that
+   * would pass the byte cap is not kept.
    */
   private learn(r: Rebuild<P>, c: CompactCandidate): void {
     if (r.learned.size >= r.txCount) return
     const k = hashToHex(c.wtxid)
-    if (!r.learned.has(k)) r.learned.set(k, c)
+    if (r.learned.has(k)) return
+    const size = txSize(c.tx)
+    if (r.learnedBytes + size > MAX_COMPACT_LEARNED_BYTES) return
+    r.learned.set(k, c)
+    r.learnedBytes += size
   }
 
   /**
@@ -859,6 +896,7 @@ export class CompactBlockMachine<P> {
   private toFull(now: number, r: Rebuild<P>, peer: P, version: CompactVersion, reason: CompactFallbackReason): void {
     r.full = { peer, version, deadline: now + this.blockTimeoutMs }
     r.learned.clear()
+    r.learnedBytes = 0
     this.push({ type: 'fallback', peer, hash: r.hash, reason })
     const item: InvItem = { type: version === 2 ? InvType.MSG_WITNESS_BLOCK : InvType.MSG_BLOCK, hash: r.hash }
     this.push({ type: 'request-block', peer, hash: r.hash, item })

@@ -12,12 +12,14 @@
  * cmpctblock has its own nonce, so its own short ids, as real peers' do.
  */
 import { describe, expect, it } from 'vitest'
-import { blockHash, hashToHex, InvType, txid, wtxid, type Block, type Transaction } from '@bitp2p/wire'
+import { blockHash, hashToHex, InvType, txid, txSize, wtxid, type Block, type Transaction } from '@bitp2p/wire'
 import {
+  COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR,
   CompactBlockMachine,
   DEFAULT_BLOCKTXN_TIMEOUT_MS,
   DEFAULT_COMPACT_EXTRA_TXS,
   DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS,
+  MAX_COMPACT_LEARNED_BYTES,
   MAX_COMPACT_PEERS_PER_BLOCK,
   type CompactAction,
   type CompactBlockConfig,
@@ -366,4 +368,97 @@ describe('CompactBlockMachine: what attempts may cost', () => {
     m.blocktxn(T0 + 3, 'c', hash, [body[2]!])
     expect(lines(m.drain())).toEqual(['block c blocktxn'])
   })
+
+  it('a peer that left holds no place in the rebuild: back again, its cmpctblock is an attempt of its own', () => {
+    const body = txs(1, 4)
+    const block = makeBlock(body)
+    const m = machine()
+    push(m, T0, 'a', block, body.slice(1))
+    push(m, T0, 'b', block, body.slice(1))
+    m.removePeer(T0 + 1, 'a')
+    push(m, T0 + 2, 'a', block, body.slice(1))
+    expect(lines(m.drain())).toEqual(['send a getblocktxn 1', 'send b getblocktxn 1', 'attempt-failed a peer-gone', 'send a getblocktxn 1'])
+  })
+
+  it('a peer reconnecting again and again cannot keep one rebuild open: a block takes on at most 2 x maxPeersPerBlock attempts over its life', () => {
+    const lifetime = COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR * MAX_COMPACT_PEERS_PER_BLOCK
+    expect(lifetime).toBe(6)
+    const body = txs(1, 4)
+    const block = makeBlock(body)
+    const m = machine()
+    // Each connection (p0, p1, ...) pushes the block, then the previous one drops: one attempt is always live.
+    const all: string[] = []
+    for (let i = 0; i < 1_000; i++) {
+      m.cmpctblock(T0 + i, `p${i}`, makeCmpct(block, 2, { nonce: BigInt(i + 1) }), 2, body.slice(1).map(candidate))
+      if (i > 0) m.removePeer(T0 + i, `p${i - 1}`)
+      all.push(...lines(m.drain()))
+    }
+    // The first rebuild: six attempts, the seventh skipped, and it ends when the sixth's peer leaves.
+    expect(all.slice(0, 14)).toEqual([
+      'send p0 getblocktxn 1',
+      'send p1 getblocktxn 1',
+      'attempt-failed p0 peer-gone',
+      'send p2 getblocktxn 1',
+      'attempt-failed p1 peer-gone',
+      'send p3 getblocktxn 1',
+      'attempt-failed p2 peer-gone',
+      'send p4 getblocktxn 1',
+      'attempt-failed p3 peer-gone',
+      'send p5 getblocktxn 1',
+      'attempt-failed p4 peer-gone',
+      'skipped p6 busy',
+      'failed p5 peer-gone',
+      'send p7 getblocktxn 1',
+    ])
+    // Over all 1,000 connections: every rebuild ended within its cap, each with one 'failed'.
+    let taken = 0
+    let rebuilds = 0
+    for (const l of all) {
+      if (l.includes('getblocktxn')) taken++
+      if (l.startsWith('failed')) {
+        expect(taken).toBeLessThanOrEqual(lifetime)
+        taken = 0
+        rebuilds++
+      }
+    }
+    expect(rebuilds).toBeGreaterThan(100)
+    expect(m.inFlight).toBe(1)
+    expect(m.attemptsInFlight).toBeLessThanOrEqual(1)
+  })
+
+  it('what attempts taught a block is capped by bytes too (MAX_COMPACT_LEARNED_BYTES), whatever peers send whole', () => {
+    const body = txs(1, 10)
+    const block = makeBlock(body)
+    const m = machine()
+    // b's cmpctblock is read first (cap 11 transactions by count); the coinbase it prefilled is the first learned.
+    push(m, T0, 'b', block, [])
+    // a prefills two made-up transactions that, with the coinbase, fill the byte cap exactly, then body[2]:
+    // the count cap (11) is far, the byte cap is reached, body[2] is not kept.
+    const first = bigTx(500, 2_000_000)
+    const second = bigTx(501, MAX_COMPACT_LEARNED_BYTES - txSize(block.txs[0]!) - 2_000_000)
+    const prefilled = [block.txs[0]!, first, second, body[2]!].map((tx, index) => ({ index, tx }))
+    m.cmpctblock(T0 + 1, 'a', { command: 'cmpctblock', header: block.header, nonce: 7n, shortIds: [], prefilledTxs: prefilled }, 2, [])
+    expect(lines(m.drain())).toEqual(['send b getblocktxn 1,2,3,4,5,6,7,8,9,10', 'attempt-failed a mempool-mismatch'])
+    // c holds everything but body[2] (index 3): it is still asked for.
+    push(
+      m,
+      T0 + 2,
+      'c',
+      block,
+      body.filter((_, i) => i !== 2),
+    )
+    expect(lines(m.drain())).toEqual(['send c getblocktxn 3'])
+  })
 })
+
+/** A made-up transaction of exactly `size` serialized bytes (one output whose script takes the room). */
+function bigTx(n: number, size: number): Transaction {
+  const base = makeTx(n)
+  let len = size
+  for (;;) {
+    const tx: Transaction = { ...base, outputs: [{ value: 1n, scriptPubKey: new Uint8Array(len) }] }
+    const got = txSize(tx)
+    if (got === size) return tx
+    len += size - got
+  }
+}
