@@ -41,9 +41,12 @@
  *    blocktxn that never came) ends alone while another attempt still runs
  *    ('attempt-failed'); its peer did nothing provably wrong and is not
  *    punished. Only when the last attempt ends does the block fall back to
- *    the full block, once, from the earliest peer whose attempt failed that
- *    way (Core likewise falls back only from its first download); with no
- *    such peer left (each left or offended), the block fails.
+ *    the full block, from the earliest peer whose attempt failed that way
+ *    (Core likewise falls back only from its first download). When that
+ *    peer does not serve it (it leaves, says notfound, stalls, or sends an
+ *    invalid block), the next such peer is asked, oldest first; with no such
+ *    peer left (each left, offended or failed to serve it), the block fails.
+ *    Each 'fallback' names the reason of that peer's own attempt.
  *
  * Extra transactions (as Core's vExtraTxnForCompact): transactions seen but
  * not in the driver's mempool view (rejected, replaced, orphaned ones the
@@ -100,7 +103,8 @@
  *    ends (the block fails when it was the only one);
  *  - a getblocktxn unanswered `blocktxnTimeoutMs`: that attempt failed
  *    (the full block follows when it was the last);
- *  - a full block unanswered `blockTimeoutMs`: the block fails.
+ *  - a full block unanswered `blockTimeoutMs`: the next peer whose attempt
+ *    failed is asked (with a fresh deadline); with none left, the block fails.
  * Every block the machine takes on ends in exactly one 'block' or 'failed'.
  */
 import {
@@ -296,7 +300,12 @@ export type CompactAction<P> =
     }
   /** One peer's attempt at a block ended without it while other attempts go on; no fallback yet, nobody punished for it. */
   | { readonly type: 'attempt-failed'; readonly peer: P; readonly hash: Uint8Array; readonly reason: CompactFallbackReason | CompactFailureReason }
-  /** Every attempt failed and the full block is asked for from `peer` (a 'request-block' follows). */
+  /**
+   * Every attempt failed and the full block is asked for from `peer` (a
+   * 'request-block' follows); again from the next such peer when the one
+   * asked before left, said notfound, stalled or sent an invalid block.
+   * `reason`: why `peer`'s own attempt failed.
+   */
   | { readonly type: 'fallback'; readonly peer: P; readonly hash: Uint8Array; readonly reason: CompactFallbackReason }
   /** A block the machine took on ends without one (`peer`: the last one it waited on). */
   | { readonly type: 'failed'; readonly peer: P; readonly hash: Uint8Array; readonly reason: CompactFailureReason }
@@ -348,9 +357,14 @@ interface Rebuild<P> {
   peers: P[]
   /** Transactions of the block, from the first cmpctblock read (0 before): the cap of `learned`. */
   txCount: number
-  /** Peers whose attempt failed without an offense, oldest first: who is asked for the full block. */
-  tried: { readonly peer: P; readonly version: CompactVersion }[]
-  /** The reason of the last failed attempt: the fallback's reason. */
+  /**
+   * Peers whose attempt failed without an offense, oldest first, each with
+   * its own attempt's reason: who is asked for the full block. The first is
+   * the one asked; when it fails to serve it, it is dropped and the next is
+   * asked.
+   */
+  tried: { readonly peer: P; readonly version: CompactVersion; readonly reason: CompactFallbackReason }[]
+  /** The reason of the attempt of the peer the full block is asked of: the fallback's reason. */
   fallback: CompactFallbackReason | undefined
   /** Transactions the attempts' peers sent whole (prefilled, blocktxn), by wtxid, at most txCount: candidates for the next attempt. */
   learned: Map<string, CompactCandidate>
@@ -714,7 +728,7 @@ export class CompactBlockMachine<P> {
     } catch (e) {
       if (!(e instanceof WireError)) throw e
       if (a !== undefined) this.attemptEnded(now, r, a, 'invalid')
-      else this.fail(r, peer, 'invalid')
+      else this.fullFailed(now, r, peer, 'invalid')
       return this.offend(peer, { kind: 'invalid-block', hash: hashToHex(hash), error: e })
     }
     this.deliver(now, r, peer, block, 'full', undefined)
@@ -724,7 +738,7 @@ export class CompactBlockMachine<P> {
   blockFailed(now: number, peer: P, hash: Uint8Array, reason: 'notfound' | 'peer-gone' | 'timeout'): void {
     const r = this.rebuilds.get(keyOf(hash))
     if (r === undefined) return
-    if (r.full?.peer === peer) return this.fail(r, peer, reason)
+    if (r.full?.peer === peer) return this.fullFailed(now, r, peer, reason)
     const a = r.attempts.find((x) => x.peer === peer && x.stage === 'cmpct')
     if (a !== undefined) this.attemptEnded(now, r, a, reason)
   }
@@ -732,8 +746,8 @@ export class CompactBlockMachine<P> {
   /**
    * `peer` left: its attempts end ('peer-gone'; a block whose last attempt
    * it was falls back to the full block from a peer whose attempt failed
-   * earlier, or fails), a full block asked of it fails, and it is no
-   * longer a candidate for any fallback.
+   * earlier, or fails), a full block asked of it is asked of the next such
+   * peer (or fails), and it is no longer a candidate for any fallback.
    */
   removePeer(now: number, peer: P): void {
     for (const r of [...this.rebuilds.values()]) {
@@ -742,7 +756,7 @@ export class CompactBlockMachine<P> {
       const at = r.peers.indexOf(peer)
       if (at >= 0) r.peers.splice(at, 1)
       if (r.full?.peer === peer) {
-        this.fail(r, peer, 'peer-gone')
+        this.fullFailed(now, r, peer, 'peer-gone')
         continue
       }
       const a = r.attempts.find((x) => x.peer === peer)
@@ -755,7 +769,7 @@ export class CompactBlockMachine<P> {
   timeout(now: number): void {
     for (const r of [...this.rebuilds.values()]) {
       if (r.full !== undefined) {
-        if (r.full.deadline <= now) this.fail(r, r.full.peer, 'timeout')
+        if (r.full.deadline <= now) this.fullFailed(now, r, r.full.peer, 'timeout')
         continue
       }
       for (const a of [...r.attempts]) {
@@ -873,8 +887,7 @@ export class CompactBlockMachine<P> {
 
   /** A reconstruction of `a` failed (no offense): its peer may be asked for the full block. */
   private attemptFailed(now: number, r: Rebuild<P>, a: Attempt<P>, reason: CompactFallbackReason): void {
-    r.tried.push({ peer: a.peer, version: a.version })
-    r.fallback = reason
+    r.tried.push({ peer: a.peer, version: a.version, reason })
     this.attemptEnded(now, r, a, reason)
   }
 
@@ -890,11 +903,24 @@ export class CompactBlockMachine<P> {
     const to = r.tried[0]
     // No peer to ask: a failed reconstruction always leaves one (attemptFailed added it), so `reason` is a failure here.
     if (to === undefined) return this.fail(r, a.peer, isFailure(reason) ? reason : 'invalid')
-    this.toFull(now, r, to.peer, to.version, r.fallback!)
+    this.toFull(now, r, to.peer, to.version, to.reason)
+  }
+
+  /**
+   * The full block asked of `peer` did not come (it left, said notfound,
+   * stalled, or sent an invalid one): ask the next peer whose attempt
+   * failed; with none left, the block fails.
+   */
+  private fullFailed(now: number, r: Rebuild<P>, peer: P, reason: CompactFailureReason): void {
+    r.tried = r.tried.filter((t) => t.peer !== peer)
+    const next = r.tried[0]
+    if (next === undefined) return this.fail(r, peer, reason)
+    this.toFull(now, r, next.peer, next.version, next.reason)
   }
 
   private toFull(now: number, r: Rebuild<P>, peer: P, version: CompactVersion, reason: CompactFallbackReason): void {
     r.full = { peer, version, deadline: now + this.blockTimeoutMs }
+    r.fallback = reason
     r.learned.clear()
     r.learnedBytes = 0
     this.push({ type: 'fallback', peer, hash: r.hash, reason })

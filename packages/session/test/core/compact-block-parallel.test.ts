@@ -168,7 +168,7 @@ describe('CompactBlockMachine: parallel attempts at one block', () => {
     expect(lines(m.drain())).toEqual(['block b blocktxn'])
   })
 
-  it('every attempt fails: the full block is asked for exactly once, from the earliest peer whose reconstruction failed', () => {
+  it('every attempt fails: the full block is asked for from the earliest peer whose reconstruction failed, naming that peer’s own reason', () => {
     const m = machine()
     push(m, T0, 'a', block, held)
     push(m, T0, 'b', block, held)
@@ -184,7 +184,8 @@ describe('CompactBlockMachine: parallel attempts at one block', () => {
     expect(lines(all)).toEqual([
       'attempt-failed a blocktxn-mismatch',
       'attempt-failed b blocktxn-mismatch',
-      'fallback a blocktxn-timeout',
+      // a's own attempt failed on a mismatch (c's, the last, timed out).
+      'fallback a blocktxn-mismatch',
       'request-block a witness-block',
     ])
     expect(m.stageOf(hash)).toBe('full')
@@ -196,7 +197,65 @@ describe('CompactBlockMachine: parallel attempts at one block', () => {
     m.blockReceived(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS + 3, 'a', block)
     const out = m.drain()
     expect(lines(out)).toEqual(['block a full'])
-    expect(out[0]).toMatchObject({ fallback: 'blocktxn-timeout', stats: { attempts: 3 } })
+    expect(out[0]).toMatchObject({ fallback: 'blocktxn-mismatch', stats: { attempts: 3 } })
+  })
+
+  it('the full block is asked of the next peer whose attempt failed when the one asked leaves, says notfound or stalls; the block fails only when none is left', () => {
+    const m = machine()
+    const cmpctB = makeCmpct(block, 2, { nonce: NONCE.b! })
+    push(m, T0, 'a', block, held)
+    // b's cmpctblock cannot be rebuilt (duplicate short ids); c's getblocktxn will time out.
+    m.cmpctblock(T0, 'b', { ...cmpctB, shortIds: [cmpctB.shortIds[0]!, ...cmpctB.shortIds.slice(0, -1)] }, 2, held.map(candidate))
+    push(m, T0, 'c', block, held)
+    m.blocktxn(T0 + 1, 'a', hash, [makeTx(98, true)])
+    m.timeout(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS)
+    expect(lines(m.drain())).toEqual([
+      'send a getblocktxn 5',
+      'attempt-failed b duplicate-short-ids',
+      'send c getblocktxn 5',
+      'attempt-failed a blocktxn-mismatch',
+      // b's attempt failed first: b is asked, naming its own reason.
+      'fallback b duplicate-short-ids',
+      'request-block b witness-block',
+    ])
+    // b leaves: a is asked.
+    m.removePeer(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS + 1, 'b')
+    expect(lines(m.drain())).toEqual(['fallback a blocktxn-mismatch', 'request-block a witness-block'])
+    // a says notfound: c is asked, with a fresh deadline.
+    const t = T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS + 2
+    m.blockFailed(t, 'a', hash, 'notfound')
+    expect(lines(m.drain())).toEqual(['fallback c blocktxn-timeout', 'request-block c witness-block'])
+    expect(m.stageOf(hash, 'c')).toBe('full')
+    expect(m.nextDeadline()).toBe(t + DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
+    // a's block, late, is not the one asked for now: ignored.
+    m.blockReceived(t + 1, 'a', block)
+    expect(m.drain()).toEqual([])
+    // c stalls too: nobody is left, the block fails, once.
+    m.timeout(t + DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
+    expect(lines(m.drain())).toEqual(['failed c timeout'])
+    expect(m.inFlight).toBe(0)
+    m.timeout(t + 2 * DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
+    expect(m.drain()).toEqual([])
+  })
+
+  it('a peer that sends the real header with made-up short ids, then never serves the full block, does not stall the block: the next peer delivers it', () => {
+    const m = machine()
+    // a's short ids are made up: nothing matches, every transaction is asked for, and its answer is junk.
+    const fake = { ...makeCmpct(block, 2, { nonce: NONCE.a! }), shortIds: Array.from({ length: 10 }, (_, i) => 1_000 + i) }
+    m.cmpctblock(T0, 'a', fake, 2, held.map(candidate))
+    push(m, T0 + 1, 'b', block, held)
+    m.blocktxn(T0 + 2, 'a', hash, txs(600, 10))
+    expect(lines(m.drain())).toEqual(['send a getblocktxn 1,2,3,4,5,6,7,8,9,10', 'send b getblocktxn 5', 'attempt-failed a blocktxn-mismatch'])
+    m.timeout(T0 + 1 + DEFAULT_BLOCKTXN_TIMEOUT_MS)
+    expect(lines(m.drain())).toEqual(['fallback a blocktxn-mismatch', 'request-block a witness-block'])
+    // a never answers: after blockTimeoutMs, b is asked, and serves it.
+    m.timeout(T0 + 1 + DEFAULT_BLOCKTXN_TIMEOUT_MS + DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
+    expect(lines(m.drain())).toEqual(['fallback b blocktxn-timeout', 'request-block b witness-block'])
+    m.blockReceived(T0 + 2 + DEFAULT_BLOCKTXN_TIMEOUT_MS + DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS, 'b', block)
+    const out = m.drain()
+    expect(lines(out)).toEqual(['block b full'])
+    expect(out[0]).toMatchObject({ fallback: 'blocktxn-timeout', stats: { attempts: 2 } })
+    expect(serialize((out[0] as Extract<CompactAction<string>, { type: 'block' }>).block)).toBe(serialize(block))
   })
 
   it('every attempt fails and the only peers left offended or left: the block fails, nothing is asked', () => {
