@@ -53,7 +53,9 @@
  * driver reports with addExtraTransaction(), and the blocktxn transactions
  * of a failed attempt or of a late answer for a block not delivered) are
  * kept in a ring of `extraTxs` (DEFAULT_COMPACT_EXTRA_TXS) transactions,
- * oldest out first, and matched beside the mempool. A late blocktxn for a
+ * oldest out first, and matched beside the mempool. One blocktxn puts at
+ * most ceil(extraTxs / COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR) of its
+ * transactions (its first) into the ring, so one peer cannot flush it. A late blocktxn for a
  * block already delivered is not kept: its transactions are that block's,
  * confirmed, and no later block can hold them.
  *
@@ -71,9 +73,12 @@
  *    `powLimit` ('invalid-header');
  *  - a blocktxn with another count of transactions than we asked for
  *    ('invalid-compact-block', as Core); that attempt ends, the others go on;
- *  - a blocktxn for a block we sent this peer no getblocktxn for
- *    ('unsolicited-blocktxn'). A late answer to one we gave up on or
- *    cancelled (the last RETIRED_COMPACT_KEPT are remembered) is ignored;
+ *  - a blocktxn for a block we sent this peer no getblocktxn for, or a
+ *    second one for a getblocktxn it answered already (whether that answer
+ *    delivered the block, mismatched or had the wrong count)
+ *    ('unsolicited-blocktxn'). A late answer to one we gave up on (timeout)
+ *    or cancelled (the block delivered or failed while it was unanswered;
+ *    the last RETIRED_COMPACT_KEPT are remembered) is ignored;
  *  - a full block whose hash is the one we asked for but whose transactions
  *    do not match its header ('invalid-block'): a block is checkable alone.
  * A malformed message (bad indexes, counts over the limits, bytes that do not
@@ -167,6 +172,12 @@ export const MAX_COMPACT_LEARNED_BYTES = MAX_BLOCK_SERIALIZED_SIZE
 export const DEFAULT_MAX_COMPACT_ATTEMPTS_IN_FLIGHT = 32
 /** Extra transactions (seen, not in the mempool view) kept for reconstruction; Core's -blockreconstructionextratxn default is 100 too. */
 export const DEFAULT_COMPACT_EXTRA_TXS = 100
+/**
+ * One peer message (a blocktxn) puts at most ceil(extraTxs / this) of its
+ * transactions into the extra ring (25 of the default 100): one large
+ * mismatched blocktxn cannot flush what the app added.
+ */
+export const COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR = 4
 /** A getdata(MSG_CMPCT_BLOCK) unanswered this long ends that attempt. */
 export const DEFAULT_CMPCT_TIMEOUT_MS = 10_000
 /** A getblocktxn unanswered this long: that attempt failed (the full block follows when it was the last). */
@@ -341,6 +352,8 @@ interface Attempt<P> {
   fromExtra: number
   fetched: number
   collisions: number
+  /** Its blocktxn came (whatever it held): a second one is unsolicited, never a late answer. */
+  answered: boolean
 }
 
 /** A block being rebuilt: its live attempts, or (after they all failed) its full-block request. */
@@ -444,6 +457,8 @@ export class CompactBlockMachine<P> {
   /** The extra transactions, by wtxid, oldest first (a ring of extraCapacity). */
   private readonly extra = new Map<string, CompactCandidate>()
   private readonly extraCapacity: number
+  /** Transactions one peer message may put into the ring: ceil(extraCapacity / COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR). */
+  private readonly extraPerMessage: number
   private readonly queue: CompactAction<P>[] = []
   private head = 0
   private readonly scratch = new Uint32Array(2)
@@ -455,6 +470,7 @@ export class CompactBlockMachine<P> {
     this.maxTakenPerBlock = COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR * this.maxPeersPerBlock
     this.maxAttempts = positive('maxAttemptsInFlight', config.maxAttemptsInFlight, DEFAULT_MAX_COMPACT_ATTEMPTS_IN_FLIGHT)
     this.extraCapacity = nonNegative('extraTxs', config.extraTxs, DEFAULT_COMPACT_EXTRA_TXS)
+    this.extraPerMessage = Math.ceil(this.extraCapacity / COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR)
     this.cmpctTimeoutMs = positive('cmpctTimeoutMs', config.cmpctTimeoutMs, DEFAULT_CMPCT_TIMEOUT_MS)
     this.blocktxnTimeoutMs = positive('blocktxnTimeoutMs', config.blocktxnTimeoutMs, DEFAULT_BLOCKTXN_TIMEOUT_MS)
     this.blockTimeoutMs = positive('blockTimeoutMs', config.blockTimeoutMs, DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
@@ -689,11 +705,13 @@ export class CompactBlockMachine<P> {
       if (late === undefined) return this.offend(peer, { kind: 'unsolicited-blocktxn', hash: hashToHex(blockHashBytes) })
       // Late: we gave up on it or cancelled it. Not punished. For a block not delivered its transactions may
       // help the next attempt; a delivered block's are confirmed, no later block holds them.
-      if (!late.used && !this.recent.has(key)) for (const tx of txs) this.addExtraTransaction(candidateOf(tx))
+      if (!late.used && !this.recent.has(key)) this.keepExtra(txs.slice(0, this.extraPerMessage).map(candidateOf))
       late.used = true
       return
     }
     r.bytes += FRAME_HEADER_BYTES + 32 + compactSizeLength(txs.length) + txs.reduce((n, tx) => n + txSize(tx), 0)
+    // Answered: whatever comes of it, this attempt is not retired, so a second blocktxn is unsolicited.
+    a.answered = true
     if (txs.length !== a.missing.length) {
       // Core: READ_STATUS_INVALID, Misbehaving(100). No collision explains a wrong count.
       this.attemptEnded(now, r, a, 'invalid')
@@ -709,7 +727,7 @@ export class CompactBlockMachine<P> {
     a.fetched = txs.length
     if (this.matches(r, a)) return this.deliver(now, r, a.peer, { header: r.header!, txs: a.slots as Transaction[] }, 'blocktxn', a)
     // The peer's transactions, or our candidates, were not the block's: keep the peer's for later reconstructions.
-    for (const c of got) this.addExtraTransaction(c)
+    this.keepExtra(got)
     this.attemptFailed(now, r, a, 'blocktxn-mismatch')
   }
 
@@ -835,6 +853,7 @@ export class CompactBlockMachine<P> {
       fromExtra: 0,
       fetched: 0,
       collisions: 0,
+      answered: false,
     }
     r.attempts.push(a)
     r.peers.push(peer)
@@ -897,7 +916,8 @@ export class CompactBlockMachine<P> {
    * peer whose reconstruction failed, or, with none, the block fails.
    */
   private attemptEnded(now: number, r: Rebuild<P>, a: Attempt<P>, reason: CompactFallbackReason | CompactFailureReason): void {
-    if (a.stage === 'blocktxn') this.retire(r.key, a.peer)
+    // Only a getblocktxn still unanswered may be answered late; an answered one's repeat is unsolicited.
+    if (a.stage === 'blocktxn' && !a.answered) this.retire(r.key, a.peer)
     r.attempts = r.attempts.filter((x) => x !== a)
     if (r.attempts.length > 0) return this.push({ type: 'attempt-failed', peer: a.peer, hash: r.hash, reason })
     const to = r.tried[0]
@@ -965,12 +985,18 @@ export class CompactBlockMachine<P> {
 
   /** End a rebuild, retiring its attempts' getblocktxns; a delivered block is remembered so repeats of it are skipped (a failed one may still come from another peer). */
   private close(r: Rebuild<P>, delivered: boolean): void {
-    for (const a of r.attempts) if (a.stage === 'blocktxn') this.retire(r.key, a.peer)
+    for (const a of r.attempts) if (a.stage === 'blocktxn' && !a.answered) this.retire(r.key, a.peer)
     r.attempts = []
     this.rebuilds.delete(r.key)
     if (!delivered) return
     this.recent.add(r.key)
     if (this.recent.size > this.recentCapacity) this.recent.delete(this.recent.values().next().value!)
+  }
+
+  /** A peer message's transactions into the extra ring: at most extraPerMessage of them (the first). */
+  private keepExtra(cs: readonly CompactCandidate[]): void {
+    const n = Math.min(cs.length, this.extraPerMessage)
+    for (let i = 0; i < n; i++) this.addExtraTransaction(cs[i]!)
   }
 
   private retire(key: string, peer: P): void {

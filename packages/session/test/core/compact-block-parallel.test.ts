@@ -15,6 +15,7 @@ import { describe, expect, it } from 'vitest'
 import { blockHash, hashToHex, InvType, txid, txSize, wtxid, type Block, type Transaction } from '@bitp2p/wire'
 import {
   COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR,
+  COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR,
   CompactBlockMachine,
   DEFAULT_BLOCKTXN_TIMEOUT_MS,
   DEFAULT_COMPACT_EXTRA_TXS,
@@ -363,6 +364,55 @@ describe('CompactBlockMachine: extra transactions', () => {
     m.blocktxn(T0 + 1, 'a', hash, [stray])
     expect(lines(m.drain())).toEqual(['send a getblocktxn 1', 'fallback a blocktxn-mismatch', 'request-block a witness-block'])
     expect(m.extraSize).toBe(1)
+  })
+
+  it('a second blocktxn from a peer that answered already (mismatched, or the wrong count) is unsolicited, as the winner’s is: punished, never kept', () => {
+    const m = machine()
+    push(m, T0, 'a', block, body.slice(1))
+    push(m, T0, 'b', block, body.slice(1))
+    push(m, T0, 'c', block, body.slice(1))
+    m.drain()
+    // a's answer mismatches: its one transaction is kept. Its repeat is not a late answer.
+    m.blocktxn(T0 + 1, 'a', hash, [makeTx(90, true)])
+    expect(m.extraSize).toBe(1)
+    m.blocktxn(T0 + 2, 'a', hash, [makeTx(91, true)])
+    // b's answer has the wrong count: punished; its repeat too, and nothing is kept.
+    m.blocktxn(T0 + 3, 'b', hash, [makeTx(92, true), makeTx(93, true)])
+    m.blocktxn(T0 + 4, 'b', hash, [makeTx(94, true)])
+    expect(lines(m.drain())).toEqual([
+      'attempt-failed a blocktxn-mismatch',
+      'punish a unsolicited-blocktxn',
+      'attempt-failed b invalid',
+      'punish b invalid-compact-block',
+      'punish b unsolicited-blocktxn',
+    ])
+    expect(m.extraSize).toBe(1)
+    // c's getblocktxn is still unanswered when its attempt ends: its late answer is ignored and kept.
+    m.timeout(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS)
+    m.drain()
+    m.blocktxn(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS + 1, 'c', hash, [makeTx(95, true)])
+    expect(m.drain()).toEqual([])
+    expect(m.extraSize).toBe(2)
+  })
+
+  it('one mismatched blocktxn of 150 transactions puts at most a quarter of the ring into it: what the app added stays', () => {
+    expect(COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR).toBe(4)
+    const cap = DEFAULT_COMPACT_EXTRA_TXS / COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR
+    const big = makeBlock(txs(1, 150))
+    const bigHash = blockHash(big.header)
+    const m = machine()
+    const added = txs(1_000, DEFAULT_COMPACT_EXTRA_TXS - cap)
+    for (const tx of added) m.addExtraTransaction(candidate(tx))
+    push(m, T0, 'a', big, [])
+    m.blocktxn(T0 + 1, 'a', bigHash, txs(2_000, 150))
+    expect(lines(m.drain()).slice(1)).toEqual(['fallback a blocktxn-mismatch', 'request-block a witness-block'])
+    expect(m.extraSize).toBe(DEFAULT_COMPACT_EXTRA_TXS)
+    // The oldest transaction the app added is still there: a block of it is rebuilt with no round trip.
+    const next = makeBlock([added[0]!], { height: 2 })
+    push(m, T0 + 2, 'b', next, [])
+    const out = m.drain()
+    expect(lines(out)).toEqual(['block b mempool'])
+    expect(out[0]).toMatchObject({ stats: { fromExtra: 1 } })
   })
 
   it('a short id shared by a mempool transaction and an extra one: neither is trusted, the slot is fetched, nobody punished', () => {
