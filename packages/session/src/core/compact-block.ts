@@ -41,16 +41,21 @@
  *    blocktxn that never came) ends alone while another attempt still runs
  *    ('attempt-failed'); its peer did nothing provably wrong and is not
  *    punished. Only when the last attempt ends does the block fall back to
- *    the full block, once, from the earliest peer whose attempt failed that
- *    way (Core likewise falls back only from its first download); with no
- *    such peer left (each left or offended), the block fails.
+ *    the full block, from the earliest peer whose attempt failed that way
+ *    (Core likewise falls back only from its first download). When that
+ *    peer does not serve it (it leaves, says notfound, stalls, or sends an
+ *    invalid block), the next such peer is asked, oldest first; with no such
+ *    peer left (each left, offended or failed to serve it), the block fails.
+ *    Each 'fallback' names the reason of that peer's own attempt.
  *
  * Extra transactions (as Core's vExtraTxnForCompact): transactions seen but
  * not in the driver's mempool view (rejected, replaced, orphaned ones the
  * driver reports with addExtraTransaction(), and the blocktxn transactions
  * of a failed attempt or of a late answer for a block not delivered) are
  * kept in a ring of `extraTxs` (DEFAULT_COMPACT_EXTRA_TXS) transactions,
- * oldest out first, and matched beside the mempool. A late blocktxn for a
+ * oldest out first, and matched beside the mempool. One blocktxn puts at
+ * most ceil(extraTxs / COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR) of its
+ * transactions (its first) into the ring, so one peer cannot flush it. A late blocktxn for a
  * block already delivered is not kept: its transactions are that block's,
  * confirmed, and no later block can hold them.
  *
@@ -68,9 +73,12 @@
  *    `powLimit` ('invalid-header');
  *  - a blocktxn with another count of transactions than we asked for
  *    ('invalid-compact-block', as Core); that attempt ends, the others go on;
- *  - a blocktxn for a block we sent this peer no getblocktxn for
- *    ('unsolicited-blocktxn'). A late answer to one we gave up on or
- *    cancelled (the last RETIRED_COMPACT_KEPT are remembered) is ignored;
+ *  - a blocktxn for a block we sent this peer no getblocktxn for, or a
+ *    second one for a getblocktxn it answered already (whether that answer
+ *    delivered the block, mismatched or had the wrong count)
+ *    ('unsolicited-blocktxn'). A late answer to one we gave up on (timeout)
+ *    or cancelled (the block delivered or failed while it was unanswered;
+ *    the last RETIRED_COMPACT_KEPT are remembered) is ignored;
  *  - a full block whose hash is the one we asked for but whose transactions
  *    do not match its header ('invalid-block'): a block is checkable alone.
  * A malformed message (bad indexes, counts over the limits, bytes that do not
@@ -84,10 +92,14 @@
  * from another peer or in full. Each attempt holds one slot per transaction
  * of the block (at most MAX_CMPCT_INDEX + 1, the 16-bit index limit); what
  * attempts taught a block is at most its transaction count (as the first
- * cmpctblock read says, so at most MAX_CMPCT_INDEX + 1). A peer gets one
- * attempt per block: once its attempt ended, its next cmpctblock of that
- * block is skipped, so it cannot cycle through attempts. A peer that leaves
- * takes its attempts with it. The hashes of the last
+ * cmpctblock read says, so at most MAX_CMPCT_INDEX + 1) and at most
+ * MAX_COMPACT_LEARNED_BYTES. A peer gets one attempt per block: once its
+ * attempt ended, its next cmpctblock of that block is skipped, so it cannot
+ * cycle through attempts. A peer that leaves takes its attempts (and its
+ * place in the rebuild) with it; one block takes on at most
+ * COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR x maxPeersPerBlock attempts
+ * over its whole life, so peers that come and go (or one that reconnects
+ * again and again) cannot keep a rebuild open forever. The hashes of the last
  * `recentBlocks` blocks delivered are remembered so that repeats are
  * ignored; a failed block is not, so another peer may still bring it.
  *
@@ -96,7 +108,8 @@
  *    ends (the block fails when it was the only one);
  *  - a getblocktxn unanswered `blocktxnTimeoutMs`: that attempt failed
  *    (the full block follows when it was the last);
- *  - a full block unanswered `blockTimeoutMs`: the block fails.
+ *  - a full block unanswered `blockTimeoutMs`: the next peer whose attempt
+ *    failed is asked (with a fresh deadline); with none left, the block fails.
  * Every block the machine takes on ends in exactly one 'block' or 'failed'.
  */
 import {
@@ -121,7 +134,7 @@ import { compactSizeLength } from '@bitp2p/wire/codecs'
 import type { CmpctblockMessage } from '@bitp2p/wire/messages'
 import { checkMerkleRoot, checkWitnessCommitment } from '@bitp2p/wire/consensus'
 import { shortId, shortIdKey, witnessMerkleRoot } from '@bitp2p/wire/hash'
-import { MAX_CMPCT_INDEX, SHORTTXID_BYTES } from '@bitp2p/wire/limits'
+import { MAX_BLOCK_SERIALIZED_SIZE, MAX_CMPCT_INDEX, SHORTTXID_BYTES } from '@bitp2p/wire/limits'
 import { checkHeaderPow } from './chain/validation.js'
 import { FRAME_HEADER_BYTES } from './meter.js'
 import type { Offense } from './fsm/misbehavior.js'
@@ -137,6 +150,21 @@ export const DEFAULT_MAX_COMPACT_BLOCKS_PER_PEER = 4
  */
 export const MAX_COMPACT_PEERS_PER_BLOCK = 3
 /**
+ * Attempts one block may take on over its whole life, as a multiple of
+ * `maxPeersPerBlock` (2 x 3 = 6 by default): room for each of the first
+ * peers to be replaced once (one left, another pushes the block), but a peer
+ * that reconnects again and again, pushing the same header each time, cannot
+ * keep one rebuild open forever. Beyond, a cmpctblock is skipped ('busy').
+ */
+export const COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR = 2
+/**
+ * Serialized bytes of the transactions that attempts at one block taught it
+ * (prefilled, blocktxn), beside the count cap (the block's transaction
+ * count): an honest block holds at most MAX_BLOCK_SERIALIZED_SIZE bytes of
+ * transactions, so this bounds what peers' made-up transactions cost.
+ */
+export const MAX_COMPACT_LEARNED_BYTES = MAX_BLOCK_SERIALIZED_SIZE
+/**
  * Attempts (one peer's cmpctblock for one block) at once over all blocks.
  * A race at the tip is one block from 3 peers; 32 leaves room for a burst of
  * blocks and bounds the slot arrays held to 32.
@@ -144,6 +172,12 @@ export const MAX_COMPACT_PEERS_PER_BLOCK = 3
 export const DEFAULT_MAX_COMPACT_ATTEMPTS_IN_FLIGHT = 32
 /** Extra transactions (seen, not in the mempool view) kept for reconstruction; Core's -blockreconstructionextratxn default is 100 too. */
 export const DEFAULT_COMPACT_EXTRA_TXS = 100
+/**
+ * One peer message (a blocktxn) puts at most ceil(extraTxs / this) of its
+ * transactions into the extra ring (25 of the default 100): one large
+ * mismatched blocktxn cannot flush what the app added.
+ */
+export const COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR = 4
 /** A getdata(MSG_CMPCT_BLOCK) unanswered this long ends that attempt. */
 export const DEFAULT_CMPCT_TIMEOUT_MS = 10_000
 /** A getblocktxn unanswered this long: that attempt failed (the full block follows when it was the last). */
@@ -277,7 +311,12 @@ export type CompactAction<P> =
     }
   /** One peer's attempt at a block ended without it while other attempts go on; no fallback yet, nobody punished for it. */
   | { readonly type: 'attempt-failed'; readonly peer: P; readonly hash: Uint8Array; readonly reason: CompactFallbackReason | CompactFailureReason }
-  /** Every attempt failed and the full block is asked for from `peer` (a 'request-block' follows). */
+  /**
+   * Every attempt failed and the full block is asked for from `peer` (a
+   * 'request-block' follows); again from the next such peer when the one
+   * asked before left, said notfound, stalled or sent an invalid block.
+   * `reason`: why `peer`'s own attempt failed.
+   */
   | { readonly type: 'fallback'; readonly peer: P; readonly hash: Uint8Array; readonly reason: CompactFallbackReason }
   /** A block the machine took on ends without one (`peer`: the last one it waited on). */
   | { readonly type: 'failed'; readonly peer: P; readonly hash: Uint8Array; readonly reason: CompactFailureReason }
@@ -313,6 +352,8 @@ interface Attempt<P> {
   fromExtra: number
   fetched: number
   collisions: number
+  /** Its blocktxn came (whatever it held): a second one is unsolicited, never a late answer. */
+  answered: boolean
 }
 
 /** A block being rebuilt: its live attempts, or (after they all failed) its full-block request. */
@@ -325,16 +366,23 @@ interface Rebuild<P> {
   attempts: Attempt<P>[]
   /** Attempts ever taken on (stats). */
   taken: number
-  /** Every peer that had an attempt at this block: one attempt per peer, however it ended. */
+  /** Every peer still connected that had an attempt at this block: one attempt per peer, however it ended. A peer that leaves is dropped (removePeer). */
   peers: P[]
   /** Transactions of the block, from the first cmpctblock read (0 before): the cap of `learned`. */
   txCount: number
-  /** Peers whose attempt failed without an offense, oldest first: who is asked for the full block. */
-  tried: { readonly peer: P; readonly version: CompactVersion }[]
-  /** The reason of the last failed attempt: the fallback's reason. */
+  /**
+   * Peers whose attempt failed without an offense, oldest first, each with
+   * its own attempt's reason: who is asked for the full block. The first is
+   * the one asked; when it fails to serve it, it is dropped and the next is
+   * asked.
+   */
+  tried: { readonly peer: P; readonly version: CompactVersion; readonly reason: CompactFallbackReason }[]
+  /** The reason of the attempt of the peer the full block is asked of: the fallback's reason. */
   fallback: CompactFallbackReason | undefined
   /** Transactions the attempts' peers sent whole (prefilled, blocktxn), by wtxid, at most txCount: candidates for the next attempt. */
   learned: Map<string, CompactCandidate>
+  /** Serialized bytes of `learned`, at most MAX_COMPACT_LEARNED_BYTES. */
+  learnedBytes: number
   /** Set once every attempt failed and the full block is asked for. */
   full: { readonly peer: P; readonly version: CompactVersion; readonly deadline: number } | undefined
   bytes: number
@@ -393,6 +441,8 @@ export class CompactBlockMachine<P> {
   private readonly maxInFlight: number
   private readonly maxPerPeer: number
   private readonly maxPeersPerBlock: number
+  /** Attempts one block may take on over its whole life: COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR x maxPeersPerBlock. */
+  private readonly maxTakenPerBlock: number
   private readonly maxAttempts: number
   private readonly cmpctTimeoutMs: number
   private readonly blocktxnTimeoutMs: number
@@ -407,6 +457,8 @@ export class CompactBlockMachine<P> {
   /** The extra transactions, by wtxid, oldest first (a ring of extraCapacity). */
   private readonly extra = new Map<string, CompactCandidate>()
   private readonly extraCapacity: number
+  /** Transactions one peer message may put into the ring: ceil(extraCapacity / COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR). */
+  private readonly extraPerMessage: number
   private readonly queue: CompactAction<P>[] = []
   private head = 0
   private readonly scratch = new Uint32Array(2)
@@ -415,8 +467,10 @@ export class CompactBlockMachine<P> {
     this.maxInFlight = positive('maxBlocksInFlight', config.maxBlocksInFlight, DEFAULT_MAX_COMPACT_BLOCKS_IN_FLIGHT)
     this.maxPerPeer = positive('maxBlocksPerPeer', config.maxBlocksPerPeer, DEFAULT_MAX_COMPACT_BLOCKS_PER_PEER)
     this.maxPeersPerBlock = positive('maxPeersPerBlock', config.maxPeersPerBlock, MAX_COMPACT_PEERS_PER_BLOCK)
+    this.maxTakenPerBlock = COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR * this.maxPeersPerBlock
     this.maxAttempts = positive('maxAttemptsInFlight', config.maxAttemptsInFlight, DEFAULT_MAX_COMPACT_ATTEMPTS_IN_FLIGHT)
     this.extraCapacity = nonNegative('extraTxs', config.extraTxs, DEFAULT_COMPACT_EXTRA_TXS)
+    this.extraPerMessage = Math.ceil(this.extraCapacity / COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR)
     this.cmpctTimeoutMs = positive('cmpctTimeoutMs', config.cmpctTimeoutMs, DEFAULT_CMPCT_TIMEOUT_MS)
     this.blocktxnTimeoutMs = positive('blocktxnTimeoutMs', config.blocktxnTimeoutMs, DEFAULT_BLOCKTXN_TIMEOUT_MS)
     this.blockTimeoutMs = positive('blockTimeoutMs', config.blockTimeoutMs, DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
@@ -560,7 +614,10 @@ export class CompactBlockMachine<P> {
         // Its attempt ended (failed, or it offended): one attempt per peer, so a peer cannot cycle through them.
         return this.push({ type: 'skipped', peer, hash, reason: 'known' })
       } else {
-        if (r.attempts.length >= this.maxPeersPerBlock || !this.hasRoom(peer, false)) return this.push({ type: 'skipped', peer, hash, reason: 'busy' })
+        // At most maxPeersPerBlock at once, and maxTakenPerBlock over the block's life (peers that come and go).
+        if (r.attempts.length >= this.maxPeersPerBlock || r.taken >= this.maxTakenPerBlock || !this.hasRoom(peer, false)) {
+          return this.push({ type: 'skipped', peer, hash, reason: 'busy' })
+        }
         a = this.attempt(r, peer, version, now)
       }
     } else {
@@ -648,11 +705,13 @@ export class CompactBlockMachine<P> {
       if (late === undefined) return this.offend(peer, { kind: 'unsolicited-blocktxn', hash: hashToHex(blockHashBytes) })
       // Late: we gave up on it or cancelled it. Not punished. For a block not delivered its transactions may
       // help the next attempt; a delivered block's are confirmed, no later block holds them.
-      if (!late.used && !this.recent.has(key)) for (const tx of txs) this.addExtraTransaction(candidateOf(tx))
+      if (!late.used && !this.recent.has(key)) this.keepExtra(txs.slice(0, this.extraPerMessage).map(candidateOf))
       late.used = true
       return
     }
     r.bytes += FRAME_HEADER_BYTES + 32 + compactSizeLength(txs.length) + txs.reduce((n, tx) => n + txSize(tx), 0)
+    // Answered: whatever comes of it, this attempt is not retired, so a second blocktxn is unsolicited.
+    a.answered = true
     if (txs.length !== a.missing.length) {
       // Core: READ_STATUS_INVALID, Misbehaving(100). No collision explains a wrong count.
       this.attemptEnded(now, r, a, 'invalid')
@@ -668,7 +727,7 @@ export class CompactBlockMachine<P> {
     a.fetched = txs.length
     if (this.matches(r, a)) return this.deliver(now, r, a.peer, { header: r.header!, txs: a.slots as Transaction[] }, 'blocktxn', a)
     // The peer's transactions, or our candidates, were not the block's: keep the peer's for later reconstructions.
-    for (const c of got) this.addExtraTransaction(c)
+    this.keepExtra(got)
     this.attemptFailed(now, r, a, 'blocktxn-mismatch')
   }
 
@@ -687,7 +746,7 @@ export class CompactBlockMachine<P> {
     } catch (e) {
       if (!(e instanceof WireError)) throw e
       if (a !== undefined) this.attemptEnded(now, r, a, 'invalid')
-      else this.fail(r, peer, 'invalid')
+      else this.fullFailed(now, r, peer, 'invalid')
       return this.offend(peer, { kind: 'invalid-block', hash: hashToHex(hash), error: e })
     }
     this.deliver(now, r, peer, block, 'full', undefined)
@@ -697,7 +756,7 @@ export class CompactBlockMachine<P> {
   blockFailed(now: number, peer: P, hash: Uint8Array, reason: 'notfound' | 'peer-gone' | 'timeout'): void {
     const r = this.rebuilds.get(keyOf(hash))
     if (r === undefined) return
-    if (r.full?.peer === peer) return this.fail(r, peer, reason)
+    if (r.full?.peer === peer) return this.fullFailed(now, r, peer, reason)
     const a = r.attempts.find((x) => x.peer === peer && x.stage === 'cmpct')
     if (a !== undefined) this.attemptEnded(now, r, a, reason)
   }
@@ -705,14 +764,17 @@ export class CompactBlockMachine<P> {
   /**
    * `peer` left: its attempts end ('peer-gone'; a block whose last attempt
    * it was falls back to the full block from a peer whose attempt failed
-   * earlier, or fails), a full block asked of it fails, and it is no
-   * longer a candidate for any fallback.
+   * earlier, or fails), a full block asked of it is asked of the next such
+   * peer (or fails), and it is no longer a candidate for any fallback.
    */
   removePeer(now: number, peer: P): void {
     for (const r of [...this.rebuilds.values()]) {
       r.tried = r.tried.filter((t) => t.peer !== peer)
+      // A peer gone holds no place in the rebuild (r.taken still counts its attempt against the lifetime cap).
+      const at = r.peers.indexOf(peer)
+      if (at >= 0) r.peers.splice(at, 1)
       if (r.full?.peer === peer) {
-        this.fail(r, peer, 'peer-gone')
+        this.fullFailed(now, r, peer, 'peer-gone')
         continue
       }
       const a = r.attempts.find((x) => x.peer === peer)
@@ -725,7 +787,7 @@ export class CompactBlockMachine<P> {
   timeout(now: number): void {
     for (const r of [...this.rebuilds.values()]) {
       if (r.full !== undefined) {
-        if (r.full.deadline <= now) this.fail(r, r.full.peer, 'timeout')
+        if (r.full.deadline <= now) this.fullFailed(now, r, r.full.peer, 'timeout')
         continue
       }
       for (const a of [...r.attempts]) {
@@ -767,6 +829,7 @@ export class CompactBlockMachine<P> {
       tried: [],
       fallback: undefined,
       learned: new Map(),
+      learnedBytes: 0,
       full: undefined,
       bytes: 0,
     }
@@ -790,6 +853,7 @@ export class CompactBlockMachine<P> {
       fromExtra: 0,
       fetched: 0,
       collisions: 0,
+      answered: false,
     }
     r.attempts.push(a)
     r.peers.push(peer)
@@ -808,13 +872,19 @@ export class CompactBlockMachine<P> {
 
   /**
    * Remember a transaction a peer sent whole for this block: the next
-   * attempt's candidate. At most the block's transaction count are kept
-   * (an honest peer sends only the block's own), whatever the peers send.
+   * attempt's candidate. At most the block's transaction count, and at
+   * most MAX_COMPACT_LEARNED_BYTES serialized bytes, are kept (an honest
+   * peer sends only the block's own), whatever the peers send; one that
+   * would pass the byte cap is not kept.
    */
   private learn(r: Rebuild<P>, c: CompactCandidate): void {
     if (r.learned.size >= r.txCount) return
     const k = hashToHex(c.wtxid)
-    if (!r.learned.has(k)) r.learned.set(k, c)
+    if (r.learned.has(k)) return
+    const size = txSize(c.tx)
+    if (r.learnedBytes + size > MAX_COMPACT_LEARNED_BYTES) return
+    r.learned.set(k, c)
+    r.learnedBytes += size
   }
 
   /**
@@ -836,8 +906,7 @@ export class CompactBlockMachine<P> {
 
   /** A reconstruction of `a` failed (no offense): its peer may be asked for the full block. */
   private attemptFailed(now: number, r: Rebuild<P>, a: Attempt<P>, reason: CompactFallbackReason): void {
-    r.tried.push({ peer: a.peer, version: a.version })
-    r.fallback = reason
+    r.tried.push({ peer: a.peer, version: a.version, reason })
     this.attemptEnded(now, r, a, reason)
   }
 
@@ -847,18 +916,33 @@ export class CompactBlockMachine<P> {
    * peer whose reconstruction failed, or, with none, the block fails.
    */
   private attemptEnded(now: number, r: Rebuild<P>, a: Attempt<P>, reason: CompactFallbackReason | CompactFailureReason): void {
-    if (a.stage === 'blocktxn') this.retire(r.key, a.peer)
+    // Only a getblocktxn still unanswered may be answered late; an answered one's repeat is unsolicited.
+    if (a.stage === 'blocktxn' && !a.answered) this.retire(r.key, a.peer)
     r.attempts = r.attempts.filter((x) => x !== a)
     if (r.attempts.length > 0) return this.push({ type: 'attempt-failed', peer: a.peer, hash: r.hash, reason })
     const to = r.tried[0]
     // No peer to ask: a failed reconstruction always leaves one (attemptFailed added it), so `reason` is a failure here.
     if (to === undefined) return this.fail(r, a.peer, isFailure(reason) ? reason : 'invalid')
-    this.toFull(now, r, to.peer, to.version, r.fallback!)
+    this.toFull(now, r, to.peer, to.version, to.reason)
+  }
+
+  /**
+   * The full block asked of `peer` did not come (it left, said notfound,
+   * stalled, or sent an invalid one): ask the next peer whose attempt
+   * failed; with none left, the block fails.
+   */
+  private fullFailed(now: number, r: Rebuild<P>, peer: P, reason: CompactFailureReason): void {
+    r.tried = r.tried.filter((t) => t.peer !== peer)
+    const next = r.tried[0]
+    if (next === undefined) return this.fail(r, peer, reason)
+    this.toFull(now, r, next.peer, next.version, next.reason)
   }
 
   private toFull(now: number, r: Rebuild<P>, peer: P, version: CompactVersion, reason: CompactFallbackReason): void {
     r.full = { peer, version, deadline: now + this.blockTimeoutMs }
+    r.fallback = reason
     r.learned.clear()
+    r.learnedBytes = 0
     this.push({ type: 'fallback', peer, hash: r.hash, reason })
     const item: InvItem = { type: version === 2 ? InvType.MSG_WITNESS_BLOCK : InvType.MSG_BLOCK, hash: r.hash }
     this.push({ type: 'request-block', peer, hash: r.hash, item })
@@ -901,12 +985,18 @@ export class CompactBlockMachine<P> {
 
   /** End a rebuild, retiring its attempts' getblocktxns; a delivered block is remembered so repeats of it are skipped (a failed one may still come from another peer). */
   private close(r: Rebuild<P>, delivered: boolean): void {
-    for (const a of r.attempts) if (a.stage === 'blocktxn') this.retire(r.key, a.peer)
+    for (const a of r.attempts) if (a.stage === 'blocktxn' && !a.answered) this.retire(r.key, a.peer)
     r.attempts = []
     this.rebuilds.delete(r.key)
     if (!delivered) return
     this.recent.add(r.key)
     if (this.recent.size > this.recentCapacity) this.recent.delete(this.recent.values().next().value!)
+  }
+
+  /** A peer message's transactions into the extra ring: at most extraPerMessage of them (the first). */
+  private keepExtra(cs: readonly CompactCandidate[]): void {
+    const n = Math.min(cs.length, this.extraPerMessage)
+    for (let i = 0; i < n; i++) this.addExtraTransaction(cs[i]!)
   }
 
   private retire(key: string, peer: P): void {

@@ -12,12 +12,15 @@
  * cmpctblock has its own nonce, so its own short ids, as real peers' do.
  */
 import { describe, expect, it } from 'vitest'
-import { blockHash, hashToHex, InvType, txid, wtxid, type Block, type Transaction } from '@bitp2p/wire'
+import { blockHash, hashToHex, InvType, txid, txSize, wtxid, type Block, type Transaction } from '@bitp2p/wire'
 import {
+  COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR,
+  COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR,
   CompactBlockMachine,
   DEFAULT_BLOCKTXN_TIMEOUT_MS,
   DEFAULT_COMPACT_EXTRA_TXS,
   DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS,
+  MAX_COMPACT_LEARNED_BYTES,
   MAX_COMPACT_PEERS_PER_BLOCK,
   type CompactAction,
   type CompactBlockConfig,
@@ -166,7 +169,7 @@ describe('CompactBlockMachine: parallel attempts at one block', () => {
     expect(lines(m.drain())).toEqual(['block b blocktxn'])
   })
 
-  it('every attempt fails: the full block is asked for exactly once, from the earliest peer whose reconstruction failed', () => {
+  it('every attempt fails: the full block is asked for from the earliest peer whose reconstruction failed, naming that peer’s own reason', () => {
     const m = machine()
     push(m, T0, 'a', block, held)
     push(m, T0, 'b', block, held)
@@ -182,7 +185,8 @@ describe('CompactBlockMachine: parallel attempts at one block', () => {
     expect(lines(all)).toEqual([
       'attempt-failed a blocktxn-mismatch',
       'attempt-failed b blocktxn-mismatch',
-      'fallback a blocktxn-timeout',
+      // a's own attempt failed on a mismatch (c's, the last, timed out).
+      'fallback a blocktxn-mismatch',
       'request-block a witness-block',
     ])
     expect(m.stageOf(hash)).toBe('full')
@@ -194,7 +198,65 @@ describe('CompactBlockMachine: parallel attempts at one block', () => {
     m.blockReceived(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS + 3, 'a', block)
     const out = m.drain()
     expect(lines(out)).toEqual(['block a full'])
-    expect(out[0]).toMatchObject({ fallback: 'blocktxn-timeout', stats: { attempts: 3 } })
+    expect(out[0]).toMatchObject({ fallback: 'blocktxn-mismatch', stats: { attempts: 3 } })
+  })
+
+  it('the full block is asked of the next peer whose attempt failed when the one asked leaves, says notfound or stalls; the block fails only when none is left', () => {
+    const m = machine()
+    const cmpctB = makeCmpct(block, 2, { nonce: NONCE.b! })
+    push(m, T0, 'a', block, held)
+    // b's cmpctblock cannot be rebuilt (duplicate short ids); c's getblocktxn will time out.
+    m.cmpctblock(T0, 'b', { ...cmpctB, shortIds: [cmpctB.shortIds[0]!, ...cmpctB.shortIds.slice(0, -1)] }, 2, held.map(candidate))
+    push(m, T0, 'c', block, held)
+    m.blocktxn(T0 + 1, 'a', hash, [makeTx(98, true)])
+    m.timeout(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS)
+    expect(lines(m.drain())).toEqual([
+      'send a getblocktxn 5',
+      'attempt-failed b duplicate-short-ids',
+      'send c getblocktxn 5',
+      'attempt-failed a blocktxn-mismatch',
+      // b's attempt failed first: b is asked, naming its own reason.
+      'fallback b duplicate-short-ids',
+      'request-block b witness-block',
+    ])
+    // b leaves: a is asked.
+    m.removePeer(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS + 1, 'b')
+    expect(lines(m.drain())).toEqual(['fallback a blocktxn-mismatch', 'request-block a witness-block'])
+    // a says notfound: c is asked, with a fresh deadline.
+    const t = T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS + 2
+    m.blockFailed(t, 'a', hash, 'notfound')
+    expect(lines(m.drain())).toEqual(['fallback c blocktxn-timeout', 'request-block c witness-block'])
+    expect(m.stageOf(hash, 'c')).toBe('full')
+    expect(m.nextDeadline()).toBe(t + DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
+    // a's block, late, is not the one asked for now: ignored.
+    m.blockReceived(t + 1, 'a', block)
+    expect(m.drain()).toEqual([])
+    // c stalls too: nobody is left, the block fails, once.
+    m.timeout(t + DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
+    expect(lines(m.drain())).toEqual(['failed c timeout'])
+    expect(m.inFlight).toBe(0)
+    m.timeout(t + 2 * DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
+    expect(m.drain()).toEqual([])
+  })
+
+  it('a peer that sends the real header with made-up short ids, then never serves the full block, does not stall the block: the next peer delivers it', () => {
+    const m = machine()
+    // a's short ids are made up: nothing matches, every transaction is asked for, and its answer is junk.
+    const fake = { ...makeCmpct(block, 2, { nonce: NONCE.a! }), shortIds: Array.from({ length: 10 }, (_, i) => 1_000 + i) }
+    m.cmpctblock(T0, 'a', fake, 2, held.map(candidate))
+    push(m, T0 + 1, 'b', block, held)
+    m.blocktxn(T0 + 2, 'a', hash, txs(600, 10))
+    expect(lines(m.drain())).toEqual(['send a getblocktxn 1,2,3,4,5,6,7,8,9,10', 'send b getblocktxn 5', 'attempt-failed a blocktxn-mismatch'])
+    m.timeout(T0 + 1 + DEFAULT_BLOCKTXN_TIMEOUT_MS)
+    expect(lines(m.drain())).toEqual(['fallback a blocktxn-mismatch', 'request-block a witness-block'])
+    // a never answers: after blockTimeoutMs, b is asked, and serves it.
+    m.timeout(T0 + 1 + DEFAULT_BLOCKTXN_TIMEOUT_MS + DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS)
+    expect(lines(m.drain())).toEqual(['fallback b blocktxn-timeout', 'request-block b witness-block'])
+    m.blockReceived(T0 + 2 + DEFAULT_BLOCKTXN_TIMEOUT_MS + DEFAULT_COMPACT_FULL_BLOCK_TIMEOUT_MS, 'b', block)
+    const out = m.drain()
+    expect(lines(out)).toEqual(['block b full'])
+    expect(out[0]).toMatchObject({ fallback: 'blocktxn-timeout', stats: { attempts: 2 } })
+    expect(serialize((out[0] as Extract<CompactAction<string>, { type: 'block' }>).block)).toBe(serialize(block))
   })
 
   it('every attempt fails and the only peers left offended or left: the block fails, nothing is asked', () => {
@@ -304,6 +366,55 @@ describe('CompactBlockMachine: extra transactions', () => {
     expect(m.extraSize).toBe(1)
   })
 
+  it('a second blocktxn from a peer that answered already (mismatched, or the wrong count) is unsolicited, as the winner’s is: punished, never kept', () => {
+    const m = machine()
+    push(m, T0, 'a', block, body.slice(1))
+    push(m, T0, 'b', block, body.slice(1))
+    push(m, T0, 'c', block, body.slice(1))
+    m.drain()
+    // a's answer mismatches: its one transaction is kept. Its repeat is not a late answer.
+    m.blocktxn(T0 + 1, 'a', hash, [makeTx(90, true)])
+    expect(m.extraSize).toBe(1)
+    m.blocktxn(T0 + 2, 'a', hash, [makeTx(91, true)])
+    // b's answer has the wrong count: punished; its repeat too, and nothing is kept.
+    m.blocktxn(T0 + 3, 'b', hash, [makeTx(92, true), makeTx(93, true)])
+    m.blocktxn(T0 + 4, 'b', hash, [makeTx(94, true)])
+    expect(lines(m.drain())).toEqual([
+      'attempt-failed a blocktxn-mismatch',
+      'punish a unsolicited-blocktxn',
+      'attempt-failed b invalid',
+      'punish b invalid-compact-block',
+      'punish b unsolicited-blocktxn',
+    ])
+    expect(m.extraSize).toBe(1)
+    // c's getblocktxn is still unanswered when its attempt ends: its late answer is ignored and kept.
+    m.timeout(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS)
+    m.drain()
+    m.blocktxn(T0 + DEFAULT_BLOCKTXN_TIMEOUT_MS + 1, 'c', hash, [makeTx(95, true)])
+    expect(m.drain()).toEqual([])
+    expect(m.extraSize).toBe(2)
+  })
+
+  it('one mismatched blocktxn of 150 transactions puts at most a quarter of the ring into it: what the app added stays', () => {
+    expect(COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR).toBe(4)
+    const cap = DEFAULT_COMPACT_EXTRA_TXS / COMPACT_EXTRA_TXS_PER_MESSAGE_DIVISOR
+    const big = makeBlock(txs(1, 150))
+    const bigHash = blockHash(big.header)
+    const m = machine()
+    const added = txs(1_000, DEFAULT_COMPACT_EXTRA_TXS - cap)
+    for (const tx of added) m.addExtraTransaction(candidate(tx))
+    push(m, T0, 'a', big, [])
+    m.blocktxn(T0 + 1, 'a', bigHash, txs(2_000, 150))
+    expect(lines(m.drain()).slice(1)).toEqual(['fallback a blocktxn-mismatch', 'request-block a witness-block'])
+    expect(m.extraSize).toBe(DEFAULT_COMPACT_EXTRA_TXS)
+    // The oldest transaction the app added is still there: a block of it is rebuilt with no round trip.
+    const next = makeBlock([added[0]!], { height: 2 })
+    push(m, T0 + 2, 'b', next, [])
+    const out = m.drain()
+    expect(lines(out)).toEqual(['block b mempool'])
+    expect(out[0]).toMatchObject({ stats: { fromExtra: 1 } })
+  })
+
   it('a short id shared by a mempool transaction and an extra one: neither is trusted, the slot is fetched, nobody punished', () => {
     // Version 1 short ids are of txids: a witness variant of body[1] has its txid.
     const variant = makeTx(2, true, 9)
@@ -366,4 +477,97 @@ describe('CompactBlockMachine: what attempts may cost', () => {
     m.blocktxn(T0 + 3, 'c', hash, [body[2]!])
     expect(lines(m.drain())).toEqual(['block c blocktxn'])
   })
+
+  it('a peer that left holds no place in the rebuild: back again, its cmpctblock is an attempt of its own', () => {
+    const body = txs(1, 4)
+    const block = makeBlock(body)
+    const m = machine()
+    push(m, T0, 'a', block, body.slice(1))
+    push(m, T0, 'b', block, body.slice(1))
+    m.removePeer(T0 + 1, 'a')
+    push(m, T0 + 2, 'a', block, body.slice(1))
+    expect(lines(m.drain())).toEqual(['send a getblocktxn 1', 'send b getblocktxn 1', 'attempt-failed a peer-gone', 'send a getblocktxn 1'])
+  })
+
+  it('a peer reconnecting again and again cannot keep one rebuild open: a block takes on at most 2 x maxPeersPerBlock attempts over its life', () => {
+    const lifetime = COMPACT_ATTEMPTS_PER_BLOCK_LIFETIME_FACTOR * MAX_COMPACT_PEERS_PER_BLOCK
+    expect(lifetime).toBe(6)
+    const body = txs(1, 4)
+    const block = makeBlock(body)
+    const m = machine()
+    // Each connection (p0, p1, ...) pushes the block, then the previous one drops: one attempt is always live.
+    const all: string[] = []
+    for (let i = 0; i < 1_000; i++) {
+      m.cmpctblock(T0 + i, `p${i}`, makeCmpct(block, 2, { nonce: BigInt(i + 1) }), 2, body.slice(1).map(candidate))
+      if (i > 0) m.removePeer(T0 + i, `p${i - 1}`)
+      all.push(...lines(m.drain()))
+    }
+    // The first rebuild: six attempts, the seventh skipped, and it ends when the sixth's peer leaves.
+    expect(all.slice(0, 14)).toEqual([
+      'send p0 getblocktxn 1',
+      'send p1 getblocktxn 1',
+      'attempt-failed p0 peer-gone',
+      'send p2 getblocktxn 1',
+      'attempt-failed p1 peer-gone',
+      'send p3 getblocktxn 1',
+      'attempt-failed p2 peer-gone',
+      'send p4 getblocktxn 1',
+      'attempt-failed p3 peer-gone',
+      'send p5 getblocktxn 1',
+      'attempt-failed p4 peer-gone',
+      'skipped p6 busy',
+      'failed p5 peer-gone',
+      'send p7 getblocktxn 1',
+    ])
+    // Over all 1,000 connections: every rebuild ended within its cap, each with one 'failed'.
+    let taken = 0
+    let rebuilds = 0
+    for (const l of all) {
+      if (l.includes('getblocktxn')) taken++
+      if (l.startsWith('failed')) {
+        expect(taken).toBeLessThanOrEqual(lifetime)
+        taken = 0
+        rebuilds++
+      }
+    }
+    expect(rebuilds).toBeGreaterThan(100)
+    expect(m.inFlight).toBe(1)
+    expect(m.attemptsInFlight).toBeLessThanOrEqual(1)
+  })
+
+  it('what attempts taught a block is capped by bytes too (MAX_COMPACT_LEARNED_BYTES), whatever peers send whole', () => {
+    const body = txs(1, 10)
+    const block = makeBlock(body)
+    const m = machine()
+    // b's cmpctblock is read first (cap 11 transactions by count); the coinbase it prefilled is the first learned.
+    push(m, T0, 'b', block, [])
+    // a prefills two made-up transactions that, with the coinbase, fill the byte cap exactly, then body[2]:
+    // the count cap (11) is far, the byte cap is reached, body[2] is not kept.
+    const first = bigTx(500, 2_000_000)
+    const second = bigTx(501, MAX_COMPACT_LEARNED_BYTES - txSize(block.txs[0]!) - 2_000_000)
+    const prefilled = [block.txs[0]!, first, second, body[2]!].map((tx, index) => ({ index, tx }))
+    m.cmpctblock(T0 + 1, 'a', { command: 'cmpctblock', header: block.header, nonce: 7n, shortIds: [], prefilledTxs: prefilled }, 2, [])
+    expect(lines(m.drain())).toEqual(['send b getblocktxn 1,2,3,4,5,6,7,8,9,10', 'attempt-failed a mempool-mismatch'])
+    // c holds everything but body[2] (index 3): it is still asked for.
+    push(
+      m,
+      T0 + 2,
+      'c',
+      block,
+      body.filter((_, i) => i !== 2),
+    )
+    expect(lines(m.drain())).toEqual(['send c getblocktxn 3'])
+  })
 })
+
+/** A made-up transaction of exactly `size` serialized bytes (one output whose script takes the room). */
+function bigTx(n: number, size: number): Transaction {
+  const base = makeTx(n)
+  let len = size
+  for (;;) {
+    const tx: Transaction = { ...base, outputs: [{ value: 1n, scriptPubKey: new Uint8Array(len) }] }
+    const got = txSize(tx)
+    if (got === size) return tx
+    len += size - got
+  }
+}
