@@ -115,8 +115,6 @@ export class V1Codec implements FrameCodec {
   readonly #frames: FrameDecoder
   #ctx: CodecContext
   readonly #out = new SendQueue()
-  /** push's array while the decoder delivers into it. */
-  #pushing: CodecEvent[] | undefined
 
   constructor(opts: V1CodecOptions) {
     this.#network = opts.network
@@ -136,35 +134,20 @@ export class V1Codec implements FrameCodec {
   }
 
   push(bytes: Uint8Array): CodecEvent[] {
+    const sink = this.#sink
     const out: CodecEvent[] = []
-    this.#pushing = out
+    sink.out = out
+    sink.ctx = this.#ctx
     try {
-      this.#frames.pushTo(bytes, this.#sink)
+      this.#frames.pushTo(bytes, sink)
     } finally {
-      this.#pushing = undefined
+      sink.out = NO_EVENTS
     }
     return out
   }
 
-  // The decoder delivers straight into push's array: whole frames as a range
-  // of the chunk, decoded in place (no frame event or subarray per message).
-  readonly #sink: FrameSink = {
-    frame: (command: string, bytes: Uint8Array, start: number, end: number, wireBytes: number): void => {
-      const out = this.#pushing!
-      out.push({ type: 'frame', direction: 'in', command, wireBytes })
-      try {
-        out.push({ type: 'message', message: decodePayloadRange(command, bytes, start, end, this.#ctx), wireBytes })
-      } catch (e) {
-        if (!isWireError(e)) throw e
-        out.push({ type: 'invalid', command, error: e as WireError, wireBytes })
-      }
-    },
-    event: (ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent): void => {
-      const out = this.#pushing!
-      if (ev.type === 'payload-end') out.push({ type: 'frame', direction: 'in', command: ev.command, wireBytes: ev.wireBytes })
-      out.push(ev)
-    },
-  }
+  // The decoder delivers straight into push's array (see V1Sink).
+  readonly #sink = new V1Sink()
 
   writeMessage(message: KnownMessage, ctx: CodecContext): number {
     // An extended-message network may need the payload's length before the header: the general path.
@@ -193,6 +176,38 @@ export class V1Codec implements FrameCodec {
 }
 
 const EMPTY = new Uint8Array(0)
+
+/** A sink's array between pushes: frames only arrive during one, so it is never written. */
+const NO_EVENTS: CodecEvent[] = []
+
+/**
+ * Where a V1Codec's frame decoder delivers during one push: whole frames as
+ * a range of the chunk, decoded in place (no frame event or subarray per
+ * message), each as a meter event and a message (or 'invalid'); streamed
+ * payload events as they are, a meter event before each payload's end. One
+ * small object per codec rather than two closures.
+ */
+class V1Sink implements FrameSink {
+  out: CodecEvent[] = NO_EVENTS
+  /** The codec's context, set by each push. */
+  ctx: CodecContext | undefined = undefined
+
+  frame(command: string, bytes: Uint8Array, start: number, end: number, wireBytes: number): void {
+    const out = this.out
+    out.push({ type: 'frame', direction: 'in', command, wireBytes })
+    try {
+      out.push({ type: 'message', message: decodePayloadRange(command, bytes, start, end, this.ctx!), wireBytes })
+    } catch (e) {
+      if (!isWireError(e)) throw e
+      out.push({ type: 'invalid', command, error: e as WireError, wireBytes })
+    }
+  }
+
+  event(ev: PayloadStartEvent | PayloadChunkEvent | PayloadEndEvent | FrameErrorEvent): void {
+    if (ev.type === 'payload-end') this.out.push({ type: 'frame', direction: 'in', command: ev.command, wireBytes: ev.wireBytes })
+    this.out.push(ev)
+  }
+}
 
 /**
  * The bytes a codec has queued to send, in order: `poll` hands them out one

@@ -221,6 +221,13 @@ export function replyKeys(msg: Message): string[] | undefined {
   }
 }
 
+/** Every kind's default deadline, shared by the trackers given no deadlines of their own. */
+const DEFAULT_REQUEST_TIMEOUTS: Readonly<Record<RequestKind, number>> = Object.freeze({
+  headers: HEADERS_REQUEST_TIMEOUT_MS,
+  data: DATA_REQUEST_TIMEOUT_MS,
+  ping: PING_REQUEST_TIMEOUT_MS,
+})
+
 /** The empty map every tracker starts with (deleting from or clearing it is a no-op; nothing sets into it). */
 const NO_PENDING: ReadonlyMap<number, unknown> = new Map()
 
@@ -239,11 +246,15 @@ export class RequestTracker {
     this.out = out
     this.random = random
     this.protocolVersion = protocolVersion
-    this.timeouts = {
-      headers: timeouts.headers ?? HEADERS_REQUEST_TIMEOUT_MS,
-      data: timeouts.data ?? DATA_REQUEST_TIMEOUT_MS,
-      ping: timeouts.ping ?? PING_REQUEST_TIMEOUT_MS,
-    }
+    // The defaults are one shared frozen object, not a copy per connection.
+    this.timeouts =
+      timeouts.headers === undefined && timeouts.data === undefined && timeouts.ping === undefined
+        ? DEFAULT_REQUEST_TIMEOUTS
+        : {
+            headers: timeouts.headers ?? HEADERS_REQUEST_TIMEOUT_MS,
+            data: timeouts.data ?? DATA_REQUEST_TIMEOUT_MS,
+            ping: timeouts.ping ?? PING_REQUEST_TIMEOUT_MS,
+          }
   }
 
   /** Requests in flight. */
