@@ -5,7 +5,7 @@ import { WireError } from '../../src/errors.js'
 import { encodeFrame } from '../../src/framing/header.js'
 import { encodeMessage, encodeMessageFrame, MessageDecoder, type MessageEvent } from '../../src/framing/message-decoder.js'
 import { DEFAULT_CODEC_CONTEXT } from '../../src/messages/context.js'
-import { decodePayload, encodePayload } from '../../src/messages/registry.js'
+import { decodePayload, decodePayloadRange, encodePayload } from '../../src/messages/registry.js'
 import { regtest } from '../../src/network/params.js'
 import { handMessages, messageSamples } from '../../fuzz/corpus.js'
 import { FuzzRng } from '../../fuzz/rng.js'
@@ -135,5 +135,25 @@ describe('encodeMessageFrame', () => {
     expect(frame.length).toBe(24 + 100_000)
     expect(frame.buffer.byteLength - frame.length).toBeLessThanOrEqual(4096)
     expect(frame).toEqual(encodeFrame(regtest.magic, 'big', big.payload))
+  })
+})
+
+describe('decodePayloadRange', () => {
+  it('gives what decodePayload gives the payload alone (message or error), for every sample, wherever it lies in a larger array', () => {
+    const outcome = (f: () => unknown) => {
+      try {
+        return { ok: f() }
+      } catch (e) {
+        return { error: e instanceof WireError ? [e.code, e.message] : String(e) }
+      }
+    }
+    for (const { command, payload } of SAMPLES) {
+      const expected = outcome(() => decodePayload(command, payload.slice(), DEFAULT_CODEC_CONTEXT))
+      for (const before of [0, 3]) {
+        const bytes = new Uint8Array(before + payload.length + 5).fill(0xee)
+        bytes.set(payload, before)
+        expect(outcome(() => decodePayloadRange(command, bytes, before, before + payload.length, DEFAULT_CODEC_CONTEXT)), command).toEqual(expected)
+      }
+    }
   })
 })

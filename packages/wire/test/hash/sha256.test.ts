@@ -30,6 +30,15 @@ describe('sha256 backends', () => {
           '000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f',
         )
       })
+      it('clone() digests the input so far while the original goes on, and each clone goes on by itself', () => {
+        const h = impl.createSha256().update(ascii('ab'))
+        const c = h.clone()
+        h.update(ascii('c'))
+        const c2 = c.clone().update(ascii('c'))
+        expect(toHex(c.digest())).toBe(toHex(impl.sha256(ascii('ab'))))
+        expect(toHex(h.digest())).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+        expect(toHex(c2.digest())).toBe('ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad')
+      })
       it('returns plain Uint8Array values, never Buffer', () => {
         expect(Object.getPrototypeOf(impl.sha256(ascii('x')))).toBe(Uint8Array.prototype)
         expect(Object.getPrototypeOf(impl.createSha256().update(ascii('x')).digest())).toBe(Uint8Array.prototype)
