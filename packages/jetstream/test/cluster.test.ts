@@ -55,7 +55,14 @@ needs('bcoin', 'nats-server').describe('a 3-node JetStream cluster losing a node
     )
     const producer = runCli(['index', '--peer', `127.0.0.1:${node.p2p.port}`, '--network', 'regtest', '--transport', 'v1', ...servers, '--namespace', ns, '--replicas', '3', '--max-backlog', String(MAX_BACKLOG), '--json'])
     // Both workers at the gate, the stream full: the producer is held.
-    await until(async () => (await readLog(nc, ns)).filter((e) => e.gate).length === 2, () => `both workers at the gate\n${workers.map((w) => w.stderr()).join('\n')}`, RUN_BUDGET())
+    await until(
+      async () => (await readLog(nc, ns)).filter((e) => e.gate).length === 2,
+      // On a timeout, say what every process was doing: the workers and the producer feeding them.
+      () =>
+        `both workers at the gate\n${workers.map((w) => w.stderr()).join('\n')}\n` +
+        `producer (${producer.closed ? 'exited' : 'running'}): ${producer.stderr()}\nits last events: ${JSON.stringify(producer.events.slice(-5))}`,
+      RUN_BUDGET(),
+    )
     await until(async () => (await streamMessages(nc, names.blockStream)) === MAX_BACKLOG, 'the backlog to fill')
     expect(producer.events.some((e) => e.event === 'done')).toBe(false)
 
