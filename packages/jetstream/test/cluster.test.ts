@@ -55,12 +55,14 @@ needs('bcoin', 'nats-server').describe('a 3-node JetStream cluster losing a node
     )
     const producer = runCli(['index', '--peer', `127.0.0.1:${node.p2p.port}`, '--network', 'regtest', '--transport', 'v1', ...servers, '--namespace', ns, '--replicas', '3', '--max-backlog', String(MAX_BACKLOG), '--json'])
     // Both workers at the gate, the stream full: the producer is held.
+    let gateLog: Awaited<ReturnType<typeof readLog>> = []
     await until(
-      async () => (await readLog(nc, ns)).filter((e) => e.gate).length === 2,
+      async () => (gateLog = await readLog(nc, ns)).filter((e) => e.gate).length === 2,
       // On a timeout, say what every process was doing: the workers and the producer feeding them.
       () =>
-        `both workers at the gate\n${workers.map((w) => w.stderr()).join('\n')}\n` +
-        `producer (${producer.closed ? 'exited' : 'running'}): ${producer.stderr()}\nits last events: ${JSON.stringify(producer.events.slice(-5))}`,
+        `both workers at the gate\n${workers.map((w) => `${w.stderr()}its last events: ${JSON.stringify(w.events.slice(-3))}`).join('\n')}\n` +
+        `producer (${producer.closed ? 'exited' : 'running'}): ${producer.stderr()}\nits last events: ${JSON.stringify(producer.events.slice(-5))}\n` +
+        `handler log: ${gateLog.length} entries; by worker ${JSON.stringify(Object.fromEntries(['w0', 'w1'].map((w) => [w, gateLog.filter((e) => e.worker === w).length])))}, gates ${JSON.stringify(gateLog.filter((e) => e.gate).map((e) => e.worker))}`,
       RUN_BUDGET(),
     )
     await until(async () => (await streamMessages(nc, names.blockStream)) === MAX_BACKLOG, 'the backlog to fill')
