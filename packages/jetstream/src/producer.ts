@@ -41,7 +41,7 @@ import { PartAssembler } from './assembler.js'
 import { displayHex, encodeBlockPart, partMsgId, type BlockPart } from './codec.js'
 import { JetStreamAdapterError } from './errors.js'
 import { jetStreamNames, type JetStreamNames } from './names.js'
-import { AckedPublisher, DEFAULT_RETRY_DEADLINE_MS, type AckedPublisherOptions, type PublisherStats } from './publisher.js'
+import { AckedPublisher, DEFAULT_RETRY_DEADLINE_MS, isTransientJetStreamError, type AckedPublisherOptions, type PublisherStats } from './publisher.js'
 import { ensureBlockStreams, ensureBucket, type StreamOptions } from './streams.js'
 
 /** Default producer name: the key of its progress. */
@@ -249,7 +249,7 @@ export class BlockProducer extends EventEmitter<BlockProducerEvents> {
     const fetcher = new BlockFetcher({ ...this.opts.fetcher, source: this.opts.source, network: this.opts.network, tree, chunkSize: this.chunkSize })
     const watermark = new Watermark(from - 1)
     await poll()
-    const saver = new ProgressSaver(kv, this.name)
+    const saver = new ProgressSaver(kv, this.name, retryDeadlineMs)
     let download
     try {
       download = fetcher.fetchRange(from, to)
@@ -318,15 +318,25 @@ function partHeaders(part: BlockPart) {
   return h
 }
 
-/** Writes the latest progress, one put at a time (a newer value replaces one not yet written). */
-class ProgressSaver {
+/**
+ * Writes the latest progress, one put at a time (a newer value replaces one
+ * not yet written). A put that fails is kept: the next block's progress
+ * tries again, and flush() retries the last value while its failure is
+ * transient (isTransientJetStreamError: a cluster electing leaders after a
+ * node failed), up to `retryDeadlineMs`.
+ */
+export class ProgressSaver {
   private latest: ProducerProgress | undefined
   private writing: Promise<void> | undefined
   private failure: unknown
+  /** The value whose put failed last, for flush() to try again. */
+  private unwritten: ProducerProgress | undefined
 
   constructor(
-    private readonly kv: KV,
+    private readonly kv: Pick<KV, 'put'>,
     private readonly name: string,
+    private readonly retryDeadlineMs: number = DEFAULT_RETRY_DEADLINE_MS,
+    private readonly retryDelayMs: number = BACKLOG_POLL_MS,
   ) {}
 
   save(p: ProducerProgress): void {
@@ -341,17 +351,26 @@ class ProgressSaver {
       try {
         await this.kv.put(progressKey(this.name), JSON.stringify(p))
         this.failure = undefined
+        this.unwritten = undefined
       } catch (e) {
         // Kept for flush(); the next block's progress tries again.
         this.failure = e
+        this.unwritten = p
       }
     }
     this.writing = undefined
   }
 
-  /** Wait for the last value to be written; throws if it could not be. */
+  /** Wait for the last value to be written, retrying a transient failure up to the deadline; throws if it could not be. */
   async flush(): Promise<void> {
     while (this.writing) await this.writing
+    const t0 = performance.now()
+    while (this.failure !== undefined && this.unwritten !== undefined && isTransientJetStreamError(this.failure) && performance.now() - t0 < this.retryDeadlineMs) {
+      await new Promise((r) => setTimeout(r, this.retryDelayMs))
+      if (this.latest === undefined) this.latest = this.unwritten
+      this.writing ??= this.write()
+      while (this.writing) await this.writing
+    }
     if (this.failure !== undefined) throw this.failure
   }
 }

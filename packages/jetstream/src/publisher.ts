@@ -89,11 +89,20 @@ export interface PublisherStats {
 /** Whether a publish failure is worth retrying with the same Nats-Msg-Id, and why. */
 function passing(e: unknown): 'full' | 'transient' | undefined {
   if (e instanceof JetStreamApiError) return STREAM_FULL_CODES.has(e.code) ? 'full' : undefined
+  return isTransientJetStreamError(e) ? 'transient' : undefined
+}
+
+/**
+ * Whether a JetStream call failed for a reason that passes while a cluster
+ * recovers: no responders (no stream leader right now), a timeout (the ack
+ * did not come: a leader change, a slow disk), a request error, or
+ * "JetStream not enabled", which a server answers while the cluster's
+ * JetStream meta leader is being elected (seen right after a node is
+ * killed). Callers retry such failures up to a deadline.
+ */
+export function isTransientJetStreamError(e: unknown): boolean {
   const name = (e as Error | undefined)?.name
-  // No responders: no stream leader right now. Timeout: the ack did not come (leader change, slow disk).
-  if (name === 'NoRespondersError' || name === 'TimeoutError') return 'transient'
-  if (name === 'RequestError') return 'transient'
-  return undefined
+  return name === 'NoRespondersError' || name === 'TimeoutError' || name === 'RequestError' || name === 'JetStreamNotEnabled'
 }
 
 /** A bounded window of JetStream publishes; see the module comment. */
