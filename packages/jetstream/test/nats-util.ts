@@ -33,7 +33,8 @@ export async function retrying<T>(fn: () => Promise<T>, what: string, ms = scale
       return await fn()
     } catch (e) {
       const name = (e as Error)?.name
-      const passing = name === 'TimeoutError' || name === 'NoRespondersError' || name === 'RequestError' || /no responders|timeout|leader/i.test((e as Error)?.message ?? '')
+      const passing =
+        name === 'TimeoutError' || name === 'NoRespondersError' || name === 'RequestError' || name === 'JetStreamNotEnabled' || /no responders|timeout|leader|not enabled/i.test((e as Error)?.message ?? '')
       if (!passing || performance.now() - t0 > ms) throw e
       await new Promise((r) => setTimeout(r, POLL_MS * 4))
     }

@@ -62,7 +62,9 @@ export async function readStats(nc: NatsConnection, ns: string, hashes: readonly
  * consumer leader changes, its num_pending can read 0 while messages wait.
  */
 export async function consumerIdle(nc: NatsConnection, ns: string): Promise<boolean> {
-  const jsm = await jetstreamManager(nc)
+  // Making the manager asks the account info: retried as well, as the calls below (a cluster may still be electing).
+  const jsm = await retrying(() => jetstreamManager(nc), 'the JetStream manager').catch(() => undefined)
+  if (jsm === undefined) return false
   const stream = await retrying(() => jsm.streams.info(`${ns}-blocks`), 'the block stream').catch(() => undefined)
   const info = await retrying(() => jsm.consumers.info(`${ns}-blocks`, `${ns}-indexers`), 'the consumer').catch(() => undefined)
   return stream?.state.messages === 0 && info !== undefined && info.num_ack_pending === 0
